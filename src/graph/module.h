@@ -1,0 +1,103 @@
+/*
+ * Module internals: what constructors fill in and what the executor walks.
+ *
+ * A module has a type name, its resolved config, its own parameters (named
+ * relative to the module, e.g. "weight"), and named children; the full
+ * parameter name is the path of child names joined with dots, exactly the
+ * PyTorch state_dict key. Behaviour (forward, destroy of private state) is
+ * a small vtable plus an `impl` pointer.
+ */
+#ifndef TC_GRAPH_MODULE_H
+#define TC_GRAPH_MODULE_H
+
+#include "core/error.h"
+#include "graph/tensor.h"
+#include "terracl/module.h"
+
+#define TC_MAX_FEATS 64
+
+/* A list of tensors flowing between components (backbone outputs, pyramid
+ * levels, ...). Tensors in it may own their buffers. */
+struct tc_feats {
+    size_t n;
+    struct tc_tensor t[TC_MAX_FEATS];
+};
+void tc_feats_free(struct tc_feats *f); /* frees owned tensors, sets n = 0 */
+
+struct tc_exec; /* forward-pass context, see graph/exec.h */
+
+struct tc_module_vtable {
+    /* Runs the module: reads `in`, fills `out` (out->n == 0 on entry). */
+    terracl_status (*forward)(terracl_module *m, struct tc_exec *ex, const struct tc_feats *in,
+                              struct tc_feats *out, terracl_error *err);
+    void (*destroy_impl)(void *impl); /* may be NULL */
+};
+
+struct tc_param {
+    char *name;
+    int ndim;
+    int64_t dims[TC_MAX_DIMS];
+    int learnable;          /* counted by param_count; fixed tables are not */
+    int from_checkpoint;    /* must be present in the weights */
+    struct tc_tensor value; /* device copy once bound; a view into the model's weight buffer */
+    float *host;            /* for values computed at build time (fixed tables); owned */
+};
+
+struct tc_child {
+    char *name;
+    terracl_module *module;
+};
+
+struct terracl_module {
+    char *type;
+    const struct tc_module_vtable *vt;
+    void *impl;
+    terracl_value *config;
+    struct tc_param *params;
+    size_t nparams, params_cap;
+    struct tc_child *children;
+    size_t nchildren, children_cap;
+    int64_t out_channels[TC_MAX_FEATS];
+    size_t n_out_channels;
+};
+
+/* Creates an empty module that owns `impl` (freed by vt->destroy_impl). On
+ * failure impl is freed too, so callers never leak it. */
+TC_NODISCARD terracl_status tc_module_create(const char *type, const struct tc_module_vtable *vt,
+                                             void *impl, terracl_module **out,
+                                             terracl_error *err);
+/* Declares a parameter loaded from the checkpoint; *out (may be NULL)
+ * points into the module and stays valid until the next add_param. Use the
+ * returned index with tc_module_param to reach it later. */
+TC_NODISCARD terracl_status tc_module_add_param(terracl_module *m, const char *name, int ndim,
+                                                const int64_t *dims, size_t *index,
+                                                terracl_error *err);
+/* A parameter computed on the host at build time (not in checkpoints, not
+ * learnable); takes ownership of `host` (numel floats). */
+TC_NODISCARD terracl_status tc_module_add_fixed(terracl_module *m, const char *name, int ndim,
+                                                const int64_t *dims, float *host, size_t *index,
+                                                terracl_error *err);
+static inline struct tc_param *tc_module_param(terracl_module *m, size_t index)
+{
+    return &m->params[index];
+}
+/* Adds a child under `name`; takes ownership of `child` (also on failure). */
+TC_NODISCARD terracl_status tc_module_add_child(terracl_module *m, const char *name,
+                                                terracl_module *child, terracl_error *err);
+/* Replaces the config; takes ownership of cfg. */
+void tc_module_set_config(terracl_module *m, terracl_value *cfg);
+TC_NODISCARD terracl_status tc_module_set_out_channels(terracl_module *m, const int64_t *channels,
+                                                       size_t n, terracl_error *err);
+
+/* Runs m->vt->forward with a context message on failure. */
+TC_NODISCARD terracl_status tc_module_forward(terracl_module *m, struct tc_exec *ex,
+                                              const struct tc_feats *in, struct tc_feats *out,
+                                              terracl_error *err);
+
+/* Visits every parameter of the tree with its full dotted name. */
+typedef terracl_status (*tc_param_visitor)(void *user, const char *full_name,
+                                           struct tc_param *param, terracl_error *err);
+TC_NODISCARD terracl_status tc_module_visit_params(terracl_module *m, tc_param_visitor visit,
+                                                   void *user, terracl_error *err);
+
+#endif /* TC_GRAPH_MODULE_H */

@@ -1,0 +1,112 @@
+/* Device tensor helpers. */
+#include "graph/tensor.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/checked.h"
+
+size_t tc_tensor_numel(const struct tc_tensor *t)
+{
+    size_t n = 1;
+    for (int i = 0; i < t->ndim; i++)
+        n *= (size_t)t->dims[i];
+    return n;
+}
+
+const char *tc_shape_str(int ndim, const int64_t *dims, char *buf, size_t cap)
+{
+    size_t used = 0;
+    int w = snprintf(buf, cap, "[");
+    used = w > 0 ? (size_t)w : 0;
+    for (int i = 0; i < ndim && used < cap; i++) {
+        w = snprintf(buf + used, cap - used, "%s%lld", i ? ", " : "", (long long)dims[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    if (used < cap)
+        snprintf(buf + used, cap - used, "]");
+    return buf;
+}
+
+terracl_status tc_check_u32(size_t n, const char *what, terracl_error *err)
+{
+    if (n > UINT32_MAX)
+        return tc_fail(err, TERRACL_ERR_OVERFLOW,
+                       "%s has %zu elements; kernels index at most 2^32-1", what, n);
+    return TERRACL_OK;
+}
+
+terracl_status tc_tensor_alloc(terracl_runtime *rt, int ndim, const int64_t *dims,
+                               struct tc_tensor *out, terracl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (ndim < 1 || ndim > TC_MAX_DIMS)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "tensor rank %d outside 1..%d", ndim,
+                       TC_MAX_DIMS);
+    size_t n, bytes;
+    if (!tc_shape_count(dims, ndim, &n) || tc_mul_overflow(n, sizeof(float), &bytes)) {
+        char s[128];
+        return tc_fail(err, TERRACL_ERR_OVERFLOW, "tensor shape %s is too large",
+                       tc_shape_str(ndim, dims, s, sizeof s));
+    }
+    for (int i = 0; i < ndim; i++)
+        if (dims[i] <= 0) {
+            char s[128];
+            return tc_fail(err, TERRACL_ERR_SHAPE, "tensor shape %s has an empty dimension",
+                           tc_shape_str(ndim, dims, s, sizeof s));
+        }
+    terracl_status st = tc_check_u32(n, "tensor", err);
+    if (st != TERRACL_OK)
+        return st;
+    st = tc_buf_create(rt, bytes, &out->buf, err);
+    if (st != TERRACL_OK)
+        return st;
+    out->ndim = ndim;
+    memcpy(out->dims, dims, sizeof(int64_t) * (size_t)ndim);
+    out->owns_buf = 1;
+    return TERRACL_OK;
+}
+
+void tc_tensor_free(struct tc_tensor *t)
+{
+    if (t == NULL)
+        return;
+    if (t->owns_buf)
+        tc_buf_destroy(t->buf);
+    memset(t, 0, sizeof *t);
+}
+
+terracl_status tc_tensor_reshape(const struct tc_tensor *t, int ndim, const int64_t *dims,
+                                 struct tc_tensor *out, terracl_error *err)
+{
+    size_t n;
+    if (ndim < 1 || ndim > TC_MAX_DIMS || !tc_shape_count(dims, ndim, &n) ||
+        n != tc_tensor_numel(t)) {
+        char a[128], b[128];
+        return tc_fail(err, TERRACL_ERR_SHAPE, "cannot view tensor %s as %s",
+                       tc_shape_str(t->ndim, t->dims, a, sizeof a),
+                       tc_shape_str(ndim, dims, b, sizeof b));
+    }
+    struct tc_tensor v = *t;
+    v.ndim = ndim;
+    memcpy(v.dims, dims, sizeof(int64_t) * (size_t)ndim);
+    v.owns_buf = 0;
+    *out = v;
+    return TERRACL_OK;
+}
+
+terracl_status tc_tensor_upload(terracl_runtime *rt, struct tc_tensor *t, const float *host,
+                                terracl_error *err)
+{
+    return tc_buf_write(rt, t->buf, t->offset * sizeof(float), host,
+                        tc_tensor_numel(t) * sizeof(float), err);
+}
+
+terracl_status tc_tensor_download(terracl_runtime *rt, const struct tc_tensor *t, float *host,
+                                  terracl_error *err)
+{
+    return tc_buf_read(rt, t->buf, t->offset * sizeof(float), host,
+                       tc_tensor_numel(t) * sizeof(float), err);
+}

@@ -1,0 +1,25 @@
+/* Element-wise ops on float32 device tensors. Output may alias input. */
+#ifndef TC_OPS_ELEMENTWISE_H
+#define TC_OPS_ELEMENTWISE_H
+
+#include "graph/tensor.h"
+
+/* c = a + b and c = a * b, where b repeats over a: numel(a) must be a
+ * multiple of numel(b) (bias rows, position tables, same-shape residuals). */
+TC_NODISCARD terracl_status tc_op_add(terracl_runtime *rt, const struct tc_tensor *a,
+                                      const struct tc_tensor *b, struct tc_tensor *c,
+                                      terracl_error *err);
+TC_NODISCARD terracl_status tc_op_mul(terracl_runtime *rt, const struct tc_tensor *a,
+                                      const struct tc_tensor *b, struct tc_tensor *c,
+                                      terracl_error *err);
+/* y = alpha * x + beta */
+TC_NODISCARD terracl_status tc_op_scale(terracl_runtime *rt, const struct tc_tensor *x,
+                                        float alpha, float beta, struct tc_tensor *y,
+                                        terracl_error *err);
+/* Exact (erf) GELU and ReLU. */
+TC_NODISCARD terracl_status tc_op_gelu(terracl_runtime *rt, const struct tc_tensor *x,
+                                       struct tc_tensor *y, terracl_error *err);
+TC_NODISCARD terracl_status tc_op_relu(terracl_runtime *rt, const struct tc_tensor *x,
+                                       struct tc_tensor *y, terracl_error *err);
+
+#endif /* TC_OPS_ELEMENTWISE_H */

@@ -1,0 +1,66 @@
+/* LayerNorm ops; kernels in cl_kernels/norm.cl. */
+#include "ops/norm.h"
+
+#include "ops/launch.h"
+
+#define NORM_WG 64 /* must match TC_NORM_WG in norm.cl */
+
+static terracl_status check_affine(const struct tc_tensor *x, const struct tc_tensor *g,
+                                   const struct tc_tensor *b, const struct tc_tensor *y,
+                                   size_t features, const char *op, terracl_error *err)
+{
+    char s1[128], s2[128];
+    if (tc_tensor_numel(g) != features || tc_tensor_numel(b) != features)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "%s: weight %s / bias %s do not match %zu features",
+                       op, tc_shape_str(g->ndim, g->dims, s1, sizeof s1),
+                       tc_shape_str(b->ndim, b->dims, s2, sizeof s2), features);
+    if (tc_tensor_numel(x) != tc_tensor_numel(y))
+        return tc_fail(err, TERRACL_ERR_SHAPE, "%s: input %s and output %s differ in size", op,
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1),
+                       tc_shape_str(y->ndim, y->dims, s2, sizeof s2));
+    return TERRACL_OK;
+}
+
+terracl_status tc_op_layernorm(terracl_runtime *rt, const struct tc_tensor *x,
+                               const struct tc_tensor *gamma, const struct tc_tensor *beta,
+                               float eps, struct tc_tensor *y, terracl_error *err)
+{
+    size_t cols = (size_t)x->dims[x->ndim - 1];
+    size_t rows = tc_tensor_numel(x) / cols;
+    terracl_status st = check_affine(x, gamma, beta, y, cols, "layernorm", err);
+    struct tc_karg ox, oy, og, ob;
+    if (st || (st = tc_offset_arg(x, &ox, err)) || (st = tc_offset_arg(y, &oy, err)) ||
+        (st = tc_offset_arg(gamma, &og, err)) || (st = tc_offset_arg(beta, &ob, err)))
+        return st;
+    if (tc_runtime_max_workgroup(rt) < NORM_WG)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "layernorm needs work-groups of %d; the device allows %zu", NORM_WG,
+                       tc_runtime_max_workgroup(rt));
+    struct tc_kernel *k = NULL;
+    if ((st = tc_kernel_get(rt, "norm", "tc_layernorm_rows", NULL, &k, err)))
+        return st;
+    struct tc_karg args[] = {TC_KBUF(x->buf), ox, TC_KBUF(y->buf), oy, TC_KBUF(gamma->buf), og,
+                             TC_KBUF(beta->buf), ob, TC_KUINT(cols), TC_KFLOAT(eps)};
+    size_t global = rows * NORM_WG, local = NORM_WG;
+    return tc_kernel_launch(rt, k, 1, &global, &local, args, 10, err);
+}
+
+terracl_status tc_op_layernorm_channels(terracl_runtime *rt, const struct tc_tensor *x,
+                                        const struct tc_tensor *gamma,
+                                        const struct tc_tensor *beta, float eps,
+                                        struct tc_tensor *y, terracl_error *err)
+{
+    if (x->ndim != 4)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "layernorm over channels expects [N, C, H, W]");
+    size_t batch = (size_t)x->dims[0], channels = (size_t)x->dims[1];
+    size_t pixels = (size_t)(x->dims[2] * x->dims[3]);
+    terracl_status st = check_affine(x, gamma, beta, y, channels, "layernorm_channels", err);
+    struct tc_karg ox, oy, og, ob;
+    if (st || (st = tc_offset_arg(x, &ox, err)) || (st = tc_offset_arg(y, &oy, err)) ||
+        (st = tc_offset_arg(gamma, &og, err)) || (st = tc_offset_arg(beta, &ob, err)))
+        return st;
+    struct tc_karg args[] = {TC_KBUF(x->buf),    ox, TC_KBUF(y->buf),     oy,
+                             TC_KBUF(gamma->buf), og, TC_KBUF(beta->buf), ob,
+                             TC_KUINT(channels), TC_KUINT(pixels), TC_KUINT(batch), TC_KFLOAT(eps)};
+    return tc_launch_2d(rt, "norm", "tc_layernorm_channels", pixels, batch, args, 12, err);
+}

@@ -1,0 +1,128 @@
+/*
+ * GEMM through CLBlast: the only file that includes clblast_c.h.
+ *
+ * CLBlast 1.5.3 keeps one process-wide kernel cache and its first use of a
+ * routine is not thread-safe (fixed in 1.6.1), so every call into it is
+ * serialised by one lock. Calls only enqueue work, so the lock is held
+ * briefly except while CLBlast compiles a kernel variant for the first time.
+ */
+#include <clblast_c.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/cl_internal.h"
+
+static pthread_mutex_t g_clblast_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *clblast_status_name(CLBlastStatusCode code)
+{
+    switch (code) {
+    case CLBlastNotImplemented: return "CLBlastNotImplemented";
+    case CLBlastInvalidMatrixA: return "CLBlastInvalidMatrixA";
+    case CLBlastInvalidMatrixB: return "CLBlastInvalidMatrixB";
+    case CLBlastInvalidMatrixC: return "CLBlastInvalidMatrixC";
+    case CLBlastInvalidDimension: return "CLBlastInvalidDimension";
+    case CLBlastInvalidLeadDimA: return "CLBlastInvalidLeadDimA";
+    case CLBlastInvalidLeadDimB: return "CLBlastInvalidLeadDimB";
+    case CLBlastInvalidLeadDimC: return "CLBlastInvalidLeadDimC";
+    case CLBlastInsufficientMemoryA: return "CLBlastInsufficientMemoryA (buffer A too small)";
+    case CLBlastInsufficientMemoryB: return "CLBlastInsufficientMemoryB (buffer B too small)";
+    case CLBlastInsufficientMemoryC: return "CLBlastInsufficientMemoryC (buffer C too small)";
+    case CLBlastInsufficientMemoryTemp: return "CLBlastInsufficientMemoryTemp";
+    case CLBlastInvalidBatchCount: return "CLBlastInvalidBatchCount";
+    case CLBlastInvalidOverrideKernel: return "CLBlastInvalidOverrideKernel";
+    case CLBlastMissingOverrideParameter: return "CLBlastMissingOverrideParameter";
+    case CLBlastInvalidLocalMemUsage: return "CLBlastInvalidLocalMemUsage";
+    case CLBlastNoHalfPrecision: return "CLBlastNoHalfPrecision";
+    case CLBlastNoDoublePrecision: return "CLBlastNoDoublePrecision";
+    case CLBlastDatabaseError: return "CLBlastDatabaseError";
+    case CLBlastUnknownError: return "CLBlastUnknownError";
+    case CLBlastUnexpectedError: return "CLBlastUnexpectedError";
+    default: break;
+    }
+    /* The remaining codes are OpenCL's own. */
+    return tc_cl_error_name((cl_int)code);
+}
+
+static terracl_status gemm_fail(terracl_error *err, const char *what, CLBlastStatusCode code,
+                                size_t m, size_t n, size_t k)
+{
+    terracl_status st = TERRACL_ERR_GEMM;
+    if (code == CLBlastOpenCLOutOfResources || code == CLBlastOpenCLOutOfHostMemory ||
+        code == CLBlastTempBufferAllocFailure)
+        st = TERRACL_ERR_NO_MEMORY;
+    return tc_fail(err, st, "%s (m=%zu n=%zu k=%zu) failed: %s (%d)", what, m, n, k,
+                   clblast_status_name(code), (int)code);
+}
+
+static CLBlastTranspose trans(int t) { return t ? CLBlastTransposeYes : CLBlastTransposeNo; }
+
+terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
+                        size_t k, float alpha, struct tc_matrix a, struct tc_matrix b, float beta,
+                        struct tc_matrix c, terracl_error *err)
+{
+    if (m == 0 || n == 0)
+        return TERRACL_OK;
+    pthread_mutex_lock(&g_clblast_lock);
+    cl_command_queue q = rt->queue;
+    CLBlastStatusCode rc = CLBlastSgemm(CLBlastLayoutRowMajor, trans(trans_a), trans(trans_b), m,
+                                        n, k, alpha, a.buf->mem, a.offset, a.ld, b.buf->mem,
+                                        b.offset, b.ld, beta, c.buf->mem, c.offset, c.ld, &q, NULL);
+    pthread_mutex_unlock(&g_clblast_lock);
+    return rc == CLBlastSuccess ? TERRACL_OK : gemm_fail(err, "CLBlastSgemm", rc, m, n, k);
+}
+
+terracl_status tc_sgemm_strided_batched(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
+                                        size_t n, size_t k, float alpha, struct tc_matrix a,
+                                        size_t stride_a, struct tc_matrix b, size_t stride_b,
+                                        float beta, struct tc_matrix c, size_t stride_c,
+                                        size_t batch, terracl_error *err)
+{
+    if (m == 0 || n == 0 || batch == 0)
+        return TERRACL_OK;
+    pthread_mutex_lock(&g_clblast_lock);
+    cl_command_queue q = rt->queue;
+    CLBlastStatusCode rc = CLBlastSgemmStridedBatched(
+        CLBlastLayoutRowMajor, trans(trans_a), trans(trans_b), m, n, k, alpha, a.buf->mem,
+        a.offset, a.ld, stride_a, b.buf->mem, b.offset, b.ld, stride_b, beta, c.buf->mem, c.offset,
+        c.ld, stride_c, batch, &q, NULL);
+    pthread_mutex_unlock(&g_clblast_lock);
+    return rc == CLBlastSuccess ? TERRACL_OK
+                                : gemm_fail(err, "CLBlastSgemmStridedBatched", rc, m, n, k);
+}
+
+static int find_value(size_t count, const char *const *names, const size_t *values,
+                      const char *name, size_t *out)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0) {
+            *out = values[i];
+            return 1;
+        }
+    return 0;
+}
+
+terracl_status tc_gemm_override(terracl_runtime *rt, const char *kernel, size_t count,
+                                const char *const *names, const size_t *values, terracl_error *err)
+{
+    if (kernel == NULL || (count > 0 && (names == NULL || values == NULL)))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "GEMM override: kernel/names/values missing");
+    if (strcmp(kernel, "Xgemm") == 0) {
+        size_t gemmk = 0, mwg = 0, nwg = 0;
+        if (find_value(count, names, values, "GEMMK", &gemmk) && gemmk == 1 &&
+            find_value(count, names, values, "MWG", &mwg) &&
+            find_value(count, names, values, "NWG", &nwg) && mwg != nwg)
+            return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                           "GEMM override refused: GEMMK=1 with MWG=%zu != NWG=%zu gives wrong "
+                           "results in CLBlast 1.5.3",
+                           mwg, nwg);
+    }
+    pthread_mutex_lock(&g_clblast_lock);
+    CLBlastStatusCode rc = CLBlastOverrideParameters(rt->device, kernel, CLBlastPrecisionSingle,
+                                                     count, (const char **)names, values);
+    pthread_mutex_unlock(&g_clblast_lock);
+    if (rc != CLBlastSuccess)
+        return tc_fail(err, TERRACL_ERR_GEMM, "CLBlastOverrideParameters(%s) failed: %s (%d)",
+                       kernel, clblast_status_name(rc), (int)rc);
+    return TERRACL_OK;
+}

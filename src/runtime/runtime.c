@@ -1,0 +1,232 @@
+/* Runtime lifetime, device buffers and logging. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/cl_internal.h"
+
+static void default_cache_dir(char *dst, size_t cap)
+{
+    const char *env = getenv("TERRACL_CACHE_DIR");
+    if (env != NULL) {
+        snprintf(dst, cap, "%s", env);
+        return;
+    }
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    if (xdg != NULL && *xdg != '\0') {
+        snprintf(dst, cap, "%s/terracl", xdg);
+        return;
+    }
+    const char *home = getenv("HOME");
+    if (home != NULL && *home != '\0')
+        snprintf(dst, cap, "%s/.cache/terracl", home);
+    else
+        dst[0] = '\0';
+}
+
+terracl_status terracl_runtime_create(const struct terracl_runtime_params *params,
+                                      terracl_runtime **out, terracl_error *err)
+{
+    if (out == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_runtime_create: out is NULL");
+    *out = NULL;
+    struct terracl_runtime_params defaults = {0};
+    if (params == NULL)
+        params = &defaults;
+
+    const char *selector = params->device ? params->device : getenv("TERRACL_DEVICE");
+    size_t index = 0;
+    terracl_status st = terracl_device_select(selector, &index, err);
+    if (st != TERRACL_OK)
+        return st;
+
+    terracl_runtime *rt = calloc(1, sizeof *rt);
+    if (rt == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory creating the runtime");
+    rt->log = params->log;
+    rt->log_user = params->log_user;
+    if (params->cache_dir != NULL)
+        snprintf(rt->cache_dir, sizeof rt->cache_dir, "%s", params->cache_dir);
+    else
+        default_cache_dir(rt->cache_dir, sizeof rt->cache_dir);
+    const char *kdir = params->kernel_dir ? params->kernel_dir : getenv("TERRACL_KERNEL_DIR");
+    if (kdir != NULL)
+        snprintf(rt->kernel_dir, sizeof rt->kernel_dir, "%s", kdir);
+
+    st = tc_device_lookup(index, &rt->platform, &rt->device, &rt->info, err);
+    if (st != TERRACL_OK)
+        goto fail;
+
+    cl_int rc = CL_SUCCESS;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)rt->platform, 0};
+    rt->context = clCreateContext(props, 1, &rt->device, NULL, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        st = tc_cl_fail(err, "clCreateContext", rc);
+        goto fail;
+    }
+    rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &rc);
+    if (rc != CL_SUCCESS) {
+        st = tc_cl_fail(err, "clCreateCommandQueue", rc);
+        goto fail;
+    }
+    size_t wg = 0;
+    if (clGetDeviceInfo(rt->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL) !=
+            CL_SUCCESS ||
+        wg == 0)
+        wg = 64;
+    rt->max_workgroup = wg;
+    /* GPUs schedule in warps/wavefronts of 32 or 64; PoCL vectorises across
+     * work-items, so 16 lanes fill AVX-512. */
+    rt->simd_width = strcmp(rt->info.type, "gpu") == 0 ? 32 : 16;
+    if (rt->simd_width > rt->max_workgroup)
+        rt->simd_width = rt->max_workgroup;
+    *out = rt;
+    return TERRACL_OK;
+
+fail:
+    terracl_runtime_destroy(rt);
+    return st;
+}
+
+void terracl_runtime_destroy(terracl_runtime *rt)
+{
+    if (rt == NULL)
+        return;
+    if (rt->queue)
+        clFinish(rt->queue);
+    tc_programs_release(rt);
+    if (rt->queue)
+        clReleaseCommandQueue(rt->queue);
+    if (rt->context)
+        clReleaseContext(rt->context);
+    free(rt);
+}
+
+const struct terracl_device_info *terracl_runtime_device(const terracl_runtime *rt)
+{
+    return rt ? &rt->info : NULL;
+}
+
+terracl_status terracl_runtime_finish(terracl_runtime *rt, terracl_error *err)
+{
+    if (rt == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_runtime_finish: runtime is NULL");
+    cl_int rc = clFinish(rt->queue);
+    return rc == CL_SUCCESS ? TERRACL_OK : tc_cl_fail(err, "clFinish", rc);
+}
+
+void terracl_runtime_memory(const terracl_runtime *rt, uint64_t *current, uint64_t *peak)
+{
+    if (current)
+        *current = rt ? rt->mem_current : 0;
+    if (peak)
+        *peak = rt ? rt->mem_peak : 0;
+}
+
+void terracl_runtime_reset_peak(terracl_runtime *rt)
+{
+    if (rt)
+        rt->mem_peak = rt->mem_current;
+}
+
+size_t tc_runtime_simd_width(const terracl_runtime *rt) { return rt->simd_width; }
+size_t tc_runtime_max_workgroup(const terracl_runtime *rt) { return rt->max_workgroup; }
+int tc_runtime_is_cpu(const terracl_runtime *rt) { return strcmp(rt->info.type, "cpu") == 0; }
+const char *tc_runtime_cache_dir(const terracl_runtime *rt) { return rt->cache_dir; }
+
+void tc_runtime_log(const terracl_runtime *rt, enum terracl_log_level level, const char *fmt, ...)
+{
+    if (rt == NULL || rt->log == NULL)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rt->log(rt->log_user, level, msg);
+}
+
+terracl_status tc_buf_create(terracl_runtime *rt, size_t bytes, struct tc_buf **out,
+                             terracl_error *err)
+{
+    *out = NULL;
+    if (bytes == 0)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "device buffer of 0 bytes requested");
+    if (bytes > rt->info.max_alloc_bytes)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY,
+                       "device buffer of %zu bytes exceeds the device's largest allocation "
+                       "(%llu bytes)",
+                       bytes, (unsigned long long)rt->info.max_alloc_bytes);
+    struct tc_buf *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of host memory");
+    cl_int rc = CL_SUCCESS;
+    b->mem = clCreateBuffer(rt->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        free(b);
+        return tc_cl_fail(err, "clCreateBuffer", rc);
+    }
+    b->rt = rt;
+    b->size = bytes;
+    rt->mem_current += bytes;
+    if (rt->mem_current > rt->mem_peak)
+        rt->mem_peak = rt->mem_current;
+    *out = b;
+    return TERRACL_OK;
+}
+
+void tc_buf_destroy(struct tc_buf *buf)
+{
+    if (buf == NULL)
+        return;
+    buf->rt->mem_current -= buf->size;
+    clReleaseMemObject(buf->mem);
+    free(buf);
+}
+
+size_t tc_buf_size(const struct tc_buf *buf) { return buf->size; }
+
+static terracl_status check_range(const struct tc_buf *buf, size_t offset, size_t bytes,
+                                  const char *what, terracl_error *err)
+{
+    size_t end;
+    if (__builtin_add_overflow(offset, bytes, &end) || end > buf->size)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "%s of %zu bytes at offset %zu is outside a %zu-byte device buffer", what,
+                       bytes, offset, buf->size);
+    return TERRACL_OK;
+}
+
+terracl_status tc_buf_write(terracl_runtime *rt, struct tc_buf *buf, size_t offset,
+                            const void *src, size_t bytes, terracl_error *err)
+{
+    terracl_status st = check_range(buf, offset, bytes, "write", err);
+    if (st != TERRACL_OK || bytes == 0)
+        return st;
+    cl_int rc = clEnqueueWriteBuffer(rt->queue, buf->mem, CL_TRUE, offset, bytes, src, 0, NULL, NULL);
+    return rc == CL_SUCCESS ? TERRACL_OK : tc_cl_fail(err, "clEnqueueWriteBuffer", rc);
+}
+
+terracl_status tc_buf_read(terracl_runtime *rt, const struct tc_buf *buf, size_t offset, void *dst,
+                           size_t bytes, terracl_error *err)
+{
+    terracl_status st = check_range(buf, offset, bytes, "read", err);
+    if (st != TERRACL_OK || bytes == 0)
+        return st;
+    cl_int rc = clEnqueueReadBuffer(rt->queue, buf->mem, CL_TRUE, offset, bytes, dst, 0, NULL, NULL);
+    return rc == CL_SUCCESS ? TERRACL_OK : tc_cl_fail(err, "clEnqueueReadBuffer", rc);
+}
+
+terracl_status tc_buf_copy(terracl_runtime *rt, const struct tc_buf *src, size_t src_offset,
+                           struct tc_buf *dst, size_t dst_offset, size_t bytes, terracl_error *err)
+{
+    terracl_status st = check_range(src, src_offset, bytes, "copy source", err);
+    if (st == TERRACL_OK)
+        st = check_range(dst, dst_offset, bytes, "copy destination", err);
+    if (st != TERRACL_OK || bytes == 0)
+        return st;
+    cl_int rc = clEnqueueCopyBuffer(rt->queue, src->mem, dst->mem, src_offset, dst_offset, bytes,
+                                    0, NULL, NULL);
+    return rc == CL_SUCCESS ? TERRACL_OK : tc_cl_fail(err, "clEnqueueCopyBuffer", rc);
+}

@@ -1,0 +1,111 @@
+/*
+ * Internal device API for the rest of the library. It never exposes OpenCL
+ * types: buffers and kernels are opaque, kernel arguments are tagged values.
+ * Only src/runtime/ includes CL/cl.h and clblast_c.h.
+ */
+#ifndef TC_RUNTIME_RUNTIME_H
+#define TC_RUNTIME_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "terracl/runtime.h"
+
+struct tc_buf;    /* a device allocation, owned by whoever created it */
+struct tc_kernel; /* a compiled kernel, owned by the runtime's cache */
+
+/* Device buffers. Creating a zero-byte buffer is an error. */
+TC_NODISCARD terracl_status tc_buf_create(terracl_runtime *rt, size_t bytes, struct tc_buf **out,
+                                          terracl_error *err);
+void tc_buf_destroy(struct tc_buf *buf); /* NULL is a no-op */
+size_t tc_buf_size(const struct tc_buf *buf);
+/* Blocking host <-> device copies of `bytes` at byte `offset`. */
+TC_NODISCARD terracl_status tc_buf_write(terracl_runtime *rt, struct tc_buf *buf, size_t offset,
+                                         const void *src, size_t bytes, terracl_error *err);
+TC_NODISCARD terracl_status tc_buf_read(terracl_runtime *rt, const struct tc_buf *buf,
+                                        size_t offset, void *dst, size_t bytes,
+                                        terracl_error *err);
+/* Device-side copy (enqueued, not blocking). */
+TC_NODISCARD terracl_status tc_buf_copy(terracl_runtime *rt, const struct tc_buf *src,
+                                        size_t src_offset, struct tc_buf *dst, size_t dst_offset,
+                                        size_t bytes, terracl_error *err);
+
+/*
+ * Kernels come from cl_kernels/<program>.cl. `options` are extra build options
+ * (e.g. "-DTC_TILE=16"), NULL for none. The runtime compiles each (program,
+ * options) pair once, caches the binary on disk and the kernel in memory.
+ */
+TC_NODISCARD terracl_status tc_kernel_get(terracl_runtime *rt, const char *program,
+                                          const char *kernel, const char *options,
+                                          struct tc_kernel **out, terracl_error *err);
+
+enum tc_karg_kind { TC_KARG_BUF, TC_KARG_INT, TC_KARG_UINT, TC_KARG_FLOAT, TC_KARG_LOCAL };
+struct tc_karg {
+    enum tc_karg_kind kind;
+    union {
+        const struct tc_buf *buf;
+        int32_t i;
+        uint32_t u;
+        float f;
+        size_t local_bytes;
+    } v;
+};
+#define TC_KBUF(b) ((struct tc_karg){.kind = TC_KARG_BUF, .v.buf = (b)})
+#define TC_KINT(x) ((struct tc_karg){.kind = TC_KARG_INT, .v.i = (int32_t)(x)})
+#define TC_KUINT(x) ((struct tc_karg){.kind = TC_KARG_UINT, .v.u = (uint32_t)(x)})
+#define TC_KFLOAT(x) ((struct tc_karg){.kind = TC_KARG_FLOAT, .v.f = (float)(x)})
+#define TC_KLOCAL(n) ((struct tc_karg){.kind = TC_KARG_LOCAL, .v.local_bytes = (n)})
+
+/* Enqueues a launch. `local` may be NULL (driver's choice). Global sizes are
+ * rounded up to a multiple of local sizes by the caller's choice of local. */
+TC_NODISCARD terracl_status tc_kernel_launch(terracl_runtime *rt, struct tc_kernel *kernel,
+                                             int dims, const size_t *global, const size_t *local,
+                                             const struct tc_karg *args, int nargs,
+                                             terracl_error *err);
+
+/* Preferred work-group size multiple (SIMD width on CPUs, warp on GPUs). */
+size_t tc_runtime_simd_width(const terracl_runtime *rt);
+size_t tc_runtime_max_workgroup(const terracl_runtime *rt);
+int tc_runtime_is_cpu(const terracl_runtime *rt);
+
+/* Sends a message to the user's log callback, if any. */
+void tc_runtime_log(const terracl_runtime *rt, enum terracl_log_level level, const char *fmt, ...)
+    TC_PRINTF(3, 4);
+
+/* The cache folder in use ("" when disabled). */
+const char *tc_runtime_cache_dir(const terracl_runtime *rt);
+
+/*
+ * GEMM on device buffers, row-major, C = alpha*op(A)*op(B) + beta*C.
+ * Offsets and leading dimensions are in elements. The strided-batched form
+ * repeats it `batch` times, advancing each matrix by its stride.
+ */
+struct tc_matrix {
+    const struct tc_buf *buf;
+    size_t offset;
+    size_t ld;
+};
+TC_NODISCARD terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
+                                     size_t n, size_t k, float alpha, struct tc_matrix a,
+                                     struct tc_matrix b, float beta, struct tc_matrix c,
+                                     terracl_error *err);
+TC_NODISCARD terracl_status tc_sgemm_strided_batched(terracl_runtime *rt, int trans_a,
+                                                     int trans_b, size_t m, size_t n, size_t k,
+                                                     float alpha, struct tc_matrix a,
+                                                     size_t stride_a, struct tc_matrix b,
+                                                     size_t stride_b, float beta,
+                                                     struct tc_matrix c, size_t stride_c,
+                                                     size_t batch, terracl_error *err);
+
+/*
+ * Tuned CLBlast parameters. `kernel` is a CLBlast kernel family ("Xgemm",
+ * "XgemmDirect", "GemmRoutine"); names/values as CLBlast spells them. The set
+ * is validated (e.g. GEMMK=1 with MWG != NWG is refused: wrong results in
+ * CLBlast 1.5.3) and applies to every later GEMM on this runtime's device.
+ */
+TC_NODISCARD terracl_status tc_gemm_override(terracl_runtime *rt, const char *kernel,
+                                             size_t count, const char *const *names,
+                                             const size_t *values, terracl_error *err);
+
+#endif /* TC_RUNTIME_RUNTIME_H */

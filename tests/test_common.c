@@ -1,0 +1,60 @@
+/* Shared test helpers. */
+#include "test_common.h"
+
+#include <string.h>
+
+terracl_runtime *tc_test_rt;
+
+void tc_test_runtime_or_skip(void)
+{
+    terracl_error err = {0};
+    struct terracl_runtime_params p = {0};
+    terracl_status st = terracl_runtime_create(&p, &tc_test_rt, &err);
+    if (st == TERRACL_ERR_NO_DEVICE) {
+        printf("skipped: no OpenCL device (%s)\n", err.message);
+        exit(77);
+    }
+    if (st != TERRACL_OK) {
+        fprintf(stderr, "cannot create runtime: %s\n", err.message);
+        exit(1);
+    }
+}
+
+void tc_test_runtime_release(void)
+{
+    terracl_runtime_destroy(tc_test_rt);
+    tc_test_rt = NULL;
+}
+
+void tc_test_fill(float *x, size_t n, uint32_t seed, float lo, float hi)
+{
+    uint32_t s = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        x[i] = lo + (hi - lo) * (float)(s >> 8) / (float)(1u << 24);
+    }
+}
+
+double tc_test_rel_l2(const float *got, const float *want, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)got[i] - (double)want[i];
+        num += d * d;
+        den += (double)want[i] * (double)want[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+double tc_test_max_abs(const float *got, const float *want, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - (double)want[i]);
+        if (d > m || isnan(d))
+            m = isnan(d) ? INFINITY : d;
+    }
+    return m;
+}

@@ -1,0 +1,361 @@
+/* Every basic op against a naive C reference on random data, at sizes that
+ * are not multiples of any work-group size. */
+#include "test_common.h"
+
+#include <string.h>
+
+#include "graph/tensor.h"
+#include "ops/elementwise.h"
+#include "ops/layout.h"
+#include "ops/norm.h"
+#include "ops/softmax.h"
+
+static const int64_t k_sizes[] = {1, 7, 197, 589};
+#define NSIZES (sizeof k_sizes / sizeof k_sizes[0])
+
+static struct tc_tensor upload(const float *host, int ndim, const int64_t *dims)
+{
+    terracl_error err = {0};
+    struct tc_tensor t;
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, ndim, dims, &t, &err), err);
+    TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &t, host, &err), err);
+    return t;
+}
+
+static float *download(const struct tc_tensor *t)
+{
+    terracl_error err = {0};
+    float *h = malloc(tc_tensor_numel(t) * sizeof *h);
+    assert_non_null(h);
+    TC_ASSERT_OK(tc_tensor_download(tc_test_rt, t, h, &err), err);
+    return h;
+}
+
+static void test_add_mul_broadcast(void **state)
+{
+    (void)state;
+    for (size_t si = 0; si < NSIZES; si++) {
+        int64_t rows = k_sizes[si], cols = k_sizes[(si + 1) % NSIZES];
+        int64_t dims[2] = {rows, cols};
+        size_t n = (size_t)(rows * cols);
+        float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *want = malloc(n * sizeof *want);
+        tc_test_fill(a, n, 1, -2, 2);
+        tc_test_fill(b, n, 2, -2, 2);
+        struct tc_tensor ta = upload(a, 2, dims), tfull = upload(b, 2, dims);
+        struct tc_tensor trow = upload(b, 1, &cols), out;
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 2, dims, &out, &err), err);
+
+        TC_ASSERT_OK(tc_op_add(tc_test_rt, &ta, &tfull, &out, &err), err);
+        float *got = download(&out);
+        for (size_t i = 0; i < n; i++)
+            want[i] = a[i] + b[i];
+        assert_true(tc_test_max_abs(got, want, n) == 0);
+        free(got);
+
+        TC_ASSERT_OK(tc_op_mul(tc_test_rt, &ta, &trow, &out, &err), err);
+        got = download(&out);
+        for (size_t i = 0; i < n; i++)
+            want[i] = a[i] * b[i % (size_t)cols];
+        assert_true(tc_test_max_abs(got, want, n) == 0);
+        free(got);
+
+        /* In place, with the bias row. */
+        TC_ASSERT_OK(tc_op_add(tc_test_rt, &ta, &trow, &ta, &err), err);
+        got = download(&ta);
+        for (size_t i = 0; i < n; i++)
+            want[i] = a[i] + b[i % (size_t)cols];
+        assert_true(tc_test_max_abs(got, want, n) == 0);
+        free(got);
+
+        tc_tensor_free(&ta);
+        tc_tensor_free(&tfull);
+        tc_tensor_free(&trow);
+        tc_tensor_free(&out);
+        free(a);
+        free(b);
+        free(want);
+    }
+}
+
+static void test_add_rejects_non_repeating_shapes(void **state)
+{
+    (void)state;
+    terracl_error err = {0};
+    int64_t d7 = 7, d3 = 3;
+    struct tc_tensor a, b;
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 1, &d7, &a, &err), err);
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 1, &d3, &b, &err), err);
+    assert_int_equal(tc_op_add(tc_test_rt, &a, &b, &a, &err), TERRACL_ERR_SHAPE);
+    assert_non_null(strstr(err.message, "[3]"));
+    tc_tensor_free(&a);
+    tc_tensor_free(&b);
+}
+
+static double gelu_ref(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
+
+static void test_unary_ops(void **state)
+{
+    (void)state;
+    for (size_t si = 0; si < NSIZES; si++) {
+        int64_t n = k_sizes[si] * 3;
+        float *x = malloc((size_t)n * sizeof *x), *want = malloc((size_t)n * sizeof *want);
+        tc_test_fill(x, (size_t)n, 7, -6, 6);
+        struct tc_tensor tx = upload(x, 1, &n), ty;
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 1, &n, &ty, &err), err);
+
+        TC_ASSERT_OK(tc_op_gelu(tc_test_rt, &tx, &ty, &err), err);
+        float *got = download(&ty);
+        for (int64_t i = 0; i < n; i++)
+            want[i] = (float)gelu_ref(x[i]);
+        assert_true(tc_test_max_abs(got, want, (size_t)n) < 1e-5);
+        free(got);
+
+        TC_ASSERT_OK(tc_op_relu(tc_test_rt, &tx, &ty, &err), err);
+        got = download(&ty);
+        for (int64_t i = 0; i < n; i++)
+            want[i] = x[i] > 0 ? x[i] : 0;
+        assert_true(tc_test_max_abs(got, want, (size_t)n) == 0);
+        free(got);
+
+        TC_ASSERT_OK(tc_op_scale(tc_test_rt, &tx, 0.25f, -1.5f, &ty, &err), err);
+        got = download(&ty);
+        for (int64_t i = 0; i < n; i++)
+            want[i] = x[i] * 0.25f - 1.5f;
+        assert_true(tc_test_max_abs(got, want, (size_t)n) < 1e-6);
+        free(got);
+
+        tc_tensor_free(&tx);
+        tc_tensor_free(&ty);
+        free(x);
+        free(want);
+    }
+}
+
+static void test_layernorm_rows(void **state)
+{
+    (void)state;
+    for (size_t si = 0; si < NSIZES; si++) {
+        int64_t rows = k_sizes[(si + 2) % NSIZES], cols = k_sizes[si];
+        size_t n = (size_t)(rows * cols);
+        float *x = malloc(n * sizeof *x), *want = malloc(n * sizeof *want);
+        float *g = malloc((size_t)cols * sizeof *g), *b = malloc((size_t)cols * sizeof *b);
+        tc_test_fill(x, n, 3, -3, 5);
+        tc_test_fill(g, (size_t)cols, 4, 0.5f, 1.5f);
+        tc_test_fill(b, (size_t)cols, 5, -1, 1);
+        for (int64_t r = 0; r < rows; r++) {
+            double mean = 0, var = 0;
+            for (int64_t c = 0; c < cols; c++)
+                mean += x[r * cols + c];
+            mean /= (double)cols;
+            for (int64_t c = 0; c < cols; c++)
+                var += (x[r * cols + c] - mean) * (x[r * cols + c] - mean);
+            var /= (double)cols;
+            for (int64_t c = 0; c < cols; c++)
+                want[r * cols + c] =
+                    (float)((x[r * cols + c] - mean) / sqrt(var + 1e-5) * g[c] + b[c]);
+        }
+        int64_t dims[2] = {rows, cols};
+        struct tc_tensor tx = upload(x, 2, dims), tg = upload(g, 1, &cols), tb = upload(b, 1, &cols);
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_op_layernorm(tc_test_rt, &tx, &tg, &tb, 1e-5f, &tx, &err), err);
+        float *got = download(&tx);
+        assert_true(tc_test_rel_l2(got, want, n) < 1e-6);
+        free(got);
+        tc_tensor_free(&tx);
+        tc_tensor_free(&tg);
+        tc_tensor_free(&tb);
+        free(x);
+        free(want);
+        free(g);
+        free(b);
+    }
+}
+
+static void test_layernorm_channels(void **state)
+{
+    (void)state;
+    int64_t dims[4] = {2, 7, 5, 3};
+    size_t n = 2 * 7 * 5 * 3, pix = 15;
+    float x[210], want[210], g[7], b[7];
+    tc_test_fill(x, n, 8, -2, 2);
+    tc_test_fill(g, 7, 9, 0.5f, 1.5f);
+    tc_test_fill(b, 7, 10, -1, 1);
+    for (int nb = 0; nb < 2; nb++)
+        for (size_t p = 0; p < pix; p++) {
+            double mean = 0, var = 0;
+            for (int c = 0; c < 7; c++)
+                mean += x[(nb * 7 + c) * pix + p];
+            mean /= 7;
+            for (int c = 0; c < 7; c++) {
+                double d = x[(nb * 7 + c) * pix + p] - mean;
+                var += d * d;
+            }
+            var /= 7;
+            for (int c = 0; c < 7; c++)
+                want[(nb * 7 + c) * pix + p] =
+                    (float)((x[(nb * 7 + c) * pix + p] - mean) / sqrt(var + 1e-6) * g[c] + b[c]);
+        }
+    int64_t c7 = 7;
+    struct tc_tensor tx = upload(x, 4, dims), tg = upload(g, 1, &c7), tb = upload(b, 1, &c7), ty;
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, dims, &ty, &err), err);
+    TC_ASSERT_OK(tc_op_layernorm_channels(tc_test_rt, &tx, &tg, &tb, 1e-6f, &ty, &err), err);
+    float *got = download(&ty);
+    assert_true(tc_test_rel_l2(got, want, n) < 1e-6);
+    free(got);
+    tc_tensor_free(&tx);
+    tc_tensor_free(&tg);
+    tc_tensor_free(&tb);
+    tc_tensor_free(&ty);
+}
+
+static void test_softmax_rows(void **state)
+{
+    (void)state;
+    for (size_t si = 0; si < NSIZES; si++) {
+        int64_t rows = k_sizes[(si + 1) % NSIZES], cols = k_sizes[si];
+        size_t n = (size_t)(rows * cols);
+        float *x = malloc(n * sizeof *x), *want = malloc(n * sizeof *want);
+        tc_test_fill(x, n, 11, -20, 20);
+        const float scale = 0.125f;
+        for (int64_t r = 0; r < rows; r++) {
+            double m = -INFINITY, s = 0;
+            for (int64_t c = 0; c < cols; c++)
+                m = fmax(m, x[r * cols + c] * scale);
+            for (int64_t c = 0; c < cols; c++)
+                s += exp(x[r * cols + c] * scale - m);
+            for (int64_t c = 0; c < cols; c++)
+                want[r * cols + c] = (float)(exp(x[r * cols + c] * scale - m) / s);
+        }
+        int64_t dims[2] = {rows, cols};
+        struct tc_tensor tx = upload(x, 2, dims);
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_op_softmax(tc_test_rt, &tx, scale, &tx, &err), err);
+        float *got = download(&tx);
+        assert_true(tc_test_rel_l2(got, want, n) < 1e-6);
+        free(got);
+        tc_tensor_free(&tx);
+        free(x);
+        free(want);
+    }
+}
+
+static void test_permute(void **state)
+{
+    (void)state;
+    int64_t dims[5] = {2, 3, 7, 5, 4};
+    size_t n = 2 * 3 * 7 * 5 * 4;
+    float *x = malloc(n * sizeof *x), *want = malloc(n * sizeof *want);
+    tc_test_fill(x, n, 12, -1, 1);
+    struct tc_tensor tx = upload(x, 5, dims);
+    const int perms[][5] = {{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {0, 2, 1, 4, 3}, {2, 0, 4, 1, 3}};
+    for (size_t pi = 0; pi < 4; pi++) {
+        const int *perm = perms[pi];
+        int64_t od[5];
+        for (int i = 0; i < 5; i++)
+            od[i] = dims[perm[i]];
+        size_t xs[5] = {3 * 7 * 5 * 4, 7 * 5 * 4, 5 * 4, 4, 1};
+        size_t o = 0;
+        for (int64_t a = 0; a < od[0]; a++)
+            for (int64_t b = 0; b < od[1]; b++)
+                for (int64_t c = 0; c < od[2]; c++)
+                    for (int64_t d = 0; d < od[3]; d++)
+                        for (int64_t e = 0; e < od[4]; e++) {
+                            int64_t idx[5] = {a, b, c, d, e};
+                            size_t src = 0;
+                            for (int i = 0; i < 5; i++)
+                                src += (size_t)idx[i] * xs[perm[i]];
+                            want[o++] = x[src];
+                        }
+        struct tc_tensor ty;
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 5, od, &ty, &err), err);
+        TC_ASSERT_OK(tc_op_permute(tc_test_rt, &tx, perm, &ty, &err), err);
+        float *got = download(&ty);
+        assert_true(tc_test_max_abs(got, want, n) == 0);
+        free(got);
+        tc_tensor_free(&ty);
+    }
+    /* 2-D transpose of a 197 x 589 matrix. */
+    int64_t d2[2] = {197, 589}, t2[2] = {589, 197};
+    struct tc_tensor m2, m2t;
+    float *big = malloc(197 * 589 * sizeof *big), *bigt = malloc(197 * 589 * sizeof *bigt);
+    tc_test_fill(big, 197 * 589, 13, -1, 1);
+    m2 = upload(big, 2, d2);
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 2, t2, &m2t, &err), err);
+    const int swap[2] = {1, 0};
+    TC_ASSERT_OK(tc_op_permute(tc_test_rt, &m2, swap, &m2t, &err), err);
+    float *got = download(&m2t);
+    for (int r = 0; r < 197; r++)
+        for (int c = 0; c < 589; c++)
+            bigt[c * 197 + r] = big[r * 589 + c];
+    assert_true(tc_test_max_abs(got, bigt, 197 * 589) == 0);
+    const int bad[2] = {0, 0};
+    assert_int_equal(tc_op_permute(tc_test_rt, &m2, bad, &m2t, &err), TERRACL_ERR_INVALID_ARG);
+    free(got);
+    free(big);
+    free(bigt);
+    tc_tensor_free(&m2);
+    tc_tensor_free(&m2t);
+    tc_tensor_free(&tx);
+    free(x);
+    free(want);
+}
+
+static void test_concat(void **state)
+{
+    (void)state;
+    /* Three [2, k_i, 7] tensors along axis 1, then along the last axis. */
+    int64_t ks[3] = {1, 7, 197};
+    float *parts[3];
+    struct tc_tensor ts[3];
+    for (int i = 0; i < 3; i++) {
+        int64_t d[3] = {2, ks[i], 7};
+        size_t n = (size_t)(2 * ks[i] * 7);
+        parts[i] = malloc(n * sizeof(float));
+        tc_test_fill(parts[i], n, (uint32_t)(20 + i), -1, 1);
+        ts[i] = upload(parts[i], 3, d);
+    }
+    int64_t od[3] = {2, 205, 7};
+    struct tc_tensor ty;
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 3, od, &ty, &err), err);
+    TC_ASSERT_OK(tc_op_concat(tc_test_rt, ts, 3, 1, &ty, &err), err);
+    float *got = download(&ty);
+    for (int b = 0; b < 2; b++) {
+        int64_t row = 0;
+        for (int i = 0; i < 3; i++)
+            for (int64_t r = 0; r < ks[i]; r++, row++)
+                for (int c = 0; c < 7; c++)
+                    assert_true(got[(b * 205 + row) * 7 + c] == parts[i][(b * ks[i] + r) * 7 + c]);
+    }
+    free(got);
+    /* Wrong total along the axis is a shape error. */
+    assert_int_equal(tc_op_concat(tc_test_rt, ts, 2, 1, &ty, &err), TERRACL_ERR_SHAPE);
+    tc_tensor_free(&ty);
+    for (int i = 0; i < 3; i++) {
+        tc_tensor_free(&ts[i]);
+        free(parts[i]);
+    }
+}
+
+int main(void)
+{
+    tc_test_runtime_or_skip();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_add_mul_broadcast),
+        cmocka_unit_test(test_add_rejects_non_repeating_shapes),
+        cmocka_unit_test(test_unary_ops),
+        cmocka_unit_test(test_layernorm_rows),
+        cmocka_unit_test(test_layernorm_channels),
+        cmocka_unit_test(test_softmax_rows),
+        cmocka_unit_test(test_permute),
+        cmocka_unit_test(test_concat),
+    };
+    int rc = cmocka_run_group_tests_name("ops", tests, NULL, NULL);
+    tc_test_runtime_release();
+    return rc;
+}
