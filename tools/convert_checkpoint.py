@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Convert a PyTorch / Lightning / safetensors checkpoint to terracl's HDF5 layout.
 
-    python3 tools/convert_checkpoint.py IN OUT.h5 [--config CONFIG.yaml]
+    python3 tools/convert_checkpoint.py IN OUT.h5 [--config CONFIG.yaml] [--compress]
 
 IN may be
   * a PyTorch file (.pt / .pth / .bin) holding a state dict (or a dict with a
@@ -32,8 +32,10 @@ import collections
 import json
 import os
 import pickle
+import re
 import struct
 import sys
+import types
 
 try:
     import numpy as np
@@ -148,6 +150,42 @@ def _import_torch():
     return torch
 
 
+def _short(exc, limit=160):
+    """First sentence of an exception message, without colour codes."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(str(exc).split()))
+    first = text.split(". ")[0]
+    return first if len(first) <= limit else first[:limit] + "..."
+
+
+class _MissingClass(object):
+    """Stands in for a class the checkpoint names but this Python cannot import
+    (for example a Lightning hyper-parameter object); tensors never need it."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        return _MissingClass()
+
+
+class _LenientUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        try:
+            return super().find_class(module, name)
+        except (ImportError, AttributeError):
+            return type(name, (_MissingClass,), {"__module__": "missing." + module})
+
+
+# torch.load(pickle_module=...) wants a module-like object with Unpickler/load.
+_lenient_pickle = types.ModuleType("terracl_lenient_pickle")
+_lenient_pickle.Unpickler = _LenientUnpickler
+_lenient_pickle.load = lambda f, **kw: _LenientUnpickler(f, **kw).load()
+_lenient_pickle.__name__ = "pickle"
+
+
 def _load_torch(path, safe_only):
     torch = _import_torch()
     try:
@@ -155,21 +193,20 @@ def _load_torch(path, safe_only):
     except FileNotFoundError:
         raise CheckpointError("cannot read '%s': no such file" % path)
     except pickle.UnpicklingError as first:  # weights_only refused something
-        first_msg = " ".join(str(first).split())[:200]
+        first_msg = _short(first)
         if safe_only:
             raise CheckpointError("'%s' cannot be read with weights_only=True (%s); "
                                   "--safe-only forbids the unrestricted fallback" % (path, first_msg))
     except Exception as e:  # truncated or foreign file
-        raise CheckpointError("cannot read '%s' as a PyTorch checkpoint: %s"
-                              % (path, " ".join(str(e).split())[:200]))
+        raise CheckpointError("cannot read '%s' as a PyTorch checkpoint: %s" % (path, _short(e)))
     warn("'%s' needs unrestricted unpickling (weights_only=True failed: %s); "
          "retrying with weights_only=False, which can run code stored in the file: "
          "only convert checkpoints you trust" % (path, first_msg))
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
+        return torch.load(path, map_location="cpu", weights_only=False,
+                          pickle_module=_lenient_pickle)
     except Exception as e:
-        raise CheckpointError("cannot read '%s' as a PyTorch checkpoint: %s"
-                              % (path, " ".join(str(e).split())[:200]))
+        raise CheckpointError("cannot read '%s' as a PyTorch checkpoint: %s" % (path, _short(e)))
 
 
 def _tensor_to_numpy(torch, key, t):
@@ -298,6 +335,8 @@ def main(argv=None):
                     help="store this YAML config as the root attribute 'config'")
     ap.add_argument("--safe-only", action="store_true",
                     help="never fall back to torch.load(weights_only=False)")
+    ap.add_argument("--compress", action="store_true",
+                    help="store tensors chunked with shuffle + gzip (smaller, slower to load)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     args = ap.parse_args(argv)
     try:
@@ -305,7 +344,7 @@ def main(argv=None):
             raise CheckpointError("input and output are the same file")
         config = read_config(args.config) if args.config else None
         state = read_checkpoint(args.input, args.safe_only)
-        write_state_dict(args.output, state, config)
+        write_state_dict(args.output, state, config, compress=args.compress)
     except CheckpointError as e:
         sys.stderr.write("%s: error: %s\n" % (PROG, e))
         return 1

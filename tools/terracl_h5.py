@@ -81,16 +81,27 @@ def check_keys(keys):
                 % (key, prefixes[key]))
 
 
-def _write_file(path, tensors, config_text):
+def _dataset_options(array, compress):
+    """gzip + shuffle for non-trivial tensors when asked; contiguous otherwise."""
+    if compress and array.size >= 64 and array.ndim > 0:
+        return {"compression": "gzip", "compression_opts": 6, "shuffle": True, "chunks": True}
+    return {}
+
+
+def _write_file(path, tensors, config_text, compress):
     with h5py.File(path, "w", track_order=True) as f:
         for key, array in tensors:
-            f.create_dataset("/" + key.replace(".", "/"), data=array)
+            f.create_dataset("/" + key.replace(".", "/"), data=array,
+                             **_dataset_options(array, compress))
         if config_text is not None:
             f.attrs.create("config", config_text, dtype=h5py.string_dtype("utf-8"))
 
 
-def write_state_dict(out_path, state, config_text=None):
+def write_state_dict(out_path, state, config_text=None, compress=False):
     """Write `state` (an ordered mapping name -> numpy array) to `out_path`.
+
+    With `compress`, tensors are stored chunked with the shuffle and gzip
+    filters (readers need nothing special: HDF5 decodes them).
 
     The file is written to a temporary name in the output folder and renamed
     into place, so `out_path` is never left partial or clobbered on failure.
@@ -119,7 +130,7 @@ def write_state_dict(out_path, state, config_text=None):
         raise CheckpointError("cannot create a file in '%s': %s" % (folder, e.strerror))
     os.close(fd)
     try:
-        _write_file(tmp, tensors, config_text)
+        _write_file(tmp, tensors, config_text, compress)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out_path)
     except BaseException as e:
@@ -132,7 +143,7 @@ def write_state_dict(out_path, state, config_text=None):
         raise
 
 
-def write_arrays(out_path, arrays, attrs=None):
+def write_arrays(out_path, arrays, attrs=None, compress=False):
     """Write plain named datasets (input/expected files); names may hold '/'.
 
     Same temporary-file-and-rename discipline as write_state_dict.
@@ -147,7 +158,8 @@ def write_arrays(out_path, arrays, attrs=None):
     try:
         with h5py.File(tmp, "w", track_order=True) as f:
             for name, array in arrays.items():
-                f.create_dataset(name, data=_as_storable(name, array))
+                a = _as_storable(name, array)
+                f.create_dataset(name, data=a, **_dataset_options(a, compress))
             for name, value in (attrs or {}).items():
                 if isinstance(value, str):
                     f.attrs.create(name, value, dtype=h5py.string_dtype("utf-8"))
