@@ -11,6 +11,7 @@
 #include "terracl/value.h"
 #include "terracl/module.h"
 #include "terracl/registry.h"
+#include "terracl/model.h"
 
 #define TERRACL_VERSION_MAJOR 0
 #define TERRACL_VERSION_MINOR 1

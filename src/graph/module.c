@@ -192,7 +192,7 @@ terracl_status tc_module_set_out_channels(terracl_module *m, const int64_t *chan
 terracl_status tc_module_forward(terracl_module *m, struct tc_exec *ex, const struct tc_feats *in,
                                  struct tc_feats *out, terracl_error *err)
 {
-    out->n = 0;
+    memset(out, 0, sizeof *out);
     if (m->vt == NULL || m->vt->forward == NULL)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "module %s cannot run on its own", m->type);
     terracl_status st = m->vt->forward(m, ex, in, out, err);

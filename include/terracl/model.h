@@ -1,0 +1,74 @@
+/*
+ * Whole models: a TerraTorch config plus a checkpoint, bound to a device.
+ *
+ * terracl_model_load reads the YAML config (a TerraTorch Lightning config
+ * or the same keys at the top level; NULL to use the config stored in the
+ * checkpoint), builds the model through the registries, checks every tensor
+ * it needs against the checkpoint, and uploads the weights. A config whose
+ * model arguments name no decoder is a backbone alone: its output is the
+ * backbone's final feature [B, 1+N, D].
+ *
+ * Ownership: the model borrows the runtime, which must outlive it; the
+ * caller owns the model (terracl_model_destroy) and the output arrays
+ * terracl_model_run returns (free()). A model is used by one thread at a
+ * time.
+ */
+#ifndef TERRACL_MODEL_H
+#define TERRACL_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "terracl/export.h"
+#include "terracl/module.h"
+#include "terracl/runtime.h"
+#include "terracl/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct terracl_model terracl_model;
+
+/* A host tensor: row-major float32. */
+struct terracl_tensor {
+    float *data;
+    int ndim;
+    int64_t dims[5];
+};
+
+/* The inputs of one forward pass. `temporal_coords` [B, T, 2] (year, day of
+ * year) and `location_coords` [B, 2] (lat, lon) are optional (data NULL). */
+struct terracl_inputs {
+    struct terracl_tensor image; /* [B, C, H, W] or [B, C, T, H, W] */
+    struct terracl_tensor temporal_coords;
+    struct terracl_tensor location_coords;
+};
+
+/* config_path may be NULL when the checkpoint carries its config;
+ * weights_path may be NULL when every tensor comes from a backbone's
+ * ckpt_path. */
+TERRACL_API terracl_status terracl_model_load(terracl_runtime *rt, const char *config_path,
+                                              const char *weights_path, terracl_model **out,
+                                              terracl_error *err);
+TERRACL_API void terracl_model_destroy(terracl_model *model); /* NULL is a no-op */
+
+/* Runs the model. On success *output holds a malloc'ed array the caller
+ * frees, shaped exactly as TerraTorch's ModelOutput.output. */
+TERRACL_API terracl_status terracl_model_run(terracl_model *model,
+                                             const struct terracl_inputs *inputs,
+                                             struct terracl_tensor *output, terracl_error *err);
+
+/* "segmentation", "regression", "classification" or "backbone". */
+TERRACL_API const char *terracl_model_task(const terracl_model *model);
+/* The built module tree (borrowed). */
+TERRACL_API const terracl_module *terracl_model_module(const terracl_model *model);
+/* One line listing checkpoint tensors the model did not use ("" if none). */
+TERRACL_API const char *terracl_model_unused_tensors(const terracl_model *model);
+/* Device bytes taken by the weights. */
+TERRACL_API uint64_t terracl_model_weight_bytes(const terracl_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TERRACL_MODEL_H */
