@@ -91,11 +91,21 @@ TERRACL_API terracl_status terracl_args_bool(const terracl_value *map, const cha
 TERRACL_API terracl_status terracl_args_string(const terracl_value *map, const char *key,
                                                const char *def, const char **out,
                                                terracl_error *err);
-/* A list of ints; *count <= cap values are written. A scalar int is taken as
- * a list of one. Missing key: *count = 0 and *present = 0. */
+/* A list of ints; *count <= cap values are written (a longer list is
+ * TERRACL_ERR_INVALID_ARG naming the key). A scalar int is taken as a list
+ * of one. Missing key: *count = 0 and *present = 0 (present may be NULL). */
 TERRACL_API terracl_status terracl_args_int_list(const terracl_value *map, const char *key,
                                                  int64_t *out, size_t cap, size_t *count,
                                                  int *present, terracl_error *err);
+
+/*
+ * The value as YAML text (block style; lists of scalars in flow style;
+ * strings quoted whenever a plain scalar would read back as another type),
+ * such that reading it back gives an equal tree. *out is a NUL-terminated
+ * string the caller frees with free().
+ */
+TERRACL_API terracl_status terracl_value_to_yaml(const terracl_value *v, char **out,
+                                                 terracl_error *err);
 
 /* Keys of the map (not recursing) that no get/args call has read. Writes up
  * to `cap` borrowed key pointers; returns the total number unused. */
