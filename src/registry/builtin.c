@@ -1,0 +1,56 @@
+/*
+ * Built-in component tables. Each table lists {name, constructor,
+ * includes_head} in the order TerraTorch registers them (which is the
+ * order `terracl list` prints), and ends with a NULL name.
+ *
+ * To add a component: declare its constructor in its family's header under
+ * src/models/, include that header below, and add one line to the table of
+ * its kind. The name is TerraTorch's registry name, exactly.
+ */
+#include "registry/builtin.h"
+
+#include <stddef.h>
+
+/* ---- model headers: add the includes of src/models/ families here ---- */
+
+static const struct tc_builtin k_backbones[] = {
+    /* ---- built-in backbones (e.g. prithvi_eo_v2_300) go here ---- */
+    {NULL, NULL, 0},
+};
+
+static const struct tc_builtin k_necks[] = {
+    /* ---- built-in necks (e.g. SelectIndices) go here ---- */
+    {NULL, NULL, 0},
+};
+
+static const struct tc_builtin k_decoders[] = {
+    /* ---- built-in decoders (e.g. FCNDecoder, includes_head 0) go here ---- */
+    {NULL, NULL, 0},
+};
+
+static const struct tc_builtin k_model_factories[] = {
+    /* ---- built-in model factories (e.g. EncoderDecoderFactory) go here ---- */
+    {NULL, NULL, 0},
+};
+
+static const struct tc_builtin k_full_models[] = {
+    /* ---- built-in full models (e.g. prithvi_eo_v2_300_mae) go here ---- */
+    {NULL, NULL, 0},
+};
+
+const struct tc_builtin *tc_builtin_table(enum terracl_registry_kind kind)
+{
+    switch (kind) {
+    case TERRACL_REGISTRY_BACKBONE:
+        return k_backbones;
+    case TERRACL_REGISTRY_NECK:
+        return k_necks;
+    case TERRACL_REGISTRY_DECODER:
+        return k_decoders;
+    case TERRACL_REGISTRY_MODEL_FACTORY:
+        return k_model_factories;
+    case TERRACL_REGISTRY_FULL_MODEL:
+        return k_full_models;
+    }
+    return k_backbones + (sizeof k_backbones / sizeof k_backbones[0] - 1);
+}
