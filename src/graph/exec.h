@@ -17,6 +17,7 @@ struct tc_exec {
     int64_t temporal_frames;      /* T of temporal_coords */
     const float *location_coords; /* [B, 2] (lat, lon) or NULL */
     int64_t batch;                /* B of the coordinate arrays */
+    int64_t image_h, image_w;     /* the (padded) input size, for necks that need it */
 };
 
 #endif /* TC_GRAPH_EXEC_H */

@@ -131,6 +131,19 @@ terracl_status tc_module_add_param(terracl_module *m, const char *name, int ndim
     return TERRACL_OK;
 }
 
+terracl_status tc_module_add_buffer(terracl_module *m, const char *name, int ndim,
+                                    const int64_t *dims, size_t *index, terracl_error *err)
+{
+    size_t i;
+    terracl_status st = push_param(m, name, ndim, dims, &i, err);
+    if (st != TERRACL_OK)
+        return st;
+    m->params[i].from_checkpoint = 1;
+    if (index)
+        *index = i;
+    return TERRACL_OK;
+}
+
 terracl_status tc_module_add_fixed(terracl_module *m, const char *name, int ndim,
                                    const int64_t *dims, float *host, size_t *index,
                                    terracl_error *err)

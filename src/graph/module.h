@@ -72,6 +72,11 @@ TC_NODISCARD terracl_status tc_module_create(const char *type, const struct tc_m
 TC_NODISCARD terracl_status tc_module_add_param(terracl_module *m, const char *name, int ndim,
                                                 const int64_t *dims, size_t *index,
                                                 terracl_error *err);
+/* A buffer loaded from the checkpoint but not learnable (BatchNorm running
+ * statistics): required in checkpoints, not counted by param_count. */
+TC_NODISCARD terracl_status tc_module_add_buffer(terracl_module *m, const char *name, int ndim,
+                                                 const int64_t *dims, size_t *index,
+                                                 terracl_error *err);
 /* A parameter computed on the host at build time (not in checkpoints, not
  * learnable); takes ownership of `host` (numel floats). */
 TC_NODISCARD terracl_status tc_module_add_fixed(terracl_module *m, const char *name, int ndim,

@@ -1,0 +1,94 @@
+/*
+ * Reusable PyTorch layers for model code: each declares its parameters on a
+ * module under a name prefix (exactly the state_dict sub-keys, e.g.
+ * "convs.0.1" declares "convs.0.1.weight" and "convs.0.1.bias") and runs on
+ * the device once the module's weights are bound. The structs only hold
+ * parameter indices and hyper-parameters; they live inside a component's
+ * private state.
+ *
+ * Forward functions allocate their output tensor (the caller frees it).
+ */
+#ifndef TC_MODELS_LAYERS_H
+#define TC_MODELS_LAYERS_H
+
+#include "graph/module.h"
+#include "ops/conv.h"
+
+struct tc_conv2d {
+    size_t w, b; /* parameter indices; b valid when has_bias */
+    int has_bias;
+    int64_t in, out, kh, kw;
+    struct tc_conv_geom geom;
+};
+
+struct tc_conv_transpose2d {
+    size_t w, b;
+    int has_bias;
+    int64_t in, out, k, stride, pad, output_padding;
+};
+
+struct tc_batchnorm2d {
+    size_t w, b, mean, var; /* weight/bias learnable; running stats are buffers */
+    int64_t channels;
+    float eps;
+};
+
+/* mmseg-style ConvModule: Conv2d(bias=False) "conv" -> BatchNorm2d "norm" -> ReLU. */
+struct tc_conv_module {
+    struct tc_conv2d conv;
+    struct tc_batchnorm2d norm;
+};
+
+struct tc_linear {
+    size_t w, b;
+    int has_bias;
+    int64_t in, out;
+};
+
+TC_NODISCARD terracl_status tc_layer_conv2d(terracl_module *m, const char *prefix, int64_t in,
+                                            int64_t out, int64_t k, int64_t stride, int64_t pad,
+                                            int64_t dilation, int bias, struct tc_conv2d *c,
+                                            terracl_error *err);
+TC_NODISCARD terracl_status tc_layer_conv2d_run(terracl_module *m, terracl_runtime *rt,
+                                                const struct tc_conv2d *c,
+                                                const struct tc_tensor *x, struct tc_tensor *y,
+                                                terracl_error *err);
+
+TC_NODISCARD terracl_status tc_layer_conv_transpose2d(terracl_module *m, const char *prefix,
+                                                      int64_t in, int64_t out, int64_t k,
+                                                      int64_t stride, int64_t pad,
+                                                      int64_t output_padding, int bias,
+                                                      struct tc_conv_transpose2d *c,
+                                                      terracl_error *err);
+TC_NODISCARD terracl_status tc_layer_conv_transpose2d_run(terracl_module *m, terracl_runtime *rt,
+                                                          const struct tc_conv_transpose2d *c,
+                                                          const struct tc_tensor *x,
+                                                          struct tc_tensor *y, terracl_error *err);
+
+TC_NODISCARD terracl_status tc_layer_batchnorm2d(terracl_module *m, const char *prefix,
+                                                 int64_t channels, float eps,
+                                                 struct tc_batchnorm2d *bn, terracl_error *err);
+/* In place. */
+TC_NODISCARD terracl_status tc_layer_batchnorm2d_run(terracl_module *m, terracl_runtime *rt,
+                                                     const struct tc_batchnorm2d *bn,
+                                                     struct tc_tensor *x, terracl_error *err);
+
+TC_NODISCARD terracl_status tc_layer_conv_module(terracl_module *m, const char *prefix,
+                                                 int64_t in, int64_t out, int64_t k, int64_t pad,
+                                                 int64_t dilation, struct tc_conv_module *c,
+                                                 terracl_error *err);
+TC_NODISCARD terracl_status tc_layer_conv_module_run(terracl_module *m, terracl_runtime *rt,
+                                                     const struct tc_conv_module *c,
+                                                     const struct tc_tensor *x,
+                                                     struct tc_tensor *y, terracl_error *err);
+
+TC_NODISCARD terracl_status tc_layer_linear(terracl_module *m, const char *prefix, int64_t in,
+                                            int64_t out, int bias, struct tc_linear *l,
+                                            terracl_error *err);
+/* x [..., in] -> y [..., out] */
+TC_NODISCARD terracl_status tc_layer_linear_run(terracl_module *m, terracl_runtime *rt,
+                                                const struct tc_linear *l,
+                                                const struct tc_tensor *x, struct tc_tensor *y,
+                                                terracl_error *err);
+
+#endif /* TC_MODELS_LAYERS_H */

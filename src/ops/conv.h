@@ -1,0 +1,42 @@
+/* Convolutions on NCHW float32 tensors (groups = 1), PyTorch semantics. */
+#ifndef TC_OPS_CONV_H
+#define TC_OPS_CONV_H
+
+#include "graph/tensor.h"
+
+struct tc_conv_geom {
+    int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
+};
+
+/* nn.Conv2d: x [B, Cin, H, W], w [Cout, Cin, kh, kw], b [Cout] or NULL;
+ * y [B, Cout, Ho, Wo] with Ho = (H + 2 pad - dil (kh - 1) - 1) / stride + 1
+ * is allocated by the caller. y must not alias x. */
+TC_NODISCARD terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
+                                         const struct tc_tensor *w, const struct tc_tensor *b,
+                                         const struct tc_conv_geom *g, struct tc_tensor *y,
+                                         terracl_error *err);
+
+/* nn.ConvTranspose2d (dilation 1): w [Cin, Cout, kh, kw]; y [B, Cout, Ho, Wo]
+ * with Ho = (H - 1) stride - 2 pad + kh + output_padding. */
+TC_NODISCARD terracl_status tc_op_conv_transpose2d(terracl_runtime *rt,
+                                                   const struct tc_tensor *x,
+                                                   const struct tc_tensor *w,
+                                                   const struct tc_tensor *b, int64_t stride,
+                                                   int64_t pad, int64_t output_padding,
+                                                   struct tc_tensor *y, terracl_error *err);
+
+/* nn.PixelShuffle(r): [B, C r^2, H, W] -> [B, C, H r, W r]. */
+TC_NODISCARD terracl_status tc_op_pixel_shuffle(terracl_runtime *rt, const struct tc_tensor *x,
+                                                int64_t r, struct tc_tensor *y,
+                                                terracl_error *err);
+
+/* BatchNorm2d in eval mode: y = (x - mean) / sqrt(var + eps) * gamma + beta
+ * per channel of [B, C, H, W] (also [B, C]); y may alias x. */
+TC_NODISCARD terracl_status tc_op_batchnorm(terracl_runtime *rt, const struct tc_tensor *x,
+                                            const struct tc_tensor *mean,
+                                            const struct tc_tensor *var,
+                                            const struct tc_tensor *gamma,
+                                            const struct tc_tensor *beta, float eps,
+                                            struct tc_tensor *y, terracl_error *err);
+
+#endif /* TC_OPS_CONV_H */
