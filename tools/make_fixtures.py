@@ -1,0 +1,597 @@
+#!/usr/bin/env python3
+"""Generate terracl's parity fixtures with the real TerraTorch package.
+
+    python3 tools/make_fixtures.py                 # every fixture + the sample model
+    python3 tools/make_fixtures.py --only bb_v1    # one (repeatable; "sample" = weights/sample)
+    python3 tools/make_fixtures.py --list
+    python3 tools/make_fixtures.py --out /tmp/fx   # somewhere else
+
+Models are built through TerraTorch's own registries and factory (nothing is
+re-implemented here), given random weights with fixed seeds (every parameter
+and every buffer that is not a fixed table: norm weights and biases, BatchNorm
+running statistics, learned coordinate scales, tokens, ...), and run in eval
+mode, float32, on the CPU. Each fixture folder holds
+
+  config.yaml    TerraTorch-style config (model_factory, model_args[, task])
+  weights.h5     the model's state_dict in terracl's layout (tools/terracl_h5.py,
+                 the same writer as tools/convert_checkpoint.py)
+  input.h5       "input" [B,C,H,W] or [B,C,T,H,W]; optional "temporal_coords"
+                 [B,T,2] (year, day of year) and "location_coords" [B,2] (lat, lon)
+  expected.h5    "output": TerraTorch's ModelOutput.output (whole models) or the
+                 backbone's last returned feature [B,1+N,D]; backbones also hold
+                 every returned feature as "features/<i>"; whole models hold
+                 intermediate results under "debug/" (encoder features, decoder
+                 inputs after the necks, decoder output, head output).
+
+Every random float tensor is rounded to MANTISSA_BITS significant bits and the
+fixture checkpoints are stored with HDF5's shuffle+gzip filters, which keeps
+the committed files small; the numbers are still arbitrary float32 weights.
+"""
+
+import argparse
+import collections
+import importlib.metadata
+import logging
+import os
+import sys
+import tempfile
+import warnings
+
+import numpy as np
+import yaml
+
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TOOLS)
+sys.path.insert(0, TOOLS)
+
+import convert_checkpoint  # noqa: E402
+from terracl_h5 import read_state_dict, write_arrays, write_state_dict  # noqa: E402
+
+MANTISSA_BITS = 4
+SIZE_WARN_BYTES = 1000 * 1000
+DEBUG_MAX_ELEMENTS = 32768  # larger intermediate results are left out of expected.h5
+
+# ------------------------------------------------------------------ fixtures
+#
+# Each entry: kind ("backbone", "model", "mae_ckpt", "sample"), seed, the
+# TerraTorch model_args, the task (whole models), the input shape and whether
+# temporal/location coordinates are passed. `note` goes into the config header.
+
+FIXTURES = collections.OrderedDict()
+
+
+def fixture(name, **spec):
+    FIXTURES[name] = spec
+
+
+def _bb(name, **over):
+    args = collections.OrderedDict(backbone=name)
+    for k, v in over.items():
+        args["backbone_" + k] = v
+    return args
+
+
+fixture("bb_v1", kind="backbone", seed=101,
+        model_args=_bb("prithvi_eo_v1_100", img_size=32, num_frames=1,
+                       embed_dim=128, depth=2, num_heads=2),
+        input=(1, 6, 32, 32),
+        note="V1 ViT, one frame, head dim 64 (as in the real models)")
+fixture("bb_tiny", kind="backbone", seed=102,
+        model_args=_bb("prithvi_eo_tiny", img_size=32, num_frames=1,
+                       embed_dim=64, depth=3, num_heads=2),
+        input=(1, 6, 32, 32),
+        note="tiny ViT, 3 blocks, head dim 32")
+fixture("bb_v2_frames", kind="backbone", seed=103,
+        model_args=_bb("prithvi_eo_v2_300", img_size=32, num_frames=3,
+                       embed_dim=64, depth=2, num_heads=2),
+        input=(1, 6, 3, 32, 32),
+        note="V2 ViT on 3 frames (5-D input, t-major tokens)")
+fixture("bb_tl_coords", kind="backbone", seed=104,
+        model_args=_bb("prithvi_eo_v2_100_tl", img_size=32, num_frames=2,
+                       embed_dim=64, depth=2, num_heads=2),
+        input=(1, 6, 2, 32, 32), coords=True,
+        note="_tl ViT on 2 frames with temporal_coords and location_coords, learned scales")
+fixture("bb_batch2", kind="backbone", seed=105,
+        model_args=_bb("prithvi_eo_v2_tiny_tl", img_size=32, num_frames=1,
+                       embed_dim=64, depth=2, num_heads=2),
+        input=(2, 6, 32, 32), coords=True,
+        note="batch of 2 with per-sample coordinates, 4-D input into a _tl ViT")
+fixture("bb_resize", kind="backbone", seed=106,
+        model_args=_bb("prithvi_eo_v2_300", img_size=64, num_frames=1,
+                       embed_dim=64, depth=2, num_heads=2),
+        input=(1, 6, 96, 96),
+        note="built for 64x64, run on 96x96: pos_embed bicubic-resized 4x4 -> 6x6")
+fixture("bb_resize_rect", kind="backbone", seed=107,
+        model_args=_bb("prithvi_eo_v2_300", img_size=32, num_frames=2,
+                       embed_dim=64, depth=2, num_heads=2),
+        input=(1, 6, 2, 48, 64),
+        note="built for 32x32, run on 2 frames of 48x64: pos_embed resized 2x2 -> 3x4")
+fixture("bb_600style", kind="backbone", seed=108,
+        model_args=_bb("prithvi_eo_v2_600", img_size=56, num_frames=1,
+                       embed_dim=160, depth=1, num_heads=2),
+        input=(1, 6, 56, 56),
+        note="600M layout: patch 14, head dim 80 (one block to stay small)")
+fixture("bb_out_indices", kind="backbone", seed=109,
+        model_args=_bb("prithvi_eo_tiny", img_size=32, num_frames=1,
+                       embed_dim=64, depth=3, num_heads=2, out_indices=[0, 2]),
+        input=(1, 6, 32, 32),
+        note="out_indices [0, 2]: returns block 0 and the final-normed block 2")
+fixture("bb_mae_ckpt", kind="mae_ckpt", seed=110,
+        model_args=_bb("prithvi_eo_v2_300", pretrained=True, ckpt_path="mae.h5",
+                       img_size=32, num_frames=1, embed_dim=64, depth=2, num_heads=2),
+        mae_name="prithvi_eo_v2_300_mae",
+        mae_extra=dict(decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=2),
+        input=(1, 6, 32, 32),
+        note="backbone loaded through ckpt_path from a PrithviMAE state dict "
+             "(encoder.*, decoder.*) converted by tools/convert_checkpoint.py --compress")
+
+fixture("fm_seg_fcn", kind="model", seed=201, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_v1_100", img_size=64, num_frames=1,
+                     embed_dim=64, depth=2, num_heads=2).items()) + [
+            ("decoder", "FCNDecoder"), ("decoder_channels", 32), ("decoder_num_convs", 2),
+            ("num_classes", 3), ("head_dropout", 0.1)]),
+        input=(1, 6, 64, 64),
+        note="no necks (prepare_features_for_image_model), FCN 4x4 -> 16x16, "
+             "bilinear rescale to 64x64")
+fixture("fm_upernet_t3", kind="model", seed=202, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_v2_300", img_size=32, num_frames=3, patch_size=8,
+                     embed_dim=32, depth=4, num_heads=2).items()) + [
+            ("necks", [{"name": "SelectIndices", "indices": [0, 1, 2, 3]},
+                       {"name": "ReshapeTokensToImage", "effective_time_dim": 3},
+                       {"name": "LearnedInterpolateToPyramidal"}]),
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 32),
+            ("num_classes", 4)]),
+        input=(1, 6, 3, 32, 32),
+        note="3 frames, patch 8 (grid 4x4), SelectIndices + ReshapeTokensToImage + "
+             "LearnedInterpolateToPyramidal, UperNet, rescale 16x16 -> 32x32")
+fixture("fm_unet_tl", kind="model", seed=203, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_v2_300_tl", img_size=32, num_frames=2,
+                     embed_dim=32, depth=4, num_heads=2).items()) + [
+            ("necks", [{"name": "SelectIndices", "indices": [0, 1, 2, 3]},
+                       {"name": "ReshapeTokensToImage", "effective_time_dim": 2},
+                       {"name": "InterpolateToPyramidal"}]),
+            ("decoder", "UNetDecoder"), ("decoder_channels", [32, 16, 16, 8]),
+            ("num_classes", 2), ("head_channel_list", [16])]),
+        input=(1, 6, 2, 32, 32), coords=True,
+        note="_tl backbone with coordinates, InterpolateToPyramidal, UNet, "
+             "segmentation head with a conv pre-head")
+fixture("fm_reg_pad", kind="model", seed=204, task="regression",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_v2_300", img_size=64, num_frames=1,
+                     embed_dim=64, depth=2, num_heads=2).items()) + [
+            ("decoder", "MLPDecoder"),
+            ("head_learned_upscale_layers", 1), ("head_channel_list", [16]),
+            ("head_dropout", 0.1)]),
+        input=(1, 6, 50, 70),
+        note="50x70 input: reflect-padded to 64x96 (grid 4x6, pos_embed resized), "
+             "MLPDecoder, RegressionHead with PixelShuffle upscale, cropped back")
+fixture("fm_cls", kind="model", seed=205, task="classification",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_v1_100", img_size=32, num_frames=1,
+                     embed_dim=64, depth=2, num_heads=2).items()) + [
+            ("decoder", "IdentityDecoder"), ("num_classes", 5),
+            ("head_dim_list", [32]), ("head_dropout", 0.2)]),
+        input=(2, 6, 48, 48),
+        note="ScalarOutputModel: batch 2 at 48x48 (img_size 32; padded to 64x64, grid 4x4 "
+             "so pos_embed is resized), IdentityDecoder, "
+             "ClassificationHead with a hidden layer")
+fixture("fm_linear_permute", kind="model", seed=206, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_tiny", img_size=64, num_frames=1,
+                     embed_dim=64, depth=2, num_heads=2).items()) + [
+            ("necks", [{"name": "SelectIndices", "indices": [-1]},
+                       {"name": "ReshapeTokensToImage"},
+                       {"name": "PermuteDims", "new_order": [0, 1, 3, 2]}]),
+            ("decoder", "LinearDecoder"), ("decoder_upsampling_size", 16),
+            ("num_classes", 3)]),
+        input=(1, 6, 64, 48),
+        note="64x48 input padded to 64x64; PermuteDims swaps H and W; LinearDecoder "
+             "includes the head (head is Identity)")
+fixture("fm_maxpool_bottleneck", kind="model", seed=207, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_v2_300", img_size=64, num_frames=1, patch_size=8,
+                     embed_dim=64, depth=3, num_heads=2).items()) + [
+            ("necks", [{"name": "SelectIndices", "indices": [0, 1, 2]},
+                       {"name": "ReshapeTokensToImage"},
+                       {"name": "MaxpoolToPyramidal"},
+                       {"name": "AddBottleneckLayer"}]),
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 16),
+            ("decoder_pool_scales", [1, 2]), ("decoder_align_corners", False),
+            ("num_classes", 2)]),
+        input=(1, 6, 64, 64),
+        note="patch 8 (grid 8x8), MaxpoolToPyramidal 8/4/2 + AddBottleneckLayer, "
+             "UperNet with pool scales [1, 2] and align_corners false")
+
+fixture("sample", kind="sample", seed=301, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_v2_300", img_size=64, num_frames=1,
+                     embed_dim=64, depth=4, num_heads=2).items()) + [
+            ("necks", [{"name": "SelectIndices", "indices": [1, 3]},
+                       {"name": "ReshapeTokensToImage"}]),
+            ("decoder", "FCNDecoder"), ("decoder_channels", 32), ("decoder_num_convs", 4),
+            ("num_classes", 2)]),
+        input=(1, 6, 64, 64),
+        note="README demo model. RANDOM WEIGHTS: its output means nothing; it only "
+             "shows the pipeline running")
+
+
+# ------------------------------------------------------------------ helpers
+
+def versions():
+    out = collections.OrderedDict()
+    for pkg in ("terratorch", "torch", "timm", "segmentation-models-pytorch", "numpy", "h5py"):
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            out[pkg] = "?"
+    return out
+
+
+def round_mantissa(t, bits=MANTISSA_BITS):
+    """Round a float32 tensor in place to `bits` explicit mantissa bits."""
+    import torch
+    if t.dtype != torch.float32:
+        return
+    a = t.detach().cpu().numpy().copy()
+    u = a.view(np.uint32)
+    drop = 23 - bits
+    u[:] = ((u + np.uint32(1 << (drop - 1))) >> np.uint32(drop)) << np.uint32(drop)
+    t.copy_(torch.from_numpy(a))
+
+
+def _fan_in(mod, p):
+    import torch.nn as nn
+    if isinstance(mod, nn.modules.conv._ConvTransposeNd):
+        k = int(np.prod(p.shape[2:])) // max(1, int(np.prod(mod.stride)))
+        return max(1, p.shape[0] * max(1, k))
+    return max(1, int(np.prod(p.shape[1:])))
+
+
+_NORMS = None
+
+
+def _is_norm(mod):
+    global _NORMS
+    if _NORMS is None:
+        import torch.nn as nn
+        _NORMS = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm,
+                  nn.modules.instancenorm._InstanceNorm)
+    return isinstance(mod, _NORMS)
+
+
+def randomise(model, seed):
+    """Give every parameter and every non-fixed buffer random, O(1)-preserving values."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    done = set()
+
+    def normal(t, std, mean=0.0):
+        t.copy_(torch.randn(t.shape, generator=g) * std + mean)
+
+    def uniform(t, lo, hi):
+        t.copy_(torch.rand(t.shape, generator=g) * (hi - lo) + lo)
+
+    with torch.no_grad():
+        for mname, mod in model.named_modules():
+            for name, p in mod.named_parameters(recurse=False):
+                if id(p) in done:
+                    continue
+                done.add(id(p))
+                full = (mname + "." if mname else "") + name
+                if _is_norm(mod) and name == "weight":
+                    uniform(p, 0.6, 1.4)
+                elif _is_norm(mod) and name == "bias":
+                    normal(p, 0.2)
+                elif name == "scale":  # temporal/location encoders (coords_scale_learn)
+                    uniform(p, 0.2, 0.6)
+                elif name.endswith("token") or "prompt" in full:
+                    normal(p, 0.5)
+                elif name == "bias":
+                    normal(p, 0.1)
+                elif p.dim() >= 2:
+                    normal(p, 1.0 / np.sqrt(_fan_in(mod, p)))
+                else:
+                    normal(p, 0.5)
+                round_mantissa(p)
+            for name, b in mod.named_buffers(recurse=False):
+                if b is None or id(b) in done:
+                    continue
+                done.add(id(b))
+                full = (mname + "." if mname else "") + name
+                if "pos_embed" in name or not b.is_floating_point():
+                    continue  # fixed sin-cos tables, num_batches_tracked
+                if name == "running_mean":
+                    normal(b, 0.2)
+                elif name == "running_var":
+                    uniform(b, 0.5, 1.5)
+                elif name == "scale":  # constant 1.0 when coords_scale_learn is off
+                    continue
+                else:
+                    raise RuntimeError("don't know how to randomise buffer '%s'" % full)
+                round_mantissa(b)
+
+
+def state_to_numpy(model):
+    return collections.OrderedDict(
+        (k, v.detach().cpu().contiguous().numpy()) for k, v in model.state_dict().items())
+
+
+def make_inputs(spec, seed):
+    import torch
+    g = torch.Generator().manual_seed(seed + 7919)
+    shape = spec["input"]
+    x = torch.randn(shape, generator=g)
+    arrays = collections.OrderedDict(input=x)
+    kwargs = {}
+    if spec.get("coords"):
+        b = shape[0]
+        t = shape[2] if len(shape) == 5 else 1
+        year = torch.randint(2015, 2025, (b, t, 1), generator=g).float()
+        doy = torch.randint(1, 366, (b, t, 1), generator=g).float()
+        tc = torch.cat([year, doy], dim=2)
+        lat = torch.round((torch.rand(b, 1, generator=g) * 120 - 60) * 100) / 100
+        lon = torch.round((torch.rand(b, 1, generator=g) * 360 - 180) * 100) / 100
+        lc = torch.cat([lat, lon], dim=1)
+        arrays["temporal_coords"] = tc
+        arrays["location_coords"] = lc
+        kwargs = dict(temporal_coords=tc, location_coords=lc)
+    return x, kwargs, collections.OrderedDict((k, v.numpy()) for k, v in arrays.items())
+
+
+def backbone_kwargs(model_args, ckpt_override=None):
+    kw = collections.OrderedDict()
+    for k, v in model_args.items():
+        if k.startswith("backbone_"):
+            kw[k[len("backbone_"):]] = v
+    if ckpt_override is not None:
+        kw["ckpt_path"] = ckpt_override
+    return kw
+
+
+def build_backbone(model_args, ckpt_override=None):
+    from terratorch.registry import BACKBONE_REGISTRY
+    return BACKBONE_REGISTRY.build(model_args["backbone"],
+                                   **backbone_kwargs(model_args, ckpt_override))
+
+
+def build_model(task, model_args):
+    from terratorch.registry import MODEL_FACTORY_REGISTRY
+    factory = MODEL_FACTORY_REGISTRY.build("EncoderDecoderFactory")
+    return factory.build_model(task=task, **dict(model_args))
+
+
+def run_backbone(model, x, kwargs):
+    import torch
+    model.eval()
+    with torch.no_grad():
+        feats = model(x, **kwargs)
+    out = collections.OrderedDict(output=feats[-1].numpy())
+    for i, f in enumerate(feats):
+        out["features/%d" % i] = f.numpy()
+    return out
+
+
+def run_model(model, x, kwargs):
+    """Run a whole TerraTorch model, recording intermediate results through hooks."""
+    import torch
+    model.eval()
+    debug = collections.OrderedDict()
+
+    def listify(v):
+        return list(v) if isinstance(v, (list, tuple)) else [v]
+
+    def on_encoder(mod, inp, out):
+        for i, f in enumerate(listify(out)):
+            debug["debug/encoder/%d" % i] = f.detach().numpy().copy()
+
+    def on_decoder_in(mod, inp):
+        for i, f in enumerate(listify(inp[0])):
+            debug["debug/neck/%d" % i] = f.detach().numpy().copy()
+
+    def on_decoder(mod, inp, out):
+        debug["debug/decoder"] = out.detach().numpy().copy()
+
+    def on_head(mod, inp, out):
+        debug["debug/head"] = out.detach().numpy().copy()
+
+    hooks = [model.encoder.register_forward_hook(on_encoder),
+             model.decoder.register_forward_pre_hook(on_decoder_in),
+             model.decoder.register_forward_hook(on_decoder),
+             model.head.register_forward_hook(on_head)]
+    try:
+        with torch.no_grad():
+            result = model(x, **kwargs)
+    finally:
+        for h in hooks:
+            h.remove()
+    out = collections.OrderedDict(output=result.output.numpy())
+    out.update((k, v) for k, v in debug.items() if v.size <= DEBUG_MAX_ELEMENTS)
+    return out
+
+
+def check_roundtrip(weights_path, fresh_model, x, kwargs, expected, runner):
+    """Load weights.h5 into a freshly built (differently random) model and rerun."""
+    import torch
+    sd, _ = read_state_dict(weights_path)
+    fresh_model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in sd.items()},
+                                strict=True)
+    again = runner(fresh_model, x, kwargs)["output"]
+    if not np.array_equal(again, expected):
+        raise RuntimeError("%s: output differs after reloading the weights (max |d| = %g)"
+                           % (weights_path, float(np.max(np.abs(again - expected)))))
+
+
+def config_text(name, spec, vers, shapes_note):
+    doc = collections.OrderedDict()
+    doc["model_factory"] = "EncoderDecoderFactory"
+    if spec["kind"] in ("model", "sample"):
+        doc["task"] = spec["task"]
+    doc["model_args"] = spec["model_args"]
+
+    def plain(v):
+        if isinstance(v, dict):
+            return {k: plain(w) for k, w in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(w) for w in v]
+        return v
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(dict, lambda d, data: d.represent_mapping(
+        "tag:yaml.org,2002:map", data.items(), flow_style=False))
+    # Lists of plain values inline ([0, 1, 2, 3]); lists of neck maps as blocks.
+    Dumper.add_representer(list, lambda d, data: d.represent_sequence(
+        "tag:yaml.org,2002:seq", data,
+        flow_style=not any(isinstance(v, (dict, list)) for v in data)))
+    body = yaml.dump(plain(doc), Dumper=Dumper, sort_keys=False, width=100)
+    what = "sample model" if spec["kind"] == "sample" else "parity fixture"
+    head = [
+        "# terracl %s '%s', generated by tools/make_fixtures.py (do not edit by hand)." % (what, name),
+        "# %s." % spec["note"],
+        "# RANDOM weights (seed %d; every float tensor rounded to %d mantissa bits): "
+        "not a trained model." % (spec["seed"], MANTISSA_BITS),
+        "# Generated with " + ", ".join("%s %s" % kv for kv in vers.items())
+        + "; CPU, float32, eval mode.",
+        "# " + shapes_note,
+    ]
+    return "\n".join(head) + "\n" + body
+
+
+def _shape(a):
+    return "[" + ", ".join(str(d) for d in a.shape) + "]"
+
+
+def dir_size(path):
+    return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
+
+
+# ------------------------------------------------------------------ writers
+
+def make_one(name, spec, out_root, sample_out, vers):
+    import torch
+    torch.manual_seed(spec["seed"])
+    kind = spec["kind"]
+    folder = sample_out if kind == "sample" else os.path.join(out_root, name)
+    os.makedirs(folder, exist_ok=True)
+    x, kwargs, inputs = make_inputs(spec, spec["seed"])
+    weights = None
+    with tempfile.TemporaryDirectory() as tmp:
+        if kind == "backbone":
+            model = build_backbone(spec["model_args"])
+            randomise(model, spec["seed"])
+            expected = run_backbone(model, x, kwargs)
+            weights = state_to_numpy(model)
+            runner, rebuild = run_backbone, lambda: build_backbone(spec["model_args"])
+        elif kind in ("model", "sample"):
+            model = build_model(spec["task"], spec["model_args"])
+            randomise(model, spec["seed"])
+            expected = run_model(model, x, kwargs)
+            if kind == "sample":
+                expected = collections.OrderedDict(output=expected["output"])
+            weights = state_to_numpy(model)
+            runner, rebuild = run_model, lambda: build_model(spec["task"], spec["model_args"])
+        elif kind == "mae_ckpt":
+            from terratorch.registry import FULL_MODEL_REGISTRY
+            mae_kw = backbone_kwargs(spec["model_args"])
+            for k in ("pretrained", "ckpt_path"):
+                mae_kw.pop(k, None)
+            mae_kw.update(spec["mae_extra"])
+            mae = FULL_MODEL_REGISTRY.build(spec["mae_name"], **mae_kw)
+            randomise(mae, spec["seed"])
+            pt = os.path.join(tmp, "mae.pt")
+            torch.save(mae.state_dict(), pt)
+            h5 = os.path.join(folder, spec["model_args"]["backbone_ckpt_path"])
+            rc = convert_checkpoint.main([pt, h5, "--compress", "-q"])
+            if rc != 0:
+                raise RuntimeError("convert_checkpoint failed on %s" % pt)
+            model = build_backbone(spec["model_args"], ckpt_override=pt)
+            # The filter must have given the backbone the MAE encoder's weights.
+            enc = mae.encoder.state_dict()
+            for k, v in model.state_dict().items():
+                if k != "pos_embed" and not torch.equal(v, enc[k]):
+                    raise RuntimeError("bb_mae_ckpt: '%s' was not loaded from the checkpoint" % k)
+            expected = run_backbone(model, x, kwargs)
+            runner = rebuild = None
+        else:
+            raise ValueError(kind)
+
+    shapes = "input.h5: " + ", ".join("%s %s" % (k, _shape(v)) for k, v in inputs.items()) \
+        + "; expected.h5: output %s" % _shape(expected["output"])
+    nfeat = sum(1 for k in expected if k.startswith("features/"))
+    if nfeat:
+        shapes += " (+ features/0..%d)" % (nfeat - 1)
+    text = config_text(name, spec, vers, shapes)
+    with open(os.path.join(folder, "config.yaml.tmp"), "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(os.path.join(folder, "config.yaml.tmp"), os.path.join(folder, "config.yaml"))
+
+    written = ["config.yaml"]
+    if weights is not None:
+        wpath = os.path.join(folder, "weights.h5")
+        if kind == "sample":
+            write_state_dict(wpath, weights, config_text=text)  # plain contiguous file
+        else:
+            write_state_dict(wpath, weights, compress=True)
+        written.append("weights.h5")
+        check_roundtrip(wpath, rebuild(), x, kwargs, expected["output"], runner)
+    elif kind == "mae_ckpt":
+        written.append(spec["model_args"]["backbone_ckpt_path"])
+    write_arrays(os.path.join(folder, "input.h5"), inputs)
+    write_arrays(os.path.join(folder, "expected.h5"), expected)
+    written += ["input.h5", "expected.h5"]
+    size = dir_size(folder)
+    print("%-22s %-24s %-22s -> %-16s %4d KB  (%s)" % (
+        name, spec["model_args"]["backbone"], _shape(inputs["input"]),
+        _shape(expected["output"]), (size + 1023) // 1024, ", ".join(written)))
+    if size > SIZE_WARN_BYTES and kind != "sample":
+        print("  warning: %s is %d bytes (> %d)" % (folder, size, SIZE_WARN_BYTES))
+    return folder
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", action="append", metavar="NAME",
+                    help="generate only this fixture (repeatable); 'sample' is the demo model")
+    ap.add_argument("--out", default=os.path.join(ROOT, "tests", "fixtures"),
+                    help="folder for the fixture folders (default: tests/fixtures)")
+    ap.add_argument("--sample-out", default=os.path.join(ROOT, "weights", "sample"),
+                    help="folder for the sample model (default: weights/sample)")
+    ap.add_argument("--list", action="store_true", help="list the fixtures and exit")
+    ap.add_argument("-v", "--verbose", action="store_true", help="show TerraTorch's log output")
+    args = ap.parse_args(argv)
+
+    if args.list:
+        for name, spec in FIXTURES.items():
+            print("%-22s %s" % (name, spec["note"]))
+        return 0
+    names = args.only or list(FIXTURES)
+    unknown = [n for n in names if n not in FIXTURES]
+    if unknown:
+        sys.stderr.write("make_fixtures: error: unknown fixture(s) %s (see --list)\n"
+                         % ", ".join(unknown))
+        return 1
+    if not args.verbose:
+        logging.disable(logging.WARNING)
+        warnings.filterwarnings("ignore")
+    try:
+        import torch
+        import terratorch  # noqa: F401  (registers the models)
+    except ImportError as e:
+        sys.stderr.write("make_fixtures: error: %s (pip install -r tools/requirements-fixtures.txt)\n"
+                         % e)
+        return 1
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    vers = versions()
+    print("make_fixtures: " + ", ".join("%s %s" % kv for kv in vers.items()))
+    os.makedirs(args.out, exist_ok=True)
+    for name in names:
+        make_one(name, FIXTURES[name], args.out, args.sample_out, vers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
