@@ -8,6 +8,7 @@
  * status: 0 on success, 1 on a runtime failure, 2 on a usage error. */
 int tc_cmd_devices(int argc, char **argv);
 int tc_cmd_selftest(int argc, char **argv);
+int tc_cmd_run(int argc, char **argv);
 
 /* Prints "terracl: <message>" (or the status text) on stderr and returns 1. */
 int tc_cli_fail(const terracl_error *err, terracl_status st);

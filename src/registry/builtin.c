@@ -12,9 +12,18 @@
 #include <stddef.h>
 
 /* ---- model headers: add the includes of src/models/ families here ---- */
+#include "models/backbones/prithvi_vit.h"
 
 static const struct tc_builtin k_backbones[] = {
     /* ---- built-in backbones (e.g. prithvi_eo_v2_300) go here ---- */
+    {"prithvi_eo_tiny", tc_prithvi_eo_tiny, 0},
+    {"prithvi_eo_v1_100", tc_prithvi_eo_v1_100, 0},
+    {"prithvi_eo_v2_tiny_tl", tc_prithvi_eo_v2_tiny_tl, 0},
+    {"prithvi_eo_v2_100_tl", tc_prithvi_eo_v2_100_tl, 0},
+    {"prithvi_eo_v2_300", tc_prithvi_eo_v2_300, 0},
+    {"prithvi_eo_v2_300_tl", tc_prithvi_eo_v2_300_tl, 0},
+    {"prithvi_eo_v2_600", tc_prithvi_eo_v2_600, 0},
+    {"prithvi_eo_v2_600_tl", tc_prithvi_eo_v2_600_tl, 0},
     {NULL, NULL, 0},
 };
 

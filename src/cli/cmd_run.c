@@ -1,0 +1,146 @@
+/*
+ * terracl run: config + checkpoint + input file -> output file.
+ *
+ *   terracl run --config C.yaml --weights W.h5 --input IN.h5 --output OUT.h5 [--device D]
+ *
+ * The output is written to a temporary file in its folder and renamed into
+ * place, so a failed run never leaves a partial file or clobbers an
+ * existing one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/output_image.h"
+#include "io/tensor_file.h"
+
+static int usage(const char *msg)
+{
+    if (msg)
+        fprintf(stderr, "terracl run: %s\n", msg);
+    fprintf(stderr, "usage: terracl run [--config C.yaml] --weights W.h5 --input IN.h5 --output "
+                    "OUT.h5|OUT.png [--device D]\n");
+    return 2;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Reads an optional dataset: absent is fine, anything else wrong is not. */
+static terracl_status read_optional(const char *path, const char *name, struct tc_host_tensor *t,
+                                    terracl_error *err)
+{
+    terracl_status st = tc_tensor_file_read(path, name, t, err);
+    if (st == TERRACL_ERR_NOT_FOUND) {
+        memset(t, 0, sizeof *t);
+        return TERRACL_OK;
+    }
+    return st;
+}
+
+static struct terracl_tensor as_tensor(struct tc_host_tensor *t)
+{
+    struct terracl_tensor r = {0};
+    r.data = t->data;
+    r.ndim = t->ndim;
+    for (int i = 0; i < t->ndim; i++)
+        r.dims[i] = t->dims[i];
+    return r;
+}
+
+int tc_cmd_run(int argc, char **argv)
+{
+    const char *config = NULL, *weights = NULL, *input = NULL, *output = NULL;
+    struct terracl_runtime_params params = {0};
+    for (int i = 0; i < argc; i++) {
+        int missing = 0;
+        const char *v;
+        if ((v = tc_cli_option(argc, argv, &i, "--config", &missing)))
+            config = v;
+        else if ((v = tc_cli_option(argc, argv, &i, "--weights", &missing)))
+            weights = v;
+        else if ((v = tc_cli_option(argc, argv, &i, "--input", &missing)))
+            input = v;
+        else if ((v = tc_cli_option(argc, argv, &i, "--output", &missing)))
+            output = v;
+        else if ((v = tc_cli_option(argc, argv, &i, "--device", &missing)))
+            params.device = v;
+        else {
+            fprintf(stderr, "terracl run: %s '%s'\n",
+                    missing ? "missing value for" : "unknown argument", argv[i]);
+            return usage(NULL);
+        }
+    }
+    if (input == NULL || output == NULL)
+        return usage("--input and --output are required");
+    if (config == NULL && weights == NULL)
+        return usage("give --config, --weights, or both");
+
+    terracl_error err = {0};
+    terracl_status st;
+    struct tc_host_tensor image = {0}, tcoords = {0}, lcoords = {0};
+    terracl_runtime *rt = NULL;
+    terracl_model *model = NULL;
+    struct terracl_tensor out = {0};
+    int rc = 1;
+
+    /* Everything that can be checked on the host comes first: the config
+     * (a broken YAML file is reported before any device work) and inputs. */
+    if ((st = tc_tensor_file_read(input, "input", &image, &err)) ||
+        (st = read_optional(input, "temporal_coords", &tcoords, &err)) ||
+        (st = read_optional(input, "location_coords", &lcoords, &err))) {
+        rc = tc_cli_fail(&err, st);
+        goto out;
+    }
+    if ((st = terracl_runtime_create(&params, &rt, &err)) ||
+        (st = terracl_model_load(rt, config, weights, &model, &err))) {
+        rc = tc_cli_fail(&err, st);
+        goto out;
+    }
+    const char *unused = terracl_model_unused_tensors(model);
+    if (unused[0] != '\0')
+        fprintf(stderr, "terracl: warning: %s\n", unused);
+
+    struct terracl_inputs in = {0};
+    in.image = as_tensor(&image);
+    if (tcoords.data)
+        in.temporal_coords = as_tensor(&tcoords);
+    if (lcoords.data)
+        in.location_coords = as_tensor(&lcoords);
+    if ((st = terracl_model_run(model, &in, &out, &err))) {
+        rc = tc_cli_fail(&err, st);
+        goto out;
+    }
+    if (ends_with(output, ".png")) {
+        st = tc_write_output_png(output, terracl_model_task(model), &out, &err);
+    } else {
+        struct tc_tensor_file_item item = {"output", out.ndim, out.dims, out.data};
+        st = tc_tensor_file_write(output, &item, 1, &err);
+    }
+    if (st != TERRACL_OK) {
+        rc = tc_cli_fail(&err, st);
+        goto out;
+    }
+    char shape[128] = "[";
+    for (int i = 0; i < out.ndim; i++) {
+        char d[32];
+        snprintf(d, sizeof d, "%s%lld", i ? ", " : "", (long long)out.dims[i]);
+        strncat(shape, d, sizeof shape - strlen(shape) - 2);
+    }
+    strcat(shape, "]");
+    printf("%s: %s output %s on %s\n", output, terracl_model_task(model), shape,
+           terracl_runtime_device(rt)->name);
+    rc = 0;
+out:
+    free(out.data);
+    terracl_model_destroy(model);
+    terracl_runtime_destroy(rt);
+    tc_host_tensor_free(&image);
+    tc_host_tensor_free(&tcoords);
+    tc_host_tensor_free(&lcoords);
+    return rc;
+}

@@ -1,0 +1,362 @@
+/*
+ * Whole models (include/terracl/model.h): config -> module tree through the
+ * registries -> weights bound on the device -> forward.
+ *
+ * A config whose model arguments name a decoder is built by its model
+ * factory (EncoderDecoderFactory); one that names only a backbone is that
+ * backbone alone, whose output is its final feature [B, 1+N, D].
+ */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph/exec.h"
+#include "graph/module.h"
+#include "graph/weights.h"
+#include "io/checkpoint.h"
+#include "io/yaml_config.h"
+#include "models/backbones/prithvi_vit.h"
+#include "terracl/model.h"
+#include "terracl/registry.h"
+
+struct terracl_model {
+    terracl_runtime *rt;
+    terracl_value *config;
+    terracl_module *root;
+    terracl_module *backbone; /* inside root (or root itself) */
+    int backbone_only;
+    char task[32];
+    struct tc_checkpoint *weights;
+    struct tc_checkpoint *backbone_ckpt;
+    struct tc_weights *bound;
+    char unused[2048];
+};
+
+void terracl_model_destroy(terracl_model *model)
+{
+    if (model == NULL)
+        return;
+    tc_weights_free(model->bound);
+    terracl_module_destroy(model->root);
+    tc_checkpoint_close(model->weights);
+    tc_checkpoint_close(model->backbone_ckpt);
+    terracl_value_free(model->config);
+    free(model);
+}
+
+const char *terracl_model_task(const terracl_model *model) { return model ? model->task : NULL; }
+const terracl_module *terracl_model_module(const terracl_model *model)
+{
+    return model ? model->root : NULL;
+}
+const char *terracl_model_unused_tensors(const terracl_model *model)
+{
+    return model ? model->unused : "";
+}
+uint64_t terracl_model_weight_bytes(const terracl_model *model)
+{
+    return model ? tc_weights_bytes(model->bound) : 0;
+}
+
+static terracl_status resolve_relative(const char *base_file, const char *path, char *out, size_t cap,
+                                   terracl_error *err)
+{
+    int w;
+    if (path[0] == '/' || base_file == NULL) {
+        w = snprintf(out, cap, "%s", path);
+    } else {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s", base_file);
+        w = snprintf(out, cap, "%s/%s", dirname(tmp), path);
+    }
+    if (w < 0 || (size_t)w >= cap)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "path too long: %s", path);
+    return TERRACL_OK;
+}
+
+/* backbone_* keys of model_args, prefix stripped, with ckpt_path made
+ * relative to the config's folder. Marks the keys it takes as used. */
+static terracl_status backbone_args(const terracl_value *model_args, const char *config_file,
+                                    terracl_value **out, terracl_error *err)
+{
+    terracl_value *args = terracl_value_new_map();
+    if (args == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    const char *prefix = "backbone_";
+    size_t plen = strlen(prefix);
+    for (size_t i = 0; i < terracl_value_map_size(model_args); i++) {
+        const char *key = terracl_value_map_key(model_args, i);
+        if (strncmp(key, prefix, plen) != 0 || key[plen] == '\0')
+            continue;
+        const terracl_value *v = terracl_value_map_get(model_args, key);
+        terracl_value *copy = NULL;
+        if (strcmp(key + plen, "ckpt_path") == 0 && terracl_value_type_of(v) == TERRACL_VALUE_STRING) {
+            char path[4096];
+            terracl_status st =
+                resolve_relative(config_file, terracl_value_string(v), path, sizeof path, err);
+            if (st != TERRACL_OK) {
+                terracl_value_free(args);
+                return st;
+            }
+            copy = terracl_value_new_string(path);
+        } else {
+            copy = terracl_value_clone(v);
+        }
+        terracl_status st = copy ? terracl_value_map_set(args, key + plen, copy, err)
+                                 : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+        if (st != TERRACL_OK) {
+            terracl_value_free(args);
+            return st;
+        }
+    }
+    *out = args;
+    return TERRACL_OK;
+}
+
+static terracl_status build_backbone_only(terracl_model *model, const struct tc_model_config *cfg,
+                                          const char *config_file, terracl_error *err)
+{
+    const char *name = NULL;
+    terracl_status st = terracl_args_string(cfg->model_args, "backbone", NULL, &name, err);
+    if (st != TERRACL_OK)
+        return st;
+    if (name == NULL)
+        return tc_fail(err, TERRACL_ERR_CONFIG, "model_args names no backbone (expected `backbone: NAME`)");
+    terracl_value *args = NULL;
+    if ((st = backbone_args(cfg->model_args, config_file, &args, err)))
+        return st;
+    st = terracl_registry_build(terracl_registry_get(TERRACL_REGISTRY_BACKBONE), name, NULL, args,
+                                &model->root, err);
+    terracl_value_free(args);
+    if (st != TERRACL_OK)
+        return st;
+    /* As TerraTorch's factory, refuse arguments nobody uses. */
+    const char *unused[8];
+    size_t n = terracl_value_unused_keys(cfg->model_args, unused, 8);
+    if (n > 0) {
+        char list[512] = "";
+        for (size_t i = 0; i < n && i < 8; i++) {
+            strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+            strncat(list, unused[i], sizeof list - strlen(list) - 1);
+        }
+        return tc_fail(err, TERRACL_ERR_CONFIG, "model_args: arguments %s were passed but not used", list);
+    }
+    model->backbone = model->root;
+    model->backbone_only = 1;
+    snprintf(model->task, sizeof model->task, "backbone");
+    return TERRACL_OK;
+}
+
+/* Models with a decoder: the config's model factory (EncoderDecoderFactory)
+ * from the registry, given model_args plus the task; the backbone is the
+ * root's child "encoder". */
+static terracl_status build_with_factory(terracl_model *model, const struct tc_model_config *cfg,
+                                         const char *config_file, terracl_error *err)
+{
+    terracl_value *args = terracl_value_clone(cfg->model_args);
+    if (args == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    terracl_status st = TERRACL_OK;
+    const terracl_value *ckpt = terracl_value_map_peek(args, "backbone_ckpt_path");
+    if (ckpt != NULL && terracl_value_type_of(ckpt) == TERRACL_VALUE_STRING) {
+        char path[4096];
+        st = resolve_relative(config_file, terracl_value_string(ckpt), path, sizeof path, err);
+        if (st == TERRACL_OK)
+            st = terracl_value_map_set(args, "backbone_ckpt_path", terracl_value_new_string(path), err);
+    }
+    if (st == TERRACL_OK && cfg->task != TC_TASK_NONE &&
+        terracl_value_map_peek(args, "task") == NULL)
+        st = terracl_value_map_set(args, "task", terracl_value_new_string(tc_task_name(cfg->task)), err);
+    const char *factory = cfg->factory ? cfg->factory : "EncoderDecoderFactory";
+    if (st == TERRACL_OK)
+        st = terracl_registry_build(terracl_registry_get(TERRACL_REGISTRY_MODEL_FACTORY), factory,
+                                    NULL, args, &model->root, err);
+    if (st == TERRACL_OK) {
+        const terracl_value *task = terracl_value_map_peek(args, "task");
+        snprintf(model->task, sizeof model->task, "%s",
+                 task && terracl_value_type_of(task) == TERRACL_VALUE_STRING ? terracl_value_string(task)
+                                                                           : "segmentation");
+        for (size_t i = 0; i < model->root->nchildren; i++)
+            if (strcmp(model->root->children[i].name, "encoder") == 0)
+                model->backbone = model->root->children[i].module;
+    }
+    terracl_value_free(args);
+    return st;
+}
+
+static terracl_status read_config(const char *config_path, struct tc_checkpoint *weights,
+                                  terracl_value **out, terracl_error *err)
+{
+    if (config_path != NULL)
+        return tc_yaml_load_file(config_path, out, err);
+    const char *text = weights ? tc_checkpoint_config(weights) : NULL;
+    if (text == NULL)
+        return tc_fail(err, TERRACL_ERR_CONFIG,
+                       "no config: pass a TerraTorch YAML config, or a checkpoint that carries one "
+                       "(its root attribute `config`)");
+    terracl_status st = tc_yaml_parse(text, strlen(text), tc_checkpoint_path(weights), out, err);
+    if (st != TERRACL_OK)
+        return tc_fail_context(err, st, "config stored in the checkpoint");
+    return TERRACL_OK;
+}
+
+terracl_status terracl_model_load(terracl_runtime *rt, const char *config_path,
+                                  const char *weights_path, terracl_model **out,
+                                  terracl_error *err)
+{
+    if (rt == NULL || out == NULL || (config_path == NULL && weights_path == NULL))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "terracl_model_load: needs a runtime and a config or a checkpoint");
+    *out = NULL;
+    terracl_model *model = calloc(1, sizeof *model);
+    if (model == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    model->rt = rt;
+    terracl_status st = TERRACL_OK;
+    if (weights_path != NULL && (st = tc_checkpoint_open(weights_path, &model->weights, err)))
+        goto fail;
+    if ((st = read_config(config_path, model->weights, &model->config, err)))
+        goto fail;
+    const char *config_file = config_path ? config_path : weights_path;
+    struct tc_model_config cfg;
+    if ((st = tc_config_model(model->config, config_file, &cfg, err)))
+        goto fail;
+
+    if (terracl_value_map_peek(cfg.model_args, "decoder") == NULL) {
+        st = build_backbone_only(model, &cfg, config_file, err);
+    } else {
+        st = build_with_factory(model, &cfg, config_file, err);
+    }
+    if (st != TERRACL_OK) {
+        tc_fail_context(err, st, "%s", config_file);
+        goto fail;
+    }
+
+    /* Weight sources, first match wins: the model's own checkpoint, then
+     * the backbone's ckpt_path (TerraTorch loads ckpt_path at build time
+     * and a fine-tuned state dict loaded later overrides it). */
+    struct tc_weight_source sources[2];
+    size_t nsources = 0;
+    char main_prefix[256] = "", ckpt_prefix[256] = "";
+    if (model->weights != NULL) {
+        if (model->backbone_only &&
+            tc_weights_find_prefix(model->weights, "patch_embed.proj.weight", main_prefix,
+                                   sizeof main_prefix) == NULL)
+            main_prefix[0] = '\0';
+        sources[nsources++] = (struct tc_weight_source){model->weights, main_prefix, NULL};
+    }
+    const char *ckpt = model->backbone && tc_prithvi_is(model->backbone)
+                           ? tc_prithvi_ckpt_path(model->backbone)
+                           : NULL;
+    if (ckpt != NULL) {
+        if ((st = tc_checkpoint_open(ckpt, &model->backbone_ckpt, err))) {
+            tc_fail_context(err, st, "backbone ckpt_path");
+            goto fail;
+        }
+        if (tc_weights_find_prefix(model->backbone_ckpt, "patch_embed.proj.weight", ckpt_prefix,
+                                   sizeof ckpt_prefix) == NULL) {
+            st = tc_fail(err, TERRACL_ERR_FORMAT,
+                         "%s: could not find the patch embedding (a key ending in "
+                         "patch_embed.proj.weight): not a Prithvi checkpoint",
+                         ckpt);
+            goto fail;
+        }
+        sources[nsources++] =
+            (struct tc_weight_source){model->backbone_ckpt, ckpt_prefix, model->backbone};
+    }
+    if (nsources == 0) {
+        st = tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                     "no weights: pass a checkpoint (or give the backbone a ckpt_path)");
+        goto fail;
+    }
+    if ((st = tc_weights_bind(rt, model->root, sources, nsources, &model->bound, err)))
+        goto fail;
+    if (model->weights != NULL)
+        tc_checkpoint_unused_summary(model->weights, 8, model->unused, sizeof model->unused);
+    *out = model;
+    return TERRACL_OK;
+
+fail:
+    terracl_model_destroy(model);
+    return st;
+}
+
+static terracl_status check_host_tensor(const struct terracl_tensor *t, const char *what,
+                                        int min_rank, int max_rank, terracl_error *err)
+{
+    if (t->data == NULL || t->ndim < min_rank || t->ndim > max_rank)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "%s: expected rank %d..%d, got %d", what, min_rank,
+                       max_rank, t->ndim);
+    for (int i = 0; i < t->ndim; i++)
+        if (t->dims[i] <= 0 || t->dims[i] > ((int64_t)1 << 31))
+            return tc_fail(err, TERRACL_ERR_SHAPE, "%s: dimension %d is %lld", what, i,
+                           (long long)t->dims[i]);
+    return TERRACL_OK;
+}
+
+terracl_status terracl_model_run(terracl_model *model, const struct terracl_inputs *inputs,
+                                 struct terracl_tensor *output, terracl_error *err)
+{
+    if (model == NULL || inputs == NULL || output == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_model_run: NULL argument");
+    memset(output, 0, sizeof *output);
+    terracl_status st = check_host_tensor(&inputs->image, "input", 4, 5, err);
+    if (st != TERRACL_OK)
+        return st;
+    const struct terracl_tensor *img = &inputs->image;
+    struct tc_exec ex = {0};
+    ex.rt = model->rt;
+    int64_t B = img->dims[0];
+    if (inputs->temporal_coords.data != NULL) {
+        const struct terracl_tensor *t = &inputs->temporal_coords;
+        if (t->ndim != 3 || t->dims[0] != B || t->dims[2] != 2)
+            return tc_fail(err, TERRACL_ERR_SHAPE,
+                           "temporal_coords: expected [B=%lld, T, 2] (year, day of year)", (long long)B);
+        ex.temporal_coords = t->data;
+        ex.temporal_frames = t->dims[1];
+        ex.batch = B;
+    }
+    if (inputs->location_coords.data != NULL) {
+        const struct terracl_tensor *t = &inputs->location_coords;
+        if (t->ndim != 2 || t->dims[0] != B || t->dims[1] != 2)
+            return tc_fail(err, TERRACL_ERR_SHAPE, "location_coords: expected [B=%lld, 2] (lat, lon)",
+                           (long long)B);
+        ex.location_coords = t->data;
+        ex.batch = B;
+    }
+    ex.image_h = img->dims[img->ndim - 2];
+    ex.image_w = img->dims[img->ndim - 1];
+
+    struct tc_feats in = {0}, out = {0};
+    in.n = 1;
+    if ((st = tc_tensor_alloc(model->rt, img->ndim, img->dims, &in.t[0], err)) ||
+        (st = tc_tensor_upload(model->rt, &in.t[0], img->data, err)))
+        goto done;
+    if ((st = tc_module_forward(model->root, &ex, &in, &out, err)))
+        goto done;
+    if (out.n == 0) {
+        st = tc_fail(err, TERRACL_ERR_INTERNAL, "the model produced no output");
+        goto done;
+    }
+    /* A backbone's final feature is its last output; models give one. */
+    const struct tc_tensor *res = &out.t[out.n - 1];
+    size_t n = tc_tensor_numel(res);
+    output->data = malloc(n * sizeof(float));
+    if (output->data == NULL) {
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for the output");
+        goto done;
+    }
+    if ((st = tc_tensor_download(model->rt, res, output->data, err))) {
+        free(output->data);
+        output->data = NULL;
+        goto done;
+    }
+    output->ndim = res->ndim;
+    memcpy(output->dims, res->dims, sizeof(int64_t) * (size_t)res->ndim);
+
+done:
+    tc_feats_free(&in);
+    tc_feats_free(&out);
+    return st;
+}

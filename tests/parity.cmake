@@ -1,0 +1,6 @@
+# Parity with TerraTorch on the committed fixtures: backbones (bb_*) and
+# whole models (fm_*) as separate ctest entries so failures point at a family.
+terracl_add_test(test_parity_backbones SOURCES test_parity.c test_common.c LABELS model ARGS bb_)
+add_test(NAME test_parity_models COMMAND test_parity_backbones fm_)
+set_tests_properties(test_parity_models PROPERTIES LABELS model SKIP_RETURN_CODE 77
+  ENVIRONMENT "TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")

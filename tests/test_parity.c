@@ -1,0 +1,126 @@
+/*
+ * Parity with TerraTorch: every fixture folder under tests/fixtures (made by
+ * tools/make_fixtures.py with the real terratorch package) is loaded through
+ * the public model API exactly as a user would (config + checkpoint + input
+ * file) and its output compared with TerraTorch's: relative L2 <= 1e-4.
+ *
+ * Usage: test_parity [NAME_PREFIX]   (default: every fixture)
+ */
+#include "test_common.h"
+
+#include <dirent.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io/tensor_file.h"
+
+#define MAX_FIXTURES 64
+
+static char g_dirs[MAX_FIXTURES][512];
+static char g_names[MAX_FIXTURES][64];
+static size_t g_count;
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static void run_fixture(void **state)
+{
+    const char *dir = *state;
+    char config[600], weights[600], input[600], expected[600];
+    snprintf(config, sizeof config, "%s/config.yaml", dir);
+    snprintf(weights, sizeof weights, "%s/weights.h5", dir);
+    snprintf(input, sizeof input, "%s/input.h5", dir);
+    snprintf(expected, sizeof expected, "%s/expected.h5", dir);
+
+    terracl_error err = {0};
+    terracl_model *model = NULL;
+    TC_ASSERT_OK(terracl_model_load(tc_test_rt, config, exists(weights) ? weights : NULL, &model,
+                                    &err),
+                 err);
+
+    struct tc_host_tensor image = {0}, tco = {0}, lco = {0}, want = {0};
+    TC_ASSERT_OK(tc_tensor_file_read(input, "input", &image, &err), err);
+    if (tc_tensor_file_read(input, "temporal_coords", &tco, &err) != TERRACL_OK)
+        memset(&tco, 0, sizeof tco);
+    if (tc_tensor_file_read(input, "location_coords", &lco, &err) != TERRACL_OK)
+        memset(&lco, 0, sizeof lco);
+    TC_ASSERT_OK(tc_tensor_file_read(expected, "output", &want, &err), err);
+
+    struct terracl_inputs in = {0};
+    in.image.data = image.data;
+    in.image.ndim = image.ndim;
+    memcpy(in.image.dims, image.dims, sizeof image.dims);
+    if (tco.data) {
+        in.temporal_coords.data = tco.data;
+        in.temporal_coords.ndim = tco.ndim;
+        memcpy(in.temporal_coords.dims, tco.dims, sizeof tco.dims);
+    }
+    if (lco.data) {
+        in.location_coords.data = lco.data;
+        in.location_coords.ndim = lco.ndim;
+        memcpy(in.location_coords.dims, lco.dims, sizeof lco.dims);
+    }
+    struct terracl_tensor out = {0};
+    TC_ASSERT_OK(terracl_model_run(model, &in, &out, &err), err);
+
+    assert_int_equal(out.ndim, want.ndim);
+    for (int i = 0; i < want.ndim; i++)
+        assert_int_equal(out.dims[i], want.dims[i]);
+    double e = tc_test_rel_l2(out.data, want.data, want.count);
+    printf("  %s: relative L2 %.3g\n", dir + strlen(dir) - strlen(strrchr(dir, '/') + 1), e);
+    if (!(e <= 1e-4))
+        fail_msg("%s: relative L2 error %.3g exceeds 1e-4", dir, e);
+
+    free(out.data);
+    tc_host_tensor_free(&image);
+    tc_host_tensor_free(&tco);
+    tc_host_tensor_free(&lco);
+    tc_host_tensor_free(&want);
+    terracl_model_destroy(model);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(a, b); }
+
+int main(int argc, char **argv)
+{
+    const char *root = getenv("TERRACL_FIXTURES");
+    if (root == NULL) {
+        fprintf(stderr, "TERRACL_FIXTURES is not set\n");
+        return 1;
+    }
+    const char *prefix = argc > 1 ? argv[1] : "";
+    DIR *d = opendir(root);
+    if (d == NULL) {
+        fprintf(stderr, "cannot open fixtures folder %s\n", root);
+        return 1;
+    }
+    struct dirent *e;
+    char names[MAX_FIXTURES][64];
+    size_t n = 0;
+    while ((e = readdir(d)) != NULL && n < MAX_FIXTURES) {
+        char probe[700];
+        snprintf(probe, sizeof probe, "%s/%s/expected.h5", root, e->d_name);
+        if (e->d_name[0] != '.' && strncmp(e->d_name, prefix, strlen(prefix)) == 0 && exists(probe))
+            snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof names[0], by_name);
+    if (n == 0) {
+        fprintf(stderr, "no fixtures matching '%s' under %s\n", prefix, root);
+        return 1;
+    }
+    tc_test_runtime_or_skip();
+    struct CMUnitTest tests[MAX_FIXTURES];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(g_names[i], sizeof g_names[i], "%s", names[i]);
+        snprintf(g_dirs[i], sizeof g_dirs[i], "%s/%s", root, names[i]);
+        tests[i] = (struct CMUnitTest){g_names[i], run_fixture, NULL, NULL, g_dirs[i]};
+    }
+    g_count = n;
+    int rc = _cmocka_run_group_tests("parity", tests, n, NULL, NULL);
+    tc_test_runtime_release();
+    return rc;
+}
