@@ -1,0 +1,113 @@
+/*
+ * Resizing and pooling of NCHW planes. Every kernel runs one work-item per
+ * output element and treats the input as `planes` images of in_h x in_w
+ * (planes = N*C). Source coordinates follow PyTorch's CPU kernels, in
+ * float, so that the same pixels and weights are picked.
+ */
+#pragma OPENCL FP_CONTRACT OFF
+
+/* Bilinear: align_corners -> src = scale * dst; otherwise
+ * src = max(0, scale * (dst + 0.5) - 0.5). */
+__kernel void tc_resize_bilinear(__global const float *x, uint x_off, __global float *y, uint y_off,
+                                 uint in_h, uint in_w, uint out_h, uint out_w, float scale_h,
+                                 float scale_w, int align_corners, uint n)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    uint ox = i % out_w;
+    uint oy = (i / out_w) % out_h;
+    uint p = i / out_w / out_h;
+    float sy, sx;
+    if (align_corners) {
+        sy = scale_h * (float)oy;
+        sx = scale_w * (float)ox;
+    } else {
+        sy = scale_h * ((float)oy + 0.5f) - 0.5f;
+        sx = scale_w * ((float)ox + 0.5f) - 0.5f;
+        sy = sy < 0.0f ? 0.0f : sy;
+        sx = sx < 0.0f ? 0.0f : sx;
+    }
+    uint y0 = (uint)sy, x0 = (uint)sx;
+    if (y0 > in_h - 1)
+        y0 = in_h - 1;
+    if (x0 > in_w - 1)
+        x0 = in_w - 1;
+    uint y1 = y0 + (y0 < in_h - 1 ? 1u : 0u);
+    uint x1 = x0 + (x0 < in_w - 1 ? 1u : 0u);
+    float ly1 = sy - (float)y0, lx1 = sx - (float)x0;
+    float ly0 = 1.0f - ly1, lx0 = 1.0f - lx1;
+    __global const float *src = x + x_off + (size_t)p * in_h * in_w;
+    float top = lx0 * src[y0 * in_w + x0] + lx1 * src[y0 * in_w + x1];
+    float bot = lx0 * src[y1 * in_w + x0] + lx1 * src[y1 * in_w + x1];
+    y[y_off + i] = ly0 * top + ly1 * bot;
+}
+
+/* PyTorch's nearest_idx: identity for equal sizes, dst/2 for exact
+ * doubling, else min(floor(dst * scale), in - 1). */
+static uint nearest_src(uint dst, uint in, uint out, float scale)
+{
+    if (out == in)
+        return dst;
+    if (out == 2 * in)
+        return dst >> 1;
+    uint s = (uint)floor((float)dst * scale);
+    return s < in - 1 ? s : in - 1;
+}
+
+__kernel void tc_resize_nearest(__global const float *x, uint x_off, __global float *y, uint y_off,
+                                uint in_h, uint in_w, uint out_h, uint out_w, float scale_h,
+                                float scale_w, uint n)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    uint ox = i % out_w;
+    uint oy = (i / out_w) % out_h;
+    uint p = i / out_w / out_h;
+    uint sy = nearest_src(oy, in_h, out_h, scale_h);
+    uint sx = nearest_src(ox, in_w, out_w, scale_w);
+    y[y_off + i] = x[x_off + (size_t)p * in_h * in_w + sy * in_w + sx];
+}
+
+/* Bins [floor(o in / out), ceil((o + 1) in / out)) in each direction. */
+__kernel void tc_adaptive_avg_pool2d(__global const float *x, uint x_off, __global float *y,
+                                     uint y_off, uint in_h, uint in_w, uint out_h, uint out_w,
+                                     uint n)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    uint ox = i % out_w;
+    uint oy = (i / out_w) % out_h;
+    uint p = i / out_w / out_h;
+    ulong h0 = (ulong)oy * in_h / out_h, h1 = ((ulong)(oy + 1) * in_h + out_h - 1) / out_h;
+    ulong w0 = (ulong)ox * in_w / out_w, w1 = ((ulong)(ox + 1) * in_w + out_w - 1) / out_w;
+    __global const float *src = x + x_off + (size_t)p * in_h * in_w;
+    float sum = 0.0f;
+    for (ulong r = h0; r < h1; r++)
+        for (ulong c = w0; c < w1; c++)
+            sum += src[r * in_w + c];
+    y[y_off + i] = sum / (float)((h1 - h0) * (w1 - w0));
+}
+
+/* Window k x k at stride s, no padding; NaN propagates as in PyTorch. */
+__kernel void tc_max_pool2d(__global const float *x, uint x_off, __global float *y, uint y_off,
+                            uint in_h, uint in_w, uint out_h, uint out_w, uint k, uint s, uint n)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    uint ox = i % out_w;
+    uint oy = (i / out_w) % out_h;
+    uint p = i / out_w / out_h;
+    __global const float *src = x + x_off + (size_t)p * in_h * in_w + oy * s * in_w + ox * s;
+    float m = -INFINITY;
+    for (uint r = 0; r < k; r++)
+        for (uint c = 0; c < k; c++) {
+            float v = src[r * in_w + c];
+            if (v > m || isnan(v))
+                m = v;
+        }
+    y[y_off + i] = m;
+}

@@ -1,0 +1,135 @@
+/*
+ * Resizing and pooling ops; kernels in cl_kernels/resize.cl. The host side
+ * checks shapes, computes the per-axis scales the way PyTorch does (in
+ * float) and launches one work-item per output element.
+ */
+#include "ops/resize.h"
+
+#include "ops/launch.h"
+
+/* x and y are 4-D with the same N and C; both fit 32-bit indices. */
+static terracl_status check_planes(const char *op, const struct tc_tensor *x,
+                                   const struct tc_tensor *y, terracl_error *err)
+{
+    char a[128], b[128];
+    if (x->ndim != 4 || y->ndim != 4 || x->dims[0] != y->dims[0] || x->dims[1] != y->dims[1])
+        return tc_fail(err, TERRACL_ERR_SHAPE, "%s: input %s and output %s must be [N, C, H, W] "
+                       "with the same N and C", op, tc_shape_str(x->ndim, x->dims, a, sizeof a),
+                       tc_shape_str(y->ndim, y->dims, b, sizeof b));
+    for (int i = 0; i < 4; i++)
+        if (x->dims[i] <= 0 || y->dims[i] <= 0)
+            return tc_fail(err, TERRACL_ERR_SHAPE, "%s: empty tensor %s -> %s", op,
+                           tc_shape_str(x->ndim, x->dims, a, sizeof a),
+                           tc_shape_str(y->ndim, y->dims, b, sizeof b));
+    return TERRACL_OK;
+}
+
+/* The leading kernel arguments shared by every kernel of the family. */
+static terracl_status plane_args(const struct tc_tensor *x, const struct tc_tensor *y,
+                                 struct tc_karg args[8], terracl_error *err)
+{
+    terracl_status st;
+    struct tc_karg ox, oy;
+    if ((st = tc_offset_arg(x, &ox, err)) || (st = tc_offset_arg(y, &oy, err)))
+        return st;
+    args[0] = TC_KBUF(x->buf);
+    args[1] = ox;
+    args[2] = TC_KBUF(y->buf);
+    args[3] = oy;
+    args[4] = TC_KUINT(x->dims[2]);
+    args[5] = TC_KUINT(x->dims[3]);
+    args[6] = TC_KUINT(y->dims[2]);
+    args[7] = TC_KUINT(y->dims[3]);
+    return TERRACL_OK;
+}
+
+terracl_status tc_op_resize_bilinear(terracl_runtime *rt, const struct tc_tensor *x,
+                                     int align_corners, struct tc_tensor *y, terracl_error *err)
+{
+    struct tc_karg args[13];
+    terracl_status st = check_planes("resize_bilinear", x, y, err);
+    if (st == TERRACL_OK)
+        st = plane_args(x, y, args, err);
+    if (st != TERRACL_OK)
+        return st;
+    float sh, sw;
+    if (align_corners) {
+        sh = y->dims[2] > 1 ? (float)(x->dims[2] - 1) / (float)(y->dims[2] - 1) : 0.0f;
+        sw = y->dims[3] > 1 ? (float)(x->dims[3] - 1) / (float)(y->dims[3] - 1) : 0.0f;
+    } else {
+        sh = (float)x->dims[2] / (float)y->dims[2];
+        sw = (float)x->dims[3] / (float)y->dims[3];
+    }
+    size_t n = tc_tensor_numel(y);
+    args[8] = TC_KFLOAT(sh);
+    args[9] = TC_KFLOAT(sw);
+    args[10] = TC_KINT(align_corners ? 1 : 0);
+    args[11] = TC_KUINT(n);
+    return tc_launch_1d(rt, "resize", "tc_resize_bilinear", n, args, 12, err);
+}
+
+/* PyTorch's compute_scales_value: 1/scale_factor when one was given. */
+static float nearest_scale(double scale_factor, int64_t in, int64_t out)
+{
+    if (scale_factor > 0)
+        return (float)(1.0 / scale_factor);
+    return (float)in / (float)out;
+}
+
+terracl_status tc_op_resize_nearest(terracl_runtime *rt, const struct tc_tensor *x,
+                                    double scale_factor_h, double scale_factor_w,
+                                    struct tc_tensor *y, terracl_error *err)
+{
+    struct tc_karg args[11];
+    terracl_status st = check_planes("resize_nearest", x, y, err);
+    if (st == TERRACL_OK)
+        st = plane_args(x, y, args, err);
+    if (st != TERRACL_OK)
+        return st;
+    size_t n = tc_tensor_numel(y);
+    args[8] = TC_KFLOAT(nearest_scale(scale_factor_h, x->dims[2], y->dims[2]));
+    args[9] = TC_KFLOAT(nearest_scale(scale_factor_w, x->dims[3], y->dims[3]));
+    args[10] = TC_KUINT(n);
+    return tc_launch_1d(rt, "resize", "tc_resize_nearest", n, args, 11, err);
+}
+
+terracl_status tc_op_adaptive_avg_pool2d(terracl_runtime *rt, const struct tc_tensor *x,
+                                         struct tc_tensor *y, terracl_error *err)
+{
+    struct tc_karg args[9];
+    terracl_status st = check_planes("adaptive_avg_pool2d", x, y, err);
+    if (st == TERRACL_OK)
+        st = plane_args(x, y, args, err);
+    if (st != TERRACL_OK)
+        return st;
+    size_t n = tc_tensor_numel(y);
+    args[8] = TC_KUINT(n);
+    return tc_launch_1d(rt, "resize", "tc_adaptive_avg_pool2d", n, args, 9, err);
+}
+
+terracl_status tc_op_max_pool2d(terracl_runtime *rt, const struct tc_tensor *x, int64_t kernel,
+                                int64_t stride, struct tc_tensor *y, terracl_error *err)
+{
+    struct tc_karg args[11];
+    terracl_status st = check_planes("max_pool2d", x, y, err);
+    if (st != TERRACL_OK)
+        return st;
+    if (kernel <= 0 || stride <= 0 || kernel > x->dims[2] || kernel > x->dims[3])
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "max_pool2d: kernel %lld / stride %lld do not fit a %lldx%lld input",
+                       (long long)kernel, (long long)stride, (long long)x->dims[2],
+                       (long long)x->dims[3]);
+    int64_t oh = (x->dims[2] - kernel) / stride + 1, ow = (x->dims[3] - kernel) / stride + 1;
+    if (y->dims[2] != oh || y->dims[3] != ow)
+        return tc_fail(err, TERRACL_ERR_SHAPE,
+                       "max_pool2d: output is %lldx%lld, kernel %lld stride %lld gives %lldx%lld",
+                       (long long)y->dims[2], (long long)y->dims[3], (long long)kernel,
+                       (long long)stride, (long long)oh, (long long)ow);
+    if ((st = plane_args(x, y, args, err)))
+        return st;
+    size_t n = tc_tensor_numel(y);
+    args[8] = TC_KUINT(kernel);
+    args[9] = TC_KUINT(stride);
+    args[10] = TC_KUINT(n);
+    return tc_launch_1d(rt, "resize", "tc_max_pool2d", n, args, 11, err);
+}
