@@ -179,11 +179,28 @@ class _LenientUnpickler(pickle.Unpickler):
             return type(name, (_MissingClass,), {"__module__": "missing." + module})
 
 
-# torch.load(pickle_module=...) wants a module-like object with Unpickler/load.
-_lenient_pickle = types.ModuleType("terracl_lenient_pickle")
+# torch.load(pickle_module=...) wants a module-like object: pickle itself with
+# a different Unpickler and load.
+_lenient_pickle = types.ModuleType("pickle")
+_lenient_pickle.__dict__.update(
+    {k: v for k, v in pickle.__dict__.items() if not k.startswith("__")})
 _lenient_pickle.Unpickler = _LenientUnpickler
 _lenient_pickle.load = lambda f, **kw: _LenientUnpickler(f, **kw).load()
-_lenient_pickle.__name__ = "pickle"
+
+
+def _torch_load_lenient(torch, path):
+    # torch 1.13 ignores pickle_module when weights_only=False and uses the
+    # pickle module it imported itself, so swap that for the duration.
+    ser = torch.serialization
+    saved = getattr(ser, "pickle", None)
+    if saved is not None:
+        ser.pickle = _lenient_pickle
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False,
+                          pickle_module=_lenient_pickle)
+    finally:
+        if saved is not None:
+            ser.pickle = saved
 
 
 def _load_torch(path, safe_only):
@@ -203,8 +220,7 @@ def _load_torch(path, safe_only):
          "retrying with weights_only=False, which can run code stored in the file: "
          "only convert checkpoints you trust" % (path, first_msg))
     try:
-        return torch.load(path, map_location="cpu", weights_only=False,
-                          pickle_module=_lenient_pickle)
+        return _torch_load_lenient(torch, path)
     except Exception as e:
         raise CheckpointError("cannot read '%s' as a PyTorch checkpoint: %s" % (path, _short(e)))
 
