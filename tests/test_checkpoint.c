@@ -465,6 +465,73 @@ static void test_h5_no_config_and_odd_config(void **state)
     tc_checkpoint_close(ck);
 }
 
+static void test_h5_name_collision(void **state)
+{
+    /* "/a.b" and "/a/b" both become "a.b": ambiguous, so an error. */
+    char path[512];
+    in_dir(state, "collide.h5", path, sizeof path);
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    float x = 1;
+    hsize_t d1[1] = {1};
+    h5_put(file, "a.b", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, d1, &x, H5P_DEFAULT);
+    h5_put(file, "a/b", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, d1, &x, H5P_DEFAULT);
+    H5Fclose(file);
+    terracl_error err = {0};
+    struct tc_checkpoint *ck = NULL;
+    expect_error(tc_checkpoint_open(path, &ck, &err), &err, TERRACL_ERR_FORMAT, "collide.h5",
+                 "'a.b'");
+    assert_null(ck);
+}
+
+/* Files written by tools/terracl_h5.py (see tests/data/io/make_io_data.py):
+ * the layout the converter really produces, plain and --compress. */
+static void test_h5_converter_files(void **state)
+{
+    (void)state;
+    const char *src = getenv("TERRACL_SOURCE_DIR");
+    if (src == NULL)
+        skip();
+    static const char *files[] = {"converter_plain.h5", "converter_gzip.h5"};
+    for (size_t f = 0; f < 2; f++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/data/io/%s", src, files[f]);
+        struct tc_checkpoint *ck = open_ok(path);
+        assert_int_equal(tc_checkpoint_count(ck), 6);
+        assert_string_equal(tc_checkpoint_config(ck),
+                            "model_args:\n  backbone: prithvi_eo_v2_300  # r\xc3\xa9sum\xc3\xa9\n");
+        assert_int_equal(entry_named(ck, "encoder.blocks.0.norm1.bias")->dtype, TC_DTYPE_F16);
+        assert_int_equal(entry_named(ck, "decoder.head.weight")->dtype, TC_DTYPE_F64);
+        assert_int_equal(entry_named(ck, "encoder.bn.num_batches_tracked")->dtype, TC_DTYPE_I64);
+        assert_int_equal(entry_named(ck, "mask")->dtype, TC_DTYPE_U8);
+
+        static const struct {
+            const char *name;
+            int ndim;
+            int64_t dims[5];
+        } want[] = {
+            {"encoder.patch_embed.proj.weight", 5, {4, 2, 1, 2, 2}},
+            {"encoder.blocks.0.norm1.bias", 1, {16}},
+            {"encoder.big", 2, {20, 15}},
+            {"decoder.head.weight", 1, {3}},
+        };
+        float buf[300];
+        for (size_t t = 0; t < sizeof want / sizeof want[0]; t++) {
+            terracl_error err = {0};
+            TC_ASSERT_OK(tc_checkpoint_load_f32(ck, want[t].name, want[t].ndim, want[t].dims, buf,
+                                                &err),
+                         err);
+            size_t n = entry_named(ck, want[t].name)->numel;
+            for (size_t i = 0; i < n; i++)
+                if (buf[i] != (float)(i % 13) * 0.125f - 0.5f)
+                    fail_msg("%s %s[%zu] = %g", files[f], want[t].name, i, (double)buf[i]);
+        }
+        char line[256];
+        assert_int_equal(tc_checkpoint_unused_summary(ck, 8, line, sizeof line), 2);
+        assert_string_equal(line, "2 unused tensors: encoder.bn.num_batches_tracked, mask");
+        tc_checkpoint_close(ck);
+    }
+}
+
 /* ---- bad files ------------------------------------------------------------ */
 
 static void test_open_bad_paths(void **state)
@@ -905,6 +972,36 @@ static void test_json_rejects(void **state)
     }
 }
 
+/* Mutations of a real header: closer to valid JSON than random text, so
+ * the parser gets deep into strings, escapes and numbers. */
+static void test_json_fuzz_mutations(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "{}[]\":,0123456789-eE.\\u \x01\x7f\xc3\xa9\xed\xff";
+    const size_t n = sizeof st_header - 1;
+    char *text = malloc(n);
+    uint32_t x = 99;
+    for (int iter = 0; iter < 20000; iter++) {
+        memcpy(text, st_header, n);
+        int edits = 1 + iter % 3;
+        for (int k = 0; k < edits; k++) {
+            x = x * 1664525u + 1013904223u;
+            size_t pos = (x >> 8) % n;
+            x = x * 1664525u + 1013904223u;
+            text[pos] = alphabet[(x >> 8) % (sizeof alphabet - 1)];
+        }
+        x = x * 1664525u + 1013904223u;
+        size_t len = iter % 4 == 0 ? (x >> 8) % n : n;
+        struct tc_json js;
+        terracl_error err = {0};
+        terracl_status st = tc_json_parse(text, len, &js, &err);
+        assert_true(st == TERRACL_OK || st == TERRACL_ERR_FORMAT);
+        if (st == TERRACL_OK)
+            tc_json_free(&js);
+    }
+    free(text);
+}
+
 static void test_json_fuzz(void **state)
 {
     (void)state;
@@ -941,6 +1038,8 @@ int main(void)
         cmocka_unit_test(test_h5_usage_errors),
         cmocka_unit_test(test_unused_summary),
         cmocka_unit_test(test_h5_no_config_and_odd_config),
+        cmocka_unit_test(test_h5_name_collision),
+        cmocka_unit_test(test_h5_converter_files),
         cmocka_unit_test(test_open_bad_paths),
         cmocka_unit_test(test_open_truncated_h5),
         cmocka_unit_test(test_st_valid),
@@ -951,6 +1050,7 @@ int main(void)
         cmocka_unit_test(test_json_values),
         cmocka_unit_test(test_json_rejects),
         cmocka_unit_test(test_json_fuzz),
+        cmocka_unit_test(test_json_fuzz_mutations),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -308,6 +308,12 @@ static void test_atomic_write(void **state)
     expect_error(tc_tensor_file_write(missing, &item, 1, &err), &err, TERRACL_ERR_IO,
                  "no-such-folder", "does not exist");
 
+    /* A "folder" that is a file. */
+    char not_dir[512];
+    snprintf(not_dir, sizeof not_dir, "%s/keep.h5/out.h5", f->dir);
+    expect_error(tc_tensor_file_write(not_dir, &item, 1, &err), &err, TERRACL_ERR_IO, "keep.h5",
+                 "not a folder");
+
     /* HDF5 fails half way (a dataset where a group must go): the old
      * output stays and no temporary file is left behind. */
     struct tc_tensor_file_item clash[2] = {{"a", 1, &d2, x}, {"a/b", 1, &d2, x}};

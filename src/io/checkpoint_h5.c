@@ -10,6 +10,18 @@
 #include "io/checkpoint_internal.h"
 #include "io/h5_util.h"
 
+/* HDF5 1.12 versioned the link-visit callback and replaced H5Dvlen_reclaim;
+ * Debian 12 ships 1.10. */
+#if H5_VERSION_GE(1, 12, 0)
+typedef H5L_info2_t link_info;
+#define link_visit H5Lvisit2
+#define vlen_reclaim H5Treclaim
+#else
+typedef H5L_info_t link_info;
+#define link_visit H5Lvisit
+#define vlen_reclaim H5Dvlen_reclaim
+#endif
+
 bool tc_ck_h5_probe(const char *path)
 {
     tc_h5_quiet();
@@ -24,7 +36,7 @@ struct visit_state {
     terracl_status st;
 };
 
-static herr_t visit_cb(hid_t group, const char *name, const H5L_info_t *info, void *data)
+static herr_t visit_cb(hid_t group, const char *name, const link_info *info, void *data)
 {
     struct visit_state *v = data;
     struct tc_checkpoint *ck = v->ck;
@@ -109,7 +121,7 @@ static terracl_status read_config(struct tc_checkpoint *ck, hid_t file, terracl_
         }
         if (text != NULL) {
             ck->config = strdup(text);
-            H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, &text);
+            vlen_reclaim(mtype, space, H5P_DEFAULT, &text);
             if (ck->config == NULL)
                 st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "checkpoint '%s': out of memory",
                              ck->path);
@@ -163,7 +175,7 @@ terracl_status tc_ck_h5_open(struct tc_checkpoint *ck, terracl_error *err)
         return st;
     ck->h5_file = file;
     struct visit_state v = {ck, err, TERRACL_OK};
-    herr_t rc = H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, visit_cb, &v);
+    herr_t rc = link_visit(file, H5_INDEX_NAME, H5_ITER_INC, visit_cb, &v);
     if (v.st != TERRACL_OK)
         return v.st;
     if (rc < 0) {

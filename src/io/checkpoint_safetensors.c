@@ -118,7 +118,7 @@ static terracl_status add_tensor(struct tc_checkpoint *ck, const struct tc_json 
     if (st != TERRACL_OK)
         return st;
     it->pub.dtype = dt;
-    it->pub.ndim = (int)(shape->count > 64 ? 64 : shape->count);
+    it->pub.ndim = (int)shape->count; /* <= TC_JSON_MAX_NODES */
     uint64_t numel = 1;
     int d = 0;
     for (const struct tc_json_node *n = tc_json_at(js, shape->child); n; n = tc_json_at(js, n->next), d++) {

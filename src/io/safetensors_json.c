@@ -40,7 +40,7 @@ static uint32_t new_node(struct parser *p, enum tc_json_type type)
     struct tc_json *j = p->json;
     if (j->count == j->cap) {
         if (j->cap >= TC_JSON_MAX_NODES)
-            return fail(p, "too many values (limit 4194304)");
+            return fail(p, "too many values");
         uint32_t cap = j->cap ? j->cap * 2 : 64;
         if (cap > TC_JSON_MAX_NODES)
             cap = TC_JSON_MAX_NODES;
