@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <hdf5.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -607,6 +608,66 @@ static void test_open_truncated_h5(void **state)
     free(bytes);
 }
 
+struct thread_job {
+    const char *good, *bad;
+    int ok;
+};
+
+static void *thread_main(void *arg)
+{
+    struct thread_job *job = arg;
+    terracl_error err = {0};
+    struct tc_checkpoint *ck = NULL;
+    job->ok = tc_checkpoint_open(job->bad, &ck, &err) == TERRACL_ERR_FORMAT;
+    for (int k = 0; k < 20 && job->ok; k++) {
+        job->ok = tc_checkpoint_open(job->good, &ck, &err) == TERRACL_OK;
+        if (!job->ok)
+            break;
+        float buf[120];
+        ptrdiff_t i = tc_checkpoint_find(ck, "decoder.conv.weight");
+        job->ok = tc_checkpoint_read_f32(ck, (size_t)i, buf, 120, &err) == TERRACL_OK &&
+                  buf[8] == 0.25f;
+        tc_checkpoint_close(ck);
+    }
+    return NULL;
+}
+
+/* Thread-safe HDF5 keeps one error stack per thread: failures in a fresh
+ * thread must stay silent too, and handles in two threads are independent. */
+static void test_threads_quiet(void **state)
+{
+    char good[512], bad[512], log[512];
+    write_h5_checkpoint(in_dir(state, "thr.h5", good, sizeof good), true);
+    size_t n;
+    unsigned char *bytes = read_bytes(good, &n);
+    write_bytes(in_dir(state, "thr-cut.h5", bad, sizeof bad), bytes, n / 3);
+    free(bytes);
+
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(in_dir(state, "stderr.log", log, sizeof log), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    struct thread_job jobs[3];
+    pthread_t th[3];
+    for (int t = 0; t < 3; t++) {
+        jobs[t] = (struct thread_job){good, bad, 0};
+        assert_int_equal(pthread_create(&th[t], NULL, thread_main, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 3; t++)
+        pthread_join(th[t], NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    for (int t = 0; t < 3; t++)
+        assert_true(jobs[t].ok);
+    struct stat sb;
+    assert_int_equal(stat(log, &sb), 0);
+    if (sb.st_size != 0)
+        fail_msg("HDF5 printed %lld bytes to stderr from a worker thread", (long long)sb.st_size);
+}
+
 /* ---- safetensors ------------------------------------------------------------ */
 
 static void write_st(const char *path, const char *header, const void *data, size_t data_len)
@@ -1042,6 +1103,7 @@ int main(void)
         cmocka_unit_test(test_h5_converter_files),
         cmocka_unit_test(test_open_bad_paths),
         cmocka_unit_test(test_open_truncated_h5),
+        cmocka_unit_test(test_threads_quiet),
         cmocka_unit_test(test_st_valid),
         cmocka_unit_test(test_st_large_tensor_chunks),
         cmocka_unit_test(test_st_bad_headers),
