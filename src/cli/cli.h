@@ -2,6 +2,8 @@
 #ifndef TC_CLI_CLI_H
 #define TC_CLI_CLI_H
 
+#include <stdio.h>
+
 #include "terracl/terracl.h"
 
 /* Each sub-command gets argv after the command name and returns the exit
@@ -9,6 +11,15 @@
 int tc_cmd_devices(int argc, char **argv);
 int tc_cmd_selftest(int argc, char **argv);
 int tc_cmd_run(int argc, char **argv);
+int tc_cmd_list(int argc, char **argv);
+int tc_cmd_info(int argc, char **argv);
+
+/* list/info with explicit streams (tests call these). tc_cli_kind maps
+ * "backbone(s)" etc. to a registry kind, or prints the unknown word with
+ * the nearest kinds on errf and returns 0. */
+int tc_cli_list(int argc, char **argv, FILE *out, FILE *errf);
+int tc_cli_info(int argc, char **argv, FILE *out, FILE *errf);
+int tc_cli_kind(const char *word, int plural, enum terracl_registry_kind *kind, FILE *errf);
 
 /* Prints "terracl: <message>" (or the status text) on stderr and returns 1. */
 int tc_cli_fail(const terracl_error *err, terracl_status st);

@@ -28,6 +28,8 @@ struct anchor {
 struct reader {
     yaml_parser_t parser;
     const char *name;
+    const char *text; /* the whole input, for positions of encoding errors */
+    size_t len;
     terracl_error *err;
     struct anchor *anchors;
     size_t nanchors, anchors_cap;
@@ -58,11 +60,22 @@ static terracl_status parser_error(struct reader *r)
         return tc_fail(r->err, TERRACL_ERR_NO_MEMORY, "%s: out of memory reading YAML", r->name);
     const char *problem = p->problem ? p->problem : "invalid YAML";
     if (p->error == YAML_READER_ERROR) {
+        /* The reader runs ahead of the scanner, so its marks are stale:
+         * count lines and characters up to the offending byte instead. */
+        int line = 1, col = 1;
+        for (size_t i = 0; i < p->problem_offset && i < r->len; i++) {
+            unsigned char c = (unsigned char)r->text[i];
+            if (c == '\n') {
+                line++;
+                col = 1;
+            } else if ((c & 0xC0) != 0x80) {
+                col++;
+            }
+        }
         if (p->problem_value != -1)
-            return fail_at(r, LINE(p->mark), COL(p->mark), "%s: #%X at byte %zu", problem,
+            return fail_at(r, line, col, "%s: #%X at byte %zu", problem,
                            (unsigned)p->problem_value, p->problem_offset);
-        return fail_at(r, LINE(p->mark), COL(p->mark), "%s at byte %zu", problem,
-                       p->problem_offset);
+        return fail_at(r, line, col, "%s at byte %zu", problem, p->problem_offset);
     }
     if (p->context != NULL)
         return fail_at(r, LINE(p->problem_mark), COL(p->problem_mark), "%s %s (line %d, column %d)",
@@ -492,12 +505,17 @@ terracl_status tc_yaml_parse(const char *text, size_t len, const char *name, ter
     if (out == NULL || (text == NULL && len > 0))
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "YAML parse: no text or output pointer");
     *out = NULL;
-    struct reader r = {.name = name ? name : "<string>", .err = err};
+    if (text == NULL)
+        text = "";
+    struct reader r = {.name = name ? name : "<string>", .err = err, .text = text, .len = len};
     if (!yaml_parser_initialize(&r.parser))
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory starting the YAML parser");
-    yaml_parser_set_input_string(&r.parser, (const unsigned char *)(text ? text : ""), len);
+    yaml_parser_set_input_string(&r.parser, (const unsigned char *)text, len);
     return run_reader(&r, out);
 }
+
+/* Configs are a few kilobytes; anything this large is not one. */
+#define TC_YAML_MAX_FILE (64u << 20)
 
 terracl_status tc_yaml_load_file(const char *path, terracl_value **out, terracl_error *err)
 {
@@ -507,18 +525,35 @@ terracl_status tc_yaml_load_file(const char *path, terracl_value **out, terracl_
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return tc_fail(err, TERRACL_ERR_IO, "cannot open config %s: %s", path, strerror(errno));
-    struct reader r = {.name = path, .err = err};
-    if (!yaml_parser_initialize(&r.parser)) {
-        fclose(f);
-        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory starting the YAML parser");
-    }
-    yaml_parser_set_input_file(&r.parser, f);
-    terracl_status st = run_reader(&r, out);
-    if (st == TERRACL_OK && ferror(f)) {
-        terracl_value_free(*out);
-        *out = NULL;
-        st = tc_fail(err, TERRACL_ERR_IO, "reading config %s failed", path);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    terracl_status st = TERRACL_OK;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= TC_YAML_MAX_FILE) {
+                st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: larger than %u MiB, not a config",
+                             path, TC_YAML_MAX_FILE >> 20);
+                break;
+            }
+            cap = cap ? cap * 2 : 16384;
+            char *p = realloc(buf, cap);
+            if (p == NULL) {
+                st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory reading %s", path);
+                break;
+            }
+            buf = p;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            if (ferror(f))
+                st = tc_fail(err, TERRACL_ERR_IO, "reading config %s failed", path);
+            break;
+        }
     }
     fclose(f);
+    if (st == TERRACL_OK)
+        st = tc_yaml_parse(buf, len, path, out, err);
+    free(buf);
     return st;
 }
