@@ -7,9 +7,11 @@
  * place, so a failed run never leaves a partial file or clobbers an
  * existing one.
  */
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/output_image.h"
@@ -40,6 +42,20 @@ static terracl_status read_optional(const char *path, const char *name, struct t
         return TERRACL_OK;
     }
     return st;
+}
+
+/* The output's folder must exist before any work is done. */
+static int output_folder_ok(const char *output)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", output);
+    const char *dir = dirname(tmp);
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "terracl: cannot write '%s': output folder '%s' does not exist\n", output, dir);
+        return 0;
+    }
+    return 1;
 }
 
 static struct terracl_tensor as_tensor(struct tc_host_tensor *t)
@@ -79,6 +95,9 @@ int tc_cmd_run(int argc, char **argv)
         return usage("--input and --output are required");
     if (config == NULL && weights == NULL)
         return usage("give --config, --weights, or both");
+
+    if (!output_folder_ok(output))
+        return 1;
 
     terracl_error err = {0};
     terracl_status st;
