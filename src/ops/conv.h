@@ -39,4 +39,36 @@ TC_NODISCARD terracl_status tc_op_batchnorm(terracl_runtime *rt, const struct tc
                                             const struct tc_tensor *beta, float eps,
                                             struct tc_tensor *y, terracl_error *err);
 
+/* The same followed by ReLU, in one pass (mmseg's ConvModule tail). */
+TC_NODISCARD terracl_status tc_op_batchnorm_relu(terracl_runtime *rt, const struct tc_tensor *x,
+                                                 const struct tc_tensor *mean,
+                                                 const struct tc_tensor *var,
+                                                 const struct tc_tensor *gamma,
+                                                 const struct tc_tensor *beta, float eps,
+                                                 struct tc_tensor *y, terracl_error *err);
+
+/* Element-wise torch.nn activations with their default arguments. */
+enum tc_activation {
+    TC_ACT_IDENTITY,
+    TC_ACT_RELU,
+    TC_ACT_GELU, /* exact (erf) */
+    TC_ACT_SIGMOID,
+    TC_ACT_TANH,
+    TC_ACT_SILU,
+    TC_ACT_LEAKY_RELU, /* negative_slope 0.01 */
+    TC_ACT_ELU,        /* alpha 1 */
+    TC_ACT_MISH,
+    TC_ACT_SOFTPLUS,
+    TC_ACT_RELU6,
+    TC_ACT_HARDSWISH,
+    TC_ACT_HARDSIGMOID,
+};
+/* The activation for a torch.nn class name ("ReLU", "GELU", "Identity", ...);
+ * returns 0 when the name is not one of them. */
+int tc_activation_from_name(const char *name, enum tc_activation *out);
+/* y = act(x), element-wise; y may alias x. */
+TC_NODISCARD terracl_status tc_op_activation(terracl_runtime *rt, const struct tc_tensor *x,
+                                             enum tc_activation act, struct tc_tensor *y,
+                                             terracl_error *err);
+
 #endif /* TC_OPS_CONV_H */

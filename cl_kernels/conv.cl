@@ -1,0 +1,140 @@
+/*
+ * Convolution helpers around the GEMM: im2col for Conv2d, a col2im gather
+ * for ConvTranspose2d, per-channel bias, pixel shuffle, BatchNorm in eval
+ * mode and simple activations. NCHW float32; offsets are in elements.
+ */
+
+/* cols [Cin*kh*kw, Ho*Wo] of one batch item: row (ci, ky, kx), column
+ * (oy, ox) holds x[ci, oy*sh - ph + ky*dh, ox*sw - pw + kx*dw], or 0 in the
+ * padding. Work-item (pixel, row). */
+__kernel void tc_im2col(__global const float *x, uint x_off, __global float *cols, uint c_off,
+                        uint H, uint W, uint kh, uint kw, uint Ho, uint Wo, uint rows, int sh,
+                        int sw, int ph, int pw, int dh, int dw)
+{
+    uint p = get_global_id(0);
+    uint r = get_global_id(1);
+    uint pixels = Ho * Wo;
+    if (p >= pixels || r >= rows)
+        return;
+    uint kx = r % kw;
+    uint ky = (r / kw) % kh;
+    uint ci = r / (kw * kh);
+    int oy = (int)(p / Wo), ox = (int)(p % Wo);
+    int iy = oy * sh - ph + (int)ky * dh;
+    int ix = ox * sw - pw + (int)kx * dw;
+    float v = 0.0f;
+    if (iy >= 0 && iy < (int)H && ix >= 0 && ix < (int)W)
+        v = x[x_off + ((size_t)ci * H + (uint)iy) * W + (uint)ix];
+    cols[c_off + (size_t)r * pixels + p] = v;
+}
+
+/* ConvTranspose2d output from cols [Cout*k*k, H*W] = W^T x of one batch
+ * item: y[co, oy, ox] = bias[co] + sum over taps (ky, kx) with
+ * oy + pad - ky = iy*stride (0 <= iy < H), likewise for x. Gathering keeps
+ * the sum deterministic. Work-item (pixel, channel). has_bias: 0 or 1. */
+__kernel void tc_col2im_transpose(__global const float *cols, uint c_off, __global float *y,
+                                  uint y_off, __global const float *bias, uint b_off,
+                                  int has_bias, uint H, uint W, uint Ho, uint Wo, uint channels,
+                                  int k, int stride, int pad)
+{
+    uint p = get_global_id(0);
+    uint co = get_global_id(1);
+    uint pixels = Ho * Wo;
+    if (p >= pixels || co >= channels)
+        return;
+    int oy = (int)(p / Wo) + pad, ox = (int)(p % Wo) + pad;
+    size_t in_pixels = (size_t)H * W;
+    float acc = 0.0f;
+    /* Taps ky with oy - ky divisible by stride: ky = oy % stride, + stride, ... */
+    for (int ky = oy % stride; ky < k; ky += stride) {
+        int iy = (oy - ky) / stride;
+        if (iy < 0 || iy >= (int)H)
+            continue;
+        for (int kx = ox % stride; kx < k; kx += stride) {
+            int ix = (ox - kx) / stride;
+            if (ix < 0 || ix >= (int)W)
+                continue;
+            size_t row = ((size_t)co * (uint)k + (uint)ky) * (uint)k + (uint)kx;
+            acc += cols[c_off + row * in_pixels + (size_t)iy * W + (uint)ix];
+        }
+    }
+    if (has_bias)
+        acc += bias[b_off + co];
+    y[y_off + (size_t)co * pixels + p] = acc;
+}
+
+/* y[i] += b[(i / pixels) % channels] over n elements of NCHW data. */
+__kernel void tc_channel_bias(__global float *y, uint y_off, __global const float *b, uint b_off,
+                              uint channels, uint pixels, uint n)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    y[y_off + i] += b[b_off + (i / pixels) % channels];
+}
+
+/* y[b, c, h r + i, w r + j] = x[b, c r^2 + i r + j, h, w]; one work-item per
+ * output element; n = numel. */
+__kernel void tc_pixel_shuffle(__global const float *x, uint x_off, __global float *y, uint y_off,
+                               uint C, uint H, uint W, uint r, uint n)
+{
+    uint o = get_global_id(0);
+    if (o >= n)
+        return;
+    uint Wo = W * r, Ho = H * r;
+    uint ox = o % Wo;
+    uint oy = (o / Wo) % Ho;
+    uint bc = o / (Wo * Ho); /* b * C + c */
+    uint c = bc % C, b = bc / C;
+    uint ci = (c * r + oy % r) * r + ox % r;
+    size_t src = (((size_t)b * C * r * r + ci) * H + oy / r) * W + ox / r;
+    y[y_off + o] = x[x_off + src];
+}
+
+/* BatchNorm2d in eval mode over n elements of [B, C, pixels]; y may alias x.
+ * As PyTorch: scale = gamma / sqrt(var + eps), y = x scale + (beta - mean
+ * scale). relu: 1 clamps the result at zero (ConvModule's ReLU). */
+__kernel void tc_batchnorm(__global const float *x, uint x_off, __global float *y, uint y_off,
+                           __global const float *mean, uint m_off, __global const float *var,
+                           uint v_off, __global const float *gamma, uint g_off,
+                           __global const float *beta, uint b_off, uint channels, uint pixels,
+                           uint n, float eps, int relu)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    uint c = (i / pixels) % channels;
+    float scale = gamma[g_off + c] / sqrt(var[v_off + c] + eps);
+    float shift = beta[b_off + c] - mean[m_off + c] * scale;
+    float v = x[x_off + i] * scale + shift;
+    y[y_off + i] = relu ? fmax(v, 0.0f) : v;
+}
+
+/* Activations by code (torch.nn defaults): 0 identity, 1 ReLU, 2 GELU (erf),
+ * 3 sigmoid, 4 tanh, 5 SiLU, 6 LeakyReLU(param), 7 ELU(param), 8 Mish,
+ * 9 Softplus, 10 ReLU6, 11 Hardswish, 12 Hardsigmoid. y may alias x. */
+__kernel void tc_activation(__global const float *x, uint x_off, __global float *y, uint y_off,
+                            uint n, int kind, float param)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    float v = x[x_off + i], r = v;
+    float sp = v > 20.0f ? v : log1p(exp(v)); /* softplus, threshold 20 as torch */
+    switch (kind) {
+    case 1: r = fmax(v, 0.0f); break;
+    case 2: r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f)); break;
+    case 3: r = 1.0f / (1.0f + exp(-v)); break;
+    case 4: r = tanh(v); break;
+    case 5: r = v / (1.0f + exp(-v)); break;
+    case 6: r = v >= 0.0f ? v : v * param; break;
+    case 7: r = v > 0.0f ? v : param * (exp(v) - 1.0f); break;
+    case 8: r = v * tanh(sp); break;
+    case 9: r = sp; break;
+    case 10: r = fmin(fmax(v, 0.0f), 6.0f); break;
+    case 11: r = v * fmin(fmax(v + 3.0f, 0.0f), 6.0f) / 6.0f; break;
+    case 12: r = fmin(fmax(v + 3.0f, 0.0f), 6.0f) / 6.0f; break;
+    default: break;
+    }
+    y[y_off + i] = r;
+}

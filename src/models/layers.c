@@ -1,0 +1,258 @@
+/* Reusable PyTorch layers: parameter declarations under a state_dict prefix, and forward. */
+#include "models/layers.h"
+
+#include <stdio.h>
+
+#include "ops/linear.h"
+
+/* "<prefix>.<leaf>", or just the leaf when the prefix is empty. */
+static terracl_status full_name(const char *prefix, const char *leaf, char *buf, size_t cap,
+                                terracl_error *err)
+{
+    int n = prefix && prefix[0] ? snprintf(buf, cap, "%s.%s", prefix, leaf)
+                                : snprintf(buf, cap, "%s", leaf);
+    if (n < 0 || (size_t)n >= cap)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "parameter name %s.%s is too long",
+                       prefix ? prefix : "", leaf);
+    return TERRACL_OK;
+}
+
+static terracl_status add(terracl_module *m, const char *prefix, const char *leaf, int buffer,
+                          int ndim, const int64_t *dims, size_t *index, terracl_error *err)
+{
+    char name[256];
+    terracl_status st = full_name(prefix, leaf, name, sizeof name, err);
+    if (st != TERRACL_OK)
+        return st;
+    return buffer ? tc_module_add_buffer(m, name, ndim, dims, index, err)
+                  : tc_module_add_param(m, name, ndim, dims, index, err);
+}
+
+static int positive(int64_t a, int64_t b, int64_t c) { return a > 0 && b > 0 && c > 0; }
+
+static struct tc_tensor *value(terracl_module *m, size_t index)
+{
+    return &tc_module_param(m, index)->value;
+}
+
+static terracl_status alloc4(terracl_runtime *rt, int64_t b, int64_t c, int64_t h, int64_t w,
+                             struct tc_tensor *y, terracl_error *err)
+{
+    int64_t dims[4] = {b, c, h, w};
+    return tc_tensor_alloc(rt, 4, dims, y, err);
+}
+
+static terracl_status check_input(const struct tc_tensor *x, int64_t channels, const char *what,
+                                  terracl_error *err)
+{
+    if (x->ndim != 4 || x->dims[1] != channels) {
+        char s[128];
+        return tc_fail(err, TERRACL_ERR_SHAPE, "%s expects [B, %lld, H, W], got %s", what,
+                       (long long)channels, tc_shape_str(x->ndim, x->dims, s, sizeof s));
+    }
+    return TERRACL_OK;
+}
+
+/* ---- Conv2d ------------------------------------------------------------ */
+
+terracl_status tc_layer_conv2d(terracl_module *m, const char *prefix, int64_t in, int64_t out,
+                               int64_t k, int64_t stride, int64_t pad, int64_t dilation, int bias,
+                               struct tc_conv2d *c, terracl_error *err)
+{
+    if (!positive(in, out, k) || stride < 1 || dilation < 1 || pad < 0)
+        return tc_fail(err, TERRACL_ERR_CONFIG,
+                       "%s: Conv2d(%lld, %lld, kernel %lld, stride %lld, padding %lld, dilation "
+                       "%lld) is invalid",
+                       prefix, (long long)in, (long long)out, (long long)k, (long long)stride,
+                       (long long)pad, (long long)dilation);
+    c->in = in;
+    c->out = out;
+    c->kh = c->kw = k;
+    c->geom = (struct tc_conv_geom){stride, stride, pad, pad, dilation, dilation};
+    c->has_bias = bias;
+    int64_t wd[4] = {out, in, k, k};
+    terracl_status st = add(m, prefix, "weight", 0, 4, wd, &c->w, err);
+    if (st == TERRACL_OK && bias)
+        st = add(m, prefix, "bias", 0, 1, &out, &c->b, err);
+    return st;
+}
+
+terracl_status tc_layer_conv2d_run(terracl_module *m, terracl_runtime *rt,
+                                   const struct tc_conv2d *c, const struct tc_tensor *x,
+                                   struct tc_tensor *y, terracl_error *err)
+{
+    terracl_status st = check_input(x, c->in, "Conv2d", err);
+    if (st != TERRACL_OK)
+        return st;
+    const struct tc_conv_geom *g = &c->geom;
+    int64_t ho = (x->dims[2] + 2 * g->pad_h - g->dil_h * (c->kh - 1) - 1) / g->stride_h + 1;
+    int64_t wo = (x->dims[3] + 2 * g->pad_w - g->dil_w * (c->kw - 1) - 1) / g->stride_w + 1;
+    if (x->dims[2] + 2 * g->pad_h < g->dil_h * (c->kh - 1) + 1 ||
+        x->dims[3] + 2 * g->pad_w < g->dil_w * (c->kw - 1) + 1) {
+        char s[128];
+        return tc_fail(err, TERRACL_ERR_SHAPE, "Conv2d: input %s is smaller than its %lldx%lld kernel",
+                       tc_shape_str(x->ndim, x->dims, s, sizeof s), (long long)c->kh,
+                       (long long)c->kw);
+    }
+    if ((st = alloc4(rt, x->dims[0], c->out, ho, wo, y, err)))
+        return st;
+    st = tc_op_conv2d(rt, x, value(m, c->w), c->has_bias ? value(m, c->b) : NULL, g, y, err);
+    if (st != TERRACL_OK)
+        tc_tensor_free(y);
+    return st;
+}
+
+/* ---- ConvTranspose2d --------------------------------------------------- */
+
+terracl_status tc_layer_conv_transpose2d(terracl_module *m, const char *prefix, int64_t in,
+                                         int64_t out, int64_t k, int64_t stride, int64_t pad,
+                                         int64_t output_padding, int bias,
+                                         struct tc_conv_transpose2d *c, terracl_error *err)
+{
+    if (!positive(in, out, k) || stride < 1 || pad < 0 || output_padding < 0 ||
+        output_padding >= stride)
+        return tc_fail(err, TERRACL_ERR_CONFIG,
+                       "%s: ConvTranspose2d(%lld, %lld, kernel %lld, stride %lld, padding %lld, "
+                       "output_padding %lld) is invalid",
+                       prefix, (long long)in, (long long)out, (long long)k, (long long)stride,
+                       (long long)pad, (long long)output_padding);
+    c->in = in;
+    c->out = out;
+    c->k = k;
+    c->stride = stride;
+    c->pad = pad;
+    c->output_padding = output_padding;
+    c->has_bias = bias;
+    int64_t wd[4] = {in, out, k, k};
+    terracl_status st = add(m, prefix, "weight", 0, 4, wd, &c->w, err);
+    if (st == TERRACL_OK && bias)
+        st = add(m, prefix, "bias", 0, 1, &out, &c->b, err);
+    return st;
+}
+
+terracl_status tc_layer_conv_transpose2d_run(terracl_module *m, terracl_runtime *rt,
+                                             const struct tc_conv_transpose2d *c,
+                                             const struct tc_tensor *x, struct tc_tensor *y,
+                                             terracl_error *err)
+{
+    terracl_status st = check_input(x, c->in, "ConvTranspose2d", err);
+    if (st != TERRACL_OK)
+        return st;
+    int64_t ho = (x->dims[2] - 1) * c->stride - 2 * c->pad + c->k + c->output_padding;
+    int64_t wo = (x->dims[3] - 1) * c->stride - 2 * c->pad + c->k + c->output_padding;
+    if (ho < 1 || wo < 1) {
+        char s[128];
+        return tc_fail(err, TERRACL_ERR_SHAPE, "ConvTranspose2d: input %s leaves no output",
+                       tc_shape_str(x->ndim, x->dims, s, sizeof s));
+    }
+    if ((st = alloc4(rt, x->dims[0], c->out, ho, wo, y, err)))
+        return st;
+    st = tc_op_conv_transpose2d(rt, x, value(m, c->w), c->has_bias ? value(m, c->b) : NULL,
+                                c->stride, c->pad, c->output_padding, y, err);
+    if (st != TERRACL_OK)
+        tc_tensor_free(y);
+    return st;
+}
+
+/* ---- BatchNorm2d ------------------------------------------------------- */
+
+terracl_status tc_layer_batchnorm2d(terracl_module *m, const char *prefix, int64_t channels,
+                                    float eps, struct tc_batchnorm2d *bn, terracl_error *err)
+{
+    if (channels < 1 || !(eps >= 0.0f))
+        return tc_fail(err, TERRACL_ERR_CONFIG, "%s: BatchNorm2d(%lld, eps=%g) is invalid", prefix,
+                       (long long)channels, (double)eps);
+    bn->channels = channels;
+    bn->eps = eps;
+    terracl_status st;
+    if ((st = add(m, prefix, "weight", 0, 1, &channels, &bn->w, err)) ||
+        (st = add(m, prefix, "bias", 0, 1, &channels, &bn->b, err)) ||
+        (st = add(m, prefix, "running_mean", 1, 1, &channels, &bn->mean, err)) ||
+        (st = add(m, prefix, "running_var", 1, 1, &channels, &bn->var, err)))
+        return st;
+    return TERRACL_OK;
+}
+
+terracl_status tc_layer_batchnorm2d_run(terracl_module *m, terracl_runtime *rt,
+                                        const struct tc_batchnorm2d *bn, struct tc_tensor *x,
+                                        terracl_error *err)
+{
+    if (x->ndim < 2 || x->dims[1] != bn->channels) {
+        char s[128];
+        return tc_fail(err, TERRACL_ERR_SHAPE, "BatchNorm2d(%lld) got input %s",
+                       (long long)bn->channels, tc_shape_str(x->ndim, x->dims, s, sizeof s));
+    }
+    return tc_op_batchnorm(rt, x, value(m, bn->mean), value(m, bn->var), value(m, bn->w),
+                           value(m, bn->b), bn->eps, x, err);
+}
+
+/* ---- ConvModule -------------------------------------------------------- */
+
+terracl_status tc_layer_conv_module(terracl_module *m, const char *prefix, int64_t in,
+                                    int64_t out, int64_t k, int64_t pad, int64_t dilation,
+                                    struct tc_conv_module *c, terracl_error *err)
+{
+    char conv[256], norm[256];
+    terracl_status st;
+    if ((st = full_name(prefix, "conv", conv, sizeof conv, err)) ||
+        (st = full_name(prefix, "norm", norm, sizeof norm, err)) ||
+        (st = tc_layer_conv2d(m, conv, in, out, k, 1, pad, dilation, 0, &c->conv, err)) ||
+        (st = tc_layer_batchnorm2d(m, norm, out, 1e-5f, &c->norm, err)))
+        return st;
+    return TERRACL_OK;
+}
+
+terracl_status tc_layer_conv_module_run(terracl_module *m, terracl_runtime *rt,
+                                        const struct tc_conv_module *c, const struct tc_tensor *x,
+                                        struct tc_tensor *y, terracl_error *err)
+{
+    terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
+    if (st != TERRACL_OK)
+        return st;
+    const struct tc_batchnorm2d *bn = &c->norm;
+    st = tc_op_batchnorm_relu(rt, y, value(m, bn->mean), value(m, bn->var), value(m, bn->w),
+                              value(m, bn->b), bn->eps, y, err);
+    if (st != TERRACL_OK)
+        tc_tensor_free(y);
+    return st;
+}
+
+/* ---- Linear ------------------------------------------------------------ */
+
+terracl_status tc_layer_linear(terracl_module *m, const char *prefix, int64_t in, int64_t out,
+                               int bias, struct tc_linear *l, terracl_error *err)
+{
+    if (in < 1 || out < 1)
+        return tc_fail(err, TERRACL_ERR_CONFIG, "%s: Linear(%lld, %lld) is invalid", prefix,
+                       (long long)in, (long long)out);
+    l->in = in;
+    l->out = out;
+    l->has_bias = bias;
+    int64_t wd[2] = {out, in};
+    terracl_status st = add(m, prefix, "weight", 0, 2, wd, &l->w, err);
+    if (st == TERRACL_OK && bias)
+        st = add(m, prefix, "bias", 0, 1, &out, &l->b, err);
+    return st;
+}
+
+terracl_status tc_layer_linear_run(terracl_module *m, terracl_runtime *rt,
+                                   const struct tc_linear *l, const struct tc_tensor *x,
+                                   struct tc_tensor *y, terracl_error *err)
+{
+    if (x->ndim < 1 || x->dims[x->ndim - 1] != l->in) {
+        char s[128];
+        return tc_fail(err, TERRACL_ERR_SHAPE, "Linear(%lld, %lld) got input %s", (long long)l->in,
+                       (long long)l->out, tc_shape_str(x->ndim, x->dims, s, sizeof s));
+    }
+    int64_t dims[TC_MAX_DIMS];
+    for (int i = 0; i < x->ndim; i++)
+        dims[i] = x->dims[i];
+    dims[x->ndim - 1] = l->out;
+    terracl_status st = tc_tensor_alloc(rt, x->ndim, dims, y, err);
+    if (st != TERRACL_OK)
+        return st;
+    st = tc_op_linear(rt, x, value(m, l->w), l->has_bias ? value(m, l->b) : NULL, y, err);
+    if (st != TERRACL_OK)
+        tc_tensor_free(y);
+    return st;
+}

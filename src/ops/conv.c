@@ -1,0 +1,209 @@
+/*
+ * Conv2d, ConvTranspose2d and PixelShuffle on the device.
+ *
+ * Conv2d is im2col + one GEMM per batch item, y_b = W cols_b, except for
+ * 1x1 convolutions without stride or padding, where x_b already is the
+ * column matrix. ConvTranspose2d is the reverse: cols_b = W^T x_b (one GEMM)
+ * then a gather kernel sums the taps that land on each output pixel. The
+ * column scratch is allocated per call and released once enqueued (OpenCL
+ * keeps it alive until the queued commands finish).
+ */
+#include "ops/conv.h"
+
+#include "core/checked.h"
+#include "ops/launch.h"
+
+static terracl_status shape_error(const char *op, const char *what, const struct tc_tensor *x,
+                                  const struct tc_tensor *w, const struct tc_tensor *y,
+                                  terracl_error *err)
+{
+    char s1[128], s2[128], s3[128];
+    return tc_fail(err, TERRACL_ERR_SHAPE, "%s: %s (input %s, weight %s, output %s)", op, what,
+                   tc_shape_str(x->ndim, x->dims, s1, sizeof s1),
+                   tc_shape_str(w->ndim, w->dims, s2, sizeof s2),
+                   tc_shape_str(y->ndim, y->dims, s3, sizeof s3));
+}
+
+/* Adds b[c] to every element of channel c of y [B, C, ...]. */
+static terracl_status channel_bias(terracl_runtime *rt, struct tc_tensor *y,
+                                   const struct tc_tensor *b, terracl_error *err)
+{
+    size_t channels = (size_t)y->dims[1];
+    size_t n = tc_tensor_numel(y), pixels = n / ((size_t)y->dims[0] * channels);
+    if (tc_tensor_numel(b) != channels) {
+        char s1[128], s2[128];
+        return tc_fail(err, TERRACL_ERR_SHAPE, "bias %s does not match the %zu channels of %s",
+                       tc_shape_str(b->ndim, b->dims, s1, sizeof s1), channels,
+                       tc_shape_str(y->ndim, y->dims, s2, sizeof s2));
+    }
+    struct tc_karg oy, ob;
+    terracl_status st;
+    if ((st = tc_offset_arg(y, &oy, err)) || (st = tc_offset_arg(b, &ob, err)))
+        return st;
+    struct tc_karg args[] = {TC_KBUF(y->buf), oy,           TC_KBUF(b->buf), ob,
+                             TC_KUINT(channels), TC_KUINT(pixels), TC_KUINT(n)};
+    return tc_launch_1d(rt, "conv", "tc_channel_bias", n, args, 7, err);
+}
+
+static int fits_int(int64_t v) { return v >= 0 && v <= INT32_MAX; }
+
+terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
+                            const struct tc_tensor *w, const struct tc_tensor *b,
+                            const struct tc_conv_geom *g, struct tc_tensor *y, terracl_error *err)
+{
+    const char *op = "conv2d";
+    if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4)
+        return shape_error(op, "expected 4-D tensors", x, w, y, err);
+    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t Cout = w->dims[0], kh = w->dims[2], kw = w->dims[3];
+    if (w->dims[1] != Cin)
+        return shape_error(op, "input channels differ from the weight's", x, w, y, err);
+    if (g->stride_h < 1 || g->stride_w < 1 || g->dil_h < 1 || g->dil_w < 1 || g->pad_h < 0 ||
+        g->pad_w < 0 || !fits_int(g->stride_h) || !fits_int(g->stride_w) || !fits_int(g->pad_h) ||
+        !fits_int(g->pad_w) || !fits_int(g->dil_h) || !fits_int(g->dil_w))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "conv2d: stride and dilation must be >= 1 and padding >= 0");
+    int64_t eff_h = g->dil_h * (kh - 1) + 1, eff_w = g->dil_w * (kw - 1) + 1;
+    int64_t Ho = (H + 2 * g->pad_h - eff_h) / g->stride_h + 1;
+    int64_t Wo = (W + 2 * g->pad_w - eff_w) / g->stride_w + 1;
+    if (H + 2 * g->pad_h < eff_h || W + 2 * g->pad_w < eff_w)
+        return shape_error(op, "the kernel is larger than the padded input", x, w, y, err);
+    if (y->dims[0] != B || y->dims[1] != Cout || y->dims[2] != Ho || y->dims[3] != Wo) {
+        char s[128];
+        int64_t want[4] = {B, Cout, Ho, Wo};
+        return tc_fail(err, TERRACL_ERR_SHAPE, "conv2d: output should be %s",
+                       tc_shape_str(4, want, s, sizeof s));
+    }
+    size_t K = (size_t)(Cin * kh * kw), P = (size_t)(Ho * Wo), in_px = (size_t)(H * W);
+    terracl_status st;
+    if ((st = tc_check_u32(x->offset + tc_tensor_numel(x), "conv2d input", err)))
+        return st;
+
+    int direct = kh == 1 && kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 &&
+                 g->pad_w == 0;
+    struct tc_tensor cols = {0};
+    if (!direct) {
+        size_t cn;
+        if (tc_mul_overflow(K, P, &cn) || (st = tc_check_u32(cn, "conv2d columns", err)))
+            return st ? st : tc_fail(err, TERRACL_ERR_OVERFLOW, "conv2d: column matrix too large");
+        int64_t cdims[2] = {(int64_t)K, (int64_t)P};
+        if ((st = tc_tensor_alloc(rt, 2, cdims, &cols, err)))
+            return st;
+    }
+    for (int64_t bi = 0; bi < B; bi++) {
+        size_t xo = x->offset + (size_t)bi * (size_t)Cin * in_px;
+        struct tc_matrix bm = {x->buf, xo, P};
+        if (!direct) {
+            struct tc_karg args[] = {TC_KBUF(x->buf),  TC_KUINT(xo),         TC_KBUF(cols.buf),
+                                     TC_KUINT(0),      TC_KUINT(H),          TC_KUINT(W),
+                                     TC_KUINT(kh),     TC_KUINT(kw),         TC_KUINT(Ho),
+                                     TC_KUINT(Wo),     TC_KUINT(K),          TC_KINT(g->stride_h),
+                                     TC_KINT(g->stride_w), TC_KINT(g->pad_h), TC_KINT(g->pad_w),
+                                     TC_KINT(g->dil_h), TC_KINT(g->dil_w)};
+            st = tc_launch_2d(rt, "conv", "tc_im2col", P, K, args, 17, err);
+            bm = (struct tc_matrix){cols.buf, 0, P};
+        }
+        if (st == TERRACL_OK)
+            st = tc_sgemm(rt, 0, 0, (size_t)Cout, P, K, 1.0f,
+                          (struct tc_matrix){w->buf, w->offset, K}, bm, 0.0f,
+                          (struct tc_matrix){y->buf, y->offset + (size_t)bi * (size_t)Cout * P, P},
+                          err);
+        if (st != TERRACL_OK)
+            break;
+    }
+    tc_tensor_free(&cols);
+    if (st == TERRACL_OK && b != NULL)
+        st = channel_bias(rt, y, b, err);
+    return st;
+}
+
+terracl_status tc_op_conv_transpose2d(terracl_runtime *rt, const struct tc_tensor *x,
+                                      const struct tc_tensor *w, const struct tc_tensor *b,
+                                      int64_t stride, int64_t pad, int64_t output_padding,
+                                      struct tc_tensor *y, terracl_error *err)
+{
+    const char *op = "conv_transpose2d";
+    if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4)
+        return shape_error(op, "expected 4-D tensors", x, w, y, err);
+    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t Cout = w->dims[1], k = w->dims[2];
+    if (w->dims[0] != Cin)
+        return shape_error(op, "input channels differ from the weight's", x, w, y, err);
+    if (w->dims[3] != k)
+        return shape_error(op, "only square kernels are supported", x, w, y, err);
+    if (stride < 1 || pad < 0 || output_padding < 0 || output_padding >= stride ||
+        !fits_int(stride) || !fits_int(pad) || !fits_int(k))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "conv_transpose2d: stride %lld must be >= 1, padding %lld >= 0 and "
+                       "output_padding %lld below the stride",
+                       (long long)stride, (long long)pad, (long long)output_padding);
+    int64_t Ho = (H - 1) * stride - 2 * pad + k + output_padding;
+    int64_t Wo = (W - 1) * stride - 2 * pad + k + output_padding;
+    if (Ho < 1 || Wo < 1)
+        return shape_error(op, "the padding leaves no output", x, w, y, err);
+    if (y->dims[0] != B || y->dims[1] != Cout || y->dims[2] != Ho || y->dims[3] != Wo) {
+        char s[128];
+        int64_t want[4] = {B, Cout, Ho, Wo};
+        return tc_fail(err, TERRACL_ERR_SHAPE, "conv_transpose2d: output should be %s",
+                       tc_shape_str(4, want, s, sizeof s));
+    }
+    if (b != NULL && tc_tensor_numel(b) != (size_t)Cout)
+        return shape_error(op, "the bias does not match the output channels", x, w, y, err);
+    size_t M = (size_t)(Cout * k * k), P = (size_t)(H * W), out_px = (size_t)(Ho * Wo);
+    size_t cn;
+    terracl_status st = TERRACL_OK;
+    if (tc_mul_overflow(M, P, &cn))
+        return tc_fail(err, TERRACL_ERR_OVERFLOW, "conv_transpose2d: column matrix too large");
+    struct tc_karg ob = TC_KUINT(0);
+    if ((st = tc_check_u32(cn, "conv_transpose2d columns", err)) ||
+        (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv_transpose2d output", err)) ||
+        (b && (st = tc_offset_arg(b, &ob, err))))
+        return st;
+    struct tc_tensor cols = {0};
+    int64_t cdims[2] = {(int64_t)M, (int64_t)P};
+    if ((st = tc_tensor_alloc(rt, 2, cdims, &cols, err)))
+        return st;
+    for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
+        size_t xo = x->offset + (size_t)bi * (size_t)Cin * P;
+        size_t yo = y->offset + (size_t)bi * (size_t)Cout * out_px;
+        /* cols [Cout k k, H W] = W^T [Cout k k, Cin] x_b [Cin, H W] */
+        st = tc_sgemm(rt, 1, 0, M, P, (size_t)Cin, 1.0f, (struct tc_matrix){w->buf, w->offset, M},
+                      (struct tc_matrix){x->buf, xo, P}, 0.0f, (struct tc_matrix){cols.buf, 0, P},
+                      err);
+        if (st != TERRACL_OK)
+            break;
+        struct tc_karg args[] = {TC_KBUF(cols.buf), TC_KUINT(0),     TC_KBUF(y->buf),
+                                 TC_KUINT(yo),      TC_KBUF(b ? b->buf : cols.buf), ob,
+                                 TC_KINT(b != NULL), TC_KUINT(H),    TC_KUINT(W),
+                                 TC_KUINT(Ho),      TC_KUINT(Wo),    TC_KUINT(Cout),
+                                 TC_KINT(k),        TC_KINT(stride), TC_KINT(pad)};
+        st = tc_launch_2d(rt, "conv", "tc_col2im_transpose", out_px, (size_t)Cout, args, 15, err);
+    }
+    tc_tensor_free(&cols);
+    return st;
+}
+
+terracl_status tc_op_pixel_shuffle(terracl_runtime *rt, const struct tc_tensor *x, int64_t r,
+                                   struct tc_tensor *y, terracl_error *err)
+{
+    char s1[128], s2[128];
+    if (r < 1 || r > 4096)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "pixel_shuffle: factor %lld must be >= 1",
+                       (long long)r);
+    if (x->ndim != 4 || y->ndim != 4 || x->dims[1] % (r * r) != 0 || y->dims[0] != x->dims[0] ||
+        y->dims[1] != x->dims[1] / (r * r) || y->dims[2] != x->dims[2] * r ||
+        y->dims[3] != x->dims[3] * r)
+        return tc_fail(err, TERRACL_ERR_SHAPE,
+                       "pixel_shuffle(%lld): input %s cannot become output %s", (long long)r,
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1),
+                       tc_shape_str(y->ndim, y->dims, s2, sizeof s2));
+    struct tc_karg ox, oy;
+    terracl_status st;
+    if ((st = tc_offset_arg(x, &ox, err)) || (st = tc_offset_arg(y, &oy, err)))
+        return st;
+    size_t n = tc_tensor_numel(y);
+    struct tc_karg args[] = {TC_KBUF(x->buf),       ox, TC_KBUF(y->buf), oy,
+                             TC_KUINT(y->dims[1]), TC_KUINT(x->dims[2]), TC_KUINT(x->dims[3]),
+                             TC_KUINT(r),           TC_KUINT(n)};
+    return tc_launch_1d(rt, "conv", "tc_pixel_shuffle", n, args, 9, err);
+}

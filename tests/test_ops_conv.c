@@ -1,0 +1,352 @@
+/* Conv2d, ConvTranspose2d, PixelShuffle, BatchNorm and activations against
+ * naive C references, on odd sizes and stride/padding/dilation variants. */
+#include "test_common.h"
+
+#include <string.h>
+
+#include "graph/tensor.h"
+#include "ops/conv.h"
+
+static struct tc_tensor upload(const float *host, int ndim, const int64_t *dims)
+{
+    terracl_error err = {0};
+    struct tc_tensor t;
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, ndim, dims, &t, &err), err);
+    TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &t, host, &err), err);
+    return t;
+}
+
+static float *download(const struct tc_tensor *t)
+{
+    terracl_error err = {0};
+    float *h = malloc(tc_tensor_numel(t) * sizeof *h);
+    assert_non_null(h);
+    TC_ASSERT_OK(tc_tensor_download(tc_test_rt, t, h, &err), err);
+    return h;
+}
+
+static float *random_buf(size_t n, uint32_t seed, float lo, float hi)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    assert_non_null(p);
+    tc_test_fill(p, n, seed, lo, hi);
+    return p;
+}
+
+static void expect_close(const float *got, const float *want, size_t n, const char *what)
+{
+    double rel = tc_test_rel_l2(got, want, n), mx = tc_test_max_abs(got, want, n);
+    if (!(rel <= 1e-5 && mx <= 1e-4))
+        fail_msg("%s: relative L2 %.3g, max abs %.3g", what, rel, mx);
+}
+
+/* ---- Conv2d ------------------------------------------------------------ */
+
+struct conv_case {
+    int64_t B, Cin, H, W, Cout, kh, kw;
+    struct tc_conv_geom g;
+    int bias;
+};
+
+static void ref_conv2d(const struct conv_case *c, const float *x, const float *w, const float *b,
+                       int64_t Ho, int64_t Wo, float *y)
+{
+    for (int64_t n = 0; n < c->B; n++)
+        for (int64_t co = 0; co < c->Cout; co++)
+            for (int64_t oy = 0; oy < Ho; oy++)
+                for (int64_t ox = 0; ox < Wo; ox++) {
+                    double acc = c->bias ? b[co] : 0.0;
+                    for (int64_t ci = 0; ci < c->Cin; ci++)
+                        for (int64_t ky = 0; ky < c->kh; ky++)
+                            for (int64_t kx = 0; kx < c->kw; kx++) {
+                                int64_t iy = oy * c->g.stride_h - c->g.pad_h + ky * c->g.dil_h;
+                                int64_t ix = ox * c->g.stride_w - c->g.pad_w + kx * c->g.dil_w;
+                                if (iy < 0 || iy >= c->H || ix < 0 || ix >= c->W)
+                                    continue;
+                                acc += (double)x[((n * c->Cin + ci) * c->H + iy) * c->W + ix] *
+                                       w[((co * c->Cin + ci) * c->kh + ky) * c->kw + kx];
+                            }
+                    y[((n * c->Cout + co) * Ho + oy) * Wo + ox] = (float)acc;
+                }
+}
+
+static void test_conv2d(void **state)
+{
+    (void)state;
+    static const struct conv_case cases[] = {
+        {1, 3, 7, 13, 5, 3, 3, {1, 1, 1, 1, 1, 1}, 1},   /* 3x3 same padding */
+        {2, 1, 13, 7, 7, 3, 3, {2, 2, 0, 0, 1, 1}, 1},   /* stride 2, no padding */
+        {1, 4, 13, 13, 3, 3, 3, {1, 1, 2, 2, 2, 2}, 0},  /* dilation 2 */
+        {2, 7, 7, 13, 5, 1, 1, {1, 1, 0, 0, 1, 1}, 1},   /* 1x1: straight GEMM */
+        {1, 5, 13, 7, 3, 1, 1, {2, 3, 1, 0, 1, 1}, 1},   /* 1x1 with stride and padding */
+        {1, 2, 1, 1, 1, 5, 5, {1, 1, 2, 2, 1, 1}, 1},    /* 1x1 input, 5x5 kernel */
+        {1, 3, 13, 7, 4, 3, 1, {1, 2, 1, 0, 2, 1}, 1},   /* non-square kernel and geometry */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct conv_case *c = &cases[i];
+        int64_t Ho = (c->H + 2 * c->g.pad_h - c->g.dil_h * (c->kh - 1) - 1) / c->g.stride_h + 1;
+        int64_t Wo = (c->W + 2 * c->g.pad_w - c->g.dil_w * (c->kw - 1) - 1) / c->g.stride_w + 1;
+        int64_t xd[4] = {c->B, c->Cin, c->H, c->W}, wd[4] = {c->Cout, c->Cin, c->kh, c->kw};
+        int64_t yd[4] = {c->B, c->Cout, Ho, Wo};
+        size_t nx = (size_t)(c->B * c->Cin * c->H * c->W);
+        size_t nw = (size_t)(c->Cout * c->Cin * c->kh * c->kw), ny = (size_t)(c->B * c->Cout * Ho * Wo);
+        float *x = random_buf(nx, 10 + (uint32_t)i, -1, 1), *w = random_buf(nw, 20 + (uint32_t)i, -1, 1);
+        float *b = random_buf((size_t)c->Cout, 30 + (uint32_t)i, -1, 1);
+        float *want = malloc(ny * sizeof *want);
+        ref_conv2d(c, x, w, b, Ho, Wo, want);
+
+        struct tc_tensor tx = upload(x, 4, xd), tw = upload(w, 4, wd), tb = upload(b, 1, &c->Cout), ty;
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
+        TC_ASSERT_OK(tc_op_conv2d(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, &c->g, &ty, &err), err);
+        float *got = download(&ty);
+        char what[64];
+        snprintf(what, sizeof what, "conv2d case %zu", i);
+        expect_close(got, want, ny, what);
+
+        /* A wrong output shape is refused with a message. */
+        int64_t bad[4] = {c->B, c->Cout, Ho + 1, Wo};
+        struct tc_tensor tbad;
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, bad, &tbad, &err), err);
+        assert_int_equal(tc_op_conv2d(tc_test_rt, &tx, &tw, NULL, &c->g, &tbad, &err),
+                         TERRACL_ERR_SHAPE);
+        assert_non_null(strstr(err.message, "output should be"));
+        tc_tensor_free(&tbad);
+
+        free(got);
+        free(want);
+        free(x);
+        free(w);
+        free(b);
+        tc_tensor_free(&tx);
+        tc_tensor_free(&tw);
+        tc_tensor_free(&tb);
+        tc_tensor_free(&ty);
+    }
+}
+
+/* ---- ConvTranspose2d --------------------------------------------------- */
+
+struct convt_case {
+    int64_t B, Cin, H, W, Cout, k, stride, pad, output_padding;
+    int bias;
+};
+
+static void ref_conv_transpose2d(const struct convt_case *c, const float *x, const float *w,
+                                 const float *b, int64_t Ho, int64_t Wo, float *y)
+{
+    size_t ny = (size_t)(c->B * c->Cout * Ho * Wo);
+    double *acc = calloc(ny, sizeof *acc);
+    assert_non_null(acc);
+    for (int64_t n = 0; n < c->B; n++)
+        for (int64_t ci = 0; ci < c->Cin; ci++)
+            for (int64_t iy = 0; iy < c->H; iy++)
+                for (int64_t ix = 0; ix < c->W; ix++)
+                    for (int64_t co = 0; co < c->Cout; co++)
+                        for (int64_t ky = 0; ky < c->k; ky++)
+                            for (int64_t kx = 0; kx < c->k; kx++) {
+                                int64_t oy = iy * c->stride - c->pad + ky;
+                                int64_t ox = ix * c->stride - c->pad + kx;
+                                if (oy < 0 || oy >= Ho || ox < 0 || ox >= Wo)
+                                    continue;
+                                acc[((n * c->Cout + co) * Ho + oy) * Wo + ox] +=
+                                    (double)x[((n * c->Cin + ci) * c->H + iy) * c->W + ix] *
+                                    w[((ci * c->Cout + co) * c->k + ky) * c->k + kx];
+                            }
+    for (size_t i = 0; i < ny; i++)
+        y[i] = (float)(acc[i] + (c->bias ? b[(i / (size_t)(Ho * Wo)) % (size_t)c->Cout] : 0.0));
+    free(acc);
+}
+
+static void test_conv_transpose2d(void **state)
+{
+    (void)state;
+    static const struct convt_case cases[] = {
+        {2, 3, 7, 13, 5, 2, 2, 0, 0, 1},  /* the FCN/UperNet upsampling */
+        {1, 4, 7, 7, 3, 3, 2, 1, 1, 1},   /* padding and output_padding */
+        {1, 5, 1, 1, 7, 4, 4, 0, 0, 1},   /* LinearDecoder-like, 1x1 input */
+        {1, 2, 13, 7, 3, 3, 1, 0, 0, 0},  /* stride 1, no bias */
+        {2, 1, 5, 3, 2, 5, 3, 2, 2, 1},   /* stride 3 with overlaps */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct convt_case *c = &cases[i];
+        int64_t Ho = (c->H - 1) * c->stride - 2 * c->pad + c->k + c->output_padding;
+        int64_t Wo = (c->W - 1) * c->stride - 2 * c->pad + c->k + c->output_padding;
+        int64_t xd[4] = {c->B, c->Cin, c->H, c->W}, wd[4] = {c->Cin, c->Cout, c->k, c->k};
+        int64_t yd[4] = {c->B, c->Cout, Ho, Wo};
+        size_t nx = (size_t)(c->B * c->Cin * c->H * c->W), nw = (size_t)(c->Cin * c->Cout * c->k * c->k);
+        size_t ny = (size_t)(c->B * c->Cout * Ho * Wo);
+        float *x = random_buf(nx, 40 + (uint32_t)i, -1, 1), *w = random_buf(nw, 50 + (uint32_t)i, -1, 1);
+        float *b = random_buf((size_t)c->Cout, 60 + (uint32_t)i, -1, 1);
+        float *want = malloc(ny * sizeof *want);
+        ref_conv_transpose2d(c, x, w, b, Ho, Wo, want);
+
+        struct tc_tensor tx = upload(x, 4, xd), tw = upload(w, 4, wd), tb = upload(b, 1, &c->Cout), ty;
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
+        TC_ASSERT_OK(tc_op_conv_transpose2d(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, c->stride,
+                                            c->pad, c->output_padding, &ty, &err),
+                     err);
+        float *got = download(&ty);
+        char what[64];
+        snprintf(what, sizeof what, "conv_transpose2d case %zu", i);
+        expect_close(got, want, ny, what);
+        free(got);
+        free(want);
+        free(x);
+        free(w);
+        free(b);
+        tc_tensor_free(&tx);
+        tc_tensor_free(&tw);
+        tc_tensor_free(&tb);
+        tc_tensor_free(&ty);
+    }
+}
+
+/* ---- PixelShuffle ------------------------------------------------------ */
+
+static void test_pixel_shuffle(void **state)
+{
+    (void)state;
+    static const int64_t cases[][5] = {{2, 3, 7, 13, 2}, {1, 1, 1, 1, 3}, {1, 2, 5, 3, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t B = cases[i][0], C = cases[i][1], H = cases[i][2], W = cases[i][3], r = cases[i][4];
+        int64_t xd[4] = {B, C * r * r, H, W}, yd[4] = {B, C, H * r, W * r};
+        size_t n = (size_t)(B * C * r * r * H * W);
+        float *x = random_buf(n, 70 + (uint32_t)i, -1, 1), *want = malloc(n * sizeof *want);
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t h = 0; h < H; h++)
+                    for (int64_t w = 0; w < W; w++)
+                        for (int64_t a = 0; a < r; a++)
+                            for (int64_t e = 0; e < r; e++)
+                                want[((b * C + c) * H * r + h * r + a) * W * r + w * r + e] =
+                                    x[((b * C * r * r + c * r * r + a * r + e) * H + h) * W + w];
+        struct tc_tensor tx = upload(x, 4, xd), ty;
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
+        TC_ASSERT_OK(tc_op_pixel_shuffle(tc_test_rt, &tx, r, &ty, &err), err);
+        float *got = download(&ty);
+        assert_true(tc_test_max_abs(got, want, n) == 0);
+        free(got);
+        free(want);
+        free(x);
+        tc_tensor_free(&tx);
+        tc_tensor_free(&ty);
+    }
+}
+
+/* ---- BatchNorm and activations ----------------------------------------- */
+
+static void test_batchnorm(void **state)
+{
+    (void)state;
+    static const int64_t shapes[][4] = {{2, 7, 13, 1}, {1, 1, 1, 1}, {3, 5, 0, 0}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        int ndim = shapes[i][2] ? 4 : 2;
+        int64_t C = shapes[i][1];
+        size_t px = ndim == 4 ? (size_t)(shapes[i][2] * shapes[i][3]) : 1;
+        size_t n = (size_t)shapes[i][0] * (size_t)C * px;
+        float *x = random_buf(n, 80 + (uint32_t)i, -3, 3);
+        float *mean = random_buf((size_t)C, 81, -1, 1), *var = random_buf((size_t)C, 82, 0.1f, 2);
+        float *gamma = random_buf((size_t)C, 83, -2, 2), *beta = random_buf((size_t)C, 84, -1, 1);
+        float *want = malloc(n * sizeof *want), *want_relu = malloc(n * sizeof *want);
+        float eps = 1e-5f;
+        for (size_t j = 0; j < n; j++) {
+            size_t c = (j / px) % (size_t)C;
+            double v = ((double)x[j] - mean[c]) / sqrt((double)var[c] + eps) * gamma[c] + beta[c];
+            want[j] = (float)v;
+            want_relu[j] = v > 0 ? (float)v : 0.0f;
+        }
+        struct tc_tensor tx = upload(x, ndim, shapes[i]), tm = upload(mean, 1, &C),
+                         tv = upload(var, 1, &C), tg = upload(gamma, 1, &C), tb = upload(beta, 1, &C), ty;
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, ndim, shapes[i], &ty, &err), err);
+        TC_ASSERT_OK(tc_op_batchnorm_relu(tc_test_rt, &tx, &tm, &tv, &tg, &tb, eps, &ty, &err), err);
+        float *got = download(&ty);
+        expect_close(got, want_relu, n, "batchnorm+relu");
+        free(got);
+        /* In place. */
+        TC_ASSERT_OK(tc_op_batchnorm(tc_test_rt, &tx, &tm, &tv, &tg, &tb, eps, &tx, &err), err);
+        got = download(&tx);
+        expect_close(got, want, n, "batchnorm");
+        free(got);
+        /* Statistics of the wrong length are refused. */
+        assert_int_equal(tc_op_batchnorm(tc_test_rt, &tx, &tm, &tx, &tg, &tb, eps, &ty, &err),
+                         C == 1 && n == 1 ? TERRACL_OK : TERRACL_ERR_SHAPE);
+        free(x);
+        free(mean);
+        free(var);
+        free(gamma);
+        free(beta);
+        free(want);
+        free(want_relu);
+        tc_tensor_free(&tx);
+        tc_tensor_free(&tm);
+        tc_tensor_free(&tv);
+        tc_tensor_free(&tg);
+        tc_tensor_free(&tb);
+        tc_tensor_free(&ty);
+    }
+}
+
+static double ref_act(const char *name, double v)
+{
+    double sp = v > 20 ? v : log1p(exp(v));
+    if (!strcmp(name, "Identity")) return v;
+    if (!strcmp(name, "ReLU")) return v > 0 ? v : 0;
+    if (!strcmp(name, "GELU")) return 0.5 * v * (1 + erf(v / sqrt(2.0)));
+    if (!strcmp(name, "Sigmoid")) return 1 / (1 + exp(-v));
+    if (!strcmp(name, "Tanh")) return tanh(v);
+    if (!strcmp(name, "SiLU")) return v / (1 + exp(-v));
+    if (!strcmp(name, "LeakyReLU")) return v >= 0 ? v : 0.01 * v;
+    if (!strcmp(name, "ELU")) return v > 0 ? v : exp(v) - 1;
+    if (!strcmp(name, "Mish")) return v * tanh(sp);
+    if (!strcmp(name, "Softplus")) return sp;
+    if (!strcmp(name, "ReLU6")) return fmin(fmax(v, 0), 6);
+    if (!strcmp(name, "Hardswish")) return v * fmin(fmax(v + 3, 0), 6) / 6;
+    if (!strcmp(name, "Hardsigmoid")) return fmin(fmax(v + 3, 0), 6) / 6;
+    return NAN;
+}
+
+static void test_activations(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"Identity", "ReLU", "GELU", "Sigmoid", "Tanh",
+                                        "SiLU", "LeakyReLU", "ELU", "Mish", "Softplus",
+                                        "ReLU6", "Hardswish", "Hardsigmoid"};
+    int64_t n = 589;
+    float *x = random_buf((size_t)n, 90, -8, 8), *want = malloc((size_t)n * sizeof *want);
+    struct tc_tensor tx = upload(x, 1, &n), ty;
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 1, &n, &ty, &err), err);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        enum tc_activation act;
+        assert_true(tc_activation_from_name(names[i], &act));
+        for (int64_t j = 0; j < n; j++)
+            want[j] = (float)ref_act(names[i], x[j]);
+        TC_ASSERT_OK(tc_op_activation(tc_test_rt, &tx, act, &ty, &err), err);
+        float *got = download(&ty);
+        expect_close(got, want, (size_t)n, names[i]);
+        free(got);
+    }
+    enum tc_activation act;
+    assert_false(tc_activation_from_name("Softmax2d", &act));
+    free(x);
+    free(want);
+    tc_tensor_free(&tx);
+    tc_tensor_free(&ty);
+}
+
+int main(void)
+{
+    tc_test_runtime_or_skip();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv2d),         cmocka_unit_test(test_conv_transpose2d),
+        cmocka_unit_test(test_pixel_shuffle),  cmocka_unit_test(test_batchnorm),
+        cmocka_unit_test(test_activations),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    tc_test_runtime_release();
+    return rc;
+}
