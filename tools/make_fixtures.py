@@ -205,6 +205,19 @@ fixture("fm_maxpool_bottleneck", kind="model", seed=207, task="segmentation",
         note="patch 8 (grid 8x8), MaxpoolToPyramidal 8/4/2 + AddBottleneckLayer, "
              "UperNet with pool scales [1, 2] and align_corners false")
 
+fixture("fm_lightning", kind="lightning", seed=208, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_v2_300", img_size=32, num_frames=1,
+                     embed_dim=64, depth=2, num_heads=2).items()) + [
+            ("necks", [{"name": "SelectIndices", "indices": [0, 1]},
+                       {"name": "ReshapeTokensToImage"}]),
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 16),
+            ("num_classes", 2)]),
+        input=(1, 6, 32, 32),
+        note="the user's path: a Lightning config (model.class_path + init_args, with trainer "
+             "and data sections) and a Lightning .ckpt of SemanticSegmentationTask converted "
+             "by tools/convert_checkpoint.py --config --compress (config embedded)")
+
 fixture("sample", kind="sample", seed=301, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("prithvi_eo_v2_300", img_size=64, num_frames=1,
@@ -219,6 +232,10 @@ fixture("sample", kind="sample", seed=301, task="segmentation",
 
 
 # ------------------------------------------------------------------ helpers
+
+LIGHTNING_TASKS = {"segmentation": "SemanticSegmentationTask",
+                   "regression": "PixelwiseRegressionTask",
+                   "classification": "ClassificationTask"}
 
 def versions():
     out = collections.OrderedDict()
@@ -426,10 +443,30 @@ def check_roundtrip(weights_path, fresh_model, x, kwargs, expected, runner):
 
 def config_text(name, spec, vers, shapes_note):
     doc = collections.OrderedDict()
-    doc["model_factory"] = "EncoderDecoderFactory"
-    if spec["kind"] in ("model", "sample"):
-        doc["task"] = spec["task"]
-    doc["model_args"] = spec["model_args"]
+    if spec["kind"] == "lightning":
+        doc["seed_everything"] = spec["seed"]
+        doc["trainer"] = collections.OrderedDict(
+            [("accelerator", "cpu"), ("max_epochs", 1), ("precision", "32-true")])
+        doc["data"] = collections.OrderedDict([
+            ("class_path", "terratorch.datamodules.GenericNonGeoSegmentationDataModule"),
+            ("init_args", collections.OrderedDict([
+                ("batch_size", 1), ("num_classes", spec["model_args"]["num_classes"]),
+                ("means", [0.0] * 6), ("stds", [1.0] * 6),
+                ("train_data_root", "data/train"), ("val_data_root", "data/val")]))])
+        init = collections.OrderedDict([
+            ("model_factory", "EncoderDecoderFactory"),
+            ("model_args", spec["model_args"]),
+            ("loss", "ce"), ("freeze_backbone", False)])
+        doc["model"] = collections.OrderedDict(
+            [("class_path", "terratorch.tasks." + LIGHTNING_TASKS[spec["task"]]),
+             ("init_args", init)])
+        doc["optimizer"] = collections.OrderedDict(
+            [("class_path", "torch.optim.AdamW"), ("init_args", {"lr": 1.0e-4})])
+    else:
+        doc["model_factory"] = "EncoderDecoderFactory"
+        if spec["kind"] in ("model", "sample"):
+            doc["task"] = spec["task"]
+        doc["model_args"] = spec["model_args"]
 
     def plain(v):
         if isinstance(v, dict):
@@ -478,46 +515,70 @@ def make_one(name, spec, out_root, sample_out, vers):
     folder = sample_out if kind == "sample" else os.path.join(out_root, name)
     os.makedirs(folder, exist_ok=True)
     x, kwargs, inputs = make_inputs(spec, spec["seed"])
+    tmp_holder = tempfile.TemporaryDirectory()
+    try:
+        return _make_one(name, spec, kind, folder, x, kwargs, inputs, vers, tmp_holder.name)
+    finally:
+        tmp_holder.cleanup()
+
+
+def _make_one(name, spec, kind, folder, x, kwargs, inputs, vers, tmp):
+    import torch
     weights = None
-    with tempfile.TemporaryDirectory() as tmp:
-        if kind == "backbone":
-            model = build_backbone(spec["model_args"])
-            randomise(model, spec["seed"])
-            expected = run_backbone(model, x, kwargs)
-            weights = state_to_numpy(model)
-            runner, rebuild = run_backbone, lambda: build_backbone(spec["model_args"])
-        elif kind in ("model", "sample"):
-            model = build_model(spec["task"], spec["model_args"])
-            randomise(model, spec["seed"])
-            expected = run_model(model, x, kwargs)
-            if kind == "sample":
-                expected = collections.OrderedDict(output=expected["output"])
-            weights = state_to_numpy(model)
-            runner, rebuild = run_model, lambda: build_model(spec["task"], spec["model_args"])
-        elif kind == "mae_ckpt":
-            from terratorch.registry import FULL_MODEL_REGISTRY
-            mae_kw = backbone_kwargs(spec["model_args"])
-            for k in ("pretrained", "ckpt_path"):
-                mae_kw.pop(k, None)
-            mae_kw.update(spec["mae_extra"])
-            mae = FULL_MODEL_REGISTRY.build(spec["mae_name"], **mae_kw)
-            randomise(mae, spec["seed"])
-            pt = os.path.join(tmp, "mae.pt")
-            torch.save(mae.state_dict(), pt)
-            h5 = os.path.join(folder, spec["model_args"]["backbone_ckpt_path"])
-            rc = convert_checkpoint.main([pt, h5, "--compress", "-q"])
-            if rc != 0:
-                raise RuntimeError("convert_checkpoint failed on %s" % pt)
-            model = build_backbone(spec["model_args"], ckpt_override=pt)
-            # The filter must have given the backbone the MAE encoder's weights.
-            enc = mae.encoder.state_dict()
-            for k, v in model.state_dict().items():
-                if k != "pos_embed" and not torch.equal(v, enc[k]):
-                    raise RuntimeError("bb_mae_ckpt: '%s' was not loaded from the checkpoint" % k)
-            expected = run_backbone(model, x, kwargs)
-            runner = rebuild = None
-        else:
-            raise ValueError(kind)
+    lightning_ckpt = None
+    # Build, randomise and run.
+    if kind == "backbone":
+        model = build_backbone(spec["model_args"])
+        randomise(model, spec["seed"])
+        expected = run_backbone(model, x, kwargs)
+        weights = state_to_numpy(model)
+        runner, rebuild = run_backbone, lambda: build_backbone(spec["model_args"])
+    elif kind in ("model", "sample"):
+        model = build_model(spec["task"], spec["model_args"])
+        randomise(model, spec["seed"])
+        expected = run_model(model, x, kwargs)
+        if kind == "sample":
+            expected = collections.OrderedDict(output=expected["output"])
+        weights = state_to_numpy(model)
+        runner, rebuild = run_model, lambda: build_model(spec["task"], spec["model_args"])
+    elif kind == "lightning":
+        import terratorch.tasks
+        task_cls = getattr(terratorch.tasks, LIGHTNING_TASKS[spec["task"]])
+        task = task_cls(model_factory="EncoderDecoderFactory",
+                        model_args=dict(spec["model_args"]), loss="ce")
+        model = task.model
+        randomise(model, spec["seed"])
+        expected = run_model(model, x, kwargs)
+        ckpt = os.path.join(tmp, "epoch=0-step=0.ckpt")
+        torch.save({"epoch": 0, "global_step": 0, "pytorch-lightning_version": "2.5.0",
+                    "state_dict": task.state_dict(),
+                    "hyper_parameters": dict(task.hparams)}, ckpt)
+        lightning_ckpt = ckpt
+        runner = rebuild = None
+    elif kind == "mae_ckpt":
+        from terratorch.registry import FULL_MODEL_REGISTRY
+        mae_kw = backbone_kwargs(spec["model_args"])
+        for k in ("pretrained", "ckpt_path"):
+            mae_kw.pop(k, None)
+        mae_kw.update(spec["mae_extra"])
+        mae = FULL_MODEL_REGISTRY.build(spec["mae_name"], **mae_kw)
+        randomise(mae, spec["seed"])
+        pt = os.path.join(tmp, "mae.pt")
+        torch.save(mae.state_dict(), pt)
+        h5 = os.path.join(folder, spec["model_args"]["backbone_ckpt_path"])
+        rc = convert_checkpoint.main([pt, h5, "--compress", "-q"])
+        if rc != 0:
+            raise RuntimeError("convert_checkpoint failed on %s" % pt)
+        model = build_backbone(spec["model_args"], ckpt_override=pt)
+        # The filter must have given the backbone the MAE encoder's weights.
+        enc = mae.encoder.state_dict()
+        for k, v in model.state_dict().items():
+            if k != "pos_embed" and not torch.equal(v, enc[k]):
+                raise RuntimeError("bb_mae_ckpt: '%s' was not loaded from the checkpoint" % k)
+        expected = run_backbone(model, x, kwargs)
+        runner = rebuild = None
+    else:
+        raise ValueError(kind)
 
     shapes = "input.h5: " + ", ".join("%s %s" % (k, _shape(v)) for k, v in inputs.items()) \
         + "; expected.h5: output %s" % _shape(expected["output"])
@@ -530,7 +591,16 @@ def make_one(name, spec, out_root, sample_out, vers):
     os.replace(os.path.join(folder, "config.yaml.tmp"), os.path.join(folder, "config.yaml"))
 
     written = ["config.yaml"]
-    if weights is not None:
+    if lightning_ckpt is not None:
+        wpath = os.path.join(folder, "weights.h5")
+        rc = convert_checkpoint.main([lightning_ckpt, wpath, "--config",
+                                      os.path.join(folder, "config.yaml"), "--compress", "-q"])
+        if rc != 0:
+            raise RuntimeError("convert_checkpoint failed on the Lightning checkpoint")
+        written.append("weights.h5")
+        fresh = build_model(spec["task"], spec["model_args"])
+        check_roundtrip(wpath, fresh, x, kwargs, expected["output"], run_model)
+    elif weights is not None:
         wpath = os.path.join(folder, "weights.h5")
         if kind == "sample":
             write_state_dict(wpath, weights, config_text=text)  # plain contiguous file

@@ -47,6 +47,10 @@ if os.path.exists(os.path.join(SAMPLE, "config.yaml")):
     FOLDERS.append(SAMPLE)
 
 
+TASKS = {"SemanticSegmentationTask": "segmentation", "PixelwiseRegressionTask": "regression",
+         "ClassificationTask": "classification"}
+
+
 def rel_l2(a, b):
     return float(np.linalg.norm((a - b).ravel()) / max(np.linalg.norm(b.ravel()), 1e-30))
 
@@ -54,6 +58,10 @@ def rel_l2(a, b):
 def run_fixture(folder):
     with open(os.path.join(folder, "config.yaml"), encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
+    if "model" in cfg:  # Lightning layout: model.class_path + model.init_args
+        init = cfg["model"]["init_args"]
+        cfg = {"model_factory": init["model_factory"], "model_args": init["model_args"],
+               "task": TASKS[cfg["model"]["class_path"].rsplit(".", 1)[-1]]}
     args = dict(cfg["model_args"])
     with h5py.File(os.path.join(folder, "input.h5"), "r") as f:
         x = torch.from_numpy(f["input"][()])
