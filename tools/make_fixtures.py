@@ -205,6 +205,16 @@ fixture("fm_maxpool_bottleneck", kind="model", seed=207, task="segmentation",
         note="patch 8 (grid 8x8), MaxpoolToPyramidal 8/4/2 + AddBottleneckLayer, "
              "UperNet with pool scales [1, 2] and align_corners false")
 
+fixture("fm_quirk_portrait", kind="model", seed=209, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_tiny", img_size=32, num_frames=1,
+                     embed_dim=64, depth=2, num_heads=2).items()) + [
+            ("decoder", "FCNDecoder"), ("decoder_channels", 16), ("decoder_num_convs", 2),
+            ("num_classes", 2)]),
+        input=(1, 6, 64, 32),
+        note="TerraTorch quirk: no necks, 64x32 input -> token grid 4x2, but "
+             "prepare_features_for_image_model takes h = floor(sqrt(8)) = 2 and reshapes the "
+             "tokens as 2x4; the bilinear rescale then hides the shape change")
 fixture("fm_lightning", kind="lightning", seed=208, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("prithvi_eo_v2_300", img_size=32, num_frames=1,
