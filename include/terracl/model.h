@@ -51,6 +51,10 @@ struct terracl_inputs {
 TERRACL_API terracl_status terracl_model_load(terracl_runtime *rt, const char *config_path,
                                               const char *weights_path, terracl_model **out,
                                               terracl_error *err);
+/* The same model with random weights instead of a checkpoint, for
+ * benchmarks (its outputs mean nothing). */
+TERRACL_API terracl_status terracl_model_load_random(terracl_runtime *rt, const char *config_path,
+                                                     terracl_model **out, terracl_error *err);
 TERRACL_API void terracl_model_destroy(terracl_model *model); /* NULL is a no-op */
 
 /* Runs the model. On success *output holds a malloc'ed array the caller

@@ -87,6 +87,10 @@ TERRACL_API terracl_status terracl_runtime_finish(terracl_runtime *rt, terracl_e
 /* Device bytes allocated now and at most since creation (or the last reset). */
 TERRACL_API void terracl_runtime_memory(const terracl_runtime *rt, uint64_t *current, uint64_t *peak);
 TERRACL_API void terracl_runtime_reset_peak(terracl_runtime *rt);
+/* Floating-point operations issued through GEMMs since creation (2 per
+ * multiply-add); benchmarks take differences of it to report the work of a
+ * run. Element-wise kernels are not counted. */
+TERRACL_API uint64_t terracl_runtime_flops(const terracl_runtime *rt);
 
 /*
  * Row-major single-precision GEMM on host arrays: C = alpha*op(A)*op(B) + beta*C

@@ -19,7 +19,7 @@ struct tc_weights {
 
 struct planned {
     struct tc_param *param;
-    struct tc_checkpoint *ck; /* NULL for fixed parameters */
+    struct tc_checkpoint *ck; /* NULL: fixed (param->host) or random values */
     size_t index;
     size_t numel;
     size_t buf, offset; /* chunk and element offset once packed */
@@ -73,6 +73,8 @@ static terracl_status plan_param(void *user, const char *name, struct tc_param *
         const struct tc_weight_source *src = &pl->sources[s];
         if (src->root != NULL && src->root != pl->current_root)
             continue;
+        if (src->ck == NULL) /* random weights: every tensor matches */
+            return add_item(pl, param, NULL, 0, err);
         const char *rel = name;
         if (src->root != NULL)
             rel = name + (pl->root_path_len ? pl->root_path_len + 1 : 0);
@@ -92,7 +94,7 @@ static terracl_status plan_param(void *user, const char *name, struct tc_param *
             first = &pl->sources[s];
     char dims[128];
     tc_dims_str(param->ndim, param->dims, dims, sizeof dims);
-    if (first == NULL)
+    if (first == NULL || first->ck == NULL)
         return tc_fail(err, TERRACL_ERR_NOT_FOUND, "no checkpoint given for tensor %s %s", name, dims);
     const char *rel =
         first->root != NULL ? name + (pl->root_path_len ? pl->root_path_len + 1 : 0) : name;
@@ -125,6 +127,30 @@ static terracl_status plan_tree(struct plan *pl, terracl_module *m, const char *
     pl->current_root = saved_root;
     pl->root_path_len = saved_len;
     return st;
+}
+
+/* Plausible random values for benchmarks: small weights, unit norm scales
+ * and variances, zero biases and means (no NaNs, no denormals). */
+static void fill_random(const struct tc_param *p, float *dst, size_t n, uint32_t seed)
+{
+    const char *name = p->name;
+    size_t len = strlen(name);
+    int is_var = strstr(name, "running_var") != NULL;
+    int is_norm_weight = strstr(name, "norm") != NULL && len >= 6 && strcmp(name + len - 6, "weight") == 0;
+    int is_vector = p->ndim <= 1;
+    uint32_t s = seed * 2654435761u + 97u;
+    for (size_t i = 0; i < n; i++) {
+        if (is_var || is_norm_weight) {
+            dst[i] = 1.0f;
+        } else if (is_vector) {
+            dst[i] = 0.0f;
+        } else {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            dst[i] = 0.04f * ((float)(s >> 8) / (float)(1u << 24) - 0.5f);
+        }
+    }
 }
 
 void tc_weights_free(struct tc_weights *w)
@@ -222,7 +248,10 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
     for (size_t i = 0; i < pl.n; i++) {
         struct planned *it = &pl.items[i];
         const float *src = it->param->host;
-        if (it->ck != NULL) {
+        if (it->ck == NULL && src == NULL) {
+            fill_random(it->param, staging, it->numel, (uint32_t)i);
+            src = staging;
+        } else if (it->ck != NULL) {
             if ((st = tc_checkpoint_read_f32(it->ck, it->index, staging, it->numel, err)))
                 goto out;
             src = staging;

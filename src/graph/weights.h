@@ -16,7 +16,9 @@
 #include "io/checkpoint.h"
 
 /* A place to look for a subtree's tensors: names are `prefix` + the
- * parameter's dotted name relative to `root` (NULL root: the whole tree). */
+ * parameter's dotted name relative to `root` (NULL root: the whole tree).
+ * A source whose `ck` is NULL supplies random values for every tensor (for
+ * benchmarks). */
 struct tc_weight_source {
     struct tc_checkpoint *ck;
     const char *prefix;

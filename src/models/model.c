@@ -17,6 +17,7 @@
 #include "io/checkpoint.h"
 #include "io/yaml_config.h"
 #include "models/backbones/prithvi_vit.h"
+#include "models/model_internal.h"
 #include "terracl/model.h"
 #include "terracl/registry.h"
 
@@ -201,35 +202,37 @@ static terracl_status read_config(const char *config_path, struct tc_checkpoint 
     return TERRACL_OK;
 }
 
-terracl_status terracl_model_load(terracl_runtime *rt, const char *config_path,
-                                  const char *weights_path, terracl_model **out,
-                                  terracl_error *err)
+/* Builds and binds a model. `config` (taken over; NULL: read from
+ * config_path or the checkpoint) names files relative to config_file. */
+static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
+                                   const char *config_path, const char *weights_path,
+                                   int random_weights, terracl_model **out, terracl_error *err)
 {
-    if (rt == NULL || out == NULL || (config_path == NULL && weights_path == NULL))
-        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
-                       "terracl_model_load: needs a runtime and a config or a checkpoint");
     *out = NULL;
     terracl_model *model = calloc(1, sizeof *model);
-    if (model == NULL)
+    if (model == NULL) {
+        terracl_value_free(config);
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    }
     model->rt = rt;
+    model->config = config;
     terracl_status st = TERRACL_OK;
     if (weights_path != NULL && (st = tc_checkpoint_open(weights_path, &model->weights, err)))
         goto fail;
-    if ((st = read_config(config_path, model->weights, &model->config, err)))
+    if (model->config == NULL && (st = read_config(config_path, model->weights, &model->config, err)))
         goto fail;
     const char *config_file = config_path ? config_path : weights_path;
+    const char *label = config_file ? config_file : "config";
     struct tc_model_config cfg;
-    if ((st = tc_config_model(model->config, config_file, &cfg, err)))
+    if ((st = tc_config_model(model->config, label, &cfg, err)))
         goto fail;
 
-    if (terracl_value_map_peek(cfg.model_args, "decoder") == NULL) {
+    if (terracl_value_map_peek(cfg.model_args, "decoder") == NULL)
         st = build_backbone_only(model, &cfg, config_file, err);
-    } else {
+    else
         st = build_with_factory(model, &cfg, config_file, err);
-    }
     if (st != TERRACL_OK) {
-        tc_fail_context(err, st, "%s", config_file);
+        tc_fail_context(err, st, "%s", label);
         goto fail;
     }
 
@@ -239,14 +242,16 @@ terracl_status terracl_model_load(terracl_runtime *rt, const char *config_path,
     struct tc_weight_source sources[2];
     size_t nsources = 0;
     char main_prefix[256] = "", ckpt_prefix[256] = "";
-    if (model->weights != NULL) {
+    if (random_weights) {
+        sources[nsources++] = (struct tc_weight_source){NULL, "", NULL};
+    } else if (model->weights != NULL) {
         if (model->backbone_only &&
             tc_weights_find_prefix(model->weights, "patch_embed.proj.weight", main_prefix,
                                    sizeof main_prefix) == NULL)
             main_prefix[0] = '\0';
         sources[nsources++] = (struct tc_weight_source){model->weights, main_prefix, NULL};
     }
-    const char *ckpt = model->backbone && tc_prithvi_is(model->backbone)
+    const char *ckpt = !random_weights && model->backbone && tc_prithvi_is(model->backbone)
                            ? tc_prithvi_ckpt_path(model->backbone)
                            : NULL;
     if (ckpt != NULL) {
@@ -280,6 +285,31 @@ terracl_status terracl_model_load(terracl_runtime *rt, const char *config_path,
 fail:
     terracl_model_destroy(model);
     return st;
+}
+
+terracl_status terracl_model_load(terracl_runtime *rt, const char *config_path,
+                                  const char *weights_path, terracl_model **out,
+                                  terracl_error *err)
+{
+    if (rt == NULL || out == NULL || (config_path == NULL && weights_path == NULL))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "terracl_model_load: needs a runtime and a config or a checkpoint");
+    return model_create(rt, NULL, config_path, weights_path, 0, out, err);
+}
+
+terracl_status terracl_model_load_random(terracl_runtime *rt, const char *config_path,
+                                         terracl_model **out, terracl_error *err)
+{
+    if (rt == NULL || out == NULL || config_path == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "terracl_model_load_random: needs a runtime and a config");
+    return model_create(rt, NULL, config_path, NULL, 1, out, err);
+}
+
+terracl_status tc_model_from_value(terracl_runtime *rt, terracl_value *config,
+                                   terracl_model **out, terracl_error *err)
+{
+    return model_create(rt, config, NULL, NULL, 1, out, err);
 }
 
 static terracl_status check_host_tensor(const struct terracl_tensor *t, const char *what,

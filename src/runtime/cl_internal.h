@@ -40,6 +40,7 @@ struct terracl_runtime {
     struct tc_program_entry *programs;
     uint64_t mem_current;
     uint64_t mem_peak;
+    uint64_t flops; /* multiply-adds x 2 issued through the GEMM module */
 };
 
 struct tc_buf {

@@ -69,6 +69,7 @@ terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
                                         n, k, alpha, a.buf->mem, a.offset, a.ld, b.buf->mem,
                                         b.offset, b.ld, beta, c.buf->mem, c.offset, c.ld, &q, NULL);
     pthread_mutex_unlock(&g_clblast_lock);
+    rt->flops += 2ull * m * n * k;
     return rc == CLBlastSuccess ? TERRACL_OK : gemm_fail(err, "CLBlastSgemm", rc, m, n, k);
 }
 
@@ -87,6 +88,7 @@ terracl_status tc_sgemm_strided_batched(terracl_runtime *rt, int trans_a, int tr
         a.offset, a.ld, stride_a, b.buf->mem, b.offset, b.ld, stride_b, beta, c.buf->mem, c.offset,
         c.ld, stride_c, batch, &q, NULL);
     pthread_mutex_unlock(&g_clblast_lock);
+    rt->flops += 2ull * m * n * k * batch;
     return rc == CLBlastSuccess ? TERRACL_OK
                                 : gemm_fail(err, "CLBlastSgemmStridedBatched", rc, m, n, k);
 }

@@ -124,6 +124,8 @@ void terracl_runtime_memory(const terracl_runtime *rt, uint64_t *current, uint64
         *peak = rt ? rt->mem_peak : 0;
 }
 
+uint64_t terracl_runtime_flops(const terracl_runtime *rt) { return rt ? rt->flops : 0; }
+
 void terracl_runtime_reset_peak(terracl_runtime *rt)
 {
     if (rt)

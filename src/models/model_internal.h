@@ -1,0 +1,13 @@
+/* Model entry points for the library's own tools (the CLI's bench). */
+#ifndef TC_MODELS_MODEL_INTERNAL_H
+#define TC_MODELS_MODEL_INTERNAL_H
+
+#include "terracl/model.h"
+#include "terracl/value.h"
+
+/* A model from an in-memory config tree (taken over, also on failure) with
+ * random weights. */
+terracl_status tc_model_from_value(terracl_runtime *rt, terracl_value *config,
+                                   terracl_model **out, terracl_error *err);
+
+#endif /* TC_MODELS_MODEL_INTERNAL_H */
