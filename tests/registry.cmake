@@ -11,7 +11,7 @@ terracl_add_test(test_registry_cli
 
 # The installed command: exit statuses of list/info (0 ok, 1 unknown name, 2 usage).
 add_test(NAME cli_list_info_status
-  COMMAND sh -c "\"$0\" list >/dev/null && \"$0\" list backbones >/dev/null && \
+  COMMAND sh -c "\"$0\" list >/dev/null && \"$0\" list backbones >/dev/null && \"$0\" list backbone >/dev/null && \
 { \"$0\" list nonsense 2>/dev/null; test $? -eq 1; } && \
 { \"$0\" info backbone no_such_backbone 2>/dev/null; test $? -eq 1; } && \
 { \"$0\" info gizmo x 2>/dev/null; test $? -eq 1; } && \
@@ -75,7 +75,7 @@ if(TERRACL_FUZZ_SKIP STREQUAL "")
   set(fuzz_work "${CMAKE_CURRENT_BINARY_DIR}/fuzz_yaml_work")
   file(MAKE_DIRECTORY "${fuzz_work}")
   add_test(NAME fuzz_yaml_bounded
-    COMMAND "${fuzz_bin}" -runs=20000 -max_total_time=20 -max_len=4096 -timeout=10
+    COMMAND "${fuzz_bin}" -runs=50000 -max_total_time=20 -max_len=4096 -timeout=10
             -rss_limit_mb=2048 "${fuzz_work}" "${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus_yaml")
   set_tests_properties(fuzz_yaml_bounded PROPERTIES LABELS "unit;fuzz" TIMEOUT 120
     ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1")

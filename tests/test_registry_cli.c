@@ -102,10 +102,13 @@ static void test_list_errors(void **state)
 {
     (void)state;
     struct capture c;
-    char *argv[] = {"backbone"};
+    char *argv[] = {"backbonez"};
     assert_int_equal(run_list(&c, 1, argv), 1);
     assert_string_equal(c.err_text,
-                        "terracl: unknown kind 'backbone' (nearest: backbones, necks, factories)\n");
+                        "terracl: unknown kind 'backbonez' (nearest: backbones, factories, necks)\n");
+    char *singular[] = {"backbone"};
+    assert_int_equal(run_list(&c, 1, singular), 0);
+    assert_non_null(strstr(c.out_text, "terratorch_test_basic_backbone_v1\n"));
     char *argv2[] = {"backbones", "necks"};
     assert_int_equal(run_list(&c, 2, argv2), 2);
     assert_non_null(strstr(c.err_text, "usage: terracl list"));

@@ -24,10 +24,12 @@ static const struct {
 
 int tc_cli_kind(const char *word, int plural, enum terracl_registry_kind *kind, FILE *errf)
 {
+    /* Both forms are accepted ("list backbone" reads fine too); suggestions
+     * use the form the command documents. */
     const char *words[TC_NKINDS];
     for (size_t i = 0; i < TC_NKINDS; i++) {
         words[i] = plural ? k_kinds[i].plural : k_kinds[i].singular;
-        if (strcmp(word, words[i]) == 0) {
+        if (strcmp(word, k_kinds[i].plural) == 0 || strcmp(word, k_kinds[i].singular) == 0) {
             *kind = k_kinds[i].kind;
             return 1;
         }
