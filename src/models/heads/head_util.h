@@ -1,0 +1,23 @@
+/* Helpers shared by the head files. */
+#ifndef TC_MODELS_HEAD_UTIL_H
+#define TC_MODELS_HEAD_UTIL_H
+
+#include "graph/module.h"
+
+/* Most pre-head layers a channel_list / dim_list may ask for. */
+#define TC_HEAD_MAX_LAYERS 32
+
+/* Heads take exactly one input tensor. */
+TC_NODISCARD terracl_status tc_head_single_input(const struct tc_feats *in, terracl_error *err);
+
+/* cfg[key] = val (taken over) unless *st already holds an error. */
+void tc_head_cfg_set(terracl_value *cfg, const char *key, terracl_value *val, terracl_status *st,
+                     terracl_error *err);
+terracl_value *tc_head_int_list(const int64_t *v, size_t n); /* NULL when out of memory */
+
+/* Stores cfg (taken over; NULL means out of memory) and the one output's
+ * channel count. */
+TC_NODISCARD terracl_status tc_head_finish(terracl_module *m, terracl_value *cfg,
+                                           int64_t out_channels, terracl_error *err);
+
+#endif /* TC_MODELS_HEAD_UTIL_H */
