@@ -1,0 +1,254 @@
+/*
+ * TerraTorch's UNetDecoder: segmentation_models_pytorch 0.5.0's UnetDecoder
+ * (held as `.decoder`, so keys start with "decoder.blocks.") fed with the
+ * features [f0, f0, f1, ..., f_{n-1}] (input 0 repeated).
+ *
+ * With n inputs that is n blocks; x starts as f_{n-1} and block i
+ *   resizes x (nearest, explicit size) to f_{n-2-i}'s size (f0's for the
+ *   last block), concatenates f_{n-2-i} after it (no skip in the last
+ *   block), then applies twice Conv2d(3x3, pad 1) -> BatchNorm -> ReLU
+ *   (without BatchNorm the convolutions have a bias).
+ * Keys decoder.blocks.{i}.conv{1,2}.0 (conv) and .1 (BatchNorm).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/decoders/common.h"
+#include "models/decoders/decoders.h"
+#include "models/layers.h"
+#include "ops/elementwise.h"
+#include "ops/layout.h"
+#include "ops/resize.h"
+
+struct unet_conv {
+    struct tc_conv2d conv;
+    struct tc_batchnorm2d bn;
+};
+
+struct unet {
+    struct tc_dec_channels ch;
+    int64_t channels[TC_DEC_MAX_INPUTS];
+    int batchnorm;
+    float bn_eps;
+    struct unet_conv blocks[TC_DEC_MAX_INPUTS][2];
+};
+
+/* Conv2dReLU: conv -> BatchNorm -> ReLU, or conv (with bias) -> ReLU. */
+static terracl_status conv_relu(terracl_module *m, terracl_runtime *rt, const struct unet *p,
+                                const struct unet_conv *c, const struct tc_tensor *x,
+                                struct tc_tensor *y, terracl_error *err)
+{
+    terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
+    if (st != TERRACL_OK)
+        return st;
+    if (p->batchnorm)
+        st = tc_op_batchnorm_relu(rt, y, tc_dec_param(m, c->bn.mean), tc_dec_param(m, c->bn.var),
+                                  tc_dec_param(m, c->bn.w), tc_dec_param(m, c->bn.b), c->bn.eps,
+                                  y, err);
+    else
+        st = tc_op_relu(rt, y, y, err);
+    if (st != TERRACL_OK)
+        tc_tensor_free(y);
+    return st;
+}
+
+static terracl_status unet_forward(terracl_module *m, struct tc_exec *ex, const struct tc_feats *in,
+                                   struct tc_feats *out, terracl_error *err)
+{
+    struct unet *p = m->impl;
+    terracl_runtime *rt = ex->rt;
+    terracl_status st = tc_dec_check_inputs(&p->ch, in, err);
+    if (st != TERRACL_OK)
+        return st;
+    size_t n = p->ch.n;
+    int64_t B = in->t[0].dims[0];
+    struct tc_tensor x = {0};
+    const struct tc_tensor *cur = &in->t[n - 1];
+    for (size_t i = 0; i < n && st == TERRACL_OK; i++) {
+        const struct tc_tensor *skip = i + 2 <= n ? &in->t[n - 2 - i] : NULL;
+        const struct tc_tensor *target = skip ? skip : &in->t[0];
+        int64_t H = target->dims[2], W = target->dims[3], C = cur->dims[1];
+        struct tc_tensor up = {0}, cat = {0}, mid = {0};
+        st = tc_dec_alloc(rt, B, C, H, W, &up, err);
+        if (st == TERRACL_OK)
+            st = tc_op_resize_nearest(rt, cur, 0.0, 0.0, &up, err);
+        if (st == TERRACL_OK && skip) {
+            struct tc_tensor parts[2] = {up, *skip};
+            parts[1].owns_buf = 0;
+            st = tc_dec_alloc(rt, B, C + skip->dims[1], H, W, &cat, err);
+            if (st == TERRACL_OK)
+                st = tc_op_concat(rt, parts, 2, 1, &cat, err);
+        }
+        if (st == TERRACL_OK)
+            st = conv_relu(m, rt, p, &p->blocks[i][0], skip ? &cat : &up, &mid, err);
+        tc_tensor_free(&up);
+        tc_tensor_free(&cat);
+        tc_tensor_free(&x);
+        if (st == TERRACL_OK)
+            st = conv_relu(m, rt, p, &p->blocks[i][1], &mid, &x, err);
+        tc_tensor_free(&mid);
+        cur = &x;
+    }
+    if (st != TERRACL_OK) {
+        tc_tensor_free(&x);
+        return st;
+    }
+    tc_dec_output(out, &x);
+    return TERRACL_OK;
+}
+
+static const struct tc_module_vtable k_unet_vt = {unet_forward, free};
+
+static terracl_status declare(terracl_module *m, struct unet *p, terracl_error *err)
+{
+    size_t n = p->ch.n;
+    terracl_status st = TERRACL_OK;
+    for (size_t i = 0; i < n && st == TERRACL_OK; i++) {
+        int64_t in = (i == 0 ? p->ch.c[n - 1] : p->channels[i - 1]) +
+                     (i + 2 <= n ? p->ch.c[n - 2 - i] : 0);
+        int64_t outc = p->channels[i];
+        for (int j = 0; j < 2 && st == TERRACL_OK; j++) {
+            struct unet_conv *c = &p->blocks[i][j];
+            char name[64];
+            snprintf(name, sizeof name, "decoder.blocks.%zu.conv%d.0", i, j + 1);
+            st = tc_layer_conv2d(m, name, j == 0 ? in : outc, outc, 3, 1, 1, 1, !p->batchnorm,
+                                 &c->conv, err);
+            snprintf(name, sizeof name, "decoder.blocks.%zu.conv%d.1", i, j + 1);
+            if (st == TERRACL_OK && p->batchnorm)
+                st = tc_layer_batchnorm2d(m, name, outc, p->bn_eps, &c->bn, err);
+        }
+    }
+    return st;
+}
+
+static terracl_status norm_type(const char *s, int *batchnorm, terracl_error *err)
+{
+    char low[32];
+    size_t i = 0;
+    for (; s[i] && i + 1 < sizeof low; i++)
+        low[i] = (char)tolower((unsigned char)s[i]);
+    low[i] = '\0';
+    if (strcmp(low, "batchnorm") == 0)
+        *batchnorm = 1;
+    else if (strcmp(low, "identity") == 0)
+        *batchnorm = 0;
+    else if (strcmp(low, "layernorm") == 0 || strcmp(low, "instancenorm") == 0 ||
+             strcmp(low, "inplace") == 0)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "use_batchnorm='%s' is not supported (batchnorm or identity)", s);
+    else
+        return tc_fail(err, TERRACL_ERR_CONFIG,
+                       "use_batchnorm: unknown normalization '%s' (expected batchnorm, identity, "
+                       "layernorm, instancenorm or inplace)",
+                       s);
+    return TERRACL_OK;
+}
+
+/* smp's use_norm: True/False, a name, or {type: name, **BatchNorm2d kwargs}. */
+static terracl_status read_norm(const terracl_value *args, struct unet *p, terracl_error *err)
+{
+    p->batchnorm = 1;
+    p->bn_eps = 1e-5f;
+    const terracl_value *v = args ? terracl_value_map_get(args, "use_batchnorm") : NULL;
+    switch (v ? terracl_value_type_of(v) : TERRACL_VALUE_NULL) {
+    case TERRACL_VALUE_NULL:
+        return TERRACL_OK;
+    case TERRACL_VALUE_BOOL:
+        p->batchnorm = terracl_value_bool(v);
+        return TERRACL_OK;
+    case TERRACL_VALUE_STRING:
+        return norm_type(terracl_value_string(v), &p->batchnorm, err);
+    case TERRACL_VALUE_MAP: {
+        const char *type = NULL;
+        double eps = 1e-5;
+        terracl_status st = terracl_args_string(v, "type", NULL, &type, err);
+        if (st == TERRACL_OK && type == NULL)
+            st = tc_fail(err, TERRACL_ERR_CONFIG, "use_batchnorm: the dict needs a 'type' key");
+        if (st == TERRACL_OK)
+            st = norm_type(type, &p->batchnorm, err);
+        if (st == TERRACL_OK && p->batchnorm)
+            st = terracl_args_float(v, "eps", 1e-5, &eps, err);
+        if (st == TERRACL_OK && p->batchnorm)
+            (void)terracl_value_map_get(v, "momentum"); /* training only */
+        const char *unused[1];
+        if (st == TERRACL_OK && terracl_value_unused_keys(v, unused, 1) > 0)
+            st = tc_fail(err, TERRACL_ERR_UNSUPPORTED, "use_batchnorm: option '%s' is not supported",
+                         unused[0]);
+        p->bn_eps = (float)eps;
+        return st;
+    }
+    default:
+        return tc_fail(err, TERRACL_ERR_TYPE,
+                       "use_batchnorm: expected a bool, a string or a dict, got %s",
+                       terracl_value_type_name(terracl_value_type_of(v)));
+    }
+}
+
+static terracl_status read_args(struct unet *p, const terracl_value *first,
+                                const terracl_value *args, terracl_error *err)
+{
+    size_t nch = 0;
+    int present = 0;
+    const char *attention = NULL;
+    terracl_status st = tc_dec_read_channels(first, &p->ch, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_int_list(args, "channels", p->channels, TC_DEC_MAX_INPUTS, &nch,
+                                   &present, err);
+    if (st == TERRACL_OK && !present)
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "channels (the list of decoder channels) is required");
+    if (st == TERRACL_OK && nch != p->ch.n)
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "channels should have the same length as embed_dim (%zu vs %zu)", nch,
+                     p->ch.n);
+    for (size_t i = 0; st == TERRACL_OK && i < nch; i++)
+        if (p->channels[i] < 1 || p->channels[i] > (1 << 20))
+            st = tc_fail(err, TERRACL_ERR_CONFIG, "channels[%zu] must be positive", i);
+    if (st == TERRACL_OK)
+        st = read_norm(args, p, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_string(args, "attention_type", NULL, &attention, err);
+    if (st == TERRACL_OK && attention != NULL)
+        st = tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                     "attention_type='%s' is not supported (only None)", attention);
+    return st;
+}
+
+terracl_status tc_unet_decoder(const terracl_value *first, const terracl_value *args, void *user,
+                               terracl_module **out, terracl_error *err)
+{
+    (void)user;
+    *out = NULL;
+    struct unet *p = calloc(1, sizeof *p);
+    terracl_module *m = NULL;
+    terracl_status st = p ? read_args(p, first, args, err)
+                          : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    if (st != TERRACL_OK) {
+        free(p);
+        return tc_fail_context(err, st, "UNetDecoder");
+    }
+    st = tc_module_create("UNetDecoder", &k_unet_vt, p, &m, err);
+    if (st == TERRACL_OK)
+        st = declare(m, p, err);
+    if (st == TERRACL_OK) {
+        terracl_value *cfg = terracl_value_new_map();
+        tc_dec_set(cfg, "embed_dim", tc_dec_int_list(p->ch.c, p->ch.n), &st, err);
+        tc_dec_set(cfg, "channels", tc_dec_int_list(p->channels, p->ch.n), &st, err);
+        tc_dec_set(cfg, "use_batchnorm",
+                   terracl_value_new_string(p->batchnorm ? "batchnorm" : "identity"), &st, err);
+        if (p->batchnorm && p->bn_eps != 1e-5f)
+            tc_dec_set(cfg, "batchnorm_eps", terracl_value_new_float(p->bn_eps), &st, err);
+        tc_dec_set(cfg, "attention_type", terracl_value_new_null(), &st, err);
+        if (st == TERRACL_OK)
+            st = tc_dec_finish(m, cfg, p->channels[p->ch.n - 1], err);
+        else
+            terracl_value_free(cfg);
+    }
+    if (st != TERRACL_OK) {
+        terracl_module_destroy(m);
+        return tc_fail_context(err, st, "UNetDecoder");
+    }
+    *out = m;
+    return TERRACL_OK;
+}
