@@ -7,3 +7,7 @@ cd "$(dirname "$0")/.."
 tools/setup.sh
 build/terracl devices
 build/terracl selftest
+# The sample model (random weights: the picture shows the pipeline, not a
+# prediction); its checkpoint carries its TerraTorch config.
+build/terracl run --weights weights/sample/weights.h5 --input weights/sample/input.h5 \
+  --output build/sample-segmentation.png

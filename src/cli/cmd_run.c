@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/output_image.h"
 #include "io/tensor_file.h"
+#include "io/yaml_config.h"
 
 static int usage(const char *msg)
 {
@@ -108,7 +109,19 @@ int tc_cmd_run(int argc, char **argv)
     int rc = 1;
 
     /* Everything that can be checked on the host comes first: the config
-     * (a broken YAML file is reported before any device work) and inputs. */
+     * (a broken YAML file is reported before anything else) and inputs. */
+    if (config != NULL) {
+        terracl_value *root = NULL;
+        struct tc_model_config cfg;
+        st = tc_yaml_load_file(config, &root, &err);
+        if (st == TERRACL_OK)
+            st = tc_config_model(root, config, &cfg, &err);
+        terracl_value_free(root);
+        if (st != TERRACL_OK) {
+            rc = tc_cli_fail(&err, st);
+            goto out;
+        }
+    }
     if ((st = tc_tensor_file_read(input, "input", &image, &err)) ||
         (st = read_optional(input, "temporal_coords", &tcoords, &err)) ||
         (st = read_optional(input, "location_coords", &lcoords, &err))) {

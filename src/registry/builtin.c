@@ -13,6 +13,9 @@
 
 /* ---- model headers: add the includes of src/models/ families here ---- */
 #include "models/backbones/prithvi_vit.h"
+#include "models/decoders/decoders.h"
+#include "models/factories/factories.h"
+#include "models/necks/necks.h"
 
 static const struct tc_builtin k_backbones[] = {
     /* ---- built-in backbones (e.g. prithvi_eo_v2_300) go here ---- */
@@ -29,16 +32,30 @@ static const struct tc_builtin k_backbones[] = {
 
 static const struct tc_builtin k_necks[] = {
     /* ---- built-in necks (e.g. SelectIndices) go here ---- */
+    {"SelectIndices", tc_neck_select_indices, 0},
+    {"PermuteDims", tc_neck_permute_dims, 0},
+    {"InterpolateToPyramidal", tc_neck_interpolate_to_pyramidal, 0},
+    {"MaxpoolToPyramidal", tc_neck_maxpool_to_pyramidal, 0},
+    {"ReshapeTokensToImage", tc_neck_reshape_tokens_to_image, 0},
+    {"AddBottleneckLayer", tc_neck_add_bottleneck_layer, 0},
+    {"LearnedInterpolateToPyramidal", tc_neck_learned_interpolate_to_pyramidal, 0},
     {NULL, NULL, 0},
 };
 
 static const struct tc_builtin k_decoders[] = {
     /* ---- built-in decoders (e.g. FCNDecoder, includes_head 0) go here ---- */
+    {"FCNDecoder", tc_fcn_decoder, 0},
+    {"IdentityDecoder", tc_identity_decoder, 0},
+    {"LinearDecoder", tc_linear_decoder, 1},
+    {"MLPDecoder", tc_mlp_decoder, 0},
+    {"UNetDecoder", tc_unet_decoder, 0},
+    {"UperNetDecoder", tc_upernet_decoder, 0},
     {NULL, NULL, 0},
 };
 
 static const struct tc_builtin k_model_factories[] = {
     /* ---- built-in model factories (e.g. EncoderDecoderFactory) go here ---- */
+    {"EncoderDecoderFactory", tc_encoder_decoder_factory, 0},
     {NULL, NULL, 0},
 };
 
