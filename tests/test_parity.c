@@ -16,8 +16,8 @@
 
 #define MAX_FIXTURES 64
 
-static char g_dirs[MAX_FIXTURES][512];
-static char g_names[MAX_FIXTURES][64];
+static char g_dirs[MAX_FIXTURES][4400];
+static char g_names[MAX_FIXTURES][256];
 static size_t g_count;
 
 static int exists(const char *path)
@@ -29,7 +29,7 @@ static int exists(const char *path)
 static void run_fixture(void **state)
 {
     const char *dir = *state;
-    char config[600], weights[600], input[600], expected[600];
+    char config[4500], weights[4500], input[4500], expected[4500];
     snprintf(config, sizeof config, "%s/config.yaml", dir);
     snprintf(weights, sizeof weights, "%s/weights.h5", dir);
     snprintf(input, sizeof input, "%s/input.h5", dir);
@@ -98,10 +98,10 @@ int main(int argc, char **argv)
         return 1;
     }
     struct dirent *e;
-    char names[MAX_FIXTURES][64];
+    char names[MAX_FIXTURES][256];
     size_t n = 0;
     while ((e = readdir(d)) != NULL && n < MAX_FIXTURES) {
-        char probe[700];
+        char probe[4400];
         snprintf(probe, sizeof probe, "%s/%s/expected.h5", root, e->d_name);
         if (e->d_name[0] != '.' && strncmp(e->d_name, prefix, strlen(prefix)) == 0 && exists(probe))
             snprintf(names[n++], sizeof names[0], "%s", e->d_name);
