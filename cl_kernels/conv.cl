@@ -138,3 +138,21 @@ __kernel void tc_activation(__global const float *x, uint x_off, __global float 
     }
     y[y_off + i] = r;
 }
+
+/* smp's SCSE gate on [B, C, pixels]: y = x sigmoid(cse[b, c]) + x sigmoid(sse[b, p])
+ * with the logits cse [B, C] and sse [B, pixels]. y may alias x. */
+__kernel void tc_scse_gate(__global const float *x, uint x_off, __global const float *cse,
+                           uint c_off, __global const float *sse, uint s_off, __global float *y,
+                           uint y_off, uint channels, uint pixels, uint n)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    uint p = i % pixels;
+    uint bc = i / pixels;
+    uint b = bc / channels;
+    float gc = 1.0f / (1.0f + exp(-cse[c_off + bc]));
+    float gs = 1.0f / (1.0f + exp(-sse[s_off + (size_t)b * pixels + p]));
+    float v = x[x_off + i];
+    y[y_off + i] = v * gc + v * gs;
+}

@@ -63,6 +63,9 @@ static terracl_value *case_args(const char *name)
     } else if (!strcmp(name, "unet_nobn")) {
         set(a, "channels", LIST(12, 8, 4));
         set(a, "use_batchnorm", terracl_value_new_bool(0));
+    } else if (!strcmp(name, "unet_scse")) {
+        set(a, "channels", LIST(32, 16));
+        set(a, "attention_type", terracl_value_new_string("scse"));
     } else if (!strcmp(name, "identity")) {
         set(a, "out_index", terracl_value_new_int(0));
     } else if (!strcmp(name, "linear")) {
@@ -90,6 +93,7 @@ static const struct parity_case k_cases[] = {
     {"upernet_scale", tc_upernet_decoder, {16, 16, 16, 16}, 4},
     {"unet", tc_unet_decoder, {8, 16, 24}, 3},
     {"unet_nobn", tc_unet_decoder, {6, 10, 14}, 3},
+    {"unet_scse", tc_unet_decoder, {16, 32}, 2},
     {"identity", tc_identity_decoder, {8, 12}, 2},
     {"linear", tc_linear_decoder, {8, 12}, 2},
     {"mlp", tc_mlp_decoder, {8, 8, 8}, 3},
@@ -250,7 +254,12 @@ static void test_construction_errors(void **state)
     a = terracl_value_new_map();
     set(a, "channels", LIST(8));
     set(a, "attention_type", terracl_value_new_string("scse"));
-    expect_build_error(tc_unet_decoder, LIST(8), a, TERRACL_ERR_UNSUPPORTED, "scse");
+    expect_build_error(tc_unet_decoder, LIST(8), a, TERRACL_ERR_UNSUPPORTED, "16 channels");
+
+    a = terracl_value_new_map();
+    set(a, "channels", LIST(8));
+    set(a, "attention_type", terracl_value_new_string("cbam"));
+    expect_build_error(tc_unet_decoder, LIST(8), a, TERRACL_ERR_CONFIG, "cbam");
 
     a = terracl_value_new_map();
     set(a, "upsampling_size", terracl_value_new_int(4));

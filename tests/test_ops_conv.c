@@ -338,13 +338,42 @@ static void test_activations(void **state)
     tc_tensor_free(&ty);
 }
 
+static void test_scse_gate(void **state)
+{
+    (void)state;
+    int64_t B = 2, C = 7, H = 5, W = 3, P = H * W;
+    int64_t xd[4] = {B, C, H, W}, cd[4] = {B, C, 1, 1}, sd[4] = {B, 1, H, W};
+    size_t n = (size_t)(B * C * P);
+    float *x = random_buf(n, 95, -2, 2), *cse = random_buf((size_t)(B * C), 96, -3, 3);
+    float *sse = random_buf((size_t)(B * P), 97, -3, 3), *want = malloc(n * sizeof *want);
+    for (size_t i = 0; i < n; i++) {
+        size_t p = i % (size_t)P, bc = i / (size_t)P, b = bc / (size_t)C;
+        double gc = 1 / (1 + exp(-(double)cse[bc])), gs = 1 / (1 + exp(-(double)sse[b * (size_t)P + p]));
+        want[i] = (float)(x[i] * gc + x[i] * gs);
+    }
+    struct tc_tensor tx = upload(x, 4, xd), tc = upload(cse, 4, cd), ts = upload(sse, 4, sd);
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_op_scse_gate(tc_test_rt, &tx, &tc, &ts, &tx, &err), err);
+    float *got = download(&tx);
+    expect_close(got, want, n, "scse gate");
+    assert_int_equal(tc_op_scse_gate(tc_test_rt, &tx, &ts, &tc, &tx, &err), TERRACL_ERR_SHAPE);
+    free(got);
+    free(want);
+    free(x);
+    free(cse);
+    free(sse);
+    tc_tensor_free(&tx);
+    tc_tensor_free(&tc);
+    tc_tensor_free(&ts);
+}
+
 int main(void)
 {
     tc_test_runtime_or_skip();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),         cmocka_unit_test(test_conv_transpose2d),
         cmocka_unit_test(test_pixel_shuffle),  cmocka_unit_test(test_batchnorm),
-        cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_activations),    cmocka_unit_test(test_scse_gate),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tc_test_runtime_release();

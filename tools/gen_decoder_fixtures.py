@@ -46,6 +46,8 @@ CASES = {
              [(1, 8, 16, 16), (1, 16, 8, 8), (1, 24, 4, 4)]),
     "unet_nobn": ("UNetDecoder", [6, 10, 14], dict(channels=[12, 8, 4], use_batchnorm=False),
                   [(2, 6, 13, 11), (2, 10, 7, 6), (2, 14, 4, 3)]),
+    "unet_scse": ("UNetDecoder", [16, 32], dict(channels=[32, 16], attention_type="scse"),
+                  [(2, 16, 8, 7), (2, 32, 4, 4)]),
     "identity": ("IdentityDecoder", [8, 12], dict(out_index=0),
                  [(2, 8, 5, 7), (2, 12, 3, 3)]),
     "linear": ("LinearDecoder", [8, 12], dict(num_classes=3, upsampling_size=4),

@@ -1,4 +1,4 @@
-/* BatchNorm2d in eval mode and torch.nn activations; kernels in cl_kernels/conv.cl. */
+/* BatchNorm2d in eval mode, torch.nn activations and the SCSE gate; kernels in cl_kernels/conv.cl. */
 #include <string.h>
 
 #include "ops/conv.h"
@@ -96,4 +96,29 @@ terracl_status tc_op_activation(terracl_runtime *rt, const struct tc_tensor *x,
     struct tc_karg args[] = {TC_KBUF(x->buf), ox, TC_KBUF(y->buf), oy, TC_KUINT(n),
                              TC_KINT((int)act), TC_KFLOAT(param)};
     return tc_launch_1d(rt, "conv", "tc_activation", n, args, 7, err);
+}
+
+terracl_status tc_op_scse_gate(terracl_runtime *rt, const struct tc_tensor *x,
+                               const struct tc_tensor *cse, const struct tc_tensor *sse,
+                               struct tc_tensor *y, terracl_error *err)
+{
+    char s1[128], s2[128], s3[128];
+    if (x->ndim != 4 || tc_tensor_numel(y) != tc_tensor_numel(x) ||
+        tc_tensor_numel(cse) != (size_t)(x->dims[0] * x->dims[1]) ||
+        tc_tensor_numel(sse) != (size_t)(x->dims[0] * x->dims[2] * x->dims[3]))
+        return tc_fail(err, TERRACL_ERR_SHAPE,
+                       "scse: input %s does not fit channel gate %s and spatial gate %s",
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1),
+                       tc_shape_str(cse->ndim, cse->dims, s2, sizeof s2),
+                       tc_shape_str(sse->ndim, sse->dims, s3, sizeof s3));
+    struct tc_karg ox, oc, os, oy;
+    terracl_status st;
+    if ((st = tc_offset_arg(x, &ox, err)) || (st = tc_offset_arg(cse, &oc, err)) ||
+        (st = tc_offset_arg(sse, &os, err)) || (st = tc_offset_arg(y, &oy, err)))
+        return st;
+    size_t n = tc_tensor_numel(x);
+    struct tc_karg args[] = {TC_KBUF(x->buf), ox, TC_KBUF(cse->buf), oc, TC_KBUF(sse->buf), os,
+                             TC_KBUF(y->buf), oy, TC_KUINT(x->dims[1]),
+                             TC_KUINT(x->dims[2] * x->dims[3]), TC_KUINT(n)};
+    return tc_launch_1d(rt, "conv", "tc_scse_gate", n, args, 11, err);
 }

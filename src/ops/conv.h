@@ -71,4 +71,12 @@ TC_NODISCARD terracl_status tc_op_activation(terracl_runtime *rt, const struct t
                                              enum tc_activation act, struct tc_tensor *y,
                                              terracl_error *err);
 
+/* smp's SCSE attention gate: y = x * sigmoid(cse) + x * sigmoid(sse) for
+ * x [B, C, H, W], channel logits cse [B, C, 1, 1], spatial logits sse
+ * [B, 1, H, W]. y may alias x. */
+TC_NODISCARD terracl_status tc_op_scse_gate(terracl_runtime *rt, const struct tc_tensor *x,
+                                            const struct tc_tensor *cse,
+                                            const struct tc_tensor *sse, struct tc_tensor *y,
+                                            terracl_error *err);
+
 #endif /* TC_OPS_CONV_H */

@@ -9,6 +9,13 @@
  *   block), then applies twice Conv2d(3x3, pad 1) -> BatchNorm -> ReLU
  *   (without BatchNorm the convolutions have a bias).
  * Keys decoder.blocks.{i}.conv{1,2}.0 (conv) and .1 (BatchNorm).
+ *
+ * attention_type="scse" gates the concatenation (attention1, blocks with a
+ * skip) and each block's output (attention2) with
+ *   x sigmoid(cSE(x)) + x sigmoid(sSE(x)),
+ *   cSE = avg pool to 1x1 -> 1x1 conv C -> C/16 -> ReLU -> 1x1 conv -> C,
+ *   sSE = 1x1 conv C -> 1,
+ * keys decoder.blocks.{i}.attention{1,2}.attention.{cSE.1, cSE.3, sSE.0}.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -27,13 +34,43 @@ struct unet_conv {
     struct tc_batchnorm2d bn;
 };
 
+struct scse {
+    struct tc_conv2d c1, c2, s;
+};
+
 struct unet {
     struct tc_dec_channels ch;
     int64_t channels[TC_DEC_MAX_INPUTS];
-    int batchnorm;
+    int batchnorm, scse;
     float bn_eps;
     struct unet_conv blocks[TC_DEC_MAX_INPUTS][2];
+    struct scse att[TC_DEC_MAX_INPUTS][2]; /* attention1 (with a skip), attention2 */
 };
+
+/* The SCSE gate, in place on x. */
+static terracl_status scse_run(terracl_module *m, terracl_runtime *rt, const struct scse *a,
+                               struct tc_tensor *x, terracl_error *err)
+{
+    struct tc_tensor pooled = {0}, h = {0}, g = {0}, s = {0};
+    terracl_status st = tc_dec_alloc(rt, x->dims[0], x->dims[1], 1, 1, &pooled, err);
+    if (st == TERRACL_OK)
+        st = tc_op_adaptive_avg_pool2d(rt, x, &pooled, err);
+    if (st == TERRACL_OK)
+        st = tc_layer_conv2d_run(m, rt, &a->c1, &pooled, &h, err);
+    if (st == TERRACL_OK)
+        st = tc_op_relu(rt, &h, &h, err);
+    if (st == TERRACL_OK)
+        st = tc_layer_conv2d_run(m, rt, &a->c2, &h, &g, err);
+    if (st == TERRACL_OK)
+        st = tc_layer_conv2d_run(m, rt, &a->s, x, &s, err);
+    if (st == TERRACL_OK)
+        st = tc_op_scse_gate(rt, x, &g, &s, x, err);
+    tc_tensor_free(&pooled);
+    tc_tensor_free(&h);
+    tc_tensor_free(&g);
+    tc_tensor_free(&s);
+    return st;
+}
 
 /* Conv2dReLU: conv -> BatchNorm -> ReLU, or conv (with bias) -> ReLU. */
 static terracl_status conv_relu(terracl_module *m, terracl_runtime *rt, const struct unet *p,
@@ -80,6 +117,8 @@ static terracl_status unet_forward(terracl_module *m, struct tc_exec *ex, const 
             st = tc_dec_alloc(rt, B, C + skip->dims[1], H, W, &cat, err);
             if (st == TERRACL_OK)
                 st = tc_op_concat(rt, parts, 2, 1, &cat, err);
+            if (st == TERRACL_OK && p->scse)
+                st = scse_run(m, rt, &p->att[i][0], &cat, err);
         }
         if (st == TERRACL_OK)
             st = conv_relu(m, rt, p, &p->blocks[i][0], skip ? &cat : &up, &mid, err);
@@ -89,6 +128,8 @@ static terracl_status unet_forward(terracl_module *m, struct tc_exec *ex, const 
         if (st == TERRACL_OK)
             st = conv_relu(m, rt, p, &p->blocks[i][1], &mid, &x, err);
         tc_tensor_free(&mid);
+        if (st == TERRACL_OK && p->scse)
+            st = scse_run(m, rt, &p->att[i][1], &x, err);
         cur = &x;
     }
     if (st != TERRACL_OK) {
@@ -118,6 +159,25 @@ static terracl_status declare(terracl_module *m, struct unet *p, terracl_error *
             snprintf(name, sizeof name, "decoder.blocks.%zu.conv%d.1", i, j + 1);
             if (st == TERRACL_OK && p->batchnorm)
                 st = tc_layer_batchnorm2d(m, name, outc, p->bn_eps, &c->bn, err);
+        }
+        /* attention1 of the last block exists in PyTorch but never runs. */
+        for (int j = i + 2 <= n ? 0 : 1; p->scse && j < 2 && st == TERRACL_OK; j++) {
+            int64_t c = j == 0 ? in : outc;
+            struct scse *a = &p->att[i][j];
+            char name[96];
+            if (c < 16)
+                return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                               "attention_type='scse' needs at least 16 channels in each gated "
+                               "block (block %zu has %lld)",
+                               i, (long long)c);
+            snprintf(name, sizeof name, "decoder.blocks.%zu.attention%d.attention.cSE.1", i, j + 1);
+            st = tc_layer_conv2d(m, name, c, c / 16, 1, 1, 0, 1, 1, &a->c1, err);
+            snprintf(name, sizeof name, "decoder.blocks.%zu.attention%d.attention.cSE.3", i, j + 1);
+            if (st == TERRACL_OK)
+                st = tc_layer_conv2d(m, name, c / 16, c, 1, 1, 0, 1, 1, &a->c2, err);
+            snprintf(name, sizeof name, "decoder.blocks.%zu.attention%d.attention.sSE.0", i, j + 1);
+            if (st == TERRACL_OK)
+                st = tc_layer_conv2d(m, name, c, 1, 1, 1, 0, 1, 1, &a->s, err);
         }
     }
     return st;
@@ -209,9 +269,10 @@ static terracl_status read_args(struct unet *p, const terracl_value *first,
         st = read_norm(args, p, err);
     if (st == TERRACL_OK)
         st = terracl_args_string(args, "attention_type", NULL, &attention, err);
-    if (st == TERRACL_OK && attention != NULL)
-        st = tc_fail(err, TERRACL_ERR_UNSUPPORTED,
-                     "attention_type='%s' is not supported (only None)", attention);
+    if (st == TERRACL_OK && attention != NULL && strcmp(attention, "scse") != 0)
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "attention_type='%s' is not implemented (None or scse)", attention);
+    p->scse = attention != NULL;
     return st;
 }
 
@@ -239,7 +300,8 @@ terracl_status tc_unet_decoder(const terracl_value *first, const terracl_value *
                    terracl_value_new_string(p->batchnorm ? "batchnorm" : "identity"), &st, err);
         if (p->batchnorm && p->bn_eps != 1e-5f)
             tc_dec_set(cfg, "batchnorm_eps", terracl_value_new_float(p->bn_eps), &st, err);
-        tc_dec_set(cfg, "attention_type", terracl_value_new_null(), &st, err);
+        tc_dec_set(cfg, "attention_type",
+                   p->scse ? terracl_value_new_string("scse") : terracl_value_new_null(), &st, err);
         if (st == TERRACL_OK)
             st = tc_dec_finish(m, cfg, p->channels[p->ch.n - 1], err);
         else
