@@ -11,6 +11,7 @@
 #include <CL/cl.h>
 #include <pthread.h>
 
+#include "runtime/gemm_params.h"
 #include "runtime/runtime.h"
 
 /* Name of an OpenCL error code, e.g. "CL_INVALID_VALUE". */
@@ -41,6 +42,12 @@ struct terracl_runtime {
     uint64_t mem_current;
     uint64_t mem_peak;
     uint64_t flops; /* multiply-adds x 2 issued through the GEMM module */
+    struct tc_gemm_table *gemm_table;
+    int gemm_forced;
+    struct tc_gemm_set gemm_force_set;
+    int gemm_recording;
+    struct tc_gemm_shape gemm_recorded[64];
+    size_t gemm_nrecorded;
 };
 
 struct tc_buf {

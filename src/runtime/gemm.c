@@ -57,6 +57,25 @@ static terracl_status gemm_fail(terracl_error *err, const char *what, CLBlastSta
 
 static CLBlastTranspose trans(int t) { return t ? CLBlastTransposeYes : CLBlastTransposeNo; }
 
+/* Picks and applies the parameter set for a shape; records the shape for
+ * the tuner. Called with the lock held. */
+static terracl_status prepare_locked(terracl_runtime *rt, size_t m, size_t n, size_t k, int ta,
+                                     int tb, terracl_error *err)
+{
+    struct tc_gemm_shape shape = {m, n, k, ta, tb};
+    if (rt->gemm_recording) {
+        size_t i = 0;
+        while (i < rt->gemm_nrecorded &&
+               memcmp(&rt->gemm_recorded[i], &shape, sizeof shape) != 0)
+            i++;
+        if (i == rt->gemm_nrecorded && i < sizeof rt->gemm_recorded / sizeof rt->gemm_recorded[0])
+            rt->gemm_recorded[rt->gemm_nrecorded++] = shape;
+    }
+    const struct tc_gemm_set *set =
+        rt->gemm_forced ? &rt->gemm_force_set : tc_gemm_table_pick(rt->gemm_table, &shape);
+    return tc_gemm_apply_locked(rt, set, err);
+}
+
 terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
                         size_t k, float alpha, struct tc_matrix a, struct tc_matrix b, float beta,
                         struct tc_matrix c, terracl_error *err)
@@ -64,6 +83,11 @@ terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
     if (m == 0 || n == 0)
         return TERRACL_OK;
     pthread_mutex_lock(&g_clblast_lock);
+    terracl_status st = prepare_locked(rt, m, n, k, trans_a, trans_b, err);
+    if (st != TERRACL_OK) {
+        pthread_mutex_unlock(&g_clblast_lock);
+        return st;
+    }
     cl_command_queue q = rt->queue;
     CLBlastStatusCode rc = CLBlastSgemm(CLBlastLayoutRowMajor, trans(trans_a), trans(trans_b), m,
                                         n, k, alpha, a.buf->mem, a.offset, a.ld, b.buf->mem,
@@ -82,6 +106,12 @@ terracl_status tc_sgemm_strided_batched(terracl_runtime *rt, int trans_a, int tr
     if (m == 0 || n == 0 || batch == 0)
         return TERRACL_OK;
     pthread_mutex_lock(&g_clblast_lock);
+    /* Batched GEMMs take the parameters of their single-matrix shape. */
+    terracl_status st = prepare_locked(rt, m, n, k, trans_a, trans_b, err);
+    if (st != TERRACL_OK) {
+        pthread_mutex_unlock(&g_clblast_lock);
+        return st;
+    }
     cl_command_queue q = rt->queue;
     CLBlastStatusCode rc = CLBlastSgemmStridedBatched(
         CLBlastLayoutRowMajor, trans(trans_a), trans(trans_b), m, n, k, alpha, a.buf->mem,
@@ -122,6 +152,7 @@ terracl_status tc_gemm_override(terracl_runtime *rt, const char *kernel, size_t 
     pthread_mutex_lock(&g_clblast_lock);
     CLBlastStatusCode rc = CLBlastOverrideParameters(rt->device, kernel, CLBlastPrecisionSingle,
                                                      count, (const char **)names, values);
+    tc_gemm_forget_locked(rt);
     pthread_mutex_unlock(&g_clblast_lock);
     if (rc != CLBlastSuccess)
         return tc_fail(err, TERRACL_ERR_GEMM, "CLBlastOverrideParameters(%s) failed: %s (%d)",

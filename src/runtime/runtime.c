@@ -79,6 +79,11 @@ terracl_status terracl_runtime_create(const struct terracl_runtime_params *param
     /* GPUs schedule in warps/wavefronts of 32 or 64; PoCL vectorises across
      * work-items, so 16 lanes fill AVX-512. */
     rt->simd_width = strcmp(rt->info.type, "gpu") == 0 ? 32 : 16;
+    rt->gemm_table = tc_gemm_table_load(rt);
+    if (rt->gemm_table == NULL) {
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+        goto fail;
+    }
     if (rt->simd_width > rt->max_workgroup)
         rt->simd_width = rt->max_workgroup;
     *out = rt;
@@ -96,6 +101,7 @@ void terracl_runtime_destroy(terracl_runtime *rt)
     if (rt->queue)
         clFinish(rt->queue);
     tc_programs_release(rt);
+    tc_gemm_table_free(rt->gemm_table);
     if (rt->queue)
         clReleaseCommandQueue(rt->queue);
     if (rt->context)

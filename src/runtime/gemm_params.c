@@ -1,0 +1,339 @@
+/* Tuned GEMM parameter tables: defaults, the per-device file, selection. */
+#include "runtime/gemm_params.h"
+
+#include <clblast_c.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/sha256.h"
+#include "runtime/cl_internal.h"
+
+const char *const tc_xgemm_param_names[TC_XGEMM_NPARAMS] = {
+    "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
+    "NDIMC", "NWG",  "SA",  "SB",  "STRM",  "STRN",  "VWM", "VWN",
+};
+enum { P_GEMMK, P_KREG, P_KWG, P_KWI, P_MDIMA, P_MDIMC, P_MWG, P_NDIMB,
+       P_NDIMC, P_NWG, P_SA, P_SB, P_STRM, P_STRN, P_VWM, P_VWN };
+
+/* PoCL on x86 CPUs: found by a search on a 2-core AVX-512 machine; about
+ * 7x CLBlast's own parameters on the ViT shapes (see bench/RESULTS.md). */
+static const struct tc_gemm_set k_cpu_default = {
+    {0, 1, 64, 8, 2, 2, 32, 1, 1, 16, 0, 0, 1, 0, 16, 8}, 1};
+
+#define MAX_SHAPES 128
+
+struct tuned_entry {
+    struct tc_gemm_shape shape;
+    struct tc_gemm_set set;
+    double gflops;
+};
+
+struct tc_gemm_table {
+    const struct tc_gemm_set *type_default;
+    int has_default;
+    struct tc_gemm_set tuned_default;
+    struct tuned_entry entries[MAX_SHAPES];
+    size_t n;
+    int from_file;
+};
+
+int tc_gemm_set_valid(const struct tc_gemm_set *s)
+{
+    const size_t *p = s->xgemm;
+    for (int i = 0; i < TC_XGEMM_NPARAMS; i++)
+        if (p[i] == 0 && i != P_GEMMK && i != P_SA && i != P_SB && i != P_STRM && i != P_STRN)
+            return 0;
+    if (p[P_GEMMK] > 1 || p[P_SA] > 1 || p[P_SB] > 1 || p[P_STRM] > 1 || p[P_STRN] > 1)
+        return 0;
+    if (p[P_GEMMK] == 1 && p[P_MWG] != p[P_NWG])
+        return 0; /* wrong results in CLBlast 1.5.3 */
+    if (p[P_KWG] % p[P_KWI] || p[P_MWG] % (p[P_MDIMC] * p[P_VWM]) ||
+        p[P_NWG] % (p[P_NDIMC] * p[P_VWN]) || p[P_MWG] % (p[P_MDIMA] * p[P_VWM]) ||
+        p[P_NWG] % (p[P_NDIMB] * p[P_VWN]))
+        return 0;
+    size_t threads = p[P_MDIMC] * p[P_NDIMC];
+    if (threads % p[P_MDIMA] || threads % p[P_NDIMB] || p[P_KWG] % (threads / p[P_MDIMA]) ||
+        p[P_KWG] % (threads / p[P_NDIMB]))
+        return 0;
+    return s->min_indirect >= 1;
+}
+
+const char *tc_gemm_set_str(const struct tc_gemm_set *s, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < TC_XGEMM_NPARAMS && used < cap; i++) {
+        int w = snprintf(buf + used, cap - used, "%s=%zu ", tc_xgemm_param_names[i], s->xgemm[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    if (used < cap)
+        snprintf(buf + used, cap - used, "min_indirect=%zu", s->min_indirect);
+    return buf;
+}
+
+const struct tc_gemm_set *tc_gemm_type_default(const char *device_type)
+{
+    return strcmp(device_type, "cpu") == 0 ? &k_cpu_default : NULL;
+}
+
+void tc_gemm_params_path(terracl_runtime *rt, char *buf, size_t cap)
+{
+    struct tc_sha256 s;
+    uint8_t d[32];
+    char hex[65];
+    const struct terracl_device_info *i = &rt->info;
+    const char *fields[] = {i->name, i->vendor, i->driver_version, i->device_version,
+                            i->platform_name, i->platform_version};
+    tc_sha256_init(&s);
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+        tc_sha256_update(&s, fields[f], strlen(fields[f]));
+        tc_sha256_update(&s, "\x1f", 1);
+    }
+    tc_sha256_final(&s, d);
+    tc_sha256_hex(d, hex);
+    snprintf(buf, cap, "%s/gemm/%.16s.txt", rt->cache_dir, hex);
+}
+
+/* Parses "NAME=V NAME=V ... min_indirect=V" into a set; 0 on error. */
+static int parse_set(char *text, struct tc_gemm_set *set, double *gflops)
+{
+    int seen = 0;
+    memset(set, 0, sizeof *set);
+    set->min_indirect = 1;
+    for (char *tok = strtok(text, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
+        char *eq = strchr(tok, '=');
+        if (eq == NULL)
+            return 0;
+        *eq = '\0';
+        char *end = NULL;
+        double v = strtod(eq + 1, &end);
+        if (end == eq + 1 || v < 0)
+            return 0;
+        if (strcmp(tok, "gflops") == 0) {
+            if (gflops)
+                *gflops = v;
+            continue;
+        }
+        if (strcmp(tok, "min_indirect") == 0) {
+            set->min_indirect = (size_t)v;
+            continue;
+        }
+        for (int i = 0; i < TC_XGEMM_NPARAMS; i++)
+            if (strcmp(tok, tc_xgemm_param_names[i]) == 0) {
+                set->xgemm[i] = (size_t)v;
+                seen |= 1 << i;
+            }
+    }
+    return seen == (1 << TC_XGEMM_NPARAMS) - 1 && tc_gemm_set_valid(set);
+}
+
+struct tc_gemm_table *tc_gemm_table_load(terracl_runtime *rt)
+{
+    struct tc_gemm_table *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->type_default = tc_gemm_type_default(rt->info.type);
+    if (rt->cache_dir[0] == '\0')
+        return t;
+    char path[1300];
+    tc_gemm_params_path(rt, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return t;
+    char line[2048];
+    int bad = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        struct tuned_entry e;
+        memset(&e, 0, sizeof e);
+        if (strncmp(line, "default ", 8) == 0) {
+            if (parse_set(line + 8, &t->tuned_default, NULL))
+                t->has_default = 1;
+            else
+                bad = 1;
+            continue;
+        }
+        int used = 0;
+        if (sscanf(line, "shape %zu %zu %zu %d %d %n", &e.shape.m, &e.shape.n, &e.shape.k,
+                   &e.shape.trans_a, &e.shape.trans_b, &used) == 5 &&
+            parse_set(line + used, &e.set, &e.gflops) && t->n < MAX_SHAPES)
+            t->entries[t->n++] = e;
+        else
+            bad = 1;
+    }
+    fclose(f);
+    t->from_file = t->n > 0 || t->has_default;
+    if (bad)
+        tc_runtime_log(rt, TERRACL_LOG_WARN, "ignored damaged lines in tuned GEMM file %s", path);
+    return t;
+}
+
+void tc_gemm_table_free(struct tc_gemm_table *t) { free(t); }
+int tc_gemm_table_tuned(const struct tc_gemm_table *t) { return t && t->from_file; }
+
+static int same_shape(const struct tc_gemm_shape *a, const struct tc_gemm_shape *b)
+{
+    return a->m == b->m && a->n == b->n && a->k == b->k && a->trans_a == b->trans_a &&
+           a->trans_b == b->trans_b;
+}
+
+const struct tc_gemm_set *tc_gemm_table_pick(const struct tc_gemm_table *t,
+                                             const struct tc_gemm_shape *shape)
+{
+    if (t == NULL)
+        return NULL;
+    for (size_t i = 0; i < t->n; i++)
+        if (same_shape(&t->entries[i].shape, shape))
+            return &t->entries[i].set;
+    if (t->has_default)
+        return &t->tuned_default;
+    return t->type_default;
+}
+
+int tc_gemm_table_has(const struct tc_gemm_table *t, const struct tc_gemm_shape *shape)
+{
+    for (size_t i = 0; t && i < t->n; i++)
+        if (same_shape(&t->entries[i].shape, shape))
+            return 1;
+    return 0;
+}
+
+static int make_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            int bad = mkdir(path, 0755) != 0 && errno != EEXIST;
+            *p = '/';
+            if (bad)
+                return -1;
+        }
+    return 0;
+}
+
+terracl_status tc_gemm_table_store(terracl_runtime *rt, struct tc_gemm_table *t,
+                                   const struct tc_gemm_shape *shape,
+                                   const struct tc_gemm_set *set, double gflops,
+                                   terracl_error *err)
+{
+    if (rt->cache_dir[0] == '\0')
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "the cache folder is disabled (TERRACL_CACHE_DIR is empty): nowhere to store "
+                       "tuned parameters");
+    size_t i = 0;
+    while (i < t->n && !same_shape(&t->entries[i].shape, shape))
+        i++;
+    if (i == t->n) {
+        if (t->n == MAX_SHAPES)
+            return tc_fail(err, TERRACL_ERR_INVALID_ARG, "at most %d tuned shapes per device", MAX_SHAPES);
+        t->n++;
+    }
+    t->entries[i] = (struct tuned_entry){*shape, *set, gflops};
+    /* The most common winner becomes the default for untuned shapes: here,
+     * simply the set of the largest shape tuned so far. */
+    size_t best = 0;
+    for (size_t j = 1; j < t->n; j++)
+        if (t->entries[j].shape.m * t->entries[j].shape.n * t->entries[j].shape.k >
+            t->entries[best].shape.m * t->entries[best].shape.n * t->entries[best].shape.k)
+            best = j;
+    t->tuned_default = t->entries[best].set;
+    t->has_default = 1;
+    t->from_file = 1;
+
+    char path[1300], tmp[1400], text[600];
+    tc_gemm_params_path(rt, path, sizeof path);
+    if (make_dirs(path) != 0)
+        return tc_fail(err, TERRACL_ERR_IO, "cannot create the folder of %s: %s", path, strerror(errno));
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return tc_fail(err, TERRACL_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+    fprintf(f, "# terracl tuned GEMM parameters for %s (%s, %s)\n", rt->info.name,
+            rt->info.driver_version, rt->info.platform_version);
+    fprintf(f, "default %s\n", tc_gemm_set_str(&t->tuned_default, text, sizeof text));
+    for (size_t j = 0; j < t->n; j++) {
+        const struct tuned_entry *e = &t->entries[j];
+        fprintf(f, "shape %zu %zu %zu %d %d gflops=%.1f %s\n", e->shape.m, e->shape.n, e->shape.k,
+                e->shape.trans_a, e->shape.trans_b, e->gflops,
+                tc_gemm_set_str(&e->set, text, sizeof text));
+    }
+    int ok = fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return tc_fail(err, TERRACL_ERR_IO, "cannot write %s", path);
+    }
+    return TERRACL_OK;
+}
+
+/* What each device currently runs with (CLBlast's overrides are global per
+ * device). Guarded by the CLBlast lock in gemm.c. */
+#define MAX_DEVICES 64
+static struct {
+    cl_device_id device;
+    struct tc_gemm_set set;
+} g_applied[MAX_DEVICES];
+static size_t g_napplied;
+
+terracl_status tc_gemm_apply_locked(terracl_runtime *rt, const struct tc_gemm_set *set,
+                                    terracl_error *err)
+{
+    if (set == NULL)
+        return TERRACL_OK;
+    size_t i = 0;
+    while (i < g_napplied && g_applied[i].device != rt->device)
+        i++;
+    if (i < g_napplied && memcmp(&g_applied[i].set, set, sizeof *set) == 0)
+        return TERRACL_OK;
+    CLBlastStatusCode rc = CLBlastOverrideParameters(rt->device, "Xgemm", CLBlastPrecisionSingle,
+                                                     TC_XGEMM_NPARAMS, (const char **)tc_xgemm_param_names,
+                                                     set->xgemm);
+    if (rc == CLBlastSuccess) {
+        const char *name = "XGEMM_MIN_INDIRECT_SIZE";
+        rc = CLBlastOverrideParameters(rt->device, "GemmRoutine", CLBlastPrecisionSingle, 1, &name,
+                                       &set->min_indirect);
+    }
+    if (rc != CLBlastSuccess)
+        return tc_fail(err, TERRACL_ERR_GEMM, "CLBlastOverrideParameters failed (%d)", (int)rc);
+    if (i == g_napplied && g_napplied < MAX_DEVICES)
+        g_applied[g_napplied++].device = rt->device;
+    if (i < g_napplied)
+        g_applied[i].set = *set;
+    return TERRACL_OK;
+}
+
+void tc_gemm_forget_locked(terracl_runtime *rt)
+{
+    for (size_t i = 0; i < g_napplied; i++)
+        if (g_applied[i].device == rt->device)
+            g_applied[i] = g_applied[--g_napplied];
+}
+
+struct tc_gemm_table *tc_runtime_gemm_table(terracl_runtime *rt) { return rt->gemm_table; }
+
+void tc_gemm_record_shapes(terracl_runtime *rt, int on)
+{
+    rt->gemm_recording = on;
+    if (on)
+        rt->gemm_nrecorded = 0;
+}
+
+size_t tc_gemm_recorded(const terracl_runtime *rt, struct tc_gemm_shape *out, size_t cap)
+{
+    for (size_t i = 0; i < rt->gemm_nrecorded && i < cap; i++)
+        out[i] = rt->gemm_recorded[i];
+    return rt->gemm_nrecorded;
+}
+
+void tc_gemm_force(terracl_runtime *rt, const struct tc_gemm_set *set)
+{
+    rt->gemm_forced = set != NULL;
+    if (set)
+        rt->gemm_force_set = *set;
+}

@@ -1,0 +1,92 @@
+/*
+ * Tuned CLBlast GEMM parameters: which Xgemm kernel parameters to use for
+ * which GEMM shape on a device.
+ *
+ * A runtime holds a table: parameter sets for exact shapes found by
+ * `terracl tune` (stored per device and driver in the cache folder), and a
+ * default set for other shapes. Untuned devices get the best known set for
+ * their type (none for GPUs: CLBlast's own database covers them). Before
+ * each GEMM the runtime applies the set for its shape, calling
+ * CLBlastOverrideParameters only when it differs from the last one applied
+ * to that device (CLBlast caches a compiled kernel per set, so switching
+ * back is cheap).
+ */
+#ifndef TC_RUNTIME_GEMM_PARAMS_H
+#define TC_RUNTIME_GEMM_PARAMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/runtime.h"
+
+/* CLBlast's Xgemm parameter names, in the order the values are stored. */
+#define TC_XGEMM_NPARAMS 16
+extern const char *const tc_xgemm_param_names[TC_XGEMM_NPARAMS];
+
+struct tc_gemm_set {
+    size_t xgemm[TC_XGEMM_NPARAMS];
+    /* CLBlast uses its "direct" kernel below m*n*k = this^3, untouched by
+     * Xgemm parameters; 1 sends every shape through the tuned kernel. */
+    size_t min_indirect;
+};
+
+struct tc_gemm_shape {
+    size_t m, n, k;
+    int trans_a, trans_b;
+};
+
+/* Whether a set satisfies Xgemm's divisibility rules, and is not the
+ * GEMMK=1 with MWG != NWG combination that CLBlast 1.5.3 gets wrong. */
+int tc_gemm_set_valid(const struct tc_gemm_set *s);
+
+/* "MWG=32 NWG=16 ..." into buf. */
+const char *tc_gemm_set_str(const struct tc_gemm_set *s, char *buf, size_t cap);
+
+/* The best known set for a device type ("cpu", "gpu", ...), or NULL. */
+const struct tc_gemm_set *tc_gemm_type_default(const char *device_type);
+
+/* The file holding a device's tuned sets: <cache>/gemm/<hash>.txt, keyed by
+ * device name, vendor, driver and platform version. */
+void tc_gemm_params_path(terracl_runtime *rt, char *buf, size_t cap);
+
+/* Tuned table of a runtime. */
+struct tc_gemm_table;
+/* Loads the device's tuned file if there is one (a damaged file is ignored
+ * with a log message, never an error). */
+struct tc_gemm_table *tc_gemm_table_load(terracl_runtime *rt);
+void tc_gemm_table_free(struct tc_gemm_table *t);
+/* The set for a shape: exact tuned shape, else the tuned default, else the
+ * device type's default; NULL means "CLBlast's own parameters". */
+const struct tc_gemm_set *tc_gemm_table_pick(const struct tc_gemm_table *t,
+                                             const struct tc_gemm_shape *shape);
+int tc_gemm_table_tuned(const struct tc_gemm_table *t); /* from a tune file? */
+
+/* Records the best set for a shape (and optionally as the default) and
+ * writes the device's file atomically. */
+TC_NODISCARD terracl_status tc_gemm_table_store(terracl_runtime *rt, struct tc_gemm_table *t,
+                                                const struct tc_gemm_shape *shape,
+                                                const struct tc_gemm_set *set, double gflops,
+                                                terracl_error *err);
+/* Whether the table holds a tuned set for exactly this shape. */
+int tc_gemm_table_has(const struct tc_gemm_table *t, const struct tc_gemm_shape *shape);
+
+/* Applies `set` (NULL: CLBlast's defaults are not restorable, so NULL means
+ * leave as is) to the runtime's device if it is not already in force. Must
+ * be called with the CLBlast lock held (from gemm.c). */
+TC_NODISCARD terracl_status tc_gemm_apply_locked(terracl_runtime *rt, const struct tc_gemm_set *set,
+                                                 terracl_error *err);
+
+/* Forgets what was applied to the runtime's device (after a manual
+ * override). CLBlast lock held. */
+void tc_gemm_forget_locked(terracl_runtime *rt);
+
+/* The runtime's table (owned by the runtime) and shape recording for the
+ * tuner: when on, every distinct GEMM shape is remembered. */
+struct tc_gemm_table *tc_runtime_gemm_table(terracl_runtime *rt);
+void tc_gemm_record_shapes(terracl_runtime *rt, int on);
+size_t tc_gemm_recorded(const terracl_runtime *rt, struct tc_gemm_shape *out, size_t cap);
+/* Forces one set for the next GEMMs (the tuner's candidates); NULL returns
+ * to the table. */
+void tc_gemm_force(terracl_runtime *rt, const struct tc_gemm_set *set);
+
+#endif /* TC_RUNTIME_GEMM_PARAMS_H */
