@@ -1,0 +1,46 @@
+"""Writes tests/fixtures/param_counts.tsv: the learnable parameter count of
+every Prithvi backbone terracl registers, with TerraTorch's defaults and a
+few overrides, as PyTorch counts them (the fixed position table is a
+buffer, so it is not counted). `terracl info backbone NAME` must print the
+same numbers; tests/test_param_counts.c checks it.
+
+    python3 tools/make_param_counts.py [OUT.tsv]
+"""
+import sys
+from importlib.metadata import version
+
+import torch
+from terratorch.registry import BACKBONE_REGISTRY
+
+CASES = [
+    ("prithvi_eo_tiny", {}),
+    ("prithvi_eo_v1_100", {}),
+    ("prithvi_eo_v2_tiny_tl", {}),
+    ("prithvi_eo_v2_100_tl", {}),
+    ("prithvi_eo_v2_300", {}),
+    ("prithvi_eo_v2_300_tl", {}),
+    ("prithvi_eo_v2_600", {}),
+    ("prithvi_eo_v2_600_tl", {}),
+    ("prithvi_eo_v2_300", {"num_frames": 4, "img_size": 512}),
+    ("prithvi_eo_v2_100_tl", {"coords_encoding": []}),
+    ("prithvi_eo_v1_100", {"bands": ["BLUE", "GREEN", "RED", "NIR_NARROW"]}),
+]
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/param_counts.tsv"
+    lines = ["# backbone\targuments (YAML flow map)\tlearnable parameters (terratorch "
+             f"{version('terratorch')}, torch {torch.__version__})"]
+    for name, kwargs in CASES:
+        with torch.device("meta"):
+            model = BACKBONE_REGISTRY.build(name, **kwargs)
+        count = sum(p.numel() for p in model.parameters())
+        args = "{" + ", ".join(f"{k}: {v}" for k, v in kwargs.items()) + "}"
+        lines.append(f"{name}\t{args}\t{count}")
+        print(name, args, count, flush=True)
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
