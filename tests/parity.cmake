@@ -3,5 +3,5 @@
 terracl_add_test(test_parity_backbones SOURCES test_parity.c test_common.c LABELS model ARGS bb_)
 add_test(NAME test_parity_models COMMAND test_parity_backbones fm_)
 set_tests_properties(test_parity_models PROPERTIES LABELS model SKIP_RETURN_CODE 77
-  ENVIRONMENT "TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")
+  ENVIRONMENT "${TERRACL_TEST_ENV};TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")
 terracl_add_test(test_param_counts SOURCES test_param_counts.c test_common.c LABELS unit)

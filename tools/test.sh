@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
 # The README's second command: set up, build, and run the whole test suite
-# (ctest), then build the example program against the installed package.
+# (ctest), then the same C tests again in an AddressSanitizer +
+# UndefinedBehaviorSanitizer build, then build the example programs against
+# the installed package.
+#   TERRACL_SKIP_SANITIZE=1 tools/test.sh    skips the sanitizer pass
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 JOBS="$(nproc 2>/dev/null || echo 2)"
 ctest --test-dir build --output-on-failure -j "$JOBS"
+
+if [ "${TERRACL_SKIP_SANITIZE:-0}" != "1" ]; then
+  echo "== sanitizer build (ASan + UBSan)"
+  cmake -S . -B build-asan -DTERRACL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DTERRACL_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-asan -j "$JOBS" >/dev/null
+  # The Python tools and the fuzzer (a clang build of its own) gain nothing
+  # from a second pass.
+  ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE "python|fuzz"
+fi
 
 # The installed package must be usable from outside: install into a scratch
 # prefix and build examples/ against it with find_package and pkg-config.
