@@ -22,4 +22,18 @@ TC_NODISCARD terracl_status tc_op_gelu(terracl_runtime *rt, const struct tc_tens
 TC_NODISCARD terracl_status tc_op_relu(terracl_runtime *rt, const struct tc_tensor *x,
                                        struct tc_tensor *y, terracl_error *err);
 
+/* Fusions that follow a GEMM y [..., cols] (bias of cols), in place:
+ *   bias:          y += bias
+ *   bias_gelu:     y = gelu(y + bias)
+ *   bias_residual: acc += y + bias   (acc has y's shape)
+ * A NULL bias is a zero bias. */
+TC_NODISCARD terracl_status tc_op_bias(terracl_runtime *rt, struct tc_tensor *y,
+                                       const struct tc_tensor *bias, terracl_error *err);
+TC_NODISCARD terracl_status tc_op_bias_gelu(terracl_runtime *rt, struct tc_tensor *y,
+                                            const struct tc_tensor *bias, terracl_error *err);
+TC_NODISCARD terracl_status tc_op_bias_residual(terracl_runtime *rt, struct tc_tensor *acc,
+                                                const struct tc_tensor *y,
+                                                const struct tc_tensor *bias,
+                                                terracl_error *err);
+
 #endif /* TC_OPS_ELEMENTWISE_H */

@@ -24,7 +24,7 @@ terracl_status tc_op_linear(terracl_runtime *rt, const struct tc_tensor *x,
                                  (struct tc_matrix){y->buf, y->offset, n}, err);
     if (st != TERRACL_OK || b == NULL)
         return st;
-    return tc_op_add(rt, y, b, y, err);
+    return tc_op_bias(rt, y, b, err);
 }
 
 terracl_status tc_op_attention(terracl_runtime *rt, const struct tc_tensor *qkv, int64_t heads,
