@@ -18,6 +18,7 @@ struct tc_exec {
     const float *location_coords; /* [B, 2] (lat, lon) or NULL */
     int64_t batch;                /* B of the coordinate arrays */
     int64_t image_h, image_w;     /* the (padded) input size, for necks that need it */
+    int final_feature_only;       /* backbones may return just their last output */
 };
 
 #endif /* TC_GRAPH_EXEC_H */

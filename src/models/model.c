@@ -355,6 +355,7 @@ terracl_status terracl_model_run(terracl_model *model, const struct terracl_inpu
         ex.location_coords = t->data;
         ex.batch = B;
     }
+    ex.final_feature_only = model->backbone_only;
     ex.image_h = img->dims[img->ndim - 2];
     ex.image_w = img->dims[img->ndim - 1];
 

@@ -749,10 +749,13 @@ static terracl_status prithvi_forward(terracl_module *m, struct tc_exec *ex,
             goto out;
         }
         int is_last = i == p->depth - 1;
-        for (size_t k = 0; k < p->n_out; k++) {
+        /* With final_feature_only, only the last requested output is kept
+         * (a backbone run on its own hands out nothing else). */
+        size_t first_k = ex->final_feature_only ? p->n_out - 1 : 0;
+        for (size_t k = first_k; k < p->n_out; k++) {
             if (p->out_indices[k] != i)
                 continue;
-            struct tc_tensor *o = &out->t[k];
+            struct tc_tensor *o = &out->t[k - first_k];
             if ((st = tc_tensor_alloc(rt, 3, x_dims, o, err)))
                 goto out;
             if (is_last)
@@ -763,13 +766,13 @@ static terracl_status prithvi_forward(terracl_module *m, struct tc_exec *ex,
                 goto out;
         }
     }
-    out->n = p->n_out;
+    out->n = ex->final_feature_only ? 1 : p->n_out;
 
 out:
     if (st != TERRACL_OK) {
         /* Outputs allocated so far are released by the caller's
          * tc_feats_free through tc_module_forward. */
-        out->n = p->n_out;
+        out->n = ex->final_feature_only ? 1 : p->n_out;
     }
     tc_tensor_free(&patches);
     tc_tensor_free(&tokens);
