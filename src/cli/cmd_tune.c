@@ -4,9 +4,10 @@
  * where every later run on that device and driver picks them up.
  *
  *   terracl tune [--device D] [--backbone NAME] [--frames T] [--size S]
- *                [--candidates N] [--restart]
+ *                [--gemm M,N,K] [--candidates N] [--restart]
  *
- * The shapes come from running the backbone once (random weights). Every
+ * The shapes come from running the backbone once (random weights), or are
+ * the single row-major M x N x K product given with --gemm. Every
  * candidate's result is checked against a plain C reference before it may
  * win. Results are written after each shape, so an interrupted search
  * resumes where it stopped (--restart starts over).
@@ -182,6 +183,7 @@ int tc_cmd_tune(int argc, char **argv)
     const char *backbone = "prithvi_eo_v1_100";
     int64_t frames = 1, size = 224, candidates = 16;
     int restart = 0;
+    size_t gm = 0, gn = 0, gk = 0;
     for (int i = 0; i < argc; i++) {
         int missing = 0;
         const char *v;
@@ -195,11 +197,17 @@ int tc_cmd_tune(int argc, char **argv)
             size = atoll(v);
         else if ((v = tc_cli_option(argc, argv, &i, "--candidates", &missing)))
             candidates = atoll(v);
-        else if (strcmp(argv[i], "--restart") == 0)
+        else if ((v = tc_cli_option(argc, argv, &i, "--gemm", &missing))) {
+            if (sscanf(v, "%zu,%zu,%zu", &gm, &gn, &gk) != 3 || !gm || !gn || !gk || gm > 16384 ||
+                gn > 16384 || gk > 16384) {
+                fprintf(stderr, "terracl tune: --gemm expects M,N,K (1..16384 each)\n");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--restart") == 0)
             restart = 1;
         else {
             fprintf(stderr, "terracl tune: %s '%s'\nusage: terracl tune [--device D] [--backbone NAME] "
-                            "[--frames T] [--size S] [--candidates N] [--restart]\n",
+                            "[--frames T] [--size S] [--gemm M,N,K] [--candidates N] [--restart]\n",
                     missing ? "missing value for" : "unknown argument", argv[i]);
             return 2;
         }
@@ -217,13 +225,20 @@ int tc_cmd_tune(int argc, char **argv)
     const struct terracl_device_info *info = terracl_runtime_device(rt);
     char path[1300];
     tc_gemm_params_path(rt, path, sizeof path);
-    printf("tuning GEMMs of %s (%lld frame%s, %lldx%lld) on [%zu] %s\nresults: %s\n", backbone,
-           (long long)frames, frames > 1 ? "s" : "", (long long)size, (long long)size, info->index,
-           info->name, path);
-
     struct tc_gemm_shape shapes[64];
     size_t nshapes = 64;
-    if ((st = collect_shapes(rt, backbone, frames, size, shapes, &nshapes, &err))) {
+    if (gm) {
+        printf("tuning the %zux%zux%zu GEMM on [%zu] %s\nresults: %s\n", gm, gn, gk, info->index,
+               info->name, path);
+        shapes[0] = (struct tc_gemm_shape){gm, gn, gk, 0, 0};
+        nshapes = 1;
+    } else {
+        printf("tuning GEMMs of %s (%lld frame%s, %lldx%lld) on [%zu] %s\nresults: %s\n", backbone,
+               (long long)frames, frames > 1 ? "s" : "", (long long)size, (long long)size,
+               info->index, info->name, path);
+        st = collect_shapes(rt, backbone, frames, size, shapes, &nshapes, &err);
+    }
+    if (st != TERRACL_OK) {
         terracl_runtime_destroy(rt);
         return tc_cli_fail(&err, st);
     }
