@@ -14,6 +14,12 @@ mkdir -p bench/results
 out="bench/results/$(hostname)-$(date +%Y%m%d-%H%M%S).jsonl"
 tc=build/terracl
 py="${PYTHON:-python3}"
+# Debian's own python3-torch, when it is there and is another Python.
+debian_py=""
+if [ -x /usr/bin/python3 ] && [ "$(command -v "$py")" != /usr/bin/python3 ] &&
+   /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  debian_py=/usr/bin/python3
+fi
 
 emit() { # a JSON object or list on stdin -> one object per line in $out
   "$py" -c 'import json,sys
@@ -30,10 +36,17 @@ for frames in 1 3; do
     --device "$device" --format json 2>/dev/null | emit
   "$py" bench/pytorch_backbone.py --backbone prithvi_eo_v1_100 --frames "$frames" --size 224 \
     --repeat "$repeat" --threads 2 | emit
+  if [ -n "$debian_py" ]; then
+    "$debian_py" bench/pytorch_backbone.py --backbone prithvi_eo_v1_100 --frames "$frames" \
+      --size 224 --repeat 2 --threads 2 | emit
+  fi
 done
 "$tc" bench --backbone prithvi_eo_tiny --size 224 --repeat "$repeat" --device "$device" \
   --format json 2>/dev/null | emit
 "$py" bench/pytorch_backbone.py --backbone prithvi_eo_tiny --size 224 --repeat "$repeat" | emit
+if [ -n "$debian_py" ]; then
+  "$debian_py" bench/pytorch_backbone.py --backbone prithvi_eo_tiny --size 224 --repeat 2 | emit
+fi
 
 "$py" - "$out" <<'PY'
 import json, sys
