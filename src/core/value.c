@@ -624,3 +624,29 @@ terracl_status terracl_args_int_list(const terracl_value *map, const char *key, 
         *present = 1;
     return TERRACL_OK;
 }
+
+terracl_value *tc_value_int_list(const int64_t *v, size_t n)
+{
+    terracl_value *list = terracl_value_new_list();
+    for (size_t i = 0; list != NULL && i < n; i++)
+        if (terracl_value_list_append(list, terracl_value_new_int(v[i]), NULL) != TERRACL_OK) {
+            terracl_value_free(list);
+            list = NULL;
+        }
+    return list;
+}
+
+void tc_value_set_chained(terracl_value *map, const char *key, terracl_value *val,
+                          terracl_status *st, terracl_error *err)
+{
+    if (*st != TERRACL_OK || map == NULL) {
+        terracl_value_free(val);
+        if (*st == TERRACL_OK)
+            *st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory recording a config");
+        return;
+    }
+    if (val == NULL)
+        *st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory recording a config");
+    else
+        *st = terracl_value_map_set(map, key, val, err);
+}

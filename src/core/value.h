@@ -65,4 +65,13 @@ size_t tc_edit_distance(const char *a, const char *b);
 size_t tc_nearest_names(const char *query, const char *const *names, size_t n, size_t k,
                         size_t *best);
 
+/* A new list of ints; NULL when out of memory. */
+terracl_value *tc_value_int_list(const int64_t *v, size_t n);
+
+/* For building configs in a row of calls: sets map[key] = val unless *st
+ * already holds a failure; a NULL val (out of memory) becomes one. Takes
+ * ownership of val in every case. */
+void tc_value_set_chained(terracl_value *map, const char *key, terracl_value *val,
+                          terracl_status *st, terracl_error *err);
+
 #endif /* TC_CORE_VALUE_H */

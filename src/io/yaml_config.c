@@ -152,7 +152,7 @@ static terracl_status scalar_text(struct reader *r, const yaml_event_t *ev, cons
 
 static terracl_status build_scalar(struct reader *r, const yaml_event_t *ev, terracl_value **out)
 {
-    const char *text;
+    const char *text = NULL;
     terracl_status st = scalar_text(r, ev, &text);
     if (st != TERRACL_OK)
         return st;
@@ -336,7 +336,7 @@ static terracl_status build_mapping(struct reader *r, const yaml_event_t *start,
             st = fail_at(r, kline, kcol, "mapping keys must be scalars");
             break;
         }
-        const char *ktext;
+        const char *ktext = NULL;
         st = scalar_text(r, &kev, &ktext);
         char *key = st == TERRACL_OK ? strdup(ktext) : NULL;
         int is_merge = st == TERRACL_OK && kev.data.scalar.plain_implicit &&

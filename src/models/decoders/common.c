@@ -62,29 +62,7 @@ terracl_status tc_dec_check_inputs(const struct tc_dec_channels *ch, const struc
     return TERRACL_OK;
 }
 
-terracl_value *tc_dec_int_list(const int64_t *v, size_t n)
-{
-    terracl_value *list = terracl_value_new_list();
-    for (size_t i = 0; list && i < n; i++)
-        if (terracl_value_list_append(list, terracl_value_new_int(v[i]), NULL) != TERRACL_OK) {
-            terracl_value_free(list);
-            return NULL;
-        }
-    return list;
-}
 
-void tc_dec_set(terracl_value *cfg, const char *key, terracl_value *val, terracl_status *st,
-                terracl_error *err)
-{
-    if (*st != TERRACL_OK || cfg == NULL) {
-        terracl_value_free(val);
-        return;
-    }
-    if (val == NULL)
-        *st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory recording the config");
-    else
-        *st = terracl_value_map_set(cfg, key, val, err);
-}
 
 terracl_status tc_dec_finish(terracl_module *m, terracl_value *cfg, int64_t out_channels,
                              terracl_error *err)

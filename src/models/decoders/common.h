@@ -2,6 +2,7 @@
 #ifndef TC_MODELS_DECODERS_COMMON_H
 #define TC_MODELS_DECODERS_COMMON_H
 
+#include "core/value.h"
 #include "graph/exec.h"
 #include "graph/module.h"
 #include "terracl/value.h"
@@ -24,12 +25,6 @@ TC_NODISCARD terracl_status tc_dec_index(const char *key, int64_t index, size_t 
  * channels and one batch size. */
 TC_NODISCARD terracl_status tc_dec_check_inputs(const struct tc_dec_channels *ch,
                                                 const struct tc_feats *in, terracl_error *err);
-/* New list value of ints (NULL when out of memory). */
-terracl_value *tc_dec_int_list(const int64_t *v, size_t n);
-/* cfg[key] = val unless *st already holds a failure; keeps the first
- * failure in *st. Takes ownership of val (NULL: out of memory). */
-void tc_dec_set(terracl_value *cfg, const char *key, terracl_value *val, terracl_status *st,
-                terracl_error *err);
 /* Sets the config (taking ownership of cfg, also on failure) and the one
  * out_channels entry. */
 TC_NODISCARD terracl_status tc_dec_finish(terracl_module *m, terracl_value *cfg,

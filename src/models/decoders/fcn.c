@@ -121,10 +121,10 @@ terracl_status tc_fcn_decoder(const terracl_value *first, const terracl_value *a
         st = declare(m, p, err);
     if (st == TERRACL_OK) {
         terracl_value *cfg = terracl_value_new_map();
-        tc_dec_set(cfg, "embed_dim", tc_dec_int_list(p->ch.c, p->ch.n), &st, err);
-        tc_dec_set(cfg, "channels", terracl_value_new_int(p->channels), &st, err);
-        tc_dec_set(cfg, "num_convs", terracl_value_new_int(p->num_convs), &st, err);
-        tc_dec_set(cfg, "in_index", terracl_value_new_int(in_index), &st, err);
+        tc_value_set_chained(cfg, "embed_dim", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
+        tc_value_set_chained(cfg, "channels", terracl_value_new_int(p->channels), &st, err);
+        tc_value_set_chained(cfg, "num_convs", terracl_value_new_int(p->num_convs), &st, err);
+        tc_value_set_chained(cfg, "in_index", terracl_value_new_int(in_index), &st, err);
         if (st == TERRACL_OK)
             st = tc_dec_finish(m, cfg, p->channels, err);
         else

@@ -62,8 +62,8 @@ terracl_status tc_identity_decoder(const terracl_value *first, const terracl_val
     st = tc_module_create("IdentityDecoder", &k_identity_vt, p, &m, err);
     if (st == TERRACL_OK) {
         terracl_value *cfg = terracl_value_new_map();
-        tc_dec_set(cfg, "embed_dim", tc_dec_int_list(p->ch.c, p->ch.n), &st, err);
-        tc_dec_set(cfg, "out_index", terracl_value_new_int(out_index), &st, err);
+        tc_value_set_chained(cfg, "embed_dim", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
+        tc_value_set_chained(cfg, "out_index", terracl_value_new_int(out_index), &st, err);
         if (st == TERRACL_OK)
             st = tc_dec_finish(m, cfg, p->ch.c[p->index], err);
         else
@@ -137,11 +137,11 @@ terracl_status tc_linear_decoder(const terracl_value *first, const terracl_value
                                        &p->conv, err);
     if (st == TERRACL_OK) {
         terracl_value *cfg = terracl_value_new_map();
-        tc_dec_set(cfg, "embed_dim", tc_dec_int_list(p->ch.c, p->ch.n), &st, err);
-        tc_dec_set(cfg, "num_classes", terracl_value_new_int(classes), &st, err);
-        tc_dec_set(cfg, "upsampling_size", terracl_value_new_int(size), &st, err);
-        tc_dec_set(cfg, "in_index", terracl_value_new_int(in_index), &st, err);
-        tc_dec_set(cfg, "includes_head", terracl_value_new_bool(1), &st, err);
+        tc_value_set_chained(cfg, "embed_dim", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
+        tc_value_set_chained(cfg, "num_classes", terracl_value_new_int(classes), &st, err);
+        tc_value_set_chained(cfg, "upsampling_size", terracl_value_new_int(size), &st, err);
+        tc_value_set_chained(cfg, "in_index", terracl_value_new_int(in_index), &st, err);
+        tc_value_set_chained(cfg, "includes_head", terracl_value_new_bool(1), &st, err);
         if (st == TERRACL_OK)
             st = tc_dec_finish(m, cfg, classes, err);
         else
@@ -263,11 +263,11 @@ terracl_status tc_mlp_decoder(const terracl_value *first, const terracl_value *a
                              p->out_channels, 1, &p->hidden, err);
     if (st == TERRACL_OK) {
         terracl_value *cfg = terracl_value_new_map();
-        tc_dec_set(cfg, "embed_dim", tc_dec_int_list(p->ch.c, p->ch.n), &st, err);
-        tc_dec_set(cfg, "channels", terracl_value_new_int(channels), &st, err);
-        tc_dec_set(cfg, "out_dim", terracl_value_new_int(out_dim), &st, err);
-        tc_dec_set(cfg, "activation", terracl_value_new_string(activation), &st, err);
-        tc_dec_set(cfg, "out_index", terracl_value_new_int(out_index), &st, err);
+        tc_value_set_chained(cfg, "embed_dim", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
+        tc_value_set_chained(cfg, "channels", terracl_value_new_int(channels), &st, err);
+        tc_value_set_chained(cfg, "out_dim", terracl_value_new_int(out_dim), &st, err);
+        tc_value_set_chained(cfg, "activation", terracl_value_new_string(activation), &st, err);
+        tc_value_set_chained(cfg, "out_index", terracl_value_new_int(out_index), &st, err);
         if (st == TERRACL_OK)
             st = tc_dec_finish(m, cfg, p->out_channels, err);
         else

@@ -294,13 +294,13 @@ terracl_status tc_unet_decoder(const terracl_value *first, const terracl_value *
         st = declare(m, p, err);
     if (st == TERRACL_OK) {
         terracl_value *cfg = terracl_value_new_map();
-        tc_dec_set(cfg, "embed_dim", tc_dec_int_list(p->ch.c, p->ch.n), &st, err);
-        tc_dec_set(cfg, "channels", tc_dec_int_list(p->channels, p->ch.n), &st, err);
-        tc_dec_set(cfg, "use_batchnorm",
+        tc_value_set_chained(cfg, "embed_dim", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
+        tc_value_set_chained(cfg, "channels", tc_value_int_list(p->channels, p->ch.n), &st, err);
+        tc_value_set_chained(cfg, "use_batchnorm",
                    terracl_value_new_string(p->batchnorm ? "batchnorm" : "identity"), &st, err);
         if (p->batchnorm && p->bn_eps != 1e-5f)
-            tc_dec_set(cfg, "batchnorm_eps", terracl_value_new_float(p->bn_eps), &st, err);
-        tc_dec_set(cfg, "attention_type",
+            tc_value_set_chained(cfg, "batchnorm_eps", terracl_value_new_float(p->bn_eps), &st, err);
+        tc_value_set_chained(cfg, "attention_type",
                    p->scse ? terracl_value_new_string("scse") : terracl_value_new_null(), &st, err);
         if (st == TERRACL_OK)
             st = tc_dec_finish(m, cfg, p->channels[p->ch.n - 1], err);

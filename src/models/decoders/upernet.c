@@ -284,11 +284,11 @@ terracl_status tc_upernet_decoder(const terracl_value *first, const terracl_valu
         st = declare(m, p, err);
     if (st == TERRACL_OK) {
         terracl_value *cfg = terracl_value_new_map();
-        tc_dec_set(cfg, "embed_dim", tc_dec_int_list(p->ch.c, p->ch.n), &st, err);
-        tc_dec_set(cfg, "pool_scales", tc_dec_int_list(p->scales, p->n_scales), &st, err);
-        tc_dec_set(cfg, "channels", terracl_value_new_int(p->channels), &st, err);
-        tc_dec_set(cfg, "align_corners", terracl_value_new_bool(p->align_corners), &st, err);
-        tc_dec_set(cfg, "scale_modules", terracl_value_new_bool(p->scale_modules), &st, err);
+        tc_value_set_chained(cfg, "embed_dim", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
+        tc_value_set_chained(cfg, "pool_scales", tc_value_int_list(p->scales, p->n_scales), &st, err);
+        tc_value_set_chained(cfg, "channels", terracl_value_new_int(p->channels), &st, err);
+        tc_value_set_chained(cfg, "align_corners", terracl_value_new_bool(p->align_corners), &st, err);
+        tc_value_set_chained(cfg, "scale_modules", terracl_value_new_bool(p->scale_modules), &st, err);
         if (st == TERRACL_OK)
             st = tc_dec_finish(m, cfg, p->channels, err);
         else

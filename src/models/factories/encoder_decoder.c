@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/value.h"
 #include "graph/exec.h"
 #include "models/backbones/prithvi_vit.h"
 #include "models/heads/heads.h"
@@ -94,17 +95,6 @@ static terracl_status reject_unused(const terracl_value *map, const char *what,
     }
     return tc_fail(err, TERRACL_ERR_CONFIG, "%s: argument%s %s %s not used", what, n > 1 ? "s" : "",
                    list, n > 1 ? "were" : "was");
-}
-
-static terracl_value *channel_list_value(const int64_t *ch, size_t n)
-{
-    terracl_value *list = terracl_value_new_list();
-    for (size_t i = 0; list && i < n; i++)
-        if (terracl_value_list_append(list, terracl_value_new_int(ch[i]), NULL) != TERRACL_OK) {
-            terracl_value_free(list);
-            return NULL;
-        }
-    return list;
 }
 
 static terracl_status parse_task(const terracl_value *args, enum task *task, terracl_error *err)
@@ -194,7 +184,7 @@ static terracl_status build_necks(terracl_module *model, struct encdec *e,
         terracl_value *first = NULL;
         terracl_module *neck = NULL;
         if (st == TERRACL_OK) {
-            first = channel_list_value(channels, *nch);
+            first = tc_value_int_list(channels, *nch);
             st = first ? terracl_registry_build(reg, name, first, args, &neck, err)
                        : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
         }
@@ -349,7 +339,7 @@ terracl_status tc_encoder_decoder_factory(const terracl_value *first, const terr
         if (st != TERRACL_OK)
             goto fail;
     }
-    first_ch = channel_list_value(channels, nch);
+    first_ch = tc_value_int_list(channels, nch);
     if (first_ch == NULL) {
         st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
         goto fail;

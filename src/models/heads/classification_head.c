@@ -169,12 +169,12 @@ terracl_status tc_classification_head(int64_t in_channels, const terracl_value *
     if (st == TERRACL_OK)
         st = tc_layer_linear(m, "head.2", prev, classes, 1, &h->final, err);
     terracl_value *cfg = terracl_value_new_map();
-    tc_head_cfg_set(cfg, "in_dim", terracl_value_new_int(in_channels), &st, err);
-    tc_head_cfg_set(cfg, "num_classes", terracl_value_new_int(classes), &st, err);
-    tc_head_cfg_set(cfg, "dim_list", has_list ? tc_head_int_list(dims, nd)
+    tc_value_set_chained(cfg, "in_dim", terracl_value_new_int(in_channels), &st, err);
+    tc_value_set_chained(cfg, "num_classes", terracl_value_new_int(classes), &st, err);
+    tc_value_set_chained(cfg, "dim_list", has_list ? tc_value_int_list(dims, nd)
                                               : terracl_value_new_null(), &st, err);
-    tc_head_cfg_set(cfg, "dropout", terracl_value_new_float(dropout), &st, err);
-    tc_head_cfg_set(cfg, "linear_after_pool", terracl_value_new_bool(after_pool), &st, err);
+    tc_value_set_chained(cfg, "dropout", terracl_value_new_float(dropout), &st, err);
+    tc_value_set_chained(cfg, "linear_after_pool", terracl_value_new_bool(after_pool), &st, err);
     if (st == TERRACL_OK)
         st = tc_head_finish(m, cfg, classes, err);
     else

@@ -2,6 +2,7 @@
 #ifndef TC_MODELS_HEAD_UTIL_H
 #define TC_MODELS_HEAD_UTIL_H
 
+#include "core/value.h"
 #include "graph/module.h"
 
 /* Most pre-head layers a channel_list / dim_list may ask for. */
@@ -10,10 +11,6 @@
 /* Heads take exactly one input tensor. */
 TC_NODISCARD terracl_status tc_head_single_input(const struct tc_feats *in, terracl_error *err);
 
-/* cfg[key] = val (taken over) unless *st already holds an error. */
-void tc_head_cfg_set(terracl_value *cfg, const char *key, terracl_value *val, terracl_status *st,
-                     terracl_error *err);
-terracl_value *tc_head_int_list(const int64_t *v, size_t n); /* NULL when out of memory */
 
 /* Stores cfg (taken over; NULL means out of memory) and the one output's
  * channel count. */

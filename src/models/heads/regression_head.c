@@ -184,14 +184,14 @@ terracl_status tc_regression_head(int64_t in_channels, const terracl_value *args
     if (st == TERRACL_OK)
         st = tc_layer_conv2d(m, name, prev, 1, 1, 1, 0, 1, 1, &h->final, err);
     terracl_value *cfg = terracl_value_new_map();
-    tc_head_cfg_set(cfg, "in_channels", terracl_value_new_int(in_channels), &st, err);
-    tc_head_cfg_set(cfg, "final_act", act_name ? terracl_value_new_string(act_name)
+    tc_value_set_chained(cfg, "in_channels", terracl_value_new_int(in_channels), &st, err);
+    tc_value_set_chained(cfg, "final_act", act_name ? terracl_value_new_string(act_name)
                                                : terracl_value_new_null(), &st, err);
-    tc_head_cfg_set(cfg, "learned_upscale_layers", terracl_value_new_int(nup), &st, err);
-    tc_head_cfg_set(cfg, "channel_list", has_list ? tc_head_int_list(chans, nch)
+    tc_value_set_chained(cfg, "learned_upscale_layers", terracl_value_new_int(nup), &st, err);
+    tc_value_set_chained(cfg, "channel_list", has_list ? tc_value_int_list(chans, nch)
                                                   : terracl_value_new_null(), &st, err);
-    tc_head_cfg_set(cfg, "batch_norm", terracl_value_new_bool(batch_norm), &st, err);
-    tc_head_cfg_set(cfg, "dropout", terracl_value_new_float(dropout), &st, err);
+    tc_value_set_chained(cfg, "batch_norm", terracl_value_new_bool(batch_norm), &st, err);
+    tc_value_set_chained(cfg, "dropout", terracl_value_new_float(dropout), &st, err);
     if (st == TERRACL_OK)
         st = tc_head_finish(m, cfg, 1, err);
     else

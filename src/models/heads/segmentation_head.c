@@ -88,11 +88,11 @@ terracl_status tc_segmentation_head(int64_t in_channels, const terracl_value *ar
     if (st == TERRACL_OK)
         st = tc_layer_conv2d(m, "head.2", prev, classes, 1, 1, 0, 1, 1, &h->final, err);
     terracl_value *cfg = terracl_value_new_map();
-    tc_head_cfg_set(cfg, "in_channels", terracl_value_new_int(in_channels), &st, err);
-    tc_head_cfg_set(cfg, "num_classes", terracl_value_new_int(classes), &st, err);
-    tc_head_cfg_set(cfg, "channel_list", has_list ? tc_head_int_list(chans, nch)
+    tc_value_set_chained(cfg, "in_channels", terracl_value_new_int(in_channels), &st, err);
+    tc_value_set_chained(cfg, "num_classes", terracl_value_new_int(classes), &st, err);
+    tc_value_set_chained(cfg, "channel_list", has_list ? tc_value_int_list(chans, nch)
                                                   : terracl_value_new_null(), &st, err);
-    tc_head_cfg_set(cfg, "dropout", terracl_value_new_float(dropout), &st, err);
+    tc_value_set_chained(cfg, "dropout", terracl_value_new_float(dropout), &st, err);
     if (st == TERRACL_OK)
         st = tc_head_finish(m, cfg, classes, err);
     else

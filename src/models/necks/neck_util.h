@@ -2,6 +2,7 @@
 #ifndef TC_MODELS_NECK_UTIL_H
 #define TC_MODELS_NECK_UTIL_H
 
+#include "core/value.h"
 #include "graph/module.h"
 
 /* The incoming channel list (`first` of a neck constructor): a non-empty
@@ -9,12 +10,7 @@
 TC_NODISCARD terracl_status tc_neck_channels(const terracl_value *first, const char *neck,
                                              int64_t *ch, size_t *n, terracl_error *err);
 
-/* A new value list of ints (NULL when out of memory). */
-terracl_value *tc_neck_int_list(const int64_t *v, size_t n);
 
-/* cfg[key] = val (taken over) unless *st already holds an error. */
-void tc_neck_cfg_set(terracl_value *cfg, const char *key, terracl_value *val, terracl_status *st,
-                     terracl_error *err);
 
 /* Finishes a neck: stores `cfg` (taken over, may be NULL when out of
  * memory, which is then the error) and the output channel list. */

@@ -73,7 +73,7 @@ terracl_status tc_neck_select_indices(const terracl_value *first, const terracl_
     if ((st = tc_module_create("SelectIndices", &k_select_vt, s, &m, err)))
         return st;
     terracl_value *cfg = terracl_value_new_map();
-    tc_neck_cfg_set(cfg, "indices", tc_neck_int_list(s->idx, s->n), &st, err);
+    tc_value_set_chained(cfg, "indices", tc_value_int_list(s->idx, s->n), &st, err);
     if (st == TERRACL_OK)
         st = tc_neck_finish(m, cfg, sel, s->n, err);
     else
@@ -153,7 +153,7 @@ terracl_status tc_neck_permute_dims(const terracl_value *first, const terracl_va
     if ((st = tc_module_create("PermuteDims", &k_permute_vt, p, &m, err)))
         return st;
     terracl_value *cfg = terracl_value_new_map();
-    tc_neck_cfg_set(cfg, "new_order", tc_neck_int_list(order, k), &st, err);
+    tc_value_set_chained(cfg, "new_order", tc_value_int_list(order, k), &st, err);
     if (st == TERRACL_OK)
         st = tc_neck_finish(m, cfg, ch, n, err);
     else
@@ -322,9 +322,9 @@ terracl_status tc_neck_reshape_tokens_to_image(const terracl_value *first,
     if ((st = tc_module_create("ReshapeTokensToImage", &k_reshape_vt, impl, &m, err)))
         return st;
     terracl_value *cfg = terracl_value_new_map();
-    tc_neck_cfg_set(cfg, "remove_cls_token", terracl_value_new_bool(r.remove_cls), &st, err);
-    tc_neck_cfg_set(cfg, "effective_time_dim", terracl_value_new_int(r.time_dim), &st, err);
-    tc_neck_cfg_set(cfg, "h", r.h > 0 ? terracl_value_new_int(r.h) : terracl_value_new_null(), &st,
+    tc_value_set_chained(cfg, "remove_cls_token", terracl_value_new_bool(r.remove_cls), &st, err);
+    tc_value_set_chained(cfg, "effective_time_dim", terracl_value_new_int(r.time_dim), &st, err);
+    tc_value_set_chained(cfg, "h", r.h > 0 ? terracl_value_new_int(r.h) : terracl_value_new_null(), &st,
                     err);
     if (st == TERRACL_OK)
         st = tc_neck_finish(m, cfg, ch, n, err);

@@ -115,8 +115,8 @@ terracl_status tc_neck_interpolate_to_pyramidal(const terracl_value *first,
     /* Keep an int scale an int, as TerraTorch's default is. */
     terracl_value *sv = scale == floor(scale) && scale < 1e9 ? terracl_value_new_int((int64_t)scale)
                                                               : terracl_value_new_float(scale);
-    tc_neck_cfg_set(cfg, "scale_factor", sv, &st, err);
-    tc_neck_cfg_set(cfg, "mode", terracl_value_new_string(mode), &st, err);
+    tc_value_set_chained(cfg, "scale_factor", sv, &st, err);
+    tc_value_set_chained(cfg, "mode", terracl_value_new_string(mode), &st, err);
     if (st != TERRACL_OK) {
         terracl_value_free(cfg);
         free(p);
@@ -185,7 +185,7 @@ terracl_status tc_neck_maxpool_to_pyramidal(const terracl_value *first, const te
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     p->kernel = kernel;
     terracl_value *cfg = terracl_value_new_map();
-    tc_neck_cfg_set(cfg, "kernel_size", terracl_value_new_int(kernel), &st, err);
+    tc_value_set_chained(cfg, "kernel_size", terracl_value_new_int(kernel), &st, err);
     if (st != TERRACL_OK) {
         terracl_value_free(cfg);
         free(p);
