@@ -58,3 +58,21 @@ double tc_test_max_abs(const float *got, const float *want, size_t n)
     }
     return m;
 }
+
+struct tc_tensor tc_test_upload(const float *host, int ndim, const int64_t *dims)
+{
+    terracl_error err = {0};
+    struct tc_tensor t;
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, ndim, dims, &t, &err), err);
+    TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &t, host, &err), err);
+    return t;
+}
+
+float *tc_test_download(const struct tc_tensor *t)
+{
+    terracl_error err = {0};
+    float *h = malloc(tc_tensor_numel(t) * sizeof *h);
+    assert_non_null(h);
+    TC_ASSERT_OK(tc_tensor_download(tc_test_rt, t, h, &err), err);
+    return h;
+}

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "graph/tensor.h"
 #include "terracl/terracl.h"
 
 /* The runtime shared by a test executable's cases; created by
@@ -31,6 +32,11 @@ void tc_test_fill(float *x, size_t n, uint32_t seed, float lo, float hi);
 /* sqrt(sum (got-want)^2 / sum want^2) */
 double tc_test_rel_l2(const float *got, const float *want, size_t n);
 double tc_test_max_abs(const float *got, const float *want, size_t n);
+
+/* A new device tensor holding host data, and a malloc'ed host copy of a
+ * device tensor; both fail the test on error. */
+struct tc_tensor tc_test_upload(const float *host, int ndim, const int64_t *dims);
+float *tc_test_download(const struct tc_tensor *t);
 
 /* Fails the test with the error message when st is not OK. */
 #define TC_ASSERT_OK(st, err)                                                                      \

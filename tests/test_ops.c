@@ -13,24 +13,6 @@
 static const int64_t k_sizes[] = {1, 7, 197, 589};
 #define NSIZES (sizeof k_sizes / sizeof k_sizes[0])
 
-static struct tc_tensor upload(const float *host, int ndim, const int64_t *dims)
-{
-    terracl_error err = {0};
-    struct tc_tensor t;
-    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, ndim, dims, &t, &err), err);
-    TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &t, host, &err), err);
-    return t;
-}
-
-static float *download(const struct tc_tensor *t)
-{
-    terracl_error err = {0};
-    float *h = malloc(tc_tensor_numel(t) * sizeof *h);
-    assert_non_null(h);
-    TC_ASSERT_OK(tc_tensor_download(tc_test_rt, t, h, &err), err);
-    return h;
-}
-
 static void test_add_mul_broadcast(void **state)
 {
     (void)state;
@@ -41,20 +23,20 @@ static void test_add_mul_broadcast(void **state)
         float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *want = malloc(n * sizeof *want);
         tc_test_fill(a, n, 1, -2, 2);
         tc_test_fill(b, n, 2, -2, 2);
-        struct tc_tensor ta = upload(a, 2, dims), tfull = upload(b, 2, dims);
-        struct tc_tensor trow = upload(b, 1, &cols), out;
+        struct tc_tensor ta = tc_test_upload(a, 2, dims), tfull = tc_test_upload(b, 2, dims);
+        struct tc_tensor trow = tc_test_upload(b, 1, &cols), out;
         terracl_error err = {0};
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 2, dims, &out, &err), err);
 
         TC_ASSERT_OK(tc_op_add(tc_test_rt, &ta, &tfull, &out, &err), err);
-        float *got = download(&out);
+        float *got = tc_test_download(&out);
         for (size_t i = 0; i < n; i++)
             want[i] = a[i] + b[i];
         assert_true(tc_test_max_abs(got, want, n) == 0);
         free(got);
 
         TC_ASSERT_OK(tc_op_mul(tc_test_rt, &ta, &trow, &out, &err), err);
-        got = download(&out);
+        got = tc_test_download(&out);
         for (size_t i = 0; i < n; i++)
             want[i] = a[i] * b[i % (size_t)cols];
         assert_true(tc_test_max_abs(got, want, n) == 0);
@@ -62,7 +44,7 @@ static void test_add_mul_broadcast(void **state)
 
         /* In place, with the bias row. */
         TC_ASSERT_OK(tc_op_add(tc_test_rt, &ta, &trow, &ta, &err), err);
-        got = download(&ta);
+        got = tc_test_download(&ta);
         for (size_t i = 0; i < n; i++)
             want[i] = a[i] + b[i % (size_t)cols];
         assert_true(tc_test_max_abs(got, want, n) == 0);
@@ -101,26 +83,26 @@ static void test_unary_ops(void **state)
         int64_t n = k_sizes[si] * 3;
         float *x = malloc((size_t)n * sizeof *x), *want = malloc((size_t)n * sizeof *want);
         tc_test_fill(x, (size_t)n, 7, -6, 6);
-        struct tc_tensor tx = upload(x, 1, &n), ty;
+        struct tc_tensor tx = tc_test_upload(x, 1, &n), ty;
         terracl_error err = {0};
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 1, &n, &ty, &err), err);
 
         TC_ASSERT_OK(tc_op_gelu(tc_test_rt, &tx, &ty, &err), err);
-        float *got = download(&ty);
+        float *got = tc_test_download(&ty);
         for (int64_t i = 0; i < n; i++)
             want[i] = (float)gelu_ref(x[i]);
         assert_true(tc_test_max_abs(got, want, (size_t)n) < 1e-5);
         free(got);
 
         TC_ASSERT_OK(tc_op_relu(tc_test_rt, &tx, &ty, &err), err);
-        got = download(&ty);
+        got = tc_test_download(&ty);
         for (int64_t i = 0; i < n; i++)
             want[i] = x[i] > 0 ? x[i] : 0;
         assert_true(tc_test_max_abs(got, want, (size_t)n) == 0);
         free(got);
 
         TC_ASSERT_OK(tc_op_scale(tc_test_rt, &tx, 0.25f, -1.5f, &ty, &err), err);
-        got = download(&ty);
+        got = tc_test_download(&ty);
         for (int64_t i = 0; i < n; i++)
             want[i] = x[i] * 0.25f - 1.5f;
         assert_true(tc_test_max_abs(got, want, (size_t)n) < 1e-6);
@@ -157,10 +139,10 @@ static void test_layernorm_rows(void **state)
                     (float)((x[r * cols + c] - mean) / sqrt(var + 1e-5) * g[c] + b[c]);
         }
         int64_t dims[2] = {rows, cols};
-        struct tc_tensor tx = upload(x, 2, dims), tg = upload(g, 1, &cols), tb = upload(b, 1, &cols);
+        struct tc_tensor tx = tc_test_upload(x, 2, dims), tg = tc_test_upload(g, 1, &cols), tb = tc_test_upload(b, 1, &cols);
         terracl_error err = {0};
         TC_ASSERT_OK(tc_op_layernorm(tc_test_rt, &tx, &tg, &tb, 1e-5f, &tx, &err), err);
-        float *got = download(&tx);
+        float *got = tc_test_download(&tx);
         assert_true(tc_test_rel_l2(got, want, n) < 1e-6);
         free(got);
         tc_tensor_free(&tx);
@@ -198,11 +180,11 @@ static void test_layernorm_channels(void **state)
                     (float)((x[(nb * 7 + c) * pix + p] - mean) / sqrt(var + 1e-6) * g[c] + b[c]);
         }
     int64_t c7 = 7;
-    struct tc_tensor tx = upload(x, 4, dims), tg = upload(g, 1, &c7), tb = upload(b, 1, &c7), ty;
+    struct tc_tensor tx = tc_test_upload(x, 4, dims), tg = tc_test_upload(g, 1, &c7), tb = tc_test_upload(b, 1, &c7), ty;
     terracl_error err = {0};
     TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, dims, &ty, &err), err);
     TC_ASSERT_OK(tc_op_layernorm_channels(tc_test_rt, &tx, &tg, &tb, 1e-6f, &ty, &err), err);
-    float *got = download(&ty);
+    float *got = tc_test_download(&ty);
     assert_true(tc_test_rel_l2(got, want, n) < 1e-6);
     free(got);
     tc_tensor_free(&tx);
@@ -230,10 +212,10 @@ static void test_softmax_rows(void **state)
                 want[r * cols + c] = (float)(exp(x[r * cols + c] * scale - m) / s);
         }
         int64_t dims[2] = {rows, cols};
-        struct tc_tensor tx = upload(x, 2, dims);
+        struct tc_tensor tx = tc_test_upload(x, 2, dims);
         terracl_error err = {0};
         TC_ASSERT_OK(tc_op_softmax(tc_test_rt, &tx, scale, &tx, &err), err);
-        float *got = download(&tx);
+        float *got = tc_test_download(&tx);
         assert_true(tc_test_rel_l2(got, want, n) < 1e-6);
         free(got);
         tc_tensor_free(&tx);
@@ -249,7 +231,7 @@ static void test_permute(void **state)
     size_t n = 2 * 3 * 7 * 5 * 4;
     float *x = malloc(n * sizeof *x), *want = malloc(n * sizeof *want);
     tc_test_fill(x, n, 12, -1, 1);
-    struct tc_tensor tx = upload(x, 5, dims);
+    struct tc_tensor tx = tc_test_upload(x, 5, dims);
     const int perms[][5] = {{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {0, 2, 1, 4, 3}, {2, 0, 4, 1, 3}};
     for (size_t pi = 0; pi < 4; pi++) {
         const int *perm = perms[pi];
@@ -273,7 +255,7 @@ static void test_permute(void **state)
         terracl_error err = {0};
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 5, od, &ty, &err), err);
         TC_ASSERT_OK(tc_op_permute(tc_test_rt, &tx, perm, &ty, &err), err);
-        float *got = download(&ty);
+        float *got = tc_test_download(&ty);
         assert_true(tc_test_max_abs(got, want, n) == 0);
         free(got);
         tc_tensor_free(&ty);
@@ -283,12 +265,12 @@ static void test_permute(void **state)
     struct tc_tensor m2, m2t;
     float *big = malloc(197 * 589 * sizeof *big), *bigt = malloc(197 * 589 * sizeof *bigt);
     tc_test_fill(big, 197 * 589, 13, -1, 1);
-    m2 = upload(big, 2, d2);
+    m2 = tc_test_upload(big, 2, d2);
     terracl_error err = {0};
     TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 2, t2, &m2t, &err), err);
     const int swap[2] = {1, 0};
     TC_ASSERT_OK(tc_op_permute(tc_test_rt, &m2, swap, &m2t, &err), err);
-    float *got = download(&m2t);
+    float *got = tc_test_download(&m2t);
     for (int r = 0; r < 197; r++)
         for (int c = 0; c < 589; c++)
             bigt[c * 197 + r] = big[r * 589 + c];
@@ -317,14 +299,14 @@ static void test_concat(void **state)
         size_t n = (size_t)(2 * ks[i] * 7);
         parts[i] = malloc(n * sizeof(float));
         tc_test_fill(parts[i], n, (uint32_t)(20 + i), -1, 1);
-        ts[i] = upload(parts[i], 3, d);
+        ts[i] = tc_test_upload(parts[i], 3, d);
     }
     int64_t od[3] = {2, 205, 7};
     struct tc_tensor ty;
     terracl_error err = {0};
     TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 3, od, &ty, &err), err);
     TC_ASSERT_OK(tc_op_concat(tc_test_rt, ts, 3, 1, &ty, &err), err);
-    float *got = download(&ty);
+    float *got = tc_test_download(&ty);
     for (int b = 0; b < 2; b++) {
         int64_t row = 0;
         for (int i = 0; i < 3; i++)

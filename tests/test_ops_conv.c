@@ -7,24 +7,6 @@
 #include "graph/tensor.h"
 #include "ops/conv.h"
 
-static struct tc_tensor upload(const float *host, int ndim, const int64_t *dims)
-{
-    terracl_error err = {0};
-    struct tc_tensor t;
-    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, ndim, dims, &t, &err), err);
-    TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &t, host, &err), err);
-    return t;
-}
-
-static float *download(const struct tc_tensor *t)
-{
-    terracl_error err = {0};
-    float *h = malloc(tc_tensor_numel(t) * sizeof *h);
-    assert_non_null(h);
-    TC_ASSERT_OK(tc_tensor_download(tc_test_rt, t, h, &err), err);
-    return h;
-}
-
 static float *random_buf(size_t n, uint32_t seed, float lo, float hi)
 {
     float *p = malloc((n ? n : 1) * sizeof *p);
@@ -95,11 +77,11 @@ static void test_conv2d(void **state)
         float *want = malloc(ny * sizeof *want);
         ref_conv2d(c, x, w, b, Ho, Wo, want);
 
-        struct tc_tensor tx = upload(x, 4, xd), tw = upload(w, 4, wd), tb = upload(b, 1, &c->Cout), ty;
+        struct tc_tensor tx = tc_test_upload(x, 4, xd), tw = tc_test_upload(w, 4, wd), tb = tc_test_upload(b, 1, &c->Cout), ty;
         terracl_error err = {0};
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
         TC_ASSERT_OK(tc_op_conv2d(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, &c->g, &ty, &err), err);
-        float *got = download(&ty);
+        float *got = tc_test_download(&ty);
         char what[64];
         snprintf(what, sizeof what, "conv2d case %zu", i);
         expect_close(got, want, ny, what);
@@ -181,13 +163,13 @@ static void test_conv_transpose2d(void **state)
         float *want = malloc(ny * sizeof *want);
         ref_conv_transpose2d(c, x, w, b, Ho, Wo, want);
 
-        struct tc_tensor tx = upload(x, 4, xd), tw = upload(w, 4, wd), tb = upload(b, 1, &c->Cout), ty;
+        struct tc_tensor tx = tc_test_upload(x, 4, xd), tw = tc_test_upload(w, 4, wd), tb = tc_test_upload(b, 1, &c->Cout), ty;
         terracl_error err = {0};
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
         TC_ASSERT_OK(tc_op_conv_transpose2d(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, c->stride,
                                             c->pad, c->output_padding, &ty, &err),
                      err);
-        float *got = download(&ty);
+        float *got = tc_test_download(&ty);
         char what[64];
         snprintf(what, sizeof what, "conv_transpose2d case %zu", i);
         expect_close(got, want, ny, what);
@@ -222,11 +204,11 @@ static void test_pixel_shuffle(void **state)
                             for (int64_t e = 0; e < r; e++)
                                 want[((b * C + c) * H * r + h * r + a) * W * r + w * r + e] =
                                     x[((b * C * r * r + c * r * r + a * r + e) * H + h) * W + w];
-        struct tc_tensor tx = upload(x, 4, xd), ty;
+        struct tc_tensor tx = tc_test_upload(x, 4, xd), ty;
         terracl_error err = {0};
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
         TC_ASSERT_OK(tc_op_pixel_shuffle(tc_test_rt, &tx, r, &ty, &err), err);
-        float *got = download(&ty);
+        float *got = tc_test_download(&ty);
         assert_true(tc_test_max_abs(got, want, n) == 0);
         free(got);
         free(want);
@@ -258,17 +240,17 @@ static void test_batchnorm(void **state)
             want[j] = (float)v;
             want_relu[j] = v > 0 ? (float)v : 0.0f;
         }
-        struct tc_tensor tx = upload(x, ndim, shapes[i]), tm = upload(mean, 1, &C),
-                         tv = upload(var, 1, &C), tg = upload(gamma, 1, &C), tb = upload(beta, 1, &C), ty;
+        struct tc_tensor tx = tc_test_upload(x, ndim, shapes[i]), tm = tc_test_upload(mean, 1, &C),
+                         tv = tc_test_upload(var, 1, &C), tg = tc_test_upload(gamma, 1, &C), tb = tc_test_upload(beta, 1, &C), ty;
         terracl_error err = {0};
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, ndim, shapes[i], &ty, &err), err);
         TC_ASSERT_OK(tc_op_batchnorm_relu(tc_test_rt, &tx, &tm, &tv, &tg, &tb, eps, &ty, &err), err);
-        float *got = download(&ty);
+        float *got = tc_test_download(&ty);
         expect_close(got, want_relu, n, "batchnorm+relu");
         free(got);
         /* In place. */
         TC_ASSERT_OK(tc_op_batchnorm(tc_test_rt, &tx, &tm, &tv, &tg, &tb, eps, &tx, &err), err);
-        got = download(&tx);
+        got = tc_test_download(&tx);
         expect_close(got, want, n, "batchnorm");
         free(got);
         /* Statistics of the wrong length are refused. */
@@ -317,7 +299,7 @@ static void test_activations(void **state)
                                         "ReLU6", "Hardswish", "Hardsigmoid"};
     int64_t n = 589;
     float *x = random_buf((size_t)n, 90, -8, 8), *want = malloc((size_t)n * sizeof *want);
-    struct tc_tensor tx = upload(x, 1, &n), ty;
+    struct tc_tensor tx = tc_test_upload(x, 1, &n), ty;
     terracl_error err = {0};
     TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 1, &n, &ty, &err), err);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -326,7 +308,7 @@ static void test_activations(void **state)
         for (int64_t j = 0; j < n; j++)
             want[j] = (float)ref_act(names[i], x[j]);
         TC_ASSERT_OK(tc_op_activation(tc_test_rt, &tx, act, &ty, &err), err);
-        float *got = download(&ty);
+        float *got = tc_test_download(&ty);
         expect_close(got, want, (size_t)n, names[i]);
         free(got);
     }
@@ -351,10 +333,10 @@ static void test_scse_gate(void **state)
         double gc = 1 / (1 + exp(-(double)cse[bc])), gs = 1 / (1 + exp(-(double)sse[b * (size_t)P + p]));
         want[i] = (float)(x[i] * gc + x[i] * gs);
     }
-    struct tc_tensor tx = upload(x, 4, xd), tc = upload(cse, 4, cd), ts = upload(sse, 4, sd);
+    struct tc_tensor tx = tc_test_upload(x, 4, xd), tc = tc_test_upload(cse, 4, cd), ts = tc_test_upload(sse, 4, sd);
     terracl_error err = {0};
     TC_ASSERT_OK(tc_op_scse_gate(tc_test_rt, &tx, &tc, &ts, &tx, &err), err);
-    float *got = download(&tx);
+    float *got = tc_test_download(&tx);
     expect_close(got, want, n, "scse gate");
     assert_int_equal(tc_op_scse_gate(tc_test_rt, &tx, &ts, &tc, &tx, &err), TERRACL_ERR_SHAPE);
     free(got);

@@ -9,24 +9,6 @@
 #include "ops/pad.h"
 #include "ops/resize.h"
 
-static struct tc_tensor upload(const float *host, int ndim, const int64_t *dims)
-{
-    terracl_error err = {0};
-    struct tc_tensor t;
-    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, ndim, dims, &t, &err), err);
-    TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &t, host, &err), err);
-    return t;
-}
-
-static float *download(const struct tc_tensor *t)
-{
-    terracl_error err = {0};
-    float *h = malloc(tc_tensor_numel(t) * sizeof *h);
-    assert_non_null(h);
-    TC_ASSERT_OK(tc_tensor_download(tc_test_rt, t, h, &err), err);
-    return h;
-}
-
 struct resize_case {
     int64_t n, c, ih, iw, oh, ow;
 };
@@ -113,7 +95,7 @@ static void run_case(const struct resize_case *k, enum kind kind, double sfh, do
     float *x = malloc(nin * sizeof *x), *want = malloc(nout * sizeof *want);
     tc_test_fill(x, nin, seed, -3, 3);
     int64_t id[4] = {k->n, k->c, k->ih, k->iw}, od[4] = {k->n, k->c, k->oh, k->ow};
-    struct tc_tensor tx = upload(x, 4, id), ty;
+    struct tc_tensor tx = tc_test_upload(x, 4, id), ty;
     terracl_error err = {0};
     TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, od, &ty, &err), err);
     switch (kind) {
@@ -131,7 +113,7 @@ static void run_case(const struct resize_case *k, enum kind kind, double sfh, do
         ref_adaptive(x, k, want);
         break;
     }
-    float *got = download(&ty);
+    float *got = tc_test_download(&ty);
     double tol = kind == NEAREST ? 0 : 1e-5;
     double d = tc_test_max_abs(got, want, nout);
     if (d > tol)
@@ -210,11 +192,11 @@ static void test_max_pool(void **state)
                         }
                     want[(p * oh + r) * ow + q] = m;
                 }
-        struct tc_tensor tx = upload(x, 4, id), ty;
+        struct tc_tensor tx = tc_test_upload(x, 4, id), ty;
         terracl_error err = {0};
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, od, &ty, &err), err);
         TC_ASSERT_OK(tc_op_max_pool2d(tc_test_rt, &tx, k, s, &ty, &err), err);
-        float *got = download(&ty);
+        float *got = tc_test_download(&ty);
         assert_true(tc_test_max_abs(got, want, nout) == 0);
         /* A wrong output size is a shape error, not a launch. */
         int64_t bad[4] = {2, c, oh + 1, ow};
@@ -239,7 +221,7 @@ static void test_resize_on_views_with_offsets(void **state)
     float *buf = malloc(2 * nin * sizeof *buf), *want = malloc(nout * sizeof *want);
     tc_test_fill(buf, 2 * nin, 61, -1, 1);
     int64_t all = (int64_t)(2 * nin);
-    struct tc_tensor tb = upload(buf, 1, &all), tx = tb, ty;
+    struct tc_tensor tb = tc_test_upload(buf, 1, &all), tx = tb, ty;
     tx.owns_buf = 0;
     tx.offset = nin;
     tx.ndim = 4;
@@ -249,7 +231,7 @@ static void test_resize_on_views_with_offsets(void **state)
     TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, od, &ty, &err), err);
     TC_ASSERT_OK(tc_op_resize_bilinear(tc_test_rt, &tx, 0, &ty, &err), err);
     ref_bilinear(buf + nin, &k, 0, want);
-    float *got = download(&ty);
+    float *got = tc_test_download(&ty);
     assert_true(tc_test_max_abs(got, want, nout) < 1e-5);
     /* Mismatched channels are a shape error. */
     int64_t bd[4] = {1, 3, 9, 4};
@@ -295,17 +277,17 @@ static void check_pad(int ndim, const int64_t *id, const int64_t *od, uint32_t s
                         s = s * xd[4] + reflect(e, xd[4]);
                         want[o++] = x[s];
                     }
-    struct tc_tensor tx = upload(x, ndim, id), ty;
+    struct tc_tensor tx = tc_test_upload(x, ndim, id), ty;
     terracl_error err = {0};
     TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, ndim, od, &ty, &err), err);
     TC_ASSERT_OK(tc_op_pad_reflect(tc_test_rt, &tx, &ty, &err), err);
-    float *got = download(&ty);
+    float *got = tc_test_download(&ty);
     assert_true(tc_test_max_abs(got, want, nout) == 0);
     /* Cropping the padded tensor back gives the input. */
     struct tc_tensor tc;
     TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, ndim, id, &tc, &err), err);
     TC_ASSERT_OK(tc_op_crop(tc_test_rt, &ty, &tc, &err), err);
-    float *back = download(&tc);
+    float *back = tc_test_download(&tc);
     assert_true(tc_test_max_abs(back, x, nin) == 0);
     free(back);
     free(got);
@@ -334,7 +316,7 @@ static void test_pad_reflect_rejects_too_much(void **state)
     (void)state;
     int64_t id[4] = {1, 1, 3, 3}, od[4] = {1, 1, 6, 3};
     float x[9] = {0};
-    struct tc_tensor tx = upload(x, 4, id), ty;
+    struct tc_tensor tx = tc_test_upload(x, 4, id), ty;
     terracl_error err = {0};
     TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, od, &ty, &err), err);
     assert_int_equal(tc_op_pad_reflect(tc_test_rt, &tx, &ty, &err), TERRACL_ERR_SHAPE);
@@ -356,11 +338,11 @@ static void test_crop_window(void **state)
             for (int c = 0; c < 5; c++)
                 for (int d = 0; d < 7; d++)
                     want[o++] = x[((a * 3 + b) * 9 + c) * 11 + d];
-    struct tc_tensor tx = upload(x, 4, id), ty;
+    struct tc_tensor tx = tc_test_upload(x, 4, id), ty;
     terracl_error err = {0};
     TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, od, &ty, &err), err);
     TC_ASSERT_OK(tc_op_crop(tc_test_rt, &tx, &ty, &err), err);
-    float *got = download(&ty);
+    float *got = tc_test_download(&ty);
     assert_true(tc_test_max_abs(got, want, nout) == 0);
     free(got);
     free(x);
