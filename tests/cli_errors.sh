@@ -80,6 +80,11 @@ expect_fail "output folder missing" "no-such-folder" -- run "${good[@]}" --outpu
 expect_fail "unknown device" "devices found" -- run "${good[@]}" --output "$work/o.h5" --device no-such-device
 expect_fail "usage" "usage" -- run --config "$cfg"
 
+# ckpt_path with a band the pretrained checkpoint does not have.
+mae="$(cd "$2/bb_mae_bands" && pwd)"
+sed "s#backbone_ckpt_path: mae.h5#backbone_ckpt_path: $mae/mae.h5#; s/SWIR_2\]/COASTAL_AEROSOL]/" "$mae/config.yaml" >"$work/bands.yaml"
+expect_fail "band not pretrained" "band COASTAL_AEROSOL" -- run --config "$work/bands.yaml" --input "$mae/input.h5" --output "$work/o.h5"
+
 # A failed run leaves an existing output untouched.
 echo "precious" >"$work/keep.h5"
 expect_fail "no clobber" "norm.weight" -- run --config "$cfg" --weights "$work/inttype.h5" --input "$fx/input.h5" --output "$work/keep.h5"

@@ -153,7 +153,7 @@ static void run_case(const struct parity_case *c)
 
     struct tc_checkpoint *ck = open_fixture(c->name);
     struct tc_weights *w = NULL;
-    struct tc_weight_source src = {ck, "", NULL};
+    struct tc_weight_source src = {ck, "", NULL, 0};
     TC_ASSERT_OK(tc_weights_bind(tc_test_rt, m, &src, 1, &w, &err), err);
 
     struct tc_feats in = {0}, out = {0};

@@ -125,7 +125,7 @@ void tc_parity_fixture(const char *name)
     struct tc_exec ex = {0};
     ex.rt = tc_test_rt;
     terracl_module *m = build_component(cfg, &ex);
-    struct tc_weight_source src = {ck, "", NULL};
+    struct tc_weight_source src = {ck, "", NULL, 0};
     struct tc_weights *w = NULL;
     TC_ASSERT_OK(tc_weights_bind(tc_test_rt, m, &src, 1, &w, &err), err);
 

@@ -125,6 +125,16 @@ fixture("bb_mae_ckpt", kind="mae_ckpt", seed=110,
         note="backbone loaded through ckpt_path from a PrithviMAE state dict "
              "(encoder.*, decoder.*) converted by tools/convert_checkpoint.py --compress")
 
+fixture("bb_mae_bands", kind="mae_ckpt", seed=111,
+        model_args=_bb("prithvi_eo_v2_300", pretrained=True, ckpt_path="mae.h5",
+                       bands=["RED", "GREEN", "BLUE", "SWIR_2"],
+                       img_size=32, num_frames=1, embed_dim=64, depth=2, num_heads=2),
+        mae_name="prithvi_eo_v2_300_mae",
+        mae_extra=dict(decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=2),
+        input=(1, 4, 32, 32),
+        note="ckpt_path from a 6-band MAE checkpoint into a model with 4 of those bands in "
+             "another order: the patch embedding takes the matching pretrained columns")
+
 fixture("fm_seg_fcn", kind="model", seed=201, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("prithvi_eo_v1_100", img_size=64, num_frames=1,
@@ -568,7 +578,7 @@ def _make_one(name, spec, kind, folder, x, kwargs, inputs, vers, tmp):
     elif kind == "mae_ckpt":
         from terratorch.registry import FULL_MODEL_REGISTRY
         mae_kw = backbone_kwargs(spec["model_args"])
-        for k in ("pretrained", "ckpt_path"):
+        for k in ("pretrained", "ckpt_path", "bands"):  # the MAE keeps the pretrained bands
             mae_kw.pop(k, None)
         mae_kw.update(spec["mae_extra"])
         mae = FULL_MODEL_REGISTRY.build(spec["mae_name"], **mae_kw)
@@ -582,8 +592,17 @@ def _make_one(name, spec, kind, folder, x, kwargs, inputs, vers, tmp):
         model = build_backbone(spec["model_args"], ckpt_override=pt)
         # The filter must have given the backbone the MAE encoder's weights.
         enc = mae.encoder.state_dict()
+        remapped = set()
+        if "backbone_bands" in spec["model_args"]:
+            # TerraTorch picks the pretrained column of each model band.
+            order = ["BLUE", "GREEN", "RED", "NIR_NARROW", "SWIR_1", "SWIR_2"]
+            cols = [order.index(b) for b in spec["model_args"]["backbone_bands"]]
+            w = model.state_dict()["patch_embed.proj.weight"]
+            if not torch.equal(w, enc["patch_embed.proj.weight"][:, cols]):
+                raise RuntimeError("%s: patch embedding columns were not selected" % name)
+            remapped.add("patch_embed.proj.weight")
         for k, v in model.state_dict().items():
-            if k != "pos_embed" and not torch.equal(v, enc[k]):
+            if k != "pos_embed" and k not in remapped and not torch.equal(v, enc[k]):
                 raise RuntimeError("bb_mae_ckpt: '%s' was not loaded from the checkpoint" % k)
         expected = run_backbone(model, x, kwargs)
         runner = rebuild = None

@@ -41,6 +41,14 @@ struct tc_param {
     int from_checkpoint;    /* must be present in the weights */
     struct tc_tensor value; /* device copy once bound; a view into the model's weight buffer */
     float *host;            /* for values computed at build time (fixed tables); owned */
+    /* When loaded from a source marked `adapt` (a backbone's ckpt_path), the
+     * checkpoint holds this tensor with shape adapt_dims and `adapt` turns it
+     * into the parameter (e.g. selecting pretrained band columns). */
+    int adapt_ndim;
+    int64_t adapt_dims[TC_MAX_DIMS];
+    terracl_status (*adapt)(const struct tc_param *p, const float *ckpt, float *out, void *user,
+                            terracl_error *err);
+    void *adapt_user;
 };
 
 struct tc_child {

@@ -22,6 +22,8 @@ struct planned {
     struct tc_checkpoint *ck; /* NULL: fixed (param->host) or random values */
     size_t index;
     size_t numel;
+    size_t ckpt_numel; /* elements stored in the checkpoint (differs when adapted) */
+    int adapted;
     size_t buf, offset; /* chunk and element offset once packed */
 };
 
@@ -59,6 +61,7 @@ static terracl_status add_item(struct plan *pl, struct tc_param *param, struct t
     it->ck = ck;
     it->index = index;
     it->numel = param_numel(param);
+    it->ckpt_numel = it->numel;
     return TERRACL_OK;
 }
 
@@ -82,10 +85,18 @@ static terracl_status plan_param(void *user, const char *name, struct tc_param *
         if (tc_checkpoint_find(src->ck, full) < 0)
             continue;
         size_t index = 0;
-        terracl_status st = tc_checkpoint_expect(src->ck, full, param->ndim, param->dims, &index, err);
-        if (st != TERRACL_OK)
-            return st;
-        return add_item(pl, param, src->ck, index, err);
+        int adapt = src->adapt && param->adapt != NULL;
+        terracl_status st =
+            adapt ? tc_checkpoint_expect(src->ck, full, param->adapt_ndim, param->adapt_dims, &index, err)
+                  : tc_checkpoint_expect(src->ck, full, param->ndim, param->dims, &index, err);
+        if (st == TERRACL_OK)
+            st = add_item(pl, param, src->ck, index, err);
+        if (st == TERRACL_OK && adapt) {
+            struct planned *it = &pl->items[pl->n - 1];
+            it->adapted = 1;
+            it->ckpt_numel = tc_checkpoint_entry(src->ck, index)->numel;
+        }
+        return st;
     }
     /* Name the tensor as the first applicable source spells it. */
     const struct tc_weight_source *first = NULL;
@@ -237,10 +248,16 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
         w->nbufs = c + 1;
         w->bytes += sizes[c] * sizeof(float);
     }
-    for (size_t i = 0; i < pl.n; i++)
+    size_t largest_adapted = 0;
+    for (size_t i = 0; i < pl.n; i++) {
         if (pl.items[i].numel > largest)
             largest = pl.items[i].numel;
-    staging = malloc((largest ? largest : 1) * sizeof *staging);
+        if (pl.items[i].adapted && pl.items[i].ckpt_numel > largest_adapted)
+            largest_adapted = pl.items[i].ckpt_numel;
+    }
+    /* One staging area for the tensor as uploaded, one for an adapted
+     * tensor's checkpoint form. */
+    staging = malloc((largest + largest_adapted + 1) * sizeof *staging);
     if (staging == NULL) {
         st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for a %zu-float staging buffer", largest);
         goto out;
@@ -250,6 +267,12 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
         const float *src = it->param->host;
         if (it->ck == NULL && src == NULL) {
             fill_random(it->param, staging, it->numel, (uint32_t)i);
+            src = staging;
+        } else if (it->adapted) {
+            float *raw = staging + largest;
+            if ((st = tc_checkpoint_read_f32(it->ck, it->index, raw, it->ckpt_numel, err)) ||
+                (st = it->param->adapt(it->param, raw, staging, it->param->adapt_user, err)))
+                goto out;
             src = staging;
         } else if (it->ck != NULL) {
             if ((st = tc_checkpoint_read_f32(it->ck, it->index, staging, it->numel, err)))

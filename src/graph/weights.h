@@ -23,6 +23,7 @@ struct tc_weight_source {
     struct tc_checkpoint *ck;
     const char *prefix;
     const terracl_module *root;
+    int adapt; /* parameters with an adapter read their checkpoint form (see module.h) */
 };
 
 struct tc_weights; /* the device buffers holding a model's parameters */

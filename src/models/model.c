@@ -243,13 +243,13 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
     size_t nsources = 0;
     char main_prefix[256] = "", ckpt_prefix[256] = "";
     if (random_weights) {
-        sources[nsources++] = (struct tc_weight_source){NULL, "", NULL};
+        sources[nsources++] = (struct tc_weight_source){NULL, "", NULL, 0};
     } else if (model->weights != NULL) {
         if (model->backbone_only &&
             tc_weights_find_prefix(model->weights, "patch_embed.proj.weight", main_prefix,
                                    sizeof main_prefix) == NULL)
             main_prefix[0] = '\0';
-        sources[nsources++] = (struct tc_weight_source){model->weights, main_prefix, NULL};
+        sources[nsources++] = (struct tc_weight_source){model->weights, main_prefix, NULL, 0};
     }
     const char *ckpt = !random_weights && model->backbone && tc_prithvi_is(model->backbone)
                            ? tc_prithvi_ckpt_path(model->backbone)
@@ -268,7 +268,7 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
             goto fail;
         }
         sources[nsources++] =
-            (struct tc_weight_source){model->backbone_ckpt, ckpt_prefix, model->backbone};
+            (struct tc_weight_source){model->backbone_ckpt, ckpt_prefix, model->backbone, 1};
     }
     if (nsources == 0) {
         st = tc_fail(err, TERRACL_ERR_INVALID_ARG,

@@ -20,6 +20,7 @@
 
 #include "core/checked.h"
 #include "graph/exec.h"
+#include "io/yaml_config.h"
 #include "models/backbones/pos_embed.h"
 #include "ops/elementwise.h"
 #include "ops/layout.h"
@@ -28,6 +29,7 @@
 #include "ops/patch.h"
 
 #define MAX_DEPTH 64
+#define MAX_BANDS 64
 #define LN_EPS 1e-5f
 
 struct variant {
@@ -60,6 +62,12 @@ struct prithvi {
     int64_t out_indices[MAX_DEPTH];
     size_t n_out;
     char *ckpt_path;
+    /* Loading the patch embedding from ckpt_path: model band i takes the
+     * checkpoint's column band_column[i] (-1: not a pretrained band). */
+    int remap_bands;
+    int64_t pretrained_count;
+    int64_t band_column[MAX_BANDS];
+    char band_missing[64];
     size_t p_cls, p_pos, p_patch_w, p_patch_b, p_norm_w, p_norm_b;
     size_t p_time_scale, p_loc_scale; /* (size_t)-1 when absent */
     struct block_params blocks[MAX_DEPTH];
@@ -78,6 +86,78 @@ static terracl_status prithvi_forward(terracl_module *m, struct tc_exec *ex,
                                       terracl_error *err);
 
 static const struct tc_module_vtable k_prithvi_vt = {prithvi_forward, prithvi_free};
+
+/* TerraTorch's default pretrained band order. */
+static const char *const k_pretrained_bands[] = {"BLUE", "GREEN", "RED", "NIR_NARROW", "SWIR_1",
+                                                 "SWIR_2"};
+
+static int same_band(const struct tc_band *a, const struct tc_band *b)
+{
+    return a->is_name == b->is_name &&
+           (a->is_name ? strcmp(a->name, b->name) == 0 : a->index == b->index);
+}
+
+/* As TerraTorch's select_patch_embed_weights: when the model's bands differ
+ * from the pretrained ones, each model band takes the pretrained column of
+ * the same band. */
+static terracl_status plan_band_columns(struct prithvi *p, const terracl_value *args,
+                                        terracl_error *err)
+{
+    const terracl_value *bands = terracl_value_map_get(args, "bands");
+    const terracl_value *pre = terracl_value_map_get(args, "pretrained_bands");
+    struct tc_band model[MAX_BANDS], pretrained[MAX_BANDS];
+    size_t nm = 0, np = 0;
+    terracl_status st;
+    if (bands == NULL || terracl_value_type_of(bands) == TERRACL_VALUE_NULL)
+        return TERRACL_OK; /* the model uses the pretrained bands */
+    if ((st = tc_config_bands(bands, "bands", model, MAX_BANDS, &nm, err)))
+        return st;
+    if (pre != NULL && terracl_value_type_of(pre) != TERRACL_VALUE_NULL) {
+        if ((st = tc_config_bands(pre, "pretrained_bands", pretrained, MAX_BANDS, &np, err)))
+            return st;
+    } else {
+        for (size_t i = 0; i < sizeof k_pretrained_bands / sizeof k_pretrained_bands[0]; i++)
+            pretrained[np++] = (struct tc_band){1, k_pretrained_bands[i], 0};
+    }
+    int identity = nm == np;
+    for (size_t i = 0; i < nm; i++) {
+        p->band_column[i] = -1;
+        for (size_t j = 0; j < np && p->band_column[i] < 0; j++)
+            if (same_band(&model[i], &pretrained[j]))
+                p->band_column[i] = (int64_t)j;
+        identity = identity && p->band_column[i] == (int64_t)i;
+        if (p->band_column[i] < 0 && p->band_missing[0] == '\0') {
+            if (model[i].is_name)
+                snprintf(p->band_missing, sizeof p->band_missing, "%s", model[i].name);
+            else
+                snprintf(p->band_missing, sizeof p->band_missing, "%lld", (long long)model[i].index);
+        }
+    }
+    p->remap_bands = !identity;
+    p->pretrained_count = (int64_t)np;
+    return TERRACL_OK;
+}
+
+/* The adapter of patch_embed.proj.weight: [D, Cp, ...] -> [D, C, ...]. */
+static terracl_status adapt_patch_weight(const struct tc_param *param, const float *ckpt,
+                                         float *out, void *user, terracl_error *err)
+{
+    const struct prithvi *p = user;
+    if (p->band_missing[0] != '\0')
+        return tc_fail(err, TERRACL_ERR_CONFIG,
+                       "band %s of the model is not among the pretrained bands, so its "
+                       "patch-embedding weights are not in the checkpoint (TerraTorch would "
+                       "initialise them randomly): load a fine-tuned checkpoint of the whole "
+                       "model, or use pretrained bands only",
+                       p->band_missing);
+    int64_t D = param->dims[0], C = param->dims[1];
+    int64_t per = param->dims[2] * param->dims[3] * param->dims[4];
+    for (int64_t d = 0; d < D; d++)
+        for (int64_t c = 0; c < C; c++)
+            memcpy(out + (d * C + c) * per, ckpt + (d * p->pretrained_count + p->band_column[c]) * per,
+                   (size_t)per * sizeof *out);
+    return TERRACL_OK;
+}
 
 int tc_prithvi_is(const terracl_module *m) { return m && m->vt == &k_prithvi_vt; }
 int64_t tc_prithvi_embed_dim(const terracl_module *m) { return ((struct prithvi *)m->impl)->dim; }
@@ -208,6 +288,14 @@ static terracl_status declare_params(terracl_module *m, struct prithvi *p, terra
     if ((st = tc_module_add_param(m, "patch_embed.proj.weight", 5, pw_dims, &p->p_patch_w, err)) ||
         (st = add_vec(m, "patch_embed.proj.bias", D, &p->p_patch_b, err)))
         return st;
+    if (p->remap_bands) {
+        struct tc_param *pw = tc_module_param(m, p->p_patch_w);
+        pw->adapt_ndim = 5;
+        memcpy(pw->adapt_dims, pw_dims, sizeof pw_dims);
+        pw->adapt_dims[1] = p->pretrained_count;
+        pw->adapt = adapt_patch_weight;
+        pw->adapt_user = p;
+    }
 
     p->p_time_scale = p->p_loc_scale = (size_t)-1;
     int64_t one = 1;
@@ -449,6 +537,12 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
         goto fail;
     }
     if (pretrained && ckpt != NULL) {
+        if (p->in_chans > MAX_BANDS) {
+            st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: at most %d bands", v->name, MAX_BANDS);
+            goto fail;
+        }
+        if ((st = plan_band_columns(p, args, err)))
+            goto fail;
         p->ckpt_path = strdup(ckpt);
         if (p->ckpt_path == NULL) {
             st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
