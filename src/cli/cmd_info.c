@@ -71,13 +71,37 @@ int tc_cli_info(int argc, char **argv, FILE *out, FILE *errf)
     enum terracl_registry_kind kind;
     if (!tc_cli_kind(pos[0], 0, &kind, errf))
         return 1;
-    if (channels != NULL && kind != TERRACL_REGISTRY_DECODER) {
-        fprintf(errf, "terracl: --channels applies to decoders only\n");
+    if (channels != NULL && kind != TERRACL_REGISTRY_DECODER && kind != TERRACL_REGISTRY_NECK) {
+        fprintf(errf, "terracl: --channels applies to decoders and necks only\n");
         return 2;
     }
+    if (kind == TERRACL_REGISTRY_MODEL_FACTORY) {
+        /* A factory builds whole models from a config's model_args; there
+         * is nothing to build without one. */
+        if (!terracl_registry_contains(terracl_registry_get(kind), pos[1])) {
+            terracl_error e = {0};
+            terracl_module *none = NULL;
+            terracl_registry_build(terracl_registry_get(kind), pos[1], NULL, NULL, &none, &e);
+            fprintf(errf, "terracl: %s\n", e.message);
+            return 1;
+        }
+        fprintf(out, "%s: builds a whole model from a config's model_args:\n"
+                     "  task: segmentation | regression | classification\n"
+                     "  backbone, backbone_*: the backbone and its arguments (prefix stripped)\n"
+                     "  necks: list of {name: ..., ...}, applied in order\n"
+                     "  decoder, decoder_*: the decoder and its arguments\n"
+                     "  head_*: arguments of the task's head\n"
+                     "  num_classes: to the head (or to a decoder that includes its head)\n"
+                     "  rescale: true (resize the output to the input size)\n",
+                pos[1]);
+        return 0;
+    }
     terracl_value *first = NULL;
-    if (kind == TERRACL_REGISTRY_DECODER) {
-        first = parse_channels(channels ? channels : "768", errf);
+    if (kind == TERRACL_REGISTRY_DECODER || kind == TERRACL_REGISTRY_NECK) {
+        /* Necks default to four ViT-B features (LearnedInterpolateToPyramidal
+         * needs exactly four). */
+        const char *def = kind == TERRACL_REGISTRY_DECODER ? "768" : "768,768,768,768";
+        first = parse_channels(channels ? channels : def, errf);
         if (first == NULL)
             return channels ? 2 : 1;
     }
@@ -106,6 +130,14 @@ int tc_cli_info(int argc, char **argv, FILE *out, FILE *errf)
     }
     if (rc == 0 && kind == TERRACL_REGISTRY_BACKBONE)
         fprintf(out, "parameters: %" PRIu64 "\n", terracl_module_param_count(m));
+    if (rc == 0 && kind == TERRACL_REGISTRY_NECK) {
+        int64_t ch[64];
+        size_t n = terracl_module_out_channels(m, ch, 64);
+        fprintf(out, "output channels: [");
+        for (size_t i = 0; i < n && i < 64; i++)
+            fprintf(out, "%s%" PRId64, i ? ", " : "", ch[i]);
+        fprintf(out, "]\n");
+    }
     terracl_module_destroy(m);
     return rc;
 }
