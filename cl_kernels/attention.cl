@@ -1,0 +1,177 @@
+/*
+ * Fused multi-head self-attention for CPU devices, on timm's packed qkv
+ * [B, L, 3D] (columns [Q | K | V], heads of TC_HD contiguous inside each).
+ *
+ * Vectors are explicit (PoCL cannot vectorise across work-items through the
+ * kernels' inner loops): one work-item owns TC_R query rows of one (batch,
+ * head) and walks the keys in blocks of TC_KB = 2 x 16:
+ *   scores  s[r][16] += q[r][d] * K^T[d][j..j+16]   (vectors along keys;
+ *           K^T comes from tc_attention_kt, padded with zero keys)
+ *   online softmax (running max, PyTorch's max subtraction, rescaling of
+ *           the partial sums when the max grows)
+ *   output  o[r][..] += p[r][j] * V[j][..]           (vectors along head_dim)
+ * No barriers, no local memory. Build options: -DTC_HD=<head_dim>
+ * -DTC_DV=<16, 8, 4 or 1 dividing TC_HD> -DTC_R=<rows per work-item>.
+ */
+
+#ifndef TC_HD
+#error "attention.cl needs -DTC_HD=<head_dim>"
+#endif
+#ifndef TC_DV
+#define TC_DV 1
+#endif
+#ifndef TC_R
+#define TC_R 4
+#endif
+#define TC_ND (TC_HD / TC_DV)
+#define TC_KB 32 /* keys per block; K^T rows are padded to a multiple of it */
+
+#if TC_DV == 16
+typedef float16 dvec;
+#define DLOAD(i, p) vload16((i), (p))
+#define DSTORE(v, i, p) vstore16((v), (i), (p))
+#elif TC_DV == 8
+typedef float8 dvec;
+#define DLOAD(i, p) vload8((i), (p))
+#define DSTORE(v, i, p) vstore8((v), (i), (p))
+#elif TC_DV == 4
+typedef float4 dvec;
+#define DLOAD(i, p) vload4((i), (p))
+#define DSTORE(v, i, p) vstore4((v), (i), (p))
+#elif TC_DV == 1
+typedef float dvec;
+#define DLOAD(i, p) ((p)[(i)])
+#define DSTORE(v, i, p) ((p)[(i)] = (v))
+#else
+#error "TC_DV must be 16, 8, 4 or 1"
+#endif
+
+/* K^T[b][h][d][j] = K[b][j][h*TC_HD + d] for j < len, 0 for len <= j < lp.
+ * Global size (lp, TC_HD, batch*heads); dimension 0 runs along the
+ * contiguous output. */
+__kernel void tc_attention_kt(__global const float *qkv, uint qkv_off, __global float *kt,
+                              uint kt_off, uint len, uint lp, uint dim, uint heads)
+{
+    uint j = get_global_id(0), d = get_global_id(1), bh = get_global_id(2);
+    if (j >= lp || d >= TC_HD)
+        return;
+    uint b = bh / heads, h = bh - b * heads;
+    float v = 0.0f;
+    if (j < len)
+        v = qkv[qkv_off + ((size_t)b * len + j) * 3 * dim + dim + h * TC_HD + d];
+    kt[kt_off + ((size_t)bh * TC_HD + d) * lp + j] = v;
+}
+
+static float hmax16(float16 v)
+{
+    float8 a = fmax(v.lo, v.hi);
+    float4 b = fmax(a.lo, a.hi);
+    float2 c = fmax(b.lo, b.hi);
+    return fmax(c.x, c.y);
+}
+
+static float hsum16(float16 v)
+{
+    float8 a = v.lo + v.hi;
+    float4 b = a.lo + a.hi;
+    float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+/* Global size (ceil(len / TC_R), heads, batch). kt holds this launch's
+ * batch items from kt_off, [batch][heads][TC_HD][lp]. */
+__kernel void tc_attention_fwd(__global const float *qkv, uint qkv_off, __global const float *kt,
+                               uint kt_off, __global float *out, uint out_off, uint len, uint lp,
+                               uint dim, uint heads, float scale)
+{
+    uint qb = get_global_id(0), h = get_global_id(1), b = get_global_id(2);
+    uint q0 = qb * TC_R;
+    if (q0 >= len || h >= heads)
+        return;
+    size_t ld = 3 * (size_t)dim;
+    __global const float *qbase = qkv + qkv_off + (size_t)b * len * ld + h * TC_HD;
+    __global const float *vbase = qbase + 2 * (size_t)dim;
+    __global const float *ktb = kt + kt_off + ((size_t)b * heads + h) * TC_HD * lp;
+
+    /* Rows past the end repeat the last one (computed, never stored). */
+    __global const float *qrow[TC_R];
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++)
+        qrow[r] = qbase + (size_t)min(q0 + (uint)r, len - 1) * ld;
+
+    dvec o[TC_R][TC_ND];
+    float16 lsum[TC_R];
+    float m[TC_R];
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++) {
+        #pragma unroll
+        for (int n = 0; n < TC_ND; n++)
+            o[r][n] = (dvec)(0.0f);
+        lsum[r] = (float16)(0.0f);
+        m[r] = -INFINITY;
+    }
+    float p[TC_R][TC_KB];
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+    for (uint j0 = 0; j0 < len; j0 += TC_KB) {
+        float16 s0[TC_R], s1[TC_R];
+        #pragma unroll
+        for (int r = 0; r < TC_R; r++)
+            s0[r] = s1[r] = (float16)(0.0f);
+        __global const float *kp = ktb + j0;
+        for (int d = 0; d < TC_HD; d++, kp += lp) {
+            float16 k0 = vload16(0, kp), k1 = vload16(1, kp);
+            #pragma unroll
+            for (int r = 0; r < TC_R; r++) {
+                float qv = qrow[r][d];
+                s0[r] = fma((float16)(qv), k0, s0[r]);
+                s1[r] = fma((float16)(qv), k1, s1[r]);
+            }
+        }
+        uint nk = min((uint)TC_KB, len - j0);
+        #pragma unroll
+        for (int r = 0; r < TC_R; r++) {
+            float16 a = s0[r] * scale, c = s1[r] * scale;
+            if (nk < TC_KB) { /* padded keys take no weight */
+                a = select(a, (float16)(-INFINITY), lane >= (int)nk);
+                c = select(c, (float16)(-INFINITY), lane + 16 >= (int)nk);
+            }
+            float mn = fmax(m[r], hmax16(fmax(a, c)));
+            float alpha = exp(m[r] - mn); /* 0 on the first block */
+            m[r] = mn;
+            a = exp(a - mn);
+            c = exp(c - mn);
+            lsum[r] = lsum[r] * alpha + a + c;
+            #pragma unroll
+            for (int n = 0; n < TC_ND; n++)
+                o[r][n] *= alpha;
+            vstore16(a, 0, p[r]);
+            vstore16(c, 1, p[r]);
+        }
+        __global const float *vp = vbase + (size_t)j0 * ld;
+        for (uint jj = 0; jj < nk; jj++, vp += ld) {
+            dvec v[TC_ND];
+            #pragma unroll
+            for (int n = 0; n < TC_ND; n++)
+                v[n] = DLOAD(n, vp);
+            #pragma unroll
+            for (int r = 0; r < TC_R; r++) {
+                dvec pr = (dvec)(p[r][jj]);
+                #pragma unroll
+                for (int n = 0; n < TC_ND; n++)
+                    o[r][n] = fma(pr, v[n], o[r][n]);
+            }
+        }
+    }
+
+    __global float *obase = out + out_off + ((size_t)b * len + q0) * dim + h * TC_HD;
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++) {
+        dvec inv = (dvec)(1.0f / hsum16(lsum[r]));
+        if (q0 + (uint)r < len) {
+            #pragma unroll
+            for (int n = 0; n < TC_ND; n++)
+                DSTORE(o[r][n] * inv, n, obase + (size_t)r * dim);
+        }
+    }
+}
