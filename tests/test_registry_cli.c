@@ -165,7 +165,7 @@ static void test_info_errors(void **state)
     assert_int_equal(run_info(&c, 1, argv4), 2);
     char *argv5[] = {"backbone", "a", "b"};
     assert_int_equal(run_info(&c, 3, argv5), 2);
-    char *argv6[] = {"neck", "x", "--channels", "3"};
+    char *argv6[] = {"backbone", "x", "--channels", "3"}; /* channels are for decoders and necks */
     assert_int_equal(run_info(&c, 4, argv6), 2);
 }
 
