@@ -1,7 +1,10 @@
-/* GEMM through CLBlast against a naive C reference: every transpose, odd
- * sizes, offsets and padded leading dimensions, strided batches. */
+/* GEMM (CLBlast, or the native CPU kernels of gemm_pocl.c) against a naive C
+ * reference: every transpose, odd sizes, offsets and padded leading
+ * dimensions, strided batches. TERRACL_GEMM forces one path per test. */
 #include "test_common.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/runtime.h"
@@ -121,6 +124,158 @@ static void test_sgemm_strided_batched_heads(void **state)
     free(got);
 }
 
+/* Runs the rest of a test on one GEMM path; "" restores automatic choice. */
+static void gemm_path(const char *mode)
+{
+    if (mode[0])
+        setenv("TERRACL_GEMM", mode, 1);
+    else
+        unsetenv("TERRACL_GEMM");
+}
+
+static void test_native_transposes_and_odd_sizes(void **state)
+{
+    (void)state;
+    /* Edges of every tile (3x8 A*B^T, 8x32 A*B), K tails below and above
+     * the 16-wide vectors, single rows and columns. */
+    static const size_t shapes[][3] = {
+        {1, 1, 1},      {7, 1, 7},     {1, 197, 17},  {197, 7, 1},   {197, 33, 197},
+        {589, 64, 33},  {7, 589, 64},  {197, 197, 64}, {589, 40, 770}, {24, 96, 16},
+    };
+    gemm_path("native");
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+                check_case(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], s % 3);
+    gemm_path("");
+}
+
+static void test_clblast_path_still_works(void **state)
+{
+    (void)state;
+    gemm_path("clblast");
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            check_case(ta, tb, 197, 33, 64, 1);
+    gemm_path("");
+}
+
+/* C = op(A) op(B) with A and B inside one buffer at odd offsets, C inside a
+ * larger padded matrix; beta = 0 must ignore NaNs already in C. */
+static void native_offsets_case(int ta, int tb)
+{
+    const size_t m = 197, n = 45, k = 37, pad = 5;
+    const size_t lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + 3;
+    const size_t na = (ta ? k : m) * lda, nb = (tb ? n : k) * ldb;
+    const size_t off_a = 3, off_b = off_a + na + 7, off_c = 9, total = off_b + nb;
+    float *buf = malloc(total * sizeof *buf), *want = malloc((off_c + m * ldc) * sizeof *want);
+    float *got = malloc((off_c + m * ldc) * sizeof *got);
+    tc_test_fill(buf, total, 57, -1, 1);
+    for (size_t i = 0; i < off_c + m * ldc; i++)
+        want[i] = NAN;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++)
+            want[off_c + i * ldc + j] = 0;
+    gemm_ref(ta, tb, m, n, k, 1.5f, buf + off_a, lda, buf + off_b, ldb, 0.0f, want + off_c, ldc);
+    terracl_error err = {0};
+    struct tc_buf *d = NULL, *dc = NULL;
+    TC_ASSERT_OK(tc_buf_create(tc_test_rt, total * sizeof(float), &d, &err), err);
+    TC_ASSERT_OK(tc_buf_create(tc_test_rt, (off_c + m * ldc) * sizeof(float), &dc, &err), err);
+    TC_ASSERT_OK(tc_buf_write(tc_test_rt, d, 0, buf, total * sizeof(float), &err), err);
+    for (size_t i = 0; i < off_c + m * ldc; i++)
+        got[i] = NAN;
+    TC_ASSERT_OK(tc_buf_write(tc_test_rt, dc, 0, got, (off_c + m * ldc) * sizeof(float), &err),
+                 err);
+    TC_ASSERT_OK(tc_sgemm(tc_test_rt, ta, tb, m, n, k, 1.5f, (struct tc_matrix){d, off_a, lda},
+                          (struct tc_matrix){d, off_b, ldb}, 0.0f,
+                          (struct tc_matrix){dc, off_c, ldc}, &err),
+                 err);
+    TC_ASSERT_OK(tc_buf_read(tc_test_rt, dc, 0, got, (off_c + m * ldc) * sizeof(float), &err),
+                 err);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < off_c + m * ldc; i++) {
+        int inside = i >= off_c && (i - off_c) % ldc < n;
+        if (!inside) {
+            /* Padding and the elements before C are never written. */
+            if (!isnan(got[i]))
+                fail_msg("ta=%d tb=%d: element %zu outside C was written", ta, tb, i);
+            continue;
+        }
+        if (!isfinite(got[i]))
+            fail_msg("ta=%d tb=%d: element %zu of C is %g (beta = 0 read C?)", ta, tb, i,
+                     (double)got[i]);
+        num += (got[i] - want[i]) * (double)(got[i] - want[i]);
+        den += want[i] * (double)want[i];
+    }
+    if (!(sqrt(num / den) < 1e-5))
+        fail_msg("ta=%d tb=%d offsets: rel L2 %.3g", ta, tb, sqrt(num / den));
+    /* Reaching past the buffer is refused, not run. */
+    assert_int_equal(tc_sgemm(tc_test_rt, ta, tb, m + 1000, n, k, 1.0f,
+                              (struct tc_matrix){d, off_a, lda}, (struct tc_matrix){d, off_b, ldb},
+                              0.0f, (struct tc_matrix){dc, off_c, ldc}, &err),
+                     TERRACL_ERR_INVALID_ARG);
+    tc_buf_destroy(d);
+    tc_buf_destroy(dc);
+    free(buf);
+    free(want);
+    free(got);
+}
+
+static void test_native_offsets_and_padding(void **state)
+{
+    (void)state;
+    gemm_path("native");
+    native_offsets_case(0, 1);
+    native_offsets_case(0, 0);
+    native_offsets_case(1, 0);
+    gemm_path("");
+}
+
+static void test_native_strided_batched_attention(void **state)
+{
+    (void)state;
+    /* S_h = Q_h K_h^T (A*B^T) and O_h = S_h V_h (A*B), O written per head
+     * into a [N, D] matrix (ld D, stride hd) as attention does. */
+    const size_t N = 197, H = 3, hd = 64, D = H * hd, ld = 3 * D;
+    float *qkv = malloc(N * ld * sizeof *qkv);
+    float *s = calloc(H * N * N, sizeof *s), *want = calloc(N * D, sizeof *want);
+    float *got = malloc(N * D * sizeof *got);
+    tc_test_fill(qkv, N * ld, 43, -1, 1);
+    for (size_t h = 0; h < H; h++) {
+        gemm_ref(0, 1, N, N, hd, 0.125f, qkv + h * hd, ld, qkv + D + h * hd, ld, 0.0f,
+                 s + h * N * N, N);
+        gemm_ref(0, 0, N, hd, N, 1.0f, s + h * N * N, N, qkv + 2 * D + h * hd, ld, 0.0f,
+                 want + h * hd, D);
+    }
+    gemm_path("native");
+    terracl_error err = {0};
+    struct tc_buf *dq = NULL, *ds = NULL, *dout = NULL;
+    TC_ASSERT_OK(tc_buf_create(tc_test_rt, N * ld * sizeof(float), &dq, &err), err);
+    TC_ASSERT_OK(tc_buf_create(tc_test_rt, H * N * N * sizeof(float), &ds, &err), err);
+    TC_ASSERT_OK(tc_buf_create(tc_test_rt, N * D * sizeof(float), &dout, &err), err);
+    TC_ASSERT_OK(tc_buf_write(tc_test_rt, dq, 0, qkv, N * ld * sizeof(float), &err), err);
+    TC_ASSERT_OK(tc_sgemm_strided_batched(tc_test_rt, 0, 1, N, N, hd, 0.125f,
+                                          (struct tc_matrix){dq, 0, ld}, hd,
+                                          (struct tc_matrix){dq, D, ld}, hd, 0.0f,
+                                          (struct tc_matrix){ds, 0, N}, N * N, H, &err),
+                 err);
+    TC_ASSERT_OK(tc_sgemm_strided_batched(tc_test_rt, 0, 0, N, hd, N, 1.0f,
+                                          (struct tc_matrix){ds, 0, N}, N * N,
+                                          (struct tc_matrix){dq, 2 * D, ld}, hd, 0.0f,
+                                          (struct tc_matrix){dout, 0, D}, hd, H, &err),
+                 err);
+    TC_ASSERT_OK(tc_buf_read(tc_test_rt, dout, 0, got, N * D * sizeof(float), &err), err);
+    assert_true(tc_test_rel_l2(got, want, N * D) < 1e-5);
+    gemm_path("");
+    tc_buf_destroy(dq);
+    tc_buf_destroy(ds);
+    tc_buf_destroy(dout);
+    free(qkv);
+    free(s);
+    free(want);
+    free(got);
+}
+
 static void test_override_refuses_known_bad_combination(void **state)
 {
     (void)state;
@@ -154,6 +309,10 @@ int main(void)
         cmocka_unit_test(test_sgemm_transposes_and_odd_sizes),
         cmocka_unit_test(test_sgemm_device_offsets),
         cmocka_unit_test(test_sgemm_strided_batched_heads),
+        cmocka_unit_test(test_native_transposes_and_odd_sizes),
+        cmocka_unit_test(test_clblast_path_still_works),
+        cmocka_unit_test(test_native_offsets_and_padding),
+        cmocka_unit_test(test_native_strided_batched_attention),
         cmocka_unit_test(test_override_refuses_known_bad_combination),
         cmocka_unit_test(test_host_gemm_argument_checks),
     };

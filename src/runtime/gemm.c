@@ -1,5 +1,6 @@
 /*
- * GEMM through CLBlast: the only file that includes clblast_c.h.
+ * GEMM through CLBlast (the only file that includes clblast_c.h), or through
+ * our own kernels on CPU devices (gemm_pocl.c; TERRACL_GEMM=clblast|native).
  *
  * CLBlast 1.5.3 keeps one process-wide kernel cache and its first use of a
  * routine is not thread-safe (fixed in 1.6.1), so every call into it is
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "runtime/cl_internal.h"
+#include "runtime/gemm_pocl.h"
 
 static pthread_mutex_t g_clblast_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -57,12 +59,10 @@ static terracl_status gemm_fail(terracl_error *err, const char *what, CLBlastSta
 
 static CLBlastTranspose trans(int t) { return t ? CLBlastTransposeYes : CLBlastTransposeNo; }
 
-/* Picks and applies the parameter set for a shape; records the shape for
- * the tuner. Called with the lock held. */
-static terracl_status prepare_locked(terracl_runtime *rt, size_t m, size_t n, size_t k, int ta,
-                                     int tb, terracl_error *err)
+/* Remembers a shape for the tuner while recording is on. */
+static void record_shape(terracl_runtime *rt, const struct tc_gemm_shape *s)
 {
-    struct tc_gemm_shape shape = {m, n, k, ta, tb};
+    struct tc_gemm_shape shape = *s;
     if (rt->gemm_recording) {
         size_t i = 0;
         while (i < rt->gemm_nrecorded &&
@@ -71,9 +71,31 @@ static terracl_status prepare_locked(terracl_runtime *rt, size_t m, size_t n, si
         if (i == rt->gemm_nrecorded && i < sizeof rt->gemm_recorded / sizeof rt->gemm_recorded[0])
             rt->gemm_recorded[rt->gemm_nrecorded++] = shape;
     }
+}
+
+/* Picks and applies the parameter set for a shape; records the shape for
+ * the tuner. Called with the lock held. */
+static terracl_status prepare_locked(terracl_runtime *rt, size_t m, size_t n, size_t k, int ta,
+                                     int tb, terracl_error *err)
+{
+    struct tc_gemm_shape shape = {m, n, k, ta, tb};
+    record_shape(rt, &shape);
     const struct tc_gemm_set *set =
         rt->gemm_forced ? &rt->gemm_force_set : tc_gemm_table_pick(rt->gemm_table, &shape);
     return tc_gemm_apply_locked(rt, set, err);
+}
+
+/* Our own kernels on CPUs (gemm_pocl.c), unless the tuner is timing a
+ * forced CLBlast parameter set. Records the shape for the tuner as well. */
+static int use_native(terracl_runtime *rt, int ta, int tb, size_t m, size_t n, size_t k,
+                      struct tc_matrix a, size_t sa, struct tc_matrix b, size_t sb,
+                      struct tc_matrix c, size_t sc, size_t batch)
+{
+    if (rt->gemm_forced || !tc_gemm_native_wanted(rt, ta, tb, m, n, k, a, sa, b, sb, c, sc, batch))
+        return 0;
+    struct tc_gemm_shape shape = {m, n, k, ta, tb};
+    record_shape(rt, &shape);
+    return 1;
 }
 
 terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
@@ -82,6 +104,11 @@ terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
 {
     if (m == 0 || n == 0)
         return TERRACL_OK;
+    if (use_native(rt, trans_a, trans_b, m, n, k, a, 0, b, 0, c, 0, 1)) {
+        rt->flops += 2ull * m * n * k;
+        return tc_sgemm_native(rt, trans_a, trans_b, m, n, k, alpha, a, 0, b, 0, beta, c, 0, 1,
+                               err);
+    }
     pthread_mutex_lock(&g_clblast_lock);
     terracl_status st = prepare_locked(rt, m, n, k, trans_a, trans_b, err);
     if (st != TERRACL_OK) {
@@ -105,6 +132,11 @@ terracl_status tc_sgemm_strided_batched(terracl_runtime *rt, int trans_a, int tr
 {
     if (m == 0 || n == 0 || batch == 0)
         return TERRACL_OK;
+    if (use_native(rt, trans_a, trans_b, m, n, k, a, stride_a, b, stride_b, c, stride_c, batch)) {
+        rt->flops += 2ull * m * n * k * batch;
+        return tc_sgemm_native(rt, trans_a, trans_b, m, n, k, alpha, a, stride_a, b, stride_b,
+                               beta, c, stride_c, batch, err);
+    }
     pthread_mutex_lock(&g_clblast_lock);
     /* Batched GEMMs take the parameters of their single-matrix shape. */
     terracl_status st = prepare_locked(rt, m, n, k, trans_a, trans_b, err);

@@ -1,0 +1,247 @@
+/*
+ * Micro-benchmark: cl_kernels/gemm.cl variants against CLBlast (with the
+ * shipped CPU parameter set, or CLBlast's own) on the same device in the
+ * same process. Best of 5 clFinish-timed runs after a warm-up.
+ *
+ *   cc -O2 bench/gemm_micro.c -o build-gemm/gemm_micro -lOpenCL -lclblast -lm
+ *   POCL_MAX_PTHREAD_COUNT=2 build-gemm/gemm_micro [M,N,K,ta,tb ...] [-v "OPTS" ...]
+ */
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+#include <clblast_c.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+#define CHECK(x)                                                                               \
+    do {                                                                                       \
+        cl_int e_ = (x);                                                                       \
+        if (e_ != CL_SUCCESS) {                                                                \
+            fprintf(stderr, "%s:%d %s -> %d\n", __FILE__, __LINE__, #x, e_);                    \
+            exit(1);                                                                           \
+        }                                                                                      \
+    } while (0)
+
+static cl_context ctx;
+static cl_command_queue q;
+static cl_device_id dev;
+static char *src;
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc(n + 1);
+    if (fread(s, 1, n, f) != (size_t)n)
+        exit(1);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+static void set_clblast(int own)
+{
+    if (own)
+        return;
+    static const char *names[] = {"GEMMK", "KREG", "KWG",  "KWI", "MDIMA", "MDIMC",
+                                  "MWG",   "NDIMB", "NDIMC", "NWG", "SA",    "SB",
+                                  "STRM",  "STRN", "VWM",  "VWN"};
+    static const size_t vals[] = {0, 1, 64, 8, 2, 2, 32, 1, 1, 16, 0, 0, 1, 0, 16, 8};
+    if (CLBlastOverrideParameters(dev, "Xgemm", CLBlastPrecisionSingle, 16, names, vals) != 0)
+        exit(2);
+    const char *n1 = "XGEMM_MIN_INDIRECT_SIZE";
+    size_t v1 = 1;
+    if (CLBlastOverrideParameters(dev, "GemmRoutine", CLBlastPrecisionSingle, 1, &n1, &v1) != 0)
+        exit(2);
+}
+
+struct shape {
+    int m, n, k, ta, tb;
+};
+
+static double time_best(void (*fn)(void *), void *arg)
+{
+    fn(arg);
+    clFinish(q);
+    double best = 1e30;
+    static int reps = 0;
+    if (!reps)
+        reps = getenv("REPS") ? atoi(getenv("REPS")) : 5;
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+        fn(arg);
+        clFinish(q);
+        double t = now() - t0;
+        if (t < best)
+            best = t;
+    }
+    return best;
+}
+
+struct run {
+    struct shape s;
+    cl_mem a, b, c;
+    cl_kernel kern;
+    int mr, nr, panel, nn;
+};
+
+static void run_clblast(void *p)
+{
+    struct run *r = p;
+    struct shape s = r->s;
+    size_t lda = s.ta ? s.m : s.k, ldb = s.tb ? s.k : s.n;
+    CLBlastStatusCode rc = CLBlastSgemm(CLBlastLayoutRowMajor, s.ta ? 112 : 111, s.tb ? 112 : 111,
+                                        s.m, s.n, s.k, 1.0f, r->a, 0, lda, r->b, 0, ldb, 0.0f,
+                                        r->c, 0, s.n, &q, NULL);
+    if (rc) {
+        fprintf(stderr, "clblast %d\n", rc);
+        exit(1);
+    }
+}
+
+static void run_native(void *p)
+{
+    struct run *r = p;
+    struct shape s = r->s;
+    int tiles_m = (s.m + r->mr - 1) / r->mr, tiles_n = (s.n + r->nr - 1) / r->nr;
+    int strips = (tiles_n + r->panel - 1) / r->panel;
+    float alpha = 1, beta = 0;
+    cl_uint zero = 0;
+    int lda = s.ta ? s.m : s.k, ldb = s.tb ? s.k : s.n, ldc = s.n;
+    int a = 0;
+    clSetKernelArg(r->kern, a++, sizeof(int), &s.m);
+    clSetKernelArg(r->kern, a++, sizeof(int), &s.n);
+    clSetKernelArg(r->kern, a++, sizeof(int), &s.k);
+    clSetKernelArg(r->kern, a++, sizeof(float), &alpha);
+    clSetKernelArg(r->kern, a++, sizeof(float), &beta);
+    clSetKernelArg(r->kern, a++, sizeof(cl_mem), &r->a);
+    clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
+    if (r->nn) {
+        int rs = s.ta ? 1 : lda, cs = s.ta ? lda : 1;
+        clSetKernelArg(r->kern, a++, sizeof(int), &rs);
+        clSetKernelArg(r->kern, a++, sizeof(int), &cs);
+    } else {
+        clSetKernelArg(r->kern, a++, sizeof(int), &lda);
+    }
+    clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
+    clSetKernelArg(r->kern, a++, sizeof(cl_mem), &r->b);
+    clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
+    clSetKernelArg(r->kern, a++, sizeof(int), &ldb);
+    clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
+    clSetKernelArg(r->kern, a++, sizeof(cl_mem), &r->c);
+    clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
+    clSetKernelArg(r->kern, a++, sizeof(int), &ldc);
+    clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
+    clSetKernelArg(r->kern, a++, sizeof(int), &tiles_m);
+    clSetKernelArg(r->kern, a++, sizeof(int), &tiles_n);
+    size_t global[2] = {(size_t)tiles_m * strips, 1}, local[2] = {1, 1};
+    CHECK(clEnqueueNDRangeKernel(q, r->kern, 2, NULL, global, local, 0, NULL, NULL));
+}
+
+static int opt_int(const char *opts, const char *name, int dflt)
+{
+    const char *p = strstr(opts, name);
+    return p ? atoi(p + strlen(name) + 1) : dflt;
+}
+
+int main(int argc, char **argv)
+{
+    struct shape shapes[32];
+    int ns = 0;
+    const char *variants[32];
+    int nv = 0;
+    int own = getenv("OWN") != NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-v") == 0 && i + 1 < argc)
+            variants[nv++] = argv[++i];
+        else {
+            struct shape s = {0, 0, 0, 0, 1};
+            sscanf(argv[i], "%d,%d,%d,%d,%d", &s.m, &s.n, &s.k, &s.ta, &s.tb);
+            shapes[ns++] = s;
+        }
+    }
+    if (nv == 0)
+        variants[nv++] = "-DGEMM_MR=4 -DGEMM_NR=6 -DGEMM_PANEL=8";
+    src = read_all("cl_kernels/gemm.cl");
+    cl_platform_id plat;
+    CHECK(clGetPlatformIDs(1, &plat, NULL));
+    CHECK(clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, &dev, NULL));
+    cl_int e;
+    ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &e);
+    CHECK(e);
+    q = clCreateCommandQueue(ctx, dev, 0, &e);
+    CHECK(e);
+    set_clblast(own);
+    for (int si = 0; si < ns; si++) {
+        struct shape s = shapes[si];
+        size_t na = (size_t)s.m * s.k, nb = (size_t)s.k * s.n, nc = (size_t)s.m * s.n;
+        float *ha = malloc(na * 4), *hb = malloc(nb * 4), *ref = malloc(nc * 4), *got = malloc(nc * 4);
+        srand(1);
+        for (size_t i = 0; i < na; i++)
+            ha[i] = rand() / (float)RAND_MAX - 0.5f;
+        for (size_t i = 0; i < nb; i++)
+            hb[i] = rand() / (float)RAND_MAX - 0.5f;
+        struct run r = {.s = s};
+        r.a = clCreateBuffer(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, na * 4, ha, &e);
+        r.b = clCreateBuffer(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, nb * 4, hb, &e);
+        r.c = clCreateBuffer(ctx, CL_MEM_READ_WRITE, nc * 4, NULL, &e);
+        double flop = 2.0 * s.m * s.n * s.k;
+        double t = time_best(run_clblast, &r);
+        CHECK(clEnqueueReadBuffer(q, r.c, CL_TRUE, 0, nc * 4, ref, 0, NULL, NULL));
+        printf("%4dx%4dx%4d ta=%d tb=%d  clblast%s %7.1f GFLOP/s\n", s.m, s.n, s.k, s.ta, s.tb,
+               own ? "(own)" : "(cpu)", flop / t * 1e-9, 0);
+        for (int vi = 0; vi < nv; vi++) {
+            r.nn = !s.tb;
+            r.mr = opt_int(variants[vi], "GEMM_MR", 4);
+            r.nr = r.nn ? 16 * opt_int(variants[vi], "GEMM_NV", 2) : opt_int(variants[vi], "GEMM_NR", 6);
+            r.panel = opt_int(variants[vi], "GEMM_PANEL", 8);
+            char opts[512];
+            snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable %s", variants[vi]);
+            cl_program p = clCreateProgramWithSource(ctx, 1, (const char **)&src, NULL, &e);
+            CHECK(e);
+            if (clBuildProgram(p, 1, &dev, opts, NULL, NULL) != CL_SUCCESS) {
+                char log[20000];
+                clGetProgramBuildInfo(p, dev, CL_PROGRAM_BUILD_LOG, sizeof log, log, NULL);
+                fprintf(stderr, "%s\n", log);
+                exit(1);
+            }
+            r.kern = clCreateKernel(p, r.nn ? "tc_sgemm_nn" : "tc_sgemm_nt", &e);
+            CHECK(e);
+            double tc = time_best(run_native, &r);
+            CHECK(clEnqueueReadBuffer(q, r.c, CL_TRUE, 0, nc * 4, got, 0, NULL, NULL));
+            double d = 0, n2 = 0;
+            for (size_t i = 0; i < nc; i++) {
+                d += (got[i] - ref[i]) * (double)(got[i] - ref[i]);
+                n2 += ref[i] * (double)ref[i];
+            }
+            printf("%4dx%4dx%4d ta=%d tb=%d  native %-45s %7.1f GFLOP/s  relL2 %.1e\n", s.m, s.n,
+                   s.k, s.ta, s.tb, variants[vi], flop / tc * 1e-9, sqrt(d / n2));
+            fflush(stdout);
+            clReleaseKernel(r.kern);
+            clReleaseProgram(p);
+        }
+        clReleaseMemObject(r.a);
+        clReleaseMemObject(r.b);
+        clReleaseMemObject(r.c);
+        free(ha);
+        free(hb);
+        free(ref);
+        free(got);
+    }
+    return 0;
+}

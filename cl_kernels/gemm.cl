@@ -1,0 +1,265 @@
+/*
+ * Row-major SGEMM for CPU OpenCL drivers (PoCL): C = alpha*op(A)*op(B) + beta*C.
+ *
+ * One work-item per work-group; it computes a register tile with explicit
+ * float16 vectors (AVX-512 registers under PoCL) and no __local memory. A
+ * work-item walks a strip of GEMM_PANEL tiles along N for one tile of rows,
+ * so its rows of A stay in L1 while the strip of B stays in L2 across the
+ * work-items that share it (consecutive group ids share the strip).
+ *
+ * Two kernels:
+ *   tc_sgemm_nt  op(A) = A (K-contiguous rows), op(B) = B^T with B [N,K]
+ *                (the PyTorch Linear weight): every dot product runs along
+ *                contiguous K in both operands; GEMM_MR x GEMM_NR float16
+ *                partial sums, folded by a shuffle tree at the end.
+ *   tc_sgemm_nn  op(B) = B [K,N] (N-contiguous), A either way: one element
+ *                of A broadcast against GEMM_NV float16 vectors of a row of B.
+ *
+ * Edges need no padding: out-of-range rows/columns are clamped to the last
+ * valid one (computed twice, stored once); partial column vectors in the NN
+ * kernel take a scalar path. Batches run along dimension 1 of the range.
+ */
+
+#ifndef GEMM_MR
+#define GEMM_MR 3
+#endif
+#ifndef GEMM_NR
+#define GEMM_NR 8 /* 4 or 8 */
+#endif
+#ifndef GEMM_NV
+#define GEMM_NV 2
+#endif
+#ifndef GEMM_PANEL
+#define GEMM_PANEL 8
+#endif
+/* Offsets and strides are in elements; the host keeps them below 2^32 and
+ * sizes and leading dimensions below 2^31. */
+
+static inline float tc_hsum16(float16 v)
+{
+    float8 a = v.lo + v.hi;
+    float4 b = a.lo + a.hi;
+    float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+static inline void tc_store(__global float *c, float v, float alpha, float beta)
+{
+    *c = beta == 0.0f ? alpha * v : alpha * v + beta * *c;
+}
+
+/* Linear group id -> (row tile, first column tile, column tiles in strip). */
+#define TC_GEMM_TILE_INDEX(tiles_m, tiles_n, tm, tn0, tcount)                                  \
+    do {                                                                                       \
+        int g_ = (int)get_global_id(0);                                                        \
+        int strip_ = g_ / (tiles_m);                                                           \
+        (tm) = g_ - strip_ * (tiles_m);                                                        \
+        (tn0) = strip_ * GEMM_PANEL;                                                           \
+        (tcount) = min(GEMM_PANEL, (tiles_n) - (tn0));                                         \
+    } while (0)
+
+#if GEMM_NR == 4
+typedef float4 tc_rowv;
+#define TC_VLOADR vload4
+#define TC_VSTORER vstore4
+#elif GEMM_NR == 8
+typedef float8 tc_rowv;
+#define TC_VLOADR vload8
+#define TC_VSTORER vstore8
+#else
+#error "GEMM_NR must be 4 or 8"
+#endif
+
+/* Tree reductions of float16 partial sums: a pair of vectors holding 2^l
+ * sums each (16 >> l lanes per sum) folds into one vector of 2^(l+1) sums. */
+static inline float16 tc_fold1(float16 u, float16 v)
+{
+    return shuffle2(u, v, (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)) +
+           shuffle2(u, v, (uint16)(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
+}
+static inline float16 tc_fold2(float16 u, float16 v)
+{
+    return shuffle2(u, v, (uint16)(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)) +
+           shuffle2(u, v, (uint16)(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31));
+}
+static inline float16 tc_fold3(float16 u, float16 v)
+{
+    return shuffle2(u, v, (uint16)(0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29)) +
+           shuffle2(u, v, (uint16)(2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31));
+}
+/* GEMM_NR partial-sum vectors -> one vector of GEMM_NR sums. */
+static inline tc_rowv tc_reduce_row(const float16 *acc)
+{
+#if GEMM_NR == 4
+    float16 w = tc_fold2(tc_fold1(acc[0], acc[1]), tc_fold1(acc[2], acc[3]));
+    return w.s048c + w.s159d + w.s26ae + w.s37bf;
+#else
+    float16 w = tc_fold3(tc_fold2(tc_fold1(acc[0], acc[1]), tc_fold1(acc[2], acc[3])),
+                         tc_fold2(tc_fold1(acc[4], acc[5]), tc_fold1(acc[6], acc[7])));
+    return w.even + w.odd;
+#endif
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_sgemm_nt(int M, int N, int K, float alpha, float beta,
+                 __global const float *restrict A, uint a_off, int lda, uint a_stride,
+                 __global const float *restrict B, uint b_off, int ldb, uint b_stride,
+                 __global float *restrict C, uint c_off, int ldc, uint c_stride,
+                 int tiles_m, int tiles_n)
+{
+    const ulong batch = get_global_id(1);
+    A += a_off + batch * a_stride;
+    B += b_off + batch * b_stride;
+    C += c_off + batch * c_stride;
+    int tm, tn0, tcount;
+    TC_GEMM_TILE_INDEX(tiles_m, tiles_n, tm, tn0, tcount);
+    const int i0 = tm * GEMM_MR;
+    const int kv = K & ~15;
+
+    __global const float *arow[GEMM_MR];
+#pragma unroll
+    for (int i = 0; i < GEMM_MR; i++)
+        arow[i] = A + (size_t)min(i0 + i, M - 1) * lda;
+
+    for (int t = 0; t < tcount; t++) {
+        const int j0 = (tn0 + t) * GEMM_NR;
+        __global const float *brow[GEMM_NR];
+#pragma unroll
+        for (int j = 0; j < GEMM_NR; j++)
+            brow[j] = B + (size_t)min(j0 + j, N - 1) * ldb;
+
+        float16 acc[GEMM_MR][GEMM_NR];
+#pragma unroll
+        for (int i = 0; i < GEMM_MR; i++)
+#pragma unroll
+            for (int j = 0; j < GEMM_NR; j++)
+                acc[i][j] = (float16)(0.0f);
+
+        for (int p = 0; p < kv; p += 16) {
+            float16 av[GEMM_MR];
+#pragma unroll
+            for (int i = 0; i < GEMM_MR; i++)
+                av[i] = vload16(0, arow[i] + p);
+#pragma unroll
+            for (int j = 0; j < GEMM_NR; j++) {
+                float16 bv = vload16(0, brow[j] + p);
+#pragma unroll
+                for (int i = 0; i < GEMM_MR; i++)
+                    acc[i][j] = fma(av[i], bv, acc[i][j]);
+            }
+        }
+
+        tc_rowv sum[GEMM_MR];
+#pragma unroll
+        for (int i = 0; i < GEMM_MR; i++)
+            sum[i] = tc_reduce_row(acc[i]);
+        for (int p = kv; p < K; p++) {
+            float bt[GEMM_NR];
+#pragma unroll
+            for (int j = 0; j < GEMM_NR; j++)
+                bt[j] = brow[j][p];
+            tc_rowv bv = TC_VLOADR(0, bt);
+#pragma unroll
+            for (int i = 0; i < GEMM_MR; i++)
+                sum[i] = fma((tc_rowv)(arow[i][p]), bv, sum[i]);
+        }
+
+        const int full_n = j0 + GEMM_NR <= N;
+#pragma unroll
+        for (int i = 0; i < GEMM_MR; i++) {
+            if (i0 + i < M) {
+                __global float *crow = C + (size_t)(i0 + i) * ldc + j0;
+                tc_rowv r = alpha * sum[i];
+                if (full_n) {
+                    if (beta != 0.0f)
+                        r = fma((tc_rowv)(beta), TC_VLOADR(0, crow), r);
+                    TC_VSTORER(r, 0, crow);
+                } else {
+                    float rs[GEMM_NR];
+                    TC_VSTORER(r, 0, rs);
+                    for (int j = 0; j < N - j0; j++)
+                        crow[j] = beta == 0.0f ? rs[j] : rs[j] + beta * crow[j];
+                }
+            }
+        }
+    }
+}
+
+/* A(i, p) is A[i * a_rs + p * a_cs]: (lda, 1) plain, (1, lda) transposed. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
+                 __global const float *restrict A, uint a_off, int a_rs, int a_cs, uint a_stride,
+                 __global const float *restrict B, uint b_off, int ldb, uint b_stride,
+                 __global float *restrict C, uint c_off, int ldc, uint c_stride,
+                 int tiles_m, int tiles_n)
+{
+    const ulong batch = get_global_id(1);
+    A += a_off + batch * a_stride;
+    B += b_off + batch * b_stride;
+    C += c_off + batch * c_stride;
+    int tm, tn0, tcount;
+    TC_GEMM_TILE_INDEX(tiles_m, tiles_n, tm, tn0, tcount);
+    const int i0 = tm * GEMM_MR;
+
+    __global const float *arow[GEMM_MR];
+#pragma unroll
+    for (int i = 0; i < GEMM_MR; i++)
+        arow[i] = A + (size_t)min(i0 + i, M - 1) * a_rs;
+
+    for (int t = 0; t < tcount; t++) {
+        const int j0 = (tn0 + t) * (16 * GEMM_NV);
+        if (j0 + 16 * GEMM_NV <= N) {
+            float16 acc[GEMM_MR][GEMM_NV];
+#pragma unroll
+            for (int i = 0; i < GEMM_MR; i++)
+#pragma unroll
+                for (int v = 0; v < GEMM_NV; v++)
+                    acc[i][v] = (float16)(0.0f);
+            __global const float *bp = B + j0;
+            for (int p = 0; p < K; p++, bp += ldb) {
+                float16 bv[GEMM_NV];
+#pragma unroll
+                for (int v = 0; v < GEMM_NV; v++)
+                    bv[v] = vload16(v, bp);
+#pragma unroll
+                for (int i = 0; i < GEMM_MR; i++) {
+                    float16 a = (float16)(arow[i][(size_t)p * a_cs]);
+#pragma unroll
+                    for (int v = 0; v < GEMM_NV; v++)
+                        acc[i][v] = fma(a, bv[v], acc[i][v]);
+                }
+            }
+#pragma unroll
+            for (int i = 0; i < GEMM_MR; i++) {
+                if (i0 + i < M) {
+                    __global float *crow = C + (size_t)(i0 + i) * ldc + j0;
+#pragma unroll
+                    for (int v = 0; v < GEMM_NV; v++) {
+                        float16 r = alpha * acc[i][v];
+                        if (beta != 0.0f)
+                            r = fma((float16)(beta), vload16(v, crow), r);
+                        vstore16(r, v, crow);
+                    }
+                }
+            }
+        } else {
+            /* Partial strip of columns: one column at a time. */
+            for (int j = j0; j < N; j++) {
+                float s[GEMM_MR];
+#pragma unroll
+                for (int i = 0; i < GEMM_MR; i++)
+                    s[i] = 0.0f;
+                for (int p = 0; p < K; p++) {
+                    float b = B[(size_t)p * ldb + j];
+#pragma unroll
+                    for (int i = 0; i < GEMM_MR; i++)
+                        s[i] = fma(arow[i][(size_t)p * a_cs], b, s[i]);
+                }
+#pragma unroll
+                for (int i = 0; i < GEMM_MR; i++)
+                    if (i0 + i < M)
+                        tc_store(C + (size_t)(i0 + i) * ldc + j, s[i], alpha, beta);
+            }
+        }
+    }
+}
