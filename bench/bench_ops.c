@@ -25,12 +25,13 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-enum op { LAYERNORM, SOFTMAX, GELU, BIAS_GELU, RESIDUAL, ATTENTION, QKV, PROJ, FC1, FC2, NOPS };
+enum op { LAYERNORM, SOFTMAX, GELU, BIAS_GELU, RESIDUAL, ATTENTION, QKV, PROJ, FC1, FC2, FC1_GELU, FC2_RES, NOPS };
 static const char *k_names[NOPS] = {"layernorm [L,768]",      "softmax [12L,L]",
                                     "gelu [L,3072]",          "bias+gelu [L,3072]",
                                     "bias+residual [L,768]",  "attention 12x64",
                                     "linear qkv 768->2304",   "linear proj 768->768",
-                                    "linear fc1 768->3072",   "linear fc2 3072->768"};
+                                    "linear fc1 768->3072",   "linear fc2 3072->768",
+                                    "fc1+bias+gelu (fused)",  "fc2+bias+residual"};
 
 struct bufs {
     struct tc_tensor x, y, g, b, qkv, attn, scores, hid, b3, wqkv, wproj, wfc1, wfc2;
@@ -49,6 +50,8 @@ static terracl_status run(terracl_runtime *rt, enum op op, struct bufs *t, terra
     case PROJ: return tc_op_linear(rt, &t->attn, &t->wproj, NULL, &t->y, err);
     case FC1: return tc_op_linear(rt, &t->x, &t->wfc1, NULL, &t->hid, err);
     case FC2: return tc_op_linear(rt, &t->hid, &t->wfc2, NULL, &t->y, err);
+    case FC1_GELU: return tc_op_linear_ex(rt, &t->x, &t->wfc1, &t->b3, 1, 0, &t->hid, err);
+    case FC2_RES: return tc_op_linear_ex(rt, &t->hid, &t->wfc2, &t->b, 0, 1, &t->y, err);
     default: return TERRACL_ERR_INTERNAL;
     }
 }

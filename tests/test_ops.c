@@ -7,6 +7,7 @@
 #include "graph/tensor.h"
 #include "ops/elementwise.h"
 #include "ops/layout.h"
+#include "ops/linear.h"
 #include "ops/norm.h"
 #include "ops/softmax.h"
 
@@ -324,6 +325,42 @@ static void test_concat(void **state)
     }
 }
 
+/* y = gelu?(x W^T + b) and y += x W^T + b, with tile edges in every
+ * direction (N not a multiple of 8, K not a multiple of 16, M = 7). */
+static void test_linear_fused_forms(void **state)
+{
+    (void)state;
+    const int64_t M = 7, K = 41, N = 23;
+    float x[7 * 41], w[23 * 41], b[23], y0[7 * 23], want[7 * 23];
+    tc_test_fill(x, (size_t)(M * K), 51, -1, 1);
+    tc_test_fill(w, (size_t)(N * K), 52, -0.3f, 0.3f);
+    tc_test_fill(b, (size_t)N, 53, -1, 1);
+    tc_test_fill(y0, (size_t)(M * N), 54, -1, 1);
+    int64_t xd[2] = {M, K}, wd[2] = {N, K}, yd[2] = {M, N};
+    for (int mode = 0; mode < 3; mode++) {
+        int gelu = mode == 1, acc = mode == 2;
+        struct tc_tensor tx = tc_test_upload(x, 2, xd), tw = tc_test_upload(w, 2, wd);
+        struct tc_tensor tb = tc_test_upload(b, 1, &N), ty = tc_test_upload(y0, 2, yd);
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_op_linear_ex(tc_test_rt, &tx, &tw, &tb, gelu, acc, &ty, &err), err);
+        float *got = tc_test_download(&ty);
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                double s = b[j] + (acc ? y0[i * N + j] : 0.0);
+                for (int64_t k = 0; k < K; k++)
+                    s += (double)x[i * K + k] * w[j * K + k];
+                want[i * N + j] = (float)(gelu ? gelu_ref(s) : s);
+            }
+        if (!(tc_test_rel_l2(got, want, (size_t)(M * N)) < 1e-6))
+            fail_msg("linear mode %d: relative L2 %.3g", mode, tc_test_rel_l2(got, want, (size_t)(M * N)));
+        free(got);
+        tc_tensor_free(&tx);
+        tc_tensor_free(&tw);
+        tc_tensor_free(&tb);
+        tc_tensor_free(&ty);
+    }
+}
+
 int main(void)
 {
     tc_test_runtime_or_skip();
@@ -336,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_softmax_rows),
         cmocka_unit_test(test_permute),
         cmocka_unit_test(test_concat),
+        cmocka_unit_test(test_linear_fused_forms),
     };
     int rc = cmocka_run_group_tests_name("ops", tests, NULL, NULL);
     tc_test_runtime_release();

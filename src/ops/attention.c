@@ -90,6 +90,8 @@ terracl_status tc_op_attention_fused(terracl_runtime *rt, const struct tc_tensor
         if ((st = tc_kernel_launch(rt, kf, 3, fg, fl, fa, 11, err)))
             return st;
     }
+    /* The same work as the two GEMMs it replaces: QK^T and PV. */
+    tc_runtime_count_flops(rt, 4ull * s.batch * s.heads * s.len * s.len * s.hd);
     return TERRACL_OK;
 }
 

@@ -3,9 +3,9 @@
 
 #include "ops/elementwise.h"
 
-terracl_status tc_op_linear(terracl_runtime *rt, const struct tc_tensor *x,
-                            const struct tc_tensor *w, const struct tc_tensor *b,
-                            struct tc_tensor *y, terracl_error *err)
+terracl_status tc_op_linear_ex(terracl_runtime *rt, const struct tc_tensor *x,
+                               const struct tc_tensor *w, const struct tc_tensor *b, int gelu,
+                               int accumulate, struct tc_tensor *y, terracl_error *err)
 {
     char s1[128], s2[128];
     if (w->ndim != 2 || x->dims[x->ndim - 1] != w->dims[1] ||
@@ -18,10 +18,25 @@ terracl_status tc_op_linear(terracl_runtime *rt, const struct tc_tensor *x,
     if (tc_tensor_numel(y) != m * n)
         return tc_fail(err, TERRACL_ERR_SHAPE, "linear: output %s should hold %zu x %zu",
                        tc_shape_str(y->ndim, y->dims, s1, sizeof s1), m, n);
-    terracl_status st = tc_sgemm(rt, 0, 1, m, n, k, 1.0f, (struct tc_matrix){x->buf, x->offset, k},
-                                 (struct tc_matrix){w->buf, w->offset, k}, 0.0f,
-                                 (struct tc_matrix){y->buf, y->offset, n}, err);
-    if (st != TERRACL_OK || b == NULL)
+    if (b != NULL && tc_tensor_numel(b) != n)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "linear: bias of %zu values for %zu outputs",
+                       tc_tensor_numel(b), n);
+    struct tc_gemm_epilogue ep = {b ? b->buf : NULL, b ? b->offset : 0, gelu};
+    int done = 0;
+    terracl_status st = tc_sgemm_ex(rt, 0, 1, m, n, k, 1.0f, (struct tc_matrix){x->buf, x->offset, k},
+                                    (struct tc_matrix){w->buf, w->offset, k},
+                                    accumulate ? 1.0f : 0.0f,
+                                    (struct tc_matrix){y->buf, y->offset, n}, &ep, &done, err);
+    if (st != TERRACL_OK || done)
         return st;
+    if (gelu)
+        return tc_op_bias_gelu(rt, y, b, err);
     return tc_op_bias(rt, y, b, err);
+}
+
+terracl_status tc_op_linear(terracl_runtime *rt, const struct tc_tensor *x,
+                            const struct tc_tensor *w, const struct tc_tensor *b,
+                            struct tc_tensor *y, terracl_error *err)
+{
+    return tc_op_linear_ex(rt, x, w, b, 0, 0, y, err);
 }

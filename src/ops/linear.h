@@ -10,6 +10,16 @@ TC_NODISCARD terracl_status tc_op_linear(terracl_runtime *rt, const struct tc_te
                                          const struct tc_tensor *w, const struct tc_tensor *b,
                                          struct tc_tensor *y, terracl_error *err);
 
+/* The fused forms a transformer block needs:
+ *   gelu:       y = gelu(x W^T + b)
+ *   accumulate: y += x W^T + b   (a residual connection written in place)
+ * On CPUs the bias and GELU run inside the GEMM kernel; elsewhere as
+ * element-wise passes after it. */
+TC_NODISCARD terracl_status tc_op_linear_ex(terracl_runtime *rt, const struct tc_tensor *x,
+                                            const struct tc_tensor *w, const struct tc_tensor *b,
+                                            int gelu, int accumulate, struct tc_tensor *y,
+                                            terracl_error *err);
+
 /* tc_op_attention moved to ops/attention.h; included here for its callers. */
 #include "ops/attention.h"
 

@@ -107,7 +107,7 @@ terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
     if (use_native(rt, trans_a, trans_b, m, n, k, a, 0, b, 0, c, 0, 1)) {
         rt->flops += 2ull * m * n * k;
         return tc_sgemm_native(rt, trans_a, trans_b, m, n, k, alpha, a, 0, b, 0, beta, c, 0, 1,
-                               err);
+                               NULL, err);
     }
     pthread_mutex_lock(&g_clblast_lock);
     terracl_status st = prepare_locked(rt, m, n, k, trans_a, trans_b, err);
@@ -124,6 +124,22 @@ terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
     return rc == CLBlastSuccess ? TERRACL_OK : gemm_fail(err, "CLBlastSgemm", rc, m, n, k);
 }
 
+terracl_status tc_sgemm_ex(terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
+                           size_t k, float alpha, struct tc_matrix a, struct tc_matrix b,
+                           float beta, struct tc_matrix c, const struct tc_gemm_epilogue *ep,
+                           int *done, terracl_error *err)
+{
+    *done = 0;
+    if (ep != NULL && ep->bias != NULL && m > 0 && n > 0 && !trans_a && trans_b &&
+        use_native(rt, trans_a, trans_b, m, n, k, a, 0, b, 0, c, 0, 1)) {
+        rt->flops += 2ull * m * n * k;
+        *done = 1;
+        return tc_sgemm_native(rt, trans_a, trans_b, m, n, k, alpha, a, 0, b, 0, beta, c, 0, 1,
+                               ep, err);
+    }
+    return tc_sgemm(rt, trans_a, trans_b, m, n, k, alpha, a, b, beta, c, err);
+}
+
 terracl_status tc_sgemm_strided_batched(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
                                         size_t n, size_t k, float alpha, struct tc_matrix a,
                                         size_t stride_a, struct tc_matrix b, size_t stride_b,
@@ -135,7 +151,7 @@ terracl_status tc_sgemm_strided_batched(terracl_runtime *rt, int trans_a, int tr
     if (use_native(rt, trans_a, trans_b, m, n, k, a, stride_a, b, stride_b, c, stride_c, batch)) {
         rt->flops += 2ull * m * n * k * batch;
         return tc_sgemm_native(rt, trans_a, trans_b, m, n, k, alpha, a, stride_a, b, stride_b,
-                               beta, c, stride_c, batch, err);
+                               beta, c, stride_c, batch, NULL, err);
     }
     pthread_mutex_lock(&g_clblast_lock);
     /* Batched GEMMs take the parameters of their single-matrix shape. */

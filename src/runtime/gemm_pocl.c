@@ -29,6 +29,10 @@
 #define STR(x) STR_(x)
 #define NT_OPTIONS                                                                              \
     "-DGEMM_MR=" STR(NT_MR) " -DGEMM_NR=" STR(NT_NR) " -DGEMM_PANEL=" STR(NT_PANEL)
+/* The NT kernel's epilogues: none, + bias, gelu(+ bias). */
+static const char *const k_nt_options[3] = {NT_OPTIONS " -DGEMM_EPILOGUE=0",
+                                            NT_OPTIONS " -DGEMM_EPILOGUE=1",
+                                            NT_OPTIONS " -DGEMM_EPILOGUE=2"};
 #define NN_OPTIONS                                                                              \
     "-DGEMM_MR=" STR(NN_MR) " -DGEMM_NV=" STR(NN_NV) " -DGEMM_PANEL=" STR(NN_PANEL)
 
@@ -107,7 +111,7 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
                                size_t k, float alpha, struct tc_matrix a, size_t stride_a,
                                struct tc_matrix b, size_t stride_b, float beta,
                                struct tc_matrix c, size_t stride_c, size_t batch,
-                               terracl_error *err)
+                               const struct tc_gemm_epilogue *ep, terracl_error *err)
 {
     if (m == 0 || n == 0 || batch == 0)
         return TERRACL_OK;
@@ -125,6 +129,13 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
      * store beta*C. */
 
     const int nt = trans_b != 0; /* trans_a is 0 here */
+    int epilogue = ep == NULL || ep->bias == NULL ? 0 : ep->gelu ? 2 : 1;
+    if (epilogue && !nt)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "native GEMM: epilogues need op(B) = B^T");
+    if (epilogue && (ep->bias_offset > UINT32_MAX ||
+                     ep->bias_offset + n > ep->bias->size / sizeof(float)))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "GEMM: bias of %zu floats at offset %zu "
+                       "does not fit its buffer", n, ep->bias_offset);
     const size_t mr = nt ? NT_MR : NN_MR, nr = nt ? NT_NR : 16 * NN_NV;
     const size_t panel = nt ? NT_PANEL : NN_PANEL;
     size_t tiles_m = (m + mr - 1) / mr, tiles_n = (n + nr - 1) / nr;
@@ -133,12 +144,12 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "native GEMM: too many tiles");
 
     struct tc_kernel *kern = NULL;
-    st = tc_kernel_get(rt, "gemm", nt ? "tc_sgemm_nt" : "tc_sgemm_nn", nt ? NT_OPTIONS : NN_OPTIONS,
-                       &kern, err);
+    st = tc_kernel_get(rt, "gemm", nt ? "tc_sgemm_nt" : "tc_sgemm_nn",
+                       nt ? k_nt_options[epilogue] : NN_OPTIONS, &kern, err);
     if (st != TERRACL_OK)
         return st;
 
-    struct tc_karg args[22];
+    struct tc_karg args[24];
     int na = 0;
     args[na++] = TC_KINT(m);
     args[na++] = TC_KINT(n);
@@ -164,6 +175,10 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
     args[na++] = TC_KUINT(stride_c);
     args[na++] = TC_KINT(tiles_m);
     args[na++] = TC_KINT(tiles_n);
+    if (nt) {
+        args[na++] = TC_KBUF(epilogue ? ep->bias : c.buf);
+        args[na++] = TC_KUINT(epilogue ? ep->bias_offset : 0);
+    }
     const size_t global[2] = {tiles_m * strips, batch}, local[2] = {1, 1};
     return tc_kernel_launch(rt, kern, 2, global, local, args, na, err);
 }

@@ -17,12 +17,14 @@ int tc_gemm_native_wanted(const terracl_runtime *rt, int trans_a, int trans_b, s
                           size_t stride_b, struct tc_matrix c, size_t stride_c, size_t batch);
 
 /* Enqueues C = alpha*op(A)*op(B) + beta*C, `batch` times (strides in
- * elements). Requires tc_gemm_native_wanted() to have said yes. Checks that
+ * elements), then the epilogue `ep` (NULL: none; only with trans_b and no
+ * trans_a). Requires tc_gemm_native_wanted() to have said yes. Checks that
  * the matrices fit their buffers and the leading dimensions their rows. */
 TC_NODISCARD terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
                                             size_t n, size_t k, float alpha, struct tc_matrix a,
                                             size_t stride_a, struct tc_matrix b, size_t stride_b,
                                             float beta, struct tc_matrix c, size_t stride_c,
-                                            size_t batch, terracl_error *err);
+                                            size_t batch, const struct tc_gemm_epilogue *ep,
+                                            terracl_error *err);
 
 #endif /* TC_RUNTIME_GEMM_POCL_H */

@@ -131,6 +131,7 @@ void terracl_runtime_memory(const terracl_runtime *rt, uint64_t *current, uint64
 }
 
 uint64_t terracl_runtime_flops(const terracl_runtime *rt) { return rt ? rt->flops : 0; }
+void tc_runtime_count_flops(terracl_runtime *rt, uint64_t flops) { rt->flops += flops; }
 
 void terracl_runtime_reset_peak(terracl_runtime *rt)
 {

@@ -64,6 +64,10 @@ TC_NODISCARD terracl_status tc_kernel_launch(terracl_runtime *rt, struct tc_kern
                                              const struct tc_karg *args, int nargs,
                                              terracl_error *err);
 
+/* Adds work done by fused kernels to the count terracl_runtime_flops
+ * reports (GEMMs count themselves). */
+void tc_runtime_count_flops(terracl_runtime *rt, uint64_t flops);
+
 /* Preferred work-group size multiple (SIMD width on CPUs, warp on GPUs). */
 size_t tc_runtime_simd_width(const terracl_runtime *rt);
 size_t tc_runtime_max_workgroup(const terracl_runtime *rt);
@@ -90,6 +94,21 @@ TC_NODISCARD terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans
                                      size_t n, size_t k, float alpha, struct tc_matrix a,
                                      struct tc_matrix b, float beta, struct tc_matrix c,
                                      terracl_error *err);
+/*
+ * What may follow a GEMM inside its kernel: + bias[col] (bias of n floats)
+ * and then exact GELU. tc_sgemm_ex sets *done when it applied the epilogue;
+ * otherwise (GPUs, CLBlast) the caller applies it with element-wise ops.
+ */
+struct tc_gemm_epilogue {
+    const struct tc_buf *bias;
+    size_t bias_offset;
+    int gelu;
+};
+TC_NODISCARD terracl_status tc_sgemm_ex(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
+                                        size_t n, size_t k, float alpha, struct tc_matrix a,
+                                        struct tc_matrix b, float beta, struct tc_matrix c,
+                                        const struct tc_gemm_epilogue *ep, int *done,
+                                        terracl_error *err);
 TC_NODISCARD terracl_status tc_sgemm_strided_batched(terracl_runtime *rt, int trans_a,
                                                      int trans_b, size_t m, size_t n, size_t k,
                                                      float alpha, struct tc_matrix a,

@@ -731,18 +731,15 @@ static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const st
     struct prithvi *p = m->impl;
     float scale = 1.0f / sqrtf((float)(p->dim / p->heads));
     terracl_status st;
-    /* Biases of proj, fc1 and fc2 ride along with the next element-wise
-     * step (residual add, GELU) instead of a pass of their own. */
+    /* The residual adds, biases and GELU ride inside the GEMMs (or follow
+     * them as one element-wise pass where the GEMM cannot take them). */
     if ((st = tc_op_layernorm(rt, &s->x, param(m, bp->norm1_w), param(m, bp->norm1_b), LN_EPS, &s->h, err)) ||
         (st = tc_op_linear(rt, &s->h, param(m, bp->qkv_w), param(m, bp->qkv_b), &s->qkv, err)) ||
         (st = tc_op_attention(rt, &s->qkv, p->heads, scale, &s->scores, &s->attn, err)) ||
-        (st = tc_op_linear(rt, &s->attn, param(m, bp->proj_w), NULL, &s->h, err)) ||
-        (st = tc_op_bias_residual(rt, &s->x, &s->h, param(m, bp->proj_b), err)) ||
+        (st = tc_op_linear_ex(rt, &s->attn, param(m, bp->proj_w), param(m, bp->proj_b), 0, 1, &s->x, err)) ||
         (st = tc_op_layernorm(rt, &s->x, param(m, bp->norm2_w), param(m, bp->norm2_b), LN_EPS, &s->h, err)) ||
-        (st = tc_op_linear(rt, &s->h, param(m, bp->fc1_w), NULL, &s->hidden, err)) ||
-        (st = tc_op_bias_gelu(rt, &s->hidden, param(m, bp->fc1_b), err)) ||
-        (st = tc_op_linear(rt, &s->hidden, param(m, bp->fc2_w), NULL, &s->h, err)) ||
-        (st = tc_op_bias_residual(rt, &s->x, &s->h, param(m, bp->fc2_b), err)))
+        (st = tc_op_linear_ex(rt, &s->h, param(m, bp->fc1_w), param(m, bp->fc1_b), 1, 0, &s->hidden, err)) ||
+        (st = tc_op_linear_ex(rt, &s->hidden, param(m, bp->fc2_w), param(m, bp->fc2_b), 0, 1, &s->x, err)))
         return st;
     return TERRACL_OK;
 }
