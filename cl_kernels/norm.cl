@@ -76,3 +76,52 @@ __kernel void tc_layernorm_channels(__global const float *x, uint x_off, __globa
         yp[(size_t)c * pixels] = (xp[(size_t)c * pixels] - mean) * rstd * gamma[g_off + c] +
                                  beta[b_off + c];
 }
+
+/*
+ * LayerNorm over the last dimension for CPU drivers: one work-item per row,
+ * 16-wide vectors along the row, no barriers (PoCL pays for every barrier;
+ * a CPU core has cache enough for a whole row). Same two-pass arithmetic.
+ */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_layernorm_rows_cpu(__global const float *x, uint x_off, __global float *y, uint y_off,
+                           __global const float *gamma, uint g_off, __global const float *beta,
+                           uint b_off, uint cols, float eps)
+{
+    uint row = get_global_id(0);
+    __global const float *xr = x + x_off + (size_t)row * cols;
+    __global float *yr = y + y_off + (size_t)row * cols;
+    __global const float *g = gamma + g_off, *b = beta + b_off;
+    uint cv = cols & ~15u;
+
+    float16 acc = (float16)(0.0f);
+    for (uint c = 0; c < cv; c += 16)
+        acc += vload16(0, xr + c);
+    float s = 0.0f;
+    for (uint c = cv; c < cols; c++)
+        s += xr[c];
+    float8 a8 = acc.lo + acc.hi;
+    float4 a4 = a8.lo + a8.hi;
+    float2 a2 = a4.lo + a4.hi;
+    float mean = (s + a2.x + a2.y) / (float)cols;
+
+    float16 q = (float16)(0.0f);
+    for (uint c = 0; c < cv; c += 16) {
+        float16 d = vload16(0, xr + c) - mean;
+        q = fma(d, d, q);
+    }
+    float qs = 0.0f;
+    for (uint c = cv; c < cols; c++) {
+        float d = xr[c] - mean;
+        qs += d * d;
+    }
+    float8 q8 = q.lo + q.hi;
+    float4 q4 = q8.lo + q8.hi;
+    float2 q2 = q4.lo + q4.hi;
+    float rstd = rsqrt((qs + q2.x + q2.y) / (float)cols + eps);
+
+    for (uint c = 0; c < cv; c += 16)
+        vstore16((vload16(0, xr + c) - mean) * rstd * vload16(0, g + c) + vload16(0, b + c), 0,
+                 yr + c);
+    for (uint c = cv; c < cols; c++)
+        yr[c] = (xr[c] - mean) * rstd * g[c] + b[c];
+}

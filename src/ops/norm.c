@@ -32,15 +32,22 @@ terracl_status tc_op_layernorm(terracl_runtime *rt, const struct tc_tensor *x,
     if (st || (st = tc_offset_arg(x, &ox, err)) || (st = tc_offset_arg(y, &oy, err)) ||
         (st = tc_offset_arg(gamma, &og, err)) || (st = tc_offset_arg(beta, &ob, err)))
         return st;
+    struct tc_karg args[] = {TC_KBUF(x->buf), ox, TC_KBUF(y->buf), oy, TC_KBUF(gamma->buf), og,
+                             TC_KBUF(beta->buf), ob, TC_KUINT(cols), TC_KFLOAT(eps)};
+    struct tc_kernel *k = NULL;
+    if (tc_runtime_is_cpu(rt)) {
+        /* A row per work-item: no barriers, which CPU drivers pay dearly for. */
+        if ((st = tc_kernel_get(rt, "norm", "tc_layernorm_rows_cpu", NULL, &k, err)))
+            return st;
+        size_t global = rows, local = 1;
+        return tc_kernel_launch(rt, k, 1, &global, &local, args, 10, err);
+    }
     if (tc_runtime_max_workgroup(rt) < NORM_WG)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "layernorm needs work-groups of %d; the device allows %zu", NORM_WG,
                        tc_runtime_max_workgroup(rt));
-    struct tc_kernel *k = NULL;
     if ((st = tc_kernel_get(rt, "norm", "tc_layernorm_rows", NULL, &k, err)))
         return st;
-    struct tc_karg args[] = {TC_KBUF(x->buf), ox, TC_KBUF(y->buf), oy, TC_KBUF(gamma->buf), og,
-                             TC_KBUF(beta->buf), ob, TC_KUINT(cols), TC_KFLOAT(eps)};
     size_t global = rows * NORM_WG, local = NORM_WG;
     return tc_kernel_launch(rt, k, 1, &global, &local, args, 10, err);
 }

@@ -16,15 +16,22 @@ terracl_status tc_op_softmax(terracl_runtime *rt, const struct tc_tensor *x, flo
     struct tc_karg ox, oy;
     if ((st = tc_offset_arg(x, &ox, err)) || (st = tc_offset_arg(y, &oy, err)))
         return st;
+    struct tc_karg args[] = {TC_KBUF(x->buf), ox, TC_KBUF(y->buf), oy, TC_KUINT(cols),
+                             TC_KFLOAT(scale)};
+    struct tc_kernel *k = NULL;
+    if (tc_runtime_is_cpu(rt)) {
+        /* A row per work-item: no barriers, which CPU drivers pay dearly for. */
+        if ((st = tc_kernel_get(rt, "softmax", "tc_softmax_rows_cpu", NULL, &k, err)))
+            return st;
+        size_t global = rows, local = 1;
+        return tc_kernel_launch(rt, k, 1, &global, &local, args, 6, err);
+    }
     if (tc_runtime_max_workgroup(rt) < SOFTMAX_WG)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "softmax needs work-groups of %d; the device allows %zu", SOFTMAX_WG,
                        tc_runtime_max_workgroup(rt));
-    struct tc_kernel *k = NULL;
     if ((st = tc_kernel_get(rt, "softmax", "tc_softmax_rows", NULL, &k, err)))
         return st;
-    struct tc_karg args[] = {TC_KBUF(x->buf), ox, TC_KBUF(y->buf), oy, TC_KUINT(cols),
-                             TC_KFLOAT(scale)};
     size_t global = rows * SOFTMAX_WG, local = SOFTMAX_WG;
     return tc_kernel_launch(rt, k, 1, &global, &local, args, 6, err);
 }
