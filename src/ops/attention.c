@@ -41,6 +41,11 @@ static size_t padded_len(size_t len) { return (len + ATT_KB - 1) / ATT_KB * ATT_
 
 size_t tc_attention_fused_scratch(size_t len, size_t dim) { return dim * padded_len(len); }
 
+size_t tc_attention_scratch(const terracl_runtime *rt, size_t len, size_t dim, size_t heads)
+{
+    return tc_runtime_is_cpu(rt) ? tc_attention_fused_scratch(len, dim) : heads * len * len;
+}
+
 terracl_status tc_op_attention_fused(terracl_runtime *rt, const struct tc_tensor *qkv,
                                      int64_t heads, float scale, struct tc_tensor *scratch,
                                      struct tc_tensor *out, terracl_error *err)

@@ -8,7 +8,7 @@
  * Multi-head self-attention core on a packed qkv tensor [B, L, 3D] laid out
  * as timm's Attention: columns [Q | K | V], heads contiguous inside each.
  * out [B, L, D] = concat_h softmax(Q_h K_h^T * scale) V_h. `scores` is
- * scratch of at least heads*L*L floats.
+ * scratch of at least tc_attention_scratch() floats.
  *
  * On CPU devices this runs the fused kernel (tc_op_attention_fused) in the
  * scratch, or in a temporary when the scratch is smaller than one batch
@@ -18,6 +18,11 @@
 TC_NODISCARD terracl_status tc_op_attention(terracl_runtime *rt, const struct tc_tensor *qkv,
                                             int64_t heads, float scale, struct tc_tensor *scores,
                                             struct tc_tensor *out, terracl_error *err);
+
+/* Floats of scratch tc_op_attention needs on this runtime's device: one
+ * batch item's padded K^T for the fused kernel on CPUs, heads*L*L scores
+ * for the GEMM path elsewhere. */
+size_t tc_attention_scratch(const terracl_runtime *rt, size_t len, size_t dim, size_t heads);
 
 /* Floats of scratch the fused kernel needs per batch item (K^T padded to
  * whole key blocks); it does as many batch items per launch as fit. */

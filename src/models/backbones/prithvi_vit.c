@@ -786,7 +786,8 @@ static terracl_status prithvi_forward(terracl_module *m, struct tc_exec *ex,
     terracl_status st;
     int64_t patches_dims[2] = {B * N, K}, tok_dims[2] = {B * N, D};
     int64_t x_dims[3] = {B, L, D}, qkv_dims[3] = {B, L, 3 * D}, hid_dims[3] = {B, L, p->hidden};
-    int64_t sc_dims[1] = {p->heads * L * L};
+    int64_t sc_dims[1] = {
+        (int64_t)tc_attention_scratch(rt, (size_t)L, (size_t)D, (size_t)p->heads)};
     struct tc_tensor patches = {0}, tokens = {0}, posd = {0}, coordd = {0};
 
     if ((st = tc_tensor_alloc(rt, 2, patches_dims, &patches, err)) ||
