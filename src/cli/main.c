@@ -12,7 +12,7 @@ struct command {
 
 static const struct command k_commands[] = {
     {"devices", tc_cmd_devices, "list OpenCL platforms and devices with their indices"},
-    {"selftest", tc_cmd_selftest, "run and verify a GEMM and the basic kernels on a device"},
+    {"selftest", tc_cmd_selftest, "run one GEMM on a device and check it against a C reference"},
     {"bench", tc_cmd_bench, "time backbones, models or GEMMs on one or all devices"},
     {"tune", tc_cmd_tune, "search GEMM parameters for a device and store them"},
     {"run", tc_cmd_run, "run a model: --config C.yaml --weights W.h5 --input IN.h5 --output OUT"},
