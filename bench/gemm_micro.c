@@ -120,6 +120,7 @@ static void run_native(void *p)
     struct shape s = r->s;
     int tiles_m = (s.m + r->mr - 1) / r->mr, tiles_n = (s.n + r->nr - 1) / r->nr;
     int strips = (tiles_n + r->panel - 1) / r->panel;
+    size_t items = (size_t)tiles_m * strips;
     float alpha = 1, beta = 0;
     cl_uint zero = 0;
     int lda = s.ta ? s.m : s.k, ldb = s.tb ? s.k : s.n, ldc = s.n;
@@ -149,7 +150,11 @@ static void run_native(void *p)
     clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
     clSetKernelArg(r->kern, a++, sizeof(int), &tiles_m);
     clSetKernelArg(r->kern, a++, sizeof(int), &tiles_n);
-    size_t global[2] = {(size_t)tiles_m * strips, 1}, local[2] = {1, 1};
+    if (!r->nn) { /* bias (unused without GEMM_EPILOGUE) */
+        clSetKernelArg(r->kern, a++, sizeof(cl_mem), &r->c);
+        clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
+    }
+    size_t global[2] = {items, 1}, local[2] = {1, 1};
     CHECK(clEnqueueNDRangeKernel(q, r->kern, 2, NULL, global, local, 0, NULL, NULL));
 }
 
@@ -176,7 +181,7 @@ int main(int argc, char **argv)
         }
     }
     if (nv == 0)
-        variants[nv++] = "-DGEMM_MR=4 -DGEMM_NR=6 -DGEMM_PANEL=8";
+        variants[nv++] = "-DGEMM_MR=3 -DGEMM_NR=8 -DGEMM_PANEL=8";
     src = read_all("cl_kernels/gemm.cl");
     cl_platform_id plat;
     CHECK(clGetPlatformIDs(1, &plat, NULL));
@@ -207,8 +212,8 @@ int main(int argc, char **argv)
                own ? "(own)" : "(cpu)", flop / t * 1e-9, 0);
         for (int vi = 0; vi < nv; vi++) {
             r.nn = !s.tb;
-            r.mr = opt_int(variants[vi], "GEMM_MR", 4);
-            r.nr = r.nn ? 16 * opt_int(variants[vi], "GEMM_NV", 2) : opt_int(variants[vi], "GEMM_NR", 6);
+            r.mr = opt_int(variants[vi], "GEMM_MR", 3);
+            r.nr = r.nn ? 16 * opt_int(variants[vi], "GEMM_NV", 2) : opt_int(variants[vi], "GEMM_NR", 8);
             r.panel = opt_int(variants[vi], "GEMM_PANEL", 8);
             char opts[512];
             snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable %s", variants[vi]);
