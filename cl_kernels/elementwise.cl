@@ -32,27 +32,12 @@ __kernel void tc_scale(__global const float *x, uint x_off, __global float *y, u
     y[y_off + i] = x[x_off + i] * alpha + beta;
 }
 
-/*
- * erf through erfc(|x|) = t exp(-x^2 + P(t)), t = 1 / (1 + |x|/2), with the
- * classic Chebyshev-fitted polynomial P (fractional error of erfc below
- * 1.2e-7 everywhere). Built from exp, it vectorises where the built-in erf
- * does not (PoCL runs that one scalar, ten times slower); GELU's result
- * stays within a few float ulps of the erf form.
- */
+/* erf from the shared erfc polynomial (common.cl), which vectorises. */
 static float tc_erf(float x)
 {
     float z = fabs(x);
     float t = 1.0f / (1.0f + 0.5f * z);
-    float p = -1.26551223f +
-              t * (1.00002368f +
-                   t * (0.37409196f +
-                        t * (0.09678418f +
-                             t * (-0.18628806f +
-                                  t * (0.27886807f +
-                                       t * (-1.13520398f +
-                                            t * (1.48851587f +
-                                                 t * (-0.82215223f + t * 0.17087277f))))))));
-    float erfc_z = t * exp(-z * z + p);
+    float erfc_z = TC_ERFC_NONNEG(z, t);
     return x >= 0.0f ? 1.0f - erfc_z : erfc_z - 1.0f;
 }
 

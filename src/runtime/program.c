@@ -93,8 +93,9 @@ static terracl_status read_file(const char *path, char **out, size_t *size, terr
     return TERRACL_OK;
 }
 
-static terracl_status program_source(const terracl_runtime *rt, const char *program, char **text,
-                                     size_t *size, terracl_error *err)
+/* One cl_kernels/<name>.cl text, embedded or from TERRACL_KERNEL_DIR. */
+static terracl_status raw_source(const terracl_runtime *rt, const char *program, char **text,
+                                 size_t *size, terracl_error *err)
 {
     if (rt->kernel_dir[0] != '\0') {
         char path[1200];
@@ -116,6 +117,43 @@ static terracl_status program_source(const terracl_runtime *rt, const char *prog
         }
     }
     return tc_fail(err, TERRACL_ERR_NOT_FOUND, "no kernel program named '%s' is embedded", program);
+}
+
+/* A program's source: cl_kernels/common.cl, then the program's own file
+ * (with #line 1 so build logs count lines in the program's file). */
+static terracl_status program_source(const terracl_runtime *rt, const char *program, char **text,
+                                     size_t *size, terracl_error *err)
+{
+    char *common = NULL, *own = NULL;
+    size_t common_size = 0, own_size = 0;
+    terracl_status st = raw_source(rt, program, &own, &own_size, err);
+    if (st != TERRACL_OK)
+        return st;
+    if ((st = raw_source(rt, "common", &common, &common_size, err)) != TERRACL_OK) {
+        free(own);
+        if (st != TERRACL_ERR_NOT_FOUND && st != TERRACL_ERR_IO)
+            return st;
+        /* A kernel folder without common.cl: the program stands alone. */
+        *text = NULL;
+        return raw_source(rt, program, text, size, err);
+    }
+    static const char k_line[] = "\n#line 1\n";
+    size_t total = common_size + sizeof k_line - 1 + own_size;
+    char *all = malloc(total + 1);
+    if (all == NULL) {
+        free(common);
+        free(own);
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    }
+    memcpy(all, common, common_size);
+    memcpy(all + common_size, k_line, sizeof k_line - 1);
+    memcpy(all + common_size + sizeof k_line - 1, own, own_size);
+    all[total] = '\0';
+    free(common);
+    free(own);
+    *text = all;
+    *size = total;
+    return TERRACL_OK;
 }
 
 static void cache_key(const terracl_runtime *rt, const char *source, size_t size,
