@@ -15,8 +15,12 @@ if [ "${TERRACL_SKIP_SANITIZE:-0}" != "1" ]; then
   cmake -S . -B build-asan -DTERRACL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DTERRACL_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$JOBS" >/dev/null
   # The Python tools and the fuzzer (a clang build of its own) gain nothing
-  # from a second pass.
-  ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE "python|fuzz"
+  # from a second pass. LeakSanitizer's exit-time scan occasionally crashes
+  # while the OpenCL driver's worker threads shut down ("Tracer caught
+  # signal 11", after every check has passed); a test is retried once for
+  # that, and a real failure fails both times.
+  ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE "python|fuzz" \
+    --repeat until-pass:2
 fi
 
 # The installed package must be usable from outside: install into a scratch
