@@ -29,19 +29,20 @@ __kernel void tc_im2col(__global const float *x, uint x_off, __global float *col
 }
 
 /* ConvTranspose2d output from cols [Cout*k*k, H*W] = W^T x of one batch
- * item: y[co, oy, ox] = bias[co] + sum over taps (ky, kx) with
+ * item (pixel_major 1: cols^T [H*W, Cout*k*k] = x^T W, the CPU form): y[co, oy, ox] = bias[co] + sum over taps (ky, kx) with
  * oy + pad - ky = iy*stride (0 <= iy < H), likewise for x. Gathering keeps
  * the sum deterministic. Work-item (pixel, channel). has_bias: 0 or 1. */
 __kernel void tc_col2im_transpose(__global const float *cols, uint c_off, __global float *y,
                                   uint y_off, __global const float *bias, uint b_off,
                                   int has_bias, uint H, uint W, uint Ho, uint Wo, uint channels,
-                                  int k, int stride, int pad)
+                                  int k, int stride, int pad, int pixel_major)
 {
     uint p = get_global_id(0);
     uint co = get_global_id(1);
     uint pixels = Ho * Wo;
     if (p >= pixels || co >= channels)
         return;
+    size_t rows = (size_t)channels * (uint)k * (uint)k;
     int oy = (int)(p / Wo) + pad, ox = (int)(p % Wo) + pad;
     size_t in_pixels = (size_t)H * W;
     float acc = 0.0f;
@@ -55,7 +56,8 @@ __kernel void tc_col2im_transpose(__global const float *cols, uint c_off, __glob
             if (ix < 0 || ix >= (int)W)
                 continue;
             size_t row = ((size_t)co * (uint)k + (uint)ky) * (uint)k + (uint)kx;
-            acc += cols[c_off + row * in_pixels + (size_t)iy * W + (uint)ix];
+            size_t pix = (size_t)iy * W + (uint)ix;
+            acc += cols[c_off + (pixel_major ? pix * rows + row : row * in_pixels + pix)];
         }
     }
     if (has_bias)
@@ -155,4 +157,41 @@ __kernel void tc_scse_gate(__global const float *x, uint x_off, __global const f
     float gs = 1.0f / (1.0f + exp(-sse[s_off + (size_t)b * pixels + p]));
     float v = x[x_off + i];
     y[y_off + i] = v * gc + v * gs;
+}
+
+/* Pixel-major columns for CPUs: row q of cols (ld floats apart) holds the
+ * receptive field of output pixel p0 + q, ordered (ci, ky, kx) like a
+ * row of the weight [Cout, Cin*kh*kw], 0 in the padding. Work-item
+ * (channel, output row oy0 + j): the pixels of that output row inside the
+ * band [p0, p0 + band), kh*kw contiguous taps each. */
+__kernel void tc_im2col_rows(__global const float *restrict x, uint x_off,
+                             __global float *restrict cols, uint ld, uint channels, uint band,
+                             uint p0, uint H, uint W, uint kh, uint kw, uint Wo, int sh, int sw,
+                             int ph, int pw, int dh, int dw)
+{
+    uint ci = get_global_id(0);
+    uint oy = p0 / Wo + get_global_id(1);
+    if (ci >= channels || oy * Wo >= p0 + band)
+        return;
+    uint row0 = oy * Wo; /* pixel index of (oy, 0) */
+    uint ox_lo = p0 > row0 ? p0 - row0 : 0;
+    uint ox_hi = min(Wo, p0 + band - row0);
+    __global const float *restrict src = x + x_off + (size_t)ci * H * W;
+    const uint taps = kh * kw;
+    int iy0 = (int)oy * sh - ph;
+    for (uint ox = ox_lo; ox < ox_hi; ox++) {
+        __global float *restrict dst = cols + (size_t)(row0 + ox - p0) * ld + (size_t)ci * taps;
+        int ix0 = (int)ox * sw - pw;
+        for (uint ky = 0; ky < kh; ky++) {
+            int iy = iy0 + (int)ky * dh;
+            int row_ok = iy >= 0 && iy < (int)H;
+            for (uint kx = 0; kx < kw; kx++) {
+                int ix = ix0 + (int)kx * dw;
+                float v = 0.0f;
+                if (row_ok && ix >= 0 && ix < (int)W)
+                    v = src[(uint)iy * W + (uint)ix];
+                dst[ky * kw + kx] = v;
+            }
+        }
+    }
 }

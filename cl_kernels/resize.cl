@@ -111,3 +111,71 @@ __kernel void tc_max_pool2d(__global const float *x, uint x_off, __global float 
         }
     y[y_off + i] = m;
 }
+
+/* Row-wise forms for CPU devices: one work-item per output row (row =
+ * plane * out_h + oy) looping over the row, so the row's source lines and
+ * weights are computed once, no division runs per element and there are
+ * few work-groups (their scheduling dominates per-element launches on
+ * PoCL). Same arithmetic as the kernels above. */
+__kernel void tc_resize_bilinear_rows(__global const float *restrict x, uint x_off,
+                                      __global float *restrict y,
+                                      uint y_off, uint in_h, uint in_w, uint out_h, uint out_w,
+                                      float scale_h, float scale_w, int align_corners, uint rows)
+{
+    uint row = get_global_id(0);
+    if (row >= rows)
+        return;
+    uint p = row / out_h;
+    uint oy = row - p * out_h;
+    float sy = align_corners ? scale_h * (float)oy : scale_h * ((float)oy + 0.5f) - 0.5f;
+    sy = sy < 0.0f ? 0.0f : sy;
+    uint y0 = (uint)sy;
+    if (y0 > in_h - 1)
+        y0 = in_h - 1;
+    uint y1 = y0 + (y0 < in_h - 1 ? 1u : 0u);
+    float ly1 = sy - (float)y0;
+    float ly0 = 1.0f - ly1;
+    __global const float *restrict r0 = x + x_off + ((size_t)p * in_h + y0) * in_w;
+    __global const float *restrict r1 = x + x_off + ((size_t)p * in_h + y1) * in_w;
+    __global float *restrict dst = y + y_off + (size_t)row * out_w;
+    for (uint ox = 0; ox < out_w; ox++) {
+        float sx = align_corners ? scale_w * (float)ox : scale_w * ((float)ox + 0.5f) - 0.5f;
+        sx = sx < 0.0f ? 0.0f : sx;
+        uint x0 = (uint)sx;
+        if (x0 > in_w - 1)
+            x0 = in_w - 1;
+        uint x1 = x0 + (x0 < in_w - 1 ? 1u : 0u);
+        float lx1 = sx - (float)x0;
+        float lx0 = 1.0f - lx1;
+        float top = lx0 * r0[x0] + lx1 * r0[x1];
+        float bot = lx0 * r1[x0] + lx1 * r1[x1];
+        dst[ox] = ly0 * top + ly1 * bot;
+    }
+}
+
+__kernel void tc_resize_nearest_rows(__global const float *restrict x, uint x_off,
+                                     __global float *restrict y, uint y_off, uint in_h, uint in_w, uint out_h, uint out_w,
+                                     float scale_h, float scale_w, uint rows)
+{
+    uint row = get_global_id(0);
+    if (row >= rows)
+        return;
+    uint p = row / out_h;
+    uint oy = row - p * out_h;
+    uint sy = nearest_src(oy, in_h, out_h, scale_h);
+    __global const float *restrict src = x + x_off + ((size_t)p * in_h + sy) * in_w;
+    __global float *restrict dst = y + y_off + (size_t)row * out_w;
+    if (out_w == in_w) {
+        for (uint ox = 0; ox < out_w; ox++)
+            dst[ox] = src[ox];
+    } else if (out_w == 2 * in_w) {
+        for (uint ix = 0; ix < in_w; ix++) {
+            float v = src[ix];
+            dst[2 * ix] = v;
+            dst[2 * ix + 1] = v;
+        }
+    } else {
+        for (uint ox = 0; ox < out_w; ox++)
+            dst[ox] = src[nearest_src(ox, in_w, out_w, scale_w)];
+    }
+}

@@ -63,6 +63,11 @@ static void test_conv2d(void **state)
         {1, 5, 13, 7, 3, 1, 1, {2, 3, 1, 0, 1, 1}, 1},   /* 1x1 with stride and padding */
         {1, 2, 1, 1, 1, 5, 5, {1, 1, 2, 2, 1, 1}, 1},    /* 1x1 input, 5x5 kernel */
         {1, 3, 13, 7, 4, 3, 1, {1, 2, 1, 0, 2, 1}, 1},   /* non-square kernel and geometry */
+        /* Long K on CPUs: several column bands of output pixels, the last
+         * one partial; K a multiple of 16, then not (padded rows). */
+        {2, 512, 20, 19, 9, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+        {1, 231, 23, 21, 7, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+        {1, 300, 17, 9, 5, 3, 3, {2, 1, 2, 0, 2, 1}, 0}, /* bands with stride, dilation */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct conv_case *c = &cases[i];

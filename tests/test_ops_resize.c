@@ -16,6 +16,9 @@ struct resize_case {
 static const struct resize_case k_resize[] = {
     {1, 1, 7, 5, 13, 3},  {2, 3, 5, 9, 1, 1},    {1, 2, 1, 1, 4, 3},  {1, 3, 16, 16, 64, 64},
     {2, 1, 11, 13, 4, 6}, {1, 1, 33, 17, 33, 17}, {1, 4, 6, 7, 12, 14}, {1, 1, 2, 1, 1, 5},
+    /* Rows doubled but not columns, and the reverse (the CPU row kernels'
+     * special cases per axis). */
+    {1, 2, 5, 8, 10, 13}, {2, 2, 9, 6, 7, 12},
 };
 #define NRESIZE (sizeof k_resize / sizeof k_resize[0])
 

@@ -3,10 +3,12 @@
  *
  * Conv2d is im2col + one GEMM per batch item, y_b = W cols_b, except for
  * 1x1 convolutions without stride or padding, where x_b already is the
- * column matrix. ConvTranspose2d is the reverse: cols_b = W^T x_b (one GEMM)
- * then a gather kernel sums the taps that land on each output pixel. The
- * column scratch is allocated per call and released once enqueued (OpenCL
- * keeps it alive until the queued commands finish).
+ * column matrix. On CPU devices the columns are pixel-major and made band
+ * by band (conv2d_cpu) so that the GEMM is the fast A B^T kernel.
+ * ConvTranspose2d is the reverse: cols_b = W^T x_b (one GEMM; on CPUs its
+ * transpose) then a gather kernel sums the taps that land on each output
+ * pixel. The column scratch is allocated per call and released once
+ * enqueued (OpenCL keeps it alive until the queued commands finish).
  */
 #include "ops/conv.h"
 
@@ -47,6 +49,69 @@ static terracl_status channel_bias(terracl_runtime *rt, struct tc_tensor *y,
 
 static int fits_int(int64_t v) { return v >= 0 && v <= INT32_MAX; }
 
+static size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
+
+/* Column band of the CPU path: about this many floats (4 MiB) so that it
+ * stays in the last-level cache next to the weight while the GEMM reads it
+ * again for every tile of output channels. */
+#define CONV_BAND_FLOATS ((size_t)1 << 20)
+
+/*
+ * Conv2d on CPU devices, band by band of output pixels: cols [band, K]
+ * (K = Cin kh kw, one row per pixel, K-contiguous like the weight) and
+ * then y[:, band] = W cols^T, the GEMM whose operands both run along K
+ * (tc_sgemm_nt), written straight into the band's columns of y. The
+ * caller has checked the shapes and the 32-bit input range.
+ */
+static terracl_status conv2d_cpu(terracl_runtime *rt, const struct tc_tensor *x,
+                                 const struct tc_tensor *w, const struct tc_tensor *b,
+                                 const struct tc_conv_geom *g, struct tc_tensor *y,
+                                 terracl_error *err)
+{
+    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t Cout = w->dims[0], kh = w->dims[2], kw = w->dims[3], Wo = y->dims[3];
+    size_t K = (size_t)(Cin * kh * kw), P = (size_t)(y->dims[2] * Wo), in_px = (size_t)(H * W);
+    size_t ld = round_up(K > 0 ? K : 1, 16); /* rows start on 64-byte boundaries */
+    size_t band = CONV_BAND_FLOATS / ld;
+    band = band >= 64 ? band / 64 * 64 : band >= 8 ? band / 8 * 8 : 8;
+    if (band > P)
+        band = P;
+    terracl_status st = TERRACL_OK;
+    size_t cn;
+    if (tc_mul_overflow(band, ld, &cn) || (st = tc_check_u32(cn, "conv2d columns", err)) ||
+        (st = tc_check_u32(P, "conv2d pixels", err)))
+        return st ? st : tc_fail(err, TERRACL_ERR_OVERFLOW, "conv2d: column band too large");
+    struct tc_tensor cols = {0};
+    int64_t cdims[2] = {(int64_t)band, (int64_t)ld};
+    if ((st = tc_tensor_alloc(rt, 2, cdims, &cols, err)))
+        return st;
+    for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
+        size_t xo = x->offset + (size_t)bi * (size_t)Cin * in_px;
+        size_t yo = y->offset + (size_t)bi * (size_t)Cout * P;
+        for (size_t p0 = 0; p0 < P && st == TERRACL_OK; p0 += band) {
+            size_t nb = P - p0 < band ? P - p0 : band;
+            struct tc_karg args[] = {TC_KBUF(x->buf),     TC_KUINT(xo),     TC_KBUF(cols.buf),
+                                     TC_KUINT(ld),        TC_KUINT(Cin),    TC_KUINT(nb),
+                                     TC_KUINT(p0),        TC_KUINT(H),      TC_KUINT(W),
+                                     TC_KUINT(kh),        TC_KUINT(kw),     TC_KUINT(Wo),
+                                     TC_KINT(g->stride_h), TC_KINT(g->stride_w),
+                                     TC_KINT(g->pad_h),   TC_KINT(g->pad_w), TC_KINT(g->dil_h),
+                                     TC_KINT(g->dil_w)};
+            size_t out_rows = (p0 + nb - 1) / (size_t)Wo - p0 / (size_t)Wo + 1;
+            st = tc_launch_2d(rt, "conv", "tc_im2col_rows", (size_t)Cin, out_rows, args, 18, err);
+            if (st == TERRACL_OK)
+                st = tc_sgemm(rt, 0, 1, (size_t)Cout, nb, K, 1.0f,
+                              (struct tc_matrix){w->buf, w->offset, K},
+                              (struct tc_matrix){cols.buf, 0, ld}, 0.0f,
+                              (struct tc_matrix){y->buf, yo + p0, P}, err);
+        }
+    }
+    tc_tensor_free(&cols);
+    if (st == TERRACL_OK && b != NULL)
+        st = channel_bias(rt, y, b, err);
+    return st;
+}
+
 terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
                             const struct tc_tensor *w, const struct tc_tensor *b,
                             const struct tc_conv_geom *g, struct tc_tensor *y, terracl_error *err)
@@ -78,9 +143,10 @@ terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
     terracl_status st;
     if ((st = tc_check_u32(x->offset + tc_tensor_numel(x), "conv2d input", err)))
         return st;
-
     int direct = kh == 1 && kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 &&
                  g->pad_w == 0;
+    if (!direct && tc_runtime_is_cpu(rt))
+        return conv2d_cpu(rt, x, w, b, g, y, err);
     struct tc_tensor cols = {0};
     if (!direct) {
         size_t cn;
@@ -159,6 +225,7 @@ terracl_status tc_op_conv_transpose2d(terracl_runtime *rt, const struct tc_tenso
         (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv_transpose2d output", err)) ||
         (b && (st = tc_offset_arg(b, &ob, err))))
         return st;
+    const int pixel_major = tc_runtime_is_cpu(rt);
     struct tc_tensor cols = {0};
     int64_t cdims[2] = {(int64_t)M, (int64_t)P};
     if ((st = tc_tensor_alloc(rt, 2, cdims, &cols, err)))
@@ -166,18 +233,27 @@ terracl_status tc_op_conv_transpose2d(terracl_runtime *rt, const struct tc_tenso
     for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
         size_t xo = x->offset + (size_t)bi * (size_t)Cin * P;
         size_t yo = y->offset + (size_t)bi * (size_t)Cout * out_px;
-        /* cols [Cout k k, H W] = W^T [Cout k k, Cin] x_b [Cin, H W] */
-        st = tc_sgemm(rt, 1, 0, M, P, (size_t)Cin, 1.0f, (struct tc_matrix){w->buf, w->offset, M},
-                      (struct tc_matrix){x->buf, xo, P}, 0.0f, (struct tc_matrix){cols.buf, 0, P},
-                      err);
+        /* cols [Cout k k, H W] = W^T [Cout k k, Cin] x_b [Cin, H W]; on CPUs
+         * its transpose x_b^T W, whose long side (Cout k k) runs along the
+         * NN kernel's wide column tiles. */
+        if (pixel_major)
+            st = tc_sgemm(rt, 1, 0, P, M, (size_t)Cin, 1.0f, (struct tc_matrix){x->buf, xo, P},
+                          (struct tc_matrix){w->buf, w->offset, M}, 0.0f,
+                          (struct tc_matrix){cols.buf, 0, M}, err);
+        else
+            st = tc_sgemm(rt, 1, 0, M, P, (size_t)Cin, 1.0f,
+                          (struct tc_matrix){w->buf, w->offset, M},
+                          (struct tc_matrix){x->buf, xo, P}, 0.0f,
+                          (struct tc_matrix){cols.buf, 0, P}, err);
         if (st != TERRACL_OK)
             break;
         struct tc_karg args[] = {TC_KBUF(cols.buf), TC_KUINT(0),     TC_KBUF(y->buf),
                                  TC_KUINT(yo),      TC_KBUF(b ? b->buf : cols.buf), ob,
                                  TC_KINT(b != NULL), TC_KUINT(H),    TC_KUINT(W),
                                  TC_KUINT(Ho),      TC_KUINT(Wo),    TC_KUINT(Cout),
-                                 TC_KINT(k),        TC_KINT(stride), TC_KINT(pad)};
-        st = tc_launch_2d(rt, "conv", "tc_col2im_transpose", out_px, (size_t)Cout, args, 15, err);
+                                 TC_KINT(k),        TC_KINT(stride), TC_KINT(pad),
+                                 TC_KINT(pixel_major)};
+        st = tc_launch_2d(rt, "conv", "tc_col2im_transpose", out_px, (size_t)Cout, args, 16, err);
     }
     tc_tensor_free(&cols);
     return st;

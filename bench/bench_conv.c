@@ -1,0 +1,154 @@
+/*
+ * bench_conv: times the decoder-side ops (Conv2d, ConvTranspose2d,
+ * bilinear/nearest resize) on UperNet-like shapes. Each op: one warm-up
+ * call, then the best of N calls, each ended by terracl_runtime_finish.
+ *
+ *   build/bench/bench_conv [--device D] [--repeat N] [--filter SUBSTRING]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "graph/tensor.h"
+#include "ops/conv.h"
+#include "ops/resize.h"
+#include "terracl/terracl.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+enum kind { CONV, CONVT, BILINEAR, NEAREST };
+struct cfg {
+    const char *name;
+    enum kind kind;
+    int64_t cin, cout, h, w, k, stride, pad, oh, ow;
+};
+static const struct cfg k_cfgs[] = {
+    {"conv3x3 1024->256 @56", CONV, 1024, 256, 56, 56, 3, 1, 1, 0, 0},
+    {"conv3x3 256->256 @56", CONV, 256, 256, 56, 56, 3, 1, 1, 0, 0},
+    {"conv3x3 256->256 @28", CONV, 256, 256, 28, 28, 3, 1, 1, 0, 0},
+    {"conv3x3 256->256 @14", CONV, 256, 256, 14, 14, 3, 1, 1, 0, 0},
+    {"conv3x3 2048->256 @7", CONV, 2048, 256, 7, 7, 3, 1, 1, 0, 0},
+    {"conv1x1 1024->256 @56", CONV, 1024, 256, 56, 56, 1, 1, 0, 0, 0},
+    {"conv1x1 256->256 @56", CONV, 256, 256, 56, 56, 1, 1, 0, 0, 0},
+    {"conv1x1 256->2 @56", CONV, 256, 2, 56, 56, 1, 1, 0, 0, 0},
+    {"conv3x3 64->64 @224", CONV, 64, 64, 224, 224, 3, 1, 1, 0, 0},
+    {"convT2x2 1024->512 @14", CONVT, 1024, 512, 14, 14, 2, 2, 0, 0, 0},
+    {"convT2x2 512->256 @28", CONVT, 512, 256, 28, 28, 2, 2, 0, 0, 0},
+    {"bilinear 256 56->112", BILINEAR, 256, 256, 56, 56, 0, 0, 0, 112, 112},
+    {"bilinear 256 14->56", BILINEAR, 256, 256, 14, 14, 0, 0, 0, 56, 56},
+    {"bilinear 2 56->224", BILINEAR, 2, 2, 56, 56, 0, 0, 0, 224, 224},
+    {"nearest 256 56->112", NEAREST, 256, 256, 56, 56, 0, 0, 0, 112, 112},
+};
+
+static terracl_status make(terracl_runtime *rt, struct tc_tensor *t, int ndim,
+                           const int64_t *dims, terracl_error *err)
+{
+    terracl_status st = tc_tensor_alloc(rt, ndim, dims, t, err);
+    if (st != TERRACL_OK)
+        return st;
+    size_t n = tc_tensor_numel(t);
+    float *h = malloc(n * sizeof *h);
+    if (h == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        h[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+    st = tc_tensor_upload(rt, t, h, err);
+    free(h);
+    return st;
+}
+
+static terracl_status bench(terracl_runtime *rt, const struct cfg *c, int64_t repeat,
+                            terracl_error *err)
+{
+    struct tc_tensor x = {0}, w = {0}, b = {0}, y = {0};
+    int64_t xd[4] = {1, c->cin, c->h, c->w}, yd[4] = {1, c->cout, c->oh, c->ow};
+    int64_t wd[4] = {c->cout, c->cin, c->k, c->k}, bd[1] = {c->cout};
+    double flops = 0;
+    if (c->kind == CONV) {
+        yd[2] = (c->h + 2 * c->pad - c->k) / c->stride + 1;
+        yd[3] = (c->w + 2 * c->pad - c->k) / c->stride + 1;
+        flops = 2.0 * (double)(c->cin * c->k * c->k) * (double)c->cout * (double)(yd[2] * yd[3]);
+    } else if (c->kind == CONVT) {
+        wd[0] = c->cin;
+        wd[1] = c->cout;
+        yd[2] = (c->h - 1) * c->stride - 2 * c->pad + c->k;
+        yd[3] = (c->w - 1) * c->stride - 2 * c->pad + c->k;
+        flops = 2.0 * (double)c->cin * (double)(c->cout * c->k * c->k) * (double)(c->h * c->w);
+    }
+    terracl_status st = make(rt, &x, 4, xd, err);
+    if (st == TERRACL_OK)
+        st = make(rt, &y, 4, yd, err);
+    if (st == TERRACL_OK && (c->kind == CONV || c->kind == CONVT))
+        st = make(rt, &w, 4, wd, err);
+    if (st == TERRACL_OK && (c->kind == CONV || c->kind == CONVT))
+        st = make(rt, &b, 1, bd, err);
+    double best = 1e30;
+    for (int64_t r = -1; r < repeat && st == TERRACL_OK; r++) {
+        double t0 = now_ms();
+        struct tc_conv_geom g = {c->stride, c->stride, c->pad, c->pad, 1, 1};
+        switch (c->kind) {
+        case CONV: st = tc_op_conv2d(rt, &x, &w, &b, &g, &y, err); break;
+        case CONVT: st = tc_op_conv_transpose2d(rt, &x, &w, &b, c->stride, c->pad, 0, &y, err); break;
+        case BILINEAR: st = tc_op_resize_bilinear(rt, &x, 0, &y, err); break;
+        case NEAREST: st = tc_op_resize_nearest(rt, &x, 2.0, 2.0, &y, err); break;
+        }
+        if (st == TERRACL_OK)
+            st = terracl_runtime_finish(rt, err);
+        double dt = now_ms() - t0;
+        if (r >= 0 && dt < best)
+            best = dt;
+    }
+    if (st == TERRACL_OK) {
+        if (flops > 0)
+            printf("%-26s %10.3f %10.1f\n", c->name, best, flops * 1e-9 / (best * 1e-3));
+        else
+            printf("%-26s %10.3f %10s\n", c->name, best, "-");
+    }
+    tc_tensor_free(&x);
+    tc_tensor_free(&w);
+    tc_tensor_free(&b);
+    tc_tensor_free(&y);
+    return st;
+}
+
+int main(int argc, char **argv)
+{
+    struct terracl_runtime_params params = {0};
+    int64_t repeat = 5;
+    const char *filter = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--device") == 0 && i + 1 < argc)
+            params.device = argv[++i];
+        else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
+            repeat = atoll(argv[++i]);
+        else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
+            filter = argv[++i];
+        else {
+            fprintf(stderr, "usage: bench_conv [--device D] [--repeat N] [--filter S]\n");
+            return 2;
+        }
+    }
+    if (repeat < 1) {
+        fprintf(stderr, "bench_conv: --repeat >= 1\n");
+        return 2;
+    }
+    terracl_error err = {0};
+    terracl_runtime *rt = NULL;
+    terracl_status st = terracl_runtime_create(&params, &rt, &err);
+    if (st == TERRACL_OK)
+        printf("device: %s\n%-26s %10s %10s\n", terracl_runtime_device(rt)->name, "op", "best ms",
+               "GFLOP/s");
+    for (size_t i = 0; st == TERRACL_OK && i < sizeof k_cfgs / sizeof k_cfgs[0]; i++)
+        if (filter == NULL || strstr(k_cfgs[i].name, filter) != NULL)
+            st = bench(rt, &k_cfgs[i], repeat, &err);
+    if (st != TERRACL_OK)
+        fprintf(stderr, "bench_conv: %s\n", err.message);
+    terracl_runtime_destroy(rt);
+    return st == TERRACL_OK ? 0 : 1;
+}
