@@ -225,6 +225,10 @@ int tc_cmd_tune(int argc, char **argv)
     const struct terracl_device_info *info = terracl_runtime_device(rt);
     char path[1300];
     tc_gemm_params_path(rt, path, sizeof path);
+    if (strcmp(info->type, "cpu") == 0)
+        printf("note: on CPU devices terracl runs its own GEMM kernels; the CLBlast parameters "
+               "tuned here apply with TERRACL_GEMM=clblast and to shapes those kernels do not "
+               "take\n");
     struct tc_gemm_shape shapes[64];
     size_t nshapes = 64;
     if (gm) {

@@ -19,8 +19,10 @@ const char *const tc_xgemm_param_names[TC_XGEMM_NPARAMS] = {
 enum { P_GEMMK, P_KREG, P_KWG, P_KWI, P_MDIMA, P_MDIMC, P_MWG, P_NDIMB,
        P_NDIMC, P_NWG, P_SA, P_SB, P_STRM, P_STRN, P_VWM, P_VWN };
 
-/* PoCL on x86 CPUs: found by a search on a 2-core AVX-512 machine; about
- * 7x CLBlast's own parameters on the ViT shapes (see bench/RESULTS.md). */
+/* PoCL on x86 CPUs: found by a search on a 2-core AVX-512 machine, several
+ * times faster than CLBlast's own parameters on the ViT shapes. (CPU devices
+ * normally run terracl's own GEMM kernels; this set serves the shapes those
+ * do not take and TERRACL_GEMM=clblast.) */
 static const struct tc_gemm_set k_cpu_default = {
     {0, 1, 64, 8, 2, 2, 32, 1, 1, 16, 0, 0, 1, 0, 16, 8}, 1};
 
