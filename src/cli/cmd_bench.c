@@ -275,12 +275,14 @@ static void json_string(const char *s)
     putchar('"');
 }
 
+/* `index` counts the results printed so far; a list (several devices) is
+ * opened before the first and closed by the caller. */
 static void print_result(const struct bench_opts *o, const struct bench_result *r, int index,
                          int count)
 {
     double gflops = r->warm_median_ms > 0 ? r->gflop / (r->warm_median_ms * 1e-3) : 0;
     if (strcmp(o->format, "json") == 0) {
-        printf("%s{\"device\": ", count > 1 && index == 0 ? "[" : "");
+        printf("%s{\"device\": ", count > 1 ? (index == 0 ? "[" : ",\n") : "");
         json_string(r->device);
         printf(", \"%s\": ", o->gemm ? "gemm" : "model");
         json_string(r->model);
@@ -293,7 +295,7 @@ static void print_result(const struct bench_opts *o, const struct bench_result *
         if (!o->gemm)
             printf(", \"weight_bytes\": %.0f, \"random_weights\": %s", r->weight_bytes,
                    r->random_weights ? "true" : "false");
-        printf("}%s\n", count > 1 ? (index == count - 1 ? "]" : ",") : "");
+        printf("}%s", count > 1 ? "" : "\n");
     } else if (strcmp(o->format, "csv") == 0) {
         if (index == 0)
             printf("device,%s,batch,frames,size,cold_ms,warm_ms_median,warm_ms_min,gflop,gflops,"
@@ -403,7 +405,7 @@ int tc_cmd_bench(int argc, char **argv)
     if (!o.gemm && o.weights == NULL)
         fprintf(stderr, "terracl bench: note: random weights (timings only; outputs are meaningless)\n");
 
-    int rc = 0;
+    int rc = 0, printed = 0;
     for (size_t d = 0; d < count; d++) {
         char selector[32];
         snprintf(selector, sizeof selector, "%zu", count > 1 ? d : first);
@@ -421,7 +423,10 @@ int tc_cmd_bench(int argc, char **argv)
             rc = tc_cli_fail(&err, st);
             continue;
         }
-        print_result(&o, &r, (int)d, (int)count);
+        print_result(&o, &r, printed++, (int)count);
     }
+    /* Several devices make a JSON list, valid even when some failed. */
+    if (strcmp(o.format, "json") == 0 && count > 1)
+        printf("%s]\n", printed ? "" : "[");
     return rc;
 }
