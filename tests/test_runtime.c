@@ -73,6 +73,42 @@ static void test_buffer_roundtrip_and_bounds(void **state)
     assert_int_equal(tc_buf_create(tc_test_rt, 0, &b, &err), TERRACL_ERR_INVALID_ARG);
 }
 
+/* Freed buffers serve later requests of about their size (no new device
+ * memory), other sizes get new buffers, and data written lands where the
+ * new owner reads it. */
+static void test_buffer_reuse(void **state)
+{
+    (void)state;
+    terracl_error err = {0};
+    terracl_runtime *rt = NULL;
+    TC_ASSERT_OK(terracl_runtime_create(NULL, &rt, &err), err);
+    uint64_t base = 0, now = 0;
+    terracl_runtime_memory(rt, &base, NULL);
+    struct tc_buf *a = NULL, *b = NULL, *c = NULL;
+    TC_ASSERT_OK(tc_buf_create(rt, 4000, &a, &err), err);
+    tc_buf_destroy(a);
+    terracl_runtime_memory(rt, &now, NULL);
+    assert_int_equal(now, base + 4000); /* pooled, still allocated */
+    TC_ASSERT_OK(tc_buf_create(rt, 3600, &b, &err), err);
+    terracl_runtime_memory(rt, &now, NULL);
+    assert_int_equal(now, base + 4000); /* reused */
+    assert_int_equal(tc_buf_size(b), 3600);
+    float in[900], out[900];
+    tc_test_fill(in, 900, 3, -1, 1);
+    TC_ASSERT_OK(tc_buf_write(rt, b, 0, in, sizeof in, &err), err);
+    TC_ASSERT_OK(tc_buf_read(rt, b, 0, out, sizeof out, &err), err);
+    assert_memory_equal(in, out, sizeof in);
+    /* Bounds follow the size asked for, not the capacity. */
+    assert_int_equal(tc_buf_read(rt, b, 0, out, 3604, &err), TERRACL_ERR_INVALID_ARG);
+    /* Much smaller than anything pooled: a buffer of its own. */
+    TC_ASSERT_OK(tc_buf_create(rt, 1000, &c, &err), err);
+    terracl_runtime_memory(rt, &now, NULL);
+    assert_int_equal(now, base + 5000);
+    tc_buf_destroy(b);
+    tc_buf_destroy(c);
+    terracl_runtime_destroy(rt);
+}
+
 static void test_unknown_program_and_kernel(void **state)
 {
     (void)state;
@@ -212,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_device_select_forms),
         cmocka_unit_test(test_device_select_no_match_lists_devices),
         cmocka_unit_test(test_buffer_roundtrip_and_bounds),
+        cmocka_unit_test(test_buffer_reuse),
         cmocka_unit_test(test_unknown_program_and_kernel),
         cmocka_unit_test(test_build_failure_returns_log),
         cmocka_unit_test(test_program_cache_written_reused_and_repaired),

@@ -26,6 +26,8 @@ terracl_status tc_device_lookup(size_t index, cl_platform_id *platform, cl_devic
 
 struct tc_program_entry; /* program.c's in-memory cache entries */
 
+#define TC_POOL_SLOTS 32
+
 struct terracl_runtime {
     struct terracl_device_info info;
     cl_platform_id platform;
@@ -42,6 +44,9 @@ struct terracl_runtime {
     uint64_t mem_current;
     uint64_t mem_peak;
     uint64_t flops; /* multiply-adds x 2 issued through the GEMM module */
+    /* Freed device buffers kept for reuse (see runtime.c). */
+    struct tc_buf *pool[TC_POOL_SLOTS];
+    size_t npool;
     struct tc_gemm_table *gemm_table;
     int gemm_forced;
     struct tc_gemm_set gemm_force_set;
@@ -53,7 +58,8 @@ struct terracl_runtime {
 struct tc_buf {
     terracl_runtime *rt;
     cl_mem mem;
-    size_t size;
+    size_t size;     /* bytes asked for: what bounds checks use */
+    size_t capacity; /* bytes allocated (a reused buffer may be a little larger) */
 };
 
 void tc_programs_release(terracl_runtime *rt);

@@ -6,6 +6,8 @@
 
 #include "runtime/cl_internal.h"
 
+static void pool_drain(terracl_runtime *rt);
+
 static void default_cache_dir(char *dst, size_t cap)
 {
     const char *env = getenv("TERRACL_CACHE_DIR");
@@ -101,6 +103,7 @@ void terracl_runtime_destroy(terracl_runtime *rt)
     if (rt->queue)
         clFinish(rt->queue);
     tc_programs_release(rt);
+    pool_drain(rt);
     tc_gemm_table_free(rt->gemm_table);
     if (rt->queue)
         clReleaseCommandQueue(rt->queue);
@@ -156,6 +159,50 @@ void tc_runtime_log(const terracl_runtime *rt, enum terracl_log_level level, con
     rt->log(rt->log_user, level, msg);
 }
 
+/*
+ * Freed buffers up to TC_POOL_MAX_BYTES wait in a small pool and serve the
+ * next request they fit (at most a quarter larger): a forward pass frees
+ * each activation after its last use and the next layer, or the next run,
+ * asks for the same sizes again, so activations reuse a fixed working set
+ * instead of going back to the driver (costly on GPUs). A request nothing
+ * fits first returns the whole pool to the driver, so idle buffers never
+ * pile up; pooled buffers count as allocated in the memory figures. The
+ * queue is in order, so a buffer handed out again is only written after
+ * the kernels queued on it before.
+ */
+#define TC_POOL_MAX_BYTES ((size_t)64 << 20)
+
+static void release_buf(struct tc_buf *b)
+{
+    b->rt->mem_current -= b->capacity;
+    clReleaseMemObject(b->mem);
+    free(b);
+}
+
+static void pool_drain(terracl_runtime *rt)
+{
+    for (size_t i = 0; i < rt->npool; i++)
+        release_buf(rt->pool[i]);
+    rt->npool = 0;
+}
+
+static struct tc_buf *pool_take(terracl_runtime *rt, size_t bytes)
+{
+    size_t best = rt->npool;
+    for (size_t i = 0; i < rt->npool; i++) {
+        size_t cap = rt->pool[i]->capacity;
+        if (cap >= bytes && cap - bytes <= bytes / 4 &&
+            (best == rt->npool || cap < rt->pool[best]->capacity))
+            best = i;
+    }
+    if (best == rt->npool)
+        return NULL;
+    struct tc_buf *b = rt->pool[best];
+    rt->pool[best] = rt->pool[--rt->npool];
+    b->size = bytes;
+    return b;
+}
+
 terracl_status tc_buf_create(terracl_runtime *rt, size_t bytes, struct tc_buf **out,
                              terracl_error *err)
 {
@@ -167,6 +214,9 @@ terracl_status tc_buf_create(terracl_runtime *rt, size_t bytes, struct tc_buf **
                        "device buffer of %zu bytes exceeds the device's largest allocation "
                        "(%llu bytes)",
                        bytes, (unsigned long long)rt->info.max_alloc_bytes);
+    if ((*out = pool_take(rt, bytes)) != NULL)
+        return TERRACL_OK;
+    pool_drain(rt);
     struct tc_buf *b = calloc(1, sizeof *b);
     if (b == NULL)
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of host memory");
@@ -178,6 +228,7 @@ terracl_status tc_buf_create(terracl_runtime *rt, size_t bytes, struct tc_buf **
     }
     b->rt = rt;
     b->size = bytes;
+    b->capacity = bytes;
     rt->mem_current += bytes;
     if (rt->mem_current > rt->mem_peak)
         rt->mem_peak = rt->mem_current;
@@ -189,9 +240,12 @@ void tc_buf_destroy(struct tc_buf *buf)
 {
     if (buf == NULL)
         return;
-    buf->rt->mem_current -= buf->size;
-    clReleaseMemObject(buf->mem);
-    free(buf);
+    terracl_runtime *rt = buf->rt;
+    if (buf->capacity <= TC_POOL_MAX_BYTES && rt->npool < TC_POOL_SLOTS) {
+        rt->pool[rt->npool++] = buf;
+        return;
+    }
+    release_buf(buf);
 }
 
 size_t tc_buf_size(const struct tc_buf *buf) { return buf->size; }
