@@ -17,57 +17,6 @@
 #include "io/checkpoint.h"
 #include "io/safetensors_json.h"
 
-struct fixture {
-    char dir[256];
-};
-
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d != NULL) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            remove_tree(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/terracl-ck-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    remove_tree(f->dir);
-    free(f);
-    return 0;
-}
-
-static const char *in_dir(void **state, const char *name, char *buf, size_t cap)
-{
-    const struct fixture *f = *state;
-    snprintf(buf, cap, "%s/%s", f->dir, name);
-    return buf;
-}
-
 static void write_bytes(const char *path, const void *data, size_t n)
 {
     FILE *fp = fopen(path, "wb");
@@ -227,7 +176,7 @@ static const struct tc_checkpoint_entry *entry_named(struct tc_checkpoint *ck, c
 static void test_h5_index(void **state)
 {
     char path[512];
-    write_h5_checkpoint(in_dir(state, "index.h5", path, sizeof path), true);
+    write_h5_checkpoint(tc_test_in_tmpdir(state, "index.h5", path, sizeof path), true);
     struct tc_checkpoint *ck = open_ok(path);
     assert_int_equal(tc_checkpoint_format(ck), TC_CHECKPOINT_HDF5);
     assert_int_equal(tc_checkpoint_count(ck), 8);
@@ -274,7 +223,7 @@ static void test_h5_index(void **state)
 static void test_h5_values_and_conversions(void **state)
 {
     char path[512];
-    write_h5_checkpoint(in_dir(state, "values.h5", path, sizeof path), false);
+    write_h5_checkpoint(tc_test_in_tmpdir(state, "values.h5", path, sizeof path), false);
     struct tc_checkpoint *ck = open_ok(path);
     terracl_error err = {0};
     float buf[120];
@@ -321,7 +270,7 @@ static void test_h5_f16_every_pattern(void **state)
 {
     /* All 65536 half patterns against an independent reference (ldexp). */
     char path[512];
-    in_dir(state, "allhalf.h5", path, sizeof path);
+    tc_test_in_tmpdir(state, "allhalf.h5", path, sizeof path);
     uint16_t *bits = malloc(65536 * sizeof *bits);
     for (uint32_t k = 0; k < 65536; k++)
         bits[k] = (uint16_t)k;
@@ -360,7 +309,7 @@ static void test_h5_f16_every_pattern(void **state)
 static void test_h5_usage_errors(void **state)
 {
     char path[512];
-    write_h5_checkpoint(in_dir(state, "usage.h5", path, sizeof path), true);
+    write_h5_checkpoint(tc_test_in_tmpdir(state, "usage.h5", path, sizeof path), true);
     struct tc_checkpoint *ck = open_ok(path);
     terracl_error err = {0};
     float buf[16];
@@ -399,7 +348,7 @@ static void test_h5_usage_errors(void **state)
 static void test_unused_summary(void **state)
 {
     char path[512];
-    write_h5_checkpoint(in_dir(state, "unused.h5", path, sizeof path), true);
+    write_h5_checkpoint(tc_test_in_tmpdir(state, "unused.h5", path, sizeof path), true);
     struct tc_checkpoint *ck = open_ok(path);
     terracl_error err = {0};
     float buf[12];
@@ -438,7 +387,7 @@ static void test_unused_summary(void **state)
 static void test_h5_no_config_and_odd_config(void **state)
 {
     char path[512];
-    in_dir(state, "noconfig.h5", path, sizeof path);
+    tc_test_in_tmpdir(state, "noconfig.h5", path, sizeof path);
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     float x = 1;
     hsize_t d1[1] = {1};
@@ -470,7 +419,7 @@ static void test_h5_name_collision(void **state)
 {
     /* "/a.b" and "/a/b" both become "a.b": ambiguous, so an error. */
     char path[512];
-    in_dir(state, "collide.h5", path, sizeof path);
+    tc_test_in_tmpdir(state, "collide.h5", path, sizeof path);
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     float x = 1;
     hsize_t d1[1] = {1};
@@ -541,16 +490,16 @@ static void test_open_bad_paths(void **state)
     terracl_error err = {0};
     struct tc_checkpoint *ck = (struct tc_checkpoint *)&err; /* must be reset to NULL */
 
-    in_dir(state, "does-not-exist.h5", path, sizeof path);
+    tc_test_in_tmpdir(state, "does-not-exist.h5", path, sizeof path);
     expect_error(tc_checkpoint_open(path, &ck, &err), &err, TERRACL_ERR_IO, "does-not-exist.h5",
                  "No such file");
     assert_null(ck);
 
-    const struct fixture *f = *state;
-    expect_error(tc_checkpoint_open(f->dir, &ck, &err), &err, TERRACL_ERR_IO, f->dir,
+    const char *dir = tc_test_tmpdir(state);
+    expect_error(tc_checkpoint_open(dir, &ck, &err), &err, TERRACL_ERR_IO, dir,
                  "directory");
 
-    write_bytes(in_dir(state, "empty.h5", path, sizeof path), "", 0);
+    write_bytes(tc_test_in_tmpdir(state, "empty.h5", path, sizeof path), "", 0);
     expect_error(tc_checkpoint_open(path, &ck, &err), &err, TERRACL_ERR_FORMAT, "empty.h5",
                  "empty");
 
@@ -561,7 +510,7 @@ static void test_open_bad_paths(void **state)
         junk[i] = (unsigned char)(x >> 16);
     }
     junk[8] = 'x'; /* not '{' */
-    write_bytes(in_dir(state, "random.bin", path, sizeof path), junk, sizeof junk);
+    write_bytes(tc_test_in_tmpdir(state, "random.bin", path, sizeof path), junk, sizeof junk);
     expect_error(tc_checkpoint_open(path, &ck, &err), &err, TERRACL_ERR_FORMAT, "random.bin",
                  "not an HDF5 or safetensors file");
     write_bytes(path, "hello", 5);
@@ -573,10 +522,10 @@ static void test_open_bad_paths(void **state)
 static void test_open_truncated_h5(void **state)
 {
     char good[512], cut[512];
-    write_h5_checkpoint(in_dir(state, "whole.h5", good, sizeof good), true);
+    write_h5_checkpoint(tc_test_in_tmpdir(state, "whole.h5", good, sizeof good), true);
     size_t n;
     unsigned char *bytes = read_bytes(good, &n);
-    in_dir(state, "cut.h5", cut, sizeof cut);
+    tc_test_in_tmpdir(state, "cut.h5", cut, sizeof cut);
 
     terracl_error err = {0};
     struct tc_checkpoint *ck = NULL;
@@ -637,15 +586,15 @@ static void *thread_main(void *arg)
 static void test_threads_quiet(void **state)
 {
     char good[512], bad[512], log[512];
-    write_h5_checkpoint(in_dir(state, "thr.h5", good, sizeof good), true);
+    write_h5_checkpoint(tc_test_in_tmpdir(state, "thr.h5", good, sizeof good), true);
     size_t n;
     unsigned char *bytes = read_bytes(good, &n);
-    write_bytes(in_dir(state, "thr-cut.h5", bad, sizeof bad), bytes, n / 3);
+    write_bytes(tc_test_in_tmpdir(state, "thr-cut.h5", bad, sizeof bad), bytes, n / 3);
     free(bytes);
 
     fflush(stderr);
     int saved = dup(2);
-    int fd = open(in_dir(state, "stderr.log", log, sizeof log), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd = open(tc_test_in_tmpdir(state, "stderr.log", log, sizeof log), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     assert_true(saved >= 0 && fd >= 0);
     dup2(fd, 2);
     close(fd);
@@ -714,7 +663,7 @@ static void test_st_valid(void **state)
     char path[512];
     unsigned char data[54];
     st_data(data);
-    write_st(in_dir(state, "ok.safetensors", path, sizeof path), st_header, data, sizeof data);
+    write_st(tc_test_in_tmpdir(state, "ok.safetensors", path, sizeof path), st_header, data, sizeof data);
     struct tc_checkpoint *ck = open_ok(path);
     assert_int_equal(tc_checkpoint_format(ck), TC_CHECKPOINT_SAFETENSORS);
     assert_int_equal(tc_checkpoint_count(ck), 6);
@@ -777,7 +726,7 @@ static void test_st_large_tensor_chunks(void **state)
              "{\"d\":{\"dtype\":\"F64\",\"shape\":[%d],\"data_offsets\":[0,%d]},"
              "\"h\":{\"dtype\":\"F16\",\"shape\":[%d],\"data_offsets\":[%d,%d]}}",
              N, N * 8, N, N * 8, N * 10);
-    write_st(in_dir(state, "big.safetensors", path, sizeof path), header, data, N * 10);
+    write_st(tc_test_in_tmpdir(state, "big.safetensors", path, sizeof path), header, data, N * 10);
     struct tc_checkpoint *ck = open_ok(path);
     float *got = malloc(N * sizeof *got);
     terracl_error err = {0};
@@ -851,7 +800,7 @@ static void test_st_bad_headers(void **state)
          8, TERRACL_ERR_FORMAT, "duplicate key 'w'"},
     };
     char path[512];
-    in_dir(state, "bad.safetensors", path, sizeof path);
+    tc_test_in_tmpdir(state, "bad.safetensors", path, sizeof path);
     unsigned char zeros[16] = {0};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_st(path, cases[i].header, zeros, cases[i].data_len);
@@ -871,7 +820,7 @@ static void test_st_bad_framing(void **state)
     char path[512];
     terracl_error err = {0};
     struct tc_checkpoint *ck = NULL;
-    in_dir(state, "frame.safetensors", path, sizeof path);
+    tc_test_in_tmpdir(state, "frame.safetensors", path, sizeof path);
     unsigned char data[54];
     st_data(data);
 
@@ -912,7 +861,7 @@ static void test_st_bad_framing(void **state)
 static void test_st_fuzz(void **state)
 {
     char path[512];
-    in_dir(state, "fuzz.safetensors", path, sizeof path);
+    tc_test_in_tmpdir(state, "fuzz.safetensors", path, sizeof path);
     unsigned char data[54];
     st_data(data);
     write_st(path, st_header, data, sizeof data);
@@ -1114,5 +1063,5 @@ int main(void)
         cmocka_unit_test(test_json_fuzz),
         cmocka_unit_test(test_json_fuzz_mutations),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tc_test_tmpdir_setup, tc_test_tmpdir_teardown);
 }

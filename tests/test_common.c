@@ -1,7 +1,10 @@
 /* Shared test helpers. */
 #include "test_common.h"
 
+#include <dirent.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 terracl_runtime *tc_test_rt;
 
@@ -76,3 +79,59 @@ float *tc_test_download(const struct tc_tensor *t)
     TC_ASSERT_OK(tc_tensor_download(tc_test_rt, t, h, &err), err);
     return h;
 }
+
+struct tc_test_tmpdir {
+    char dir[256];
+};
+
+static void remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d != NULL) {
+        chmod(path, 0700);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char sub[1024];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            remove_tree(sub);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+int tc_test_tmpdir_setup(void **state)
+{
+    struct tc_test_tmpdir *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->dir, sizeof f->dir, "%s/terracl-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(f->dir) == NULL) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+int tc_test_tmpdir_teardown(void **state)
+{
+    struct tc_test_tmpdir *f = *state;
+    remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+const char *tc_test_in_tmpdir(void **state, const char *name, char *buf, size_t cap)
+{
+    const struct tc_test_tmpdir *f = *state;
+    snprintf(buf, cap, "%s/%s", f->dir, name);
+    return buf;
+}
+
+const char *tc_test_tmpdir(void **state) { return ((const struct tc_test_tmpdir *)*state)->dir; }

@@ -38,6 +38,14 @@ double tc_test_max_abs(const float *got, const float *want, size_t n);
 struct tc_tensor tc_test_upload(const float *host, int ndim, const int64_t *dims);
 float *tc_test_download(const struct tc_tensor *t);
 
+/* A fresh temporary folder per test, as cmocka setup/teardown: the state
+ * is the folder; tc_test_in_tmpdir names a file in it. Teardown removes the
+ * folder and everything below (making read-only folders writable first). */
+int tc_test_tmpdir_setup(void **state);
+int tc_test_tmpdir_teardown(void **state);
+const char *tc_test_in_tmpdir(void **state, const char *name, char *buf, size_t cap);
+const char *tc_test_tmpdir(void **state);
+
 /* Fails the test with the error message when st is not OK. */
 #define TC_ASSERT_OK(st, err)                                                                      \
     do {                                                                                           \

@@ -14,58 +14,6 @@
 
 #include "io/tensor_file.h"
 
-struct fixture {
-    char dir[256];
-};
-
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d != NULL) {
-        chmod(path, 0700);
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            remove_tree(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/terracl-tf-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    remove_tree(f->dir);
-    free(f);
-    return 0;
-}
-
-static const char *in_dir(void **state, const char *name, char *buf, size_t cap)
-{
-    const struct fixture *f = *state;
-    snprintf(buf, cap, "%s/%s", f->dir, name);
-    return buf;
-}
-
 static void expect_error(terracl_status st, const terracl_error *err, terracl_status code,
                          const char *needle1, const char *needle2)
 {
@@ -114,7 +62,7 @@ static int stray_temps(const char *dir)
 static void test_round_trip(void **state)
 {
     char path[512];
-    in_dir(state, "io.h5", path, sizeof path);
+    tc_test_in_tmpdir(state, "io.h5", path, sizeof path);
     float input[2 * 3 * 2 * 2 * 2], tc[2 * 2 * 2], loc[4] = {48.1f, 11.6f, -33.9f, 151.2f};
     for (size_t i = 0; i < sizeof input / sizeof input[0]; i++)
         input[i] = (float)i * 0.1f - 1.0f;
@@ -155,8 +103,8 @@ static void test_round_trip(void **state)
     mode_t mask = umask(022);
     umask(mask);
     assert_int_equal(sb.st_mode & 0777, 0666 & ~mask);
-    const struct fixture *f = *state;
-    assert_int_equal(stray_temps(f->dir), 0);
+    const char *dir = tc_test_tmpdir(state);
+    assert_int_equal(stray_temps(dir), 0);
 
     /* Rewriting replaces the file. */
     float one = 3.0f;
@@ -184,7 +132,7 @@ static void put(hid_t file, const char *name, hid_t ftype, hid_t mtype, int ndim
 static void test_read_conversions_and_errors(void **state)
 {
     char path[512];
-    in_dir(state, "typed.h5", path, sizeof path);
+    tc_test_in_tmpdir(state, "typed.h5", path, sizeof path);
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t d4[1] = {4}, d6[6] = {1, 1, 1, 1, 2, 2};
     double dv[4] = {1.0, -0.5, 1e-3, 12345.0};
@@ -237,13 +185,13 @@ static void test_read_bad_files(void **state)
     char path[512];
     terracl_error err = {0};
     struct tc_host_tensor t;
-    expect_error(tc_tensor_file_read(in_dir(state, "missing.h5", path, sizeof path), "input", &t,
+    expect_error(tc_tensor_file_read(tc_test_in_tmpdir(state, "missing.h5", path, sizeof path), "input", &t,
                                      &err),
                  &err, TERRACL_ERR_IO, "missing.h5", "No such file");
-    const struct fixture *f = *state;
-    expect_error(tc_tensor_file_read(f->dir, "input", &t, &err), &err, TERRACL_ERR_IO, f->dir,
+    const char *dir = tc_test_tmpdir(state);
+    expect_error(tc_tensor_file_read(dir, "input", &t, &err), &err, TERRACL_ERR_IO, dir,
                  "directory");
-    write_text(in_dir(state, "text.h5", path, sizeof path), "this is not HDF5 at all\n");
+    write_text(tc_test_in_tmpdir(state, "text.h5", path, sizeof path), "this is not HDF5 at all\n");
     expect_error(tc_tensor_file_read(path, "input", &t, &err), &err, TERRACL_ERR_FORMAT,
                  "text.h5", "not an HDF5 file");
     write_text(path, "");
@@ -252,7 +200,7 @@ static void test_read_bad_files(void **state)
 
     /* A truncated HDF5 file. */
     char good[512];
-    in_dir(state, "good.h5", good, sizeof good);
+    tc_test_in_tmpdir(state, "good.h5", good, sizeof good);
     static float big[4096];
     int64_t d = 4096;
     struct tc_tensor_file_item it = {"input", 1, &d, big};
@@ -272,7 +220,7 @@ static void test_read_bad_files(void **state)
 static void test_write_bad_arguments(void **state)
 {
     char path[512];
-    in_dir(state, "args.h5", path, sizeof path);
+    tc_test_in_tmpdir(state, "args.h5", path, sizeof path);
     write_text(path, "precious");
     float x[2] = {1, 2};
     int64_t d2 = 2, neg = -1;
@@ -293,9 +241,9 @@ static void test_write_bad_arguments(void **state)
 
 static void test_atomic_write(void **state)
 {
-    const struct fixture *f = *state;
+    const char *dir = tc_test_tmpdir(state);
     char path[512], sub[512];
-    in_dir(state, "keep.h5", path, sizeof path);
+    tc_test_in_tmpdir(state, "keep.h5", path, sizeof path);
     write_text(path, "old output");
     float x[2] = {1, 2};
     int64_t d2 = 2;
@@ -303,14 +251,14 @@ static void test_atomic_write(void **state)
 
     /* A folder that does not exist. */
     char missing[512];
-    snprintf(missing, sizeof missing, "%s/no-such-folder/out.h5", f->dir);
+    snprintf(missing, sizeof missing, "%s/no-such-folder/out.h5", dir);
     struct tc_tensor_file_item item = {"output", 1, &d2, x};
     expect_error(tc_tensor_file_write(missing, &item, 1, &err), &err, TERRACL_ERR_IO,
                  "no-such-folder", "does not exist");
 
     /* A "folder" that is a file. */
     char not_dir[512];
-    snprintf(not_dir, sizeof not_dir, "%s/keep.h5/out.h5", f->dir);
+    snprintf(not_dir, sizeof not_dir, "%s/keep.h5/out.h5", dir);
     expect_error(tc_tensor_file_write(not_dir, &item, 1, &err), &err, TERRACL_ERR_IO, "keep.h5",
                  "not a folder");
 
@@ -320,17 +268,17 @@ static void test_atomic_write(void **state)
     expect_error(tc_tensor_file_write(path, clash, 2, &err), &err, TERRACL_ERR_FORMAT, "'a/b'",
                  "keep.h5");
     assert_string_equal(read_text(path), "old output");
-    assert_int_equal(stray_temps(f->dir), 0);
+    assert_int_equal(stray_temps(dir), 0);
 
     /* The destination is a folder: rename fails, the temporary goes. */
-    in_dir(state, "a-folder", sub, sizeof sub);
+    tc_test_in_tmpdir(state, "a-folder", sub, sizeof sub);
     assert_int_equal(mkdir(sub, 0755), 0);
     expect_error(tc_tensor_file_write(sub, &item, 1, &err), &err, TERRACL_ERR_IO, "a-folder",
                  NULL);
-    assert_int_equal(stray_temps(f->dir), 0);
+    assert_int_equal(stray_temps(dir), 0);
 
     /* A read-only folder (root ignores permissions, so only as a user). */
-    in_dir(state, "ro", sub, sizeof sub);
+    tc_test_in_tmpdir(state, "ro", sub, sizeof sub);
     assert_int_equal(mkdir(sub, 0755), 0);
     char ro_out[600];
     snprintf(ro_out, sizeof ro_out, "%s/out.h5", sub);
@@ -350,15 +298,15 @@ static void test_atomic_write(void **state)
     TC_ASSERT_OK(tc_tensor_file_read(path, "output", &t, &err), err);
     assert_int_equal(t.count, 2);
     tc_host_tensor_free(&t);
-    assert_int_equal(stray_temps(f->dir), 0);
+    assert_int_equal(stray_temps(dir), 0);
 
     /* A bare file name writes into the current folder. */
     char cwd[512];
     assert_non_null(getcwd(cwd, sizeof cwd));
-    assert_int_equal(chdir(f->dir), 0);
+    assert_int_equal(chdir(dir), 0);
     TC_ASSERT_OK(tc_tensor_file_write("bare.h5", &item, 1, &err), err);
     assert_int_equal(chdir(cwd), 0);
-    in_dir(state, "bare.h5", path, sizeof path);
+    tc_test_in_tmpdir(state, "bare.h5", path, sizeof path);
     TC_ASSERT_OK(tc_tensor_file_read(path, "output", &t, &err), err);
     tc_host_tensor_free(&t);
 }
@@ -372,5 +320,5 @@ int main(void)
         cmocka_unit_test(test_write_bad_arguments),
         cmocka_unit_test(test_atomic_write),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tc_test_tmpdir_setup, tc_test_tmpdir_teardown);
 }
