@@ -32,24 +32,13 @@ __kernel void tc_scale(__global const float *x, uint x_off, __global float *y, u
     y[y_off + i] = x[x_off + i] * alpha + beta;
 }
 
-/* erf from the shared erfc polynomial (common.cl), which vectorises. */
-static float tc_erf(float x)
-{
-    float z = fabs(x);
-    float t = 1.0f / (1.0f + 0.5f * z);
-    float erfc_z = TC_ERFC_NONNEG(z, t);
-    return x >= 0.0f ? 1.0f - erfc_z : erfc_z - 1.0f;
-}
-
-static float tc_gelu_value(float v) { return 0.5f * v * (1.0f + tc_erf(v * 0.70710678118654752f)); }
-
 /* Exact (erf) GELU, as PyTorch's default: x/2 * (1 + erf(x/sqrt(2))). */
 __kernel void tc_gelu(__global const float *x, uint x_off, __global float *y, uint y_off, uint n)
 {
     uint i = get_global_id(0);
     if (i >= n)
         return;
-    y[y_off + i] = tc_gelu_value(x[x_off + i]);
+    y[y_off + i] = tc_gelu_erf(x[x_off + i]);
 }
 
 /* Same-shape addition (no repetition, so no index division). */
@@ -84,7 +73,7 @@ __kernel void tc_bias_gelu_rows(__global float *x, uint x_off, __global const fl
     if (c >= cols || r >= rows)
         return;
     uint i = x_off + r * cols + c;
-    x[i] = tc_gelu_value(x[i] + bias[b_off + c]);
+    x[i] = tc_gelu_erf(x[i] + bias[b_off + c]);
 }
 
 __kernel void tc_bias_residual(__global float *acc, uint acc_off, __global const float *x,

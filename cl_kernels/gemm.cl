@@ -47,7 +47,7 @@
 #endif
 
 /* The GELU of the epilogue works on whole row vectors (tc_rowv, defined
- * below with the tile width), with the shared erfc of common.cl. */
+ * below with the tile width), with the shared erf of common.cl. */
 
 static inline float tc_hsum16(float16 v)
 {
@@ -85,16 +85,7 @@ typedef float8 tc_rowv;
 #endif
 
 #if GEMM_EPILOGUE == 2
-static tc_rowv tc_gelu_rowv(tc_rowv x)
-{
-    tc_rowv u = x * 0.70710678118654752f; /* gelu(x) = x/2 (1 + erf(x/sqrt 2)) */
-    tc_rowv z = fabs(u);
-    tc_rowv t = 1.0f / (1.0f + 0.5f * z);
-    tc_rowv erfc_z = TC_ERFC_NONNEG(z, t);
-    tc_rowv e = select(erfc_z - 1.0f, 1.0f - erfc_z, isgreaterequal(u, (tc_rowv)(0.0f)));
-    return 0.5f * x * (1.0f + e);
-}
-#define TC_EPILOGUE_VEC(r) tc_gelu_rowv(r)
+#define TC_EPILOGUE_VEC(r) tc_gelu_erf(r)
 #else
 #define TC_EPILOGUE_VEC(r) (r)
 #endif
