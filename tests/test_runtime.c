@@ -109,6 +109,43 @@ static void test_buffer_reuse(void **state)
     terracl_runtime_destroy(rt);
 }
 
+/* Profiled runtimes count every GEMM launch under its shape, and the counts
+ * start again after a reset; unprofiled runtimes say how to turn it on. */
+static void test_kernel_profile(void **state)
+{
+    (void)state;
+    terracl_error err = {0};
+    struct terracl_profile_row rows[8];
+    size_t count = 99;
+    assert_int_equal(terracl_runtime_profile(tc_test_rt, rows, 8, &count, &err),
+                     TERRACL_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "params.profile"));
+    assert_int_equal(count, 0);
+
+    struct terracl_runtime_params params = {0};
+    params.profile = 1;
+    terracl_runtime *rt = NULL;
+    TC_ASSERT_OK(terracl_runtime_create(&params, &rt, &err), err);
+    float a[6 * 5], b[5 * 7], c[6 * 7];
+    tc_test_fill(a, 30, 1, -1, 1);
+    tc_test_fill(b, 35, 2, -1, 1);
+    for (int i = 0; i < 3; i++)
+        TC_ASSERT_OK(terracl_sgemm_host(rt, 0, 0, 6, 7, 5, 1, a, 5, b, 7, 0, c, 7, &err), err);
+    TC_ASSERT_OK(terracl_runtime_profile(rt, rows, 8, &count, &err), err);
+    int found = 0;
+    for (size_t i = 0; i < count && i < 8; i++)
+        if (strstr(rows[i].variant, "6x7x5") != NULL) {
+            found = 1;
+            assert_int_equal(rows[i].launches, 3);
+            assert_true(rows[i].device_ms >= 0.0);
+        }
+    assert_true(found);
+    terracl_runtime_profile_reset(rt);
+    TC_ASSERT_OK(terracl_runtime_profile(rt, rows, 8, &count, &err), err);
+    assert_int_equal(count, 0);
+    terracl_runtime_destroy(rt);
+}
+
 static void test_unknown_program_and_kernel(void **state)
 {
     (void)state;
@@ -249,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_device_select_no_match_lists_devices),
         cmocka_unit_test(test_buffer_roundtrip_and_bounds),
         cmocka_unit_test(test_buffer_reuse),
+        cmocka_unit_test(test_kernel_profile),
         cmocka_unit_test(test_unknown_program_and_kernel),
         cmocka_unit_test(test_build_failure_returns_log),
         cmocka_unit_test(test_program_cache_written_reused_and_repaired),

@@ -47,6 +47,9 @@ struct terracl_runtime_params {
     const char *kernel_dir;
     terracl_log_fn log;
     void *log_user;
+    /* Non-zero: time every kernel on the device (OpenCL profiling events)
+     * for terracl_runtime_profile. Costs a little per launch. */
+    int profile;
 };
 
 struct terracl_device_info {
@@ -91,6 +94,23 @@ TERRACL_API void terracl_runtime_reset_peak(terracl_runtime *rt);
  * multiply-add); benchmarks take differences of it to report the work of a
  * run. Element-wise kernels are not counted. */
 TERRACL_API uint64_t terracl_runtime_flops(const terracl_runtime *rt);
+
+/* Device time per kernel, for runtimes created with params.profile. */
+struct terracl_profile_row {
+    char kernel[64];   /* OpenCL kernel name, or "clblast_sgemm" / "clblast_sgemm_batched" */
+    char variant[96];  /* GEMM shape (MxNxK[xbatch]) or build options, possibly cut short */
+    uint64_t launches;
+    double device_ms;  /* sum of end - start over the launches */
+};
+/* Waits for queued work and writes up to `capacity` rows, slowest first, for
+ * everything launched since creation or the last reset; *count receives the
+ * number of rows there are (more than capacity when rows were left out). */
+TERRACL_API terracl_status terracl_runtime_profile(terracl_runtime *rt,
+                                                   struct terracl_profile_row *rows,
+                                                   size_t capacity, size_t *count,
+                                                   terracl_error *err);
+/* Forgets what was profiled so far (no-op without profiling). */
+TERRACL_API void terracl_runtime_profile_reset(terracl_runtime *rt);
 
 /*
  * Row-major single-precision GEMM on host arrays: C = alpha*op(A)*op(B) + beta*C

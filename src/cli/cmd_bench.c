@@ -5,7 +5,7 @@
  *   terracl bench --backbone NAME [--frames T] [--size S] [--batch B] [--repeat N]
  *   terracl bench --config C.yaml [--weights W.h5] [--size S] [--batch B] [--repeat N]
  *   terracl bench --gemm M,N,K [--repeat N]
- *   common: [--device D|all] [--format table|csv|json]
+ *   common: [--device D|all] [--format table|csv|json] [--profile]
  *
  * Each run is timed on the host's monotonic clock around a call that ends
  * with the queue finished (model runs read their output back; GEMMs call
@@ -13,7 +13,9 @@
  * kernel builds (which PoCL and terracl cache on disk across processes);
  * "warm" figures come from the following runs. Work (gflop) is what the
  * GEMMs of one run issue. Models run with random weights unless --weights
- * is given; the note goes to stderr and into the record.
+ * is given; the note goes to stderr and into the record. --profile adds
+ * device time per kernel and GEMM shape over the warm runs (OpenCL
+ * profiling events, which cost a little per launch), per run.
  */
 #include <math.h>
 #include <stdio.h>
@@ -30,8 +32,10 @@ struct bench_opts {
     const char *backbone, *config, *weights, *device, *format;
     int64_t frames, size, batch, repeat;
     size_t gm, gn, gk;
-    int gemm;
+    int gemm, profile;
 };
+
+#define BENCH_PROFILE_ROWS 64
 
 struct bench_result {
     char device[256];
@@ -39,6 +43,8 @@ struct bench_result {
     int64_t batch, frames, size;
     double cold_ms, warm_median_ms, warm_min_ms, gflop, peak_bytes, weight_bytes;
     int random_weights;
+    struct terracl_profile_row profile[BENCH_PROFILE_ROWS];
+    size_t nprofile; /* rows in profile; device_ms there is per warm run */
 };
 
 static double now_ms(void)
@@ -107,6 +113,22 @@ static int64_t backbone_setting(const terracl_module *root, const char *key, int
         terracl_value_type_of(terracl_value_list_get(v, 0)) == TERRACL_VALUE_INT)
         return terracl_value_int(terracl_value_list_get(v, 0));
     return def;
+}
+
+/* Per-run device time per kernel over the warm runs, when --profile. */
+static terracl_status collect_profile(terracl_runtime *rt, const struct bench_opts *o,
+                                      struct bench_result *r, terracl_error *err)
+{
+    if (!o->profile)
+        return TERRACL_OK;
+    size_t total = 0;
+    terracl_status st = terracl_runtime_profile(rt, r->profile, BENCH_PROFILE_ROWS, &total, err);
+    if (st != TERRACL_OK)
+        return st;
+    r->nprofile = total < BENCH_PROFILE_ROWS ? total : BENCH_PROFILE_ROWS;
+    for (size_t i = 0; i < r->nprofile; i++)
+        r->profile[i].device_ms /= (double)o->repeat;
+    return TERRACL_OK;
 }
 
 static terracl_status bench_model(terracl_runtime *rt, const struct bench_opts *o,
@@ -179,6 +201,7 @@ static terracl_status bench_model(terracl_runtime *rt, const struct bench_opts *
     st = terracl_model_run(model, &in, &out, err);
     r->cold_ms = now_ms() - t0;
     free(out.data);
+    terracl_runtime_profile_reset(rt);
     for (int64_t i = 0; st == TERRACL_OK && i < o->repeat; i++) {
         uint64_t f0 = terracl_runtime_flops(rt);
         t0 = now_ms();
@@ -196,6 +219,7 @@ static terracl_status bench_model(terracl_runtime *rt, const struct bench_opts *
         uint64_t peak = 0;
         terracl_runtime_memory(rt, NULL, &peak);
         r->peak_bytes = (double)peak;
+        st = collect_profile(rt, o, r, err);
     }
 out:
     free(image);
@@ -237,10 +261,12 @@ static terracl_status bench_gemm(terracl_runtime *rt, const struct bench_opts *o
         if (st == TERRACL_OK)
             st = terracl_runtime_finish(rt, err);
         double dt = now_ms() - t0;
-        if (i < 0)
+        if (i < 0) {
             r->cold_ms = dt;
-        else
+            terracl_runtime_profile_reset(rt);
+        } else {
             warm[i] = dt;
+        }
     }
     if (st == TERRACL_OK) {
         qsort(warm, (size_t)o->repeat, sizeof *warm, cmp_double);
@@ -252,6 +278,7 @@ static terracl_status bench_gemm(terracl_runtime *rt, const struct bench_opts *o
         terracl_runtime_memory(rt, NULL, &peak);
         r->peak_bytes = (double)peak;
         r->batch = 1;
+        st = collect_profile(rt, o, r, err);
     }
     tc_buf_destroy(a);
     tc_buf_destroy(b);
@@ -275,6 +302,21 @@ static void json_string(const char *s)
     putchar('"');
 }
 
+static void print_profile(FILE *f, const struct bench_opts *o, const struct bench_result *r)
+{
+    double total = 0.0;
+    for (size_t i = 0; i < r->nprofile; i++)
+        total += r->profile[i].device_ms;
+    fprintf(f, "  device time per run by kernel (%s), %.2f ms in all:\n", r->device, total);
+    fprintf(f, "  %10s %6s %9s  %-28s %s\n", "ms", "%", "launches", "kernel", "variant");
+    for (size_t i = 0; i < r->nprofile; i++) {
+        const struct terracl_profile_row *p = &r->profile[i];
+        fprintf(f, "  %10.3f %6.1f %9.1f  %-28s %s\n", p->device_ms,
+                total > 0 ? 100.0 * p->device_ms / total : 0.0,
+                (double)p->launches / (double)o->repeat, p->kernel, p->variant);
+    }
+}
+
 /* `index` counts the results printed so far; a list (several devices) is
  * opened before the first and closed by the caller. */
 static void print_result(const struct bench_opts *o, const struct bench_result *r, int index,
@@ -295,6 +337,19 @@ static void print_result(const struct bench_opts *o, const struct bench_result *
         if (!o->gemm)
             printf(", \"weight_bytes\": %.0f, \"random_weights\": %s", r->weight_bytes,
                    r->random_weights ? "true" : "false");
+        if (o->profile) {
+            printf(", \"profile\": [");
+            for (size_t i = 0; i < r->nprofile; i++) {
+                const struct terracl_profile_row *p = &r->profile[i];
+                printf("%s{\"kernel\": ", i ? ", " : "");
+                json_string(p->kernel);
+                printf(", \"variant\": ");
+                json_string(p->variant);
+                printf(", \"launches_per_run\": %.2f, \"device_ms_per_run\": %.4f}",
+                       (double)p->launches / (double)o->repeat, p->device_ms);
+            }
+            printf("]");
+        }
         printf("}%s", count > 1 ? "" : "\n");
     } else if (strcmp(o->format, "csv") == 0) {
         if (index == 0)
@@ -314,6 +369,10 @@ static void print_result(const struct bench_opts *o, const struct bench_result *
                r->cold_ms, r->warm_median_ms, r->warm_min_ms, r->gflop, gflops,
                r->peak_bytes / (1 << 20));
     }
+    /* JSON carries the profile; the other formats get a table after the
+     * result (on stderr for CSV, which stays one kind of row). */
+    if (o->profile && strcmp(o->format, "json") != 0)
+        print_profile(strcmp(o->format, "csv") == 0 ? stderr : stdout, o, r);
     fflush(stdout);
 }
 
@@ -325,7 +384,8 @@ static int usage(const char *msg)
             "usage: terracl bench (--backbone NAME [--frames T] | --config C.yaml [--weights W] | "
             "--gemm M,N,K)\n"
             "                     [--size S] [--batch B] [--repeat N] [--device D|all] "
-            "[--format table|csv|json]\n");
+            "[--format table|csv|json]\n"
+            "                     [--profile]\n");
     return 2;
 }
 
@@ -359,6 +419,8 @@ int tc_cmd_bench(int argc, char **argv)
             o.device = v;
         else if ((v = tc_cli_option(argc, argv, &i, "--format", &missing)))
             o.format = v;
+        else if (strcmp(argv[i], "--profile") == 0)
+            o.profile = 1;
         else if ((v = tc_cli_option(argc, argv, &i, "--frames", &missing))) {
             if (!parse_int(v, 1, 64, &o.frames))
                 return usage("--frames expects 1..64");
@@ -411,8 +473,10 @@ int tc_cmd_bench(int argc, char **argv)
         snprintf(selector, sizeof selector, "%zu", count > 1 ? d : first);
         struct terracl_runtime_params params = {0};
         params.device = selector;
+        params.profile = o.profile;
         terracl_runtime *rt = NULL;
-        struct bench_result r = {0};
+        static struct bench_result r; /* large (the profile); one device at a time */
+        memset(&r, 0, sizeof r);
         terracl_status st = terracl_runtime_create(&params, &rt, &err);
         if (st == TERRACL_OK) {
             snprintf(r.device, sizeof r.device, "%s", terracl_runtime_device(rt)->name);

@@ -25,6 +25,7 @@ terracl_status tc_device_lookup(size_t index, cl_platform_id *platform, cl_devic
                                 struct terracl_device_info *info, terracl_error *err);
 
 struct tc_program_entry; /* program.c's in-memory cache entries */
+struct tc_profile;       /* profile.c: per-kernel device times */
 
 #define TC_POOL_SLOTS 32
 
@@ -53,6 +54,7 @@ struct terracl_runtime {
     int gemm_recording;
     struct tc_gemm_shape gemm_recorded[64];
     size_t gemm_nrecorded;
+    struct tc_profile *profile; /* NULL unless created with params.profile */
 };
 
 struct tc_buf {

@@ -13,6 +13,7 @@
 
 #include "runtime/cl_internal.h"
 #include "runtime/gemm_pocl.h"
+#include "runtime/profile.h"
 
 static pthread_mutex_t g_clblast_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -98,6 +99,20 @@ static int use_native(terracl_runtime *rt, int ta, int tb, size_t m, size_t n, s
     return 1;
 }
 
+/* Files a CLBlast call's event in the kernel profile under its shape. */
+static terracl_status record_event(terracl_runtime *rt, const char *kernel, size_t m, size_t n,
+                                   size_t k, size_t batch, cl_event event, terracl_error *err)
+{
+    if (event == NULL)
+        return TERRACL_OK;
+    char tag[96];
+    if (batch > 1)
+        snprintf(tag, sizeof tag, "%zux%zux%zu x%zu", m, n, k, batch);
+    else
+        snprintf(tag, sizeof tag, "%zux%zux%zu", m, n, k);
+    return tc_profile_record(rt, kernel, tag, event, err);
+}
+
 terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
                         size_t k, float alpha, struct tc_matrix a, struct tc_matrix b, float beta,
                         struct tc_matrix c, terracl_error *err)
@@ -116,12 +131,16 @@ terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
         return st;
     }
     cl_command_queue q = rt->queue;
+    cl_event event = NULL;
     CLBlastStatusCode rc = CLBlastSgemm(CLBlastLayoutRowMajor, trans(trans_a), trans(trans_b), m,
                                         n, k, alpha, a.buf->mem, a.offset, a.ld, b.buf->mem,
-                                        b.offset, b.ld, beta, c.buf->mem, c.offset, c.ld, &q, NULL);
+                                        b.offset, b.ld, beta, c.buf->mem, c.offset, c.ld, &q,
+                                        tc_profile_slot(rt, &event));
     pthread_mutex_unlock(&g_clblast_lock);
     rt->flops += 2ull * m * n * k;
-    return rc == CLBlastSuccess ? TERRACL_OK : gemm_fail(err, "CLBlastSgemm", rc, m, n, k);
+    if (rc != CLBlastSuccess)
+        return gemm_fail(err, "CLBlastSgemm", rc, m, n, k);
+    return record_event(rt, "clblast_sgemm", m, n, k, 1, event, err);
 }
 
 terracl_status tc_sgemm_ex(terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
@@ -161,14 +180,16 @@ terracl_status tc_sgemm_strided_batched(terracl_runtime *rt, int trans_a, int tr
         return st;
     }
     cl_command_queue q = rt->queue;
+    cl_event event = NULL;
     CLBlastStatusCode rc = CLBlastSgemmStridedBatched(
         CLBlastLayoutRowMajor, trans(trans_a), trans(trans_b), m, n, k, alpha, a.buf->mem,
         a.offset, a.ld, stride_a, b.buf->mem, b.offset, b.ld, stride_b, beta, c.buf->mem, c.offset,
-        c.ld, stride_c, batch, &q, NULL);
+        c.ld, stride_c, batch, &q, tc_profile_slot(rt, &event));
     pthread_mutex_unlock(&g_clblast_lock);
     rt->flops += 2ull * m * n * k * batch;
-    return rc == CLBlastSuccess ? TERRACL_OK
-                                : gemm_fail(err, "CLBlastSgemmStridedBatched", rc, m, n, k);
+    if (rc != CLBlastSuccess)
+        return gemm_fail(err, "CLBlastSgemmStridedBatched", rc, m, n, k);
+    return record_event(rt, "clblast_sgemm_batched", m, n, k, batch, event, err);
 }
 
 static int find_value(size_t count, const char *const *names, const size_t *values,

@@ -14,6 +14,7 @@
 #include "runtime/gemm_pocl.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,5 +190,11 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
         args[na++] = TC_KUINT(epilogue ? ep->bias_offset : 0);
     }
     const size_t global[2] = {tiles_m * strips, batch}, local[2] = {1, 1};
-    return tc_kernel_launch(rt, kern, 2, global, local, args, na, err);
+    char tag[96]; /* names the launch in kernel profiles */
+    if (batch > 1)
+        snprintf(tag, sizeof tag, "%zux%zux%zu x%zu", m, n, k, batch);
+    else
+        snprintf(tag, sizeof tag, "%zux%zux%zu%s%s", m, n, k, epilogue ? " +bias" : "",
+                 epilogue == 2 ? "+gelu" : beta != 0.0f ? " +C" : "");
+    return tc_kernel_launch_tagged(rt, kern, tag, 2, global, local, args, na, err);
 }

@@ -16,6 +16,7 @@
 #include "core/sha256.h"
 #include "runtime/cl_internal.h"
 #include "runtime/kernel_sources.h"
+#include "runtime/profile.h"
 
 #define TC_CACHE_MAGIC "TERRACLB"
 #define TC_CACHE_FORMAT 1u
@@ -24,6 +25,7 @@
 struct tc_kernel {
     struct tc_kernel *next;
     char name[64];
+    const char *options; /* its program's build options (owned there), for profiles */
     cl_kernel handle;
 };
 
@@ -374,6 +376,7 @@ terracl_status tc_kernel_get(terracl_runtime *rt, const char *program, const cha
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     }
     snprintf(k->name, sizeof k->name, "%s", kernel);
+    k->options = p->options;
     k->handle = handle;
     k->next = p->kernels;
     p->kernels = k;
@@ -384,6 +387,14 @@ terracl_status tc_kernel_get(terracl_runtime *rt, const char *program, const cha
 terracl_status tc_kernel_launch(terracl_runtime *rt, struct tc_kernel *kernel, int dims,
                                 const size_t *global, const size_t *local,
                                 const struct tc_karg *args, int nargs, terracl_error *err)
+{
+    return tc_kernel_launch_tagged(rt, kernel, NULL, dims, global, local, args, nargs, err);
+}
+
+terracl_status tc_kernel_launch_tagged(terracl_runtime *rt, struct tc_kernel *kernel,
+                                       const char *tag, int dims, const size_t *global,
+                                       const size_t *local, const struct tc_karg *args,
+                                       int nargs, terracl_error *err)
 {
     for (int i = 0; i < dims; i++)
         if (global[i] == 0)
@@ -412,8 +423,11 @@ terracl_status tc_kernel_launch(terracl_runtime *rt, struct tc_kernel *kernel, i
             return tc_fail(err, TERRACL_ERR_OPENCL, "clSetKernelArg(%s, arg %d) failed: %s (%d)",
                            kernel->name, i, tc_cl_error_name(rc), (int)rc);
     }
+    cl_event event = NULL;
     cl_int rc = clEnqueueNDRangeKernel(rt->queue, kernel->handle, (cl_uint)dims, NULL, global,
-                                       local, 0, NULL, NULL);
+                                       local, 0, NULL, tc_profile_slot(rt, &event));
+    if (rc == CL_SUCCESS && event != NULL)
+        return tc_profile_record(rt, kernel->name, tag ? tag : kernel->options, event, err);
     if (rc != CL_SUCCESS)
         return tc_fail(err, rc == CL_MEM_OBJECT_ALLOCATION_FAILURE || rc == CL_OUT_OF_RESOURCES
                                 ? TERRACL_ERR_NO_MEMORY

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/cl_internal.h"
+#include "runtime/profile.h"
 
 static void pool_drain(terracl_runtime *rt);
 
@@ -67,11 +68,15 @@ terracl_status terracl_runtime_create(const struct terracl_runtime_params *param
         st = tc_cl_fail(err, "clCreateContext", rc);
         goto fail;
     }
-    rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &rc);
+    const cl_command_queue_properties queue_props =
+        params->profile ? CL_QUEUE_PROFILING_ENABLE : 0;
+    rt->queue = clCreateCommandQueue(rt->context, rt->device, queue_props, &rc);
     if (rc != CL_SUCCESS) {
         st = tc_cl_fail(err, "clCreateCommandQueue", rc);
         goto fail;
     }
+    if (params->profile && (st = tc_profile_create(rt, err)) != TERRACL_OK)
+        goto fail;
     size_t wg = 0;
     if (clGetDeviceInfo(rt->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL) !=
             CL_SUCCESS ||
@@ -102,6 +107,7 @@ void terracl_runtime_destroy(terracl_runtime *rt)
         return;
     if (rt->queue)
         clFinish(rt->queue);
+    tc_profile_destroy(rt);
     tc_programs_release(rt);
     pool_drain(rt);
     tc_gemm_table_free(rt->gemm_table);

@@ -63,6 +63,13 @@ TC_NODISCARD terracl_status tc_kernel_launch(terracl_runtime *rt, struct tc_kern
                                              int dims, const size_t *global, const size_t *local,
                                              const struct tc_karg *args, int nargs,
                                              terracl_error *err);
+/* The same; `tag` names the launch in kernel profiles (a GEMM shape, say)
+ * instead of the build options. */
+TC_NODISCARD terracl_status tc_kernel_launch_tagged(terracl_runtime *rt, struct tc_kernel *kernel,
+                                                    const char *tag, int dims,
+                                                    const size_t *global, const size_t *local,
+                                                    const struct tc_karg *args, int nargs,
+                                                    terracl_error *err);
 
 /* Adds work done by fused kernels to the count terracl_runtime_flops
  * reports (GEMMs count themselves). */

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `terracl bench` output as tools read it: the JSON record of a GEMM and of
+# a backbone carries the fields bench/ scripts use, and --profile lists the
+# kernels that ran with their launches per run.
+#   cli_bench.sh TERRACL_BINARY
+set -euo pipefail
+bin="$1"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+"$bin" bench --gemm 33,40,17 --repeat 3 --format json --profile >"$work/gemm.json"
+"$bin" bench --backbone prithvi_eo_tiny --size 32 --repeat 2 --format json --profile \
+  >"$work/bb.json" 2>/dev/null
+"$bin" bench --gemm 33,40,17 --repeat 2 --profile >"$work/table.txt"
+grep -q "device time per run by kernel" "$work/table.txt"
+
+python3 - "$work/gemm.json" "$work/bb.json" <<'PY'
+import json, sys
+gemm = json.load(open(sys.argv[1]))
+for key in ("device", "gemm", "warm_ms_median", "gflops", "peak_device_bytes", "profile"):
+    assert key in gemm, key
+rows = [r for r in gemm["profile"] if r["variant"].startswith("33x40x17")]
+assert len(rows) == 1, gemm["profile"]
+assert rows[0]["launches_per_run"] == 1.0, rows
+bb = json.load(open(sys.argv[2]))
+assert bb["model"] == "prithvi_eo_tiny" and bb["random_weights"] is True, bb
+kernels = {r["kernel"] for r in bb["profile"]}
+assert "tc_layernorm_rows_cpu" in kernels or "tc_layernorm_rows" in kernels, kernels
+total = sum(r["device_ms_per_run"] for r in bb["profile"])
+assert 0 < total, bb["profile"]
+print("bench output ok:", len(bb["profile"]), "kernels profiled")
+PY
