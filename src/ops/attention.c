@@ -68,7 +68,9 @@ terracl_status tc_op_attention_fused(terracl_runtime *rt, const struct tc_tensor
     char opts[96];
     snprintf(opts, sizeof opts, "-DTC_HD=%zu -DTC_DV=%d -DTC_R=%d", s.hd, dv, ATT_R);
     struct tc_kernel *kt = NULL, *kf = NULL;
-    if ((st = tc_kernel_get(rt, "attention", "tc_attention_kt", opts, &kt, err)) ||
+    const int kt_blocks = s.hd % 16 == 0; /* 16x16 blocks per work-item */
+    if ((st = tc_kernel_get(rt, "attention", kt_blocks ? "tc_attention_kt" : "tc_attention_kt1",
+                            opts, &kt, err)) ||
         (st = tc_kernel_get(rt, "attention", "tc_attention_fwd", opts, &kf, err)))
         return st;
     size_t chunk = tc_tensor_numel(scratch) / per_item;
@@ -83,6 +85,11 @@ terracl_status tc_op_attention_fused(terracl_runtime *rt, const struct tc_tensor
                                os,                 TC_KUINT(s.len),  TC_KUINT(lp),
                                TC_KUINT(s.dim),    TC_KUINT(s.heads)};
         size_t tg[3] = {lp, s.hd, nb * s.heads}, tl[3] = {wg >= ATT_KB ? ATT_KB : 1, 1, 1};
+        if (kt_blocks) {
+            tg[0] = lp / 16; /* lp is a multiple of ATT_KB, hence of 16 */
+            tg[1] = s.hd / 16;
+            tl[0] = 1;
+        }
         if ((st = tc_kernel_launch(rt, kt, 3, tg, tl, ta, 8, err)))
             return st;
         struct tc_karg fa[] = {TC_KBUF(qkv->buf), TC_KUINT(qoff),    TC_KBUF(scratch->buf), os,

@@ -26,9 +26,12 @@ terracl_status tc_op_patchify(terracl_runtime *rt, const struct tc_tensor *x, in
     struct tc_karg ox, oy;
     if ((st = tc_offset_arg(x, &ox, err)) || (st = tc_offset_arg(y, &oy, err)))
         return st;
-    size_t total = rows * cols;
+    /* One work-item per run of pw pixels (see cl_kernels/patch.cl). */
+    size_t runs = (size_t)(C * pt * ph);
+    if ((st = tc_check_u32(rows, "patch count", err)) || (st = tc_check_u32(runs, "patch size", err)))
+        return st;
     struct tc_karg args[] = {TC_KBUF(x->buf), ox, TC_KBUF(y->buf), oy, TC_KUINT(C), TC_KUINT(T),
                              TC_KUINT(H), TC_KUINT(W), TC_KUINT(pt), TC_KUINT(ph), TC_KUINT(pw),
-                             TC_KUINT(Tg), TC_KUINT(Hg), TC_KUINT(Wg), TC_KUINT(total)};
-    return tc_launch_1d(rt, "patch", "tc_patchify", total, args, 15, err);
+                             TC_KUINT(Tg), TC_KUINT(Hg), TC_KUINT(Wg), TC_KUINT(rows)};
+    return tc_launch_2d(rt, "patch", "tc_patchify", runs, rows, args, 15, err);
 }
