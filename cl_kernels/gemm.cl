@@ -299,3 +299,76 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
         }
     }
 }
+
+/*
+ * tc_sgemm_packed: C = A * W^T (+ beta*C, + bias, GELU as GEMM_EPILOGUE
+ * says) for a Linear weight W [N, K] stored panel-packed by the host
+ * (tc_gemm_pack_weight): panel q holds columns q*64 .. q*64+63 of W^T as
+ * K rows of 64 contiguous floats, so the tile below streams its B operand
+ * sequentially. Each step broadcasts one element of each of GEMM_MR rows of
+ * A against four float16 vectors of the panel: no horizontal sums, unlike
+ * tc_sgemm_nt. N is a multiple of 64 (the host packs only such weights).
+ */
+#define TC_PACK_W 64
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_sgemm_packed(int M, int N, int K, float beta,
+                     __global const float *restrict A, uint a_off, int lda,
+                     __global const float *restrict P, uint p_off,
+                     __global float *restrict C, uint c_off, int ldc,
+                     int tiles_m, int tiles_n, __global const float *restrict bias, uint bias_off)
+{
+    A += a_off;
+    P += p_off;
+    C += c_off;
+    bias += bias_off;
+    int tm, tn0, tcount;
+    TC_GEMM_TILE_INDEX(tiles_m, tiles_n, tm, tn0, tcount);
+    const int i0 = tm * GEMM_MR;
+
+    __global const float *arow[GEMM_MR];
+#pragma unroll
+    for (int i = 0; i < GEMM_MR; i++)
+        arow[i] = A + (size_t)min(i0 + i, M - 1) * lda;
+
+    for (int t = 0; t < tcount; t++) {
+        const int q = tn0 + t, j0 = q * TC_PACK_W;
+        __global const float *bp = P + (size_t)q * K * TC_PACK_W;
+        float16 acc[GEMM_MR][4];
+#pragma unroll
+        for (int i = 0; i < GEMM_MR; i++)
+#pragma unroll
+            for (int v = 0; v < 4; v++)
+                acc[i][v] = (float16)(0.0f);
+        for (int p = 0; p < K; p++, bp += TC_PACK_W) {
+            float16 b0 = vload16(0, bp), b1 = vload16(1, bp), b2 = vload16(2, bp),
+                    b3 = vload16(3, bp);
+#pragma unroll
+            for (int i = 0; i < GEMM_MR; i++) {
+                float16 a = (float16)(arow[i][p]);
+                acc[i][0] = fma(a, b0, acc[i][0]);
+                acc[i][1] = fma(a, b1, acc[i][1]);
+                acc[i][2] = fma(a, b2, acc[i][2]);
+                acc[i][3] = fma(a, b3, acc[i][3]);
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < GEMM_MR; i++) {
+            if (i0 + i < M) {
+                __global float *crow = C + (size_t)(i0 + i) * ldc + j0;
+#pragma unroll
+                for (int v = 0; v < 4; v++) {
+                    float16 r = acc[i][v];
+                    if (beta != 0.0f)
+                        r = fma((float16)(beta), vload16(v, crow), r);
+#if GEMM_EPILOGUE >= 1
+                    r += vload16(v, bias + j0);
+#endif
+#if GEMM_EPILOGUE == 2
+                    r = tc_gelu_erf(r);
+#endif
+                    vstore16(r, v, crow);
+                }
+            }
+        }
+    }
+}

@@ -361,6 +361,73 @@ static void test_linear_fused_forms(void **state)
     }
 }
 
+/* Linear weights in the packed GEMM layout (CPU devices): every fused form,
+ * with and without bias, against a double-precision reference, at sizes
+ * with partial row tiles, one and several 64-column panels and odd K. */
+static void test_linear_packed_weights(void **state)
+{
+    (void)state;
+    const int64_t shapes[][3] = {{1, 64, 1}, {7, 128, 17}, {197, 192, 300}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        const int64_t M = shapes[si][0], N = shapes[si][1], K = shapes[si][2];
+        if (!tc_gemm_pack_wanted(tc_test_rt, (size_t)N, (size_t)K))
+            skip(); /* not a device where terracl packs Linear weights */
+        float *x = malloc(sizeof(float) * (size_t)(M * K));
+        float *w = malloc(sizeof(float) * (size_t)(N * K));
+        float *packed = malloc(sizeof(float) * (size_t)(N * K));
+        float *b = malloc(sizeof(float) * (size_t)N);
+        float *y0 = malloc(sizeof(float) * (size_t)(M * N));
+        float *want = malloc(sizeof(float) * (size_t)(M * N));
+        assert_true(x && w && packed && b && y0 && want);
+        tc_test_fill(x, (size_t)(M * K), 61, -1, 1);
+        tc_test_fill(w, (size_t)(N * K), 62, -0.3f, 0.3f);
+        tc_test_fill(b, (size_t)N, 63, -1, 1);
+        tc_test_fill(y0, (size_t)(M * N), 64, -1, 1);
+        tc_gemm_pack_weight(w, (size_t)N, (size_t)K, packed);
+        int64_t xd[2] = {M, K}, wd[2] = {N, K}, yd[2] = {M, N};
+        for (int mode = 0; mode < 6; mode++) {
+            int gelu = mode % 3 == 1, acc = mode % 3 == 2, bias = mode < 3;
+            struct tc_tensor tx = tc_test_upload(x, 2, xd), tw = tc_test_upload(packed, 2, wd);
+            struct tc_tensor tb = tc_test_upload(b, 1, &N), ty = tc_test_upload(y0, 2, yd);
+            tw.gemm_packed = 1;
+            terracl_error err = {0};
+            TC_ASSERT_OK(tc_op_linear_ex(tc_test_rt, &tx, &tw, bias ? &tb : NULL, gelu, acc, &ty,
+                                         &err),
+                         err);
+            float *got = tc_test_download(&ty);
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++) {
+                    double s = (bias ? b[j] : 0.0) + (acc ? y0[i * N + j] : 0.0);
+                    for (int64_t k = 0; k < K; k++)
+                        s += (double)x[i * K + k] * w[j * K + k];
+                    want[i * N + j] = (float)(gelu ? gelu_ref(s) : s);
+                }
+            double e = tc_test_rel_l2(got, want, (size_t)(M * N));
+            if (!(e < 1e-6))
+                fail_msg("packed linear %lldx%lldx%lld mode %d: relative L2 %.3g", (long long)M,
+                         (long long)N, (long long)K, mode, e);
+            /* The packed layout is not a plain matrix: no views, no reads. */
+            struct tc_tensor view;
+            int64_t flat = N * K;
+            assert_int_equal(tc_tensor_reshape(&tw, 1, &flat, &view, &err),
+                             TERRACL_ERR_INVALID_ARG);
+            assert_int_equal(tc_tensor_download(tc_test_rt, &tw, got, &err),
+                             TERRACL_ERR_INVALID_ARG);
+            free(got);
+            tc_tensor_free(&tx);
+            tc_tensor_free(&tw);
+            tc_tensor_free(&tb);
+            tc_tensor_free(&ty);
+        }
+        free(x);
+        free(w);
+        free(packed);
+        free(b);
+        free(y0);
+        free(want);
+    }
+}
+
 int main(void)
 {
     tc_test_runtime_or_skip();
@@ -374,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_permute),
         cmocka_unit_test(test_concat),
         cmocka_unit_test(test_linear_fused_forms),
+        cmocka_unit_test(test_linear_packed_weights),
     };
     int rc = cmocka_run_group_tests_name("ops", tests, NULL, NULL);
     tc_test_runtime_release();

@@ -144,6 +144,12 @@ terracl_status tc_module_add_buffer(terracl_module *m, const char *name, int ndi
     return TERRACL_OK;
 }
 
+void tc_module_mark_linear_weight(terracl_module *m, size_t index)
+{
+    if (index < m->nparams && m->params[index].ndim == 2)
+        m->params[index].linear_weight = 1;
+}
+
 terracl_status tc_module_add_fixed(terracl_module *m, const char *name, int ndim,
                                    const int64_t *dims, float *host, size_t *index,
                                    terracl_error *err)

@@ -82,6 +82,9 @@ terracl_status tc_tensor_reshape(const struct tc_tensor *t, int ndim, const int6
                                  struct tc_tensor *out, terracl_error *err)
 {
     size_t n;
+    if (t->gemm_packed)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "a Linear weight in the packed GEMM layout cannot be viewed as another shape");
     if (ndim < 1 || ndim > TC_MAX_DIMS || !tc_shape_count(dims, ndim, &n) ||
         n != tc_tensor_numel(t)) {
         char a[128], b[128];
@@ -107,6 +110,9 @@ terracl_status tc_tensor_upload(terracl_runtime *rt, struct tc_tensor *t, const 
 terracl_status tc_tensor_download(terracl_runtime *rt, const struct tc_tensor *t, float *host,
                                   terracl_error *err)
 {
+    if (t->gemm_packed)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "a Linear weight in the packed GEMM layout cannot be read back");
     return tc_buf_read(rt, t->buf, t->offset * sizeof(float), host,
                        tc_tensor_numel(t) * sizeof(float), err);
 }

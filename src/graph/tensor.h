@@ -19,6 +19,10 @@ struct tc_tensor {
     int ndim;
     int64_t dims[TC_MAX_DIMS];
     int owns_buf;
+    /* Non-zero: a Linear weight [N, K] stored in the GEMM module's packed
+     * layout (tc_gemm_pack_weight), readable only by tc_op_linear; it cannot
+     * be reshaped or downloaded. */
+    int gemm_packed;
 };
 
 size_t tc_tensor_numel(const struct tc_tensor *t);

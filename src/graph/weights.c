@@ -176,6 +176,14 @@ void tc_weights_free(struct tc_weights *w)
 
 uint64_t tc_weights_bytes(const struct tc_weights *w) { return w ? w->bytes : 0; }
 
+/* Whether a parameter goes to the device in the GEMM module's packed
+ * Linear-weight layout (CPUs, where the packed kernel is faster). */
+static int packs(const terracl_runtime *rt, const struct tc_param *p)
+{
+    return p->linear_weight && p->ndim == 2 &&
+           tc_gemm_pack_wanted(rt, (size_t)p->dims[0], (size_t)p->dims[1]);
+}
+
 /* Packs items into chunks no larger than the device's largest allocation. */
 static terracl_status pack(struct plan *pl, size_t max_elems, size_t **chunk_sizes, size_t *nchunks,
                            terracl_error *err)
@@ -256,8 +264,12 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
             largest_adapted = pl.items[i].ckpt_numel;
     }
     /* One staging area for the tensor as uploaded, one for an adapted
-     * tensor's checkpoint form. */
-    staging = malloc((largest + largest_adapted + 1) * sizeof *staging);
+     * tensor's checkpoint form or a Linear weight's packed form. */
+    size_t second = largest_adapted;
+    for (size_t i = 0; i < pl.n; i++)
+        if (packs(rt, pl.items[i].param) && pl.items[i].numel > second)
+            second = pl.items[i].numel;
+    staging = malloc((largest + second + 1) * sizeof *staging);
     if (staging == NULL) {
         st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for a %zu-float staging buffer", largest);
         goto out;
@@ -288,6 +300,12 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
             t->dims[d] = it->param->dims[d];
         if (it->param->ndim == 0)
             t->dims[0] = 1;
+        if (packs(rt, it->param)) {
+            float *packed = staging + largest;
+            tc_gemm_pack_weight(src, (size_t)t->dims[0], (size_t)t->dims[1], packed);
+            src = packed;
+            t->gemm_packed = 1;
+        }
         if ((st = tc_buf_write(rt, t->buf, it->offset * sizeof(float), src, it->numel * sizeof(float), err)))
             goto out;
     }

@@ -230,6 +230,8 @@ terracl_status tc_layer_linear(terracl_module *m, const char *prefix, int64_t in
     l->has_bias = bias;
     int64_t wd[2] = {out, in};
     terracl_status st = add(m, prefix, "weight", 0, 2, wd, &l->w, err);
+    if (st == TERRACL_OK)
+        tc_module_mark_linear_weight(m, l->w);
     if (st == TERRACL_OK && bias)
         st = add(m, prefix, "bias", 0, 1, &out, &l->b, err);
     return st;

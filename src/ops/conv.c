@@ -117,6 +117,9 @@ terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
                             const struct tc_conv_geom *g, struct tc_tensor *y, terracl_error *err)
 {
     const char *op = "conv2d";
+    if (w->gemm_packed)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "conv2d: the weight is a Linear weight in the packed GEMM layout");
     if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4)
         return shape_error(op, "expected 4-D tensors", x, w, y, err);
     int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];

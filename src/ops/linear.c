@@ -22,6 +22,17 @@ terracl_status tc_op_linear_ex(terracl_runtime *rt, const struct tc_tensor *x,
         return tc_fail(err, TERRACL_ERR_SHAPE, "linear: bias of %zu values for %zu outputs",
                        tc_tensor_numel(b), n);
     struct tc_gemm_epilogue ep = {b ? b->buf : NULL, b ? b->offset : 0, gelu};
+    if (w->gemm_packed) {
+        /* Bias and GELU run inside the packed kernel; a missing bias with
+         * GELU needs the element-wise pass after it. */
+        terracl_status st = tc_sgemm_packed(rt, m, n, k, (struct tc_matrix){x->buf, x->offset, k},
+                                            w->buf, w->offset, accumulate ? 1.0f : 0.0f,
+                                            (struct tc_matrix){y->buf, y->offset, n},
+                                            b ? &ep : NULL, err);
+        if (st != TERRACL_OK || b != NULL || !gelu)
+            return st;
+        return tc_op_gelu(rt, y, y, err);
+    }
     int done = 0;
     terracl_status st = tc_sgemm_ex(rt, 0, 1, m, n, k, 1.0f, (struct tc_matrix){x->buf, x->offset, k},
                                     (struct tc_matrix){w->buf, w->offset, k},

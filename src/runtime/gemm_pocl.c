@@ -198,3 +198,90 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
                  epilogue == 2 ? "+gelu" : beta != 0.0f ? " +C" : "");
     return tc_kernel_launch_tagged(rt, kern, tag, 2, global, local, args, na, err);
 }
+
+/* Packed Linear weights: panels of PACK_W columns of W^T (see tc_sgemm_packed
+ * in cl_kernels/gemm.cl), 6-row tiles, two panels per work-item: 215-224
+ * GFLOP/s on the ViT-B Linear shapes where tc_sgemm_nt reaches 200-210 in
+ * the same runs (bench/gemm_micro.c). */
+#define PACK_W 64
+#define PACKED_OPTIONS "-DGEMM_MR=6 -DGEMM_PANEL=2 -DGEMM_EPILOGUE="
+#define PACKED_MR 6
+#define PACKED_PANEL 2
+
+int tc_gemm_pack_wanted(const terracl_runtime *rt, size_t n, size_t k)
+{
+    enum gemm_mode mode = gemm_mode();
+    if (mode == MODE_CLBLAST || (mode == MODE_AUTO && !tc_runtime_is_cpu(rt)))
+        return 0;
+    return n > 0 && k > 0 && n % PACK_W == 0 && n <= INT_MAX && k <= INT_MAX &&
+           n <= UINT32_MAX / k;
+}
+
+void tc_gemm_pack_weight(const float *w, size_t n, size_t k, float *out)
+{
+    for (size_t q = 0; q < n / PACK_W; q++)
+        for (size_t c = 0; c < PACK_W; c++) {
+            const float *src = w + (q * PACK_W + c) * k;
+            float *dst = out + q * k * PACK_W + c;
+            for (size_t p = 0; p < k; p++)
+                dst[p * PACK_W] = src[p];
+        }
+}
+
+terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k,
+                               struct tc_matrix a, const struct tc_buf *packed,
+                               size_t packed_offset, float beta, struct tc_matrix c,
+                               const struct tc_gemm_epilogue *ep, terracl_error *err)
+{
+    if (m == 0)
+        return TERRACL_OK;
+    if (!tc_gemm_pack_wanted(rt, n, k))
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "packed GEMM: %zu x %zu weight not packable on this device", n, k);
+    struct tc_matrix b = {packed, packed_offset, k};
+    if (!fits_kernel(m, n, k, a, 0, b, 0, c, 0, 1))
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "packed GEMM: sizes or offsets beyond the kernel's 32-bit range");
+    terracl_status st;
+    if ((st = check_operand("A", &a, m, k, 0, 1, err)) ||
+        (st = check_operand("packed B", &b, n, k, 0, 1, err)) ||
+        (st = check_operand("C", &c, m, n, 0, 1, err)))
+        return st;
+    int epilogue = ep == NULL || ep->bias == NULL ? 0 : ep->gelu ? 2 : 1;
+    if (epilogue && (ep->bias_offset > UINT32_MAX ||
+                     ep->bias_offset + n > ep->bias->size / sizeof(float)))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "GEMM: bias of %zu floats at offset %zu "
+                       "does not fit its buffer", n, ep->bias_offset);
+    size_t tiles_m = (m + PACKED_MR - 1) / PACKED_MR, tiles_n = n / PACK_W;
+    size_t strips = (tiles_n + PACKED_PANEL - 1) / PACKED_PANEL;
+    if (tiles_m > INT_MAX || tiles_m * strips > INT_MAX)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "packed GEMM: too many tiles");
+    static const char *const options[3] = {PACKED_OPTIONS "0", PACKED_OPTIONS "1",
+                                           PACKED_OPTIONS "2"};
+    struct tc_kernel *kern = NULL;
+    if ((st = tc_kernel_get(rt, "gemm", "tc_sgemm_packed", options[epilogue], &kern, err)))
+        return st;
+    struct tc_karg args[] = {TC_KINT(m),
+                             TC_KINT(n),
+                             TC_KINT(k),
+                             TC_KFLOAT(beta),
+                             TC_KBUF(a.buf),
+                             TC_KUINT(a.offset),
+                             TC_KINT(a.ld),
+                             TC_KBUF(packed),
+                             TC_KUINT(packed_offset),
+                             TC_KBUF(c.buf),
+                             TC_KUINT(c.offset),
+                             TC_KINT(c.ld),
+                             TC_KINT(tiles_m),
+                             TC_KINT(tiles_n),
+                             TC_KBUF(epilogue ? ep->bias : c.buf),
+                             TC_KUINT(epilogue ? ep->bias_offset : 0)};
+    const size_t global[2] = {tiles_m * strips, 1}, local[2] = {1, 1};
+    char tag[96];
+    snprintf(tag, sizeof tag, "%zux%zux%zu%s%s", m, n, k, epilogue ? " +bias" : "",
+             epilogue == 2 ? "+gelu" : beta != 0.0f ? " +C" : "");
+    tc_runtime_count_flops(rt, 2ull * m * n * k);
+    return tc_kernel_launch_tagged(rt, kern, tag, 2, global, local, args,
+                                   (int)(sizeof args / sizeof args[0]), err);
+}

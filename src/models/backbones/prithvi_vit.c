@@ -257,11 +257,15 @@ static terracl_status add_vec(terracl_module *m, const char *name, int64_t n, si
     return tc_module_add_param(m, name, 1, &n, idx, err);
 }
 
+/* A Linear weight [rows, cols]: only ever tc_op_linear's operand. */
 static terracl_status add_mat(terracl_module *m, const char *name, int64_t rows, int64_t cols,
                               size_t *idx, terracl_error *err)
 {
     int64_t d[2] = {rows, cols};
-    return tc_module_add_param(m, name, 2, d, idx, err);
+    terracl_status st = tc_module_add_param(m, name, 2, d, idx, err);
+    if (st == TERRACL_OK)
+        tc_module_mark_linear_weight(m, *idx);
+    return st;
 }
 
 static terracl_status declare_params(terracl_module *m, struct prithvi *p, terracl_error *err)
