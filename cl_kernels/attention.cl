@@ -149,16 +149,25 @@ __kernel void tc_attention_fwd(__global const float *qkv, uint qkv_off, __global
         for (int r = 0; r < TC_R; r++)
             s0[r] = s1[r] = (float16)(0.0f);
         __global const float *kp = ktb + j0;
-        for (int d = 0; d < TC_HD; d++, kp += lp) {
-            float16 k0 = vload16(0, kp), k1 = vload16(1, kp);
-            #pragma unroll
-            for (int r = 0; r < TC_R; r++) {
-                float qv = qrow[r][d];
-                s0[r] = fma((float16)(qv), k0, s0[r]);
-                s1[r] = fma((float16)(qv), k1, s1[r]);
+        uint nk = min((uint)TC_KB, len - j0);
+        if (nk > 16) {
+            for (int d = 0; d < TC_HD; d++, kp += lp) {
+                float16 k0 = vload16(0, kp), k1 = vload16(1, kp);
+                #pragma unroll
+                for (int r = 0; r < TC_R; r++) {
+                    float qv = qrow[r][d];
+                    s0[r] = fma((float16)(qv), k0, s0[r]);
+                    s1[r] = fma((float16)(qv), k1, s1[r]);
+                }
+            }
+        } else { /* a last block of at most 16 keys: the upper half is padding */
+            for (int d = 0; d < TC_HD; d++, kp += lp) {
+                float16 k0 = vload16(0, kp);
+                #pragma unroll
+                for (int r = 0; r < TC_R; r++)
+                    s0[r] = fma((float16)(qrow[r][d]), k0, s0[r]);
             }
         }
-        uint nk = min((uint)TC_KB, len - j0);
         #pragma unroll
         for (int r = 0; r < TC_R; r++) {
             float16 a = s0[r] * scale, c = s1[r] * scale;
