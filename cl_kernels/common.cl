@@ -1,6 +1,6 @@
 /*
  * Helpers shared by every program: the runtime puts this file in front of
- * each cl_kernels/*.cl source before building it (see src/runtime/program.c).
+ * each kernel source of cl_kernels/ before building it (see src/runtime/program.c).
  */
 
 /*
