@@ -7,3 +7,9 @@ set_tests_properties(test_parity_models PROPERTIES LABELS model SKIP_RETURN_CODE
 terracl_add_test(test_param_counts SOURCES test_param_counts.c test_common.c LABELS unit)
 terracl_add_test(test_threads SOURCES test_threads.c test_common.c LABELS model)
 target_link_libraries(test_threads PRIVATE Threads::Threads)
+# The same fixtures through the route GPUs take for GEMMs (CLBlast, plain
+# weights, bias and GELU as separate passes), so it stays right on machines
+# without a GPU too.
+add_test(NAME test_parity_clblast COMMAND test_parity_backbones "")
+set_tests_properties(test_parity_clblast PROPERTIES LABELS model SKIP_RETURN_CODE 77
+  ENVIRONMENT "${TERRACL_TEST_ENV};TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures;TERRACL_GEMM=clblast")

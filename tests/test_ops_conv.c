@@ -2,6 +2,7 @@
  * naive C references, on odd sizes and stride/padding/dilation variants. */
 #include "test_common.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "graph/tensor.h"
@@ -15,11 +16,17 @@ static float *random_buf(size_t n, uint32_t seed, float lo, float hi)
     return p;
 }
 
+/* Relative L2 within 1e-5, and no element off by more than 1e-5 of the
+ * largest output magnitude (float32 sums over K = 4608 terms, summed in
+ * another order by CLBlast, differ by ~1e-4 on outputs of ~20). */
 static void expect_close(const float *got, const float *want, size_t n, const char *what)
 {
     double rel = tc_test_rel_l2(got, want, n), mx = tc_test_max_abs(got, want, n);
-    if (!(rel <= 1e-5 && mx <= 1e-4))
-        fail_msg("%s: relative L2 %.3g, max abs %.3g", what, rel, mx);
+    double scale = 0.0;
+    for (size_t i = 0; i < n; i++)
+        scale = fabs(want[i]) > scale ? fabs(want[i]) : scale;
+    if (!(rel <= 1e-5 && mx <= 1e-5 * (scale > 1.0 ? scale : 1.0)))
+        fail_msg("%s: relative L2 %.3g, max abs %.3g (largest output %.3g)", what, rel, mx, scale);
 }
 
 /* ---- Conv2d ------------------------------------------------------------ */
