@@ -5,11 +5,13 @@
  *
  * Tile sizes were chosen on PoCL 3.1 with AVX-512 (2 cores) with
  * bench/gemm_micro.c: A*B^T 3x8 dot-product tiles in strips of 8 (6x4 for
- * K >= 2048), A*B 8x32
- * broadcast tiles one per work-item. Measured there (best of 5): 205-213
+ * K >= 2048); A*B 6x64 broadcast tiles, two per work-item (216-222 GFLOP/s
+ * on 197..784-row shapes with N >= 1024, against 190-217 for the 8x32 tiles
+ * used before, same runs). Measured there (best of 5): 205-213
  * GFLOP/s on the ViT-B Linear shapes (CLBlast with the shipped CPU set
  * 107-143, OpenBLAS 172-209 in the same run), 3-3.5x CLBlast on the
- * 197x197x64 / 197x64x197 attention products.
+ * 197x197x64 / 197x64x197 attention products. Linear layers with packed
+ * weights use tc_sgemm_packed (end of this file).
  */
 #include "runtime/gemm_pocl.h"
 
@@ -25,9 +27,9 @@
  * down-projection 768x3072): fewer B rows streamed per tile, measured
  * 188-204 vs 143-197 GFLOP/s at M = 197 and 589 (same run). */
 #define NT_LONG_K 2048
-#define NN_MR 8
-#define NN_NV 2
-#define NN_PANEL 1
+#define NN_MR 6
+#define NN_NV 4
+#define NN_PANEL 2
 #define STR_(x) #x
 #define STR(x) STR_(x)
 static const struct nt_tiles {
