@@ -1,10 +1,11 @@
-"""Plots bench/run_all.sh results: warm median time per workload, one bar
-per device or peer, to a PNG.
+"""Plots bench/run_all.sh results: GFLOP/s per workload (median over the
+rounds), one bar per device or peer, to a PNG.
 
     python3 bench/plot.py bench/results/HOST-DATE.jsonl [OUT.png]
 """
 import collections
 import json
+import statistics
 import sys
 
 import matplotlib
@@ -17,10 +18,15 @@ def main():
     path = sys.argv[1]
     out = sys.argv[2] if len(sys.argv) > 2 else path.rsplit(".", 1)[0] + ".png"
     rows = [json.loads(line) for line in open(path) if line.strip()]
-    groups = collections.OrderedDict()
+    # Several rounds of the same workload on the same device: their median.
+    runs = collections.OrderedDict()
     for r in rows:
         what = r.get("gemm") and f"GEMM {r['gemm']}" or f"{r['model']} T={r.get('frames', 1)}"
-        groups.setdefault(what, []).append(r)
+        runs.setdefault((what, r["device"]), []).append(r)
+    groups = collections.OrderedDict()
+    for (what, device), rs in runs.items():
+        merged = dict(rs[0], gflops=statistics.median(x["gflops"] for x in rs))
+        groups.setdefault(what, []).append(merged)
     fig, axes = plt.subplots(1, len(groups), figsize=(4 * len(groups), 4), squeeze=False)
     for ax, (what, rs) in zip(axes[0], groups.items()):
         labels = [r["device"].replace("pthread-", "terracl ")[:28] for r in rs]
