@@ -146,7 +146,7 @@ terracl_status tc_module_add_buffer(terracl_module *m, const char *name, int ndi
 
 void tc_module_mark_linear_weight(terracl_module *m, size_t index)
 {
-    if (index < m->nparams && m->params[index].ndim == 2)
+    if (index < m->nparams && m->params[index].ndim >= 2)
         m->params[index].linear_weight = 1;
 }
 

@@ -38,7 +38,8 @@ struct tc_param {
     int ndim;
     int64_t dims[TC_MAX_DIMS];
     int learnable;          /* counted by param_count; fixed tables are not */
-    /* A Linear weight [N, K] used only as tc_op_linear's weight: the binder
+    /* A Linear weight [N, K] (or [N, ...] flattened to it) used only as
+     * tc_op_linear's weight: the binder
      * may store it in the GEMM module's packed layout (tc_gemm_pack_weight)
      * where that runs faster. Set with tc_module_mark_linear_weight. */
     int linear_weight;
@@ -89,8 +90,9 @@ TC_NODISCARD terracl_status tc_module_add_param(terracl_module *m, const char *n
 TC_NODISCARD terracl_status tc_module_add_buffer(terracl_module *m, const char *name, int ndim,
                                                  const int64_t *dims, size_t *index,
                                                  terracl_error *err);
-/* Marks parameter `index` (2-D [N, K]) as used only as tc_op_linear's
- * weight (see tc_param.linear_weight). */
+/* Marks parameter `index` as used only as tc_op_linear's weight (see
+ * tc_param.linear_weight): [N, K], or [N, ...] used through its [N, K]
+ * flattening (a Conv3d patch embedding). */
 void tc_module_mark_linear_weight(terracl_module *m, size_t index);
 /* A parameter computed on the host at build time (not in checkpoints, not
  * learnable); takes ownership of `host` (numel floats). */

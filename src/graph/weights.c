@@ -180,8 +180,12 @@ uint64_t tc_weights_bytes(const struct tc_weights *w) { return w ? w->bytes : 0;
  * Linear-weight layout (CPUs, where the packed kernel is faster). */
 static int packs(const terracl_runtime *rt, const struct tc_param *p)
 {
-    return p->linear_weight && p->ndim == 2 &&
-           tc_gemm_pack_wanted(rt, (size_t)p->dims[0], (size_t)p->dims[1]);
+    if (!p->linear_weight || p->ndim < 2 || p->dims[0] <= 0)
+        return 0;
+    size_t n = (size_t)p->dims[0], numel = 1;
+    for (int d = 0; d < p->ndim; d++)
+        numel *= (size_t)p->dims[d]; /* shapes were validated and counted when planned */
+    return tc_gemm_pack_wanted(rt, n, numel / n);
 }
 
 /* Packs items into chunks no larger than the device's largest allocation. */
@@ -302,7 +306,7 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
             t->dims[0] = 1;
         if (packs(rt, it->param)) {
             float *packed = staging + largest;
-            tc_gemm_pack_weight(src, (size_t)t->dims[0], (size_t)t->dims[1], packed);
+            tc_gemm_pack_weight(src, (size_t)t->dims[0], it->numel / (size_t)t->dims[0], packed);
             src = packed;
             t->gemm_packed = 1;
         }

@@ -292,6 +292,8 @@ static terracl_status declare_params(terracl_module *m, struct prithvi *p, terra
     if ((st = tc_module_add_param(m, "patch_embed.proj.weight", 5, pw_dims, &p->p_patch_w, err)) ||
         (st = add_vec(m, "patch_embed.proj.bias", D, &p->p_patch_b, err)))
         return st;
+    /* Only ever the Linear weight of the patch GEMM, through its flattening. */
+    tc_module_mark_linear_weight(m, p->p_patch_w);
     if (p->remap_bands) {
         struct tc_param *pw = tc_module_param(m, p->p_patch_w);
         pw->adapt_ndim = 5;
@@ -798,10 +800,20 @@ static terracl_status prithvi_forward(terracl_module *m, struct tc_exec *ex,
         (st = tc_op_patchify(rt, &x5, p->patch[0], p->patch[1], p->patch[2], &patches, err)) ||
         (st = tc_tensor_alloc(rt, 2, tok_dims, &tokens, err)))
         goto out;
-    struct tc_tensor wflat;
-    int64_t wdims[2] = {D, K};
-    if ((st = tc_tensor_reshape(param(m, p->p_patch_w), 2, wdims, &wflat, err)) ||
-        (st = tc_op_linear(rt, &patches, &wflat, param(m, p->p_patch_b), &tokens, err)))
+    /* The Conv3d weight [D, C, pt, ph, pw] as the Linear weight [D, K]: a view
+     * made by hand, because a weight packed for the GEMM (see declare_params)
+     * refuses general reshapes but is packed exactly as this flattening. */
+    struct tc_tensor wflat = *param(m, p->p_patch_w);
+    wflat.owns_buf = 0;
+    wflat.ndim = 2;
+    wflat.dims[0] = D;
+    wflat.dims[1] = K;
+    if (tc_tensor_numel(&wflat) != tc_tensor_numel(param(m, p->p_patch_w))) {
+        st = tc_fail(err, TERRACL_ERR_SHAPE, "patch embedding weight does not hold %lld x %lld",
+                     (long long)D, (long long)K);
+        goto out;
+    }
+    if ((st = tc_op_linear(rt, &patches, &wflat, param(m, p->p_patch_b), &tokens, err)))
         goto out;
     tc_tensor_free(&patches);
 
