@@ -17,8 +17,9 @@ if [ "${TERRACL_SKIP_SANITIZE:-0}" != "1" ]; then
   # The Python tools and the fuzzer (a clang build of its own) gain nothing
   # from a second pass. LeakSanitizer's exit-time scan occasionally crashes
   # while the OpenCL driver's worker threads shut down ("Tracer caught
-  # signal 11", after every check has passed, more often under load); a
-  # test is retried up to twice for that, and a real failure fails every time.
+  # signal 11", after every check has passed; seen when the first test of
+  # the pass builds its kernels into a cold program cache); a test is retried
+  # up to twice for that, and a real failure fails every time.
   ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE "python|fuzz" \
     --repeat until-pass:3
 fi
