@@ -6,18 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* LeakSanitizer is part of AddressSanitizer builds (GCC and clang). */
-#if defined(__SANITIZE_ADDRESS__)
-#define TC_TEST_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TC_TEST_LSAN 1
-#endif
-#endif
-#ifdef TC_TEST_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
-
 terracl_runtime *tc_test_rt;
 
 void tc_test_runtime_or_skip(void)
@@ -39,13 +27,6 @@ void tc_test_runtime_release(void)
 {
     terracl_runtime_destroy(tc_test_rt);
     tc_test_rt = NULL;
-#ifdef TC_TEST_LSAN
-    /* Check for leaks now, while the OpenCL driver's worker threads are idle:
-     * LeakSanitizer's own check at exit sometimes crashes stopping threads
-     * that the driver is shutting down at the same moment. It then does not
-     * run again at exit. */
-    __lsan_do_leak_check();
-#endif
 }
 
 void tc_test_fill(float *x, size_t n, uint32_t seed, float lo, float hi)
