@@ -72,6 +72,14 @@ static inline void tc_store(__global float *c, float v, float alpha, float beta)
         (tcount) = min(GEMM_PANEL, (tiles_n) - (tn0));                                         \
     } while (0)
 
+/* Row pointers of a tile's GEMM_MR rows of A, `step` elements apart; rows
+ * past the end repeat the last one (computed, never stored). */
+#define TC_GEMM_ROWS_OF_A(arow, A, i0, M, step)                                                \
+    do {                                                                                       \
+        _Pragma("unroll") for (int i_ = 0; i_ < GEMM_MR; i_++)                                 \
+            (arow)[i_] = (A) + (size_t)min((i0) + i_, (M) - 1) * (step);                      \
+    } while (0)
+
 #if GEMM_NR == 4
 typedef float4 tc_rowv;
 #define TC_VLOADR vload4
@@ -138,9 +146,7 @@ void tc_sgemm_nt(int M, int N, int K, float alpha, float beta,
     const int kv = K & ~15;
 
     __global const float *arow[GEMM_MR];
-#pragma unroll
-    for (int i = 0; i < GEMM_MR; i++)
-        arow[i] = A + (size_t)min(i0 + i, M - 1) * lda;
+    TC_GEMM_ROWS_OF_A(arow, A, i0, M, lda);
 
     for (int t = 0; t < tcount; t++) {
         const int j0 = (tn0 + t) * GEMM_NR;
@@ -238,9 +244,7 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
     const int i0 = tm * GEMM_MR;
 
     __global const float *arow[GEMM_MR];
-#pragma unroll
-    for (int i = 0; i < GEMM_MR; i++)
-        arow[i] = A + (size_t)min(i0 + i, M - 1) * a_rs;
+    TC_GEMM_ROWS_OF_A(arow, A, i0, M, a_rs);
 
     for (int t = 0; t < tcount; t++) {
         const int j0 = (tn0 + t) * (16 * GEMM_NV);
@@ -326,9 +330,7 @@ void tc_sgemm_packed(int M, int N, int K, float beta,
     const int i0 = tm * GEMM_MR;
 
     __global const float *arow[GEMM_MR];
-#pragma unroll
-    for (int i = 0; i < GEMM_MR; i++)
-        arow[i] = A + (size_t)min(i0 + i, M - 1) * lda;
+    TC_GEMM_ROWS_OF_A(arow, A, i0, M, lda);
 
     for (int t = 0; t < tcount; t++) {
         const int q = tn0 + t, j0 = q * TC_PACK_W;

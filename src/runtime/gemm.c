@@ -101,15 +101,13 @@ static int use_native(terracl_runtime *rt, int ta, int tb, size_t m, size_t n, s
 
 /* Files a CLBlast call's event in the kernel profile under its shape. */
 static terracl_status record_event(terracl_runtime *rt, const char *kernel, size_t m, size_t n,
-                                   size_t k, size_t batch, cl_event event, terracl_error *err)
+                                   size_t k, size_t batch, float beta, cl_event event,
+                                   terracl_error *err)
 {
     if (event == NULL)
         return TERRACL_OK;
     char tag[96];
-    if (batch > 1)
-        snprintf(tag, sizeof tag, "%zux%zux%zu x%zu", m, n, k, batch);
-    else
-        snprintf(tag, sizeof tag, "%zux%zux%zu", m, n, k);
+    tc_profile_gemm_tag(tag, sizeof tag, m, n, k, batch, 0, beta);
     return tc_profile_record(rt, kernel, tag, event, err);
 }
 
@@ -140,7 +138,7 @@ terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
     rt->flops += 2ull * m * n * k;
     if (rc != CLBlastSuccess)
         return gemm_fail(err, "CLBlastSgemm", rc, m, n, k);
-    return record_event(rt, "clblast_sgemm", m, n, k, 1, event, err);
+    return record_event(rt, "clblast_sgemm", m, n, k, 1, beta, event, err);
 }
 
 terracl_status tc_sgemm_ex(terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
@@ -189,7 +187,7 @@ terracl_status tc_sgemm_strided_batched(terracl_runtime *rt, int trans_a, int tr
     rt->flops += 2ull * m * n * k * batch;
     if (rc != CLBlastSuccess)
         return gemm_fail(err, "CLBlastSgemmStridedBatched", rc, m, n, k);
-    return record_event(rt, "clblast_sgemm_batched", m, n, k, batch, event, err);
+    return record_event(rt, "clblast_sgemm_batched", m, n, k, batch, beta, event, err);
 }
 
 static int find_value(size_t count, const char *const *names, const size_t *values,

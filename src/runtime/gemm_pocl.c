@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "runtime/cl_internal.h"
+#include "runtime/profile.h"
 
 /* A*B^T tiles: 3x8 in general; 6x4 when K is long (K >= 2048, the MLP
  * down-projection 768x3072): fewer B rows streamed per tile, measured
@@ -84,12 +85,18 @@ static int fits_kernel(size_t m, size_t n, size_t k, struct tc_matrix a, size_t 
            stride_a <= umax && stride_b <= umax && stride_c <= umax && batch <= imax;
 }
 
+/* Whether this runtime runs terracl's own GEMM kernels at all. */
+static int native_enabled(const terracl_runtime *rt)
+{
+    enum gemm_mode mode = gemm_mode();
+    return mode == MODE_NATIVE || (mode == MODE_AUTO && tc_runtime_is_cpu(rt));
+}
+
 int tc_gemm_native_wanted(const terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
                           size_t k, struct tc_matrix a, size_t stride_a, struct tc_matrix b,
                           size_t stride_b, struct tc_matrix c, size_t stride_c, size_t batch)
 {
-    enum gemm_mode mode = gemm_mode();
-    if (mode == MODE_CLBLAST || (mode == MODE_AUTO && !tc_runtime_is_cpu(rt)))
+    if (!native_enabled(rt))
         return 0;
     if (trans_a && trans_b)
         return 0; /* no kernel for A^T B^T */
@@ -117,6 +124,20 @@ static terracl_status check_operand(const char *name, const struct tc_matrix *x,
     return TERRACL_OK;
 }
 
+/* The kernels' GEMM_EPILOGUE for `ep` (0 none, 1 bias, 2 bias + GELU),
+ * after checking that a bias of n floats fits its buffer. */
+static terracl_status epilogue_kind(const struct tc_gemm_epilogue *ep, size_t n, int *kind,
+                                    terracl_error *err)
+{
+    *kind = ep == NULL || ep->bias == NULL ? 0 : ep->gelu ? 2 : 1;
+    if (*kind && (ep->bias_offset > UINT32_MAX ||
+                  ep->bias_offset + n > ep->bias->size / sizeof(float)))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "GEMM: bias of %zu floats at offset %zu does not fit its buffer", n,
+                       ep->bias_offset);
+    return TERRACL_OK;
+}
+
 terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
                                size_t k, float alpha, struct tc_matrix a, size_t stride_a,
                                struct tc_matrix b, size_t stride_b, float beta,
@@ -139,13 +160,11 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
      * store beta*C. */
 
     const int nt = trans_b != 0; /* trans_a is 0 here */
-    int epilogue = ep == NULL || ep->bias == NULL ? 0 : ep->gelu ? 2 : 1;
+    int epilogue = 0;
+    if ((st = epilogue_kind(ep, n, &epilogue, err)))
+        return st;
     if (epilogue && !nt)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "native GEMM: epilogues need op(B) = B^T");
-    if (epilogue && (ep->bias_offset > UINT32_MAX ||
-                     ep->bias_offset + n > ep->bias->size / sizeof(float)))
-        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "GEMM: bias of %zu floats at offset %zu "
-                       "does not fit its buffer", n, ep->bias_offset);
     const int long_k = k >= NT_LONG_K;
     const struct nt_tiles *tt = &k_nt_tiles[long_k];
     const size_t mr = nt ? tt->mr : NN_MR, nr = nt ? tt->nr : 16 * NN_NV;
@@ -193,11 +212,7 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
     }
     const size_t global[2] = {tiles_m * strips, batch}, local[2] = {1, 1};
     char tag[96]; /* names the launch in kernel profiles */
-    if (batch > 1)
-        snprintf(tag, sizeof tag, "%zux%zux%zu x%zu", m, n, k, batch);
-    else
-        snprintf(tag, sizeof tag, "%zux%zux%zu%s%s", m, n, k, epilogue ? " +bias" : "",
-                 epilogue == 2 ? "+gelu" : beta != 0.0f ? " +C" : "");
+    tc_profile_gemm_tag(tag, sizeof tag, m, n, k, batch, epilogue, beta);
     return tc_kernel_launch_tagged(rt, kern, tag, 2, global, local, args, na, err);
 }
 
@@ -212,10 +227,7 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
 
 int tc_gemm_pack_wanted(const terracl_runtime *rt, size_t n, size_t k)
 {
-    enum gemm_mode mode = gemm_mode();
-    if (mode == MODE_CLBLAST || (mode == MODE_AUTO && !tc_runtime_is_cpu(rt)))
-        return 0;
-    return n > 0 && k > 0 && n % PACK_W == 0 && n <= INT_MAX && k <= INT_MAX &&
+    return native_enabled(rt) && n > 0 && k > 0 && n % PACK_W == 0 && n <= INT_MAX && k <= INT_MAX &&
            n <= UINT32_MAX / k;
 }
 
@@ -249,11 +261,9 @@ terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k
         (st = check_operand("packed B", &b, n, k, 0, 1, err)) ||
         (st = check_operand("C", &c, m, n, 0, 1, err)))
         return st;
-    int epilogue = ep == NULL || ep->bias == NULL ? 0 : ep->gelu ? 2 : 1;
-    if (epilogue && (ep->bias_offset > UINT32_MAX ||
-                     ep->bias_offset + n > ep->bias->size / sizeof(float)))
-        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "GEMM: bias of %zu floats at offset %zu "
-                       "does not fit its buffer", n, ep->bias_offset);
+    int epilogue = 0;
+    if ((st = epilogue_kind(ep, n, &epilogue, err)))
+        return st;
     size_t tiles_m = (m + PACKED_MR - 1) / PACKED_MR, tiles_n = n / PACK_W;
     size_t strips = (tiles_n + PACKED_PANEL - 1) / PACKED_PANEL;
     if (tiles_m > INT_MAX || tiles_m * strips > INT_MAX)
@@ -281,8 +291,7 @@ terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k
                              TC_KUINT(epilogue ? ep->bias_offset : 0)};
     const size_t global[2] = {tiles_m * strips, 1}, local[2] = {1, 1};
     char tag[96];
-    snprintf(tag, sizeof tag, "%zux%zux%zu%s%s", m, n, k, epilogue ? " +bias" : "",
-             epilogue == 2 ? "+gelu" : beta != 0.0f ? " +C" : "");
+    tc_profile_gemm_tag(tag, sizeof tag, m, n, k, 1, epilogue, beta);
     tc_runtime_count_flops(rt, 2ull * m * n * k);
     return tc_kernel_launch_tagged(rt, kern, tag, 2, global, local, args,
                                    (int)(sizeof args / sizeof args[0]), err);

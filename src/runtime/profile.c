@@ -122,6 +122,17 @@ terracl_status tc_profile_record(terracl_runtime *rt, const char *kernel, const 
     return TERRACL_OK;
 }
 
+void tc_profile_gemm_tag(char *buf, size_t cap, size_t m, size_t n, size_t k, size_t batch,
+                         int epilogue, float beta)
+{
+    int len = batch > 1 ? snprintf(buf, cap, "%zux%zux%zu x%zu", m, n, k, batch)
+                        : snprintf(buf, cap, "%zux%zux%zu", m, n, k);
+    if (len < 0 || (size_t)len >= cap)
+        return;
+    snprintf(buf + len, cap - (size_t)len, "%s%s", epilogue ? " +bias" : "",
+             epilogue == 2 ? "+gelu" : beta != 0.0f ? " +C" : "");
+}
+
 static int by_time_desc(const void *a, const void *b)
 {
     double x = ((const struct terracl_profile_row *)a)->device_ms;

@@ -21,6 +21,12 @@ static inline cl_event *tc_profile_slot(terracl_runtime *rt, cl_event *slot)
 terracl_status tc_profile_record(terracl_runtime *rt, const char *kernel, const char *variant,
                                  cl_event event, terracl_error *err);
 
+/* The variant under which a GEMM launch is filed: "MxNxK", " xBATCH" for
+ * batched calls, then what its epilogue adds (0: nothing, 1: bias, 2: bias
+ * and GELU) and " +C" when it accumulates into C (beta != 0). */
+void tc_profile_gemm_tag(char *buf, size_t cap, size_t m, size_t n, size_t k, size_t batch,
+                         int epilogue, float beta);
+
 /* Allocates the profile of a runtime created with profiling on. */
 terracl_status tc_profile_create(terracl_runtime *rt, terracl_error *err);
 void tc_profile_destroy(terracl_runtime *rt);
