@@ -178,14 +178,13 @@ uint64_t tc_weights_bytes(const struct tc_weights *w) { return w ? w->bytes : 0;
 
 /* Whether a parameter goes to the device in the GEMM module's packed
  * Linear-weight layout (CPUs, where the packed kernel is faster). */
-static int packs(const terracl_runtime *rt, const struct tc_param *p)
+static int packs(const terracl_runtime *rt, const struct planned *it)
 {
+    const struct tc_param *p = it->param;
     if (!p->linear_weight || p->ndim < 2 || p->dims[0] <= 0)
         return 0;
-    size_t n = (size_t)p->dims[0], numel = 1;
-    for (int d = 0; d < p->ndim; d++)
-        numel *= (size_t)p->dims[d]; /* shapes were validated and counted when planned */
-    return tc_gemm_pack_wanted(rt, n, numel / n);
+    size_t n = (size_t)p->dims[0];
+    return tc_gemm_pack_wanted(rt, n, it->numel / n);
 }
 
 /* Packs items into chunks no larger than the device's largest allocation. */
@@ -271,7 +270,7 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
      * tensor's checkpoint form or a Linear weight's packed form. */
     size_t second = largest_adapted;
     for (size_t i = 0; i < pl.n; i++)
-        if (packs(rt, pl.items[i].param) && pl.items[i].numel > second)
+        if (packs(rt, &pl.items[i]) && pl.items[i].numel > second)
             second = pl.items[i].numel;
     staging = malloc((largest + second + 1) * sizeof *staging);
     if (staging == NULL) {
@@ -304,7 +303,7 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
             t->dims[d] = it->param->dims[d];
         if (it->param->ndim == 0)
             t->dims[0] = 1;
-        if (packs(rt, it->param)) {
+        if (packs(rt, it)) {
             float *packed = staging + largest;
             tc_gemm_pack_weight(src, (size_t)t->dims[0], it->numel / (size_t)t->dims[0], packed);
             src = packed;
