@@ -17,6 +17,15 @@ integers. Filtering (dropping MAE decoders, recomputing pos_embed, ...) is
 left to the loader, as in TerraTorch. With --config the YAML text is stored in
 the root attribute "config" so the checkpoint can run on its own.
 
+LoRA checkpoints (TerraTorch models fine-tuned with `peft_config`) are
+recognised by their keys (lora_A / lora_B / base_layer, the PEFT wrapper
+"base_model.model.") and written as the plain model: every adapter is merged
+into its layer (W += alpha/r * B @ A), q/k/v linears that TerraTorch split
+for LoRA (replace_qkv) are fused again, and the stored config loses its
+peft_config. r, lora_alpha, use_rslora, rank/alpha patterns and replace_qkv
+come from the peft_config of --config or, failing that, of a Lightning
+checkpoint's hyper_parameters. See tools/peft_merge.py.
+
 PyTorch files are first read with torch.load(weights_only=True). Files that
 need arbitrary unpickling (for example Lightning checkpoints whose
 hyper-parameters hold custom classes) are then read with weights_only=False,
@@ -45,6 +54,7 @@ except ImportError:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from terracl_h5 import CheckpointError, write_state_dict  # noqa: E402
+import peft_merge  # noqa: E402
 
 PROG = "convert_checkpoint"
 
@@ -157,9 +167,11 @@ def _short(exc, limit=160):
     return first if len(first) <= limit else first[:limit] + "..."
 
 
-class _MissingClass(object):
+class _MissingClass(dict):
     """Stands in for a class the checkpoint names but this Python cannot import
-    (for example a Lightning hyper-parameter object); tensors never need it."""
+    (for example a Lightning hyper-parameter object); tensors never need it.
+    A dict, so that the items of dict-like classes (Lightning's AttributeDict)
+    survive."""
 
     def __init__(self, *args, **kwargs):
         pass
@@ -255,11 +267,13 @@ def _pick_state_dict(obj, path, lightning):
     return obj, False
 
 
-def read_torch(path, safe_only):
+def read_torch(path, safe_only, extras=None):
     torch = _import_torch()
     lightning = path.lower().endswith(".ckpt")
     obj = _load_torch(path, safe_only)
     sd, nested = _pick_state_dict(obj, path, lightning)
+    if extras is not None and nested and isinstance(obj.get("hyper_parameters"), dict):
+        extras["hyper_parameters"] = obj["hyper_parameters"]
     state = collections.OrderedDict()
     skipped = []
     for key, value in sd.items():
@@ -297,7 +311,9 @@ def _looks_like_safetensors(path):
     return 2 <= n <= _ST_MAX_HEADER and head[8:9] == b"{"
 
 
-def read_checkpoint(path, safe_only=False):
+def read_checkpoint(path, safe_only=False, extras=None):
+    """The state dict in `path`; a Lightning checkpoint's hyper_parameters go into
+    extras["hyper_parameters"] when extras is a dict."""
     if not os.path.exists(path):
         raise CheckpointError("cannot read '%s': no such file" % path)
     if os.path.isdir(path):
@@ -313,10 +329,11 @@ def read_checkpoint(path, safe_only=False):
     if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):
         raise CheckpointError("'%s' is neither a PyTorch file (zip or pickle) nor safetensors"
                               % path)
-    return read_torch(path, safe_only)
+    return read_torch(path, safe_only, extras)
 
 
 def read_config(path):
+    """(text, parsed document or None when PyYAML is missing)."""
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -338,7 +355,41 @@ def read_config(path):
                                   % (path, " ".join(str(e).split())))
         if not isinstance(doc, dict):
             raise CheckpointError("config '%s' is not a YAML mapping" % path)
-    return text
+    else:
+        doc = None
+    return text, doc
+
+
+def merge_peft(state, config_doc, config_path, extras):
+    """Merge LoRA adapters when the state dict holds them; returns (state, note)."""
+    if not peft_merge.is_peft_state(state):
+        return state, None
+    pc = peft_merge.find_peft_config(config_doc) if config_doc is not None else None
+    source = config_path
+    if pc is None:
+        pc = peft_merge.find_peft_config(extras.get("hyper_parameters"))
+        source = "the checkpoint's hyper_parameters"
+    if pc is None:
+        raise CheckpointError(
+            "the checkpoint holds LoRA/PEFT adapters but no peft_config was found to merge them "
+            "(r, lora_alpha): pass the training config with --config"
+            + ("" if config_doc is not None or config_path is None
+               else " (reading it needs PyYAML)"))
+    settings = peft_merge.LoraSettings(pc, source)
+    state, info = peft_merge.merge_lora(state, settings)
+    note = "merged %d LoRA adapter%s (peft_config from %s)" % (
+        info["merged"], "" if info["merged"] == 1 else "s", source)
+    if info["fused"]:
+        note += ", fused %d split q/k/v layer%s" % (info["fused"], "" if info["fused"] == 1 else "s")
+    return state, note
+
+
+def config_to_store(text, doc):
+    """The config text for the checkpoint: without peft_config (the weights are merged)."""
+    if text is None or doc is None or not peft_merge.find_peft_config(doc):
+        return text
+    new, _ = peft_merge.strip_peft_config(text)
+    return new
 
 
 def main(argv=None):
@@ -358,8 +409,11 @@ def main(argv=None):
     try:
         if os.path.abspath(args.input) == os.path.abspath(args.output):
             raise CheckpointError("input and output are the same file")
-        config = read_config(args.config) if args.config else None
-        state = read_checkpoint(args.input, args.safe_only)
+        config, doc = read_config(args.config) if args.config else (None, None)
+        extras = {}
+        state = read_checkpoint(args.input, args.safe_only, extras)
+        state, peft_note = merge_peft(state, doc, args.config, extras)
+        config = config_to_store(config, doc)
         write_state_dict(args.output, state, config, compress=args.compress)
     except CheckpointError as e:
         sys.stderr.write("%s: error: %s\n" % (PROG, e))
@@ -368,6 +422,8 @@ def main(argv=None):
         sys.stderr.write("%s: error: out of memory reading '%s'\n" % (PROG, args.input))
         return 1
     if not args.quiet:
+        if peft_note:
+            print("%s: %s" % (PROG, peft_note))
         n = sum(int(np.prod(a.shape)) for a in state.values())
         dtypes = sorted({str(a.dtype) for a in state.values()})
         print("%s: wrote %d tensors (%d values; %s)%s to %s" % (
