@@ -18,6 +18,7 @@
 #include "io/yaml_config.h"
 #include "models/backbones/prithvi_vit.h"
 #include "models/model_internal.h"
+#include "models/peft_weights.h"
 #include "terracl/model.h"
 #include "terracl/registry.h"
 
@@ -219,6 +220,9 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
     terracl_status st = TERRACL_OK;
     if (weights_path != NULL && (st = tc_checkpoint_open(weights_path, &model->weights, err)))
         goto fail;
+    if (model->weights != NULL && !random_weights &&
+        (st = tc_peft_refuse_unmerged(model->weights, err)))
+        goto fail;
     if (model->config == NULL && (st = read_config(config_path, model->weights, &model->config, err)))
         goto fail;
     const char *config_file = config_path ? config_path : weights_path;
@@ -256,6 +260,10 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
                            : NULL;
     if (ckpt != NULL) {
         if ((st = tc_checkpoint_open(ckpt, &model->backbone_ckpt, err))) {
+            tc_fail_context(err, st, "backbone ckpt_path");
+            goto fail;
+        }
+        if ((st = tc_peft_refuse_unmerged(model->backbone_ckpt, err))) {
             tc_fail_context(err, st, "backbone ckpt_path");
             goto fail;
         }

@@ -253,9 +253,12 @@ terracl_status tc_encoder_decoder_factory(const terracl_value *first, const terr
         st = terracl_args_bool(args, "rescale", 1, &e->rescale, err);
     /* Training-only parts are accepted and skipped. */
     (void)terracl_value_map_get(args, "aux_decoders");
-    const terracl_value *peft = terracl_value_map_get(args, "peft_config");
-    if (st == TERRACL_OK && peft && terracl_value_type_of(peft) != TERRACL_VALUE_NULL)
-        st = tc_fail(err, TERRACL_ERR_UNSUPPORTED, "peft_config is not supported; merge the adapters into the weights first");
+    /* peft_config (LoRA fine-tuning) changes only how the weights are stored:
+     * tools/convert_checkpoint.py merges the adapters into the plain layers,
+     * so the model built here is the one without adapters. A checkpoint that
+     * still holds unmerged adapters is refused when it is opened
+     * (models/peft_weights.h). */
+    (void)terracl_value_map_get(args, "peft_config");
     if (st == TERRACL_OK)
         st = take_prefixed(args, "backbone_", &bb_args, err);
     if (st == TERRACL_OK)
