@@ -132,5 +132,10 @@ else
   fail "(c) unmerged checkpoint: exit $rc"
 fi
 
+# ... and that file converts too (it is read back and merged).
+if convert "unmerged .h5 --config" "$work/raw.h5" "$work/remerged.h5" --config "$cfg"; then
+  matches "(b) original config + re-converted unmerged .h5" --config "$cfg" --weights "$work/remerged.h5"
+fi
+
 echo "lora_checkpoint: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

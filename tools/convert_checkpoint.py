@@ -24,7 +24,9 @@ into its layer (W += alpha/r * B @ A), q/k/v linears that TerraTorch split
 for LoRA (replace_qkv) are fused again, and the stored config loses its
 peft_config. r, lora_alpha, use_rslora, rank/alpha patterns and replace_qkv
 come from the peft_config of --config or, failing that, of a Lightning
-checkpoint's hyper_parameters. See tools/peft_merge.py.
+checkpoint's hyper_parameters. An HDF5 file that still holds adapters
+(written without merging) is accepted as IN too, its stored config used when
+there is no --config. See tools/peft_merge.py.
 
 PyTorch files are first read with torch.load(weights_only=True). Files that
 need arbitrary unpickling (for example Lightning checkpoints whose
@@ -53,7 +55,7 @@ except ImportError:
     sys.exit(1)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from terracl_h5 import CheckpointError, write_state_dict  # noqa: E402
+from terracl_h5 import CheckpointError, read_state_dict, write_state_dict  # noqa: E402
 import peft_merge  # noqa: E402
 
 PROG = "convert_checkpoint"
@@ -311,6 +313,21 @@ def _looks_like_safetensors(path):
     return 2 <= n <= _ST_MAX_HEADER and head[8:9] == b"{"
 
 
+def read_hdf5_peft(path, extras):
+    """An HDF5 checkpoint is already converted, unless it still holds LoRA adapters (written
+    by a converter without LoRA support): then it is read back, with its stored config, to
+    merge them."""
+    try:
+        state, config = read_state_dict(path)
+    except Exception as e:
+        raise CheckpointError("cannot read '%s' as HDF5: %s" % (path, _short(e)))
+    if not peft_merge.is_peft_state(state):
+        raise CheckpointError("'%s' is already an HDF5 file" % path)
+    if extras is not None and config is not None:
+        extras["stored_config"] = config
+    return collections.OrderedDict(sorted(state.items()))
+
+
 def read_checkpoint(path, safe_only=False, extras=None):
     """The state dict in `path`; a Lightning checkpoint's hyper_parameters go into
     extras["hyper_parameters"] when extras is a dict."""
@@ -325,24 +342,26 @@ def read_checkpoint(path, safe_only=False, extras=None):
     with open(path, "rb") as f:
         magic = f.read(8)
     if magic.startswith(b"\x89HDF"):
-        raise CheckpointError("'%s' is already an HDF5 file" % path)
+        return read_hdf5_peft(path, extras)
     if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):
         raise CheckpointError("'%s' is neither a PyTorch file (zip or pickle) nor safetensors"
                               % path)
     return read_torch(path, safe_only, extras)
 
 
-def read_config(path):
-    """(text, parsed document or None when PyYAML is missing)."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise CheckpointError("cannot read config '%s': %s" % (path, e.strerror or e))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CheckpointError("config '%s' is not UTF-8 text" % path)
+def read_config(path, text=None):
+    """(text, parsed document or None when PyYAML is missing) of the config file `path`,
+    or of `text` (a config stored in a checkpoint) named `path` in messages."""
+    if text is None:
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except OSError as e:
+            raise CheckpointError("cannot read config '%s': %s" % (path, e.strerror or e))
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CheckpointError("config '%s' is not UTF-8 text" % path)
     try:
         import yaml
     except ImportError:
@@ -412,7 +431,11 @@ def main(argv=None):
         config, doc = read_config(args.config) if args.config else (None, None)
         extras = {}
         state = read_checkpoint(args.input, args.safe_only, extras)
-        state, peft_note = merge_peft(state, doc, args.config, extras)
+        config_name = args.config
+        if config is None and extras.get("stored_config") is not None:
+            config_name = args.input + " (stored config)"
+            config, doc = read_config(config_name, extras["stored_config"])
+        state, peft_note = merge_peft(state, doc, config_name, extras)
         config = config_to_store(config, doc)
         write_state_dict(args.output, state, config, compress=args.compress)
     except CheckpointError as e:

@@ -32,8 +32,8 @@ terracl_status tc_peft_refuse_unmerged(struct tc_checkpoint *ck, terracl_error *
             if (has_component(name, ADAPTER_PARTS[k]))
                 return tc_fail(err, TERRACL_ERR_FORMAT,
                                "%s holds unmerged LoRA/PEFT adapter tensors (such as '%s'): "
-                               "convert the original .ckpt/.pt with tools/convert_checkpoint.py, "
-                               "which merges the adapters into the weights",
+                               "run tools/convert_checkpoint.py on it (or on the original "
+                               ".ckpt/.pt), which merges the adapters into the weights",
                                tc_checkpoint_path(ck), name);
         }
     }
