@@ -101,9 +101,13 @@ int main(int argc, char **argv)
     char names[MAX_FIXTURES][256];
     size_t n = 0;
     while ((e = readdir(d)) != NULL && n < MAX_FIXTURES) {
-        char probe[4400];
+        /* A parity fixture has config.yaml and expected.h5 (lora_peft, run by
+         * lora_checkpoint.sh, has neither a config.yaml nor a converted checkpoint). */
+        char probe[4400], config[4400];
         snprintf(probe, sizeof probe, "%s/%s/expected.h5", root, e->d_name);
-        if (e->d_name[0] != '.' && strncmp(e->d_name, prefix, strlen(prefix)) == 0 && exists(probe))
+        snprintf(config, sizeof config, "%s/%s/config.yaml", root, e->d_name);
+        if (e->d_name[0] != '.' && strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
+            exists(probe) && exists(config))
             snprintf(names[n++], sizeof names[0], "%s", e->d_name);
     }
     closedir(d);
