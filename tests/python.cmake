@@ -23,6 +23,6 @@ if(TERRACL_PYTHON)
   add_test(NAME lora_checkpoint
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/lora_checkpoint.sh $<TARGET_FILE:terracl_cli>
                    ${CMAKE_CURRENT_SOURCE_DIR}/fixtures ${PROJECT_SOURCE_DIR}/tools ${TERRACL_PYTHON})
-  set_tests_properties(lora_checkpoint PROPERTIES LABELS "model;python" SKIP_RETURN_CODE 77
+  set_tests_properties(lora_checkpoint PROPERTIES LABELS model SKIP_RETURN_CODE 77
     ENVIRONMENT "${TERRACL_TEST_ENV}")
 endif()
