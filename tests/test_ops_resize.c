@@ -314,6 +314,63 @@ static void test_pad_reflect_bottom_right(void **state)
     check_pad(4, d, dd, 74);
 }
 
+/* Reflect padding split between both sides, and the centred crop that takes
+ * it back off: TerraTorch 1.2's pad_images / center_crop pair. The reference
+ * is F.pad's rule written out: index j < 0 reads -j, j >= n reads 2(n-1)-j. */
+static int64_t reflect_both(int64_t j, int64_t n) { return j < 0 ? -j : j >= n ? 2 * (n - 1) - j : j; }
+
+static void check_pad_both(int64_t b, int64_t c, int64_t h, int64_t w, int64_t top, int64_t left,
+                           int64_t hp, int64_t wp, uint32_t seed)
+{
+    int64_t id[4] = {b, c, h, w}, od[4] = {b, c, hp, wp}, before[4] = {0, 0, top, left};
+    size_t nin = (size_t)(b * c * h * w), nout = (size_t)(b * c * hp * wp);
+    float *x = malloc(nin * sizeof *x), *want = malloc(nout * sizeof *want);
+    tc_test_fill(x, nin, seed, -1, 1);
+    size_t o = 0;
+    for (int64_t p = 0; p < b * c; p++)
+        for (int64_t i = 0; i < hp; i++)
+            for (int64_t j = 0; j < wp; j++)
+                want[o++] = x[(p * h + reflect_both(i - top, h)) * w + reflect_both(j - left, w)];
+    struct tc_tensor tx = tc_test_upload(x, 4, id), ty, tc;
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, od, &ty, &err), err);
+    TC_ASSERT_OK(tc_op_pad_reflect_at(tc_test_rt, &tx, before, &ty, &err), err);
+    float *got = tc_test_download(&ty);
+    assert_true(tc_test_max_abs(got, want, nout) == 0);
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, id, &tc, &err), err);
+    TC_ASSERT_OK(tc_op_crop_at(tc_test_rt, &ty, before, &tc, &err), err);
+    float *back = tc_test_download(&tc);
+    assert_true(tc_test_max_abs(back, x, nin) == 0);
+    free(back);
+    free(got);
+    free(x);
+    free(want);
+    tc_tensor_free(&tx);
+    tc_tensor_free(&ty);
+    tc_tensor_free(&tc);
+}
+
+static void test_pad_reflect_both_sides_and_centre_crop(void **state)
+{
+    (void)state;
+    check_pad_both(2, 3, 250, 230, 3, 5, 256, 240, 91); /* 250 -> 256: 3 + 3; 230 -> 240: 5 + 5 */
+    check_pad_both(1, 2, 17, 9, 7, 3, 32, 16, 92);      /* odd amounts: smaller half first */
+    check_pad_both(1, 1, 5, 6, 0, 0, 5, 6, 93);         /* nothing to pad */
+    /* Too much on one side is refused. */
+    int64_t id[4] = {1, 1, 4, 4}, od[4] = {1, 1, 10, 4}, before[4] = {0, 0, 5, 0};
+    float x[16] = {0};
+    struct tc_tensor tx = tc_test_upload(x, 4, id), ty;
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, od, &ty, &err), err);
+    assert_int_equal(tc_op_pad_reflect_at(tc_test_rt, &tx, before, &ty, &err), TERRACL_ERR_SHAPE);
+    int64_t start[4] = {0, 0, 1, 0};
+    assert_int_equal(tc_op_crop_at(tc_test_rt, &ty, start, &tx, &err), TERRACL_OK);
+    start[2] = 7; /* 7 + 4 > 10 */
+    assert_int_equal(tc_op_crop_at(tc_test_rt, &ty, start, &tx, &err), TERRACL_ERR_SHAPE);
+    tc_tensor_free(&tx);
+    tc_tensor_free(&ty);
+}
+
 static void test_pad_reflect_rejects_too_much(void **state)
 {
     (void)state;
@@ -366,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_resize_on_views_with_offsets),
         cmocka_unit_test(test_pad_reflect_bottom_right),
         cmocka_unit_test(test_pad_reflect_rejects_too_much),
+        cmocka_unit_test(test_pad_reflect_both_sides_and_centre_crop),
         cmocka_unit_test(test_crop_window),
     };
     int rc = cmocka_run_group_tests_name("ops_resize", tests, NULL, NULL);

@@ -39,6 +39,7 @@ enum tc_task {
     TC_TASK_SEGMENTATION,
     TC_TASK_REGRESSION,
     TC_TASK_CLASSIFICATION,
+    TC_TASK_SCALAR_REGRESSION,
 };
 
 /* "segmentation", "regression", "classification" or "none". */

@@ -38,6 +38,8 @@ const char *tc_task_name(enum tc_task task)
         return "regression";
     case TC_TASK_CLASSIFICATION:
         return "classification";
+    case TC_TASK_SCALAR_REGRESSION:
+        return "scalar_regression";
     case TC_TASK_NONE:
         break;
     }
@@ -51,6 +53,7 @@ static const struct {
     {"SemanticSegmentationTask", "segmentation", TC_TASK_SEGMENTATION},
     {"PixelwiseRegressionTask", "regression", TC_TASK_REGRESSION},
     {"ClassificationTask", "classification", TC_TASK_CLASSIFICATION},
+    {"ScalarRegressionTask", "scalar_regression", TC_TASK_SCALAR_REGRESSION},
     /* Same model and output shape; only the loss and metrics differ. */
     {"MultiLabelClassificationTask", "multilabel_classification", TC_TASK_CLASSIFICATION},
 };

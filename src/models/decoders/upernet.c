@@ -7,8 +7,11 @@
  *   bilinearly resized coarser lateral, 3x3 ConvModules ("fpn_convs") on all
  *   but the top, everything resized to input 0's size, concatenated and
  *   fused by a 3x3 ConvModule ("fpn_bottleneck").
- * With the deprecated scale_modules, four inputs first go through fpn1
- * (ConvT, BN, GELU, ConvT: 4x), fpn2 (ConvT: 2x), identity and 2x2 max pool.
+ * With scale_modules (TerraTorch 1.1 only; 1.2 removed it in favour of the
+ * LearnedInterpolateToPyramidal neck, and terracl keeps it so that models
+ * trained with 1.1, such as TerraTorch's Chesapeake example, still run),
+ * four inputs first go through fpn1 (ConvT, BN, GELU, ConvT: 4x), fpn2
+ * (ConvT: 2x), identity and 2x2 max pool.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +119,10 @@ static terracl_status upernet_forward(terracl_module *m, struct tc_exec *ex,
 {
     struct upernet *p = m->impl;
     terracl_runtime *rt = ex->rt;
-    terracl_status st = tc_dec_check_inputs(&p->ch, in, err);
+    struct tc_dec_channels want = p->ch;
+    if (p->scale_modules)
+        want.n = 4; /* the first four channel counts describe the inputs */
+    terracl_status st = tc_dec_check_inputs(&want, in, err);
     if (st != TERRACL_OK)
         return st;
     size_t L = p->eff.n;
@@ -251,10 +257,13 @@ static terracl_status read_args(struct upernet *p, const terracl_value *first,
                        (long long)p->channels);
     p->eff = p->ch;
     if (p->scale_modules) {
-        if (p->ch.n != 4)
+        /* TerraTorch 1.1 reads only the first four entries: a Prithvi
+         * backbone with out_indices still reports one channel count per
+         * block, and the four selected features arrive as the inputs. */
+        if (p->ch.n < 4)
             return tc_fail(err, TERRACL_ERR_CONFIG,
-                           "scale_modules needs exactly 4 inputs, the channel list has %zu",
-                           p->ch.n);
+                           "scale_modules needs 4 inputs, the channel list has %zu", p->ch.n);
+        p->eff.n = 4;
         if (p->ch.c[0] < 4 || p->ch.c[1] < 2)
             return tc_fail(err, TERRACL_ERR_CONFIG,
                            "scale_modules divides the first two channel counts by 4 and 2 (got "

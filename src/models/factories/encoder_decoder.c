@@ -31,11 +31,19 @@
 #include "ops/resize.h"
 #include "terracl/registry.h"
 
-enum task { TASK_SEGMENTATION, TASK_REGRESSION, TASK_CLASSIFICATION };
+enum task { TASK_SEGMENTATION, TASK_REGRESSION, TASK_CLASSIFICATION, TASK_SCALAR_REGRESSION };
+
+/* Classification and scalar regression run TerraTorch's ScalarOutputModel. */
+static int task_is_scalar(enum task t) { return t == TASK_CLASSIFICATION || t == TASK_SCALAR_REGRESSION; }
+
+/* Largest image_size_out side accepted from a config. */
+#define ENCDEC_MAX_IMAGE_SIDE (1 << 20)
 
 struct encdec {
     enum task task;
     int rescale;
+    int pad;                        /* pad_images runs (padding is not null) */
+    int64_t out_h, out_w;           /* image_size_out; 0 = the input's size */
     int64_t patch_h, patch_w, patch_t;
     int has_necks;
     int decoder_includes_head;
@@ -105,7 +113,8 @@ static terracl_status parse_task(const terracl_value *args, enum task *task, ter
         return st;
     if (name == NULL)
         return tc_fail(err, TERRACL_ERR_CONFIG,
-                       "no task: set `task` (segmentation, regression or classification) or use a "
+                       "no task: set `task` (segmentation, regression, classification or "
+                       "scalar_regression) or use a "
                        "Lightning config whose model.class_path names the task");
     char lower[32];
     size_t i = 0;
@@ -118,11 +127,60 @@ static terracl_status parse_task(const terracl_value *args, enum task *task, ter
         *task = TASK_REGRESSION;
     else if (strcmp(lower, "classification") == 0)
         *task = TASK_CLASSIFICATION;
+    else if (strcmp(lower, "scalar_regression") == 0)
+        *task = TASK_SCALAR_REGRESSION;
     else
         return tc_fail(err, TERRACL_ERR_CONFIG,
-                       "task '%s' is not supported (expected segmentation, regression or "
-                       "classification)",
+                       "task '%s' is not supported (expected segmentation, regression, "
+                       "classification or scalar_regression)",
                        name);
+    return TERRACL_OK;
+}
+
+/* backbone_padding: TerraTorch pads with F.pad's mode of that name
+ * ("reflect" by default) and skips padding when it is null. */
+static terracl_status parse_padding(const terracl_value *bb_args, int *pad, terracl_error *err)
+{
+    const terracl_value *v = terracl_value_map_peek(bb_args, "padding");
+    *pad = 1;
+    if (v == NULL)
+        return TERRACL_OK;
+    if (terracl_value_type_of(v) == TERRACL_VALUE_NULL) {
+        *pad = 0;
+        return TERRACL_OK;
+    }
+    const char *mode = NULL;
+    terracl_status st = terracl_args_string(bb_args, "padding", "reflect", &mode, err);
+    if (st != TERRACL_OK)
+        return st;
+    if (strcmp(mode, "reflect") != 0)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "backbone_padding '%s' is not supported: expected 'reflect' (the default) "
+                       "or null (no padding)", mode);
+    return TERRACL_OK;
+}
+
+/* image_size_out: [h, w] the pixel-wise output is centre-cropped to
+ * (TerraTorch 1.2); absent or null: the input's own size. */
+static terracl_status parse_image_size_out(const terracl_value *args, int64_t hw[2],
+                                           terracl_error *err)
+{
+    hw[0] = hw[1] = 0;
+    const terracl_value *v = terracl_value_map_get(args, "image_size_out");
+    if (v == NULL || terracl_value_type_of(v) == TERRACL_VALUE_NULL)
+        return TERRACL_OK;
+    int64_t d[2];
+    size_t n = 0;
+    terracl_status st = terracl_args_int_list(args, "image_size_out", d, 2, &n, NULL, err);
+    if (st != TERRACL_OK)
+        return st;
+    if (n == 1)
+        d[1] = d[0];
+    if (n == 0 || d[0] <= 0 || d[1] <= 0 || d[0] > ENCDEC_MAX_IMAGE_SIDE || d[1] > ENCDEC_MAX_IMAGE_SIDE)
+        return tc_fail(err, TERRACL_ERR_CONFIG,
+                       "image_size_out: expected [height, width] between 1 and %d", ENCDEC_MAX_IMAGE_SIDE);
+    hw[0] = d[0];
+    hw[1] = d[1];
     return TERRACL_OK;
 }
 
@@ -220,8 +278,11 @@ static terracl_status build_head(struct encdec *e, int64_t in_channels, terracl_
     case TASK_REGRESSION:
         return tc_regression_head(in_channels, head_args, out, err);
     case TASK_CLASSIFICATION:
-        if (terracl_value_map_peek(head_args, "num_classes") == NULL)
+        if (terracl_value_map_peek(head_args, "num_classes") == NULL &&
+            terracl_value_map_peek(head_args, "num_outputs") == NULL)
             return tc_fail(err, TERRACL_ERR_CONFIG, "num_classes must be defined for the classification task");
+        return tc_classification_head(in_channels, head_args, out, err);
+    case TASK_SCALAR_REGRESSION:
         return tc_classification_head(in_channels, head_args, out, err);
     }
     return tc_fail(err, TERRACL_ERR_INTERNAL, "unknown task");
@@ -240,6 +301,8 @@ terracl_status tc_encoder_decoder_factory(const terracl_value *first, const terr
     terracl_value *bb_args = NULL, *dec_args = NULL, *head_args = NULL, *first_ch = NULL;
     terracl_module *part = NULL;
     const char *backbone = NULL, *decoder = NULL;
+    int pad = 1;
+    int64_t out_hw[2] = {0, 0};
     terracl_status st = e ? TERRACL_OK : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     if (st == TERRACL_OK)
         st = parse_task(args, &e->task, err);
@@ -277,15 +340,22 @@ terracl_status tc_encoder_decoder_factory(const terracl_value *first, const terr
             goto fail;
         }
         terracl_value_map_remove(bb_args, "use_temporal");
+        if ((st = parse_padding(bb_args, &pad, err)))
+            goto fail;
         terracl_value_map_remove(bb_args, "padding"); /* TerraTorch forwards it; the backbone ignores it */
     }
+    if ((st = parse_image_size_out(args, out_hw, err)))
+        goto fail;
 
-    if ((st = tc_module_create(e->task == TASK_CLASSIFICATION ? "ScalarOutputModel" : "PixelWiseModel",
+    if ((st = tc_module_create(task_is_scalar(e->task) ? "ScalarOutputModel" : "PixelWiseModel",
                                &k_encdec_vt, e, &model, err))) {
         e = NULL;
         goto fail;
     }
     e = model->impl;
+    e->pad = pad;
+    e->out_h = out_hw[0];
+    e->out_w = out_hw[1];
 
     /* Backbone. */
     if ((st = terracl_registry_build(terracl_registry_get(TERRACL_REGISTRY_BACKBONE), backbone,
@@ -326,8 +396,25 @@ terracl_status tc_encoder_decoder_factory(const terracl_value *first, const terr
         st = terracl_registry_build(decoders, decoder, NULL, NULL, &part, err); /* names neighbours */
         goto fail;
     }
-    e->decoder_includes_head = terracl_registry_includes_head(decoders, decoder);
+    /* TerraTorch 1.2's factory takes includes_head from the decoder's source,
+     * not from the decoder class: the terratorch source says no, so even
+     * LinearDecoder (whose class includes its head) gets a head built on its
+     * output and must be given decoder_num_classes itself. */
+    e->decoder_includes_head = 0;
+    /* num_outputs (TerraTorch 1.2) travels like num_classes under its own
+     * name to a head, and as num_classes to a decoder that includes one. */
     const terracl_value *num_classes = terracl_value_map_get(args, "num_classes");
+    const terracl_value *num_outputs = terracl_value_map_get(args, "num_outputs");
+    const char *count_key = "num_classes";
+    if (num_outputs != NULL && terracl_value_type_of(num_outputs) != TERRACL_VALUE_NULL) {
+        if (num_classes != NULL && terracl_value_type_of(num_classes) != TERRACL_VALUE_NULL) {
+            st = tc_fail(err, TERRACL_ERR_CONFIG,
+                         "only one of num_outputs and num_classes may be given");
+            goto fail;
+        }
+        num_classes = num_outputs;
+        count_key = "num_outputs";
+    }
     if (num_classes != NULL && terracl_value_type_of(num_classes) != TERRACL_VALUE_NULL) {
         terracl_value *nc = terracl_value_clone(num_classes);
         if (e->decoder_includes_head && terracl_value_map_size(head_args) > 0) {
@@ -337,7 +424,7 @@ terracl_status tc_encoder_decoder_factory(const terracl_value *first, const terr
             goto fail;
         }
         st = nc ? terracl_value_map_set(e->decoder_includes_head ? dec_args : head_args,
-                                        "num_classes", nc, err)
+                                        e->decoder_includes_head ? "num_classes" : count_key, nc, err)
                 : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
         if (st != TERRACL_OK)
             goto fail;
@@ -438,12 +525,17 @@ static terracl_status encdec_forward(terracl_module *m, struct tc_exec *ex,
         return tc_fail(err, TERRACL_ERR_SHAPE, "the model expects an input [B, C, H, W] or [B, C, T, H, W]");
     int nd = x->ndim;
     int64_t H = x->dims[nd - 2], W = x->dims[nd - 1];
-    int64_t Hp = round_up(H, 2 * e->patch_h), Wp = round_up(W, 2 * e->patch_w);
+    int64_t Hp = H, Wp = W;
+    if (e->pad) {
+        Hp = round_up(H, 2 * e->patch_h);
+        Wp = round_up(W, 2 * e->patch_w);
+    }
     struct tc_feats enc_in = {0}, feats = {0}, necked = {0}, dec = {0}, head = {0};
     struct tc_tensor padded = {0}, resized = {0};
     terracl_status st = TERRACL_OK;
 
-    /* Pad H, W on the bottom/right (reflect), as pad_images does. */
+    /* Pad H, W by reflection as TerraTorch 1.2's pad_images does: the
+     * smaller half of each amount before the data, the rest after it. */
     enc_in.n = 1;
     enc_in.t[0] = *x;
     enc_in.t[0].owns_buf = 0;
@@ -452,13 +544,16 @@ static terracl_status encdec_forward(terracl_module *m, struct tc_exec *ex,
         memcpy(d, x->dims, sizeof(int64_t) * (size_t)nd);
         d[nd - 2] = Hp;
         d[nd - 1] = Wp;
-        if (Hp - H >= H || Wp - W >= W)
+        if ((Hp - H) - (Hp - H) / 2 >= H || (Wp - W) - (Wp - W) / 2 >= W)
             return tc_fail(err, TERRACL_ERR_SHAPE,
                            "input %lldx%lld is too small to pad by reflection to %lldx%lld (a "
                            "multiple of twice the patch size)",
                            (long long)H, (long long)W, (long long)Hp, (long long)Wp);
+        int64_t before[TC_MAX_DIMS] = {0};
+        before[nd - 2] = (Hp - H) / 2;
+        before[nd - 1] = (Wp - W) / 2;
         if ((st = tc_tensor_alloc(rt, nd, d, &padded, err)) ||
-            (st = tc_op_pad_reflect(rt, x, &padded, err)))
+            (st = tc_op_pad_reflect_at(rt, x, before, &padded, err)))
             goto out;
         enc_in.t[0] = padded;
         enc_in.t[0].owns_buf = 0;
@@ -504,7 +599,7 @@ static terracl_status encdec_forward(terracl_module *m, struct tc_exec *ex,
     }
     struct tc_tensor *mask = &head.t[0];
 
-    if (e->task == TASK_CLASSIFICATION) {
+    if (task_is_scalar(e->task)) {
         out->t[0] = *mask;
         out->n = 1;
         memset(mask, 0, sizeof *mask);
@@ -523,13 +618,18 @@ static terracl_status encdec_forward(terracl_module *m, struct tc_exec *ex,
         *mask = resized;
         memset(&resized, 0, sizeof resized);
     }
-    /* Crop back to the input's size, then squeeze a single channel. */
+    /* Centre-crop to the input's size (or image_size_out), as TerraTorch
+     * 1.2's center_crop, then squeeze a single channel. */
     int64_t K = mask->dims[1];
-    int64_t cd[4] = {mask->dims[0], K, H < mask->dims[2] ? H : mask->dims[2],
-                     W < mask->dims[3] ? W : mask->dims[3]};
+    int64_t want_h = e->out_h > 0 ? e->out_h : H, want_w = e->out_w > 0 ? e->out_w : W;
+    int64_t mh = mask->dims[2], mw = mask->dims[3];
+    int64_t top = mh > want_h ? (mh - want_h) / 2 : 0, left = mw > want_w ? (mw - want_w) / 2 : 0;
+    int64_t cd[4] = {mask->dims[0], K, want_h < mh - top ? want_h : mh - top,
+                     want_w < mw - left ? want_w : mw - left};
+    int64_t start[4] = {0, 0, top, left};
     struct tc_tensor cropped = {0};
     if ((st = tc_tensor_alloc(rt, 4, cd, &cropped, err)) ||
-        (st = tc_op_crop(rt, mask, &cropped, err))) {
+        (st = tc_op_crop_at(rt, mask, start, &cropped, err))) {
         tc_tensor_free(&cropped);
         goto out;
     }

@@ -133,10 +133,22 @@ terracl_status tc_classification_head(int64_t in_channels, const terracl_value *
     int has_list = 0, after_pool = 0;
     double dropout = 0;
     terracl_status st = TERRACL_OK;
-    if (terracl_value_map_peek(args, "num_classes") == NULL)
-        st = tc_fail(err, TERRACL_ERR_CONFIG, "ClassificationHead: num_classes is required");
+    /* TerraTorch 1.2's ScalarHead serves classification (num_classes) and
+     * scalar regression (num_outputs); num_outputs wins when both are set. */
+    int64_t outputs = 0;
+    int has_classes = terracl_value_map_peek(args, "num_classes") != NULL;
+    int has_outputs = terracl_value_map_peek(args, "num_outputs") != NULL;
+    if (!has_classes && !has_outputs)
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "ScalarHead: num_classes or num_outputs is required");
     if (st == TERRACL_OK)
         st = terracl_args_int(args, "num_classes", 0, &classes, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_int(args, "num_outputs", 0, &outputs, err);
+    if (st == TERRACL_OK && has_outputs)
+        classes = outputs;
+    if (st == TERRACL_OK && classes > TC_HEAD_MAX_OUTPUTS)
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "ScalarHead: %lld outputs is more than %d",
+                     (long long)classes, TC_HEAD_MAX_OUTPUTS);
     if (st == TERRACL_OK)
         st = terracl_args_int_list(args, "dim_list", dims, TC_HEAD_MAX_LAYERS, &nd, &has_list,
                                    err);
@@ -146,7 +158,7 @@ terracl_status tc_classification_head(int64_t in_channels, const terracl_value *
         st = terracl_args_bool(args, "linear_after_pool", 0, &after_pool, err);
     if (st == TERRACL_OK && (classes < 1 || in_channels < 1))
         st = tc_fail(err, TERRACL_ERR_CONFIG,
-                     "ClassificationHead: num_classes (%lld) and in_dim (%lld) must be positive",
+                     "ScalarHead: num_classes/num_outputs (%lld) and in_dim (%lld) must be positive",
                      (long long)classes, (long long)in_channels);
     if (st != TERRACL_OK)
         return st;
@@ -170,7 +182,8 @@ terracl_status tc_classification_head(int64_t in_channels, const terracl_value *
         st = tc_layer_linear(m, "head.2", prev, classes, 1, &h->final, err);
     terracl_value *cfg = terracl_value_new_map();
     tc_value_set_chained(cfg, "in_dim", terracl_value_new_int(in_channels), &st, err);
-    tc_value_set_chained(cfg, "num_classes", terracl_value_new_int(classes), &st, err);
+    tc_value_set_chained(cfg, has_outputs ? "num_outputs" : "num_classes",
+                         terracl_value_new_int(classes), &st, err);
     tc_value_set_chained(cfg, "dim_list", has_list ? tc_value_int_list(dims, nd)
                                               : terracl_value_new_null(), &st, err);
     tc_value_set_chained(cfg, "dropout", terracl_value_new_float(dropout), &st, err);

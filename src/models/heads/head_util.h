@@ -7,6 +7,8 @@
 
 /* Most pre-head layers a channel_list / dim_list may ask for. */
 #define TC_HEAD_MAX_LAYERS 32
+/* Largest num_classes / num_outputs a head accepts from a config. */
+#define TC_HEAD_MAX_OUTPUTS (1 << 20)
 
 /* Heads take exactly one input tensor. */
 TC_NODISCARD terracl_status tc_head_single_input(const struct tc_feats *in, terracl_error *err);

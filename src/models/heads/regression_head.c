@@ -1,6 +1,7 @@
 /*
  * RegressionHead: [learned x2 upscales] [3x3 Conv2d (no bias) + BatchNorm +
- * ReLU blocks] Dropout2d 1x1 Conv2d to one channel, then final_act.
+ * ReLU blocks] Dropout2d 1x1 Conv2d to num_outputs channels (1 by default;
+ * TerraTorch 1.2 added the argument), then final_act.
  *
  * head.N indices follow the Sequential TerraTorch builds: the upscale stack
  * (when present) is entry 0, the conv blocks (when present) the next entry,
@@ -125,7 +126,7 @@ terracl_status tc_regression_head(int64_t in_channels, const terracl_value *args
                                   terracl_module **out, terracl_error *err)
 {
     *out = NULL;
-    int64_t nup = 0, chans[TC_HEAD_MAX_LAYERS];
+    int64_t nup = 0, outputs = 1, chans[TC_HEAD_MAX_LAYERS];
     size_t nch = 0;
     int has_list = 0, batch_norm = 1;
     double dropout = 0;
@@ -143,6 +144,11 @@ terracl_status tc_regression_head(int64_t in_channels, const terracl_value *args
         st = terracl_args_bool(args, "batch_norm", 1, &batch_norm, err);
     if (st == TERRACL_OK)
         st = terracl_args_float(args, "dropout", 0, &dropout, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_int(args, "num_outputs", 1, &outputs, err);
+    if (st == TERRACL_OK && (outputs < 1 || outputs > TC_HEAD_MAX_OUTPUTS))
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "RegressionHead: num_outputs %lld is not in 1..%d",
+                     (long long)outputs, TC_HEAD_MAX_OUTPUTS);
     if (st == TERRACL_OK && (nup < 0 || nup > MAX_UPSCALE || in_channels < 1))
         st = tc_fail(err, TERRACL_ERR_CONFIG,
                      "RegressionHead: learned_upscale_layers %lld (0..%d) or in_channels %lld "
@@ -182,9 +188,10 @@ terracl_status tc_regression_head(int64_t in_channels, const terracl_value *args
     entry += has_list;
     snprintf(name, sizeof name, "head.%zu", entry + 1); /* after the Dropout2d */
     if (st == TERRACL_OK)
-        st = tc_layer_conv2d(m, name, prev, 1, 1, 1, 0, 1, 1, &h->final, err);
+        st = tc_layer_conv2d(m, name, prev, outputs, 1, 1, 0, 1, 1, &h->final, err);
     terracl_value *cfg = terracl_value_new_map();
     tc_value_set_chained(cfg, "in_channels", terracl_value_new_int(in_channels), &st, err);
+    tc_value_set_chained(cfg, "num_outputs", terracl_value_new_int(outputs), &st, err);
     tc_value_set_chained(cfg, "final_act", act_name ? terracl_value_new_string(act_name)
                                                : terracl_value_new_null(), &st, err);
     tc_value_set_chained(cfg, "learned_upscale_layers", terracl_value_new_int(nup), &st, err);
@@ -193,7 +200,7 @@ terracl_status tc_regression_head(int64_t in_channels, const terracl_value *args
     tc_value_set_chained(cfg, "batch_norm", terracl_value_new_bool(batch_norm), &st, err);
     tc_value_set_chained(cfg, "dropout", terracl_value_new_float(dropout), &st, err);
     if (st == TERRACL_OK)
-        st = tc_head_finish(m, cfg, 1, err);
+        st = tc_head_finish(m, cfg, outputs, err);
     else
         terracl_value_free(cfg);
     if (st != TERRACL_OK) {
