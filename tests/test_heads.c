@@ -24,6 +24,8 @@ PARITY(head_segmentation_list)
 PARITY(head_regression_upscale)
 PARITY(head_regression_list)
 PARITY(head_regression_plain)
+PARITY(head_regression_outputs)
+PARITY(head_scalar_outputs)
 PARITY(head_classification)
 PARITY(head_classification_after_pool)
 PARITY(head_classification_flat)
@@ -106,6 +108,8 @@ int main(void)
         cmocka_unit_test(test_parity_head_regression_upscale),
         cmocka_unit_test(test_parity_head_regression_list),
         cmocka_unit_test(test_parity_head_regression_plain),
+        cmocka_unit_test(test_parity_head_regression_outputs),
+        cmocka_unit_test(test_parity_head_scalar_outputs),
         cmocka_unit_test(test_parity_head_classification),
         cmocka_unit_test(test_parity_head_classification_after_pool),
         cmocka_unit_test(test_parity_head_classification_flat),

@@ -40,7 +40,9 @@ CASES = {
     "upernet_noalign": ("UperNetDecoder", [8, 12, 16], dict(channels=8, pool_scales=[1, 3],
                                                              align_corners=False),
                         [(2, 8, 13, 11), (2, 12, 7, 6), (2, 16, 4, 3)]),
-    "upernet_scale": ("UperNetDecoder", [16, 16, 16, 16], dict(channels=8, scale_modules=True),
+    # scale_modules exists only up to TerraTorch 1.1 (terracl keeps it for models trained
+    # with it): this case is made with terratorch 1.1.1 and skipped by later releases.
+    "upernet_scale": ("UperNetDecoder", [16, 16, 16, 16, 16], dict(channels=8, scale_modules=True),
                       [(1, 16, 4, 4)] * 4),
     "unet": ("UNetDecoder", [8, 16, 24], dict(channels=[16, 12, 8]),
              [(1, 8, 16, 16), (1, 16, 8, 8), (1, 24, 4, 4)]),
@@ -100,6 +102,11 @@ def make(name, out_dir, seed):
     from terratorch.registry import DECODER_REGISTRY
 
     decoder, channels, kwargs, shapes = CASES[name]
+    tt = versions().get("terratorch", "")
+    if kwargs.get("scale_modules") and not tt.startswith("1.1"):
+        print("%-16s skipped: UperNetDecoder's scale_modules needs terratorch 1.1 (this is %s)"
+              % (name, tt))
+        return
     gen = torch.Generator().manual_seed(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -130,6 +137,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("cases", nargs="*", help="cases to make (default: all): " + ", ".join(CASES))
     a = ap.parse_args()
+    from terratorch_import import import_terratorch
+    import_terratorch()
     import torch
     torch.set_num_threads(2)
     os.makedirs(a.out, exist_ok=True)

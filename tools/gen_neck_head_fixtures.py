@@ -32,13 +32,17 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import terracl_h5  # noqa: E402
 
-from terratorch.models.heads import ClassificationHead, RegressionHead, SegmentationHead  # noqa: E402
+from terratorch_import import import_terratorch  # noqa: E402
+import_terratorch()
+from terratorch.models.heads import RegressionHead, ScalarHead, SegmentationHead  # noqa: E402
 from terratorch.registry import NECK_REGISTRY  # noqa: E402
 
 HEADS = {
     "SegmentationHead": SegmentationHead,
     "RegressionHead": RegressionHead,
-    "ClassificationHead": ClassificationHead,
+    # TerraTorch 1.2's ScalarHead (classification and scalar regression) is
+    # built by terracl's ClassificationHead constructor.
+    "ClassificationHead": ScalarHead,
 }
 
 # name: (kind, component, channel_list or in_channels, args, input shapes, image size)
@@ -76,6 +80,10 @@ CASES = {
                              {"channel_list": [4], "final_act": "torch.nn.ReLU", "dropout": 0.2},
                              [(2, 5, 9, 8)], None),
     "head_regression_plain": ("head", "RegressionHead", 4, {}, [(1, 4, 6, 10)], None),
+    "head_regression_outputs": ("head", "RegressionHead", 4, {"num_outputs": 3},
+                                [(2, 4, 5, 6)], None),
+    "head_scalar_outputs": ("head", "ClassificationHead", 8,
+                            {"num_outputs": 2, "dim_list": [5]}, [(2, 8, 3, 4)], None),
     "head_classification": ("head", "ClassificationHead", 8,
                             {"num_classes": 3, "dim_list": [6]}, [(2, 8, 4, 5)], None),
     "head_classification_after_pool": ("head", "ClassificationHead", 8,

@@ -57,6 +57,9 @@ DEBUG_MAX_ELEMENTS = 32768  # larger intermediate results are left out of expect
 # TerraTorch model_args, the task (whole models), the input shape and whether
 # temporal/location coordinates are passed. `note` goes into the config header.
 
+# The TerraTorch release terracl follows; tools/requirements-fixtures.txt pins the rest.
+PINNED_TERRATORCH = "1.2.13"
+
 FIXTURES = collections.OrderedDict()
 
 
@@ -188,6 +191,36 @@ fixture("fm_cls", kind="model", seed=205, task="classification",
         note="ScalarOutputModel: batch 2 at 48x48 (img_size 32; padded to 64x64, grid 4x4 "
              "so pos_embed is resized), IdentityDecoder, "
              "ClassificationHead with a hidden layer")
+fixture("fm_unet_odd_b2", kind="model", seed=209, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_v2_300", img_size=32, num_frames=1, patch_size=8,
+                     embed_dim=32, depth=4, num_heads=2).items()) + [
+            ("necks", [{"name": "SelectIndices", "indices": [0, 1, 2, 3]},
+                       {"name": "ReshapeTokensToImage"},
+                       {"name": "LearnedInterpolateToPyramidal"}]),
+            ("decoder", "UNetDecoder"), ("decoder_channels", [32, 16, 8, 8]),
+            ("num_classes", 2)]),
+        input=(2, 6, 45, 37),
+        note="burn-scars layout on a batch of 2 at 45x37: padded symmetrically to 48x48 "
+             "(1+2 rows, 5+6 columns), UNet, centre-cropped back (TerraTorch 1.2)")
+fixture("fm_scalar_reg", kind="model", seed=210, task="scalar_regression",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_tiny", img_size=32, num_frames=1,
+                     embed_dim=32, depth=2, num_heads=2).items()) + [
+            ("decoder", "IdentityDecoder"), ("num_outputs", 3),
+            ("head_dim_list", [16])]),
+        input=(2, 6, 33, 47),
+        note="scalar_regression (TerraTorch 1.2): ScalarHead with num_outputs 3 on a batch "
+             "of 2 at 33x47 (padded to 64x64)")
+fixture("fm_reg_outputs", kind="model", seed=211, task="regression",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_v1_100", img_size=32, num_frames=1,
+                     embed_dim=32, depth=2, num_heads=2).items()) + [
+            ("decoder", "FCNDecoder"), ("decoder_channels", 16),
+            ("num_outputs", 2)]),
+        input=(1, 6, 41, 30),
+        note="regression with num_outputs 2 (TerraTorch 1.2): output [B, 2, H, W], "
+             "41x30 padded to 64x32 and centre-cropped")
 fixture("fm_linear_permute", kind="model", seed=206, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("prithvi_eo_tiny", img_size=64, num_frames=1,
@@ -196,10 +229,11 @@ fixture("fm_linear_permute", kind="model", seed=206, task="segmentation",
                        {"name": "ReshapeTokensToImage"},
                        {"name": "PermuteDims", "new_order": [0, 1, 3, 2]}]),
             ("decoder", "LinearDecoder"), ("decoder_upsampling_size", 16),
-            ("num_classes", 3)]),
+            ("decoder_num_classes", 4), ("num_classes", 3)]),
         input=(1, 6, 64, 48),
         note="64x48 input padded to 64x64; PermuteDims swaps H and W; LinearDecoder "
-             "includes the head (head is Identity)")
+             "with its own num_classes, then a SegmentationHead on its 4 channels (TerraTorch "
+             "1.2's factory takes includes_head from the decoder source)")
 fixture("fm_maxpool_bottleneck", kind="model", seed=207, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("prithvi_eo_v2_300", img_size=64, num_frames=1, patch_size=8,
@@ -254,6 +288,7 @@ fixture("sample", kind="sample", seed=301, task="segmentation",
 # ------------------------------------------------------------------ helpers
 
 LIGHTNING_TASKS = {"segmentation": "SemanticSegmentationTask",
+                   "scalar_regression": "ScalarRegressionTask",
                    "regression": "PixelwiseRegressionTask",
                    "classification": "ClassificationTask"}
 
@@ -660,6 +695,8 @@ def main(argv=None):
     ap.add_argument("--sample-out", default=os.path.join(ROOT, "weights", "sample"),
                     help="folder for the sample model (default: weights/sample)")
     ap.add_argument("--list", action="store_true", help="list the fixtures and exit")
+    ap.add_argument("--any-version", action="store_true",
+                    help="run with a terratorch other than the pinned %s" % PINNED_TERRATORCH)
     ap.add_argument("-v", "--verbose", action="store_true", help="show TerraTorch's log output")
     args = ap.parse_args(argv)
 
@@ -678,7 +715,8 @@ def main(argv=None):
         warnings.filterwarnings("ignore")
     try:
         import torch
-        import terratorch  # noqa: F401  (registers the models)
+        from terratorch_import import import_terratorch
+        import_terratorch()  # registers the models
     except ImportError as e:
         sys.stderr.write("make_fixtures: error: %s (pip install -r tools/requirements-fixtures.txt)\n"
                          % e)
@@ -686,6 +724,11 @@ def main(argv=None):
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     vers = versions()
     print("make_fixtures: " + ", ".join("%s %s" % kv for kv in vers.items()))
+    if vers["terratorch"] != PINNED_TERRATORCH and not args.any_version:
+        sys.stderr.write("make_fixtures: error: the fixtures follow terratorch %s, this is %s "
+                         "(pip install -r tools/requirements-fixtures.txt, or --any-version)\n"
+                         % (PINNED_TERRATORCH, vers["terratorch"]))
+        return 1
     os.makedirs(args.out, exist_ok=True)
     for name in names:
         make_one(name, FIXTURES[name], args.out, args.sample_out, vers)

@@ -10,7 +10,10 @@ import sys
 from importlib.metadata import version
 
 import torch
-from terratorch.registry import BACKBONE_REGISTRY
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
+from terratorch_import import import_terratorch  # noqa: E402
+import_terratorch()
+from terratorch.registry import BACKBONE_REGISTRY  # noqa: E402
 
 CASES = [
     ("prithvi_eo_tiny", {}),
