@@ -13,3 +13,7 @@ target_link_libraries(test_threads PRIVATE Threads::Threads)
 add_test(NAME test_parity_clblast COMMAND test_parity_backbones "")
 set_tests_properties(test_parity_clblast PROPERTIES LABELS model SKIP_RETURN_CODE 77
   ENVIRONMENT "${TERRACL_TEST_ENV};TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures;TERRACL_GEMM=clblast")
+# TerraTorch's own example configs (tools/make_example_fixtures.py), reduced.
+add_test(NAME test_parity_examples COMMAND test_parity_backbones ex_)
+set_tests_properties(test_parity_examples PROPERTIES LABELS model SKIP_RETURN_CODE 77
+  ENVIRONMENT "${TERRACL_TEST_ENV};TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")
