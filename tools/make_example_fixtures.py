@@ -74,6 +74,10 @@ EXAMPLES = collections.OrderedDict([
         308, (2, 6, 3, 35, 43), "1.2.13",
         "PrithviEOv2 tutorial: _tl backbone on 3 frames with coords_encoding [], "
         "effective_time_dim 3, UNet")),
+    ("ex_sen1floods11_dual_lr", ("examples/confs/sen1floods11_vit_dual_lr.yaml", 310,
+                                 (2, 6, 39, 44), "1.2.13",
+                                 "v1_100 + FCN with an auxiliary FCN head (per-part learning "
+                                 "rates only matter for training)")),
     ("ex_chesapeake", ("examples/confs/prithvi_tiny_finetune_chesapeake.yaml", 309,
                        (2, 4, 64, 96), "1.1.1",
                        "prithvi_eo_tiny with out_indices and UperNet's scale_modules "
@@ -179,6 +183,9 @@ def make_one(name, repo, out_dir, full, vers):
     model = task.model
     mf.randomise(model, seed)
     g = torch.Generator().manual_seed(seed + 7919)
+    if shape[1] == 0:  # as many channels as the config's bands
+        bands = init["model_args"].get("backbone_bands") or [0] * 6
+        shape = (shape[0], len(bands)) + tuple(shape[2:])
     x = torch.randn(shape, generator=g)
     kwargs = {}
     arrays = collections.OrderedDict(input=x.numpy())
