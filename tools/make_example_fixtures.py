@@ -10,7 +10,7 @@ TerraTorch ships its example configs only in its source repository (examples/con
 examples/tutorials/), not in the wheel: DIR is a checkout of it. Each example's
 Lightning config is read as TerraTorch users have it; the model is reduced unless
 --full is given (4 blocks, width 32, decoder and head widths divided by 8, neck indices
-mapped onto the 4 blocks, pretrained off), the Lightning task named by the config's
+mapped onto the 4 blocks), the Lightning task named by the config's
 model.class_path is built from model.init_args (aux_heads included), every weight and
 BatchNorm statistic is randomised with a fixed seed, and the model runs in eval mode on
 an input whose height and width are not multiples of 32 (batch 2). Each fixture folder
@@ -172,6 +172,10 @@ def make_one(name, repo, out_dir, full, vers):
     with open(os.path.join(repo, rel), encoding="utf-8") as f:
         doc = yaml.safe_load(f)
     init = doc["model"]["init_args"]
+    # TerraTorch would download the published backbone for `backbone_pretrained: true`
+    # (the fine-tuned checkpoint then replaces it): the model is built without, and the
+    # fixture's config keeps the example's own value, as a user's config has it.
+    pretrained = init["model_args"].get("backbone_pretrained")
     if not full:
         init["model_args"] = reduce_model_args(init["model_args"])
         if init.get("aux_heads"):
@@ -202,6 +206,8 @@ def make_one(name, repo, out_dir, full, vers):
     model.eval()
     with torch.no_grad():
         out = model(x, **kwargs).output
+    if pretrained is not None:
+        init["model_args"]["backbone_pretrained"] = pretrained
     folder = os.path.join(out_dir, name)
     os.makedirs(folder, exist_ok=True)
     header = ("# TerraTorch's %s (%s), %s: made by tools/make_example_fixtures.py with %s.\n"

@@ -203,6 +203,22 @@ static terracl_status read_config(const char *config_path, struct tc_checkpoint 
     return TERRACL_OK;
 }
 
+/* Configs of fine-tuned models say `backbone_pretrained: true`: TerraTorch
+ * downloads the published weights, then the fine-tuned checkpoint replaces
+ * every one of them. When the model's own weights are given (or are random),
+ * the download is moot, so the backbone is built as not pretrained instead of
+ * failing for want of a ckpt_path. A ckpt_path that is given still loads
+ * (its tensors fill whatever the model's checkpoint lacks). */
+static terracl_status pretrained_from_model_weights(terracl_value *model_args, terracl_error *err)
+{
+    const terracl_value *pre = terracl_value_map_peek(model_args, "backbone_pretrained");
+    const terracl_value *ckpt = terracl_value_map_peek(model_args, "backbone_ckpt_path");
+    if (pre == NULL || terracl_value_type_of(pre) != TERRACL_VALUE_BOOL || !terracl_value_bool(pre) ||
+        (ckpt != NULL && terracl_value_type_of(ckpt) != TERRACL_VALUE_NULL))
+        return TERRACL_OK;
+    return terracl_value_map_set(model_args, "backbone_pretrained", terracl_value_new_bool(0), err);
+}
+
 /* Builds and binds a model. `config` (taken over; NULL: read from
  * config_path or the checkpoint) names files relative to config_file. */
 static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
@@ -231,6 +247,9 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
     if ((st = tc_config_model(model->config, label, &cfg, err)))
         goto fail;
 
+    if ((weights_path != NULL || random_weights) &&
+        (st = pretrained_from_model_weights((terracl_value *)cfg.model_args, err)))
+        goto fail; /* cfg.model_args lies inside model->config, which this model owns */
     if (terracl_value_map_peek(cfg.model_args, "decoder") == NULL)
         st = build_backbone_only(model, &cfg, config_file, err);
     else
