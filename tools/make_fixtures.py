@@ -289,7 +289,7 @@ fixture("fm_pmf_seg_fcn", seed=211, task="segmentation", **PMF,
              "those weights either way), in_channels from the 6 named bands; batch 2, 32x64 "
              "(pos_embed resized 2x2 -> 2x4), every block reshaped to an image, FCN, "
              "SegmentationHead with a hidden conv")
-fixture("fm_pmf_upernet_t2", seed=212, task="segmentation", **PMF,
+fixture("fm_pmf_upernet_t2", seed=212, task="segmentation", **dict(PMF, kind="lightning"),
         model_args=collections.OrderedDict([
             ("backbone", "prithvi_eo_v2_300"), ("decoder", "UperNetDecoder"),
             ("in_channels", 4), ("bands", [0, 1, 2, 3]), ("num_frames", 2),
@@ -299,7 +299,8 @@ fixture("fm_pmf_upernet_t2", seed=212, task="segmentation", **PMF,
         input=(2, 4, 2, 32, 32),
         note="PrithviModelFactory, 4 bands given as indices with in_channels 4, num_frames 2 "
              "(5-D input, features 2*32 channels), patch 8, UperNet over all 4 blocks "
-             "(no necks), batch 2")
+             "(no necks), batch 2; as a Lightning config and a Lightning .ckpt converted by "
+             "tools/convert_checkpoint.py --config --compress (config embedded)")
 fixture("fm_pmf_reg_aux", seed=213, task="regression", **PMF,
         model_args=collections.OrderedDict([
             ("backbone", "prithvi_eo_tiny"), ("decoder", "FCNDecoder"),
@@ -573,10 +574,10 @@ def config_text(name, spec, vers, shapes_note):
             ("class_path", "terratorch.datamodules.GenericNonGeoSegmentationDataModule"),
             ("init_args", collections.OrderedDict([
                 ("batch_size", 1), ("num_classes", spec["model_args"]["num_classes"]),
-                ("means", [0.0] * 6), ("stds", [1.0] * 6),
+                ("means", [0.0] * spec["input"][1]), ("stds", [1.0] * spec["input"][1]),
                 ("train_data_root", "data/train"), ("val_data_root", "data/val")]))])
         init = collections.OrderedDict([
-            ("model_factory", "EncoderDecoderFactory"),
+            ("model_factory", spec.get("factory", "EncoderDecoderFactory")),
             ("model_args", spec["model_args"]),
             ("loss", "ce"), ("freeze_backbone", False)])
         doc["model"] = collections.OrderedDict(
@@ -666,7 +667,7 @@ def _make_one(name, spec, kind, folder, x, kwargs, inputs, vers, tmp):
     elif kind == "lightning":
         import terratorch.tasks
         task_cls = getattr(terratorch.tasks, LIGHTNING_TASKS[spec["task"]])
-        task = task_cls(model_factory="EncoderDecoderFactory",
+        task = task_cls(model_factory=spec.get("factory", "EncoderDecoderFactory"),
                         model_args=dict(spec["model_args"]), loss="ce")
         model = task.model
         randomise(model, spec["seed"])
@@ -729,7 +730,7 @@ def _make_one(name, spec, kind, folder, x, kwargs, inputs, vers, tmp):
         if rc != 0:
             raise RuntimeError("convert_checkpoint failed on the Lightning checkpoint")
         written.append("weights.h5")
-        fresh = build_model(spec["task"], spec["model_args"])
+        fresh = spec_model(spec)
         check_roundtrip(wpath, fresh, x, kwargs, expected["output"], run_model)
     elif weights is not None:
         wpath = os.path.join(folder, "weights.h5")
