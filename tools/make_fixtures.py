@@ -312,9 +312,10 @@ fixture("fm_pmf_reg_aux", seed=213, task="regression", **PMF,
                 ("name", "aux_head"), ("decoder", "FCNDecoder"),
                 ("decoder_args", collections.OrderedDict([
                     ("decoder_channels", 8), ("decoder_num_convs", 1)]))])])]),
-        input=(2, 3, 64, 64),
+        input=(2, 3, 50, 70),
         note="PrithviModelFactory regression with an auxiliary FCN head (aux_heads.* in the "
-             "checkpoint, not used for the output), RegressionHead with a hidden conv, batch 2")
+             "checkpoint, not used for the output), RegressionHead with a hidden conv, batch 2 "
+             "at 50x70: padded symmetrically to 64x96 (grid 4x6), centre crop back")
 fixture("fm_pmf_cls", seed=214, task="classification", **PMF,
         model_args=collections.OrderedDict([
             ("backbone", "prithvi_eo_v1_100"), ("decoder", "IdentityDecoder"),
