@@ -11,8 +11,9 @@
  *   in_channels  (default len(bands)) -> backbone_in_chans
  *   pretrained   (default true)       -> backbone_pretrained
  *   num_frames   (default 1)          -> backbone_num_frames
- * each replacing a backbone_* argument of the same name (pretrained: see
- * drop_download). No necks are
+ * each replacing a backbone_* argument of the same name. (When a whole
+ * model is loaded with its own weights, models/model.c drops the default
+ * pretrained request, as it does for backbone_pretrained.) No necks are
  * added: the decoder sees every block's tokens reshaped to images (the
  * backbone's prepare_features_for_image_model), so a `necks` argument is
  * refused, as TerraTorch refuses it (it passes necks=None itself). Only
@@ -63,25 +64,6 @@ static terracl_status rename_arg(terracl_value *args, const char *from, const ch
     return terracl_value_map_set(args, to, moved, err);
 }
 
-/*
- * pretrained defaults to true here, so nearly every config of this factory
- * asks for the published backbone weights, which TerraTorch downloads and
- * terracl never does. Those weights only seed fine-tuning: the model's own
- * checkpoint replaces every one of them. So without a backbone_ckpt_path the
- * request is dropped, and the weights come from the model checkpoint (a run
- * without one fails asking for it). With a ckpt_path it is loaded as
- * TerraTorch loads it.
- */
-static terracl_status drop_download(terracl_value *args, terracl_error *err)
-{
-    const terracl_value *ckpt = terracl_value_map_peek(args, "backbone_ckpt_path");
-    if (ckpt != NULL && terracl_value_type_of(ckpt) != TERRACL_VALUE_NULL)
-        return TERRACL_OK;
-    if (!truthy(terracl_value_map_peek(args, "backbone_pretrained")))
-        return TERRACL_OK;
-    return terracl_value_map_set(args, "backbone_pretrained", terracl_value_new_bool(0), err);
-}
-
 static terracl_status map_arguments(terracl_value *args, terracl_error *err)
 {
     const terracl_value *backbone = terracl_value_map_peek(args, "backbone");
@@ -123,8 +105,6 @@ static terracl_status map_arguments(terracl_value *args, terracl_error *err)
         st = rename_arg(args, "in_channels", "backbone_in_chans", NULL, err);
     if (st == TERRACL_OK)
         st = rename_arg(args, "pretrained", "backbone_pretrained", terracl_value_new_bool(1), err);
-    if (st == TERRACL_OK)
-        st = drop_download(args, err);
     if (st == TERRACL_OK)
         st = rename_arg(args, "num_frames", "backbone_num_frames", terracl_value_new_int(1), err);
     return st;
