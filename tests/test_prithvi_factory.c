@@ -72,6 +72,13 @@ static int64_t config_int(const terracl_module *m, const char *key)
     return terracl_value_int(v);
 }
 
+static int config_bool(const terracl_module *m, const char *key)
+{
+    const terracl_value *v = terracl_value_map_peek(terracl_module_config(m), key);
+    assert_non_null(v);
+    return terracl_value_bool(v);
+}
+
 #define COMMON_ARGS                                                                                \
     "backbone: prithvi_eo_v2_300\n"                                                                \
     "decoder: UperNetDecoder\n"                                                                    \
@@ -146,7 +153,7 @@ static void test_defaults_and_pretrained(void **state)
     const terracl_module *enc = child(m, "encoder");
     assert_int_equal(config_int(enc, "in_chans"), 3);
     assert_int_equal(config_int(enc, "num_frames"), 1);
-    assert_false(terracl_value_bool(terracl_value_map_peek(terracl_module_config(enc), "pretrained")));
+    assert_false(config_bool(enc, "pretrained"));
     terracl_module_destroy(m);
 
     TC_ASSERT_OK(build("PrithviModelFactory",
@@ -158,8 +165,7 @@ static void test_defaults_and_pretrained(void **state)
                        "backbone_ckpt_path: backbone.h5\n",
                        &m, &err),
                  err);
-    assert_true(terracl_value_bool(terracl_value_map_peek(terracl_module_config(child(m, "encoder")),
-                                                          "pretrained")));
+    assert_true(config_bool(child(m, "encoder"), "pretrained"));
     terracl_module_destroy(m);
 }
 

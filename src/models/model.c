@@ -230,8 +230,9 @@ static terracl_status prithvi_factory_pretrained(const char *factory, terracl_va
         return TERRACL_OK;
     const terracl_value *pre = terracl_value_map_peek(model_args, "pretrained");
     const terracl_value *ckpt = terracl_value_map_peek(model_args, "backbone_ckpt_path");
-    if ((pre != NULL && (terracl_value_type_of(pre) != TERRACL_VALUE_BOOL || !terracl_value_bool(pre))) ||
-        (ckpt != NULL && terracl_value_type_of(ckpt) != TERRACL_VALUE_NULL))
+    int asked = pre == NULL || (terracl_value_type_of(pre) == TERRACL_VALUE_BOOL &&
+                                terracl_value_bool(pre));
+    if (!asked || (ckpt != NULL && terracl_value_type_of(ckpt) != TERRACL_VALUE_NULL))
         return TERRACL_OK;
     return terracl_value_map_set(model_args, "pretrained", terracl_value_new_bool(0), err);
 }
