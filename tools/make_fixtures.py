@@ -272,6 +272,61 @@ fixture("fm_lightning", kind="lightning", seed=208, task="segmentation",
              "and data sections) and a Lightning .ckpt of SemanticSegmentationTask converted "
              "by tools/convert_checkpoint.py --config --compress (config embedded)")
 
+# TerraTorch's deprecated PrithviModelFactory, with model_args as its users
+# wrote them (bands, in_channels, num_frames, pretrained; no necks).
+PMF = dict(kind="model", factory="PrithviModelFactory")
+fixture("fm_pmf_seg_fcn", seed=211, task="segmentation", **PMF,
+        model_args=collections.OrderedDict([
+            ("backbone", "prithvi_eo_v1_100"), ("decoder", "FCNDecoder"),
+            ("bands", ["BLUE", "GREEN", "RED", "NIR_NARROW", "SWIR_1", "SWIR_2"]),
+            ("num_classes", 3), ("backbone_img_size", 32), ("backbone_embed_dim", 64),
+            ("backbone_depth", 2), ("backbone_num_heads", 2), ("decoder_channels", 16),
+            ("decoder_num_convs", 3), ("head_dropout", 0.1), ("head_channel_list", [16])]),
+        build_extra=dict(pretrained=False),
+        input=(2, 6, 32, 64),
+        note="PrithviModelFactory as usually written: pretrained left at its default (true; "
+             "TerraTorch was given pretrained=False to build offline, the checkpoint replaces "
+             "those weights either way), in_channels from the 6 named bands; batch 2, 32x64 "
+             "(pos_embed resized 2x2 -> 2x4), every block reshaped to an image, FCN, "
+             "SegmentationHead with a hidden conv")
+fixture("fm_pmf_upernet_t2", seed=212, task="segmentation", **dict(PMF, kind="lightning"),
+        model_args=collections.OrderedDict([
+            ("backbone", "prithvi_eo_v2_300"), ("decoder", "UperNetDecoder"),
+            ("in_channels", 4), ("bands", [0, 1, 2, 3]), ("num_frames", 2),
+            ("pretrained", False), ("num_classes", 4), ("backbone_img_size", 32),
+            ("backbone_patch_size", [1, 8, 8]), ("backbone_embed_dim", 32), ("backbone_depth", 4),
+            ("backbone_num_heads", 2), ("decoder_channels", 16), ("decoder_pool_scales", [1, 2])]),
+        input=(2, 4, 2, 32, 32),
+        note="PrithviModelFactory, 4 bands given as indices with in_channels 4, num_frames 2 "
+             "(5-D input, features 2*32 channels), patch 8, UperNet over all 4 blocks "
+             "(no necks), batch 2; as a Lightning config and a Lightning .ckpt converted by "
+             "tools/convert_checkpoint.py --config --compress (config embedded)")
+fixture("fm_pmf_reg_aux", seed=213, task="regression", **PMF,
+        model_args=collections.OrderedDict([
+            ("backbone", "prithvi_eo_tiny"), ("decoder", "FCNDecoder"),
+            ("bands", ["RED", "GREEN", "BLUE"]), ("pretrained", False), ("rescale", True),
+            ("backbone_img_size", 64), ("backbone_embed_dim", 64), ("backbone_depth", 2),
+            ("backbone_num_heads", 2), ("decoder_channels", 16), ("decoder_num_convs", 2),
+            ("head_channel_list", [8]),
+            ("aux_decoders", [collections.OrderedDict([
+                ("name", "aux_head"), ("decoder", "FCNDecoder"),
+                ("decoder_args", collections.OrderedDict([
+                    ("decoder_channels", 8), ("decoder_num_convs", 1)]))])])]),
+        input=(2, 3, 50, 70),
+        note="PrithviModelFactory regression with an auxiliary FCN head (aux_heads.* in the "
+             "checkpoint, not used for the output), RegressionHead with a hidden conv, batch 2 "
+             "at 50x70: padded symmetrically to 64x96 (grid 4x6), centre crop back")
+fixture("fm_pmf_cls", seed=214, task="classification", **PMF,
+        model_args=collections.OrderedDict([
+            ("backbone", "prithvi_eo_v1_100"), ("decoder", "IdentityDecoder"),
+            ("bands", ["BLUE", "GREEN", "RED", "NIR_NARROW", "SWIR_1", "SWIR_2"]),
+            ("in_channels", 6), ("pretrained", False), ("num_frames", 1), ("num_classes", 5),
+            ("backbone_img_size", 32), ("backbone_embed_dim", 64), ("backbone_depth", 2),
+            ("backbone_num_heads", 2), ("head_dim_list", [16])]),
+        input=(2, 6, 32, 64),
+        note="PrithviModelFactory classification (ScalarOutputModel): IdentityDecoder, "
+             "ClassificationHead with a hidden layer, batch 2 at 32x64 (img_size 32)")
+
 fixture("sample", kind="sample", seed=301, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("prithvi_eo_v2_300", img_size=64, num_frames=1,
@@ -429,10 +484,24 @@ def build_backbone(model_args, ckpt_override=None):
                                    **backbone_kwargs(model_args, ckpt_override))
 
 
-def build_model(task, model_args):
+def build_model(task, model_args, factory_name="EncoderDecoderFactory", build_extra=None):
+    """Build through TerraTorch's factory as its Lightning tasks do: aux_decoders
+    written as maps in the config become AuxiliaryHead objects (jsonargparse's
+    job in a real run); build_extra holds arguments given to TerraTorch but not
+    written into the config (see the PrithviModelFactory fixtures)."""
     from terratorch.registry import MODEL_FACTORY_REGISTRY
-    factory = MODEL_FACTORY_REGISTRY.build("EncoderDecoderFactory")
-    return factory.build_model(task=task, **dict(model_args))
+    factory = MODEL_FACTORY_REGISTRY.build(factory_name)
+    kwargs = dict(model_args)
+    if "aux_decoders" in kwargs:
+        from terratorch.models.model import AuxiliaryHead
+        kwargs["aux_decoders"] = [AuxiliaryHead(**a) for a in kwargs["aux_decoders"]]
+    kwargs.update(build_extra or {})
+    return factory.build_model(task=task, **kwargs)
+
+
+def spec_model(spec):
+    return build_model(spec["task"], spec["model_args"],
+                       spec.get("factory", "EncoderDecoderFactory"), spec.get("build_extra"))
 
 
 def run_backbone(model, x, kwargs):
@@ -506,10 +575,10 @@ def config_text(name, spec, vers, shapes_note):
             ("class_path", "terratorch.datamodules.GenericNonGeoSegmentationDataModule"),
             ("init_args", collections.OrderedDict([
                 ("batch_size", 1), ("num_classes", spec["model_args"]["num_classes"]),
-                ("means", [0.0] * 6), ("stds", [1.0] * 6),
+                ("means", [0.0] * spec["input"][1]), ("stds", [1.0] * spec["input"][1]),
                 ("train_data_root", "data/train"), ("val_data_root", "data/val")]))])
         init = collections.OrderedDict([
-            ("model_factory", "EncoderDecoderFactory"),
+            ("model_factory", spec.get("factory", "EncoderDecoderFactory")),
             ("model_args", spec["model_args"]),
             ("loss", "ce"), ("freeze_backbone", False)])
         doc["model"] = collections.OrderedDict(
@@ -518,7 +587,7 @@ def config_text(name, spec, vers, shapes_note):
         doc["optimizer"] = collections.OrderedDict(
             [("class_path", "torch.optim.AdamW"), ("init_args", {"lr": 1.0e-4})])
     else:
-        doc["model_factory"] = "EncoderDecoderFactory"
+        doc["model_factory"] = spec.get("factory", "EncoderDecoderFactory")
         if spec["kind"] in ("model", "sample"):
             doc["task"] = spec["task"]
         doc["model_args"] = spec["model_args"]
@@ -589,17 +658,17 @@ def _make_one(name, spec, kind, folder, x, kwargs, inputs, vers, tmp):
         weights = state_to_numpy(model)
         runner, rebuild = run_backbone, lambda: build_backbone(spec["model_args"])
     elif kind in ("model", "sample"):
-        model = build_model(spec["task"], spec["model_args"])
+        model = spec_model(spec)
         randomise(model, spec["seed"])
         expected = run_model(model, x, kwargs)
         if kind == "sample":
             expected = collections.OrderedDict(output=expected["output"])
         weights = state_to_numpy(model)
-        runner, rebuild = run_model, lambda: build_model(spec["task"], spec["model_args"])
+        runner, rebuild = run_model, lambda: spec_model(spec)
     elif kind == "lightning":
         import terratorch.tasks
         task_cls = getattr(terratorch.tasks, LIGHTNING_TASKS[spec["task"]])
-        task = task_cls(model_factory="EncoderDecoderFactory",
+        task = task_cls(model_factory=spec.get("factory", "EncoderDecoderFactory"),
                         model_args=dict(spec["model_args"]), loss="ce")
         model = task.model
         randomise(model, spec["seed"])
@@ -662,7 +731,7 @@ def _make_one(name, spec, kind, folder, x, kwargs, inputs, vers, tmp):
         if rc != 0:
             raise RuntimeError("convert_checkpoint failed on the Lightning checkpoint")
         written.append("weights.h5")
-        fresh = build_model(spec["task"], spec["model_args"])
+        fresh = spec_model(spec)
         check_roundtrip(wpath, fresh, x, kwargs, expected["output"], run_model)
     elif weights is not None:
         wpath = os.path.join(folder, "weights.h5")

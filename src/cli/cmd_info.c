@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "models/factories/factories.h"
 
 static void usage(FILE *errf)
 {
@@ -85,15 +86,9 @@ int tc_cli_info(int argc, char **argv, FILE *out, FILE *errf)
             fprintf(errf, "terracl: %s\n", e.message);
             return 1;
         }
-        fprintf(out, "%s: builds a whole model from a config's model_args:\n"
-                     "  task: segmentation | regression | classification\n"
-                     "  backbone, backbone_*: the backbone and its arguments (prefix stripped)\n"
-                     "  necks: list of {name: ..., ...}, applied in order\n"
-                     "  decoder, decoder_*: the decoder and its arguments\n"
-                     "  head_*: arguments of the task's head\n"
-                     "  num_classes: to the head (or to a decoder that includes its head)\n"
-                     "  rescale: true (resize the output to the input size)\n",
-                pos[1]);
+        const char *usage_text = tc_model_factory_usage(pos[1]);
+        fprintf(out, "%s: %s", pos[1],
+                usage_text ? usage_text : "builds a whole model from a config's model_args\n");
         return 0;
     }
     terracl_value *first = NULL;

@@ -219,6 +219,24 @@ static terracl_status pretrained_from_model_weights(terracl_value *model_args, t
     return terracl_value_map_set(model_args, "backbone_pretrained", terracl_value_new_bool(0), err);
 }
 
+/* The same for PrithviModelFactory, which asks with `pretrained` (true when
+ * left out, as in nearly all its configs) and turns it into
+ * backbone_pretrained itself. */
+static terracl_status prithvi_factory_pretrained(const char *factory, terracl_value *model_args,
+                                                 terracl_error *err)
+{
+    if (factory == NULL || (strcmp(factory, "PrithviModelFactory") != 0 &&
+                            strcmp(factory, "terratorch_PrithviModelFactory") != 0))
+        return TERRACL_OK;
+    const terracl_value *pre = terracl_value_map_peek(model_args, "pretrained");
+    const terracl_value *ckpt = terracl_value_map_peek(model_args, "backbone_ckpt_path");
+    int asked = pre == NULL || (terracl_value_type_of(pre) == TERRACL_VALUE_BOOL &&
+                                terracl_value_bool(pre));
+    if (!asked || (ckpt != NULL && terracl_value_type_of(ckpt) != TERRACL_VALUE_NULL))
+        return TERRACL_OK;
+    return terracl_value_map_set(model_args, "pretrained", terracl_value_new_bool(0), err);
+}
+
 /* Builds and binds a model. `config` (taken over; NULL: read from
  * config_path or the checkpoint) names files relative to config_file. */
 static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
@@ -248,7 +266,8 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
         goto fail;
 
     if ((weights_path != NULL || random_weights) &&
-        (st = pretrained_from_model_weights((terracl_value *)cfg.model_args, err)))
+        ((st = pretrained_from_model_weights((terracl_value *)cfg.model_args, err)) ||
+         (st = prithvi_factory_pretrained(cfg.factory, (terracl_value *)cfg.model_args, err))))
         goto fail; /* cfg.model_args lies inside model->config, which this model owns */
     if (terracl_value_map_peek(cfg.model_args, "decoder") == NULL)
         st = build_backbone_only(model, &cfg, config_file, err);

@@ -56,6 +56,7 @@ static const struct tc_builtin k_decoders[] = {
 static const struct tc_builtin k_model_factories[] = {
     /* ---- built-in model factories (e.g. EncoderDecoderFactory) go here ---- */
     {"EncoderDecoderFactory", tc_encoder_decoder_factory, 0},
+    {"PrithviModelFactory", tc_prithvi_model_factory, 0},
     {NULL, NULL, 0},
 };
 

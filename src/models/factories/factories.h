@@ -14,4 +14,17 @@
 terracl_status tc_encoder_decoder_factory(const terracl_value *first, const terracl_value *args,
                                           void *user, terracl_module **out, terracl_error *err);
 
+/*
+ * TerraTorch's deprecated PrithviModelFactory: renames bands, in_channels,
+ * pretrained and num_frames to backbone_* arguments (with TerraTorch's
+ * defaults), refuses necks and non-prithvi_* backbones, and builds with
+ * EncoderDecoderFactory, so the model and its state_dict keys are the same.
+ */
+terracl_status tc_prithvi_model_factory(const terracl_value *first, const terracl_value *args,
+                                        void *user, terracl_module **out, terracl_error *err);
+
+/* What a built-in factory reads from model_args, as lines of text for
+ * `terracl info factory NAME`; NULL for a factory that is not built in. */
+const char *tc_model_factory_usage(const char *name);
+
 #endif /* TC_MODELS_FACTORIES_H */
