@@ -13,3 +13,7 @@ set_tests_properties(cli_help PROPERTIES LABELS unit ENVIRONMENT "${TERRACL_TEST
 # `terracl info` on every decoder and neck, with and without arguments.
 add_test(NAME cli_info COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_info.sh $<TARGET_FILE:terracl_cli>)
 set_tests_properties(cli_info PROPERTIES LABELS unit ENVIRONMENT "${TERRACL_TEST_ENV}")
+# The unused-tensor warning names only tensors TerraTorch would not ignore too.
+add_test(NAME cli_unused COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_unused.sh
+         $<TARGET_FILE:terracl_cli> ${CMAKE_CURRENT_SOURCE_DIR}/fixtures)
+set_tests_properties(cli_unused PROPERTIES LABELS model ENVIRONMENT "${TERRACL_TEST_ENV}")
