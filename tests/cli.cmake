@@ -17,3 +17,7 @@ set_tests_properties(cli_info PROPERTIES LABELS unit ENVIRONMENT "${TERRACL_TEST
 add_test(NAME cli_unused COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_unused.sh
          $<TARGET_FILE:terracl_cli> ${CMAKE_CURRENT_SOURCE_DIR}/fixtures)
 set_tests_properties(cli_unused PROPERTIES LABELS model ENVIRONMENT "${TERRACL_TEST_ENV}")
+# Unknown components in a config: which one, which registry, near names only.
+add_test(NAME cli_components COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_components.sh
+         $<TARGET_FILE:terracl_cli> ${CMAKE_CURRENT_SOURCE_DIR}/fixtures)
+set_tests_properties(cli_components PROPERTIES LABELS model ENVIRONMENT "${TERRACL_TEST_ENV}")
