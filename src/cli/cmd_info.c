@@ -127,7 +127,7 @@ static int add_examples(enum terracl_registry_kind kind, const char *name, size_
             continue;
         char text[256];
         int used = snprintf(text, sizeof text, "%s=%s", k_examples[i].key, k_examples[i].example);
-        for (size_t c = 0; k_examples[i].example[0] == '\0' && c < inputs && c < 8; c++) {
+        for (size_t c = 0; k_examples[i].example[0] == '\0' && c < inputs && c < 32; c++) {
             int64_t ch = 512 >> c;
             used += snprintf(text + used, sizeof text - (size_t)used, "%s%" PRId64, c ? "," : "",
                              ch < 16 ? 16 : ch);
