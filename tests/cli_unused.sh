@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `terracl run` warns about checkpoint tensors the model leaves unused only
-# when they are unexpected: BatchNorm counters, the recomputed pos_embed and
-# an MAE checkpoint's decoder and mask_token (all ignored by TerraTorch too)
-# give no warning; any other unused tensor gives one line on stderr naming it.
+# when they are unexpected: BatchNorm counters, the recomputed pos_embed, an
+# MAE checkpoint's decoder and mask_token (all ignored by TerraTorch too) and
+# auxiliary heads (not part of the output) give no warning; any other unused tensor gives one line on stderr naming it.
 #   cli_unused.sh TERRACL_BINARY FIXTURES_DIR
 set -u
 bin="$1"
@@ -63,6 +63,9 @@ run_case "MAE checkpoint as weights" none "$work/mae.yaml" "$fx/bb_mae_ckpt/mae.
 run_case "whole model (encoder.pos_embed)" none "$fx/fm_seg_fcn/config.yaml" "$fx/fm_seg_fcn/weights.h5" "$fx/fm_seg_fcn/input.h5"
 run_case "whole model, BatchNorm counter" none "$fx/fm_seg_fcn/config.yaml" "$work/fm_expected.h5" "$fx/fm_seg_fcn/input.h5"
 run_case "whole model, unexpected decoder tensor" decoder.surprise "$fx/fm_seg_fcn/config.yaml" "$work/fm_surprise.h5" "$fx/fm_seg_fcn/input.h5"
+if [ -f "$fx/ex_sen1floods11/weights.h5" ]; then
+  run_case "auxiliary heads" none "$fx/ex_sen1floods11/config.yaml" "$fx/ex_sen1floods11/weights.h5" "$fx/ex_sen1floods11/input.h5"
+fi
 run_case "UperNet with BatchNorm counters" none "$fx/fm_upernet_t3/config.yaml" "$fx/fm_upernet_t3/weights.h5" "$fx/fm_upernet_t3/input.h5"
 
 echo "cli unused: $passed passed, $failed failed"

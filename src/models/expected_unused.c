@@ -28,6 +28,8 @@ void tc_mark_expected_unused(struct tc_checkpoint *ck, const char *backbone_pref
             continue;
         if (last_component_is(e->name, "num_batches_tracked"))
             e->used = true;
+        else if (backbone_prefix != NULL && strncmp(e->name, "aux_heads.", 10) == 0)
+            e->used = true;
         else if ((backbone_prefix == NULL || strncmp(e->name, backbone_prefix, plen) == 0) &&
                  backbone_drops(e->name + plen))
             e->used = true;

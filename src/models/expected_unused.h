@@ -12,6 +12,8 @@
  * loading ignores too:
  *  - BatchNorm's `num_batches_tracked` counters, anywhere (eval mode never
  *    reads them);
+ *  - a whole model's `aux_heads.*` (auxiliary heads feed TerraTorch's
+ *    training loss, not ModelOutput.output, which is what terracl computes);
  *  - in the backbone's tensors, the way TerraTorch's Prithvi checkpoint
  *    filter treats them: `pos_embed` (recomputed for the input's grid), MAE
  *    decoder tensors (names with "decoder" or "_dec") and `mask_token`, and
