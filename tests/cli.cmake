@@ -6,3 +6,18 @@ set_tests_properties(cli_errors PROPERTIES LABELS model SKIP_RETURN_CODE 77
 add_test(NAME cli_bench COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_bench.sh
          $<TARGET_FILE:terracl_cli>)
 set_tests_properties(cli_bench PROPERTIES LABELS unit ENVIRONMENT "${TERRACL_TEST_ENV}")
+# Every sub-command answers -h/--help (found through `terracl --help`).
+add_test(NAME cli_help COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_help.sh
+         $<TARGET_FILE:terracl_cli> ${PROJECT_SOURCE_DIR}/src/cli)
+set_tests_properties(cli_help PROPERTIES LABELS unit ENVIRONMENT "${TERRACL_TEST_ENV}")
+# `terracl info` on every decoder and neck, with and without arguments.
+add_test(NAME cli_info COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_info.sh $<TARGET_FILE:terracl_cli>)
+set_tests_properties(cli_info PROPERTIES LABELS unit ENVIRONMENT "${TERRACL_TEST_ENV}")
+# The unused-tensor warning names only tensors TerraTorch would not ignore too.
+add_test(NAME cli_unused COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_unused.sh
+         $<TARGET_FILE:terracl_cli> ${CMAKE_CURRENT_SOURCE_DIR}/fixtures)
+set_tests_properties(cli_unused PROPERTIES LABELS model ENVIRONMENT "${TERRACL_TEST_ENV}")
+# Unknown components in a config: which one, which registry, near names only.
+add_test(NAME cli_components COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_components.sh
+         $<TARGET_FILE:terracl_cli> ${CMAKE_CURRENT_SOURCE_DIR}/fixtures)
+set_tests_properties(cli_components PROPERTIES LABELS model ENVIRONMENT "${TERRACL_TEST_ENV}")

@@ -6,7 +6,7 @@ terracl_add_test(test_yaml SOURCES test_yaml.c test_common.c LABELS unit)
 # own components and check what the commands print.
 terracl_add_test(test_registry_cli
   SOURCES test_registry_cli.c test_common.c ${PROJECT_SOURCE_DIR}/src/cli/cmd_list.c
-          ${PROJECT_SOURCE_DIR}/src/cli/cmd_info.c
+          ${PROJECT_SOURCE_DIR}/src/cli/cmd_info.c ${PROJECT_SOURCE_DIR}/src/cli/help.c
   LABELS unit)
 
 # The installed command: exit statuses of list/info (0 ok, 1 unknown name, 2 usage).

@@ -134,20 +134,43 @@ static void test_registry_unknown_name_suggests_nearest(void **state)
     terracl_registry *m = two_sources();
     terracl_error err = {0};
     terracl_module *mod = NULL;
+    /* The message names the registry and its sources; only near names are
+     * suggested (resnet50 is not near prithvi_eo_v2_30). */
     assert_int_equal(terracl_registry_build(m, "prithvi_eo_v2_30", NULL, NULL, &mod, &err),
                      TERRACL_ERR_NOT_FOUND);
     assert_null(mod);
-    assert_string_equal(err.message, "unknown backbone 'prithvi_eo_v2_30' (nearest: "
-                                     "prithvi_eo_v2_300, prithvi_eo_v1_100, resnet50)");
+    assert_string_equal(err.message, "backbone 'prithvi_eo_v2_30' is not in the BACKBONE registry "
+                                     "(sources: terratorch, timm); did you mean "
+                                     "prithvi_eo_v2_300, prithvi_eo_v1_100?");
     /* A known prefix: the name is compared inside the source. */
     assert_int_equal(terracl_registry_build(m, "timm_resnet5", NULL, NULL, &mod, &err),
                      TERRACL_ERR_NOT_FOUND);
-    assert_non_null(strstr(err.message, "'timm_resnet5' (nearest: resnet50"));
+    assert_non_null(strstr(err.message, "'timm_resnet5' is not in the BACKBONE registry "
+                                        "(sources: terratorch, timm); did you mean resnet50?"));
+    /* A part of a name is near what contains it. */
+    assert_int_equal(terracl_registry_build(m, "resnet", NULL, NULL, &mod, &err),
+                     TERRACL_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, "; did you mean resnet50?"));
+    /* Far names get no suggestion at all. */
+    static const char *const far[] = {"FPN", "SMPModelFactory", "swin_base_patch4", "u"};
+    for (size_t i = 0; i < sizeof far / sizeof far[0]; i++) {
+        assert_int_equal(terracl_registry_build(m, far[i], NULL, NULL, &mod, &err),
+                         TERRACL_ERR_NOT_FOUND);
+        assert_null(strstr(err.message, "did you mean"));
+        assert_non_null(strstr(err.message, far[i]));
+        assert_non_null(strstr(err.message, "(sources: terratorch, timm)"));
+    }
+    /* A TerraTorch source terracl lacks is named as such, with no guess. */
+    assert_int_equal(terracl_registry_build(m, "smp_FPN", NULL, NULL, &mod, &err),
+                     TERRACL_ERR_NOT_FOUND);
+    assert_string_equal(err.message, "backbone 'smp_FPN' is not in the BACKBONE registry "
+                                     "(sources: terratorch, timm); terracl has no 'smp' source");
     /* An empty registry says so. */
     terracl_registry *empty = plain_with(NULL, 0);
     assert_int_equal(terracl_registry_build(empty, "x", NULL, NULL, &mod, &err),
                      TERRACL_ERR_NOT_FOUND);
-    assert_string_equal(err.message, "unknown backbone 'x' (no backbone is registered)");
+    assert_string_equal(err.message,
+                        "backbone 'x' is not in the BACKBONE registry; no backbone is registered");
     terracl_registry_destroy(empty);
     terracl_registry_destroy(m);
 }

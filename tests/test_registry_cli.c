@@ -149,8 +149,9 @@ static void test_info_errors(void **state)
     char *argv[] = {"backbone", "test_basic_backbone_v2"};
     assert_int_equal(run_info(&c, 2, argv), 1);
     assert_string_equal(c.out_text, "");
-    assert_non_null(strstr(c.err_text, "terracl: unknown backbone 'test_basic_backbone_v2' "
-                                       "(nearest: test_basic_backbone_v1"));
+    assert_non_null(strstr(c.err_text, "terracl: backbone 'test_basic_backbone_v2' is not in the "
+                                       "BACKBONE registry (sources: terratorch"));
+    assert_non_null(strstr(c.err_text, "did you mean test_basic_backbone_v1"));
     assert_non_null(strchr(c.err_text, '\n'));
     assert_int_equal(strchr(c.err_text, '\n')[1], '\0'); /* one line */
     char *argv2[] = {"backbon", "x"};

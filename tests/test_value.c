@@ -356,6 +356,25 @@ static void test_edit_distance_and_nearest(void **state)
     assert_int_equal(tc_nearest_names("x", names, 0, 3, best), 0);
 }
 
+static void test_name_is_near(void **state)
+{
+    (void)state;
+    /* Slips: a few edits relative to the length, or a part of the name. */
+    assert_true(tc_name_is_near("UNetDecodr", "UNetDecoder"));
+    assert_true(tc_name_is_near("prithvi_eo_tinny", "prithvi_eo_tiny"));
+    assert_true(tc_name_is_near("SelectIndex", "SelectIndices"));
+    assert_true(tc_name_is_near("unetdecoder", "UNetDecoder"));
+    assert_true(tc_name_is_near("UNet", "UNetDecoder"));
+    assert_true(tc_name_is_near("a", "b"));
+    /* Far-fetched: different words of similar length, short fragments. */
+    assert_false(tc_name_is_near("UNetDecodr", "UperNetDecoder"));
+    assert_false(tc_name_is_near("smp_FPN", "FCNDecoder"));
+    assert_false(tc_name_is_near("FPN", "FCNDecoder"));
+    assert_false(tc_name_is_near("SMPModelFactory", "EncoderDecoderFactory"));
+    assert_false(tc_name_is_near("timm_resnet50", "prithvi_eo_v1_100"));
+    assert_false(tc_name_is_near("ab", "abcdef"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_resolve_tagged),
         cmocka_unit_test(test_to_yaml),
         cmocka_unit_test(test_edit_distance_and_nearest),
+        cmocka_unit_test(test_name_is_near),
     };
     return cmocka_run_group_tests_name("value", tests, NULL, NULL);
 }

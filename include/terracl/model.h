@@ -67,7 +67,10 @@ TERRACL_API terracl_status terracl_model_run(terracl_model *model,
 TERRACL_API const char *terracl_model_task(const terracl_model *model);
 /* The built module tree (borrowed). */
 TERRACL_API const terracl_module *terracl_model_module(const terracl_model *model);
-/* One line listing checkpoint tensors the model did not use ("" if none). */
+/* One line listing checkpoint tensors the model did not use ("" if none),
+ * leaving out the expected ones: num_batches_tracked counters, the
+ * backbone's recomputed pos_embed, MAE decoder tensors and mask_token, and
+ * auxiliary heads (they do not contribute to the output). */
 TERRACL_API const char *terracl_model_unused_tensors(const terracl_model *model);
 /* Device bytes taken by the weights. */
 TERRACL_API uint64_t terracl_model_weight_bytes(const terracl_model *model);

@@ -23,6 +23,10 @@ int tc_cli_list(int argc, char **argv, FILE *out, FILE *errf);
 int tc_cli_info(int argc, char **argv, FILE *out, FILE *errf);
 int tc_cli_kind(const char *word, int plural, enum terracl_registry_kind *kind, FILE *errf);
 
+/* 1 when argv holds -h or --help: the command then prints its usage
+ * (every option it accepts) on stdout and returns 0. */
+int tc_cli_wants_help(int argc, char **argv);
+
 /* Prints "terracl: <message>" (or the status text) on stderr and returns 1. */
 int tc_cli_fail(const terracl_error *err, terracl_status st);
 

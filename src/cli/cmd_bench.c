@@ -376,16 +376,32 @@ static void print_result(const struct bench_opts *o, const struct bench_result *
     fflush(stdout);
 }
 
+static const char k_usage[] =
+    "usage: terracl bench (--backbone NAME [--frames T] | --config C.yaml [--weights W] | "
+    "--gemm M,N,K)\n"
+    "                     [--size S] [--batch B] [--repeat N] [--device D|all] "
+    "[--format table|csv|json]\n"
+    "                     [--profile]\n";
+static const char k_help[] =
+    "\nTimes a backbone, a whole model or one GEMM (cold = first run, warm = the others).\n"
+    "  --backbone NAME    a registered backbone (`terracl list backbones`), random weights\n"
+    "  --frames T         frames for --backbone (1..64, default 1)\n"
+    "  --config C.yaml    a whole model from a TerraTorch config\n"
+    "  --weights W.h5     its checkpoint (default: random weights, timings only)\n"
+    "  --gemm M,N,K       one row-major M x N x K product (1..65536 each)\n"
+    "  --size S           input height and width (1..8192, default: the model's img_size)\n"
+    "  --batch B          batch size (1..1024, default 1)\n"
+    "  --repeat N         warm runs (1..100000, default 5)\n"
+    "  --device D|all     a device as in `terracl run --help`, or every device\n"
+    "  --format F         table (default), csv or json\n"
+    "  --profile          device time per kernel and GEMM shape over the warm runs\n"
+    "  -h, --help         this text\n";
+
 static int usage(const char *msg)
 {
     if (msg)
         fprintf(stderr, "terracl bench: %s\n", msg);
-    fprintf(stderr,
-            "usage: terracl bench (--backbone NAME [--frames T] | --config C.yaml [--weights W] | "
-            "--gemm M,N,K)\n"
-            "                     [--size S] [--batch B] [--repeat N] [--device D|all] "
-            "[--format table|csv|json]\n"
-            "                     [--profile]\n");
+    fputs(k_usage, stderr);
     return 2;
 }
 
@@ -401,6 +417,10 @@ static int parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
 
 int tc_cmd_bench(int argc, char **argv)
 {
+    if (tc_cli_wants_help(argc, argv)) {
+        printf("%s%s", k_usage, k_help);
+        return 0;
+    }
     struct bench_opts o = {0};
     o.format = "table";
     o.frames = 1;

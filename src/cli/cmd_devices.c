@@ -3,11 +3,20 @@
 
 #include "cli/cli.h"
 
+static const char k_usage[] = "usage: terracl devices\n";
+static const char k_help[] =
+    "\nLists OpenCL platforms and devices; the index in brackets is what --device and\n"
+    "TERRACL_DEVICE take (* marks the default device).\n"
+    "  -h, --help         this text\n";
+
 int tc_cmd_devices(int argc, char **argv)
 {
-    (void)argv;
+    if (tc_cli_wants_help(argc, argv)) {
+        printf("%s%s", k_usage, k_help);
+        return 0;
+    }
     if (argc != 0) {
-        fprintf(stderr, "usage: terracl devices\n");
+        fputs(k_usage, stderr);
         return 2;
     }
     terracl_error err = {0};

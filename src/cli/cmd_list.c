@@ -65,10 +65,21 @@ static int print_names(enum terracl_registry_kind kind, const char *indent, FILE
     return 0;
 }
 
+static const char k_usage[] = "usage: terracl list [backbones|necks|decoders|factories|full_models]\n";
+static const char k_help[] =
+    "\nPrints the registered names of one registry, or of all of them, with their source prefix\n"
+    "(terratorch_prithvi_eo_v2_300; configs may leave the prefix out). The singular\n"
+    "(backbone, neck...) is accepted too. `terracl info KIND NAME` shows one of them.\n"
+    "  -h, --help         this text\n";
+
 int tc_cli_list(int argc, char **argv, FILE *out, FILE *errf)
 {
+    if (tc_cli_wants_help(argc, argv)) {
+        fprintf(out, "%s%s", k_usage, k_help);
+        return 0;
+    }
     if (argc > 1 || (argc == 1 && argv[0][0] == '-')) {
-        fprintf(errf, "usage: terracl list [backbones|necks|decoders|factories|full_models]\n");
+        fputs(k_usage, errf);
         return 2;
     }
     if (argc == 1) {

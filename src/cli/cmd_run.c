@@ -18,12 +18,27 @@
 #include "io/tensor_file.h"
 #include "io/yaml_config.h"
 
+static const char k_usage[] =
+    "usage: terracl run [--config C.yaml] --weights W.h5 --input IN.h5 --output OUT.h5|OUT.png "
+    "[--device D]\n";
+static const char k_help[] =
+    "\nRuns a model on the batch in IN.h5 and writes its output.\n"
+    "  --config C.yaml    TerraTorch config (Lightning or top-level model_args); may be left out\n"
+    "                     when W.h5 stores its config\n"
+    "  --weights W.h5     converted checkpoint (tools/convert_checkpoint.py); may be left out when\n"
+    "                     the config's backbone has a ckpt_path\n"
+    "  --input IN.h5      dataset input [B, C, H, W] or [B, C, T, H, W]; optional temporal_coords\n"
+    "                     [B, T, 2] and location_coords [B, 2]\n"
+    "  --output OUT       OUT.h5: dataset output; OUT.png: a picture of the prediction\n"
+    "  --device D         index from `terracl devices`, cpu, gpu, accelerator or part of a device\n"
+    "                     name (default: TERRACL_DEVICE, else the first GPU, else the first device)\n"
+    "  -h, --help         this text\n";
+
 static int usage(const char *msg)
 {
     if (msg)
         fprintf(stderr, "terracl run: %s\n", msg);
-    fprintf(stderr, "usage: terracl run [--config C.yaml] --weights W.h5 --input IN.h5 --output "
-                    "OUT.h5|OUT.png [--device D]\n");
+    fputs(k_usage, stderr);
     return 2;
 }
 
@@ -73,6 +88,10 @@ int tc_cmd_run(int argc, char **argv)
 {
     const char *config = NULL, *weights = NULL, *input = NULL, *output = NULL;
     struct terracl_runtime_params params = {0};
+    if (tc_cli_wants_help(argc, argv)) {
+        printf("%s%s", k_usage, k_help);
+        return 0;
+    }
     for (int i = 0; i < argc; i++) {
         int missing = 0;
         const char *v;

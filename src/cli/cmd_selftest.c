@@ -28,8 +28,19 @@ static double rel_l2(const float *got, const double *want, size_t n)
     return den > 0 ? sqrt(num / den) : sqrt(num);
 }
 
+static const char k_usage[] = "usage: terracl selftest [--device D] [--gemm M,N,K]\n";
+static const char k_help[] =
+    "\nRuns one GEMM on a device and checks it against a plain C loop.\n"
+    "  --device D         a device as in `terracl run --help`\n"
+    "  --gemm M,N,K       the product's size (1..8192 each, default 197,768,768)\n"
+    "  -h, --help         this text\n";
+
 int tc_cmd_selftest(int argc, char **argv)
 {
+    if (tc_cli_wants_help(argc, argv)) {
+        printf("%s%s", k_usage, k_help);
+        return 0;
+    }
     const char *device = NULL;
     size_t m = 197, n = 768, k = 768;
     for (int i = 0; i < argc; i++) {
@@ -44,8 +55,9 @@ int tc_cmd_selftest(int argc, char **argv)
                 return 2;
             }
         } else {
-            fprintf(stderr, "%s\nusage: terracl selftest [--device D] [--gemm M,N,K]\n",
-                    missing ? "terracl selftest: option needs a value" : "terracl selftest: unknown option");
+            fprintf(stderr, "%s\n%s",
+                    missing ? "terracl selftest: option needs a value" : "terracl selftest: unknown option",
+                    k_usage);
             return 2;
         }
     }

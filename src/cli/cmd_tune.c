@@ -177,8 +177,25 @@ static terracl_status collect_shapes(terracl_runtime *rt, const char *backbone, 
     return st;
 }
 
+static const char k_usage[] = "usage: terracl tune [--device D] [--backbone NAME] [--frames T] "
+                              "[--size S] [--gemm M,N,K] [--candidates N] [--restart]\n";
+static const char k_help[] =
+    "\nSearches GEMM parameters for one device and stores the winners for later runs.\n"
+    "  --device D         a device as in `terracl run --help`\n"
+    "  --backbone NAME    tune the GEMM shapes of this backbone (default prithvi_eo_v1_100)\n"
+    "  --frames T         its frames (1..16, default 1)\n"
+    "  --size S           its input height and width (16..2048, default 224)\n"
+    "  --gemm M,N,K       tune this one row-major product instead (1..16384 each)\n"
+    "  --candidates N     parameter sets tried per shape (1..500, default 16)\n"
+    "  --restart          start over instead of resuming an interrupted search\n"
+    "  -h, --help         this text\n";
+
 int tc_cmd_tune(int argc, char **argv)
 {
+    if (tc_cli_wants_help(argc, argv)) {
+        printf("%s%s", k_usage, k_help);
+        return 0;
+    }
     struct terracl_runtime_params params = {0};
     const char *backbone = "prithvi_eo_v1_100";
     int64_t frames = 1, size = 224, candidates = 16;
@@ -206,9 +223,8 @@ int tc_cmd_tune(int argc, char **argv)
         } else if (strcmp(argv[i], "--restart") == 0)
             restart = 1;
         else {
-            fprintf(stderr, "terracl tune: %s '%s'\nusage: terracl tune [--device D] [--backbone NAME] "
-                            "[--frames T] [--size S] [--gemm M,N,K] [--candidates N] [--restart]\n",
-                    missing ? "missing value for" : "unknown argument", argv[i]);
+            fprintf(stderr, "terracl tune: %s '%s'\n%s",
+                    missing ? "missing value for" : "unknown argument", argv[i], k_usage);
             return 2;
         }
     }

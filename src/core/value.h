@@ -65,6 +65,15 @@ size_t tc_edit_distance(const char *a, const char *b);
 size_t tc_nearest_names(const char *query, const char *const *names, size_t n, size_t k,
                         size_t *best);
 
+/*
+ * Whether `name` is near enough to `query` to be worth suggesting: an edit
+ * distance of at most a third of the query's length (at least 1), or, for
+ * queries of 4 characters or more, one name containing the other (ASCII
+ * case ignored): "UNetDecodr" and "UNet" suggest UNetDecoder, "smp_FPN"
+ * suggests nothing.
+ */
+int tc_name_is_near(const char *query, const char *name);
+
 /* A new list of ints; NULL when out of memory. */
 terracl_value *tc_value_int_list(const int64_t *v, size_t n);
 

@@ -69,3 +69,28 @@ size_t tc_nearest_names(const char *query, const char *const *names, size_t n, s
     }
     return found;
 }
+
+/* strstr with ASCII case ignored. */
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay != '\0'; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] != '\0' &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return n == 0;
+}
+
+int tc_name_is_near(const char *query, const char *name)
+{
+    size_t len = strlen(query);
+    size_t limit = len / 3 > 1 ? len / 3 : 1;
+    if (tc_edit_distance(query, name) <= limit)
+        return 1;
+    return len >= 4 && strlen(name) >= 4 &&
+           (contains_nocase(name, query) || contains_nocase(query, name));
+}

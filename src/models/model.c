@@ -17,6 +17,7 @@
 #include "io/checkpoint.h"
 #include "io/yaml_config.h"
 #include "models/backbones/prithvi_vit.h"
+#include "models/expected_unused.h"
 #include "models/model_internal.h"
 #include "models/peft_weights.h"
 #include "terracl/model.h"
@@ -323,8 +324,10 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
     }
     if ((st = tc_weights_bind(rt, model->root, sources, nsources, &model->bound, err)))
         goto fail;
-    if (model->weights != NULL)
+    if (model->weights != NULL) {
+        tc_mark_expected_unused(model->weights, model->backbone_only ? NULL : "encoder.");
         tc_checkpoint_unused_summary(model->weights, 8, model->unused, sizeof model->unused);
+    }
     *out = model;
     return TERRACL_OK;
 

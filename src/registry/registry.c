@@ -12,6 +12,7 @@
  */
 #include "registry/registry.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,45 +277,82 @@ terracl_status terracl_registry_name(const terracl_registry *reg, size_t i, char
     return st;
 }
 
-/* NOT_FOUND naming `name` and up to three nearest known names (caller
- * holds the lock). */
+/* Sources that TerraTorch's registries have and terracl does not (timm and
+ * smp backbones, smp and mmseg decoders): a name with such a prefix gets a
+ * sentence saying so instead of a guess. */
+static const char *const k_foreign_sources[] = {"timm", "smp", "mmseg"};
+
+/* "DECODER" for the registry named "decoder", "MODEL_FACTORY" for "model factory". */
+static void registry_label(const terracl_registry *r, char *buf, size_t cap)
+{
+    size_t i = 0;
+    for (; r->name[i] != '\0' && i + 1 < cap; i++)
+        buf[i] = r->name[i] == ' ' ? '_' : (char)toupper((unsigned char)r->name[i]);
+    buf[i] = '\0';
+}
+
+/* NOT_FOUND naming `name`, the registry and its sources, and the known
+ * names near it, if any (caller holds the lock). */
 static terracl_status not_found(const terracl_registry *r, const char *name, terracl_error *err)
 {
-    const char **names = NULL;
-    size_t total = r->n;
-    for (size_t s = 0; s < r->nsrc; s++)
-        total += r->sources[s].reg->n;
-    if (total == 0)
-        return tc_fail(err, TERRACL_ERR_NOT_FOUND, "unknown %s '%s' (no %s is registered)",
-                       r->name, name, r->name);
-    size_t bytes;
-    if (!tc_mul_overflow(total, sizeof *names, &bytes))
-        names = malloc(bytes);
-    if (names == NULL)
-        return tc_fail(err, TERRACL_ERR_NOT_FOUND, "unknown %s '%s'", r->name, name);
-    size_t k = 0;
-    for (size_t i = 0; i < r->n; i++)
-        names[k++] = r->entries[i].name;
-    for (size_t s = 0; s < r->nsrc; s++)
-        for (size_t i = 0; i < r->sources[s].reg->n; i++)
-            names[k++] = r->sources[s].reg->entries[i].name;
-    /* Compare the name inside its source when it carries a known prefix. */
-    const char *query = name;
-    if (r->multi)
-        (void)parse_prefix(r, name, &query);
-    size_t best[3];
-    size_t nb = tc_nearest_names(query, names, total, 3, best);
-    char list[1024] = "";
+    char label[64], where[256] = "", hint[512] = "";
+    registry_label(r, label, sizeof label);
     size_t used = 0;
-    for (size_t i = 0; i < nb && used < sizeof list; i++) {
-        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[best[i]]);
+    for (size_t s = 0; r->multi && s < r->nsrc && used < sizeof where; s++) {
+        int w = snprintf(where + used, sizeof where - used, "%s%s", s ? ", " : " (sources: ",
+                         r->sources[s].prefix);
         if (w < 0)
             break;
         used += (size_t)w;
     }
+    if (used > 0 && used + 1 < sizeof where)
+        strcat(where, ")");
+
+    const char **names = NULL;
+    size_t total = r->n;
+    for (size_t s = 0; s < r->nsrc; s++)
+        total += r->sources[s].reg->n;
+    size_t bytes;
+    if (total > 0 && !tc_mul_overflow(total, sizeof *names, &bytes))
+        names = malloc(bytes);
+    /* Compare the name inside its source when it carries a known prefix. */
+    const char *query = name;
+    if (r->multi && parse_prefix(r, name, &query) == (size_t)-1) {
+        const char *us = strchr(name, '_');
+        for (size_t f = 0; us != NULL && f < sizeof k_foreign_sources / sizeof *k_foreign_sources;
+             f++)
+            if (strlen(k_foreign_sources[f]) == (size_t)(us - name) &&
+                strncmp(name, k_foreign_sources[f], (size_t)(us - name)) == 0)
+                snprintf(hint, sizeof hint, "; terracl has no '%s' source", k_foreign_sources[f]);
+    }
+    if (total == 0) {
+        snprintf(hint, sizeof hint, "; no %s is registered", r->name);
+    } else if (names != NULL && hint[0] == '\0') {
+        /* Only names near enough to be a likely slip are offered. */
+        size_t k = 0;
+        for (size_t i = 0; i < r->n; i++)
+            if (tc_name_is_near(query, r->entries[i].name))
+                names[k++] = r->entries[i].name;
+        for (size_t s = 0; s < r->nsrc; s++)
+            for (size_t i = 0; i < r->sources[s].reg->n; i++)
+                if (tc_name_is_near(query, r->sources[s].reg->entries[i].name))
+                    names[k++] = r->sources[s].reg->entries[i].name;
+        size_t best[3];
+        size_t nb = tc_nearest_names(query, names, k, 3, best);
+        size_t len = 0;
+        for (size_t i = 0; i < nb && len < sizeof hint; i++) {
+            int w = snprintf(hint + len, sizeof hint - len, "%s%s",
+                             len ? ", " : "; did you mean ", names[best[i]]);
+            if (w < 0)
+                break;
+            len += (size_t)w;
+        }
+        if (len > 0 && len + 1 < sizeof hint)
+            strcat(hint, "?");
+    }
     free(names);
-    return tc_fail(err, TERRACL_ERR_NOT_FOUND, "unknown %s '%s' (nearest: %s)", r->name, name,
-                   list);
+    return tc_fail(err, TERRACL_ERR_NOT_FOUND, "%s '%s' is not in the %s registry%s%s", r->name,
+                   name, label, where, hint);
 }
 
 terracl_status terracl_registry_build(const terracl_registry *reg, const char *name,
