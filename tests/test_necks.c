@@ -181,6 +181,7 @@ PARITY(neck_select_indices)
 PARITY(neck_permute_dims)
 PARITY(neck_reshape_tokens_t2)
 PARITY(neck_reshape_tokens_h)
+PARITY(neck_reshape_tokens_images)
 PARITY(neck_interpolate_nearest)
 PARITY(neck_interpolate_bilinear)
 PARITY(neck_maxpool)
@@ -350,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_parity_neck_permute_dims),
         cmocka_unit_test(test_parity_neck_reshape_tokens_t2),
         cmocka_unit_test(test_parity_neck_reshape_tokens_h),
+        cmocka_unit_test(test_parity_neck_reshape_tokens_images),
         cmocka_unit_test(test_parity_neck_interpolate_nearest),
         cmocka_unit_test(test_parity_neck_interpolate_bilinear),
         cmocka_unit_test(test_parity_neck_maxpool),

@@ -56,6 +56,8 @@ CASES = {
                                [(2, 1 + 2 * 16, 8), (2, 1 + 2 * 16, 8)], (64, 64)),
     "neck_reshape_tokens_h": ("neck", "ReshapeTokensToImage", [6],
                               {"remove_cls_token": False, "h": 3}, [(2, 15, 6)], None),
+    "neck_reshape_tokens_images": ("neck", "ReshapeTokensToImage", [6, 6], {},
+                                   [(2, 1 + 12, 6), (2, 6, 3, 4)], (48, 64)),
     "neck_interpolate_nearest": ("neck", "InterpolateToPyramidal", [4, 4, 4], {},
                                  [(2, 4, 3, 5)] * 3, None),
     "neck_interpolate_bilinear": ("neck", "InterpolateToPyramidal", [3, 3],

@@ -12,6 +12,7 @@
 #include "graph/exec.h"
 #include "models/necks/neck_util.h"
 #include "ops/layout.h"
+#include "ops/pad.h"
 
 /* ---- SelectIndices ------------------------------------------------------ */
 
@@ -221,7 +222,7 @@ static terracl_status grid_rows(const struct reshape_tokens *r, int remove_cls, 
     return TERRACL_OK;
 }
 
-/* [B, (1+)N, E] (extra token dimensions flattened) -> [B, T*E, h, w]. */
+/* [B, (1+)N, E] -> [B, T*E, h, w]. */
 static terracl_status tokens_to_image(const struct reshape_tokens *r, int remove_cls,
                                       struct tc_exec *ex, const struct tc_tensor *x,
                                       struct tc_tensor *y, int *retry, terracl_error *err)
@@ -275,7 +276,17 @@ static terracl_status reshape_forward(terracl_module *m, struct tc_exec *ex,
     int remove_cls = r->remove_cls;
     for (size_t i = 0; i < in->n; i++) {
         int retry = 0;
-        terracl_status st = tokens_to_image(r, remove_cls, ex, &in->t[i], &out->t[i], &retry, err);
+        terracl_status st;
+        if (in->t[i].ndim >= 4) {
+            /* TerraTorch 1.2 passes features that are images already
+             * ([B, C, H, W] and up) through unchanged. */
+            if ((st = tc_tensor_alloc(ex->rt, in->t[i].ndim, in->t[i].dims, &out->t[i], err)) ||
+                (st = tc_op_crop(ex->rt, &in->t[i], &out->t[i], err)))
+                return tc_fail_context(err, st, "feature %zu", i);
+            out->n = i + 1;
+            continue;
+        }
+        st = tokens_to_image(r, remove_cls, ex, &in->t[i], &out->t[i], &retry, err);
         if (st != TERRACL_OK && retry) {
             /* As TerraTorch: assume there was no CLS token and start over. */
             tc_feats_free(out);
