@@ -194,14 +194,15 @@ static void run_case(const struct parity_case *c)
         fail_msg("%s: relative L2 %.3g > 1e-4 (max abs %.3g)", c->name, rel,
                  tc_test_max_abs(got, want, n));
 
-    /* One input too few is refused with a message. */
+    /* One input too few is refused with a message (IdentityDecoder excepted:
+     * like TerraTorch's, it takes x[out_index] of whatever list arrives). */
     struct tc_feats fewer = in;
     fewer.n--;
     for (size_t i = 0; i < fewer.n; i++)
         fewer.t[i].owns_buf = 0;
     struct tc_feats out2 = {0};
     st = tc_module_forward(m, &ex, &fewer, &out2, &err);
-    if (c->n > 1) {
+    if (c->n > 1 && strcmp(terracl_module_type(m), "IdentityDecoder") != 0) {
         assert_int_equal(st, TERRACL_ERR_SHAPE);
         assert_non_null(strstr(err.message, "feature maps"));
     }

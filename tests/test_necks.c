@@ -28,6 +28,7 @@ static const struct {
     terracl_constructor ctor;
 } k_necks[] = {
     {"SelectIndices", tc_neck_select_indices},
+    {"AggregateTokens", tc_neck_aggregate_tokens},
     {"PermuteDims", tc_neck_permute_dims},
     {"ReshapeTokensToImage", tc_neck_reshape_tokens_to_image},
     {"InterpolateToPyramidal", tc_neck_interpolate_to_pyramidal},
@@ -182,6 +183,10 @@ PARITY(neck_permute_dims)
 PARITY(neck_reshape_tokens_t2)
 PARITY(neck_reshape_tokens_h)
 PARITY(neck_reshape_tokens_images)
+PARITY(neck_aggregate_mean)
+PARITY(neck_aggregate_cls_indices)
+PARITY(neck_aggregate_max_drop_cls)
+PARITY(neck_aggregate_min_image)
 PARITY(neck_interpolate_nearest)
 PARITY(neck_interpolate_bilinear)
 PARITY(neck_maxpool)
@@ -352,6 +357,10 @@ int main(void)
         cmocka_unit_test(test_parity_neck_reshape_tokens_t2),
         cmocka_unit_test(test_parity_neck_reshape_tokens_h),
         cmocka_unit_test(test_parity_neck_reshape_tokens_images),
+        cmocka_unit_test(test_parity_neck_aggregate_mean),
+        cmocka_unit_test(test_parity_neck_aggregate_cls_indices),
+        cmocka_unit_test(test_parity_neck_aggregate_max_drop_cls),
+        cmocka_unit_test(test_parity_neck_aggregate_min_image),
         cmocka_unit_test(test_parity_neck_interpolate_nearest),
         cmocka_unit_test(test_parity_neck_interpolate_bilinear),
         cmocka_unit_test(test_parity_neck_maxpool),

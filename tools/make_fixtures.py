@@ -221,6 +221,25 @@ fixture("fm_reg_outputs", kind="model", seed=211, task="regression",
         input=(1, 6, 41, 30),
         note="regression with num_outputs 2 (TerraTorch 1.2): output [B, 2, H, W], "
              "41x30 padded to 64x32 and centre-cropped")
+fixture("fm_aggregate_cls", kind="model", seed=212, task="classification",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_v2_300", img_size=32, num_frames=1,
+                     embed_dim=32, depth=3, num_heads=2).items()) + [
+            ("necks", [{"name": "AggregateTokens", "pooling": "mean", "drop_cls": True}]),
+            ("decoder", "IdentityDecoder"), ("num_classes", 4),
+            ("head_dim_list", [16])]),
+        input=(2, 6, 40, 33),
+        note="classification on pooled tokens: AggregateTokens (mean without the CLS token), "
+             "IdentityDecoder, ScalarHead; batch 2 at 40x33")
+fixture("fm_aggregate_mlp", kind="model", seed=213, task="classification",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_tiny", img_size=32, num_frames=1,
+                     embed_dim=32, depth=2, num_heads=2).items()) + [
+            ("necks", [{"name": "AggregateTokens", "pooling": "cls", "indices": [0, 1]}]),
+            ("decoder", "MLPDecoder"), ("num_classes", 3)]),
+        input=(2, 6, 32, 32),
+        note="AggregateTokens' CLS vectors of two blocks into MLPDecoder's 2-D path "
+             "(TerraTorch 1.2), ScalarHead")
 fixture("fm_linear_permute", kind="model", seed=206, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("prithvi_eo_tiny", img_size=64, num_frames=1,

@@ -33,6 +33,7 @@ static const struct tc_builtin k_backbones[] = {
 static const struct tc_builtin k_necks[] = {
     /* ---- built-in necks (e.g. SelectIndices) go here ---- */
     {"SelectIndices", tc_neck_select_indices, 0},
+    {"AggregateTokens", tc_neck_aggregate_tokens, 0},
     {"PermuteDims", tc_neck_permute_dims, 0},
     {"InterpolateToPyramidal", tc_neck_interpolate_to_pyramidal, 0},
     {"MaxpoolToPyramidal", tc_neck_maxpool_to_pyramidal, 0},

@@ -21,6 +21,7 @@
 struct identity {
     struct tc_dec_channels ch;
     size_t index;
+    int64_t out_index; /* as given: TerraTorch indexes the features it receives */
 };
 
 static terracl_status identity_forward(terracl_module *m, struct tc_exec *ex,
@@ -28,11 +29,17 @@ static terracl_status identity_forward(terracl_module *m, struct tc_exec *ex,
                                        terracl_error *err)
 {
     struct identity *p = m->impl;
-    terracl_status st = tc_dec_check_inputs(&p->ch, in, err);
+    /* x[out_index] of whatever list arrives: a neck such as AggregateTokens
+     * may pass fewer features than its channel list has entries. */
+    int64_t k = p->out_index < 0 ? p->out_index + (int64_t)in->n : p->out_index;
+    if (k < 0 || k >= (int64_t)in->n)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "IdentityDecoder: out_index %lld, but %zu features arrived",
+                       (long long)p->out_index, in->n);
+    terracl_status st = TERRACL_OK;
     struct tc_tensor y = {0};
     /* A copy: the caller may free its inputs before using the output. */
     if (st == TERRACL_OK)
-        st = tc_dec_clone(ex->rt, &in->t[p->index], &y, err);
+        st = tc_dec_clone(ex->rt, &in->t[k], &y, err);
     if (st == TERRACL_OK)
         tc_dec_output(out, &y);
     return st;
@@ -55,6 +62,8 @@ terracl_status tc_identity_decoder(const terracl_value *first, const terracl_val
         st = terracl_args_int(args, "out_index", -1, &out_index, err);
     if (st == TERRACL_OK)
         st = tc_dec_index("out_index", out_index, p->ch.n, &p->index, err);
+    if (p != NULL)
+        p->out_index = out_index;
     if (st != TERRACL_OK) {
         free(p);
         return tc_fail_context(err, st, "IdentityDecoder");
@@ -165,8 +174,40 @@ struct mlp {
     struct tc_linear hidden;
 };
 
+static terracl_status mlp_forward_maps(terracl_module *m, struct tc_exec *ex,
+                                       const struct tc_feats *in, struct tc_feats *out,
+                                       terracl_error *err);
+
+/* TerraTorch 1.2 also takes vectors [B, C] (pooled tokens): they run as
+ * 1x1 maps and come back as [B, out]. */
 static terracl_status mlp_forward(terracl_module *m, struct tc_exec *ex, const struct tc_feats *in,
                                   struct tc_feats *out, terracl_error *err)
+{
+    if (in->n == 0 || in->t[0].ndim != 2)
+        return mlp_forward_maps(m, ex, in, out, err);
+    struct tc_feats maps = {0};
+    for (size_t i = 0; i < in->n; i++) {
+        char s[128];
+        const struct tc_tensor *t = &in->t[i];
+        if (t->ndim != 2)
+            return tc_fail(err, TERRACL_ERR_SHAPE, "MLPDecoder: input %zu is %s; input 0 is a vector [B, C]",
+                           i, tc_shape_str(t->ndim, t->dims, s, sizeof s));
+        int64_t d4[4] = {t->dims[0], t->dims[1], 1, 1};
+        terracl_status st = tc_tensor_reshape(t, 4, d4, &maps.t[i], err);
+        if (st != TERRACL_OK)
+            return st;
+        maps.t[i].owns_buf = 0;
+        maps.n = i + 1;
+    }
+    terracl_status st = mlp_forward_maps(m, ex, &maps, out, err);
+    if (st == TERRACL_OK)
+        out->t[0].ndim = 2; /* [B, out, 1, 1] -> [B, out] */
+    return st;
+}
+
+static terracl_status mlp_forward_maps(terracl_module *m, struct tc_exec *ex,
+                                       const struct tc_feats *in, struct tc_feats *out,
+                                       terracl_error *err)
 {
     struct mlp *p = m->impl;
     terracl_runtime *rt = ex->rt;

@@ -24,6 +24,10 @@
  * from the end. */
 terracl_status tc_neck_select_indices(const terracl_value *first, const terracl_value *args,
                                       void *user, terracl_module **out, terracl_error *err);
+/* AggregateTokens(pooling, indices/index, drop_cls): each selected feature
+ * pooled over its tokens to [B, C] (models/necks/aggregate.c). */
+terracl_status tc_neck_aggregate_tokens(const terracl_value *first, const terracl_value *args,
+                                        void *user, terracl_module **out, terracl_error *err);
 /* PermuteDims(new_order): feature.permute(new_order) for each feature. */
 terracl_status tc_neck_permute_dims(const terracl_value *first, const terracl_value *args,
                                     void *user, terracl_module **out, terracl_error *err);
