@@ -203,6 +203,15 @@ fixture("fm_unet_odd_b2", kind="model", seed=209, task="segmentation",
         input=(2, 6, 45, 37),
         note="burn-scars layout on a batch of 2 at 45x37: padded symmetrically to 48x48 "
              "(1+2 rows, 5+6 columns), UNet, centre-cropped back (TerraTorch 1.2)")
+fixture("fm_size_out", kind="model", seed=214, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("prithvi_eo_tiny", img_size=32, num_frames=1,
+                     embed_dim=32, depth=2, num_heads=2, padding=None).items()) + [
+            ("decoder", "FCNDecoder"), ("decoder_channels", 16),
+            ("num_classes", 3), ("image_size_out", [40, 30])]),
+        input=(2, 6, 64, 48),
+        note="image_size_out [40, 30] (TerraTorch 1.2): the 64x48 output is centre-cropped to "
+             "40x30; backbone_padding null (no padding; the input is a multiple of 16)")
 fixture("fm_scalar_reg", kind="model", seed=210, task="scalar_regression",
         model_args=collections.OrderedDict(
             list(_bb("prithvi_eo_tiny", img_size=32, num_frames=1,
