@@ -11,6 +11,7 @@
 int tc_cmd_devices(int argc, char **argv);
 int tc_cmd_selftest(int argc, char **argv);
 int tc_cmd_run(int argc, char **argv);
+int tc_cmd_predict(int argc, char **argv);
 int tc_cmd_bench(int argc, char **argv);
 int tc_cmd_tune(int argc, char **argv);
 int tc_cmd_list(int argc, char **argv);

@@ -1,7 +1,10 @@
 /*
  * terracl run: config + checkpoint + input file -> output file.
  *
- *   terracl run --config C.yaml --weights W.h5 --input IN.h5 --output OUT.h5 [--device D]
+ *   terracl run --config C.yaml --weights W.h5 --input IN.h5 --output OUT.h5 [--device D] [--tiled]
+ *
+ * The model runs as TerraTorch's model(x); --tiled applies the config's
+ * tiled_inference_parameters as TerraTorch's tiled_inference does.
  *
  * The output is written to a temporary file in its folder and renamed into
  * place, so a failed run never leaves a partial file or clobbers an
@@ -20,7 +23,7 @@
 
 static const char k_usage[] =
     "usage: terracl run [--config C.yaml] --weights W.h5 --input IN.h5 --output OUT.h5|OUT.png "
-    "[--device D]\n";
+    "[--device D] [--tiled]\n";
 static const char k_help[] =
     "\nRuns a model on the batch in IN.h5 and writes its output.\n"
     "  --config C.yaml    TerraTorch config (Lightning or top-level model_args); may be left out\n"
@@ -32,6 +35,8 @@ static const char k_help[] =
     "  --output OUT       OUT.h5: dataset output; OUT.png: a picture of the prediction\n"
     "  --device D         index from `terracl devices`, cpu, gpu, accelerator or part of a device\n"
     "                     name (default: TERRACL_DEVICE, else the first GPU, else the first device)\n"
+    "  --tiled            apply the config's tiled_inference_parameters as TerraTorch's\n"
+    "                     tiled_inference does (default: one model(x) pass)\n"
     "  -h, --help         this text\n";
 
 static int usage(const char *msg)
@@ -88,6 +93,7 @@ int tc_cmd_run(int argc, char **argv)
 {
     const char *config = NULL, *weights = NULL, *input = NULL, *output = NULL;
     struct terracl_runtime_params params = {0};
+    int tiled = 0;
     if (tc_cli_wants_help(argc, argv)) {
         printf("%s%s", k_usage, k_help);
         return 0;
@@ -95,7 +101,9 @@ int tc_cmd_run(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         int missing = 0;
         const char *v;
-        if ((v = tc_cli_option(argc, argv, &i, "--config", &missing)))
+        if (strcmp(argv[i], "--tiled") == 0)
+            tiled = 1;
+        else if ((v = tc_cli_option(argc, argv, &i, "--config", &missing)))
             config = v;
         else if ((v = tc_cli_option(argc, argv, &i, "--weights", &missing)))
             weights = v;
@@ -162,7 +170,9 @@ int tc_cmd_run(int argc, char **argv)
         in.temporal_coords = as_tensor(&tcoords);
     if (lcoords.data)
         in.location_coords = as_tensor(&lcoords);
-    if ((st = terracl_model_run(model, &in, &out, &err))) {
+    st = tiled ? terracl_model_run_tiled(model, &in, &out, &err)
+               : terracl_model_run(model, &in, &out, &err);
+    if (st != TERRACL_OK) {
         rc = tc_cli_fail(&err, st);
         goto out;
     }

@@ -16,6 +16,7 @@ static const struct command k_commands[] = {
     {"bench", tc_cmd_bench, "time backbones, models or GEMMs on one or all devices"},
     {"tune", tc_cmd_tune, "search GEMM parameters for a device and store them"},
     {"run", tc_cmd_run, "run a model: --config C.yaml --weights W.h5 --input IN.h5 --output OUT"},
+    {"predict", tc_cmd_predict, "GeoTIFF scenes in, georeferenced predictions out (--help)"},
     {"list", tc_cmd_list, "registered backbones, necks, decoders, factories (with prefixes)"},
     {"info", tc_cmd_info, "a component's resolved defaults: info KIND NAME"},
 };

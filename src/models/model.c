@@ -57,6 +57,10 @@ const char *terracl_model_unused_tensors(const terracl_model *model)
 {
     return model ? model->unused : "";
 }
+const terracl_value *tc_model_config_tree(const terracl_model *model)
+{
+    return model ? model->config : NULL;
+}
 uint64_t terracl_model_weight_bytes(const terracl_model *model)
 {
     return model ? tc_weights_bytes(model->bound) : 0;

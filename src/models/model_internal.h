@@ -10,4 +10,8 @@
 terracl_status tc_model_from_value(terracl_runtime *rt, terracl_value *config,
                                    terracl_model **out, terracl_error *err);
 
+/* The config tree the model was built from (borrowed; lives as long as the
+ * model), for readers of its other sections (the scene pipeline). */
+const terracl_value *tc_model_config_tree(const terracl_model *model);
+
 #endif /* TC_MODELS_MODEL_INTERNAL_H */

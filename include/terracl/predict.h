@@ -1,0 +1,102 @@
+/*
+ * Scene inference: a GeoTIFF scene in, a georeferenced prediction GeoTIFF
+ * out, as `terratorch predict` produces it (TerraTorch 1.2.13).
+ *
+ * The predictor takes its settings from the model's config: the datamodule's
+ * band names (dataset_bands / output_bands, or their predict_ forms),
+ * no_data_replace, constant_scale, means and stds, expand_temporal_dimension
+ * (data.init_args), and model.init_args.tiled_inference_parameters. The
+ * file's nodata pixels become NaN and then no_data_replace, the bands are
+ * selected, multiplied by constant_scale and normalised ((x - mean) / std),
+ * in that order. With tiling parameters the scene is cut into chips exactly
+ * as TerraTorch's tiled_inference does (same chips, blend masks, padding and
+ * averaging); without them, or for a scene no larger than one crop, the
+ * whole scene is one forward pass.
+ *
+ * Outputs: segmentation writes the argmax class (int16 unless out_dtype
+ * says otherwise), regression the value (float32 unless ...); pixels where
+ * any band of the input is nodata become -1, which is the output's nodata.
+ * With `logits` the blended model output is written instead (float32, one
+ * band per channel, not masked). The output has the input's size,
+ * geotransform and projection, is tiled and LZW-compressed, and is written
+ * to a temporary file next to it that is renamed into place when complete.
+ *
+ * Scenes are streamed: the input is read and the output written by windows
+ * of chip rows, so host memory does not grow with the scene (except for a
+ * scene without tiling, which is one forward pass over the whole scene).
+ * The library sets GDAL's block cache to at most 256 MiB for this reason.
+ *
+ * Ownership: the predictor borrows the model (which must outlive it); one
+ * thread uses a predictor at a time.
+ */
+#ifndef TERRACL_PREDICT_H
+#define TERRACL_PREDICT_H
+
+#include <stdint.h>
+
+#include "terracl/export.h"
+#include "terracl/model.h"
+#include "terracl/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct terracl_predictor terracl_predictor;
+
+struct terracl_predict_progress {
+    int64_t chips_done, chips_total; /* forward-pass chips of this scene */
+    int64_t rows_done, rows_total;   /* output rows written */
+};
+
+/* Called after every batch of chips and every written window. */
+typedef void (*terracl_predict_progress_fn)(const struct terracl_predict_progress *progress,
+                                            void *user);
+
+struct terracl_predict_options {
+    int logits;            /* write the model output instead of classes/values */
+    const char *out_dtype; /* "int16", "float32", ... NULL: the task's default */
+    int overwrite;         /* replace an existing output (else keep it and skip) */
+    terracl_predict_progress_fn progress; /* may be NULL */
+    void *progress_user;
+};
+
+struct terracl_predict_result {
+    int64_t width, height;  /* the scene */
+    int64_t chips;          /* forward-pass chips (1 for one pass) */
+    int tiled;              /* 1 when the scene was cut into chips */
+    int georeferenced;      /* 0: the input had no geotransform/projection */
+    int skipped;            /* 1: the output existed and overwrite was off */
+    int delta_reduced;      /* 1: TerraTorch's rule lowered delta (it warns) */
+    double seconds;
+};
+
+/* Reads the scene settings from the model's config (a bad data section or
+ * tiling block is TERRACL_ERR_CONFIG). The model must be a segmentation or
+ * pixel-wise regression model. */
+TERRACL_API terracl_status terracl_predictor_create(terracl_model *model, terracl_predictor **out,
+                                                    terracl_error *err);
+TERRACL_API void terracl_predictor_destroy(terracl_predictor *predictor); /* NULL: no-op */
+
+/* Predicts one scene into output_path (its folder must exist). A failure
+ * leaves no file behind and an existing output untouched. */
+TERRACL_API terracl_status terracl_predict_scene(terracl_predictor *predictor,
+                                                 const char *scene_path, const char *output_path,
+                                                 const struct terracl_predict_options *options,
+                                                 struct terracl_predict_result *result,
+                                                 terracl_error *err);
+
+/* TerraTorch's tiled_inference on an in-memory input [B, C, H, W] or
+ * [B, C, T, H, W] with the config's tiled_inference_parameters (defaults
+ * when the config has none). The output is what tiled_inference returns:
+ * [B, channels, H, W] (channels 1 for regression), or the model's own
+ * output when the input fits one crop. The caller frees output->data. */
+TERRACL_API terracl_status terracl_model_run_tiled(terracl_model *model,
+                                                   const struct terracl_inputs *inputs,
+                                                   struct terracl_tensor *output,
+                                                   terracl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TERRACL_PREDICT_H */

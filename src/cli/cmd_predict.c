@@ -1,0 +1,315 @@
+/*
+ * terracl predict: GeoTIFF scenes in, georeferenced predictions out, as
+ * `terratorch predict` writes them.
+ *
+ *   terracl predict --config C.yaml --weights W.h5 --input PATH [--input PATH ...]
+ *                   --output-dir DIR [--device D] [--logits] [--out-dtype T]
+ *                   [--overwrite] [--quiet]
+ *
+ * PATH is a scene or a folder (its *.tif / *.tiff, sorted). Scene S gives
+ * DIR/<stem>_pred.tif (or <stem>_logits.tif). A scene that fails is reported
+ * in one line and the others still run; the exit status is 1 if any failed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: terracl predict [--config C.yaml] --weights W.h5 --input PATH [--input PATH ...]\n"
+            "                       --output-dir DIR [--device D] [--logits] [--out-dtype T]\n"
+            "                       [--overwrite] [--quiet]\n"
+            "\n"
+            "Runs a TerraTorch model over GeoTIFF scenes as `terratorch predict` does: bands,\n"
+            "nodata, constant_scale and means/stds from the config's data section, tiling from\n"
+            "model.init_args.tiled_inference_parameters.\n"
+            "\n"
+            "  --input PATH      a GeoTIFF, or a folder: every *.tif / *.tiff in it (repeatable)\n"
+            "  --output-dir DIR  where DIR/<stem>_pred.tif (or <stem>_logits.tif) go\n"
+            "  --logits          write the blended model output (float32, one band per channel)\n"
+            "  --out-dtype T     output type: int16 (segmentation default), float32 (regression\n"
+            "                    default), int32, float64, uint8, uint16, uint32\n"
+            "  --overwrite       replace existing outputs (default: keep them and skip the scene)\n"
+            "  --quiet           no progress or summary lines\n"
+            "  --config may be left out when the checkpoint carries its config.\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "terracl predict: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    usage(stderr);
+    return 2;
+}
+
+struct scene_list {
+    char **paths;
+    size_t n, cap;
+};
+
+static int list_add(struct scene_list *l, const char *path)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        char **p = realloc(l->paths, cap * sizeof *p);
+        if (p == NULL)
+            return 0;
+        l->paths = p;
+        l->cap = cap;
+    }
+    l->paths[l->n] = strdup(path);
+    return l->paths[l->n++] != NULL;
+}
+
+static void list_free(struct scene_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->paths[i]);
+    free(l->paths);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_tiff_name(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return name[0] != '.' && dot != NULL && (strcasecmp(dot, ".tif") == 0 || strcasecmp(dot, ".tiff") == 0);
+}
+
+/* A file as given, or a folder's *.tif / *.tiff sorted by name. */
+static int expand_input(const char *path, struct scene_list *l)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "terracl: %s: %s\n", path, strerror(errno));
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return list_add(l, path);
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        fprintf(stderr, "terracl: %s: cannot list the folder (%s)\n", path, strerror(errno));
+        return 0;
+    }
+    size_t first = l->n;
+    struct dirent *e;
+    int ok = 1;
+    while (ok && (e = readdir(d)) != NULL) {
+        if (!is_tiff_name(e->d_name))
+            continue;
+        char full[4096];
+        int w = snprintf(full, sizeof full, "%s/%s", path, e->d_name);
+        ok = w > 0 && (size_t)w < sizeof full && list_add(l, full);
+    }
+    closedir(d);
+    qsort(l->paths + first, l->n - first, sizeof *l->paths, cmp_str);
+    if (ok && l->n == first)
+        fprintf(stderr, "terracl: warning: %s: no *.tif or *.tiff files in the folder\n", path);
+    return ok;
+}
+
+/* DIR/<stem of scene>_<suffix>.tif */
+static int output_path(const char *dir, const char *scene, const char *suffix, char *out, size_t cap)
+{
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", scene);
+    char *name = basename(copy);
+    char *dot = strrchr(name, '.');
+    if (dot != NULL && dot != name)
+        *dot = '\0';
+    int w = snprintf(out, cap, "%s/%s_%s.tif", dir, name, suffix);
+    return w > 0 && (size_t)w < cap;
+}
+
+struct progress_state {
+    int enabled;
+    size_t index, count;
+    const char *scene;
+    double start, last;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void on_progress(const struct terracl_predict_progress *p, void *user)
+{
+    struct progress_state *s = user;
+    double t = now_s();
+    int done = p->chips_done == p->chips_total && p->rows_done == p->rows_total;
+    if (!s->enabled || (t - s->last < 0.25 && !done))
+        return;
+    s->last = t;
+    double el = t - s->start, rate = el > 0 ? (double)p->chips_done / el : 0.0;
+    double eta = rate > 0 ? (double)(p->chips_total - p->chips_done) / rate : 0.0;
+    fprintf(stderr, "\r\033[K[%zu/%zu] %s: chips %lld/%lld, rows %lld/%lld, %.1f chips/s, ETA %.0f s",
+            s->index + 1, s->count, s->scene, (long long)p->chips_done, (long long)p->chips_total,
+            (long long)p->rows_done, (long long)p->rows_total, rate, eta);
+    fflush(stderr);
+}
+
+static int ensure_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return 1;
+        fprintf(stderr, "terracl: %s: the output folder is not a folder\n", dir);
+        return 0;
+    }
+    if (mkdir(dir, 0777) != 0) {
+        fprintf(stderr, "terracl: %s: cannot create the output folder (%s)\n", dir, strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
+int tc_cmd_predict(int argc, char **argv)
+{
+    const char *config = NULL, *weights = NULL, *outdir = NULL;
+    struct terracl_runtime_params params = {0};
+    struct terracl_predict_options opt = {0};
+    int quiet = 0, rc = 0;
+    struct scene_list inputs = {0}, scenes = {0};
+    for (int i = 0; i < argc; i++) {
+        int missing = 0;
+        const char *v;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            list_free(&inputs);
+            return 0;
+        } else if (strcmp(argv[i], "--logits") == 0) {
+            opt.logits = 1;
+        } else if (strcmp(argv[i], "--overwrite") == 0) {
+            opt.overwrite = 1;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            quiet = 1;
+        } else if ((v = tc_cli_option(argc, argv, &i, "--config", &missing))) {
+            config = v;
+        } else if ((v = tc_cli_option(argc, argv, &i, "--weights", &missing))) {
+            weights = v;
+        } else if ((v = tc_cli_option(argc, argv, &i, "--input", &missing))) {
+            if (!list_add(&inputs, v)) {
+                list_free(&inputs);
+                return 1;
+            }
+        } else if ((v = tc_cli_option(argc, argv, &i, "--output-dir", &missing))) {
+            outdir = v;
+        } else if ((v = tc_cli_option(argc, argv, &i, "--device", &missing))) {
+            params.device = v;
+        } else if ((v = tc_cli_option(argc, argv, &i, "--out-dtype", &missing))) {
+            opt.out_dtype = v;
+        } else {
+            list_free(&inputs);
+            return usage_error(missing ? "missing value for '%s'" : "unknown argument '%s'", argv[i]);
+        }
+    }
+    if (inputs.n == 0 || outdir == NULL) {
+        list_free(&inputs);
+        return usage_error("%s", "--input and --output-dir are required");
+    }
+    if (config == NULL && weights == NULL) {
+        list_free(&inputs);
+        return usage_error("%s", "give --config, --weights, or both");
+    }
+    for (size_t i = 0; i < inputs.n; i++)
+        if (!expand_input(inputs.paths[i], &scenes))
+            rc = 1;
+    list_free(&inputs);
+    if (!ensure_dir(outdir)) {
+        list_free(&scenes);
+        return 1;
+    }
+
+    terracl_error err = {0};
+    terracl_status st;
+    terracl_runtime *rt = NULL;
+    terracl_model *model = NULL;
+    terracl_predictor *pred = NULL;
+    if ((st = terracl_runtime_create(&params, &rt, &err)) ||
+        (st = terracl_model_load(rt, config, weights, &model, &err)) ||
+        (st = terracl_predictor_create(model, &pred, &err))) {
+        rc = tc_cli_fail(&err, st);
+        goto out;
+    }
+    const char *unused = terracl_model_unused_tensors(model);
+    if (unused[0] != '\0')
+        fprintf(stderr, "terracl: warning: %s\n", unused);
+
+    struct progress_state ps = {0};
+    ps.enabled = !quiet && isatty(2);
+    ps.count = scenes.n;
+    size_t failed = 0, skipped = 0;
+    for (size_t i = 0; i < scenes.n; i++) {
+        char out[4096];
+        const char *scene = scenes.paths[i];
+        if (!output_path(outdir, scene, opt.logits ? "logits" : "pred", out, sizeof out)) {
+            fprintf(stderr, "terracl: %s: output path too long\n", scene);
+            failed++;
+            continue;
+        }
+        ps.index = i;
+        ps.scene = scene;
+        ps.start = ps.last = now_s();
+        opt.progress = on_progress;
+        opt.progress_user = &ps;
+        struct terracl_predict_result res;
+        memset(&err, 0, sizeof err);
+        st = terracl_predict_scene(pred, scene, out, &opt, &res, &err);
+        if (ps.enabled)
+            fprintf(stderr, "\r\033[K");
+        if (st != TERRACL_OK) {
+            tc_cli_fail(&err, st);
+            failed++;
+            continue;
+        }
+        if (res.skipped) {
+            skipped++;
+            if (!quiet)
+                printf("%s: kept the existing %s (--overwrite replaces it)\n", scene, out);
+            continue;
+        }
+        if (!res.georeferenced)
+            fprintf(stderr, "terracl: warning: %s has no georeferencing; %s has none either\n", scene,
+                    out);
+        if (res.delta_reduced)
+            fprintf(stderr, "terracl: warning: tiled inference: delta is higher than the overlap, "
+                            "reduced as TerraTorch does\n");
+        if (!quiet) {
+            double mp = (double)res.width * (double)res.height / 1e6;
+            printf("%s -> %s: %lld x %lld, %s%lld chip%s, %.2f s, %.3f MP/s\n", scene, out,
+                   (long long)res.height, (long long)res.width, res.tiled ? "tiled, " : "",
+                   (long long)res.chips, res.chips == 1 ? "" : "s", res.seconds,
+                   res.seconds > 0 ? mp / res.seconds : 0.0);
+            fflush(stdout);
+        }
+    }
+    if (failed > 0) {
+        fprintf(stderr, "terracl: %zu of %zu scenes failed\n", failed, scenes.n);
+        rc = 1;
+    }
+    (void)skipped;
+out:
+    terracl_predictor_destroy(pred);
+    terracl_model_destroy(model);
+    terracl_runtime_destroy(rt);
+    list_free(&scenes);
+    return rc;
+}

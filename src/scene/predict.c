@@ -1,0 +1,418 @@
+/*
+ * terracl_predict_scene: a GeoTIFF scene through a model into a
+ * georeferenced prediction (include/terracl/predict.h).
+ *
+ * The scene is processed one chip row at a time: the input strip under the
+ * row's chips is read and normalised, the chips go through the model in
+ * batches, their predictions are blended into a strip accumulator, and the
+ * rows no later chip can touch are written out. Memory therefore depends on
+ * the scene's width and the crop, not on its height.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/checked.h"
+#include "io/geotiff.h"
+#include "models/model_internal.h"
+#include "scene/scene_config.h"
+#include "scene/scene_input.h"
+#include "terracl/predict.h"
+#include "tiling/tiling.h"
+
+struct terracl_predictor {
+    terracl_model *model;
+    struct tc_scene_config cfg;
+    int segmentation;
+};
+
+terracl_status terracl_predictor_create(terracl_model *model, terracl_predictor **out,
+                                        terracl_error *err)
+{
+    if (model == NULL || out == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_predictor_create: NULL argument");
+    *out = NULL;
+    const char *task = terracl_model_task(model);
+    int seg = strcmp(task, "segmentation") == 0;
+    if (!seg && strcmp(task, "regression") != 0)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "scene prediction needs a segmentation or pixel-wise regression model, not "
+                       "a %s model",
+                       task);
+    terracl_predictor *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    p->model = model;
+    p->segmentation = seg;
+    terracl_status st = tc_scene_config_read(tc_model_config_tree(model), "config", &p->cfg, err);
+    if (st != TERRACL_OK) {
+        free(p);
+        return st;
+    }
+    *out = p;
+    return TERRACL_OK;
+}
+
+void terracl_predictor_destroy(terracl_predictor *p) { free(p); }
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Everything one scene run holds; released by job_free. */
+struct job {
+    terracl_predictor *p;
+    const struct terracl_predict_options *opt;
+    struct terracl_predict_progress prog;
+    struct tc_raster *in;
+    struct tc_scene_layout lay;
+    struct tc_tile_plan plan;
+    struct tc_scene_strip strip;
+    struct tc_tile_accum acc;
+    int acc_ready;
+    int64_t channels; /* model output channels (1 for regression) */
+    float *batch;     /* model input of one batch */
+    size_t batch_cap;
+    float *row;       /* one blended row [channels][W] */
+    double *emit;     /* rows to write [bands][n][W] */
+    size_t emit_cap;
+    int64_t emitted;  /* padded-frame rows done */
+    struct tc_raster_out *out;
+    char tmp[4096];
+    int tmp_made;
+    const char *out_type;
+    int out_bands;
+    const char *out_path;
+};
+
+static void job_free(struct job *j)
+{
+    if (j->out != NULL)
+        tc_raster_abandon(j->out);
+    if (j->tmp_made)
+        unlink(j->tmp);
+    tc_raster_close(j->in);
+    tc_tile_plan_free(&j->plan);
+    tc_scene_strip_free(&j->strip);
+    tc_tile_accum_free(&j->acc);
+    free(j->batch);
+    free(j->row);
+    free(j->emit);
+}
+
+/* A temporary file next to the output, created now so an unwritable folder
+ * fails before any model work. */
+static terracl_status make_temp(struct job *j, const char *output, terracl_error *err)
+{
+    char copy[4096], base[4096];
+    snprintf(copy, sizeof copy, "%s", output);
+    snprintf(base, sizeof base, "%s", output);
+    const char *dir = dirname(copy), *name = basename(base);
+    int w = snprintf(j->tmp, sizeof j->tmp, "%s/.%s.XXXXXX", dir, name);
+    if (w < 0 || (size_t)w >= sizeof j->tmp)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "%s: path too long", output);
+    int fd = mkstemp(j->tmp);
+    if (fd < 0)
+        return tc_fail(err, TERRACL_ERR_IO, "%s: cannot create a file in folder %s (%s)", output, dir,
+                       strerror(errno));
+    /* mkstemp makes the file private; predictions are ordinary files. */
+    (void)fchmod(fd, 0644);
+    close(fd);
+    j->tmp_made = 1;
+    return TERRACL_OK;
+}
+
+static int is_integer_type(const char *t) { return strstr(t, "int") != NULL; }
+
+/* Output rows [y0, y0 + n) of the scene from the accumulator. */
+static terracl_status emit_rows(struct job *j, int64_t y0, int64_t n, terracl_error *err)
+{
+    int64_t W = j->plan.width, pad = j->plan.pad;
+    size_t per_band = (size_t)n * (size_t)W, need;
+    terracl_status st;
+    if (tc_mul_overflow(per_band, (size_t)j->out_bands * sizeof(double), &need))
+        return tc_fail(err, TERRACL_ERR_OVERFLOW, "output window too large");
+    if (need > j->emit_cap) {
+        double *buf = realloc(j->emit, need);
+        if (buf == NULL)
+            return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for output rows");
+        j->emit = buf;
+        j->emit_cap = need;
+    }
+    int logits = j->opt->logits, integer = is_integer_type(j->out_type);
+    for (int64_t r = 0; r < n; r++) {
+        int64_t y = y0 + r; /* scene row */
+        if ((st = tc_tile_accum_row(&j->acc, y + pad, pad, W, j->row, err)))
+            return st;
+        const unsigned char *mask = NULL;
+        if (!logits && j->strip.nodata != NULL && y >= j->strip.mask_row0 &&
+            y < j->strip.mask_row0 + j->strip.mask_rows)
+            mask = j->strip.nodata + (size_t)(y - j->strip.mask_row0) * (size_t)W;
+        for (int64_t x = 0; x < W; x++) {
+            if (logits) {
+                for (int64_t c = 0; c < j->channels; c++) {
+                    double v = j->row[c * W + x];
+                    j->emit[(size_t)c * per_band + (size_t)(r * W + x)] = integer ? trunc(v) : v;
+                }
+                continue;
+            }
+            double v;
+            if (j->p->segmentation) {
+                /* argmax over channels, first maximum wins (NaN counts as
+                 * the largest, as torch.argmax). */
+                int64_t best = 0;
+                float bv = j->row[x];
+                for (int64_t c = 1; c < j->channels && !isnan(bv); c++) {
+                    float cv = j->row[c * W + x];
+                    if (cv > bv || isnan(cv)) {
+                        bv = cv;
+                        best = c;
+                    }
+                }
+                v = (double)best;
+            } else {
+                v = j->row[x];
+                if (integer)
+                    v = trunc(v); /* numpy's astype truncates toward zero */
+            }
+            if (mask != NULL && mask[x])
+                v = -1.0;
+            j->emit[(size_t)(r * W + x)] = v;
+        }
+    }
+    for (int b = 0; b < j->out_bands; b++)
+        if ((st = tc_raster_write_rows(j->out, b, y0, n, j->emit + (size_t)b * per_band, err)))
+            return st;
+    j->prog.rows_done += n;
+    if (j->opt->progress)
+        j->opt->progress(&j->prog, j->opt->progress_user);
+    return TERRACL_OK;
+}
+
+/* Writes every padded-frame row below `limit` that is still pending. */
+static terracl_status emit_until(struct job *j, int64_t limit, terracl_error *err)
+{
+    int64_t pad = j->plan.pad, H = j->plan.height;
+    int64_t from = j->emitted > pad ? j->emitted : pad;
+    int64_t to = limit < pad + H ? limit : pad + H;
+    if (to > from) {
+        terracl_status st = emit_rows(j, from - pad, to - from, err);
+        if (st != TERRACL_OK)
+            return st;
+    }
+    if (limit > j->emitted)
+        j->emitted = limit;
+    return TERRACL_OK;
+}
+
+/* The first model output fixes the channel count: set up the accumulator
+ * and the output file. */
+static terracl_status first_output(struct job *j, const struct terracl_tensor *o, terracl_error *err)
+{
+    j->channels = o->ndim == 4 ? o->dims[1] : 1;
+    terracl_status st;
+    if ((st = tc_tile_accum_init(&j->acc, j->channels, j->plan.frame_w, j->plan.crop_h,
+                                 j->plan.average, err)))
+        return st;
+    j->acc_ready = 1;
+    j->row = malloc(sizeof(float) * (size_t)(j->channels * j->plan.width));
+    if (j->row == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    j->out_bands = j->opt->logits ? (int)j->channels : 1;
+    if (j->opt->logits && j->channels > TC_GEOTIFF_MAX_BANDS)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "%lld output channels", (long long)j->channels);
+    return tc_raster_create(j->tmp, j->in, j->out_bands, j->out_type, !j->opt->logits, -1.0,
+                            &j->out, err);
+}
+
+/* Runs chips[0..n) (all of one chip row) through the model in batches. */
+static terracl_status run_chips(struct job *j, const struct tc_tile_chip *chips, size_t n,
+                                int64_t batch_size, terracl_error *err)
+{
+    const struct tc_tile_plan *pl = &j->plan;
+    int64_t C = j->lay.channels, T = j->lay.frames, hc = pl->crop_h, wc = pl->crop_w;
+    size_t chip_elems = (size_t)(C * T) * (size_t)hc * (size_t)wc;
+    terracl_status st;
+    for (size_t start = 0; start < n; start += (size_t)batch_size) {
+        size_t b = n - start < (size_t)batch_size ? n - start : (size_t)batch_size;
+        size_t need = chip_elems * b * sizeof(float);
+        if (need > j->batch_cap) {
+            float *nb = realloc(j->batch, need);
+            if (nb == NULL)
+                return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for a batch of chips");
+            j->batch = nb;
+            j->batch_cap = need;
+        }
+        size_t plane = (size_t)(j->strip.rows * j->strip.frame_w);
+        for (size_t k = 0; k < b; k++) {
+            const struct tc_tile_chip *c = &chips[start + k];
+            float *dst = j->batch + k * chip_elems;
+            for (int64_t ct = 0; ct < C * T; ct++)
+                for (int64_t y = 0; y < hc; y++)
+                    memcpy(dst + ((size_t)ct * (size_t)hc + (size_t)y) * (size_t)wc,
+                           j->strip.planes + (size_t)ct * plane +
+                               (size_t)(c->row - j->strip.row0 + y) * (size_t)j->strip.frame_w +
+                               (size_t)c->col,
+                           sizeof(float) * (size_t)wc);
+        }
+        struct terracl_inputs in = {0};
+        in.image.data = j->batch;
+        in.image.ndim = j->lay.temporal ? 5 : 4;
+        int64_t dims5[5] = {(int64_t)b, C, T, hc, wc}, dims4[4] = {(int64_t)b, C, hc, wc};
+        memcpy(in.image.dims, j->lay.temporal ? dims5 : dims4, sizeof(int64_t) * (size_t)in.image.ndim);
+        struct terracl_tensor o = {0};
+        if ((st = terracl_model_run(j->p->model, &in, &o, err)))
+            return st;
+        int ok = (o.ndim == 4 || o.ndim == 3) && o.dims[0] == (int64_t)b &&
+                 o.dims[o.ndim - 2] == hc && o.dims[o.ndim - 1] == wc;
+        if (ok && !j->acc_ready)
+            st = first_output(j, &o, err);
+        else if (ok)
+            ok = (o.ndim == 4 ? o.dims[1] : 1) == j->channels;
+        if (!ok)
+            st = tc_fail(err, TERRACL_ERR_SHAPE,
+                         "the model's output for a %lld x %lld chip is not [B, classes, %lld, %lld] "
+                         "or [B, %lld, %lld]",
+                         (long long)hc, (long long)wc, (long long)hc, (long long)wc, (long long)hc,
+                         (long long)wc);
+        size_t per_chip = (size_t)j->channels * (size_t)hc * (size_t)wc;
+        for (size_t k = 0; st == TERRACL_OK && k < b; k++)
+            st = tc_tile_accum_add(&j->acc, pl, &chips[start + k], o.data + k * per_chip, hc, wc, err);
+        free(o.data);
+        if (st != TERRACL_OK)
+            return st;
+        j->prog.chips_done += (int64_t)b;
+        if (j->opt->progress)
+            j->opt->progress(&j->prog, j->opt->progress_user);
+    }
+    return TERRACL_OK;
+}
+
+static terracl_status run_scene(struct job *j, terracl_error *err)
+{
+    struct tc_tile_plan *pl = &j->plan;
+    int64_t batch_size = j->p->cfg.tiled ? j->p->cfg.tile.batch_size : 1;
+    terracl_status st;
+    size_t i = 0;
+    while (i < pl->nchips) {
+        int64_t row = pl->chips[i].row;
+        size_t end = i;
+        while (end < pl->nchips && pl->chips[end].row == row)
+            end++;
+        if ((st = tc_scene_strip_load(j->in, &j->p->cfg, &j->lay, pl, row, pl->crop_h,
+                                      !j->opt->logits, &j->strip, err)))
+            return st;
+        tc_raster_drop_cache(j->in);
+        if (j->acc_ready)
+            tc_tile_accum_move(&j->acc, row);
+        if ((st = run_chips(j, &pl->chips[i], end - i, batch_size, err)))
+            return st;
+        /* Rows above the next chip row are final. */
+        int64_t limit = end < pl->nchips ? pl->chips[end].row : pl->frame_h;
+        if ((st = emit_until(j, limit, err)))
+            return st;
+        i = end;
+    }
+    return TERRACL_OK;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+terracl_status terracl_predict_scene(terracl_predictor *p, const char *scene, const char *output,
+                                     const struct terracl_predict_options *options,
+                                     struct terracl_predict_result *result, terracl_error *err)
+{
+    struct terracl_predict_options defaults = {0};
+    struct terracl_predict_result local;
+    if (result == NULL)
+        result = &local;
+    memset(result, 0, sizeof *result);
+    if (p == NULL || scene == NULL || output == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_predict_scene: NULL argument");
+    if (options == NULL)
+        options = &defaults;
+    double t0 = now_seconds();
+    if (same_file(scene, output))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "%s: the output would overwrite the input scene",
+                       output);
+    if (!options->overwrite && access(output, F_OK) == 0) {
+        result->skipped = 1;
+        return TERRACL_OK;
+    }
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    j->p = p;
+    j->opt = options;
+    j->out_path = output;
+    const char *type = options->out_dtype;
+    if (type == NULL)
+        type = (options->logits || !p->segmentation) ? "float32" : "int16";
+    j->out_type = type;
+    terracl_status st = TERRACL_OK;
+    if (!tc_raster_out_type_known(type))
+        st = tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                     "unknown output type '%s' (uint8, uint16, int16, uint32, int32, float32, "
+                     "float64)",
+                     type);
+    else if (!options->logits && strncmp(type, "uint", 4) == 0)
+        st = tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                     "output type %s cannot hold the nodata value -1; use a signed type", type);
+    if (st == TERRACL_OK)
+        st = tc_raster_open(scene, &j->in, err);
+    const struct tc_raster_info *info = st == TERRACL_OK ? tc_raster_info(j->in) : NULL;
+    if (st == TERRACL_OK)
+        st = tc_scene_layout_make(&p->cfg, scene, info->bands, &j->lay, err);
+    if (st == TERRACL_OK) {
+        st = tc_tile_plan_make(p->cfg.tiled ? &p->cfg.tile : NULL, info->height, info->width,
+                               &j->plan, err);
+        if (st != TERRACL_OK)
+            tc_fail_context(err, st, "%s", scene);
+    }
+    if (st == TERRACL_OK)
+        st = make_temp(j, output, err);
+    if (st == TERRACL_OK) {
+        j->prog.chips_total = (int64_t)j->plan.nchips;
+        j->prog.rows_total = info->height;
+        st = run_scene(j, err);
+        if (st != TERRACL_OK && strstr(err ? err->message : "", scene) == NULL)
+            tc_fail_context(err, st, "%s", scene);
+    }
+    if (st == TERRACL_OK) {
+        struct tc_raster_out *o = j->out;
+        j->out = NULL;
+        st = tc_raster_finish(o, err);
+    }
+    if (st == TERRACL_OK) {
+        if (rename(j->tmp, output) != 0)
+            st = tc_fail(err, TERRACL_ERR_IO, "%s: cannot rename the finished output into place (%s)",
+                         output, strerror(errno));
+        else
+            j->tmp_made = 0;
+    }
+    if (st == TERRACL_OK) {
+        result->width = info->width;
+        result->height = info->height;
+        result->chips = (int64_t)j->plan.nchips;
+        result->tiled = !j->plan.one_pass;
+        result->georeferenced = info->georeferenced;
+        result->delta_reduced = j->plan.delta_reduced;
+        result->seconds = now_seconds() - t0;
+    }
+    job_free(j);
+    free(j);
+    return st;
+}
