@@ -134,6 +134,16 @@ terracl_status tc_raster_open(const char *path, struct tc_raster **out, terracl_
     return TERRACL_OK;
 }
 
+int tc_raster_georef(const struct tc_raster *r, double gt[6], const char **wkt)
+{
+    quiet_begin();
+    int has = GDALGetGeoTransform(r->ds, gt) == CE_None;
+    const char *p = GDALGetProjectionRef(r->ds);
+    quiet_end();
+    *wkt = p ? p : "";
+    return has;
+}
+
 int tc_raster_nodata(const struct tc_raster *r, int band, double *value)
 {
     if (band < 0 || band >= r->info.bands || !r->has_nodata[band])

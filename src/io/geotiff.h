@@ -40,6 +40,10 @@ TC_NODISCARD terracl_status tc_raster_open(const char *path, struct tc_raster **
 void tc_raster_close(struct tc_raster *r); /* NULL is a no-op */
 const struct tc_raster_info *tc_raster_info(const struct tc_raster *r);
 
+/* The geotransform (0 when the file has none; gt is then GDAL's default)
+ * and the projection as WKT ("" when none; borrowed). */
+int tc_raster_georef(const struct tc_raster *r, double gt[6], const char **wkt);
+
 /* Band `band` (0-based) has a nodata value: *value gets it. 0 when none. */
 int tc_raster_nodata(const struct tc_raster *r, int band, double *value);
 /* Whether `v` (read from `band`) equals that band's nodata value, compared
