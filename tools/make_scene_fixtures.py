@@ -24,7 +24,7 @@ expected.h5: "logits" (tiled_inference's output [1, C, H, W]), "pred"
 "geotransform" [6]; plus expected_pred.tif as TerraTorch writes it.
 A second config, config_onepass.yaml, drops the tiling (one forward pass);
 where the fixture has scene_onepass.tif, expected.h5 holds that scene's
-"logits_onepass".
+"logits_onepass"; with "input" it also holds the normalised batch.
 
 A tiling fixture (tests/fixtures/scenes/tiling/tiling.h5) records, for odd sizes
 and several parameter sets, TerraTorch's blend masks and the output of
@@ -104,7 +104,7 @@ STDS6 = [1281.5, 1270.0, 1399.5, 1368.3, 1291.7, 1154.5]
 SPECS = collections.OrderedDict()
 
 SPECS["seg"] = dict(
-    seed=401, task="segmentation", size=(45, 61), frames=1, onepass_size=(48, 64),
+    seed=401, task="segmentation", size=(45, 61), frames=1, onepass_size=(48, 64), save_input=True,
     model_args=collections.OrderedDict([
         ("backbone", "prithvi_eo_tiny"), ("backbone_img_size", 32), ("backbone_patch_size", 8),
         ("backbone_num_frames", 1), ("backbone_embed_dim", 32), ("backbone_depth", 2),
@@ -332,6 +332,12 @@ def make_scene_fixture(name, spec, folder, vers, save_prediction, size=None, see
         ("pred", saved.astype(np.float32)),
         ("geotransform", gt),
     ])
+    if spec.get("save_input"):
+        # The normalised batch tiled_inference got, for `terracl run --tiled`.
+        from terratorch.datamodules.utils import Normalize
+        d = spec["data"]
+        x = Normalize(d["means"], d["stds"])({"image": image[None].float()})["image"]
+        arrays["input"] = x.numpy().astype(np.float32)
     if spec.get("onepass_size"):
         # One forward pass over a whole scene whose size is a multiple of
         # 2 x patch (the model pads other sizes itself).
