@@ -3,3 +3,8 @@
 # TerraTorch fixtures (tests/fixtures/scenes, tools/make_scene_fixtures.py).
 terracl_add_test(test_tiling SOURCES test_tiling.c test_common.c LABELS unit)
 terracl_add_test(test_predict SOURCES test_predict.c test_common.c LABELS model)
+# The command line on a folder with bad scenes, resuming, options.
+add_test(NAME cli_predict COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_predict.sh
+         $<TARGET_FILE:terracl_cli> ${CMAKE_CURRENT_SOURCE_DIR}/fixtures)
+set_tests_properties(cli_predict PROPERTIES LABELS model SKIP_RETURN_CODE 77
+  ENVIRONMENT "${TERRACL_TEST_ENV}")
