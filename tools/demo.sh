@@ -11,3 +11,8 @@ build/terracl selftest
 # prediction); its checkpoint carries its TerraTorch config.
 build/terracl run --weights weights/sample/weights.h5 --input weights/sample/input.h5 \
   --output build/sample-segmentation.png
+# A whole georeferenced scene (97 x 131 pixels, 7 bands) through the sample
+# scene model with TerraTorch's tiled inference: build/sample-scene/scene_pred.tif
+# keeps the scene's CRS and geotransform (random weights again).
+build/terracl predict --weights weights/sample/scene_model.h5 --input weights/sample/scene.tif \
+  --output-dir build/sample-scene --overwrite
