@@ -7,7 +7,7 @@ inference in PyTorch, same model, same config, same scene.
         random weights, seed 0) with a UNet decoder, tiled 224/192/8,
         batch 16; DIR/scene_N.tif: an N x N x bands float32 scene, written
         window by window (a 10240 scene is 2.9 GB and never held in memory).
-    python3 bench/scene_bench.py torch DIR SCENE [--threads 2]
+    python3 bench/scene_bench.py torch DIR SCENE [--threads 2] [--compare PRED.tif]
         TerraTorch's path on SCENE: dataset-style read, Normalize,
         tiled_inference, argmax; prints megapixels per second.
 
@@ -99,6 +99,15 @@ def run_torch(args):
     mp = image.shape[-1] * image.shape[-2] / 1e6
     print("terratorch tiled_inference: %s, %.1f s, %.4f MP/s (%d threads)"
           % (tuple(image.shape), dt, mp / dt, args.threads))
+    if args.compare:
+        import rasterio
+        with rasterio.open(args.compare) as src:
+            got = src.read(1)
+        want = pred[0].numpy()
+        valid = got != -1
+        print("terracl's %s: %.5f%% of valid pixels have TerraTorch's class (%d masked)"
+              % (args.compare, 100.0 * float((got[valid] == want[valid]).mean()),
+                 int((~valid).sum())))
     return pred
 
 
@@ -113,6 +122,7 @@ def main():
     t.add_argument("dir")
     t.add_argument("scene")
     t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--compare", help="a terracl prediction of the scene to check against")
     args = ap.parse_args()
     if args.cmd == "prepare":
         prepare(args)
