@@ -90,6 +90,27 @@ predict --input "$in/a_good.tif" --output-dir "$work/file"
 if [ $? -ne 0 ] && grep -q "is not a folder" "$work/err.txt"; then ok; else bad "output folder that is a file"; fi
 predict --input "$in/a_good.tif" --output-dir "$work/file/sub"
 if [ $? -ne 0 ] && grep -q "cannot create the output folder" "$work/err.txt"; then ok; else bad "uncreatable output folder"; fi
+# means/stds of another length than the model's bands: every scene says so.
+sed -e 's/^    means: \[775.2, /    means: [/' -e 's/^    stds: \[1281.5, /    stds: [/' \
+  "$fx/config.yaml" >"$work/short_means.yaml"
+"$bin" predict --config "$work/short_means.yaml" --weights "$fx/weights.h5" --quiet \
+  --input "$in/a_good.tif" --output-dir "$work/sm" >"$work/out.txt" 2>"$work/err.txt"
+if [ $? -eq 1 ] && grep -q "a_good.tif: means/stds have 5 values but the model gets 6 bands" "$work/err.txt" &&
+   [ -z "$(ls -A "$work/sm")" ]; then ok; else bad "means of the wrong length"; fi
+# A malformed data section is reported with the config's file and line.
+sed 's/^    constant_scale: 1.0/    constant_scale: big/' "$fx/config.yaml" >"$work/bad_scale.yaml"
+"$bin" predict --config "$work/bad_scale.yaml" --weights "$fx/weights.h5" --quiet \
+  --input "$in/a_good.tif" --output-dir "$work/bs" >"$work/out.txt" 2>"$work/err.txt"
+if [ $? -eq 1 ] && grep -q "bad_scale.yaml:[0-9]*:[0-9]*: constant_scale must be a number" "$work/err.txt"; then
+  ok; else bad "malformed constant_scale"; fi
+# An output that is the input (through a link): refused, input untouched.
+mkdir -p "$work/loop"
+cp "$fx/scene.tif" "$work/loop/s.tif"
+ln -s "$work/loop/s.tif" "$work/loop/s_pred.tif"
+sum_before="$(md5sum <"$work/loop/s.tif")"
+predict --input "$work/loop/s.tif" --output-dir "$work/loop" --overwrite
+if [ $? -eq 1 ] && grep -q "would overwrite the input scene" "$work/err.txt" &&
+   [ "$(md5sum <"$work/loop/s.tif")" = "$sum_before" ]; then ok; else bad "output equal to the input"; fi
 # A missing input, and options.
 predict --input "$work/nope.tif" --output-dir "$out"
 if [ $? -ne 0 ] && grep -q "nope.tif: No such file" "$work/err.txt"; then ok; else bad "missing input"; fi

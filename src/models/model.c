@@ -34,6 +34,7 @@ struct terracl_model {
     struct tc_checkpoint *backbone_ckpt;
     struct tc_weights *bound;
     char unused[2048];
+    char config_name[1024]; /* the config's file, for messages about it */
 };
 
 void terracl_model_destroy(terracl_model *model)
@@ -60,6 +61,10 @@ const char *terracl_model_unused_tensors(const terracl_model *model)
 const terracl_value *tc_model_config_tree(const terracl_model *model)
 {
     return model ? model->config : NULL;
+}
+const char *tc_model_config_name(const terracl_model *model)
+{
+    return model && model->config_name[0] ? model->config_name : "config";
 }
 uint64_t terracl_model_weight_bytes(const terracl_model *model)
 {
@@ -266,6 +271,7 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
         goto fail;
     const char *config_file = config_path ? config_path : weights_path;
     const char *label = config_file ? config_file : "config";
+    snprintf(model->config_name, sizeof model->config_name, "%s", label);
     struct tc_model_config cfg;
     if ((st = tc_config_model(model->config, label, &cfg, err)))
         goto fail;

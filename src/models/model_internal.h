@@ -13,5 +13,8 @@ terracl_status tc_model_from_value(terracl_runtime *rt, terracl_value *config,
 /* The config tree the model was built from (borrowed; lives as long as the
  * model), for readers of its other sections (the scene pipeline). */
 const terracl_value *tc_model_config_tree(const terracl_model *model);
+/* The config file's name (or the checkpoint's when the config came from
+ * it), to label messages about the config. */
+const char *tc_model_config_name(const terracl_model *model);
 
 #endif /* TC_MODELS_MODEL_INTERNAL_H */

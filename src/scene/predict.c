@@ -50,7 +50,7 @@ terracl_status terracl_predictor_create(terracl_model *model, terracl_predictor 
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     p->model = model;
     p->segmentation = seg;
-    terracl_status st = tc_scene_config_read(tc_model_config_tree(model), "config", &p->cfg, err);
+    terracl_status st = tc_scene_config_read(tc_model_config_tree(model), tc_model_config_name(model), &p->cfg, err);
     if (st != TERRACL_OK) {
         free(p);
         return st;

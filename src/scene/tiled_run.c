@@ -55,10 +55,11 @@ static void pad_planes(struct tiled *t, const float *in)
 static terracl_status tile_params(terracl_model *model, struct tc_tile_params *p, terracl_error *err)
 {
     struct tc_model_config mc;
-    terracl_status st = tc_config_model(tc_model_config_tree(model), "config", &mc, err);
+    const char *name = tc_model_config_name(model);
+    terracl_status st = tc_config_model(tc_model_config_tree(model), name, &mc, err);
     if (st != TERRACL_OK)
         return st;
-    return tc_scene_tile_params(mc.tiled_inference, "config", p, err);
+    return tc_scene_tile_params(mc.tiled_inference, name, p, err);
 }
 
 /* Runs chip/sample pairs [first, first + n) of the b-inner-most order. */
