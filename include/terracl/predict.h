@@ -24,7 +24,7 @@
  * Scenes are streamed: the input is read and the output written by windows
  * of chip rows, so host memory does not grow with the scene (except for a
  * scene without tiling, which is one forward pass over the whole scene).
- * The library sets GDAL's block cache to at most 256 MiB for this reason.
+ * The library sets GDAL's block cache to at most 64 MiB for this reason.
  *
  * Ownership: the predictor borrows the model (which must outlive it); one
  * thread uses a predictor at a time.

@@ -40,7 +40,7 @@ static pthread_once_t g_register_once = PTHREAD_ONCE_INIT;
 /* GDAL's block cache defaults to 5% of the machine's memory; a scene
  * streamed through it would grow the process by that much. A few row
  * windows of blocks is all the streaming pipeline needs. */
-#define TC_GDAL_CACHE_BYTES ((GIntBig)256 << 20)
+#define TC_GDAL_CACHE_BYTES ((GIntBig)64 << 20)
 
 static void register_drivers(void)
 {

@@ -6,11 +6,14 @@
  * row's chips is read and normalised, the chips go through the model in
  * batches, their predictions are blended into a strip accumulator, and the
  * rows no later chip can touch are written out. Memory therefore depends on
- * the scene's width and the crop, not on its height.
+ * the scene's width and the crop, not on its height. While the model works
+ * on one chip row, a second thread reads the next row's strip (double
+ * buffered), so file reading overlaps device work.
  */
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +79,8 @@ struct job {
     struct tc_raster *in;
     struct tc_scene_layout lay;
     struct tc_tile_plan plan;
-    struct tc_scene_strip strip;
+    struct tc_scene_strip strips[2];
+    struct tc_scene_strip *strip; /* the chip row being run */
     struct tc_tile_accum acc;
     int acc_ready;
     int64_t channels; /* model output channels (1 for regression) */
@@ -102,7 +106,8 @@ static void job_free(struct job *j)
         unlink(j->tmp);
     tc_raster_close(j->in);
     tc_tile_plan_free(&j->plan);
-    tc_scene_strip_free(&j->strip);
+    tc_scene_strip_free(&j->strips[0]);
+    tc_scene_strip_free(&j->strips[1]);
     tc_tile_accum_free(&j->acc);
     free(j->batch);
     free(j->row);
@@ -154,9 +159,9 @@ static terracl_status emit_rows(struct job *j, int64_t y0, int64_t n, terracl_er
         if ((st = tc_tile_accum_row(&j->acc, y + pad, pad, W, j->row, err)))
             return st;
         const unsigned char *mask = NULL;
-        if (!logits && j->strip.nodata != NULL && y >= j->strip.mask_row0 &&
-            y < j->strip.mask_row0 + j->strip.mask_rows)
-            mask = j->strip.nodata + (size_t)(y - j->strip.mask_row0) * (size_t)W;
+        if (!logits && j->strip->nodata != NULL && y >= j->strip->mask_row0 &&
+            y < j->strip->mask_row0 + j->strip->mask_rows)
+            mask = j->strip->nodata + (size_t)(y - j->strip->mask_row0) * (size_t)W;
         for (int64_t x = 0; x < W; x++) {
             if (logits) {
                 for (int64_t c = 0; c < j->channels; c++) {
@@ -252,15 +257,15 @@ static terracl_status run_chips(struct job *j, const struct tc_tile_chip *chips,
             j->batch = nb;
             j->batch_cap = need;
         }
-        size_t plane = (size_t)(j->strip.rows * j->strip.frame_w);
+        size_t plane = (size_t)(j->strip->rows * j->strip->frame_w);
         for (size_t k = 0; k < b; k++) {
             const struct tc_tile_chip *c = &chips[start + k];
             float *dst = j->batch + k * chip_elems;
             for (int64_t ct = 0; ct < C * T; ct++)
                 for (int64_t y = 0; y < hc; y++)
                     memcpy(dst + ((size_t)ct * (size_t)hc + (size_t)y) * (size_t)wc,
-                           j->strip.planes + (size_t)ct * plane +
-                               (size_t)(c->row - j->strip.row0 + y) * (size_t)j->strip.frame_w +
+                           j->strip->planes + (size_t)ct * plane +
+                               (size_t)(c->row - j->strip->row0 + y) * (size_t)j->strip->frame_w +
                                (size_t)c->col,
                            sizeof(float) * (size_t)wc);
         }
@@ -297,29 +302,85 @@ static terracl_status run_chips(struct job *j, const struct tc_tile_chip *chips,
     return TERRACL_OK;
 }
 
+/* One strip load, run by the reader thread. */
+struct strip_load {
+    struct job *j;
+    int64_t row;
+    struct tc_scene_strip *strip;
+    terracl_status st;
+    terracl_error err;
+};
+
+static terracl_status load_strip(struct strip_load *l)
+{
+    struct job *j = l->j;
+    l->st = tc_scene_strip_load(j->in, &j->p->cfg, &j->lay, &j->plan, l->row, j->plan.crop_h,
+                                !j->opt->logits, l->strip, &l->err);
+    tc_raster_drop_cache(j->in);
+    return l->st;
+}
+
+static void *load_strip_thread(void *arg)
+{
+    load_strip(arg);
+    return NULL;
+}
+
+/* Index of the first chip of the next chip row after chips[i]'s. */
+static size_t next_row(const struct tc_tile_plan *pl, size_t i)
+{
+    size_t end = i;
+    while (end < pl->nchips && pl->chips[end].row == pl->chips[i].row)
+        end++;
+    return end;
+}
+
 static terracl_status run_scene(struct job *j, terracl_error *err)
 {
     struct tc_tile_plan *pl = &j->plan;
     int64_t batch_size = j->p->cfg.tiled ? j->p->cfg.tile.batch_size : 1;
     terracl_status st;
+    struct strip_load load = {j, pl->chips[0].row, &j->strips[0], TERRACL_OK, {0}};
+    if ((st = load_strip(&load))) {
+        if (err != NULL)
+            *err = load.err;
+        return st;
+    }
+    int cur = 0;
     size_t i = 0;
     while (i < pl->nchips) {
-        int64_t row = pl->chips[i].row;
-        size_t end = i;
-        while (end < pl->nchips && pl->chips[end].row == row)
-            end++;
-        if ((st = tc_scene_strip_load(j->in, &j->p->cfg, &j->lay, pl, row, pl->crop_h,
-                                      !j->opt->logits, &j->strip, err)))
-            return st;
-        tc_raster_drop_cache(j->in);
+        size_t end = next_row(pl, i);
+        j->strip = &j->strips[cur];
+        /* Read the next chip row's strip while this one runs. */
+        pthread_t reader;
+        int reading = 0;
+        load = (struct strip_load){j, end < pl->nchips ? pl->chips[end].row : 0,
+                                   &j->strips[1 - cur], TERRACL_OK, {0}};
+        if (end < pl->nchips) {
+            reading = pthread_create(&reader, NULL, load_strip_thread, &load) == 0;
+            if (!reading && load_strip(&load) != TERRACL_OK) {
+                if (err != NULL)
+                    *err = load.err;
+                return load.st;
+            }
+        }
         if (j->acc_ready)
-            tc_tile_accum_move(&j->acc, row);
-        if ((st = run_chips(j, &pl->chips[i], end - i, batch_size, err)))
-            return st;
+            tc_tile_accum_move(&j->acc, pl->chips[i].row);
+        st = run_chips(j, &pl->chips[i], end - i, batch_size, err);
         /* Rows above the next chip row are final. */
         int64_t limit = end < pl->nchips ? pl->chips[end].row : pl->frame_h;
-        if ((st = emit_until(j, limit, err)))
+        if (st == TERRACL_OK)
+            st = emit_until(j, limit, err);
+        if (reading)
+            pthread_join(reader, NULL);
+        if (st != TERRACL_OK)
             return st;
+        if (load.st != TERRACL_OK) {
+            if (err != NULL)
+                *err = load.err;
+            return load.st;
+        }
+        cur = 1 - cur;
         i = end;
     }
     return TERRACL_OK;
