@@ -283,9 +283,12 @@ terracl_status tc_scene_config_read(const terracl_value *root, const char *name,
                     snprintf(band, sizeof band, "%lld", (long long)wanted[i].index);
                 else
                     snprintf(band, sizeof band, "%s", wanted[i].name);
-                st = key_error(err, name, os, "output_bands", "");
-                tc_fail(err, TERRACL_ERR_CONFIG, "%s: output band %s is not in dataset_bands "
-                        "(output bands must be a subset of dataset bands)", name, band);
+                char what[256];
+                snprintf(what, sizeof what,
+                         "names band %s, which is not in dataset_bands (output bands must be a "
+                         "subset of dataset bands)",
+                         band);
+                st = key_error(err, name, os, "output_bands", what);
             }
             out->select[i] = found;
         }
