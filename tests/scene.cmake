@@ -2,6 +2,7 @@
 # device), and whole scenes through `terracl predict`'s library call against
 # TerraTorch fixtures (tests/fixtures/scenes, tools/make_scene_fixtures.py).
 terracl_add_test(test_tiling SOURCES test_tiling.c test_common.c LABELS unit)
+terracl_add_test(test_scene_config SOURCES test_scene_config.c test_common.c LABELS unit)
 terracl_add_test(test_predict SOURCES test_predict.c test_common.c LABELS model)
 # The command line on a folder with bad scenes, resuming, options.
 add_test(NAME cli_predict COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_predict.sh
