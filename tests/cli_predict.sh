@@ -68,6 +68,14 @@ if [ $? -eq 0 ] && [ "$(stat -c %Y.%s "$out/a_good_pred.tif")" = "$before" ]; th
 predict --input "$in/a_good.tif" --output-dir "$out" --overwrite
 if [ $? -eq 0 ] && [ "$(stat -c %Y.%s "$out/a_good_pred.tif")" != "$before" ]; then ok; else bad "--overwrite did not rewrite"; fi
 
+# Input folder = output folder: a second run treats earlier predictions as
+# outputs, not scenes, and keeps them.
+mkdir -p "$work/same"
+cp "$fx/scene.tif" "$work/same/s.tif"
+predict --input "$work/same" --output-dir "$work/same"
+predict --input "$work/same" --output-dir "$work/same"
+if [ $? -eq 0 ] && [ "$(ls "$work/same" | tr '\n' ' ')" = "s.tif s_pred.tif " ]; then ok; else bad "same input and output folder"; fi
+
 # --logits: one float32 band per class; --out-dtype int32.
 predict --input "$in/a_good.tif" --output-dir "$out" --logits
 if gdalinfo "$out/a_good_logits.tif" | grep -q "Band 3 Block=256x256 Type=Float32"; then ok; else bad "--logits output"; fi

@@ -90,8 +90,22 @@ static int is_tiff_name(const char *name)
     return name[0] != '.' && dot != NULL && (strcasecmp(dot, ".tif") == 0 || strcasecmp(dot, ".tiff") == 0);
 }
 
-/* A file as given, or a folder's *.tif / *.tiff sorted by name. */
-static int expand_input(const char *path, struct scene_list *l)
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int same_folder(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* A file as given, or a folder's *.tif / *.tiff sorted by name. When the
+ * folder is also the output folder, earlier predictions in it are not
+ * scenes. */
+static int expand_input(const char *path, const char *outdir, struct scene_list *l)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -107,9 +121,11 @@ static int expand_input(const char *path, struct scene_list *l)
     }
     size_t first = l->n;
     struct dirent *e;
-    int ok = 1;
+    int ok = 1, is_outdir = same_folder(path, outdir);
     while (ok && (e = readdir(d)) != NULL) {
         if (!is_tiff_name(e->d_name))
+            continue;
+        if (is_outdir && (ends_with(e->d_name, "_pred.tif") || ends_with(e->d_name, "_logits.tif")))
             continue;
         char full[4096];
         int w = snprintf(full, sizeof full, "%s/%s", path, e->d_name);
@@ -230,7 +246,7 @@ int tc_cmd_predict(int argc, char **argv)
         return usage_error("%s", "give --config, --weights, or both");
     }
     for (size_t i = 0; i < inputs.n; i++)
-        if (!expand_input(inputs.paths[i], &scenes))
+        if (!expand_input(inputs.paths[i], outdir, &scenes))
             rc = 1;
     list_free(&inputs);
     if (!ensure_dir(outdir)) {
