@@ -245,11 +245,16 @@ static terracl_status run_chips(struct job *j, const struct tc_tile_chip *chips,
 {
     const struct tc_tile_plan *pl = &j->plan;
     int64_t C = j->lay.channels, T = j->lay.frames, hc = pl->crop_h, wc = pl->crop_w;
-    size_t chip_elems = (size_t)(C * T) * (size_t)hc * (size_t)wc;
+    int64_t chip_dims[4] = {C, T, hc, wc};
+    size_t chip_elems, need;
     terracl_status st;
+    if (!tc_shape_count(chip_dims, 4, &chip_elems))
+        return tc_fail(err, TERRACL_ERR_OVERFLOW, "chip of %lld x %lld too large", (long long)hc,
+                       (long long)wc);
     for (size_t start = 0; start < n; start += (size_t)batch_size) {
         size_t b = n - start < (size_t)batch_size ? n - start : (size_t)batch_size;
-        size_t need = chip_elems * b * sizeof(float);
+        if (tc_mul_overflow(chip_elems, b * sizeof(float), &need))
+            return tc_fail(err, TERRACL_ERR_OVERFLOW, "a batch of %zu chips is too large", b);
         if (need > j->batch_cap) {
             float *nb = realloc(j->batch, need);
             if (nb == NULL)
