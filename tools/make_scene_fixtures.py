@@ -38,7 +38,6 @@ import logging
 import os
 import sys
 import tempfile
-import types
 import warnings
 
 import numpy as np
@@ -50,35 +49,13 @@ sys.path.insert(0, TOOLS)
 
 
 def import_terratorch():
-    """Import TerraTorch's model, dataset and tiling modules.
-
-    `import terratorch` imports every dataset and task, which needs optional
-    packages (torchgeo trainers, lightly, pycocotools, ...) that inference
-    does not. When that fails, the packages are registered by path without
-    running their __init__, and only the modules used here are imported."""
-    import importlib.util
-    try:
-        import terratorch  # noqa: F401
-        import terratorch.tasks.tiled_inference  # noqa: F401
-        return
-    except ImportError:
-        pass
-    for k in [m for m in sys.modules if m == "terratorch" or m.startswith("terratorch.")]:
-        del sys.modules[k]
-    spec = importlib.util.find_spec("terratorch")
-    root = os.path.dirname(spec.origin)
-    for name in ("terratorch", "terratorch.datasets", "terratorch.datamodules", "terratorch.tasks",
-                 "terratorch.models", "terratorch.models.backbones"):
-        m = types.ModuleType(name)
-        m.__path__ = [os.path.join(root, *name.split(".")[1:])]
-        sys.modules[name] = m
-    import terratorch.datasets.utils as dsu
-    for k in ("HLSBands", "OpticalBands", "SARBands"):
-        setattr(sys.modules["terratorch.datasets"], k, getattr(dsu, k))
-    import terratorch.models.backbones.prithvi_vit  # noqa: F401
-    import terratorch.models.decoders  # noqa: F401
-    import terratorch.models.necks  # noqa: F401
-    import terratorch.models.encoder_decoder_factory  # noqa: F401
+    """Import TerraTorch (its dataset-only dependencies may be placeholders, see
+    tools/terratorch_import.py) and the modules used here."""
+    import terratorch_import
+    terratorch_import.import_terratorch()
+    import terratorch.datamodules.utils  # noqa: F401
+    import terratorch.datasets.generic_pixel_wise_dataset  # noqa: F401
+    import terratorch.tasks.tiled_inference  # noqa: F401
 
 
 def terratorch_save_prediction():
