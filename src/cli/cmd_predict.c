@@ -272,7 +272,7 @@ int tc_cmd_predict(int argc, char **argv)
     struct progress_state ps = {0};
     ps.enabled = !quiet && isatty(2);
     ps.count = scenes.n;
-    size_t failed = 0, skipped = 0;
+    size_t failed = 0;
     for (size_t i = 0; i < scenes.n; i++) {
         char out[4096];
         const char *scene = scenes.paths[i];
@@ -297,7 +297,6 @@ int tc_cmd_predict(int argc, char **argv)
             continue;
         }
         if (res.skipped) {
-            skipped++;
             if (!quiet)
                 printf("%s: kept the existing %s (--overwrite replaces it)\n", scene, out);
             continue;
@@ -321,7 +320,6 @@ int tc_cmd_predict(int argc, char **argv)
         fprintf(stderr, "terracl: %zu of %zu scenes failed\n", failed, scenes.n);
         rc = 1;
     }
-    (void)skipped;
 out:
     terracl_predictor_destroy(pred);
     terracl_model_destroy(model);
