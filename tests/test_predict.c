@@ -8,7 +8,7 @@
  *   - the prediction file matches save_prediction's (class maps equal,
  *     regression values to 1e-4, -1 on the same nodata pixels),
  *   - size, geotransform and projection equal the input's,
- *   - one forward pass without tiling parameters,
+ *   - one forward pass over the whole scene without tiling parameters,
  *   - an existing output is kept unless overwrite, and failures leave
  *     nothing behind.
  */
@@ -171,6 +171,27 @@ static void scene_case(void **state, const char *fixture, int segmentation)
     tc_host_tensor_free(&want_pred);
     terracl_predictor_destroy(p);
     terracl_model_destroy(model);
+
+    /* Without tiling parameters: one pass over the whole odd-sized scene
+     * (the model pads symmetrically and crops back). */
+    p = load(fixture, "config_onepass.yaml", &model);
+    char out_one[4200];
+    tc_test_in_tmpdir(state, "onepass_logits.tif", out_one, sizeof out_one);
+    opt.logits = 1;
+    TC_ASSERT_OK(terracl_predict_scene(p, scene, out_one, &opt, &res, &err), err);
+    assert_false(res.tiled);
+    assert_int_equal(res.chips, 1);
+    TC_ASSERT_OK(tc_tensor_file_read(expected, "logits_onepass", &want, &err), err);
+    got = read_all(out_one, &r);
+    e = tc_test_rel_l2(got, want.data, want.count);
+    printf("  %s: one pass: logits relative L2 %.3g\n", fixture, e);
+    if (!(e <= 1e-4))
+        fail_msg("%s: one pass: relative L2 %.3g exceeds 1e-4", fixture, e);
+    tc_raster_close(r);
+    free(got);
+    tc_host_tensor_free(&want);
+    terracl_predictor_destroy(p);
+    terracl_model_destroy(model);
 }
 
 static void test_segmentation(void **state) { scene_case(state, "seg", 1); }
@@ -190,32 +211,18 @@ static size_t count_entries(const char *dir)
     return n;
 }
 
-static void test_one_pass_and_failures(void **state)
+static void test_failures(void **state)
 {
     terracl_model *model = NULL;
     terracl_predictor *p = load("seg", "config_onepass.yaml", &model);
-    char scene[4200], expected[4200], out[4200];
-    path_in(scene, sizeof scene, "seg", "scene_onepass.tif");
-    path_in(expected, sizeof expected, "seg", "expected.h5");
+    char scene[4200], out[4200];
+    path_in(scene, sizeof scene, "seg", "scene.tif");
     tc_test_in_tmpdir(state, "onepass_logits.tif", out, sizeof out);
     terracl_error err = {0};
     struct terracl_predict_options opt = {0};
     struct terracl_predict_result res;
     opt.logits = 1;
     TC_ASSERT_OK(terracl_predict_scene(p, scene, out, &opt, &res, &err), err);
-    assert_false(res.tiled);
-    assert_int_equal(res.chips, 1);
-    struct tc_host_tensor want = {0};
-    TC_ASSERT_OK(tc_tensor_file_read(expected, "logits_onepass", &want, &err), err);
-    struct tc_raster *r = NULL;
-    float *got = read_all(out, &r);
-    double e = tc_test_rel_l2(got, want.data, want.count);
-    printf("  one pass: logits relative L2 %.3g\n", e);
-    if (!(e <= 1e-4))
-        fail_msg("one pass: relative L2 %.3g exceeds 1e-4", e);
-    tc_raster_close(r);
-    free(got);
-    tc_host_tensor_free(&want);
 
     /* Failures leave nothing behind: a scene that is not a TIFF, an
      * unknown output type, a file with too few bands. */
@@ -300,8 +307,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_regression, tc_test_tmpdir_setup, tc_test_tmpdir_teardown),
         cmocka_unit_test_setup_teardown(test_multitemporal, tc_test_tmpdir_setup,
                                         tc_test_tmpdir_teardown),
-        cmocka_unit_test_setup_teardown(test_one_pass_and_failures, tc_test_tmpdir_setup,
-                                        tc_test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_failures, tc_test_tmpdir_setup, tc_test_tmpdir_teardown),
         cmocka_unit_test(test_run_tiled),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

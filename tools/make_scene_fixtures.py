@@ -22,9 +22,9 @@ synthetic, georeferenced scene of odd size with a nodata region) and
 expected.h5: "logits" (tiled_inference's output [1, C, H, W]), "pred"
 (the prediction save_prediction writes, [H, W], -1 on nodata),
 "geotransform" [6]; plus expected_pred.tif as TerraTorch writes it.
-A second config, config_onepass.yaml, drops the tiling (one forward pass);
-where the fixture has scene_onepass.tif, expected.h5 holds that scene's
-"logits_onepass"; with "input" it also holds the normalised batch.
+A second config, config_onepass.yaml, drops the tiling: expected.h5 holds
+"logits_onepass", the model's output for the whole scene in one pass; with
+"input" it also holds the normalised batch.
 
 A tiling fixture (tests/fixtures/scenes/tiling/tiling.h5) records, for odd sizes
 and several parameter sets, TerraTorch's blend masks and the output of
@@ -81,7 +81,7 @@ STDS6 = [1281.5, 1270.0, 1399.5, 1368.3, 1291.7, 1154.5]
 SPECS = collections.OrderedDict()
 
 SPECS["seg"] = dict(
-    seed=401, task="segmentation", size=(45, 61), frames=1, onepass_size=(48, 64), save_input=True,
+    seed=401, task="segmentation", size=(45, 61), frames=1, save_input=True,
     model_args=collections.OrderedDict([
         ("backbone", "prithvi_eo_tiny"), ("backbone_img_size", 32), ("backbone_patch_size", 8),
         ("backbone_num_frames", 1), ("backbone_embed_dim", 32), ("backbone_depth", 2),
@@ -315,13 +315,10 @@ def make_scene_fixture(name, spec, folder, vers, save_prediction, size=None, see
         d = spec["data"]
         x = Normalize(d["means"], d["stds"])({"image": image[None].float()})["image"]
         arrays["input"] = x.numpy().astype(np.float32)
-    if spec.get("onepass_size"):
-        # One forward pass over a whole scene whose size is a multiple of
-        # 2 x patch (the model pads other sizes itself).
-        small = os.path.join(folder, "scene_onepass.tif")
-        write_scene(small, spec["onepass_size"], spec["frames"], (seed or spec["seed"]) + 2000)
-        onepass = predict(spec, model, dataset_image(spec, small), tiled=False)
-        arrays["logits_onepass"] = onepass.numpy().astype(np.float32)
+    # Without tiling parameters: one forward pass over the whole (odd-sized)
+    # scene, which the model pads symmetrically and crops back itself.
+    onepass = predict(spec, model, image, tiled=False)
+    arrays["logits_onepass"] = onepass.numpy().astype(np.float32)
     write_arrays(os.path.join(folder, "expected.h5"), arrays, compress=True)
     print("%s: scene %s x %d bands, logits %s, %d nodata pixels, %d KB" % (
         name, size, raw.shape[0], tuple(logits.shape), int((saved == -1).sum()),
