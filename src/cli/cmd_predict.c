@@ -41,6 +41,9 @@ static void usage(FILE *f)
             "                    default), int32, float64, uint8, uint16, uint32\n"
             "  --overwrite       replace existing outputs (default: keep them and skip the scene)\n"
             "  --quiet           no progress or summary lines\n"
+            "  --device D        index from `terracl devices`, cpu, gpu, accelerator or part of a\n"
+            "                    device name (default: TERRACL_DEVICE, else the first GPU)\n"
+            "  -h, --help        this text\n"
             "  --config may be left out when the checkpoint carries its config.\n");
 }
 
@@ -204,14 +207,14 @@ int tc_cmd_predict(int argc, char **argv)
     struct terracl_predict_options opt = {0};
     int quiet = 0, rc = 0;
     struct scene_list inputs = {0}, scenes = {0};
+    if (tc_cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
     for (int i = 0; i < argc; i++) {
         int missing = 0;
         const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            list_free(&inputs);
-            return 0;
-        } else if (strcmp(argv[i], "--logits") == 0) {
+        if (strcmp(argv[i], "--logits") == 0) {
             opt.logits = 1;
         } else if (strcmp(argv[i], "--overwrite") == 0) {
             opt.overwrite = 1;
