@@ -53,6 +53,10 @@ edit("inttype", inttype)
 data = open(weights, "rb").read()
 open(f"{work}/truncated.h5", "wb").write(data[: len(data) // 2])
 open(f"{work}/text.h5", "w").write("this is not a checkpoint\n")
+# A checkpoint carrying a config whose image size would wrap the token count.
+cfg = open(weights.rsplit("/", 1)[0] + "/config.yaml").read()
+edit("hugeconfig", lambda f: f.attrs.__setitem__(
+    "config", cfg.replace("backbone_img_size: 32", "backbone_img_size: 1099511627776")))
 with h5py.File(inp, "r") as f:
     x = f["input"][()]
 with h5py.File(f"{work}/channels.h5", "w") as f:
@@ -79,6 +83,9 @@ expect_fail "no input dataset" "input" -- run "${good[@]:0:4}" --input "$work/no
 expect_fail "output folder missing" "no-such-folder" -- run "${good[@]}" --output "$work/no-such-folder/o.h5"
 expect_fail "unknown device" "devices found" -- run "${good[@]}" --output "$work/o.h5" --device no-such-device
 expect_fail "usage" "usage" -- run --config "$cfg"
+expect_fail "huge img_size in a checkpoint's config" "img_size.*out of range" -- run --weights "$work/hugeconfig.h5" --input "$fx/input.h5" --output "$work/o.h5"
+sed 's/backbone_num_frames: 1/backbone_num_frames: 4611686018427387904/' "$cfg" >"$work/frames.yaml"
+expect_fail "huge num_frames" "num_frames" -- run --config "$work/frames.yaml" --weights "$fx/weights.h5" --input "$fx/input.h5" --output "$work/o.h5"
 
 # ckpt_path with a band the pretrained checkpoint does not have.
 mae="$(cd "$2/bb_mae_bands" && pwd)"

@@ -2,6 +2,7 @@
 terracl_add_test(test_value SOURCES test_value.c test_common.c LABELS unit)
 terracl_add_test(test_registry SOURCES test_registry.c test_common.c LABELS unit)
 terracl_add_test(test_yaml SOURCES test_yaml.c test_common.c LABELS unit)
+terracl_add_test(test_config_limits SOURCES test_config_limits.c test_common.c LABELS unit)
 # The list/info commands' code is compiled in, so the test can register its
 # own components and check what the commands print.
 terracl_add_test(test_registry_cli

@@ -30,6 +30,12 @@
 
 #define MAX_DEPTH 64
 #define MAX_BANDS 64
+/* Bounds on what a config may ask for, far above every published Prithvi
+ * model, so that no product of them can overflow before it is checked. */
+#define MAX_IMG_SIZE 65536
+#define MAX_FRAMES 4096
+#define MAX_TOKENS ((int64_t)1 << 24)
+#define MAX_HIDDEN ((int64_t)1 << 20)
 #define LN_EPS 1e-5f
 
 struct variant {
@@ -497,6 +503,23 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
                      v->name, (long long)p->depth, (long long)p->dim, (long long)p->in_chans);
         goto fail;
     }
+    if (p->img_h > MAX_IMG_SIZE || p->img_w > MAX_IMG_SIZE || p->frames > MAX_FRAMES ||
+        p->patch[0] > MAX_FRAMES || p->patch[1] > MAX_IMG_SIZE || p->patch[2] > MAX_IMG_SIZE) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "%s: img_size [%lld, %lld] / num_frames %lld / patch_size [%lld, %lld, %lld] "
+                     "out of range (img_size and spatial patch sizes at most %d, num_frames and "
+                     "the tubelet size at most %d)",
+                     v->name, (long long)p->img_h, (long long)p->img_w, (long long)p->frames,
+                     (long long)p->patch[0], (long long)p->patch[1], (long long)p->patch[2],
+                     MAX_IMG_SIZE, MAX_FRAMES);
+        goto fail;
+    }
+    if (!isfinite(mlp_ratio) || mlp_ratio * (double)p->dim > (double)MAX_HIDDEN ||
+        mlp_ratio * (double)p->dim < 1.0) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: mlp_ratio %g gives an MLP width outside 1..%lld",
+                     v->name, mlp_ratio, (long long)MAX_HIDDEN);
+        goto fail;
+    }
     if (p->time_enc && p->patch[0] != 1) {
         st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: the temporal encoding needs a tubelet size of 1",
                      v->name);
@@ -508,6 +531,14 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
     p->grid[2] = p->img_w / p->patch[2];
     if (p->grid[0] < 1 || p->grid[1] < 1 || p->grid[2] < 1) {
         st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: patch size is bigger than the input size", v->name);
+        goto fail;
+    }
+    size_t tokens;
+    if (!tc_shape_count(p->grid, 3, &tokens) || tokens > (size_t)MAX_TOKENS) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "%s: a token grid of %lld x %lld x %lld is more than %lld tokens", v->name,
+                     (long long)p->grid[0], (long long)p->grid[1], (long long)p->grid[2],
+                     (long long)MAX_TOKENS);
         goto fail;
     }
 
