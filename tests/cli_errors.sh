@@ -92,6 +92,43 @@ mae="$(cd "$2/bb_mae_bands" && pwd)"
 sed "s#backbone_ckpt_path: mae.h5#backbone_ckpt_path: $mae/mae.h5#; s/SWIR_2\]/COASTAL_AEROSOL]/" "$mae/config.yaml" >"$work/bands.yaml"
 expect_fail "band not pretrained" "band COASTAL_AEROSOL" -- run --config "$work/bands.yaml" --input "$mae/input.h5" --output "$work/o.h5"
 
+# Outputs that would destroy something: an input of the run (directly, through
+# a symbolic or a hard link), a FIFO or device, a read-only file (also as root).
+cp "$fx/weights.h5" "$work/w.h5"
+cp "$fx/input.h5" "$work/in.h5"
+cp "$cfg" "$work/c.yaml"
+sums_before="$(cksum "$work/w.h5" "$work/in.h5" "$work/c.yaml")"
+own=(--config "$work/c.yaml" --weights "$work/w.h5" --input "$work/in.h5")
+ln -s "$work/w.h5" "$work/link.h5"
+ln "$work/in.h5" "$work/hard.h5"
+expect_fail "output is the weights" "is the run's input" -- run "${own[@]}" --output "$work/w.h5"
+expect_fail "output is the input" "is the run's input" -- run "${own[@]}" --output "$work/in.h5"
+expect_fail "output is the config" "is the run's input" -- run "${own[@]}" --output "$work/c.yaml"
+expect_fail "output links to the weights" "is the run's input" -- run "${own[@]}" --output "$work/link.h5"
+expect_fail "output is a hard link to the input" "is the run's input" -- run "${own[@]}" --output "$work/hard.h5"
+if [ "$(cksum "$work/w.h5" "$work/in.h5" "$work/c.yaml")" = "$sums_before" ] && [ -L "$work/link.h5" ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAIL: an input was modified by a run writing onto it"
+fi
+rm -f "$work/link.h5" "$work/hard.h5"
+mkfifo "$work/fifo.h5"
+expect_fail "output is a FIFO" "not a regular file" -- run "${good[@]}" --output "$work/fifo.h5"
+if [ -p "$work/fifo.h5" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: the FIFO was replaced"; fi
+rm -f "$work/fifo.h5"
+# A device node of our own (never /dev/null: a regression would replace it).
+if mknod "$work/null.h5" c 1 3 2>/dev/null; then
+  expect_fail "output is a device" "not a regular file" -- run "${good[@]}" --output "$work/null.h5"
+  if [ -c "$work/null.h5" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: the device node was replaced"; fi
+  rm -f "$work/null.h5"
+fi
+expect_fail "output is a folder" "not a regular file" -- run "${good[@]}" --output "$work"
+echo "read-only" >"$work/ro.h5"
+chmod 0444 "$work/ro.h5"
+expect_fail "read-only output" "read-only" -- run "${good[@]}" --output "$work/ro.h5"
+if [ "$(cat "$work/ro.h5")" = "read-only" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: a read-only output was replaced"; fi
+rm -f "$work/ro.h5"
+
 # A failed run leaves an existing output untouched.
 echo "precious" >"$work/keep.h5"
 expect_fail "no clobber" "norm.weight" -- run --config "$cfg" --weights "$work/inttype.h5" --input "$fx/input.h5" --output "$work/keep.h5"

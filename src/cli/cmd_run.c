@@ -7,14 +7,13 @@
  * place, so a failed run never leaves a partial file or clobbers an
  * existing one.
  */
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/output_image.h"
+#include "cli/output_path.h"
 #include "io/tensor_file.h"
 #include "io/yaml_config.h"
 
@@ -60,20 +59,6 @@ static terracl_status read_optional(const char *path, const char *name, struct t
     return st;
 }
 
-/* The output's folder must exist before any work is done. */
-static int output_folder_ok(const char *output)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", output);
-    const char *dir = dirname(tmp);
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "terracl: cannot write '%s': output folder '%s' does not exist\n", output, dir);
-        return 0;
-    }
-    return 1;
-}
-
 static struct terracl_tensor as_tensor(struct tc_host_tensor *t)
 {
     struct terracl_tensor r = {0};
@@ -116,7 +101,9 @@ int tc_cmd_run(int argc, char **argv)
     if (config == NULL && weights == NULL)
         return usage("give --config, --weights, or both");
 
-    if (!output_folder_ok(output))
+    /* The output is checked before any work is done. */
+    const char *inputs[] = {config, weights, input};
+    if (!tc_cli_output_ok(output, inputs, sizeof inputs / sizeof inputs[0]))
         return 1;
 
     terracl_error err = {0};
