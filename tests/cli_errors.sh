@@ -116,6 +116,11 @@ mkfifo "$work/fifo.h5"
 expect_fail "output is a FIFO" "not a regular file" -- run "${good[@]}" --output "$work/fifo.h5"
 if [ -p "$work/fifo.h5" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: the FIFO was replaced"; fi
 rm -f "$work/fifo.h5"
+# FIFOs as inputs are refused at once instead of waiting for a writer.
+mkfifo "$work/fifo_in.h5"
+expect_fail "weights are a FIFO" "not a regular file" -- run --config "$cfg" --weights "$work/fifo_in.h5" --input "$fx/input.h5" --output "$work/o.h5"
+expect_fail "input is a FIFO" "not a regular file" -- run "${good[@]:0:4}" --input "$work/fifo_in.h5" --output "$work/o.h5"
+rm -f "$work/fifo_in.h5"
 # A device node of our own (never /dev/null: a regression would replace it).
 if mknod "$work/null.h5" c 1 3 2>/dev/null; then
   expect_fail "output is a device" "not a regular file" -- run "${good[@]}" --output "$work/null.h5"

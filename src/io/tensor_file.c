@@ -25,28 +25,33 @@ void tc_host_tensor_free(struct tc_host_tensor *t)
     memset(t, 0, sizeof *t);
 }
 
-/* True when every prefix of `name` ("a", "a/b", "a/b/c") is a link in the
- * file: H5Lexists only answers for the last component. */
-static bool dataset_path_exists(hid_t file, const char *name)
+/* Whether every prefix of `name` ("a", "a/b", "a/b/c") is a link in the
+ * file (H5Lexists only answers for the last component): 1 when all are
+ * hard links, 0 when one is missing, -1 when one is a soft or external
+ * link, which could lead to another file on the machine. */
+static int dataset_path_status(hid_t file, const char *name)
 {
     char *copy = strdup(name);
     if (copy == NULL)
-        return false;
-    bool ok = true;
+        return 0;
+    int status = 1;
     for (char *p = copy;; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
             *p = '\0';
+            H5L_info_t li;
             if (H5Lexists(file, copy, H5P_DEFAULT) <= 0)
-                ok = false;
+                status = 0;
+            else if (H5Lget_info(file, copy, &li, H5P_DEFAULT) < 0 || li.type != H5L_TYPE_HARD)
+                status = -1;
             *p = saved;
-            if (!ok || saved == '\0')
+            if (status != 1 || saved == '\0')
                 break;
         }
     }
     H5Eclear2(H5E_DEFAULT);
     free(copy);
-    return ok;
+    return status;
 }
 
 terracl_status tc_tensor_file_read(const char *path, const char *name, struct tc_host_tensor *out,
@@ -67,8 +72,16 @@ terracl_status tc_tensor_file_read(const char *path, const char *name, struct tc
     char why[512];
     hid_t obj = H5I_INVALID_HID;
     float *data = NULL;
-    if (!dataset_path_exists(file, name)) {
+    int where = dataset_path_status(file, name);
+    if (where == 0) {
         st = tc_fail(err, TERRACL_ERR_NOT_FOUND, "file '%s' has no dataset '%s'", path, name);
+        goto out;
+    }
+    if (where < 0) {
+        st = tc_fail(err, TERRACL_ERR_FORMAT,
+                     "file '%s': '%s' is reached through a soft or external link (only datasets "
+                     "stored in the file itself are read)",
+                     path, name);
         goto out;
     }
     obj = H5Oopen(file, name, H5P_DEFAULT);
