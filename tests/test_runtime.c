@@ -7,6 +7,7 @@
 #include <dirent.h>
 
 #include "core/sha256.h"
+#include "runtime/gemm_params.h"
 #include "runtime/runtime.h"
 
 static void test_device_count_and_info(void **state)
@@ -425,6 +426,36 @@ static void test_program_cache_entries_verified(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A damaged tuned-GEMM file (values whose products wrap to zero, huge and
+ * fractional numbers) is ignored at runtime creation, not divided by. */
+static void test_damaged_gemm_file_ignored(void **state)
+{
+    (void)state;
+    char cdir[] = "/tmp/terracl-cache-XXXXXX";
+    assert_non_null(mkdtemp(cdir));
+    terracl_error err = {0};
+    struct terracl_runtime_params p = {0};
+    p.cache_dir = cdir;
+    terracl_runtime *rt = NULL;
+    TC_ASSERT_OK(terracl_runtime_create(&p, &rt, &err), err);
+    char path[1300], gemm_dir[600];
+    tc_gemm_params_path(rt, path, sizeof path);
+    terracl_runtime_destroy(rt);
+    snprintf(gemm_dir, sizeof gemm_dir, "%s/gemm", cdir);
+    assert_int_equal(mkdir(gemm_dir, 0755), 0);
+    write_text(path,
+               "default GEMMK=0 KREG=1 KWG=64 KWI=8 MDIMA=2 MDIMC=9223372036854775808 MWG=32 "
+               "NDIMB=1 NDIMC=2 NWG=16 SA=0 SB=0 STRM=1 STRN=0 VWM=16 VWN=8\n"
+               "shape 64 64 64 0 0 gflops=nan GEMMK=0 KREG=1 KWG=1e300 KWI=8 MDIMA=2 MDIMC=2 "
+               "MWG=32 NDIMB=1 NDIMC=1 NWG=16 SA=0 SB=0 STRM=1 STRN=0 VWM=16 VWN=8\n");
+    TC_ASSERT_OK(terracl_runtime_create(&p, &rt, &err), err);
+    assert_false(tc_gemm_table_tuned(tc_runtime_gemm_table(rt)));
+    terracl_runtime_destroy(rt);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cdir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     tc_test_runtime_or_skip();
@@ -439,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_build_failure_returns_log),
         cmocka_unit_test(test_program_cache_written_reused_and_repaired),
         cmocka_unit_test(test_program_cache_entries_verified),
+        cmocka_unit_test(test_damaged_gemm_file_ignored),
     };
     int rc = cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
     tc_test_runtime_release();
