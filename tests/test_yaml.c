@@ -277,6 +277,53 @@ static void test_yaml_emit_roundtrip(void **state)
     terracl_value_free(v);
 }
 
+/* Keys longer than an implicit key may be (1024 characters for libyaml),
+ * plain, quoted and escaped, at the top, nested and inside a list, with
+ * inline and block values: written as explicit keys, they read back. */
+static void test_round_trip_long_keys(void **state)
+{
+    (void)state;
+    const size_t lens[] = {1000, 1001, 1024, 1025, 5000};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t n = lens[li];
+        char *plain = malloc(n + 1), *quoted = malloc(n + 1);
+        assert_non_null(plain);
+        assert_non_null(quoted);
+        for (size_t i = 0; i < n; i++) {
+            plain[i] = (char)('a' + i % 26);
+            quoted[i] = i % 7 == 0 ? '\t' : (char)('A' + i % 26); /* needs escapes */
+        }
+        plain[n] = quoted[n] = '\0';
+        terracl_value *root = terracl_value_new_map(), *inner = terracl_value_new_map();
+        terracl_value *list = terracl_value_new_list(), *item = terracl_value_new_map();
+        terracl_value *nested = terracl_value_new_map();
+        assert_int_equal(terracl_value_map_set(nested, "x", terracl_value_new_int(1), NULL),
+                         TERRACL_OK);
+        assert_int_equal(terracl_value_map_set(item, plain, terracl_value_new_int(3), NULL),
+                         TERRACL_OK);
+        assert_int_equal(terracl_value_map_set(item, quoted, nested, NULL), TERRACL_OK);
+        assert_int_equal(terracl_value_list_append(list, item, NULL), TERRACL_OK);
+        assert_int_equal(terracl_value_map_set(inner, quoted, terracl_value_new_string("v"), NULL),
+                         TERRACL_OK);
+        assert_int_equal(terracl_value_map_set(root, plain, inner, NULL), TERRACL_OK);
+        assert_int_equal(terracl_value_map_set(root, "list", list, NULL), TERRACL_OK);
+        char *out = NULL;
+        terracl_error err = {0};
+        TC_ASSERT_OK(terracl_value_to_yaml(root, &out, &err), err);
+        terracl_value *back = NULL;
+        terracl_status st = tc_yaml_parse(out, strlen(out), "long.yaml", &back, &err);
+        if (st != TERRACL_OK)
+            fail_msg("key length %zu: written YAML does not read back: %s", n, err.message);
+        if (!tc_value_equal(root, back))
+            fail_msg("key length %zu: round trip changed the tree", n);
+        free(out);
+        terracl_value_free(back);
+        terracl_value_free(root);
+        free(plain);
+        free(quoted);
+    }
+}
+
 static void test_config_lightning(void **state)
 {
     (void)state;
@@ -431,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_yaml_file),
         cmocka_unit_test(test_yaml_emit_roundtrip),
         cmocka_unit_test(test_config_lightning),
+        cmocka_unit_test(test_round_trip_long_keys),
         cmocka_unit_test(test_config_top_level),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_config_bands),
