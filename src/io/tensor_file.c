@@ -174,7 +174,7 @@ static terracl_status check_items(const struct tc_tensor_file_item *items, size_
 
 /* The mode a freshly created file would get (0666 minus the umask), read
  * without calling umask(), which would race with other threads. */
-static mode_t new_file_mode(void)
+static unsigned new_file_mode(void)
 {
     mode_t mask = 022;
     FILE *f = fopen("/proc/self/status", "r");
@@ -189,7 +189,7 @@ static mode_t new_file_mode(void)
         }
         fclose(f);
     }
-    return (mode_t)(0666 & ~mask);
+    return 0666u & ~(unsigned)mask;
 }
 
 static terracl_status write_h5(const char *tmp, const char *path,
@@ -244,6 +244,14 @@ static terracl_status write_h5(const char *tmp, const char *path,
         st = tc_fail(err, TERRACL_ERR_IO, "writing '%s': closing '%s' failed: %s", path, tmp,
                      tc_h5_error_text(why, sizeof why));
     return st;
+}
+
+unsigned tc_output_file_mode(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+        return sb.st_mode & 07777;
+    return new_file_mode();
 }
 
 terracl_status tc_tensor_file_write(const char *path, const struct tc_tensor_file_item *items,
@@ -301,9 +309,7 @@ terracl_status tc_tensor_file_write(const char *path, const struct tc_tensor_fil
     have_tmp = true;
     /* mkstemp makes 0600 files; give the output the mode the user expects:
      * the replaced file's, or the umask's default. */
-    mode_t mode = stat(path, &sb) == 0 && S_ISREG(sb.st_mode) ? (sb.st_mode & 07777)
-                                                               : new_file_mode();
-    fchmod(fd, mode);
+    fchmod(fd, (mode_t)tc_output_file_mode(path));
     close(fd);
     fd = -1;
 

@@ -51,6 +51,11 @@ struct tc_tensor_file_item {
     const float *data;
 };
 
+/* The permission bits an output written to `path` gets: those of the
+ * regular file it replaces, else 0666 minus the umask (what a plain
+ * open(O_CREAT) would give; mkstemp's temporary files start at 0600). */
+unsigned tc_output_file_mode(const char *path);
+
 /*
  * Writes the items as float32 datasets into a new HDF5 file at `path`,
  * replacing any existing file only once the new one is complete. Errors:
