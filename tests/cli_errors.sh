@@ -63,6 +63,10 @@ with h5py.File(f"{work}/channels.h5", "w") as f:
     f["input"] = x[:, :4]
 with h5py.File(f"{work}/noinput.h5", "w") as f:
     f["image"] = x
+# A 1.4 KB file declaring a 100 GiB input (compressed chunks never written).
+with h5py.File(f"{work}/declared.h5", "w") as f:
+    f.create_dataset("input", shape=(1, 6, 65536, 65536), dtype="f4", chunks=(1, 6, 256, 256),
+                     compression="gzip")
 PY
 cfg="$fx/config.yaml"
 good=(--config "$cfg" --weights "$fx/weights.h5" --input "$fx/input.h5")
@@ -80,6 +84,7 @@ expect_fail "not a checkpoint" "text.h5" -- run --config "$cfg" --weights "$work
 expect_fail "missing weights" "nothing-here.h5" -- run --config "$cfg" --weights "$work/nothing-here.h5" --input "$fx/input.h5" --output "$work/o.h5"
 expect_fail "wrong channel count" "4 channels" -- run "${good[@]:0:4}" --input "$work/channels.h5" --output "$work/o.h5"
 expect_fail "no input dataset" "input" -- run "${good[@]:0:4}" --input "$work/noinput.h5" --output "$work/o.h5"
+expect_fail "declared huge input" "input \[1, 6, 65536, 65536\] needs an estimated" -- run "${good[@]:0:4}" --input "$work/declared.h5" --output "$work/o.h5"
 expect_fail "output folder missing" "no-such-folder" -- run "${good[@]}" --output "$work/no-such-folder/o.h5"
 expect_fail "unknown device" "devices found" -- run "${good[@]}" --output "$work/o.h5" --device no-such-device
 expect_fail "usage" "usage" -- run --config "$cfg"

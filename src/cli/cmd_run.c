@@ -128,14 +128,20 @@ int tc_cmd_run(int argc, char **argv)
             goto out;
         }
     }
-    if ((st = tc_tensor_file_read(input, "input", &image, &err)) ||
+    /* The input's shape is checked against what the model would need
+     * before its data is read: a tiny compressed file may declare
+     * gigabytes. */
+    struct tc_host_tensor declared = {0};
+    if ((st = tc_tensor_file_shape(input, "input", &declared, &err)) ||
         (st = read_optional(input, "temporal_coords", &tcoords, &err)) ||
         (st = read_optional(input, "location_coords", &lcoords, &err))) {
         rc = tc_cli_fail(&err, st);
         goto out;
     }
     if ((st = terracl_runtime_create(&params, &rt, &err)) ||
-        (st = terracl_model_load(rt, config, weights, &model, &err))) {
+        (st = terracl_model_load(rt, config, weights, &model, &err)) ||
+        (st = terracl_model_check_input(model, declared.ndim, declared.dims, &err)) ||
+        (st = tc_tensor_file_read(input, "input", &image, &err))) {
         rc = tc_cli_fail(&err, st);
         goto out;
     }

@@ -54,8 +54,9 @@ static int dataset_path_status(hid_t file, const char *name)
     return status;
 }
 
-terracl_status tc_tensor_file_read(const char *path, const char *name, struct tc_host_tensor *out,
-                                   terracl_error *err)
+/* Reads (or, when !with_data, only describes) one dataset. */
+static terracl_status read_dataset(const char *path, const char *name, int with_data,
+                                   struct tc_host_tensor *out, terracl_error *err)
 {
     if (out == NULL || path == NULL || name == NULL)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "tc_tensor_file_read: NULL argument");
@@ -113,6 +114,25 @@ terracl_status tc_tensor_file_read(const char *path, const char *name, struct tc
         st = tc_fail(err, TERRACL_ERR_OVERFLOW, "file '%s': dataset '%s' is too large", path, name);
         goto out;
     }
+    if (!with_data) {
+        out->ndim = info.ndim;
+        memcpy(out->dims, info.dims, sizeof out->dims);
+        out->count = info.numel;
+        goto out;
+    }
+    /* A small compressed file can declare a huge dataset: never try to
+     * hold more than the machine has. */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 && bytes / (size_t)page >= (size_t)pages) {
+        char shape[128];
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY,
+                     "file '%s': dataset '%s' %s would take %.1f GiB, more than this machine's "
+                     "%.1f GiB of memory",
+                     path, name, tc_dims_str(info.ndim, info.dims, shape, sizeof shape),
+                     (double)bytes / (double)(1ull << 30),
+                     (double)pages * (double)page / (double)(1ull << 30));
+        goto out;
+    }
     data = malloc(bytes ? bytes : 1);
     if (data == NULL) {
         st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "file '%s': out of memory reading '%s' (%zu bytes)",
@@ -133,6 +153,18 @@ out:
         H5Oclose(obj);
     H5Fclose(file);
     return st;
+}
+
+terracl_status tc_tensor_file_read(const char *path, const char *name, struct tc_host_tensor *out,
+                                   terracl_error *err)
+{
+    return read_dataset(path, name, 1, out, err);
+}
+
+terracl_status tc_tensor_file_shape(const char *path, const char *name, struct tc_host_tensor *out,
+                                    terracl_error *err)
+{
+    return read_dataset(path, name, 0, out, err);
 }
 
 static bool valid_name(const char *name)

@@ -43,6 +43,12 @@ void tc_host_tensor_free(struct tc_host_tensor *t); /* NULL-safe; resets *t */
 TC_NODISCARD terracl_status tc_tensor_file_read(const char *path, const char *name,
                                                 struct tc_host_tensor *out, terracl_error *err);
 
+/* The same checks as tc_tensor_file_read, without reading the data: *out
+ * gets ndim, dims and count, and no data. For checking what a run would
+ * need before reading a (possibly huge) input. */
+TC_NODISCARD terracl_status tc_tensor_file_shape(const char *path, const char *name,
+                                                 struct tc_host_tensor *out, terracl_error *err);
+
 /* One dataset to write: `data` holds the product of dims floats (borrowed). */
 struct tc_tensor_file_item {
     const char *name; /* may contain '/' for nested groups */

@@ -20,6 +20,7 @@
 
 #include "core/checked.h"
 #include "graph/exec.h"
+#include "graph/mem_estimate.h"
 #include "io/yaml_config.h"
 #include "models/backbones/pos_embed.h"
 #include "ops/elementwise.h"
@@ -179,6 +180,47 @@ int64_t tc_prithvi_patch_size(const terracl_module *m, int axis)
 const char *tc_prithvi_ckpt_path(const terracl_module *m)
 {
     return ((struct prithvi *)m->impl)->ckpt_path;
+}
+
+void tc_prithvi_estimate(const terracl_module *m, int ndim, const int64_t *dims,
+                         uint64_t (*attn_scratch)(const void *ctx, uint64_t len, uint64_t dim,
+                                                  uint64_t heads),
+                         const void *ctx, int final_only, struct tc_mem_estimate *e)
+{
+    const struct prithvi *p = m->impl;
+    if (ndim != 4 && ndim != 5)
+        return;
+    int64_t B = dims[0], C = dims[1], T = ndim == 5 ? dims[2] : 1, H = dims[ndim - 2],
+            W = dims[ndim - 1];
+    int64_t tg = T / p->patch[0], hg = H / p->patch[1], wg = W / p->patch[2];
+    if (B < 1 || C < 1 || tg < 1 || hg < 1 || wg < 1)
+        return;
+    /* Dimensions are at most 2^31 each (checked by the caller); the products
+     * below are formed in saturating uint64 arithmetic. */
+    uint64_t N = tc_mem_sat_mul(tc_mem_sat_mul((uint64_t)tg, (uint64_t)hg), (uint64_t)wg);
+    uint64_t L = tc_mem_sat_add(N, 1), D = (uint64_t)p->dim;
+    uint64_t K = (uint64_t)(C * p->patch[0] * p->patch[1] * p->patch[2]);
+    int64_t Li = L > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)L;
+    int64_t BN = (int64_t)tc_mem_sat_mul((uint64_t)B, N > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : N);
+    if (BN < 0)
+        BN = INT64_MAX;
+    int64_t patches[2] = {BN, (int64_t)K}, tokens[2] = {BN, (int64_t)D};
+    int64_t x[3] = {B, Li, (int64_t)D}, qkv[3] = {B, Li, 3 * (int64_t)D},
+            hidden[3] = {B, Li, p->hidden};
+    uint64_t sc = attn_scratch(ctx, L, D, (uint64_t)p->heads);
+    int64_t scores[1] = {sc > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)sc};
+    tc_mem_add_device(e, "patches", 2, patches, 1);
+    tc_mem_add_device(e, "tokens", 2, tokens, 1);
+    tc_mem_add_device(e, "block activations x", 3, x, 2); /* x and its LayerNorm */
+    tc_mem_add_device(e, "qkv", 3, qkv, 1);
+    tc_mem_add_device(e, "attention scratch", 1, scores, 1);
+    tc_mem_add_device(e, "attention output", 3, x, 1);
+    tc_mem_add_device(e, "MLP hidden", 3, hidden, 1);
+    tc_mem_add_device(e, "block outputs", 3, x, final_only ? 1 : (uint64_t)p->n_out);
+    /* Host: the position table at the construction grid and resized to the
+     * input's, and the per-item coordinate table when used. */
+    int64_t pos[2] = {Li, (int64_t)D};
+    tc_mem_add_host(e, 2, pos, 2);
 }
 
 /* ---- construction ------------------------------------------------------ */
