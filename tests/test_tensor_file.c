@@ -362,6 +362,49 @@ static void test_fifo_and_device_inputs_refused(void **state)
     alarm(0);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TC_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TC_UNDER_ASAN 1
+#endif
+#endif
+
+/*
+ * terracl_h5_probe decodes a file in a child process. Good files, files
+ * that are not HDF5 and missing files pass (the real open reports those).
+ * tests/data/hdf5_reads_freed_memory.h5 (found by fuzz_h5tensor) makes
+ * libhdf5 1.10.8 itself read freed memory in H5Dread: silent in a plain
+ * build, fatal under AddressSanitizer, where the sanitizer pass checks
+ * that the probe contains it and names the file and the object.
+ */
+static void test_h5_probe(void **state)
+{
+    terracl_error err = {0};
+    char path[512];
+    const char *fx = getenv("TERRACL_FIXTURES");
+    snprintf(path, sizeof path, "%s/bb_tiny/input.h5", fx);
+    TC_ASSERT_OK(terracl_h5_probe(path, TERRACL_H5_PROBE_DATA, 0, &err), err);
+    snprintf(path, sizeof path, "%s/bb_tiny/weights.h5", fx);
+    TC_ASSERT_OK(terracl_h5_probe(path, 0, 0, &err), err);
+    write_text(tc_test_in_tmpdir(state, "text.h5", path, sizeof path), "not HDF5\n");
+    TC_ASSERT_OK(terracl_h5_probe(path, 0, 0, &err), err);
+    TC_ASSERT_OK(terracl_h5_probe(tc_test_in_tmpdir(state, "none.h5", path, sizeof path), 0, 0,
+                                  &err),
+                 err);
+    assert_int_equal(terracl_h5_probe(NULL, 0, 0, &err), TERRACL_ERR_INVALID_ARG);
+
+    snprintf(path, sizeof path, "%s/../data/hdf5_reads_freed_memory.h5", fx);
+    terracl_status st = terracl_h5_probe(path, TERRACL_H5_PROBE_DATA, 0, &err);
+#ifdef TC_UNDER_ASAN
+    assert_int_equal(st, TERRACL_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "hdf5_reads_freed_memory.h5"));
+    assert_non_null(strstr(err.message, "'input'"));
+#else
+    assert_true(st == TERRACL_OK || st == TERRACL_ERR_FORMAT);
+#endif
+}
+
 static void test_write_bad_arguments(void **state)
 {
     char path[512];
@@ -464,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_read_bad_files),
         cmocka_unit_test(test_storage_outside_the_file_refused),
         cmocka_unit_test(test_fifo_and_device_inputs_refused),
+        cmocka_unit_test(test_h5_probe),
         cmocka_unit_test(test_write_bad_arguments),
         cmocka_unit_test(test_atomic_write),
     };

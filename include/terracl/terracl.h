@@ -12,6 +12,7 @@
 #include "terracl/module.h"
 #include "terracl/registry.h"
 #include "terracl/model.h"
+#include "terracl/probe.h"
 
 #define TERRACL_VERSION_MAJOR 0
 #define TERRACL_VERSION_MINOR 1

@@ -128,6 +128,14 @@ int tc_cmd_run(int argc, char **argv)
             goto out;
         }
     }
+    /* HDF5 files are decoded in a child process first: libhdf5 can crash
+     * on malformed metadata before any check of ours runs, and a crash
+     * there must become an error message, not a dead process. */
+    if ((weights != NULL && (st = terracl_h5_probe(weights, 0, 0, &err))) ||
+        (st = terracl_h5_probe(input, TERRACL_H5_PROBE_DATA, 0, &err))) {
+        rc = tc_cli_fail(&err, st);
+        goto out;
+    }
     /* The input's shape is checked against what the model would need
      * before its data is read: a tiny compressed file may declare
      * gigabytes. */
