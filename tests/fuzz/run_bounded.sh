@@ -10,8 +10,10 @@
 # same command then explores the same inputs every time.
 set -eu
 fuzzer="$1" scratch="$2" corpus="$3" runs="$4" max_len="$5"
-rm -rf "$scratch"
-mkdir -p "$scratch"
+rm -rf "$scratch" "$scratch-files"
+mkdir -p "$scratch" "$scratch-files"
+# Targets that read files write each input under one fixed name here.
+export TERRACL_FUZZ_SCRATCH="$scratch-files"
 set -- -seed=1 -reload=0 -runs="$runs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 "$scratch" "$corpus"
 if setarch "$(uname -m)" -R true 2>/dev/null; then
