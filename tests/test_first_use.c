@@ -2,8 +2,9 @@
  * The first runtimes of a process created from several threads at once:
  * device discovery and the driver's first use must be safe without any
  * runtime made beforehand (the other tests create one before starting
- * threads, which hides the problem). Each round is a fresh process (fork)
- * that has never touched OpenCL; in it 2 to 4 threads wait at a barrier,
+ * threads, which hides the problem). Each round is a fresh process (this
+ * program run again with --round N) that has never touched OpenCL; in it 2
+ * to 4 threads wait at a barrier,
  * then each creates a runtime, adds two vectors on the device and checks
  * the result. The parent never calls OpenCL itself.
  */
@@ -104,19 +105,28 @@ static int round_in_child(int nthreads)
     return failed;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--round") == 0)
+        return round_in_child(atoi(argv[2]));
     int rounds = 0, failures = 0;
     for (int r = 0; r < 6; r++) {
         int nthreads = 2 + r % 3; /* 2, 3, 4, 2, 3, 4 */
+        char count[8];
+        snprintf(count, sizeof count, "%d", nthreads);
         fflush(stdout);
         pid_t pid = fork();
         if (pid < 0) {
             perror("fork");
             return 1;
         }
-        if (pid == 0)
-            _exit(round_in_child(nthreads));
+        if (pid == 0) {
+            /* exec, not just fork: a fresh process in every respect
+             * (sanitizer runtimes included). */
+            char *args[] = {argv[0], "--round", count, NULL};
+            execv("/proc/self/exe", args);
+            _exit(127);
+        }
         int status = 0;
         if (waitpid(pid, &status, 0) != pid) {
             perror("waitpid");
