@@ -21,3 +21,12 @@ set_tests_properties(cli_unused PROPERTIES LABELS model ENVIRONMENT "${TERRACL_T
 add_test(NAME cli_components COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_components.sh
          $<TARGET_FILE:terracl_cli> ${CMAKE_CURRENT_SOURCE_DIR}/fixtures)
 set_tests_properties(cli_components PROPERTIES LABELS model ENVIRONMENT "${TERRACL_TEST_ENV}")
+
+# PNG pictures of outputs (the tool's code, compiled in).
+if(PNG_FOUND)
+  terracl_add_test(test_output_image
+    SOURCES test_output_image.c test_common.c ${PROJECT_SOURCE_DIR}/src/cli/output_image.c
+    LABELS unit)
+  target_link_libraries(test_output_image PRIVATE PNG::PNG)
+  target_compile_definitions(test_output_image PRIVATE TERRACL_HAVE_PNG)
+endif()

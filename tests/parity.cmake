@@ -17,3 +17,4 @@ set_tests_properties(test_parity_clblast PROPERTIES LABELS model SKIP_RETURN_COD
 add_test(NAME test_parity_examples COMMAND test_parity_backbones ex_)
 set_tests_properties(test_parity_examples PROPERTIES LABELS model SKIP_RETURN_CODE 77
   ENVIRONMENT "${TERRACL_TEST_ENV};TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")
+terracl_add_test(test_memory_check SOURCES test_memory_check.c test_common.c LABELS model)

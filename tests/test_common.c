@@ -10,6 +10,11 @@ terracl_runtime *tc_test_rt;
 
 void tc_test_runtime_or_skip(void)
 {
+    /* A subset of the cases (cmocka's pattern: '*' and '?'), for the runs
+     * on slow second drivers. */
+    const char *filter = getenv("TERRACL_TEST_FILTER");
+    if (filter != NULL && *filter != '\0')
+        cmocka_set_test_filter(filter);
     terracl_error err = {0};
     struct terracl_runtime_params p = {0};
     terracl_status st = terracl_runtime_create(&p, &tc_test_rt, &err);

@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "core/sha256.h"
+#include "runtime/gemm_params.h"
 #include "runtime/runtime.h"
 
 static void test_device_count_and_info(void **state)
@@ -277,6 +279,183 @@ static void test_program_cache_written_reused_and_repaired(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Path of the one cache file in progdir whose name is not `except`. */
+static void find_bin(const char *progdir, const char *except, char *out, size_t cap)
+{
+    DIR *d = opendir(progdir);
+    assert_non_null(d);
+    struct dirent *e;
+    out[0] = '\0';
+    while ((e = readdir(d)) != NULL)
+        if (strstr(e->d_name, ".bin") && strstr(e->d_name, ".tmp") == NULL) {
+            snprintf(out, cap, "%s/%s", progdir, e->d_name);
+            if (except == NULL || strcmp(out, except) != 0)
+                break;
+            out[0] = '\0';
+        }
+    closedir(d);
+    assert_true(out[0] != '\0');
+}
+
+static unsigned char *slurp(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)n);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+static void spill(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, size, f), size);
+    fclose(f);
+}
+
+/* Header length of a cache file: everything before its payload, whose size
+ * is the u64 at offset 16. */
+static size_t header_len(const unsigned char *data, size_t size)
+{
+    uint64_t payload = 0;
+    assert_true(size >= 24);
+    memcpy(&payload, data + 16, 8);
+    assert_true(payload < size);
+    return size - (size_t)payload;
+}
+
+/*
+ * Entries whose header is consistent but whose payload is not theirs: a
+ * payload cut short (size field rewritten to match), another program's whole
+ * entry copied over this one, and another program's payload under this
+ * entry's own header with a matching digest. Each time the runtime must
+ * build from source and run correctly, and the next runtime must find a
+ * sound entry again.
+ */
+static void test_program_cache_entries_verified(void **state)
+{
+    (void)state;
+    char kdir[] = "/tmp/terracl-kdir-XXXXXX", cdir[] = "/tmp/terracl-cache-XXXXXX";
+    assert_non_null(mkdtemp(kdir));
+    assert_non_null(mkdtemp(cdir));
+    char src[128], other_src[128], progdir[160];
+    snprintf(src, sizeof src, "%s/twice.cl", kdir);
+    snprintf(other_src, sizeof other_src, "%s/other.cl", kdir);
+    snprintf(progdir, sizeof progdir, "%s/programs", cdir);
+    write_text(src, "__kernel void twice(__global float *x) { x[get_global_id(0)] *= 2.0f; }\n");
+    write_text(other_src,
+               "__kernel void other(__global float *x) { x[get_global_id(0)] += 5.0f; }\n");
+
+    terracl_runtime *rt = runtime_with_kernel_dir(kdir, cdir);
+    run_double(rt, 2.0f);
+    terracl_runtime_destroy(rt);
+    char twice_bin[512], other_bin[512];
+    find_bin(progdir, NULL, twice_bin, sizeof twice_bin);
+    rt = runtime_with_kernel_dir(kdir, cdir);
+    terracl_error err = {0};
+    struct tc_kernel *k = NULL;
+    TC_ASSERT_OK(tc_kernel_get(rt, "other", "other", NULL, &k, &err), err);
+    terracl_runtime_destroy(rt);
+    find_bin(progdir, twice_bin, other_bin, sizeof other_bin);
+
+    size_t good_size = 0, other_size = 0;
+    unsigned char *good = slurp(twice_bin, &good_size);
+    unsigned char *other = slurp(other_bin, &other_size);
+    size_t hdr = header_len(good, good_size);
+    assert_int_equal(header_len(other, other_size), hdr);
+
+    /* 1. Cut-short payload, header size rewritten to match. */
+    size_t cut = hdr + (good_size - hdr) / 3;
+    unsigned char *shortened = malloc(cut);
+    assert_non_null(shortened);
+    memcpy(shortened, good, cut);
+    uint64_t cut_payload = cut - hdr;
+    memcpy(shortened + 16, &cut_payload, 8);
+    spill(twice_bin, shortened, cut);
+    free(shortened);
+    rt = runtime_with_kernel_dir(kdir, cdir);
+    run_double(rt, 2.0f);
+    terracl_runtime_destroy(rt);
+
+    /* 2. Another program's whole entry under this entry's name. */
+    spill(twice_bin, other, other_size);
+    rt = runtime_with_kernel_dir(kdir, cdir);
+    run_double(rt, 2.0f);
+    terracl_runtime_destroy(rt);
+
+    /* 3. This entry's header (its own key) over another program's payload,
+     * with the digest made to match: only the kernel lookup can tell. */
+    if (hdr >= 88) {
+        unsigned char *forged = malloc(other_size);
+        assert_non_null(forged);
+        memcpy(forged, good, hdr);
+        memcpy(forged + hdr, other + hdr, other_size - hdr);
+        uint64_t payload = other_size - hdr;
+        memcpy(forged + 16, &payload, 8);
+        struct tc_sha256 sh;
+        tc_sha256_init(&sh);
+        tc_sha256_update(&sh, forged + hdr, other_size - hdr);
+        tc_sha256_final(&sh, forged + 56);
+        spill(twice_bin, forged, other_size);
+        free(forged);
+        rt = runtime_with_kernel_dir(kdir, cdir);
+        run_double(rt, 2.0f);
+        terracl_runtime_destroy(rt);
+    }
+
+    /* The rebuilds rewrote a sound entry, which the next runtime loads. */
+    size_t now_size = 0;
+    unsigned char *now = slurp(twice_bin, &now_size);
+    assert_int_equal(now_size, good_size);
+    free(now);
+    rt = runtime_with_kernel_dir(kdir, cdir);
+    run_double(rt, 2.0f);
+    terracl_runtime_destroy(rt);
+
+    free(good);
+    free(other);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", kdir, cdir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A damaged tuned-GEMM file (values whose products wrap to zero, huge and
+ * fractional numbers) is ignored at runtime creation, not divided by. */
+static void test_damaged_gemm_file_ignored(void **state)
+{
+    (void)state;
+    char cdir[] = "/tmp/terracl-cache-XXXXXX";
+    assert_non_null(mkdtemp(cdir));
+    terracl_error err = {0};
+    struct terracl_runtime_params p = {0};
+    p.cache_dir = cdir;
+    terracl_runtime *rt = NULL;
+    TC_ASSERT_OK(terracl_runtime_create(&p, &rt, &err), err);
+    char path[1300], gemm_dir[600];
+    tc_gemm_params_path(rt, path, sizeof path);
+    terracl_runtime_destroy(rt);
+    snprintf(gemm_dir, sizeof gemm_dir, "%s/gemm", cdir);
+    assert_int_equal(mkdir(gemm_dir, 0755), 0);
+    write_text(path,
+               "default GEMMK=0 KREG=1 KWG=64 KWI=8 MDIMA=2 MDIMC=9223372036854775808 MWG=32 "
+               "NDIMB=1 NDIMC=2 NWG=16 SA=0 SB=0 STRM=1 STRN=0 VWM=16 VWN=8\n"
+               "shape 64 64 64 0 0 gflops=nan GEMMK=0 KREG=1 KWG=1e300 KWI=8 MDIMA=2 MDIMC=2 "
+               "MWG=32 NDIMB=1 NDIMC=1 NWG=16 SA=0 SB=0 STRM=1 STRN=0 VWM=16 VWN=8\n");
+    TC_ASSERT_OK(terracl_runtime_create(&p, &rt, &err), err);
+    assert_false(tc_gemm_table_tuned(tc_runtime_gemm_table(rt)));
+    terracl_runtime_destroy(rt);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cdir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     tc_test_runtime_or_skip();
@@ -290,6 +469,8 @@ int main(void)
         cmocka_unit_test(test_unknown_program_and_kernel),
         cmocka_unit_test(test_build_failure_returns_log),
         cmocka_unit_test(test_program_cache_written_reused_and_repaired),
+        cmocka_unit_test(test_program_cache_entries_verified),
+        cmocka_unit_test(test_damaged_gemm_file_ignored),
     };
     int rc = cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
     tc_test_runtime_release();

@@ -2,6 +2,7 @@
 #include "test_common.h"
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/value.h"
@@ -277,6 +278,121 @@ static void test_yaml_emit_roundtrip(void **state)
     terracl_value_free(v);
 }
 
+/* Keys longer than an implicit key may be (1024 characters for libyaml),
+ * plain, quoted and escaped, at the top, nested and inside a list, with
+ * inline and block values: written as explicit keys, they read back. */
+static void test_round_trip_long_keys(void **state)
+{
+    (void)state;
+    const size_t lens[] = {1000, 1001, 1024, 1025, 5000};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t n = lens[li];
+        char *plain = malloc(n + 1), *quoted = malloc(n + 1);
+        assert_non_null(plain);
+        assert_non_null(quoted);
+        for (size_t i = 0; i < n; i++) {
+            plain[i] = (char)('a' + i % 26);
+            quoted[i] = i % 7 == 0 ? '\t' : (char)('A' + i % 26); /* needs escapes */
+        }
+        plain[n] = quoted[n] = '\0';
+        terracl_value *root = terracl_value_new_map(), *inner = terracl_value_new_map();
+        terracl_value *list = terracl_value_new_list(), *item = terracl_value_new_map();
+        terracl_value *nested = terracl_value_new_map();
+        assert_int_equal(terracl_value_map_set(nested, "x", terracl_value_new_int(1), NULL),
+                         TERRACL_OK);
+        assert_int_equal(terracl_value_map_set(item, plain, terracl_value_new_int(3), NULL),
+                         TERRACL_OK);
+        assert_int_equal(terracl_value_map_set(item, quoted, nested, NULL), TERRACL_OK);
+        assert_int_equal(terracl_value_list_append(list, item, NULL), TERRACL_OK);
+        assert_int_equal(terracl_value_map_set(inner, quoted, terracl_value_new_string("v"), NULL),
+                         TERRACL_OK);
+        assert_int_equal(terracl_value_map_set(root, plain, inner, NULL), TERRACL_OK);
+        assert_int_equal(terracl_value_map_set(root, "list", list, NULL), TERRACL_OK);
+        char *out = NULL;
+        terracl_error err = {0};
+        TC_ASSERT_OK(terracl_value_to_yaml(root, &out, &err), err);
+        terracl_value *back = NULL;
+        terracl_status st = tc_yaml_parse(out, strlen(out), "long.yaml", &back, &err);
+        if (st != TERRACL_OK)
+            fail_msg("key length %zu: written YAML does not read back: %s", n, err.message);
+        if (!tc_value_equal(root, back))
+            fail_msg("key length %zu: round trip changed the tree", n);
+        free(out);
+        terracl_value_free(back);
+        terracl_value_free(root);
+        free(plain);
+        free(quoted);
+    }
+}
+
+/* Aliases of one long anchored string: few values, but gigabytes once
+ * expanded; the byte budget stops it before the memory is spent. */
+static void test_alias_byte_budget(void **state)
+{
+    (void)state;
+    size_t long_len = 600u << 10, aliases = 4000;
+    size_t cap = long_len + aliases * 5 + 64, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    n += (size_t)sprintf(text + n, "a: &big \"");
+    memset(text + n, 'x', long_len);
+    n += long_len;
+    n += (size_t)sprintf(text + n, "\"\nb: [");
+    for (size_t i = 0; i < aliases; i++)
+        n += (size_t)sprintf(text + n, "%s*big", i ? "," : "");
+    n += (size_t)sprintf(text + n, "]\n");
+    terracl_value *v = NULL;
+    terracl_error err = {0};
+    assert_int_equal(tc_yaml_parse(text, n, "bomb.yaml", &v, &err), TERRACL_ERR_CONFIG);
+    assert_null(v);
+    assert_non_null(strstr(err.message, "MiB"));
+    free(text);
+}
+
+/* 200k keys, half of them anchored and the other half aliasing them: the
+ * key and anchor lookups are hashed, so this takes well under a second
+ * (with linear lookups it took minutes). The bound here is only generous
+ * enough to tell linear from quadratic on a loaded machine. */
+static void test_many_keys_and_anchors(void **state)
+{
+    (void)state;
+    const size_t half = 100000;
+    size_t cap = half * 2 * 40, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (size_t i = 0; i < half; i++)
+        n += (size_t)sprintf(text + n, "key_%zu: &anchor_%zu %zu\n", i, i, i);
+    for (size_t i = 0; i < half; i++)
+        n += (size_t)sprintf(text + n, "alias_%zu: *anchor_%zu\n", i, half - 1 - i);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    terracl_value *v = NULL;
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_yaml_parse(text, n, "keys.yaml", &v, &err), err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    assert_int_equal(terracl_value_map_size(v), 2 * half);
+    assert_int_equal(terracl_value_int(terracl_value_map_peek(v, "key_99999")), 99999);
+    assert_int_equal(terracl_value_int(terracl_value_map_peek(v, "alias_0")), 99999);
+    assert_null(terracl_value_map_peek(v, "key_100000"));
+    /* Removing keeps lookups right (the index is rebuilt). */
+    assert_true(terracl_value_map_remove(v, "key_5"));
+    assert_null(terracl_value_map_peek(v, "key_5"));
+    assert_int_equal(terracl_value_int(terracl_value_map_peek(v, "key_6")), 6);
+    print_message("200k keys and 100k anchors loaded in %.3f s\n", secs);
+    if (secs > 10.0)
+        fail_msg("200k keys took %.1f s to load", secs);
+    terracl_value_free(v);
+    free(text);
+    /* Duplicate keys are still found among many. */
+    const char *dup = "{a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10, k: 11, "
+                      "l: 12, m: 13, n: 14, o: 15, p: 16, q: 17, r: 18, s: 19, t: 20, u: 21, "
+                      "v: 22, w: 23, x: 24, y: 25, z: 26, aa: 27, bb: 28, cc: 29, dd: 30, "
+                      "ee: 31, ff: 32, gg: 33, hh: 34, b: 35}";
+    assert_int_equal(tc_yaml_parse(dup, strlen(dup), "dup.yaml", &v, &err), TERRACL_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "duplicate key 'b'"));
+}
+
 static void test_config_lightning(void **state)
 {
     (void)state;
@@ -431,6 +547,9 @@ int main(void)
         cmocka_unit_test(test_yaml_file),
         cmocka_unit_test(test_yaml_emit_roundtrip),
         cmocka_unit_test(test_config_lightning),
+        cmocka_unit_test(test_round_trip_long_keys),
+        cmocka_unit_test(test_alias_byte_budget),
+        cmocka_unit_test(test_many_keys_and_anchors),
         cmocka_unit_test(test_config_top_level),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_config_bands),

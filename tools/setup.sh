@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake pkg-config git
-  ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
+  ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd mesa-opencl-icd clinfo
   libclblast-dev libhdf5-dev libcmocka-dev libyaml-dev libpng-dev libgdal-dev gdal-bin
   clang libclang-rt-14-dev
   python3 python3-h5py python3-numpy python3-yaml python3-torch

@@ -57,6 +57,21 @@ TERRACL_API terracl_status terracl_model_load_random(terracl_runtime *rt, const 
                                                      terracl_model **out, terracl_error *err);
 TERRACL_API void terracl_model_destroy(terracl_model *model); /* NULL is a no-op */
 
+/*
+ * Checks, before anything is allocated, whether an input of this shape
+ * ([B, C, H, W] or [B, C, T, H, W]) can run: each dimension in 1..2^31, and
+ * the memory the run needs, estimated from the shapes (the input, the
+ * backbone's activations and attention scratch, the weights already on the
+ * device), against the device's global memory and maximum allocation and
+ * the host's physical memory. The estimate covers the backbone, where
+ * almost all of the memory goes, so it is a lower bound: a run that passes
+ * can still fail later, but one that fails here could never have run.
+ * TERRACL_ERR_NO_MEMORY names the largest buffer and all the sizes.
+ * terracl_model_run makes the same check itself.
+ */
+TERRACL_API terracl_status terracl_model_check_input(terracl_model *model, int ndim,
+                                                     const int64_t *dims, terracl_error *err);
+
 /* Runs the model. On success *output holds a malloc'ed array the caller
  * frees, shaped exactly as TerraTorch's ModelOutput.output. */
 TERRACL_API terracl_status terracl_model_run(terracl_model *model,

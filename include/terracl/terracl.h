@@ -13,6 +13,7 @@
 #include "terracl/registry.h"
 #include "terracl/model.h"
 #include "terracl/predict.h"
+#include "terracl/probe.h"
 
 #define TERRACL_VERSION_MAJOR 0
 #define TERRACL_VERSION_MINOR 1

@@ -10,14 +10,13 @@
  * place, so a failed run never leaves a partial file or clobbers an
  * existing one.
  */
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/output_image.h"
+#include "cli/output_path.h"
 #include "io/tensor_file.h"
 #include "io/yaml_config.h"
 
@@ -65,20 +64,6 @@ static terracl_status read_optional(const char *path, const char *name, struct t
     return st;
 }
 
-/* The output's folder must exist before any work is done. */
-static int output_folder_ok(const char *output)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", output);
-    const char *dir = dirname(tmp);
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "terracl: cannot write '%s': output folder '%s' does not exist\n", output, dir);
-        return 0;
-    }
-    return 1;
-}
-
 static struct terracl_tensor as_tensor(struct tc_host_tensor *t)
 {
     struct terracl_tensor r = {0};
@@ -124,7 +109,9 @@ int tc_cmd_run(int argc, char **argv)
     if (config == NULL && weights == NULL)
         return usage("give --config, --weights, or both");
 
-    if (!output_folder_ok(output))
+    /* The output is checked before any work is done. */
+    const char *inputs[] = {config, weights, input};
+    if (!tc_cli_output_ok(output, inputs, sizeof inputs / sizeof inputs[0]))
         return 1;
 
     terracl_error err = {0};
@@ -149,14 +136,28 @@ int tc_cmd_run(int argc, char **argv)
             goto out;
         }
     }
-    if ((st = tc_tensor_file_read(input, "input", &image, &err)) ||
+    /* HDF5 files are decoded in a child process first: libhdf5 can crash
+     * on malformed metadata before any check of ours runs, and a crash
+     * there must become an error message, not a dead process. */
+    if ((weights != NULL && (st = terracl_h5_probe(weights, 0, 0, &err))) ||
+        (st = terracl_h5_probe(input, TERRACL_H5_PROBE_DATA, 0, &err))) {
+        rc = tc_cli_fail(&err, st);
+        goto out;
+    }
+    /* The input's shape is checked against what the model would need
+     * before its data is read: a tiny compressed file may declare
+     * gigabytes. */
+    struct tc_host_tensor declared = {0};
+    if ((st = tc_tensor_file_shape(input, "input", &declared, &err)) ||
         (st = read_optional(input, "temporal_coords", &tcoords, &err)) ||
         (st = read_optional(input, "location_coords", &lcoords, &err))) {
         rc = tc_cli_fail(&err, st);
         goto out;
     }
     if ((st = terracl_runtime_create(&params, &rt, &err)) ||
-        (st = terracl_model_load(rt, config, weights, &model, &err))) {
+        (st = terracl_model_load(rt, config, weights, &model, &err)) ||
+        (st = terracl_model_check_input(model, declared.ndim, declared.dims, &err)) ||
+        (st = tc_tensor_file_read(input, "input", &image, &err))) {
         rc = tc_cli_fail(&err, st);
         goto out;
     }

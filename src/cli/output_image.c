@@ -4,12 +4,15 @@
 #include <errno.h>
 #include <float.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/error.h"
+#include "io/tensor_file.h"
 
 #ifdef TERRACL_HAVE_PNG
 #include <png.h>
@@ -35,6 +38,8 @@ static terracl_status write_png(const char *path, int width, int height, int cha
     if (fd < 0)
         return tc_fail(err, TERRACL_ERR_IO, "cannot create a file in the folder of %s: %s", path,
                        strerror(errno));
+    /* mkstemp makes 0600 files: give the picture the mode HDF5 outputs get. */
+    fchmod(fd, (mode_t)tc_output_file_mode(path));
     FILE *f = fdopen(fd, "wb");
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -101,16 +106,25 @@ terracl_status tc_write_output_png(const char *path, const char *task,
                 memcpy(pix + ((size_t)(b * H * W + p)) * 3, k_palette[best % PALETTE_SIZE], 3);
             }
     } else {
+        /* The grey scale spans the finite values; NaN is drawn black and
+         * infinities at the ends, so no value outside 0..255 reaches the
+         * cast (which would be undefined). */
         float lo = FLT_MAX, hi = -FLT_MAX;
         for (size_t i = 0; i < npix; i++) {
-            if (out->data[i] < lo)
-                lo = out->data[i];
-            if (out->data[i] > hi)
-                hi = out->data[i];
+            float v = out->data[i];
+            if (!isfinite(v))
+                continue;
+            if (v < lo)
+                lo = v;
+            if (v > hi)
+                hi = v;
         }
-        float range = hi > lo ? hi - lo : 1.0f;
-        for (size_t i = 0; i < npix; i++)
-            pix[i] = (unsigned char)(255.0f * (out->data[i] - lo) / range + 0.5f);
+        double range = hi > lo ? (double)hi - (double)lo : 1.0;
+        for (size_t i = 0; i < npix; i++) {
+            float v = out->data[i];
+            double g = isnan(v) ? 0.0 : 255.0 * ((double)v - (double)lo) / range + 0.5;
+            pix[i] = (unsigned char)(g < 0.0 ? 0.0 : g > 255.0 ? 255.0 : g);
+        }
     }
     terracl_status st = write_png(path, (int)W, (int)(B * H), channels, pix, err);
     free(pix);

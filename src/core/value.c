@@ -1,8 +1,11 @@
 /*
  * Typed value trees: constructor arguments and parsed configs. Maps are
- * small ordered arrays (configs have tens of keys, so a linear scan is the
- * fastest and simplest lookup); each entry remembers whether anybody read
- * it, which is how unused constructor arguments are found.
+ * ordered arrays; configs have tens of keys, for which a linear scan is the
+ * fastest lookup, but a hostile file may hold hundreds of thousands, so a
+ * map past MAP_INDEX_MIN entries also keeps a hash index (open addressing
+ * over entry positions), built when it grows and never by a lookup, so that
+ * reading stays free of allocation. Each entry remembers whether anybody
+ * read it, which is how unused constructor arguments are found.
  */
 #include "core/value.h"
 
@@ -36,6 +39,10 @@ struct terracl_value {
         struct {
             struct tc_map_entry *entries;
             size_t n, cap;
+            /* Slots hold entry position + 1 (0 = empty); NULL below
+             * MAP_INDEX_MIN entries. index_cap is a power of two. */
+            size_t *index;
+            size_t index_cap;
         } map;
     } u;
 };
@@ -111,6 +118,7 @@ void terracl_value_free(terracl_value *v)
             terracl_value_free(v->u.map.entries[i].value);
         }
         free(v->u.map.entries);
+        free(v->u.map.index);
         break;
     default:
         break;
@@ -318,10 +326,63 @@ const terracl_value *terracl_value_map_at(const terracl_value *map, size_t i)
     return map->u.map.entries[i].value;
 }
 
+#define MAP_INDEX_MIN 32
+
+static uint64_t key_hash(const char *key)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211u;
+    }
+    return h;
+}
+
+static void index_insert(size_t *slots, size_t cap, const char *key, size_t pos)
+{
+    size_t i = (size_t)key_hash(key) & (cap - 1);
+    while (slots[i] != 0)
+        i = (i + 1) & (cap - 1);
+    slots[i] = pos + 1;
+}
+
+/* (Re)builds the index for the map's current entries, sized for at least
+ * `want` entries at a load of one half. On failure the map keeps working
+ * without one (lookups fall back to the scan). */
+static void index_rebuild(terracl_value *map, size_t want)
+{
+    free(map->u.map.index);
+    map->u.map.index = NULL;
+    map->u.map.index_cap = 0;
+    if (want < MAP_INDEX_MIN)
+        return;
+    size_t cap = 64;
+    while (cap / 2 < want) {
+        if (cap > SIZE_MAX / 4)
+            return;
+        cap *= 2;
+    }
+    size_t *slots = calloc(cap, sizeof *slots);
+    if (slots == NULL)
+        return;
+    for (size_t i = 0; i < map->u.map.n; i++)
+        index_insert(slots, cap, map->u.map.entries[i].key, i);
+    map->u.map.index = slots;
+    map->u.map.index_cap = cap;
+}
+
 size_t tc_value_map_index(const terracl_value *map, const char *key)
 {
     if (map == NULL || map->type != TERRACL_VALUE_MAP || key == NULL)
         return (size_t)-1;
+    const size_t *slots = map->u.map.index;
+    if (slots != NULL) {
+        size_t cap = map->u.map.index_cap;
+        for (size_t i = (size_t)key_hash(key) & (cap - 1); slots[i] != 0; i = (i + 1) & (cap - 1))
+            if (strcmp(map->u.map.entries[slots[i] - 1].key, key) == 0)
+                return slots[i] - 1;
+        return (size_t)-1;
+    }
     for (size_t i = 0; i < map->u.map.n; i++)
         if (strcmp(map->u.map.entries[i].key, key) == 0)
             return i;
@@ -377,6 +438,11 @@ terracl_status terracl_value_map_set(terracl_value *map, const char *key, terrac
         return st;
     }
     map->u.map.entries[map->u.map.n++] = (struct tc_map_entry){k, item, 0};
+    size_t n = map->u.map.n;
+    if (map->u.map.index != NULL && n <= map->u.map.index_cap / 2)
+        index_insert(map->u.map.index, map->u.map.index_cap, k, n - 1);
+    else if (n >= MAP_INDEX_MIN)
+        index_rebuild(map, 2 * n);
     return TERRACL_OK;
 }
 
@@ -390,6 +456,9 @@ int terracl_value_map_remove(terracl_value *map, const char *key)
     memmove(&map->u.map.entries[i], &map->u.map.entries[i + 1],
             (map->u.map.n - i - 1) * sizeof(struct tc_map_entry));
     map->u.map.n--;
+    /* Positions after i moved: the index is rebuilt (removal is O(n) anyway). */
+    if (map->u.map.index != NULL)
+        index_rebuild(map, map->u.map.n);
     return 1;
 }
 
@@ -482,6 +551,36 @@ size_t tc_value_count(const terracl_value *v)
     else if (v->type == TERRACL_VALUE_MAP)
         for (size_t i = 0; i < v->u.map.n; i++)
             n += tc_value_count(v->u.map.entries[i].value);
+    return n;
+}
+
+static size_t sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
+size_t tc_value_bytes(const terracl_value *v)
+{
+    if (v == NULL)
+        return 0;
+    size_t n = sizeof *v;
+    switch (v->type) {
+    case TERRACL_VALUE_STRING:
+        n = sat_add(n, strlen(v->u.s) + 1);
+        break;
+    case TERRACL_VALUE_LIST:
+        n = sat_add(n, v->u.list.cap * sizeof *v->u.list.items);
+        for (size_t i = 0; i < v->u.list.n; i++)
+            n = sat_add(n, tc_value_bytes(v->u.list.items[i]));
+        break;
+    case TERRACL_VALUE_MAP:
+        n = sat_add(n, v->u.map.cap * sizeof *v->u.map.entries);
+        n = sat_add(n, v->u.map.index_cap * sizeof *v->u.map.index);
+        for (size_t i = 0; i < v->u.map.n; i++) {
+            n = sat_add(n, strlen(v->u.map.entries[i].key) + 1);
+            n = sat_add(n, tc_value_bytes(v->u.map.entries[i].value));
+        }
+        break;
+    default:
+        break;
+    }
     return n;
 }
 

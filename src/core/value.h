@@ -24,6 +24,10 @@ int tc_value_equal(const terracl_value *a, const terracl_value *b);
 /* Number of values in the tree (1 for a scalar). */
 size_t tc_value_count(const terracl_value *v);
 
+/* Approximate heap bytes the tree occupies (nodes, strings, keys, arrays);
+ * saturates at SIZE_MAX. What an alias expansion costs in memory. */
+size_t tc_value_bytes(const terracl_value *v);
+
 /* Marks every key of a map (not recursing) as used or unused. */
 void tc_value_map_mark_all(const terracl_value *map, int used);
 

@@ -272,13 +272,35 @@ static void emit_item(struct sbuf *b, const terracl_value *v, int ind)
     }
 }
 
+/* YAML readers (libyaml among them) accept an implicit key "key: value"
+ * only when the key ends within 1024 characters of its start; longer keys
+ * are written as explicit keys ("? key" then ": value" on the next line).
+ * The limit is checked on bytes, which are never fewer than characters. */
+#define TC_YAML_IMPLICIT_KEY_MAX 1000
+
 static void emit_block(struct sbuf *b, const terracl_value *v, int ind, int skip_first)
 {
     if (terracl_value_type_of(v) == TERRACL_VALUE_MAP) {
         for (size_t i = 0; i < terracl_value_map_size(v); i++) {
             if (i > 0 || !skip_first)
                 indent(b, ind);
-            string_scalar(b, terracl_value_map_key(v, i));
+            struct sbuf key = {0};
+            string_scalar(&key, terracl_value_map_key(v, i));
+            if (key.st != TERRACL_OK) {
+                if (b->st == TERRACL_OK)
+                    b->st = key.st;
+                free(key.p);
+                return;
+            }
+            if (key.n > TC_YAML_IMPLICIT_KEY_MAX) {
+                put(b, "? ", 2);
+                put(b, key.p, key.n);
+                put(b, "\n", 1);
+                indent(b, ind);
+            } else {
+                put(b, key.p, key.n);
+            }
+            free(key.p);
             put(b, ":", 1);
             emit_item(b, terracl_value_map_at(v, i), ind + 2);
         }

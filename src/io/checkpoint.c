@@ -177,7 +177,8 @@ terracl_status tc_checkpoint_open(const char *path, struct tc_checkpoint **out, 
     }
 
     terracl_status st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must be refused below, not waited on here. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         st = tc_fail(err, TERRACL_ERR_IO, "cannot open checkpoint '%s': %s", path,
                      strerror(errno));
@@ -195,7 +196,7 @@ terracl_status tc_checkpoint_open(const char *path, struct tc_checkpoint **out, 
         goto fail;
     }
     if (!S_ISREG(sb.st_mode)) {
-        st = tc_fail(err, TERRACL_ERR_IO, "checkpoint '%s' is not a regular file", path);
+        st = tc_fail(err, TERRACL_ERR_IO, "checkpoint '%s' is not a regular file (a FIFO, socket or device)", path);
         goto fail;
     }
     if (sb.st_size == 0) {

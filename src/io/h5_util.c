@@ -7,10 +7,12 @@
 #include "io/h5_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/checked.h"
 #include "io/checkpoint_internal.h"
@@ -69,17 +71,24 @@ terracl_status tc_h5_open_read(const char *path, const char *what, hid_t *out,
 {
     tc_h5_quiet();
     *out = H5I_INVALID_HID;
-    struct stat sb;
-    if (stat(path, &sb) != 0)
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer forever; after fstat only regular files go on to HDF5. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return tc_fail(err, TERRACL_ERR_IO, "cannot open %s '%s': %s", what, path,
                        strerror(errno));
+    struct stat sb;
+    int stat_rc = fstat(fd, &sb);
+    int saved = errno;
+    close(fd);
+    if (stat_rc != 0)
+        return tc_fail(err, TERRACL_ERR_IO, "cannot open %s '%s': %s", what, path,
+                       strerror(saved));
     if (S_ISDIR(sb.st_mode))
         return tc_fail(err, TERRACL_ERR_IO, "%s '%s' is a directory, not a file", what, path);
-    FILE *probe = fopen(path, "rb");
-    if (probe == NULL)
-        return tc_fail(err, TERRACL_ERR_IO, "cannot open %s '%s': %s", what, path,
-                       strerror(errno));
-    fclose(probe);
+    if (!S_ISREG(sb.st_mode))
+        return tc_fail(err, TERRACL_ERR_IO,
+                       "%s '%s' is not a regular file (a FIFO, socket or device)", what, path);
     if (sb.st_size == 0)
         return tc_fail(err, TERRACL_ERR_FORMAT, "%s '%s' is empty (expected an HDF5 file)", what,
                        path);
@@ -151,6 +160,90 @@ static enum tc_dtype classify(hid_t type)
     }
 }
 
+/* Filters a checkpoint or input may use: those h5py and PyTorch tooling
+ * write. Anything else (a plugin filter) is refused before reading. */
+static bool filter_allowed(H5Z_filter_t id)
+{
+    switch (id) {
+    case H5Z_FILTER_DEFLATE:
+    case H5Z_FILTER_SHUFFLE:
+    case H5Z_FILTER_FLETCHER32:
+    case H5Z_FILTER_NBIT:
+    case H5Z_FILTER_SCALEOFFSET:
+    case H5Z_FILTER_SZIP:
+        return H5Zfilter_avail(id) > 0;
+    default:
+        return false;
+    }
+}
+
+/* Largest chunk HDF5 itself can store (its chunk sizes are 32-bit). */
+#define TC_H5_MAX_CHUNK_BYTES ((uint64_t)0xffffffffu)
+
+/* NULL when the dataset's storage lies in the file itself in a layout we
+ * read (contiguous, compact, or chunked with sane chunk dimensions and
+ * known filters), else a static reason. External storage and virtual
+ * datasets are refused: they read other files on the machine (and a FIFO
+ * named as external storage blocks forever). */
+static const char *storage_problem(hid_t dset, int rank, size_t type_size)
+{
+    hid_t dcpl = H5Dget_create_plist(dset);
+    if (dcpl < 0)
+        return "cannot read its storage properties";
+    const char *problem = NULL;
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    switch (layout) {
+    case H5D_COMPACT:
+        break;
+    case H5D_CONTIGUOUS: {
+        int n_external = H5Pget_external_count(dcpl);
+        if (n_external != 0)
+            problem = n_external < 0 ? "cannot read its storage properties"
+                                     : "its data is stored in external files (not supported)";
+        break;
+    }
+    case H5D_CHUNKED: {
+        hsize_t chunk[H5S_MAX_RANK];
+        int crank = H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk);
+        if (crank != rank || crank < 1) {
+            problem = "its chunk rank does not match its rank";
+            break;
+        }
+        uint64_t bytes = type_size ? type_size : 1;
+        for (int d = 0; d < crank && problem == NULL; d++) {
+            if (chunk[d] == 0 || chunk[d] > TC_H5_MAX_CHUNK_BYTES ||
+                __builtin_mul_overflow(bytes, (uint64_t)chunk[d], &bytes) ||
+                bytes > TC_H5_MAX_CHUNK_BYTES)
+                problem = "its chunk dimensions are zero or too large";
+        }
+        int nfilters = H5Pget_nfilters(dcpl);
+        if (problem == NULL && (nfilters < 0 || nfilters > 32))
+            problem = "cannot read its filter pipeline";
+        for (int i = 0; i < nfilters && problem == NULL; i++) {
+            unsigned flags = 0, cd[16];
+            size_t ncd = sizeof cd / sizeof cd[0];
+            char fname[64];
+            unsigned config = 0;
+            H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cd, sizeof fname,
+                                             fname, &config);
+            if (id < 0 || !filter_allowed(id))
+                problem = "it uses a compression filter terracl does not read (deflate, shuffle, "
+                          "fletcher32, n-bit, scale-offset and szip are read)";
+        }
+        break;
+    }
+    case H5D_VIRTUAL:
+        problem = "it is a virtual dataset (data mapped from other files; not supported)";
+        break;
+    default:
+        problem = "its storage layout is unknown";
+        break;
+    }
+    H5Pclose(dcpl);
+    H5Eclear2(H5E_DEFAULT);
+    return problem;
+}
+
 terracl_status tc_h5_describe(hid_t dset, const char *file, const char *name,
                               struct tc_h5_info *info, terracl_error *err)
 {
@@ -161,6 +254,7 @@ terracl_status tc_h5_describe(hid_t dset, const char *file, const char *name,
         return tc_fail(err, TERRACL_ERR_FORMAT, "'%s': dataset '%s': cannot read its type: %s",
                        file, name, tc_h5_error_text(why, sizeof why));
     info->dtype = classify(type);
+    size_t type_size = H5Tget_size(type);
     H5Tclose(type);
 
     hid_t space = H5Dget_space(dset);
@@ -202,6 +296,10 @@ terracl_status tc_h5_describe(hid_t dset, const char *file, const char *name,
                      file, name, tc_h5_error_text(why, sizeof why));
     }
     H5Sclose(space);
+    if (st == TERRACL_OK && info->problem == NULL && cls == H5S_SIMPLE)
+        info->problem = storage_problem(dset, info->ndim, type_size);
+    else if (st == TERRACL_OK && info->problem == NULL && cls == H5S_SCALAR)
+        info->problem = storage_problem(dset, 0, type_size);
     return st;
 }
 

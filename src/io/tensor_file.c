@@ -25,32 +25,38 @@ void tc_host_tensor_free(struct tc_host_tensor *t)
     memset(t, 0, sizeof *t);
 }
 
-/* True when every prefix of `name` ("a", "a/b", "a/b/c") is a link in the
- * file: H5Lexists only answers for the last component. */
-static bool dataset_path_exists(hid_t file, const char *name)
+/* Whether every prefix of `name` ("a", "a/b", "a/b/c") is a link in the
+ * file (H5Lexists only answers for the last component): 1 when all are
+ * hard links, 0 when one is missing, -1 when one is a soft or external
+ * link, which could lead to another file on the machine. */
+static int dataset_path_status(hid_t file, const char *name)
 {
     char *copy = strdup(name);
     if (copy == NULL)
-        return false;
-    bool ok = true;
+        return 0;
+    int status = 1;
     for (char *p = copy;; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
             *p = '\0';
+            H5L_info_t li;
             if (H5Lexists(file, copy, H5P_DEFAULT) <= 0)
-                ok = false;
+                status = 0;
+            else if (H5Lget_info(file, copy, &li, H5P_DEFAULT) < 0 || li.type != H5L_TYPE_HARD)
+                status = -1;
             *p = saved;
-            if (!ok || saved == '\0')
+            if (status != 1 || saved == '\0')
                 break;
         }
     }
     H5Eclear2(H5E_DEFAULT);
     free(copy);
-    return ok;
+    return status;
 }
 
-terracl_status tc_tensor_file_read(const char *path, const char *name, struct tc_host_tensor *out,
-                                   terracl_error *err)
+/* Reads (or, when !with_data, only describes) one dataset. */
+static terracl_status read_dataset(const char *path, const char *name, int with_data,
+                                   struct tc_host_tensor *out, terracl_error *err)
 {
     if (out == NULL || path == NULL || name == NULL)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "tc_tensor_file_read: NULL argument");
@@ -67,8 +73,16 @@ terracl_status tc_tensor_file_read(const char *path, const char *name, struct tc
     char why[512];
     hid_t obj = H5I_INVALID_HID;
     float *data = NULL;
-    if (!dataset_path_exists(file, name)) {
+    int where = dataset_path_status(file, name);
+    if (where == 0) {
         st = tc_fail(err, TERRACL_ERR_NOT_FOUND, "file '%s' has no dataset '%s'", path, name);
+        goto out;
+    }
+    if (where < 0) {
+        st = tc_fail(err, TERRACL_ERR_FORMAT,
+                     "file '%s': '%s' is reached through a soft or external link (only datasets "
+                     "stored in the file itself are read)",
+                     path, name);
         goto out;
     }
     obj = H5Oopen(file, name, H5P_DEFAULT);
@@ -100,6 +114,25 @@ terracl_status tc_tensor_file_read(const char *path, const char *name, struct tc
         st = tc_fail(err, TERRACL_ERR_OVERFLOW, "file '%s': dataset '%s' is too large", path, name);
         goto out;
     }
+    if (!with_data) {
+        out->ndim = info.ndim;
+        memcpy(out->dims, info.dims, sizeof out->dims);
+        out->count = info.numel;
+        goto out;
+    }
+    /* A small compressed file can declare a huge dataset: never try to
+     * hold more than the machine has. */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 && bytes / (size_t)page >= (size_t)pages) {
+        char shape[128];
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY,
+                     "file '%s': dataset '%s' %s would take %.1f GiB, more than this machine's "
+                     "%.1f GiB of memory",
+                     path, name, tc_dims_str(info.ndim, info.dims, shape, sizeof shape),
+                     (double)bytes / (double)(1ull << 30),
+                     (double)pages * (double)page / (double)(1ull << 30));
+        goto out;
+    }
     data = malloc(bytes ? bytes : 1);
     if (data == NULL) {
         st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "file '%s': out of memory reading '%s' (%zu bytes)",
@@ -120,6 +153,18 @@ out:
         H5Oclose(obj);
     H5Fclose(file);
     return st;
+}
+
+terracl_status tc_tensor_file_read(const char *path, const char *name, struct tc_host_tensor *out,
+                                   terracl_error *err)
+{
+    return read_dataset(path, name, 1, out, err);
+}
+
+terracl_status tc_tensor_file_shape(const char *path, const char *name, struct tc_host_tensor *out,
+                                    terracl_error *err)
+{
+    return read_dataset(path, name, 0, out, err);
 }
 
 static bool valid_name(const char *name)
@@ -161,7 +206,7 @@ static terracl_status check_items(const struct tc_tensor_file_item *items, size_
 
 /* The mode a freshly created file would get (0666 minus the umask), read
  * without calling umask(), which would race with other threads. */
-static mode_t new_file_mode(void)
+static unsigned new_file_mode(void)
 {
     mode_t mask = 022;
     FILE *f = fopen("/proc/self/status", "r");
@@ -176,7 +221,7 @@ static mode_t new_file_mode(void)
         }
         fclose(f);
     }
-    return (mode_t)(0666 & ~mask);
+    return 0666u & ~(unsigned)mask;
 }
 
 static terracl_status write_h5(const char *tmp, const char *path,
@@ -231,6 +276,14 @@ static terracl_status write_h5(const char *tmp, const char *path,
         st = tc_fail(err, TERRACL_ERR_IO, "writing '%s': closing '%s' failed: %s", path, tmp,
                      tc_h5_error_text(why, sizeof why));
     return st;
+}
+
+unsigned tc_output_file_mode(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+        return sb.st_mode & 07777;
+    return new_file_mode();
 }
 
 terracl_status tc_tensor_file_write(const char *path, const struct tc_tensor_file_item *items,
@@ -288,9 +341,7 @@ terracl_status tc_tensor_file_write(const char *path, const struct tc_tensor_fil
     have_tmp = true;
     /* mkstemp makes 0600 files; give the output the mode the user expects:
      * the replaced file's, or the umask's default. */
-    mode_t mode = stat(path, &sb) == 0 && S_ISREG(sb.st_mode) ? (sb.st_mode & 07777)
-                                                               : new_file_mode();
-    fchmod(fd, mode);
+    fchmod(fd, (mode_t)tc_output_file_mode(path));
     close(fd);
     fd = -1;
 

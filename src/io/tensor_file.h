@@ -43,6 +43,12 @@ void tc_host_tensor_free(struct tc_host_tensor *t); /* NULL-safe; resets *t */
 TC_NODISCARD terracl_status tc_tensor_file_read(const char *path, const char *name,
                                                 struct tc_host_tensor *out, terracl_error *err);
 
+/* The same checks as tc_tensor_file_read, without reading the data: *out
+ * gets ndim, dims and count, and no data. For checking what a run would
+ * need before reading a (possibly huge) input. */
+TC_NODISCARD terracl_status tc_tensor_file_shape(const char *path, const char *name,
+                                                 struct tc_host_tensor *out, terracl_error *err);
+
 /* One dataset to write: `data` holds the product of dims floats (borrowed). */
 struct tc_tensor_file_item {
     const char *name; /* may contain '/' for nested groups */
@@ -50,6 +56,11 @@ struct tc_tensor_file_item {
     const int64_t *dims;
     const float *data;
 };
+
+/* The permission bits an output written to `path` gets: those of the
+ * regular file it replaces, else 0666 minus the umask (what a plain
+ * open(O_CREAT) would give; mkstemp's temporary files start at 0600). */
+unsigned tc_output_file_mode(const char *path);
 
 /*
  * Writes the items as float32 datasets into a new HDF5 file at `path`,

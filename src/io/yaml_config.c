@@ -2,8 +2,10 @@
  * YAML text to value trees, with libyaml's event parser. Building the tree
  * from events (rather than libyaml's document loader) lets us keep every
  * position, bound the nesting, check duplicate keys and expand aliases
- * and merge keys under a size budget, so hostile input cannot crash us or
- * explode memory.
+ * and merge keys under a size budget (values and bytes), so hostile input
+ * cannot crash us or explode memory. Anchors are found through a hash
+ * table and map keys through the maps' own index, so a file with hundreds
+ * of thousands of keys or anchors loads in linear time.
  */
 #include "io/yaml_config.h"
 
@@ -22,6 +24,7 @@ struct anchor {
     /* A copy: the node in the tree may be moved or freed by merge keys. */
     terracl_value *value;
     size_t count;         /* values in it, for the expansion budget */
+    size_t bytes;         /* and the bytes they occupy */
     int line, column;
 };
 
@@ -33,7 +36,11 @@ struct reader {
     terracl_error *err;
     struct anchor *anchors;
     size_t nanchors, anchors_cap;
-    size_t values; /* created so far, aliases expanded */
+    /* Hash table over anchors: slots hold position + 1 (0 = empty). */
+    size_t *anchor_slots;
+    size_t slots_cap; /* a power of two, at least twice nanchors */
+    size_t values;    /* created so far, aliases expanded */
+    size_t bytes;     /* their approximate size */
 };
 
 #define LINE(mark) ((int)(mark).line + 1)
@@ -90,21 +97,62 @@ static terracl_status next_event(struct reader *r, yaml_event_t *ev)
     return TERRACL_OK;
 }
 
-static terracl_status count_values(struct reader *r, size_t n, const yaml_mark_t *m)
+/* Adds n values of `bytes` bytes to the budget. */
+static terracl_status count_values(struct reader *r, size_t n, size_t bytes, const yaml_mark_t *m)
 {
     if (tc_add_overflow(r->values, n, &r->values) || r->values > TC_YAML_MAX_VALUES)
         return fail_at(r, LINE(*m), COL(*m),
                        "too many values (more than %u after expanding aliases)",
                        TC_YAML_MAX_VALUES);
+    if (tc_add_overflow(r->bytes, bytes, &r->bytes) || r->bytes > TC_YAML_MAX_BYTES)
+        return fail_at(r, LINE(*m), COL(*m),
+                       "the document expands to more than %zu MiB (aliases of large values?)",
+                       TC_YAML_MAX_BYTES >> 20);
     return TERRACL_OK;
+}
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211u;
+    }
+    return h;
 }
 
 static struct anchor *find_anchor(struct reader *r, const char *name)
 {
-    for (size_t i = 0; i < r->nanchors; i++)
-        if (strcmp(r->anchors[i].name, name) == 0)
-            return &r->anchors[i];
+    if (r->slots_cap == 0)
+        return NULL;
+    size_t mask = r->slots_cap - 1;
+    for (size_t i = (size_t)name_hash(name) & mask; r->anchor_slots[i] != 0; i = (i + 1) & mask)
+        if (strcmp(r->anchors[r->anchor_slots[i] - 1].name, name) == 0)
+            return &r->anchors[r->anchor_slots[i] - 1];
     return NULL;
+}
+
+/* Makes room in the hash table for one more anchor (load at most 1/2). */
+static int reserve_slot(struct reader *r)
+{
+    if (r->nanchors + 1 <= r->slots_cap / 2)
+        return 1;
+    size_t cap = r->slots_cap ? r->slots_cap * 2 : 16;
+    if (cap > SIZE_MAX / sizeof *r->anchor_slots)
+        return 0;
+    size_t *slots = calloc(cap, sizeof *slots);
+    if (slots == NULL)
+        return 0;
+    for (size_t a = 0; a < r->nanchors; a++) {
+        size_t i = (size_t)name_hash(r->anchors[a].name) & (cap - 1);
+        while (slots[i] != 0)
+            i = (i + 1) & (cap - 1);
+        slots[i] = a + 1;
+    }
+    free(r->anchor_slots);
+    r->anchor_slots = slots;
+    r->slots_cap = cap;
+    return 1;
 }
 
 static terracl_status add_anchor(struct reader *r, const char *name, terracl_value *v,
@@ -124,8 +172,11 @@ static terracl_status add_anchor(struct reader *r, const char *name, terracl_val
         r->anchors = p;
         r->anchors_cap = cap;
     }
-    size_t count = tc_value_count(v);
-    terracl_status st = count_values(r, count, m);
+    if (!reserve_slot(r))
+        return tc_fail(r->err, TERRACL_ERR_NO_MEMORY, "%s: out of memory", r->name);
+    size_t count = tc_value_count(v), bytes = tc_value_bytes(v);
+    /* The anchor keeps a copy, which costs as much again. */
+    terracl_status st = count_values(r, count, bytes, m);
     if (st != TERRACL_OK)
         return st;
     char *copy = strdup(name);
@@ -135,7 +186,12 @@ static terracl_status add_anchor(struct reader *r, const char *name, terracl_val
         terracl_value_free(clone);
         return tc_fail(r->err, TERRACL_ERR_NO_MEMORY, "%s: out of memory", r->name);
     }
-    r->anchors[r->nanchors++] = (struct anchor){copy, clone, count, LINE(*m), COL(*m)};
+    size_t pos = r->nanchors++;
+    r->anchors[pos] = (struct anchor){copy, clone, count, bytes, LINE(*m), COL(*m)};
+    size_t mask = r->slots_cap - 1, i = (size_t)name_hash(copy) & mask;
+    while (r->anchor_slots[i] != 0)
+        i = (i + 1) & mask;
+    r->anchor_slots[i] = pos + 1;
     return TERRACL_OK;
 }
 
@@ -203,7 +259,7 @@ static terracl_status build_alias(struct reader *r, const yaml_event_t *ev, terr
         return fail_at(r, LINE(ev->start_mark), COL(ev->start_mark),
                        "alias *%s refers to an unknown anchor (or one still being defined)",
                        name);
-    terracl_status st = count_values(r, a->count, &ev->start_mark);
+    terracl_status st = count_values(r, a->count, a->bytes, &ev->start_mark);
     if (st != TERRACL_OK)
         return st;
     terracl_value *v = terracl_value_clone(a->value);
@@ -409,7 +465,7 @@ static terracl_status build_node(struct reader *r, yaml_event_t *ev, int depth,
         return build_alias(r, ev, out);
     case YAML_SCALAR_EVENT:
         anchor = (const char *)ev->data.scalar.anchor;
-        st = count_values(r, 1, &ev->start_mark);
+        st = count_values(r, 1, sizeof(void *) * 8 + ev->data.scalar.length, &ev->start_mark);
         if (st == TERRACL_OK)
             st = build_scalar(r, ev, out);
         break;
@@ -419,7 +475,7 @@ static terracl_status build_node(struct reader *r, yaml_event_t *ev, int depth,
         if (tag != NULL && strcmp(tag, "!") != 0 && strcmp(tag, YAML_SEQ_TAG) != 0)
             return fail_at(r, LINE(ev->start_mark), COL(ev->start_mark),
                            "unsupported tag %s on a sequence", tag);
-        st = count_values(r, 1, &ev->start_mark);
+        st = count_values(r, 1, sizeof(void *) * 8, &ev->start_mark);
         if (st == TERRACL_OK)
             st = build_sequence(r, ev, depth, out);
         break;
@@ -430,7 +486,7 @@ static terracl_status build_node(struct reader *r, yaml_event_t *ev, int depth,
         if (tag != NULL && strcmp(tag, "!") != 0 && strcmp(tag, YAML_MAP_TAG) != 0)
             return fail_at(r, LINE(ev->start_mark), COL(ev->start_mark),
                            "unsupported tag %s on a mapping", tag);
-        st = count_values(r, 1, &ev->start_mark);
+        st = count_values(r, 1, sizeof(void *) * 8, &ev->start_mark);
         if (st == TERRACL_OK)
             st = build_mapping(r, ev, depth, out);
         break;
@@ -495,6 +551,7 @@ static terracl_status run_reader(struct reader *r, terracl_value **out)
         terracl_value_free(r->anchors[i].value);
     }
     free(r->anchors);
+    free(r->anchor_slots);
     yaml_parser_delete(&r->parser);
     return st;
 }

@@ -19,6 +19,9 @@
 #define TC_YAML_MAX_DEPTH 64
 /* Values after expanding aliases; more is an error (alias bombs). */
 #define TC_YAML_MAX_VALUES (1u << 20)
+/* Bytes the tree may occupy after expanding aliases (a few aliases of one
+ * long anchored string would otherwise turn a 1 MiB file into gigabytes). */
+#define TC_YAML_MAX_BYTES ((size_t)128 << 20)
 
 /*
  * Parses exactly one YAML document into a value tree with line/column on

@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "graph/exec.h"
+#include "graph/mem_estimate.h"
 #include "graph/module.h"
 #include "graph/weights.h"
 #include "io/checkpoint.h"
@@ -20,6 +22,7 @@
 #include "models/expected_unused.h"
 #include "models/model_internal.h"
 #include "models/peft_weights.h"
+#include "ops/attention.h"
 #include "terracl/model.h"
 #include "terracl/registry.h"
 
@@ -384,6 +387,65 @@ static terracl_status check_host_tensor(const struct terracl_tensor *t, const ch
     return TERRACL_OK;
 }
 
+/* The attention scratch of the runtime's kernels, saturating for lengths
+ * whose products could overflow. */
+static uint64_t attn_scratch(const void *ctx, uint64_t len, uint64_t dim, uint64_t heads)
+{
+    if (len > ((uint64_t)1 << 20) || dim > ((uint64_t)1 << 20) || heads > ((uint64_t)1 << 16))
+        return UINT64_MAX;
+    return tc_attention_scratch(ctx, (size_t)len, (size_t)dim, (size_t)heads);
+}
+
+static uint64_t host_memory_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0)
+        return UINT64_MAX; /* unknown: no host check */
+    return tc_mem_sat_mul((uint64_t)pages, (uint64_t)page);
+}
+
+static double gib(uint64_t bytes) { return (double)bytes / (double)(1ull << 30); }
+
+terracl_status terracl_model_check_input(terracl_model *model, int ndim, const int64_t *dims,
+                                         terracl_error *err)
+{
+    char s1[128], s2[128];
+    if (model == NULL || dims == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_model_check_input: NULL argument");
+    if (ndim < 4 || ndim > 5)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "input: expected rank 4..5, got %d", ndim);
+    for (int i = 0; i < ndim; i++)
+        if (dims[i] <= 0 || dims[i] > ((int64_t)1 << 31))
+            return tc_fail(err, TERRACL_ERR_SHAPE, "input: dimension %d is %lld", i,
+                           (long long)dims[i]);
+    struct tc_mem_estimate e;
+    memset(&e, 0, sizeof e);
+    tc_mem_add_device(&e, "input", ndim, dims, 1);
+    tc_mem_add_host(&e, ndim, dims, 1);
+    if (tc_prithvi_is(model->backbone))
+        tc_prithvi_estimate(model->backbone, ndim, dims, attn_scratch, model->rt,
+                            model->backbone_only, &e);
+    const struct terracl_device_info *dev = terracl_runtime_device(model->rt);
+    uint64_t in_use = 0;
+    terracl_runtime_memory(model->rt, &in_use, NULL);
+    uint64_t need = tc_mem_sat_add(e.device_bytes, in_use), host = host_memory_bytes();
+    tc_shape_str(ndim, dims, s1, sizeof s1);
+    tc_shape_str(e.largest_ndim, e.largest_dims, s2, sizeof s2);
+    if (e.largest_bytes > dev->max_alloc_bytes || need > dev->global_mem_bytes)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY,
+                       "input %s needs an estimated %.1f GiB on the device (largest buffer: %s "
+                       "%s, %.1f GiB; weights already %.1f GiB); '%s' has %.1f GiB and allows "
+                       "%.1f GiB per buffer",
+                       s1, gib(need), e.largest_name, s2, gib(e.largest_bytes), gib(in_use),
+                       dev->name, gib(dev->global_mem_bytes), gib(dev->max_alloc_bytes));
+    if (e.host_bytes > host)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY,
+                       "input %s needs an estimated %.1f GiB of host memory; this machine has "
+                       "%.1f GiB",
+                       s1, gib(e.host_bytes), gib(host));
+    return TERRACL_OK;
+}
+
 terracl_status terracl_model_run(terracl_model *model, const struct terracl_inputs *inputs,
                                  struct terracl_tensor *output, terracl_error *err)
 {
@@ -391,6 +453,8 @@ terracl_status terracl_model_run(terracl_model *model, const struct terracl_inpu
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_model_run: NULL argument");
     memset(output, 0, sizeof *output);
     terracl_status st = check_host_tensor(&inputs->image, "input", 4, 5, err);
+    if (st == TERRACL_OK)
+        st = terracl_model_check_input(model, inputs->image.ndim, inputs->image.dims, err);
     if (st != TERRACL_OK)
         return st;
     const struct terracl_tensor *img = &inputs->image;

@@ -2,8 +2,15 @@
  * Device discovery and selection. Devices are numbered globally over all
  * platforms in the order the ICD loader reports them; that index is what
  * `terracl devices` prints and what a numeric selector means.
+ *
+ * Discovery runs once per process (pthread_once) and its result is kept:
+ * the ICD loader and drivers initialise themselves on the first
+ * clGetPlatformIDs, and doing that from several threads at once made
+ * runtimes created concurrently as a process's first fail with "no OpenCL
+ * device found" or crash inside the driver.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +26,8 @@ static const char k_install_hint[] =
     "devices`";
 
 /* Lists every (platform, device) pair; *count may be 0. */
-static terracl_status enumerate(cl_platform_id *plats, cl_device_id *devs, size_t *plat_of,
-                                size_t *count, terracl_error *err)
+static terracl_status discover(cl_platform_id *plats, cl_device_id *devs, size_t *plat_of,
+                               size_t *count, terracl_error *err)
 {
     cl_uint nplat = 0;
     cl_int rc = clGetPlatformIDs(TC_MAX_PLATFORMS, plats, &nplat);
@@ -47,6 +54,37 @@ static terracl_status enumerate(cl_platform_id *plats, cl_device_id *devs, size_
             (*count)++;
         }
     }
+    return TERRACL_OK;
+}
+
+/* What the one discovery found (written once, then only read). */
+static struct {
+    cl_platform_id plats[TC_MAX_PLATFORMS];
+    cl_device_id devs[TC_MAX_DEVICES];
+    size_t plat_of[TC_MAX_DEVICES];
+    size_t count;
+    terracl_status st;
+    terracl_error err;
+} g_found;
+static pthread_once_t g_found_once = PTHREAD_ONCE_INIT;
+
+static void discover_once(void)
+{
+    g_found.st = discover(g_found.plats, g_found.devs, g_found.plat_of, &g_found.count,
+                          &g_found.err);
+}
+
+static terracl_status enumerate(cl_platform_id *plats, cl_device_id *devs, size_t *plat_of,
+                                size_t *count, terracl_error *err)
+{
+    pthread_once(&g_found_once, discover_once);
+    *count = 0;
+    if (g_found.st != TERRACL_OK)
+        return tc_fail(err, g_found.st, "%s", g_found.err.message);
+    memcpy(plats, g_found.plats, sizeof g_found.plats);
+    memcpy(devs, g_found.devs, sizeof g_found.devs);
+    memcpy(plat_of, g_found.plat_of, sizeof g_found.plat_of);
+    *count = g_found.count;
     return TERRACL_OK;
 }
 

@@ -3,6 +3,7 @@
 
 #include <clblast_c.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,13 @@ enum { P_GEMMK, P_KREG, P_KWG, P_KWI, P_MDIMA, P_MDIMC, P_MWG, P_NDIMB,
 static const struct tc_gemm_set k_cpu_default = {
     {0, 1, 64, 8, 2, 2, 32, 1, 1, 16, 0, 0, 1, 0, 16, 8}, 1};
 
+/* Bounds on what a tuned file may hold: far above any real kernel
+ * parameter, low enough that no product of them in tc_gemm_set_valid can
+ * wrap to zero (and divide by it). */
+#define TC_XGEMM_MAX_PARAM 4096u
+#define TC_MAX_MIN_INDIRECT ((size_t)1 << 20)
+#define TC_MAX_TUNED_DIM ((size_t)1 << 24)
+
 #define MAX_SHAPES 128
 
 struct tuned_entry {
@@ -47,7 +55,8 @@ int tc_gemm_set_valid(const struct tc_gemm_set *s)
 {
     const size_t *p = s->xgemm;
     for (int i = 0; i < TC_XGEMM_NPARAMS; i++)
-        if (p[i] == 0 && i != P_GEMMK && i != P_SA && i != P_SB && i != P_STRM && i != P_STRN)
+        if (p[i] > TC_XGEMM_MAX_PARAM ||
+            (p[i] == 0 && i != P_GEMMK && i != P_SA && i != P_SB && i != P_STRM && i != P_STRN))
             return 0;
     if (p[P_GEMMK] > 1 || p[P_SA] > 1 || p[P_SB] > 1 || p[P_STRM] > 1 || p[P_STRN] > 1)
         return 0;
@@ -102,35 +111,75 @@ void tc_gemm_params_path(terracl_runtime *rt, char *buf, size_t cap)
     snprintf(buf, cap, "%s/gemm/%.16s.txt", rt->cache_dir, hex);
 }
 
-/* Parses "NAME=V NAME=V ... min_indirect=V" into a set; 0 on error. */
-static int parse_set(char *text, struct tc_gemm_set *set, double *gflops)
+/* An unsigned decimal integer spanning [text, end) that is at most `max`. */
+static int parse_uint(const char *text, const char *end, size_t max, size_t *out)
+{
+    if (text == end || end - text > 20)
+        return 0;
+    size_t v = 0;
+    for (const char *p = text; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        v = v * 10 + (size_t)(*p - '0');
+        if (v > max)
+            return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int tc_gemm_parse_set(const char *text, struct tc_gemm_set *set, double *gflops)
 {
     int seen = 0;
     memset(set, 0, sizeof *set);
     set->min_indirect = 1;
-    for (char *tok = strtok(text, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
-        char *eq = strchr(tok, '=');
+    /* Fields are NAME=VALUE separated by blanks; parsed in place (no strtok:
+     * runtimes load their files concurrently). */
+    const char *p = text;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        if (*p == '\0')
+            break;
+        const char *tok = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            p++;
+        const char *eq = memchr(tok, '=', (size_t)(p - tok));
         if (eq == NULL)
             return 0;
-        *eq = '\0';
-        char *end = NULL;
-        double v = strtod(eq + 1, &end);
-        if (end == eq + 1 || v < 0)
-            return 0;
-        if (strcmp(tok, "gflops") == 0) {
+        size_t name_len = (size_t)(eq - tok);
+        const char *value = eq + 1;
+        if (name_len == 6 && strncmp(tok, "gflops", 6) == 0) {
+            char buf[64];
+            size_t n = (size_t)(p - value);
+            if (n == 0 || n >= sizeof buf)
+                return 0;
+            memcpy(buf, value, n);
+            buf[n] = '\0';
+            char *end = NULL;
+            double v = strtod(buf, &end);
+            if (*end != '\0' || !isfinite(v) || v < 0)
+                return 0;
             if (gflops)
                 *gflops = v;
             continue;
         }
-        if (strcmp(tok, "min_indirect") == 0) {
-            set->min_indirect = (size_t)v;
+        if (name_len == 12 && strncmp(tok, "min_indirect", 12) == 0) {
+            if (!parse_uint(value, p, TC_MAX_MIN_INDIRECT, &set->min_indirect))
+                return 0;
             continue;
         }
+        int known = 0;
         for (int i = 0; i < TC_XGEMM_NPARAMS; i++)
-            if (strcmp(tok, tc_xgemm_param_names[i]) == 0) {
-                set->xgemm[i] = (size_t)v;
+            if (strlen(tc_xgemm_param_names[i]) == name_len &&
+                strncmp(tok, tc_xgemm_param_names[i], name_len) == 0) {
+                if (!parse_uint(value, p, TC_XGEMM_MAX_PARAM, &set->xgemm[i]))
+                    return 0;
                 seen |= 1 << i;
+                known = 1;
             }
+        if (!known)
+            return 0;
     }
     return seen == (1 << TC_XGEMM_NPARAMS) - 1 && tc_gemm_set_valid(set);
 }
@@ -156,7 +205,7 @@ struct tc_gemm_table *tc_gemm_table_load(terracl_runtime *rt)
         struct tuned_entry e;
         memset(&e, 0, sizeof e);
         if (strncmp(line, "default ", 8) == 0) {
-            if (parse_set(line + 8, &t->tuned_default, NULL))
+            if (tc_gemm_parse_set(line + 8, &t->tuned_default, NULL))
                 t->has_default = 1;
             else
                 bad = 1;
@@ -165,7 +214,10 @@ struct tc_gemm_table *tc_gemm_table_load(terracl_runtime *rt)
         int used = 0;
         if (sscanf(line, "shape %zu %zu %zu %d %d %n", &e.shape.m, &e.shape.n, &e.shape.k,
                    &e.shape.trans_a, &e.shape.trans_b, &used) == 5 &&
-            parse_set(line + used, &e.set, &e.gflops) && t->n < MAX_SHAPES)
+            e.shape.m <= TC_MAX_TUNED_DIM && e.shape.n <= TC_MAX_TUNED_DIM &&
+            e.shape.k <= TC_MAX_TUNED_DIM && (e.shape.trans_a & ~1) == 0 &&
+            (e.shape.trans_b & ~1) == 0 && tc_gemm_parse_set(line + used, &e.set, &e.gflops) &&
+            t->n < MAX_SHAPES)
             t->entries[t->n++] = e;
         else
             bad = 1;

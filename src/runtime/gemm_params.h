@@ -39,6 +39,11 @@ struct tc_gemm_shape {
  * GEMMK=1 with MWG != NWG combination that CLBlast 1.5.3 gets wrong. */
 int tc_gemm_set_valid(const struct tc_gemm_set *s);
 
+/* Parses "NAME=V NAME=V ... [min_indirect=V] [gflops=G]" (every Xgemm
+ * parameter present, each an integer in range, the set valid) into *set;
+ * returns 0 on any error. Reentrant; `text` is not modified. */
+int tc_gemm_parse_set(const char *text, struct tc_gemm_set *set, double *gflops);
+
 /* "MWG=32 NWG=16 ..." into buf. */
 const char *tc_gemm_set_str(const struct tc_gemm_set *s, char *buf, size_t cap);
 

@@ -4,6 +4,18 @@
  * out kernels. Cache files are keyed by a SHA-256 over everything that can
  * change the binary, written to a temporary name and renamed into place, and
  * any mismatch or corruption means "compile from source" (never an error).
+ *
+ * A cache file is checked before the driver sees its payload, because
+ * drivers trust binaries: a cut-short binary can crash inside
+ * clCreateProgramWithBinary, and another program's binary builds fine and
+ * only fails at clCreateKernel. The header therefore carries the key the
+ * entry was written for and a SHA-256 of the payload:
+ *
+ *   "TERRACLB" | u32 format | u32 reserved | u64 payload size |
+ *   key[32] | sha256(payload)[32] | payload
+ *
+ * and a kernel that cannot be created from a cached binary makes the
+ * program rebuild from source (and rewrite its cache entry).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +31,8 @@
 #include "runtime/profile.h"
 
 #define TC_CACHE_MAGIC "TERRACLB"
-#define TC_CACHE_FORMAT 1u
+#define TC_CACHE_FORMAT 2u
+#define TC_CACHE_HEADER 88u
 #define TC_BASE_OPTIONS "-cl-std=CL1.2"
 
 struct tc_kernel {
@@ -34,6 +47,7 @@ struct tc_program_entry {
     char name[64];
     char *options;
     cl_program program;
+    int from_cache; /* program came from a cache file (rebuilt from source when it misbehaves) */
     struct tc_kernel *kernels;
 };
 
@@ -159,10 +173,9 @@ static terracl_status program_source(const terracl_runtime *rt, const char *prog
 }
 
 static void cache_key(const terracl_runtime *rt, const char *source, size_t size,
-                      const char *options, char hex[65])
+                      const char *options, uint8_t digest[32], char hex[65])
 {
     struct tc_sha256 s;
-    uint8_t digest[32];
     unsigned format = TC_CACHE_FORMAT;
     tc_sha256_init(&s);
     tc_sha256_update(&s, &format, sizeof format);
@@ -197,7 +210,18 @@ static int make_dirs(const char *path)
     return 0;
 }
 
-static cl_program load_cached(terracl_runtime *rt, const char *path, const char *options)
+static void payload_digest(const void *payload, size_t size, uint8_t digest[32])
+{
+    struct tc_sha256 s;
+    tc_sha256_init(&s);
+    tc_sha256_update(&s, payload, size);
+    tc_sha256_final(&s, digest);
+}
+
+/* The program in a cache file, or NULL when the file is missing, written for
+ * another key, damaged, or refused by the driver. */
+static cl_program load_cached(terracl_runtime *rt, const char *path, const uint8_t key[32],
+                              const char *options)
 {
     char *data = NULL;
     size_t size = 0;
@@ -206,14 +230,24 @@ static cl_program load_cached(terracl_runtime *rt, const char *path, const char 
     cl_program prog = NULL;
     uint64_t bin_size = 0;
     uint32_t format = 0;
-    if (size < 24 || memcmp(data, TC_CACHE_MAGIC, 8) != 0)
+    uint8_t digest[32];
+    if (size < TC_CACHE_HEADER || memcmp(data, TC_CACHE_MAGIC, 8) != 0)
         goto out;
     memcpy(&format, data + 8, 4);
     memcpy(&bin_size, data + 16, 8);
-    if (format != TC_CACHE_FORMAT || bin_size != size - 24 || bin_size == 0)
+    if (format != TC_CACHE_FORMAT || bin_size != size - TC_CACHE_HEADER || bin_size == 0)
         goto out;
-    const unsigned char *bin = (const unsigned char *)data + 24;
+    if (memcmp(data + 24, key, 32) != 0) {
+        tc_runtime_log(rt, TERRACL_LOG_DEBUG, "program cache file %s belongs to another key", path);
+        goto out;
+    }
+    const unsigned char *bin = (const unsigned char *)data + TC_CACHE_HEADER;
     size_t len = (size_t)bin_size;
+    payload_digest(bin, len, digest);
+    if (memcmp(data + 56, digest, 32) != 0) {
+        tc_runtime_log(rt, TERRACL_LOG_DEBUG, "program cache file %s is damaged", path);
+        goto out;
+    }
     cl_int status = CL_SUCCESS, rc = CL_SUCCESS;
     prog = clCreateProgramWithBinary(rt->context, 1, &rt->device, &len, &bin, &status, &rc);
     if (rc != CL_SUCCESS || status != CL_SUCCESS) {
@@ -231,7 +265,8 @@ out:
     return prog;
 }
 
-static void store_cached(terracl_runtime *rt, const char *dir, const char *path, cl_program prog)
+static void store_cached(terracl_runtime *rt, const char *dir, const char *path,
+                         const uint8_t key[32], cl_program prog)
 {
     size_t bin_size = 0;
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof bin_size, &bin_size, NULL) !=
@@ -247,6 +282,8 @@ static void store_cached(terracl_runtime *rt, const char *dir, const char *path,
         free(bin);
         return;
     }
+    uint8_t digest[32];
+    payload_digest(bin, bin_size, digest);
     char tmp[1300];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
@@ -258,6 +295,7 @@ static void store_cached(terracl_runtime *rt, const char *dir, const char *path,
     uint64_t size64 = bin_size;
     int ok = fwrite(TC_CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&format, 4, 1, f) == 1 &&
              fwrite(&reserved, 4, 1, f) == 1 && fwrite(&size64, 8, 1, f) == 1 &&
+             fwrite(key, 1, 32, f) == 32 && fwrite(digest, 1, 32, f) == 32 &&
              fwrite(bin, 1, bin_size, f) == bin_size;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
@@ -294,6 +332,45 @@ static terracl_status build_from_source(terracl_runtime *rt, const char *program
     return TERRACL_OK;
 }
 
+/* Gives e a built program: from its cache file when `use_cached` and the
+ * file is sound, else from source (then stored in the cache). */
+static terracl_status compile_entry(terracl_runtime *rt, struct tc_program_entry *e,
+                                    int use_cached, terracl_error *err)
+{
+    char *source = NULL;
+    size_t size = 0;
+    terracl_status st = program_source(rt, e->name, &source, &size, err);
+    if (st != TERRACL_OK)
+        return st;
+    char options[1024];
+    snprintf(options, sizeof options, "%s %s", TC_BASE_OPTIONS, e->options);
+
+    char dir[1100], path[1200], hex[65];
+    uint8_t key[32];
+    int use_cache = rt->cache_dir[0] != '\0';
+    cl_program prog = NULL;
+    if (use_cache) {
+        cache_key(rt, source, size, options, key, hex);
+        snprintf(dir, sizeof dir, "%s/programs", rt->cache_dir);
+        snprintf(path, sizeof path, "%s/%s.bin", dir, hex);
+        if (use_cached)
+            prog = load_cached(rt, path, key, options);
+    }
+    e->from_cache = prog != NULL;
+    if (prog == NULL) {
+        st = build_from_source(rt, e->name, source, size, options, &prog, err);
+        if (st == TERRACL_OK && use_cache)
+            store_cached(rt, dir, path, key, prog);
+    }
+    free(source);
+    if (st != TERRACL_OK)
+        return st;
+    if (e->program)
+        clReleaseProgram(e->program); /* kernels made from it keep their own reference */
+    e->program = prog;
+    return TERRACL_OK;
+}
+
 static terracl_status get_program(terracl_runtime *rt, const char *program, const char *extra,
                                   struct tc_program_entry **out, terracl_error *err)
 {
@@ -307,39 +384,16 @@ static terracl_status get_program(terracl_runtime *rt, const char *program, cons
     if (strlen(program) >= sizeof((struct tc_program_entry *)0)->name)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "program name '%s' too long", program);
 
-    char *source = NULL;
-    size_t size = 0;
-    terracl_status st = program_source(rt, program, &source, &size, err);
-    if (st != TERRACL_OK)
-        return st;
-    char options[1024];
-    snprintf(options, sizeof options, "%s %s", TC_BASE_OPTIONS, extra);
-
     struct tc_program_entry *e = calloc(1, sizeof *e);
     char *opt_copy = strdup(extra);
     if (e == NULL || opt_copy == NULL) {
         free(e);
         free(opt_copy);
-        free(source);
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     }
     snprintf(e->name, sizeof e->name, "%s", program);
     e->options = opt_copy;
-
-    char dir[1100], path[1200], key[65];
-    int use_cache = rt->cache_dir[0] != '\0';
-    if (use_cache) {
-        cache_key(rt, source, size, options, key);
-        snprintf(dir, sizeof dir, "%s/programs", rt->cache_dir);
-        snprintf(path, sizeof path, "%s/%s.bin", dir, key);
-        e->program = load_cached(rt, path, options);
-    }
-    if (e->program == NULL) {
-        st = build_from_source(rt, program, source, size, options, &e->program, err);
-        if (st == TERRACL_OK && use_cache)
-            store_cached(rt, dir, path, e->program);
-    }
-    free(source);
+    terracl_status st = compile_entry(rt, e, 1, err);
     if (st != TERRACL_OK) {
         free(e->options);
         free(e);
@@ -349,6 +403,19 @@ static terracl_status get_program(terracl_runtime *rt, const char *program, cons
     rt->programs = e;
     *out = e;
     return TERRACL_OK;
+}
+
+/* Whether the program's source names `kernel` at all: an unknown kernel name
+ * is the caller's mistake, not a reason to rebuild. */
+static int source_mentions(const terracl_runtime *rt, const char *program, const char *kernel)
+{
+    char *source = NULL;
+    size_t size = 0;
+    if (program_source(rt, program, &source, &size, NULL) != TERRACL_OK)
+        return 0;
+    int found = strstr(source, kernel) != NULL;
+    free(source);
+    return found;
 }
 
 terracl_status tc_kernel_get(terracl_runtime *rt, const char *program, const char *kernel,
@@ -367,6 +434,15 @@ terracl_status tc_kernel_get(terracl_runtime *rt, const char *program, const cha
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "kernel name '%s' too long", kernel);
     cl_int rc = CL_SUCCESS;
     cl_kernel handle = clCreateKernel(p->program, kernel, &rc);
+    if (rc != CL_SUCCESS && p->from_cache && source_mentions(rt, program, kernel)) {
+        /* The cached binary is not what its entry claims: build from source. */
+        tc_runtime_log(rt, TERRACL_LOG_DEBUG,
+                       "kernel '%s' missing from the cached binary of '%s': rebuilding", kernel,
+                       program);
+        if ((st = compile_entry(rt, p, 0, err)) != TERRACL_OK)
+            return st;
+        handle = clCreateKernel(p->program, kernel, &rc);
+    }
     if (rc != CL_SUCCESS)
         return tc_fail(err, TERRACL_ERR_OPENCL, "clCreateKernel('%s' in program '%s') failed: %s",
                        kernel, program, tc_cl_error_name(rc));

@@ -1,4 +1,5 @@
 /* Runtime lifetime, device buffers and logging. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 #include "runtime/profile.h"
 
 static void pool_drain(terracl_runtime *rt);
+
+static pthread_mutex_t g_create_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void default_cache_dir(char *dst, size_t cap)
 {
@@ -63,14 +66,20 @@ terracl_status terracl_runtime_create(const struct terracl_runtime_params *param
 
     cl_int rc = CL_SUCCESS;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)rt->platform, 0};
+    const cl_command_queue_properties queue_props =
+        params->profile ? CL_QUEUE_PROFILING_ENABLE : 0;
+    /* Drivers set a device up on its first context; creation is rare, so
+     * it is serialised for every runtime rather than trusted to each
+     * driver's own locking. */
+    pthread_mutex_lock(&g_create_lock);
     rt->context = clCreateContext(props, 1, &rt->device, NULL, NULL, &rc);
     if (rc != CL_SUCCESS) {
+        pthread_mutex_unlock(&g_create_lock);
         st = tc_cl_fail(err, "clCreateContext", rc);
         goto fail;
     }
-    const cl_command_queue_properties queue_props =
-        params->profile ? CL_QUEUE_PROFILING_ENABLE : 0;
     rt->queue = clCreateCommandQueue(rt->context, rt->device, queue_props, &rc);
+    pthread_mutex_unlock(&g_create_lock);
     if (rc != CL_SUCCESS) {
         st = tc_cl_fail(err, "clCreateCommandQueue", rc);
         goto fail;

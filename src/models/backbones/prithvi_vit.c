@@ -20,6 +20,7 @@
 
 #include "core/checked.h"
 #include "graph/exec.h"
+#include "graph/mem_estimate.h"
 #include "io/yaml_config.h"
 #include "models/backbones/pos_embed.h"
 #include "ops/elementwise.h"
@@ -30,6 +31,12 @@
 
 #define MAX_DEPTH 64
 #define MAX_BANDS 64
+/* Bounds on what a config may ask for, far above every published Prithvi
+ * model, so that no product of them can overflow before it is checked. */
+#define MAX_IMG_SIZE 65536
+#define MAX_FRAMES 4096
+#define MAX_TOKENS ((int64_t)1 << 24)
+#define MAX_HIDDEN ((int64_t)1 << 20)
 #define LN_EPS 1e-5f
 
 struct variant {
@@ -173,6 +180,47 @@ int64_t tc_prithvi_patch_size(const terracl_module *m, int axis)
 const char *tc_prithvi_ckpt_path(const terracl_module *m)
 {
     return ((struct prithvi *)m->impl)->ckpt_path;
+}
+
+void tc_prithvi_estimate(const terracl_module *m, int ndim, const int64_t *dims,
+                         uint64_t (*attn_scratch)(const void *ctx, uint64_t len, uint64_t dim,
+                                                  uint64_t heads),
+                         const void *ctx, int final_only, struct tc_mem_estimate *e)
+{
+    const struct prithvi *p = m->impl;
+    if (ndim != 4 && ndim != 5)
+        return;
+    int64_t B = dims[0], C = dims[1], T = ndim == 5 ? dims[2] : 1, H = dims[ndim - 2],
+            W = dims[ndim - 1];
+    int64_t tg = T / p->patch[0], hg = H / p->patch[1], wg = W / p->patch[2];
+    if (B < 1 || C < 1 || tg < 1 || hg < 1 || wg < 1)
+        return;
+    /* Dimensions are at most 2^31 each (checked by the caller); the products
+     * below are formed in saturating uint64 arithmetic. */
+    uint64_t N = tc_mem_sat_mul(tc_mem_sat_mul((uint64_t)tg, (uint64_t)hg), (uint64_t)wg);
+    uint64_t L = tc_mem_sat_add(N, 1), D = (uint64_t)p->dim;
+    uint64_t K = (uint64_t)(C * p->patch[0] * p->patch[1] * p->patch[2]);
+    int64_t Li = L > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)L;
+    int64_t BN = (int64_t)tc_mem_sat_mul((uint64_t)B, N > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : N);
+    if (BN < 0)
+        BN = INT64_MAX;
+    int64_t patches[2] = {BN, (int64_t)K}, tokens[2] = {BN, (int64_t)D};
+    int64_t x[3] = {B, Li, (int64_t)D}, qkv[3] = {B, Li, 3 * (int64_t)D},
+            hidden[3] = {B, Li, p->hidden};
+    uint64_t sc = attn_scratch(ctx, L, D, (uint64_t)p->heads);
+    int64_t scores[1] = {sc > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)sc};
+    tc_mem_add_device(e, "patches", 2, patches, 1);
+    tc_mem_add_device(e, "tokens", 2, tokens, 1);
+    tc_mem_add_device(e, "block activations x", 3, x, 2); /* x and its LayerNorm */
+    tc_mem_add_device(e, "qkv", 3, qkv, 1);
+    tc_mem_add_device(e, "attention scratch", 1, scores, 1);
+    tc_mem_add_device(e, "attention output", 3, x, 1);
+    tc_mem_add_device(e, "MLP hidden", 3, hidden, 1);
+    tc_mem_add_device(e, "block outputs", 3, x, final_only ? 1 : (uint64_t)p->n_out);
+    /* Host: the position table at the construction grid and resized to the
+     * input's, and the per-item coordinate table when used. */
+    int64_t pos[2] = {Li, (int64_t)D};
+    tc_mem_add_host(e, 2, pos, 2);
 }
 
 /* ---- construction ------------------------------------------------------ */
@@ -497,6 +545,23 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
                      v->name, (long long)p->depth, (long long)p->dim, (long long)p->in_chans);
         goto fail;
     }
+    if (p->img_h > MAX_IMG_SIZE || p->img_w > MAX_IMG_SIZE || p->frames > MAX_FRAMES ||
+        p->patch[0] > MAX_FRAMES || p->patch[1] > MAX_IMG_SIZE || p->patch[2] > MAX_IMG_SIZE) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "%s: img_size [%lld, %lld] / num_frames %lld / patch_size [%lld, %lld, %lld] "
+                     "out of range (img_size and spatial patch sizes at most %d, num_frames and "
+                     "the tubelet size at most %d)",
+                     v->name, (long long)p->img_h, (long long)p->img_w, (long long)p->frames,
+                     (long long)p->patch[0], (long long)p->patch[1], (long long)p->patch[2],
+                     MAX_IMG_SIZE, MAX_FRAMES);
+        goto fail;
+    }
+    if (!isfinite(mlp_ratio) || mlp_ratio * (double)p->dim > (double)MAX_HIDDEN ||
+        mlp_ratio * (double)p->dim < 1.0) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: mlp_ratio %g gives an MLP width outside 1..%lld",
+                     v->name, mlp_ratio, (long long)MAX_HIDDEN);
+        goto fail;
+    }
     if (p->time_enc && p->patch[0] != 1) {
         st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: the temporal encoding needs a tubelet size of 1",
                      v->name);
@@ -508,6 +573,14 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
     p->grid[2] = p->img_w / p->patch[2];
     if (p->grid[0] < 1 || p->grid[1] < 1 || p->grid[2] < 1) {
         st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: patch size is bigger than the input size", v->name);
+        goto fail;
+    }
+    size_t tokens;
+    if (!tc_shape_count(p->grid, 3, &tokens) || tokens > (size_t)MAX_TOKENS) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "%s: a token grid of %lld x %lld x %lld is more than %lld tokens", v->name,
+                     (long long)p->grid[0], (long long)p->grid[1], (long long)p->grid[2],
+                     (long long)MAX_TOKENS);
         goto fail;
     }
 

@@ -42,6 +42,17 @@ int64_t tc_prithvi_patch_size(const terracl_module *m, int axis); /* 0=t, 1=h, 2
 /* The ckpt_path argument (resolved), or NULL. */
 const char *tc_prithvi_ckpt_path(const terracl_module *m);
 
+/* Adds what a forward pass over an input of shape `dims` ([B, C, T, H, W]
+ * or [B, C, H, W]) allocates to `e`: the input, patches and tokens, the
+ * block scratch (x, qkv, attention scratch of `attn_scratch(L)` floats,
+ * MLP hidden), the kept block outputs, and the host position tables.
+ * Shapes the forward would refuse add nothing (it reports them). */
+struct tc_mem_estimate;
+void tc_prithvi_estimate(const terracl_module *m, int ndim, const int64_t *dims,
+                         uint64_t (*attn_scratch)(const void *ctx, uint64_t len, uint64_t dim,
+                                                  uint64_t heads),
+                         const void *ctx, int final_only, struct tc_mem_estimate *e);
+
 /* TerraTorch's prepare_features_for_image_model: drops the CLS token and
  * turns each [B, 1+N, D] feature into [B, Teff*D, h, w]. */
 TC_NODISCARD terracl_status tc_prithvi_tokens_to_image(terracl_runtime *rt,

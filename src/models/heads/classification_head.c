@@ -160,6 +160,9 @@ terracl_status tc_classification_head(int64_t in_channels, const terracl_value *
         st = tc_fail(err, TERRACL_ERR_CONFIG,
                      "ScalarHead: num_classes/num_outputs (%lld) and in_dim (%lld) must be positive",
                      (long long)classes, (long long)in_channels);
+    if (st == TERRACL_OK)
+        st = tc_head_check_widths("ClassificationHead", in_channels, classes, "dim_list", dims, nd,
+                                  err);
     if (st != TERRACL_OK)
         return st;
     struct cls_head *h = calloc(1, sizeof *h);

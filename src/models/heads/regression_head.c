@@ -154,6 +154,9 @@ terracl_status tc_regression_head(int64_t in_channels, const terracl_value *args
                      "RegressionHead: learned_upscale_layers %lld (0..%d) or in_channels %lld "
                      "is invalid",
                      (long long)nup, MAX_UPSCALE, (long long)in_channels);
+    if (st == TERRACL_OK)
+        st = tc_head_check_widths("RegressionHead", in_channels, -1, "channel_list", chans, nch,
+                                  err);
     if (st != TERRACL_OK)
         return tc_fail_context(err, st, "RegressionHead");
     struct reg_head *h = calloc(1, sizeof *h);

@@ -69,6 +69,9 @@ terracl_status tc_segmentation_head(int64_t in_channels, const terracl_value *ar
         st = tc_fail(err, TERRACL_ERR_CONFIG,
                      "SegmentationHead: num_classes (%lld) and in_channels (%lld) must be positive",
                      (long long)classes, (long long)in_channels);
+    if (st == TERRACL_OK)
+        st = tc_head_check_widths("SegmentationHead", in_channels, classes, "channel_list", chans,
+                                  nch, err);
     if (st != TERRACL_OK)
         return st;
     struct seg_head *h = calloc(1, sizeof *h);

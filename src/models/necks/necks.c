@@ -237,6 +237,9 @@ static terracl_status tokens_to_image(const struct reshape_tokens *r, int remove
         inner *= x->dims[d];
     int64_t N = (x->dims[1] - remove_cls) * inner, T = r->time_dim;
     int64_t per_t = N / T, h = 0;
+    if (per_t < 1)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "cannot arrange %lld tokens as %lld frame(s)",
+                       (long long)N, (long long)T);
     terracl_status st = grid_rows(r, remove_cls, per_t, ex, &h, retry, err);
     if (st != TERRACL_OK)
         return st;
@@ -319,10 +322,12 @@ terracl_status tc_neck_reshape_tokens_to_image(const terracl_value *first,
         st = terracl_args_int(args, "effective_time_dim", 1, &r.time_dim, err);
     if (st == TERRACL_OK)
         st = terracl_args_int(args, "h", 0, &r.h, err);
-    if (st == TERRACL_OK && (r.time_dim <= 0 || r.h < 0))
+    /* Upper bounds keep T * E and the grid products far from overflow. */
+    if (st == TERRACL_OK && (r.time_dim <= 0 || r.time_dim > 4096 || r.h < 0 || r.h > 65536))
         st = tc_fail(err, TERRACL_ERR_CONFIG,
-                     "ReshapeTokensToImage: effective_time_dim must be positive and h "
-                     "positive or null");
+                     "ReshapeTokensToImage: effective_time_dim must be in 1..4096 and h in "
+                     "1..65536 or null (got %lld and %lld)",
+                     (long long)r.time_dim, (long long)r.h);
     if (st != TERRACL_OK)
         return st;
     struct reshape_tokens *impl = malloc(sizeof *impl);

@@ -99,8 +99,10 @@ terracl_status tc_neck_interpolate_to_pyramidal(const terracl_value *first,
         st = terracl_args_float(args, "scale_factor", 2.0, &scale, err);
     if (st == TERRACL_OK)
         st = terracl_args_string(args, "mode", "nearest", &mode, err);
-    if (st == TERRACL_OK && !(scale > 0))
-        st = tc_fail(err, TERRACL_ERR_CONFIG, "InterpolateToPyramidal: scale_factor must be positive");
+    /* Level i is scaled by scale_factor^i: a bound keeps those sizes finite. */
+    if (st == TERRACL_OK && !(scale > 0 && scale <= 64))
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "InterpolateToPyramidal: scale_factor must be in (0, 64], got %g", scale);
     if (st == TERRACL_OK && strcmp(mode, "nearest") != 0 && strcmp(mode, "bilinear") != 0)
         st = tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                      "InterpolateToPyramidal: mode '%s' is not supported (nearest, bilinear)", mode);

@@ -1,0 +1,19 @@
+# A second, independent OpenCL implementation: Mesa's rusticl on llvmpipe
+# (Debian's mesa-opencl-icd, enabled with RUSTICL_ENABLE=llvmpipe; OpenCL
+# 3.0, no fp64, 2 GiB largest allocation, its own compiler). A small subset
+# of the op tests and one backbone's TerraTorch parity run there, so that
+# terracl is not only ever checked against PoCL. rusticl is slow (its first
+# run compiles every kernel into the test cache: the packed-weight GEMM
+# cases alone took over five minutes cold), hence the small subset: the
+# layernorm op cases, and a whole backbone, whose parity run (GEMMs,
+# attention, patch embedding) takes about 40 s cold.
+# Without the driver the selector matches no device and the tests report
+# themselves skipped (exit 77).
+set(TERRACL_RUSTICL_ENV
+  "${TERRACL_TEST_ENV};RUSTICL_ENABLE=llvmpipe;TERRACL_DEVICE=llvmpipe;TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures;LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp:print_suppressions=0")
+add_test(NAME test_ops_rusticl COMMAND test_ops)
+set_tests_properties(test_ops_rusticl PROPERTIES LABELS "cl;rusticl" SKIP_RETURN_CODE 77
+  TIMEOUT 900 ENVIRONMENT "${TERRACL_RUSTICL_ENV};TERRACL_TEST_FILTER=test_layernorm*")
+add_test(NAME test_parity_rusticl COMMAND test_parity_backbones bb_tiny)
+set_tests_properties(test_parity_rusticl PROPERTIES LABELS "model;rusticl" SKIP_RETURN_CODE 77
+  TIMEOUT 900 ENVIRONMENT "${TERRACL_RUSTICL_ENV}")

@@ -1,0 +1,116 @@
+/*
+ * The tuned-GEMM parameter parser: values out of range (huge, negative,
+ * fractional, NaN, products that wrap to zero) make a set invalid instead of
+ * reaching a cast or a division; the parser is reentrant (two threads parse
+ * at once and each gets its own answer).
+ */
+#include "test_common.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "runtime/gemm_params.h"
+
+#define GOOD "GEMMK=0 KREG=1 KWG=64 KWI=8 MDIMA=2 MDIMC=2 MWG=32 NDIMB=1 NDIMC=1 NWG=16 " \
+             "SA=0 SB=0 STRM=1 STRN=0 VWM=16 VWN=8"
+
+static void test_good_set_parses(void **state)
+{
+    (void)state;
+    struct tc_gemm_set s;
+    double g = -1;
+    assert_true(tc_gemm_parse_set(GOOD " min_indirect=64 gflops=12.5\n", &s, &g));
+    assert_int_equal(s.xgemm[2], 64);
+    assert_int_equal(s.min_indirect, 64);
+    assert_true(g == 12.5);
+}
+
+/* Replaces the value of `name` in GOOD by `value` and parses the result. */
+static int parse_with(const char *name, const char *value)
+{
+    char text[512], key[32];
+    snprintf(key, sizeof key, " %s=", name);
+    char base[512] = " " GOOD;
+    char *at = strstr(base, key);
+    assert_non_null(at);
+    char *val_end = strchr(at + strlen(key), ' ');
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - base + strlen(key)), base, value,
+             val_end ? val_end : "");
+    struct tc_gemm_set s;
+    double g;
+    return tc_gemm_parse_set(text, &s, &g);
+}
+
+static void test_damaged_values_rejected(void **state)
+{
+    (void)state;
+    /* 2^63 * VWM wraps to 0: the divisibility check divided by it. */
+    assert_false(parse_with("MDIMC", "9223372036854775808"));
+    assert_false(parse_with("NDIMC", "9223372036854775808"));
+    assert_false(parse_with("MDIMA", "18446744073709551615"));
+    assert_false(parse_with("KWG", "1e300"));
+    assert_false(parse_with("KWG", "nan"));
+    assert_false(parse_with("KWG", "-8"));
+    assert_false(parse_with("KWG", "64.5"));
+    assert_false(parse_with("KWI", "0"));
+    assert_false(parse_with("VWM", "99999999999999999999999"));
+    assert_false(parse_with("GEMMK", "2"));
+    struct tc_gemm_set s;
+    double g;
+    assert_false(tc_gemm_parse_set(GOOD " gflops=nan", &s, &g));
+    assert_false(tc_gemm_parse_set(GOOD " gflops=inf", &s, &g));
+    assert_false(tc_gemm_parse_set(GOOD " min_indirect=1e300", &s, &g));
+    assert_false(tc_gemm_parse_set(GOOD " min_indirect=-1", &s, &g));
+    assert_false(tc_gemm_parse_set(GOOD " NOT_A_PARAM=1", &s, &g));
+    assert_false(tc_gemm_parse_set(GOOD " =", &s, &g));
+    assert_false(tc_gemm_parse_set("GEMMK=0 KREG=1", &s, &g)); /* incomplete */
+    assert_false(tc_gemm_parse_set("", &s, &g));
+    /* And directly: a set whose products wrap is invalid, not a SIGFPE. */
+    assert_true(tc_gemm_parse_set(GOOD, &s, &g));
+    s.xgemm[5] = (size_t)1 << 63;
+    assert_false(tc_gemm_set_valid(&s));
+}
+
+struct parse_job {
+    const char *text;
+    size_t kwg;
+    int ok;
+};
+
+static void *parse_many(void *arg)
+{
+    struct parse_job *j = arg;
+    j->ok = 1;
+    for (int i = 0; i < 20000 && j->ok; i++) {
+        struct tc_gemm_set s;
+        double g;
+        j->ok = tc_gemm_parse_set(j->text, &s, &g) && s.xgemm[2] == j->kwg;
+    }
+    return NULL;
+}
+
+static void test_parsing_is_reentrant(void **state)
+{
+    (void)state;
+    struct parse_job a = {GOOD " gflops=1", 64, 0};
+    struct parse_job b = {"GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=8 MDIMC=8 MWG=64 NDIMB=8 NDIMC=8 "
+                          "NWG=64 SA=0 SB=0 STRM=0 STRN=0 VWM=1 VWN=1 gflops=2",
+                          32, 0};
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, parse_many, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, parse_many, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_true(a.ok);
+    assert_true(b.ok);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_set_parses),
+        cmocka_unit_test(test_damaged_values_rejected),
+        cmocka_unit_test(test_parsing_is_reentrant),
+    };
+    return cmocka_run_group_tests_name("gemm_params", tests, NULL, NULL);
+}
