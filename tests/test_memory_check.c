@@ -54,11 +54,32 @@ static void test_declared_huge_input_fails_at_once(void **state)
     terracl_model_destroy(m);
 }
 
+/* Whole models go through the same check (their estimate adds the padded
+ * input and the pixel-wise output maps to the backbone's). */
+static void test_whole_model_checked(void **state)
+{
+    (void)state;
+    char cfg[1024], w[1024];
+    const char *root = getenv("TERRACL_FIXTURES");
+    snprintf(cfg, sizeof cfg, "%s/ex_multi_temporal_crop/config.yaml", root);
+    snprintf(w, sizeof w, "%s/ex_multi_temporal_crop/weights.h5", root);
+    terracl_model *m = NULL;
+    terracl_error err = {0};
+    TC_ASSERT_OK(terracl_model_load(tc_test_rt, cfg, w, &m, &err), err);
+    int64_t big[5] = {1, 6, 3, 20000, 20000};
+    assert_int_equal(terracl_model_check_input(m, 5, big, &err), TERRACL_ERR_NO_MEMORY);
+    assert_non_null(strstr(err.message, "input [1, 6, 3, 20000, 20000]"));
+    int64_t fine[5] = {1, 6, 3, 40, 36};
+    TC_ASSERT_OK(terracl_model_check_input(m, 5, fine, &err), err);
+    terracl_model_destroy(m);
+}
+
 int main(void)
 {
     tc_test_runtime_or_skip();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_declared_huge_input_fails_at_once),
+        cmocka_unit_test(test_whole_model_checked),
     };
     int rc = cmocka_run_group_tests_name("memory_check", tests, NULL, NULL);
     tc_test_runtime_release();

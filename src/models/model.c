@@ -404,6 +404,31 @@ static uint64_t host_memory_bytes(void)
     return tc_mem_sat_mul((uint64_t)pages, (uint64_t)page);
 }
 
+/* The pixel-wise end of a whole model: the padded input copy, the head's
+ * map at the padded size and its resized and cropped copies on the device,
+ * and the output on the host. The decoder's own intermediate maps are not
+ * counted, so for whole models the estimate stays a lower bound. */
+static void add_output_estimate(const terracl_model *model, int ndim, const int64_t *dims,
+                                struct tc_mem_estimate *e)
+{
+    int64_t k = 1;
+    for (size_t i = 0; i < model->root->nchildren; i++) {
+        const char *name = model->root->children[i].name;
+        if (strcmp(name, "head") == 0 || (strcmp(name, "decoder") == 0 && k == 1)) {
+            int64_t c = 0;
+            if (terracl_module_out_channels(model->root->children[i].module, &c, 1) >= 1 && c > 0)
+                k = c;
+        }
+    }
+    /* Padding reaches at most one patch pair (<= 64 px here) past each side. */
+    int64_t hp = dims[ndim - 2] + 64, wp = dims[ndim - 1] + 64;
+    int64_t map[4] = {dims[0], k, hp, wp}, out[4] = {dims[0], k, dims[ndim - 2], dims[ndim - 1]};
+    tc_mem_add_device(e, "padded input", ndim, dims, 1);
+    tc_mem_add_device(e, "head output", 4, map, 2);
+    tc_mem_add_device(e, "model output", 4, out, 1);
+    tc_mem_add_host(e, 4, out, 1);
+}
+
 static double gib(uint64_t bytes) { return (double)bytes / (double)(1ull << 30); }
 
 terracl_status terracl_model_check_input(terracl_model *model, int ndim, const int64_t *dims,
@@ -425,6 +450,8 @@ terracl_status terracl_model_check_input(terracl_model *model, int ndim, const i
     if (tc_prithvi_is(model->backbone))
         tc_prithvi_estimate(model->backbone, ndim, dims, attn_scratch, model->rt,
                             model->backbone_only, &e);
+    if (!model->backbone_only)
+        add_output_estimate(model, ndim, dims, &e);
     const struct terracl_device_info *dev = terracl_runtime_device(model->rt);
     uint64_t in_use = 0;
     terracl_runtime_memory(model->rt, &in_use, NULL);
