@@ -13,6 +13,7 @@ PACKAGES=(
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd mesa-opencl-icd clinfo
   libclblast-dev libhdf5-dev libcmocka-dev libyaml-dev libpng-dev libgdal-dev gdal-bin
   clang libclang-rt-14-dev
+  libopenmpi-dev openmpi-bin
   python3 python3-h5py python3-numpy python3-yaml python3-torch
 )
 

@@ -34,7 +34,8 @@ typedef void (*terracl_log_fn)(void *user, enum terracl_log_level level, const c
 /* Zero-initialise and set what you need; zero/NULL fields mean "default". */
 struct terracl_runtime_params {
     /* Device selector: an index from terracl_device_count, "cpu", "gpu",
-     * "accelerator", or a substring of the device name. NULL: the
+     * "accelerator", or a substring of the device name; "SEL:K" is the
+     * K-th device SEL matches, modulo their number. NULL: the
      * TERRACL_DEVICE environment variable, else the first GPU, else the
      * first device. */
     const char *device;

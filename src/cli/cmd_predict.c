@@ -9,6 +9,9 @@
  * PATH is a scene or a folder (its *.tif / *.tiff, sorted). Scene S gives
  * DIR/<stem>_pred.tif (or <stem>_logits.tif). A scene that fails is reported
  * in one line and the others still run; the exit status is 1 if any failed.
+ *
+ * Under mpirun or srun the ranks share the scenes (cli/dist.h): rank 0
+ * hands them out one at a time and prints the summary line.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/dist.h"
 
 static void usage(FILE *f)
 {
@@ -42,9 +46,16 @@ static void usage(FILE *f)
             "  --overwrite       replace existing outputs (default: keep them and skip the scene)\n"
             "  --quiet           no progress or summary lines\n"
             "  --device D        index from `terracl devices`, cpu, gpu, accelerator or part of a\n"
-            "                    device name (default: TERRACL_DEVICE, else the first GPU)\n"
+            "                    device name (default: TERRACL_DEVICE, else the first GPU);\n"
+            "                    D:K is the K-th device D matches, D:local the one of this\n"
+            "                    process's rank on its node (modulo their number)\n"
             "  -h, --help        this text\n"
-            "  --config may be left out when the checkpoint carries its config.\n");
+            "  --config may be left out when the checkpoint carries its config.\n"
+            "\n"
+            "Under MPI (mpirun -np N terracl predict ..., or srun) rank 0 hands the scenes out\n"
+            "one at a time to the ranks as they become free (it predicts too) and prints one\n"
+            "summary line; every rank needs the same config and checkpoint and a folder shared\n"
+            "with the others for the scenes and outputs.\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -156,6 +167,7 @@ static int output_path(const char *dir, const char *scene, const char *suffix, c
 
 struct progress_state {
     int enabled;
+    struct tc_dist_sched *sched; /* answered between batches */
     size_t index, count;
     const char *scene;
     double start, last;
@@ -171,6 +183,7 @@ static double now_s(void)
 static void on_progress(const struct terracl_predict_progress *p, void *user)
 {
     struct progress_state *s = user;
+    tc_dist_serve(s->sched);
     double t = now_s();
     int done = p->chips_done == p->chips_total && p->rows_done == p->rows_total;
     if (!s->enabled || (t - s->last < 0.25 && !done))
@@ -193,22 +206,64 @@ static int ensure_dir(const char *dir)
         fprintf(stderr, "terracl: %s: the output folder is not a folder\n", dir);
         return 0;
     }
-    if (mkdir(dir, 0777) != 0) {
+    /* EEXIST: another rank made it first. */
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "terracl: %s: cannot create the output folder (%s)\n", dir, strerror(errno));
         return 0;
     }
     return 1;
 }
 
-int tc_cmd_predict(int argc, char **argv)
+/* "SEL:local" -> "SEL:<rank on this node>" (the library's K-th match). */
+static const char *resolve_local_device(const char *device, const struct tc_dist *d, char *buf,
+                                        size_t cap)
+{
+    if (device == NULL || !ends_with(device, ":local"))
+        return device;
+    int w = snprintf(buf, cap, "%.*s:%d", (int)(strlen(device) - strlen(":local")), device,
+                     d->local_rank);
+    return w > 0 && (size_t)w < cap ? buf : device;
+}
+
+/* Rank 0's last line: `terracl predict: N ranks, ...`. */
+static void print_summary(const struct tc_dist *d, const struct tc_dist_totals *t, double wall)
+{
+    int64_t done = 0, failed = 0, skipped = 0;
+    double pixels = 0;
+    for (int r = 0; r < d->size; r++) {
+        done += t->ranks[r].scenes;
+        failed += t->ranks[r].failed;
+        skipped += t->ranks[r].skipped;
+        pixels += t->ranks[r].pixels;
+    }
+    int64_t not_run = t->scenes - done;
+    double mp = pixels / 1e6;
+    printf("terracl predict: %d rank%s, %lld scene%s (%lld predicted, %lld kept, %lld failed", d->size,
+           d->size == 1 ? "" : "s", (long long)t->scenes, t->scenes == 1 ? "" : "s",
+           (long long)(done - failed - skipped), (long long)skipped, (long long)failed);
+    if (not_run > 0)
+        printf(", %lld not run", (long long)not_run);
+    printf("), %.2f MP in %.2f s, %.3f MP/s overall; per rank MP/s:", mp, wall,
+           wall > 0 ? mp / wall : 0.0);
+    for (int r = 0; r < d->size; r++) {
+        const struct tc_dist_rank_totals *k = &t->ranks[r];
+        printf(" %d:%.3f", r, k->seconds > 0 ? k->pixels / 1e6 / k->seconds : 0.0);
+    }
+    printf("\n");
+    fflush(stdout);
+}
+
+static int predict_main(int argc, char **argv, const struct tc_dist *dist)
 {
     const char *config = NULL, *weights = NULL, *outdir = NULL;
     struct terracl_runtime_params params = {0};
     struct terracl_predict_options opt = {0};
-    int quiet = 0, rc = 0;
+    int quiet = 0, rc = 0, list_rc = 0;
     struct scene_list inputs = {0}, scenes = {0};
+    char device_buf[256];
     if (tc_cli_wants_help(argc, argv)) {
-        usage(stdout);
+        if (dist->rank == 0)
+            usage(stdout);
         return 0;
     }
     for (int i = 0; i < argc; i++) {
@@ -248,43 +303,56 @@ int tc_cmd_predict(int argc, char **argv)
         list_free(&inputs);
         return usage_error("%s", "give --config, --weights, or both");
     }
-    for (size_t i = 0; i < inputs.n; i++)
+    params.device = resolve_local_device(params.device, dist, device_buf, sizeof device_buf);
+    /* Only rank 0 lists the scenes; the others get their paths from it. */
+    for (size_t i = 0; dist->rank == 0 && i < inputs.n; i++)
         if (!expand_input(inputs.paths[i], outdir, &scenes))
-            rc = 1;
+            list_rc = 1;
     list_free(&inputs);
-    if (!ensure_dir(outdir)) {
-        list_free(&scenes);
-        return 1;
+    struct tc_dist_sched *sched = NULL;
+    if (!ensure_dir(outdir) || !tc_dist_sched_create(dist, scenes.paths, scenes.n, &sched)) {
+        /* Still take part in the schedule, so the other ranks are not left waiting. */
+        rc = 1;
     }
+    double t_start = now_s();
 
     terracl_error err = {0};
-    terracl_status st;
+    terracl_status st = TERRACL_OK;
     terracl_runtime *rt = NULL;
     terracl_model *model = NULL;
     terracl_predictor *pred = NULL;
-    if ((st = terracl_runtime_create(&params, &rt, &err)) ||
-        (st = terracl_model_load(rt, config, weights, &model, &err)) ||
-        (st = terracl_predictor_create(model, &pred, &err))) {
+    char prefix[32] = "";
+    if (dist->size > 1)
+        snprintf(prefix, sizeof prefix, "[rank %d] ", dist->rank);
+    if (rc == 0 && ((st = terracl_runtime_create(&params, &rt, &err)) ||
+                    (st = terracl_model_load(rt, config, weights, &model, &err)) ||
+                    (st = terracl_predictor_create(model, &pred, &err)))) {
+        fprintf(stderr, "%s", prefix);
         rc = tc_cli_fail(&err, st);
-        goto out;
     }
-    const char *unused = terracl_model_unused_tensors(model);
-    if (unused[0] != '\0')
-        fprintf(stderr, "terracl: warning: %s\n", unused);
+    if (rc == 0) {
+        const char *unused = terracl_model_unused_tensors(model);
+        if (unused[0] != '\0' && dist->rank == 0)
+            fprintf(stderr, "terracl: warning: %s\n", unused);
+    }
 
     struct progress_state ps = {0};
-    ps.enabled = !quiet && isatty(2);
+    ps.enabled = !quiet && isatty(2) && dist->size == 1;
+    ps.sched = sched;
     ps.count = scenes.n;
     size_t failed = 0;
-    for (size_t i = 0; i < scenes.n; i++) {
+    struct tc_dist_report report = {-1, 0, 0, 0, 0};
+    char scene[4096];
+    int64_t index;
+    while (rc == 0 && tc_dist_next(sched, &report, &index, scene, sizeof scene)) {
         char out[4096];
-        const char *scene = scenes.paths[i];
-        if (!output_path(outdir, scene, opt.logits ? "logits" : "pred", out, sizeof out)) {
-            fprintf(stderr, "terracl: %s: output path too long\n", scene);
+        report = (struct tc_dist_report){index, 1, 0, 0, 0};
+        if (scene[0] == '\0' || !output_path(outdir, scene, opt.logits ? "logits" : "pred", out, sizeof out)) {
+            fprintf(stderr, "terracl: %sscene %lld: path too long\n", prefix, (long long)index);
             failed++;
             continue;
         }
-        ps.index = i;
+        ps.index = (size_t)index;
         ps.scene = scene;
         ps.start = ps.last = now_s();
         opt.progress = on_progress;
@@ -295,15 +363,20 @@ int tc_cmd_predict(int argc, char **argv)
         if (ps.enabled)
             fprintf(stderr, "\r\033[K");
         if (st != TERRACL_OK) {
+            fprintf(stderr, "%s", prefix);
             tc_cli_fail(&err, st);
             failed++;
             continue;
         }
+        report.failed = 0;
         if (res.skipped) {
+            report.skipped = 1;
             if (!quiet)
-                printf("%s: kept the existing %s (--overwrite replaces it)\n", scene, out);
+                printf("%s%s: kept the existing %s (--overwrite replaces it)\n", prefix, scene, out);
             continue;
         }
+        report.pixels = (double)res.width * (double)res.height;
+        report.seconds = res.seconds;
         if (!res.georeferenced)
             fprintf(stderr, "terracl: warning: %s has no georeferencing; %s has none either\n", scene,
                     out);
@@ -311,22 +384,45 @@ int tc_cmd_predict(int argc, char **argv)
             fprintf(stderr, "terracl: warning: tiled inference: delta is higher than the overlap, "
                             "reduced as TerraTorch does\n");
         if (!quiet) {
-            double mp = (double)res.width * (double)res.height / 1e6;
-            printf("%s -> %s: %lld x %lld, %s%lld chip%s, %.2f s, %.3f MP/s\n", scene, out,
+            double mp = report.pixels / 1e6;
+            printf("%s%s -> %s: %lld x %lld, %s%lld chip%s, %.2f s, %.3f MP/s\n", prefix, scene, out,
                    (long long)res.height, (long long)res.width, res.tiled ? "tiled, " : "",
                    (long long)res.chips, res.chips == 1 ? "" : "s", res.seconds,
                    res.seconds > 0 ? mp / res.seconds : 0.0);
             fflush(stdout);
         }
     }
-    if (failed > 0) {
-        fprintf(stderr, "terracl: %zu of %zu scenes failed\n", failed, scenes.n);
-        rc = 1;
+    if (sched != NULL) {
+        struct tc_dist_totals tot;
+        tc_dist_finish(sched, &tot);
+        if (dist->rank == 0 && tot.ranks != NULL) {
+            int64_t all_failed = tot.scenes - tot.handed_out;
+            for (int r = 0; r < dist->size; r++)
+                all_failed += tot.ranks[r].failed;
+            if (all_failed > 0) {
+                fprintf(stderr, "terracl: %lld of %lld scenes failed\n", (long long)all_failed,
+                        (long long)tot.scenes);
+                rc = 1;
+            }
+            if (!quiet)
+                print_summary(dist, &tot, now_s() - t_start);
+        }
     }
-out:
+    if (failed > 0 || list_rc)
+        rc = 1;
+    tc_dist_sched_free(sched);
     terracl_predictor_destroy(pred);
     terracl_model_destroy(model);
     terracl_runtime_destroy(rt);
     list_free(&scenes);
+    return rc;
+}
+
+int tc_cmd_predict(int argc, char **argv)
+{
+    struct tc_dist dist;
+    tc_dist_init(&dist, NULL, NULL);
+    int rc = predict_main(argc, argv, &dist);
+    tc_dist_finalize(&dist);
     return rc;
 }

@@ -244,20 +244,32 @@ terracl_status terracl_device_select(const char *selector, size_t *index, terrac
         *index = 0;
         return TERRACL_OK;
     }
-    if (is_index(selector)) {
-        unsigned long long v = strtoull(selector, NULL, 10);
-        if (v < count) {
+    /* "SEL:K": the K-th device that SEL matches, modulo their number, so
+     * that processes numbered K on one node spread over its devices. */
+    char sel[256];
+    unsigned long long nth = 0;
+    snprintf(sel, sizeof sel, "%s", selector);
+    char *colon = strrchr(sel, ':');
+    if (colon != NULL && colon != sel && is_index(colon + 1) && strlen(colon + 1) < 10) {
+        nth = strtoull(colon + 1, NULL, 10);
+        *colon = '\0';
+    }
+    if (is_index(sel)) {
+        unsigned long long v = strtoull(sel, NULL, 10);
+        if (v < count && nth == 0) {
             *index = (size_t)v;
             return TERRACL_OK;
         }
     } else {
-        int by_type = strcmp(selector, "cpu") == 0 || strcmp(selector, "gpu") == 0 ||
-                      strcmp(selector, "accelerator") == 0;
-        for (size_t i = 0; i < count; i++) {
-            if (by_type ? strcmp(info[i].type, selector) == 0 : contains_nocase(info[i].name, selector)) {
-                *index = i;
-                return TERRACL_OK;
-            }
+        int by_type = strcmp(sel, "cpu") == 0 || strcmp(sel, "gpu") == 0 ||
+                      strcmp(sel, "accelerator") == 0;
+        size_t matches[TC_MAX_DEVICES], nmatch = 0;
+        for (size_t i = 0; i < count; i++)
+            if (by_type ? strcmp(info[i].type, sel) == 0 : contains_nocase(info[i].name, sel))
+                matches[nmatch++] = i;
+        if (nmatch > 0) {
+            *index = matches[nth % nmatch];
+            return TERRACL_OK;
         }
     }
 
@@ -273,6 +285,7 @@ terracl_status terracl_device_select(const char *selector, size_t *index, terrac
     }
     return tc_fail(err, TERRACL_ERR_NO_DEVICE,
                    "no OpenCL device matches '%s' (expected an index, cpu, gpu, accelerator or "
-                   "part of a device name); devices found: %s",
+                   "part of a device name, optionally followed by :K for the K-th match); "
+                   "devices found: %s",
                    selector, list);
 }
