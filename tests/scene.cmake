@@ -9,3 +9,8 @@ add_test(NAME cli_predict COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_predict.sh
          $<TARGET_FILE:terracl_cli> ${CMAKE_CURRENT_SOURCE_DIR}/fixtures)
 set_tests_properties(cli_predict PROPERTIES LABELS model SKIP_RETURN_CODE 77
   ENVIRONMENT "${TERRACL_TEST_ENV}")
+# The same under mpirun with two ranks (skips without MPI).
+add_test(NAME cli_predict_mpi COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_predict_mpi.sh
+         $<TARGET_FILE:terracl_cli> ${CMAKE_CURRENT_SOURCE_DIR}/fixtures "${MPIEXEC_EXECUTABLE}")
+set_tests_properties(cli_predict_mpi PROPERTIES LABELS "model;mpi" SKIP_RETURN_CODE 77
+  ENVIRONMENT "${TERRACL_TEST_ENV}")
