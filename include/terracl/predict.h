@@ -32,6 +32,7 @@
 #ifndef TERRACL_PREDICT_H
 #define TERRACL_PREDICT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "terracl/export.h"
@@ -53,16 +54,36 @@ struct terracl_predict_progress {
 typedef void (*terracl_predict_progress_fn)(const struct terracl_predict_progress *progress,
                                             void *user);
 
+/*
+ * One scene shared by `parts` processes (MPI ranks, ...), each running the
+ * same call with its own `part`. Every part makes the same chip plan and
+ * runs a contiguous band of chip rows; the rows where two neighbouring
+ * bands' blended sums meet are handed from part k to part k + 1 through
+ * send_next / recv_prev (the same byte count on both sides; part k sends
+ * before it receives), so the joined result equals one process's up to
+ * float rounding. Part k writes its rows to terracl_predict_part_path's
+ * file; terracl_predict_join_parts then makes the output from them.
+ * Each part needs at least crop / stride chip rows.
+ */
+struct terracl_predict_split {
+    int parts, part;
+    terracl_status (*send_next)(const void *data, size_t bytes, void *user, terracl_error *err);
+    terracl_status (*recv_prev)(void *data, size_t bytes, void *user, terracl_error *err);
+    void *user;
+};
+
 struct terracl_predict_options {
     int logits;            /* write the model output instead of classes/values */
     const char *out_dtype; /* "int16", "float32", ... NULL: the task's default */
     int overwrite;         /* replace an existing output (else keep it and skip) */
     terracl_predict_progress_fn progress; /* may be NULL */
     void *progress_user;
+    const struct terracl_predict_split *split; /* NULL: the whole scene */
 };
 
 struct terracl_predict_result {
     int64_t width, height;  /* the scene */
+    int64_t rows;           /* rows this call wrote (a split scene's part: its rows) */
     int64_t chips;          /* forward-pass chips (1 for one pass) */
     int tiled;              /* 1 when the scene was cut into chips */
     int georeferenced;      /* 0: the input had no geotransform/projection */
@@ -85,6 +106,16 @@ TERRACL_API terracl_status terracl_predict_scene(terracl_predictor *predictor,
                                                  const struct terracl_predict_options *options,
                                                  struct terracl_predict_result *result,
                                                  terracl_error *err);
+
+/* The file part `part` of `parts` of output_path is written to (next to
+ * it, hidden). Returns 0 when out[cap] is too small. */
+TERRACL_API int terracl_predict_part_path(const char *output_path, int part, int parts, char *out,
+                                          size_t cap);
+/* Joins the parts' files (all finished) into output_path, atomically, and
+ * removes them. scene_path gives the size and georeferencing. */
+TERRACL_API terracl_status terracl_predict_join_parts(const char *scene_path,
+                                                      const char *output_path, int parts,
+                                                      terracl_error *err);
 
 /* TerraTorch's tiled_inference on an in-memory input [B, C, H, W] or
  * [B, C, T, H, W] with the config's tiled_inference_parameters (defaults

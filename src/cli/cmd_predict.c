@@ -4,7 +4,7 @@
  *
  *   terracl predict --config C.yaml --weights W.h5 --input PATH [--input PATH ...]
  *                   --output-dir DIR [--device D] [--logits] [--out-dtype T]
- *                   [--overwrite] [--quiet]
+ *                   [--overwrite] [--quiet] [--split-scene]
  *
  * PATH is a scene or a folder (its *.tif / *.tiff, sorted). Scene S gives
  * DIR/<stem>_pred.tif (or <stem>_logits.tif). A scene that fails is reported
@@ -32,7 +32,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: terracl predict [--config C.yaml] --weights W.h5 --input PATH [--input PATH ...]\n"
             "                       --output-dir DIR [--device D] [--logits] [--out-dtype T]\n"
-            "                       [--overwrite] [--quiet]\n"
+            "                       [--overwrite] [--quiet] [--split-scene]\n"
             "\n"
             "Runs a TerraTorch model over GeoTIFF scenes as `terratorch predict` does: bands,\n"
             "nodata, constant_scale and means/stds from the config's data section, tiling from\n"
@@ -45,6 +45,9 @@ static void usage(FILE *f)
             "                    default), int32, float64, uint8, uint16, uint32\n"
             "  --overwrite       replace existing outputs (default: keep them and skip the scene)\n"
             "  --quiet           no progress or summary lines\n"
+            "  --split-scene     under MPI: every rank runs a band of each scene's chip rows\n"
+            "                    (also when there are fewer scenes than ranks); the output is\n"
+            "                    the same as one process's\n"
             "  --device D        index from `terracl devices`, cpu, gpu, accelerator or part of a\n"
             "                    device name (default: TERRACL_DEVICE, else the first GPU);\n"
             "                    D:K is the K-th device D matches, D:local the one of this\n"
@@ -253,12 +256,127 @@ static void print_summary(const struct tc_dist *d, const struct tc_dist_totals *
     fflush(stdout);
 }
 
+/* Every rank runs part of each scene (--split-scene, or fewer scenes than
+ * ranks); rank 0 joins the parts. A rank that fails half-way ends the job:
+ * its neighbours would wait for its rows forever. */
+static int predict_split(const struct tc_dist *dist, terracl_predictor *pred,
+                         struct terracl_predict_options *opt, const struct scene_list *scenes,
+                         const char *outdir, int quiet)
+{
+    struct terracl_predict_split sp;
+    tc_dist_split_init(dist, &sp);
+    opt->split = &sp;
+    int64_t n = tc_dist_bcast_int(dist, (int64_t)scenes->n), failed = 0;
+    double t_start = now_s(), totals[2] = {0, 0}; /* pixels, seconds of this rank */
+    for (int64_t i = 0; i < n; i++) {
+        char scene[4096] = "", out[4096];
+        if (dist->rank == 0)
+            snprintf(scene, sizeof scene, "%s", scenes->paths[i]);
+        tc_dist_bcast_text(dist, scene, sizeof scene);
+        if (!output_path(outdir, scene, opt->logits ? "logits" : "pred", out, sizeof out)) {
+            if (dist->rank == 0)
+                fprintf(stderr, "terracl: %s: output path too long\n", scene);
+            failed++;
+            continue;
+        }
+        /* Rank 0 decides whether the scene is done, for everyone. */
+        int exists = tc_dist_bcast_int(dist, !opt->overwrite && access(out, F_OK) == 0) != 0;
+        if (exists) {
+            if (dist->rank == 0 && !quiet)
+                printf("%s: kept the existing %s (--overwrite replaces it)\n", scene, out);
+            continue;
+        }
+        terracl_error err = {0};
+        struct terracl_predict_result res;
+        terracl_status st = terracl_predict_scene(pred, scene, out, opt, &res, &err);
+        if (st != TERRACL_OK) {
+            fprintf(stderr, "[rank %d] ", dist->rank);
+            tc_cli_fail(&err, st);
+            /* Before any rows moved every rank fails alike (the scene, the
+             * plan); later, only this one would. */
+            if (strstr(err.message, "split scene: rows") != NULL ||
+                strstr(err.message, "split scene: send") != NULL ||
+                strstr(err.message, "split scene: receiv") != NULL)
+                tc_dist_abort(dist, 1);
+        }
+        if (!tc_dist_all_ok(dist, st == TERRACL_OK)) {
+            char part[4096];
+            if (st == TERRACL_OK && terracl_predict_part_path(out, dist->rank, dist->size, part, sizeof part))
+                unlink(part);
+            failed++;
+            continue;
+        }
+        totals[0] += (double)res.width * (double)res.rows;
+        totals[1] += res.seconds;
+        if (dist->rank == 0) {
+            double t0 = now_s();
+            if ((st = terracl_predict_join_parts(scene, out, dist->size, &err)) != TERRACL_OK) {
+                tc_cli_fail(&err, st);
+                failed++;
+            } else if (!quiet) {
+                double mp = (double)res.width * (double)res.height / 1e6, s = res.seconds + now_s() - t0;
+                printf("%s -> %s: %lld x %lld over %d ranks, %.2f s, %.3f MP/s\n", scene, out,
+                       (long long)res.height, (long long)res.width, dist->size, s, s > 0 ? mp / s : 0.0);
+                fflush(stdout);
+            }
+        }
+    }
+    double *all = calloc((size_t)dist->size * 2, sizeof *all);
+    tc_dist_gather(dist, totals[0], all);
+    tc_dist_gather(dist, totals[1], all ? all + dist->size : NULL);
+    if (dist->rank == 0 && all != NULL && !quiet) {
+        double wall = now_s() - t_start, pixels = 0;
+        for (int r = 0; r < dist->size; r++)
+            pixels += all[r];
+        printf("terracl predict: %d ranks, %lld scene%s split across the ranks (%lld failed), %.2f MP "
+               "in %.2f s, %.3f MP/s overall; per rank MP/s:",
+               dist->size, (long long)n, n == 1 ? "" : "s", (long long)failed, pixels / 1e6, wall,
+               wall > 0 ? pixels / 1e6 / wall : 0.0);
+        for (int r = 0; r < dist->size; r++)
+            printf(" %d:%.3f", r, all[dist->size + r] > 0 ? all[r] / 1e6 / all[dist->size + r] : 0.0);
+        printf("\n");
+        fflush(stdout);
+    }
+    free(all);
+    if (failed > 0 && dist->rank == 0)
+        fprintf(stderr, "terracl: %lld of %lld scenes failed\n", (long long)failed, (long long)n);
+    return failed > 0;
+}
+
+static int predict_split_main(const struct tc_dist *dist, const struct terracl_runtime_params *params,
+                              const char *config, const char *weights,
+                              struct terracl_predict_options *opt, struct scene_list *scenes,
+                              const char *outdir, int quiet, int list_rc)
+{
+    terracl_error err = {0};
+    terracl_status st = TERRACL_OK;
+    terracl_runtime *rt = NULL;
+    terracl_model *model = NULL;
+    terracl_predictor *pred = NULL;
+    int ok = ensure_dir(outdir);
+    if (ok && ((st = terracl_runtime_create(params, &rt, &err)) ||
+               (st = terracl_model_load(rt, config, weights, &model, &err)) ||
+               (st = terracl_predictor_create(model, &pred, &err)))) {
+        fprintf(stderr, "[rank %d] ", dist->rank);
+        tc_cli_fail(&err, st);
+        ok = 0;
+    }
+    int rc = 1;
+    if (tc_dist_all_ok(dist, ok))
+        rc = predict_split(dist, pred, opt, scenes, outdir, quiet) || list_rc;
+    terracl_predictor_destroy(pred);
+    terracl_model_destroy(model);
+    terracl_runtime_destroy(rt);
+    list_free(scenes);
+    return rc;
+}
+
 static int predict_main(int argc, char **argv, const struct tc_dist *dist)
 {
     const char *config = NULL, *weights = NULL, *outdir = NULL;
     struct terracl_runtime_params params = {0};
     struct terracl_predict_options opt = {0};
-    int quiet = 0, rc = 0, list_rc = 0;
+    int quiet = 0, rc = 0, list_rc = 0, split = 0;
     struct scene_list inputs = {0}, scenes = {0};
     char device_buf[256];
     if (tc_cli_wants_help(argc, argv)) {
@@ -275,6 +393,8 @@ static int predict_main(int argc, char **argv, const struct tc_dist *dist)
             opt.overwrite = 1;
         } else if (strcmp(argv[i], "--quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(argv[i], "--split-scene") == 0) {
+            split = 1;
         } else if ((v = tc_cli_option(argc, argv, &i, "--config", &missing))) {
             config = v;
         } else if ((v = tc_cli_option(argc, argv, &i, "--weights", &missing))) {
@@ -309,6 +429,9 @@ static int predict_main(int argc, char **argv, const struct tc_dist *dist)
         if (!expand_input(inputs.paths[i], outdir, &scenes))
             list_rc = 1;
     list_free(&inputs);
+    /* One scene across all ranks when asked, or when there are fewer scenes than ranks. */
+    if (dist->size > 1 && tc_dist_bcast_int(dist, split || (int64_t)scenes.n < dist->size))
+        return predict_split_main(dist, &params, config, weights, &opt, &scenes, outdir, quiet, list_rc);
     struct tc_dist_sched *sched = NULL;
     if (!ensure_dir(outdir) || !tc_dist_sched_create(dist, scenes.paths, scenes.n, &sched)) {
         /* Still take part in the schedule, so the other ranks are not left waiting. */

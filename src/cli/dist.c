@@ -248,3 +248,149 @@ void tc_dist_finish(struct tc_dist_sched *s, struct tc_dist_totals *totals)
     totals->handed_out = (int64_t)s->next;
     totals->ranks = s->ranks;
 }
+
+int64_t tc_dist_bcast_int(const struct tc_dist *d, int64_t v)
+{
+#ifdef TERRACL_HAVE_MPI
+    if (d->mpi) {
+        long long x = v;
+        MPI_Bcast(&x, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+        v = x;
+    }
+#else
+    (void)d;
+#endif
+    return v;
+}
+
+void tc_dist_bcast_text(const struct tc_dist *d, char *buf, size_t cap)
+{
+#ifdef TERRACL_HAVE_MPI
+    if (d->mpi) {
+        long long n = d->rank == 0 ? (long long)strlen(buf) + 1 : 0;
+        MPI_Bcast(&n, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+        char *tmp = malloc((size_t)n);
+        if (tmp != NULL && d->rank == 0)
+            memcpy(tmp, buf, (size_t)n);
+        /* Every rank takes part even without memory, then gets "". */
+        char dummy = 0;
+        MPI_Bcast(tmp != NULL ? tmp : &dummy, tmp != NULL ? (int)n : 1, MPI_CHAR, 0, MPI_COMM_WORLD);
+        if (d->rank != 0)
+            snprintf(buf, cap, "%s", tmp != NULL && (size_t)n <= cap ? tmp : "");
+        free(tmp);
+    }
+#else
+    (void)d;
+    (void)buf;
+    (void)cap;
+#endif
+}
+
+int tc_dist_all_ok(const struct tc_dist *d, int ok)
+{
+#ifdef TERRACL_HAVE_MPI
+    if (d->mpi) {
+        int all = 0, mine = ok != 0;
+        MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        return all;
+    }
+#else
+    (void)d;
+#endif
+    return ok != 0;
+}
+
+void tc_dist_gather(const struct tc_dist *d, double v, double *all)
+{
+#ifdef TERRACL_HAVE_MPI
+    if (d->mpi) {
+        MPI_Gather(&v, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+        return;
+    }
+#else
+    (void)d;
+#endif
+    all[0] = v;
+}
+
+void tc_dist_sum(const struct tc_dist *d, double *a, int n)
+{
+#ifdef TERRACL_HAVE_MPI
+    if (d->mpi)
+        MPI_Reduce(d->rank == 0 ? MPI_IN_PLACE : a, a, n, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+#else
+    (void)d;
+    (void)a;
+    (void)n;
+#endif
+}
+
+#ifdef TERRACL_HAVE_MPI
+enum { TAG_ROWS = 1703 };
+/* Large row sets go in pieces that an int count can describe. */
+#define TC_DIST_PIECE ((size_t)1 << 30)
+
+static terracl_status send_next(const void *data, size_t bytes, void *user, terracl_error *err)
+{
+    const struct tc_dist *d = user;
+    const char *p = data;
+    for (size_t off = 0; off < bytes || off == 0; off += TC_DIST_PIECE) {
+        size_t n = bytes - off < TC_DIST_PIECE ? bytes - off : TC_DIST_PIECE;
+        if (MPI_Send(p + off, (int)n, MPI_BYTE, d->rank + 1, TAG_ROWS, MPI_COMM_WORLD) != MPI_SUCCESS) {
+            if (err != NULL) {
+                snprintf(err->message, sizeof err->message, "split scene: sending rows to rank %d failed",
+                     d->rank + 1);
+                err->status = TERRACL_ERR_IO;
+            }
+            return TERRACL_ERR_IO;
+        }
+        if (bytes == 0)
+            break;
+    }
+    return TERRACL_OK;
+}
+
+static terracl_status recv_prev(void *data, size_t bytes, void *user, terracl_error *err)
+{
+    const struct tc_dist *d = user;
+    char *p = data;
+    for (size_t off = 0; off < bytes || off == 0; off += TC_DIST_PIECE) {
+        size_t n = bytes - off < TC_DIST_PIECE ? bytes - off : TC_DIST_PIECE;
+        if (MPI_Recv(p + off, (int)n, MPI_BYTE, d->rank - 1, TAG_ROWS, MPI_COMM_WORLD,
+                     MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+            if (err != NULL) {
+                snprintf(err->message, sizeof err->message,
+                     "split scene: receiving rows from rank %d failed", d->rank - 1);
+                err->status = TERRACL_ERR_IO;
+            }
+            return TERRACL_ERR_IO;
+        }
+        if (bytes == 0)
+            break;
+    }
+    return TERRACL_OK;
+}
+#endif
+
+void tc_dist_split_init(const struct tc_dist *d, struct terracl_predict_split *sp)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->parts = d->size;
+    sp->part = d->rank;
+    sp->user = (void *)d;
+#ifdef TERRACL_HAVE_MPI
+    sp->send_next = send_next;
+    sp->recv_prev = recv_prev;
+#endif
+}
+
+void tc_dist_abort(const struct tc_dist *d, int code)
+{
+#ifdef TERRACL_HAVE_MPI
+    if (d->mpi)
+        MPI_Abort(MPI_COMM_WORLD, code);
+#else
+    (void)d;
+    (void)code;
+#endif
+}

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "terracl/terracl.h"
+
 struct tc_dist {
     int rank, size;
     int local_rank; /* rank among the processes on this node */
@@ -63,5 +65,18 @@ void tc_dist_serve(struct tc_dist_sched *s);
  * fills *totals. */
 void tc_dist_finish(struct tc_dist_sched *s, struct tc_dist_totals *totals);
 void tc_dist_sched_free(struct tc_dist_sched *s);
+
+/* Split scenes: every rank runs part of each scene together. */
+int64_t tc_dist_bcast_int(const struct tc_dist *d, int64_t v); /* rank 0's v */
+void tc_dist_bcast_text(const struct tc_dist *d, char *buf, size_t cap); /* rank 0's text */
+int tc_dist_all_ok(const struct tc_dist *d, int ok); /* 1 when ok on every rank */
+/* Sums a[0..n) over ranks into a on rank 0. */
+void tc_dist_sum(const struct tc_dist *d, double *a, int n);
+/* Gathers one value per rank into all[size] on rank 0. */
+void tc_dist_gather(const struct tc_dist *d, double v, double *all);
+/* Part d->rank of d->size, neighbours talking through MPI. */
+void tc_dist_split_init(const struct tc_dist *d, struct terracl_predict_split *sp);
+/* Ends every rank (a rank failed half-way through a shared scene). */
+void tc_dist_abort(const struct tc_dist *d, int code);
 
 #endif /* TC_CLI_DIST_H */

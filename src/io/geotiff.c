@@ -218,13 +218,25 @@ terracl_status tc_raster_create(const char *path, const struct tc_raster *like, 
                                 const char *type_name, int has_nodata, double nodata,
                                 struct tc_raster_out **out, terracl_error *err)
 {
+    return tc_raster_create_rows(path, like, 0, like->info.height, bands, type_name, has_nodata,
+                                 nodata, out, err);
+}
+
+terracl_status tc_raster_create_rows(const char *path, const struct tc_raster *like, int64_t row0,
+                                     int64_t rows, int bands, const char *type_name,
+                                     int has_nodata, double nodata, struct tc_raster_out **out,
+                                     terracl_error *err)
+{
     *out = NULL;
     GDALDataType type = out_type(type_name);
     if (type == GDT_Unknown)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "unknown output type '%s'", type_name);
     if (bands <= 0 || bands > TC_GEOTIFF_MAX_BANDS)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "%s: %d output bands", path, bands);
-    int64_t w = like->info.width, h = like->info.height;
+    int64_t w = like->info.width, h = rows;
+    if (row0 < 0 || rows <= 0 || row0 > like->info.height - rows)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "%s: rows %lld..%lld outside the scene", path,
+                       (long long)row0, (long long)(row0 + rows));
     if (w > INT32_MAX || h > INT32_MAX)
         return tc_fail(err, TERRACL_ERR_OVERFLOW, "%s: raster too large", path);
     struct tc_raster_out *o = calloc(1, sizeof *o);
@@ -254,7 +266,11 @@ terracl_status tc_raster_create(const char *path, const struct tc_raster *like, 
     CSLDestroy(opts);
     if (st == TERRACL_OK) {
         double gt[6];
-        if (GDALGetGeoTransform(like->ds, gt) == CE_None && GDALSetGeoTransform(o->ds, gt) != CE_None)
+        int has_gt = GDALGetGeoTransform(like->ds, gt) == CE_None;
+        /* A band of rows starts row0 rows further along the y axis. */
+        gt[0] += (double)row0 * gt[2];
+        gt[3] += (double)row0 * gt[5];
+        if (has_gt && GDALSetGeoTransform(o->ds, gt) != CE_None)
             st = tc_fail(err, TERRACL_ERR_IO, "%s: cannot set the geotransform (%s)", path,
                          gdal_message("?"));
         const char *wkt = GDALGetProjectionRef(like->ds);

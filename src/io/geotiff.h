@@ -72,6 +72,13 @@ TC_NODISCARD terracl_status tc_raster_create(const char *path, const struct tc_r
                                              int bands, const char *type_name, int has_nodata,
                                              double nodata, struct tc_raster_out **out,
                                              terracl_error *err);
+/* The same for rows [row0, row0 + rows) of like: a file of that many rows
+ * whose geotransform puts it where those rows are. */
+TC_NODISCARD terracl_status tc_raster_create_rows(const char *path, const struct tc_raster *like,
+                                                  int64_t row0, int64_t rows, int bands,
+                                                  const char *type_name, int has_nodata,
+                                                  double nodata, struct tc_raster_out **out,
+                                                  terracl_error *err);
 /* Writes rows [y0, y0+h) (full width) of band `band` from in[h][width];
  * values are converted to the file's type by GDAL (the caller rounds). */
 TC_NODISCARD terracl_status tc_raster_write_rows(struct tc_raster_out *o, int band, int64_t y0,

@@ -10,6 +10,7 @@
  * on one chip row, a second thread reads the next row's strip (double
  * buffered), so file reading overlaps device work.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -96,6 +97,16 @@ struct job {
     const char *out_type;
     int out_bands;
     const char *out_path;
+    /* The rows this process writes: all of them, or one part of a split
+     * scene (terracl_predict_split). Padded-frame rows [row_begin,
+     * row_end) from chips [chip_begin, chip_end); rows below hold_end also
+     * get the previous part's sums, so they wait in `held` until the end. */
+    const struct terracl_predict_split *split;
+    size_t chip_begin, chip_end;
+    int64_t row_begin, row_end, hold_end;
+    int64_t out_row0, out_rows; /* scene rows of the output file */
+    struct tc_tile_accum held;
+    int held_ready;
 };
 
 static void job_free(struct job *j)
@@ -109,6 +120,7 @@ static void job_free(struct job *j)
     tc_scene_strip_free(&j->strips[0]);
     tc_scene_strip_free(&j->strips[1]);
     tc_tile_accum_free(&j->acc);
+    tc_tile_accum_free(&j->held);
     free(j->batch);
     free(j->row);
     free(j->emit);
@@ -195,7 +207,8 @@ static terracl_status emit_rows(struct job *j, int64_t y0, int64_t n, terracl_er
         }
     }
     for (int b = 0; b < j->out_bands; b++)
-        if ((st = tc_raster_write_rows(j->out, b, y0, n, j->emit + (size_t)b * per_band, err)))
+        if ((st = tc_raster_write_rows(j->out, b, y0 - j->out_row0, n, j->emit + (size_t)b * per_band,
+                                       err)))
             return st;
     j->prog.rows_done += n;
     if (j->opt->progress)
@@ -209,6 +222,20 @@ static terracl_status emit_until(struct job *j, int64_t limit, terracl_error *er
     int64_t pad = j->plan.pad, H = j->plan.height;
     int64_t from = j->emitted > pad ? j->emitted : pad;
     int64_t to = limit < pad + H ? limit : pad + H;
+    if (j->hold_end > from && to > from) {
+        /* Rows the previous part also touches: kept for the end. */
+        int64_t stop = to < j->hold_end ? to : j->hold_end;
+        size_t bytes;
+        if (tc_mul_overflow((size_t)(stop - from), tc_tile_accum_row_bytes(&j->acc), &bytes))
+            return tc_fail(err, TERRACL_ERR_OVERFLOW, "split scene: rows too large");
+        unsigned char *buf = malloc(bytes);
+        if (buf == NULL)
+            return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+        tc_tile_accum_pack(&j->acc, from, stop - from, buf);
+        tc_tile_accum_merge(&j->held, from, stop - from, buf);
+        free(buf);
+        from = stop;
+    }
     if (to > from) {
         terracl_status st = emit_rows(j, from - pad, to - from, err);
         if (st != TERRACL_OK)
@@ -229,14 +256,22 @@ static terracl_status first_output(struct job *j, const struct terracl_tensor *o
                                  j->plan.average, err)))
         return st;
     j->acc_ready = 1;
+    tc_tile_accum_move(&j->acc, j->plan.chips[j->chip_begin].row);
+    if (j->hold_end > j->row_begin) {
+        if ((st = tc_tile_accum_init(&j->held, j->channels, j->plan.frame_w, j->hold_end - j->row_begin,
+                                     j->plan.average, err)))
+            return st;
+        tc_tile_accum_move(&j->held, j->row_begin);
+        j->held_ready = 1;
+    }
     j->row = malloc(sizeof(float) * (size_t)(j->channels * j->plan.width));
     if (j->row == NULL)
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     j->out_bands = j->opt->logits ? (int)j->channels : 1;
     if (j->opt->logits && j->channels > TC_GEOTIFF_MAX_BANDS)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "%lld output channels", (long long)j->channels);
-    return tc_raster_create(j->tmp, j->in, j->out_bands, j->out_type, !j->opt->logits, -1.0,
-                            &j->out, err);
+    return tc_raster_create_rows(j->tmp, j->in, j->out_row0, j->out_rows, j->out_bands, j->out_type,
+                                 !j->opt->logits, -1.0, &j->out, err);
 }
 
 /* Runs chips[0..n) (all of one chip row) through the model in batches. */
@@ -331,6 +366,57 @@ static void *load_strip_thread(void *arg)
     return NULL;
 }
 
+/* Split scenes: the rows this part shares with the next go there, the ones
+ * it shares with the previous come from there and are written now. */
+static terracl_status exchange_rows(struct job *j, struct tc_scene_strip *strip, terracl_error *err)
+{
+    const struct terracl_predict_split *sp = j->split;
+    const struct tc_tile_plan *pl = &j->plan;
+    size_t row_bytes = tc_tile_accum_row_bytes(&j->acc), bytes;
+    terracl_status st = TERRACL_OK;
+    if (sp->part + 1 < sp->parts) {
+        int64_t n = pl->frame_h - j->row_end < pl->crop_h ? pl->frame_h - j->row_end : pl->crop_h;
+        if (tc_mul_overflow((size_t)n, row_bytes, &bytes))
+            return tc_fail(err, TERRACL_ERR_OVERFLOW, "split scene: rows too large");
+        unsigned char *buf = malloc(bytes ? bytes : 1);
+        if (buf == NULL)
+            return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+        tc_tile_accum_pack(&j->acc, j->row_end, n, buf);
+        st = sp->send_next(buf, bytes, sp->user, err);
+        free(buf);
+        if (st != TERRACL_OK)
+            return st;
+    }
+    if (!j->held_ready)
+        return TERRACL_OK;
+    int64_t n = j->hold_end - j->row_begin;
+    if (tc_mul_overflow((size_t)n, row_bytes, &bytes))
+        return tc_fail(err, TERRACL_ERR_OVERFLOW, "split scene: rows too large");
+    unsigned char *buf = malloc(bytes ? bytes : 1);
+    if (buf == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    st = sp->recv_prev(buf, bytes, sp->user, err);
+    if (st == TERRACL_OK)
+        tc_tile_accum_merge(&j->held, j->row_begin, n, buf);
+    free(buf);
+    /* The nodata mask of those rows: the strip of the part's first chip row. */
+    struct strip_load load = {j, j->row_begin, strip, TERRACL_OK, {0}};
+    if (st == TERRACL_OK && (st = load_strip(&load)) != TERRACL_OK && err != NULL)
+        *err = load.err;
+    if (st != TERRACL_OK)
+        return st;
+    j->strip = strip;
+    struct tc_tile_accum own = j->acc;
+    j->acc = j->held;
+    int64_t pad = pl->pad, H = pl->height;
+    int64_t from = j->row_begin > pad ? j->row_begin : pad;
+    int64_t to = j->hold_end < pad + H ? j->hold_end : pad + H;
+    if (to > from)
+        st = emit_rows(j, from - pad, to - from, err);
+    j->acc = own;
+    return st;
+}
+
 /* Index of the first chip of the next chip row after chips[i]'s. */
 static size_t next_row(const struct tc_tile_plan *pl, size_t i)
 {
@@ -345,23 +431,23 @@ static terracl_status run_scene(struct job *j, terracl_error *err)
     struct tc_tile_plan *pl = &j->plan;
     int64_t batch_size = j->p->cfg.tiled ? j->p->cfg.tile.batch_size : 1;
     terracl_status st;
-    struct strip_load load = {j, pl->chips[0].row, &j->strips[0], TERRACL_OK, {0}};
+    struct strip_load load = {j, pl->chips[j->chip_begin].row, &j->strips[0], TERRACL_OK, {0}};
     if ((st = load_strip(&load))) {
         if (err != NULL)
             *err = load.err;
         return st;
     }
     int cur = 0;
-    size_t i = 0;
-    while (i < pl->nchips) {
+    size_t i = j->chip_begin, last = j->chip_end;
+    while (i < last) {
         size_t end = next_row(pl, i);
         j->strip = &j->strips[cur];
         /* Read the next chip row's strip while this one runs. */
         pthread_t reader;
         int reading = 0;
-        load = (struct strip_load){j, end < pl->nchips ? pl->chips[end].row : 0,
-                                   &j->strips[1 - cur], TERRACL_OK, {0}};
-        if (end < pl->nchips) {
+        load = (struct strip_load){j, end < last ? pl->chips[end].row : 0, &j->strips[1 - cur],
+                                   TERRACL_OK, {0}};
+        if (end < last) {
             reading = pthread_create(&reader, NULL, load_strip_thread, &load) == 0;
             if (!reading && load_strip(&load) != TERRACL_OK) {
                 if (err != NULL)
@@ -373,7 +459,7 @@ static terracl_status run_scene(struct job *j, terracl_error *err)
             tc_tile_accum_move(&j->acc, pl->chips[i].row);
         st = run_chips(j, &pl->chips[i], end - i, batch_size, err);
         /* Rows above the next chip row are final. */
-        int64_t limit = end < pl->nchips ? pl->chips[end].row : pl->frame_h;
+        int64_t limit = end < last ? pl->chips[end].row : j->row_end;
         if (st == TERRACL_OK)
             st = emit_until(j, limit, err);
         if (reading)
@@ -388,7 +474,60 @@ static terracl_status run_scene(struct job *j, terracl_error *err)
         cur = 1 - cur;
         i = end;
     }
-    return TERRACL_OK;
+    return j->split != NULL ? exchange_rows(j, &j->strips[cur], err) : TERRACL_OK;
+}
+
+/* Which chip rows and output rows part sp->part of a split scene takes:
+ * chip rows are dealt out in contiguous bands of equal count. */
+static terracl_status plan_part(struct job *j, const struct terracl_predict_split *sp,
+                                terracl_error *err)
+{
+    const struct tc_tile_plan *pl = &j->plan;
+    if (sp->parts < 1 || sp->part < 0 || sp->part >= sp->parts || sp->send_next == NULL ||
+        sp->recv_prev == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "split scene: part %d of %d", sp->part, sp->parts);
+    size_t rows = 0;
+    for (size_t i = 0; i < pl->nchips; i = next_row(pl, i))
+        rows++;
+    size_t *first = malloc((rows + 1) * sizeof *first);
+    if (first == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    rows = 0;
+    for (size_t i = 0; i < pl->nchips; i = next_row(pl, i))
+        first[rows++] = i;
+    first[rows] = pl->nchips;
+    size_t parts = (size_t)sp->parts;
+    terracl_status st = TERRACL_OK;
+    /* Each part's first chip row must end before the next part starts, so
+     * that only neighbouring parts share rows. */
+    for (size_t q = 1; q < parts && st == TERRACL_OK; q++) {
+        size_t a = q * rows / parts, b = (q + 1) * rows / parts;
+        int64_t next = q + 1 < parts ? pl->chips[first[b]].row : pl->frame_h;
+        if (pl->one_pass || a == (q - 1) * rows / parts || a >= rows ||
+            pl->chips[first[a]].row + pl->crop_h > next)
+            st = tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                         "split scene: %zu chip row%s of %lld rows cannot be shared by %d parts "
+                         "(each needs at least crop / stride chip rows)",
+                         rows, rows == 1 ? "" : "s", (long long)pl->crop_h, sp->parts);
+    }
+    if (st == TERRACL_OK) {
+        size_t p = (size_t)sp->part, a = p * rows / parts, b = (p + 1) * rows / parts;
+        j->split = sp;
+        j->chip_begin = first[a];
+        j->chip_end = first[b];
+        j->row_begin = p == 0 ? 0 : pl->chips[first[a]].row;
+        j->row_end = p + 1 == parts ? pl->frame_h : pl->chips[first[b]].row;
+        j->hold_end = p == 0 ? 0 : j->row_begin + pl->crop_h;
+        int64_t lo = j->row_begin > pl->pad ? j->row_begin - pl->pad : 0;
+        int64_t hi = j->row_end - pl->pad < pl->height ? j->row_end - pl->pad : pl->height;
+        j->out_row0 = lo;
+        j->out_rows = hi - lo;
+        j->emitted = j->row_begin;
+        if (j->out_rows <= 0)
+            st = tc_fail(err, TERRACL_ERR_INVALID_ARG, "split scene: part %d has no rows", sp->part);
+    }
+    free(first);
+    return st;
 }
 
 static int same_file(const char *a, const char *b)
@@ -448,15 +587,136 @@ terracl_status terracl_predict_scene(terracl_predictor *p, const char *scene, co
         if (st != TERRACL_OK)
             tc_fail_context(err, st, "%s", scene);
     }
-    if (st == TERRACL_OK)
-        st = make_temp(j, output, err);
+    char part_path[4096];
+    const char *target = output;
     if (st == TERRACL_OK) {
-        j->prog.chips_total = (int64_t)j->plan.nchips;
-        j->prog.rows_total = info->height;
+        j->chip_end = j->plan.nchips;
+        j->row_end = j->plan.frame_h;
+        j->out_rows = info->height;
+        if (options->split != NULL) {
+            st = plan_part(j, options->split, err);
+            if (st == TERRACL_OK && !terracl_predict_part_path(output, options->split->part,
+                                                               options->split->parts, part_path,
+                                                               sizeof part_path))
+                st = tc_fail(err, TERRACL_ERR_INVALID_ARG, "%s: path too long", output);
+            target = part_path;
+        }
+    }
+    if (st == TERRACL_OK)
+        st = make_temp(j, target, err);
+    if (st == TERRACL_OK) {
+        j->prog.chips_total = (int64_t)(j->chip_end - j->chip_begin);
+        j->prog.rows_total = j->out_rows;
         st = run_scene(j, err);
         if (st != TERRACL_OK && strstr(err ? err->message : "", scene) == NULL)
             tc_fail_context(err, st, "%s", scene);
     }
+    if (st == TERRACL_OK) {
+        struct tc_raster_out *o = j->out;
+        j->out = NULL;
+        st = tc_raster_finish(o, err);
+    }
+    if (st == TERRACL_OK) {
+        if (rename(j->tmp, target) != 0)
+            st = tc_fail(err, TERRACL_ERR_IO, "%s: cannot rename the finished output into place (%s)",
+                         output, strerror(errno));
+        else
+            j->tmp_made = 0;
+    }
+    if (st == TERRACL_OK) {
+        result->width = info->width;
+        result->height = info->height;
+        result->rows = j->out_rows;
+        result->chips = (int64_t)(j->chip_end - j->chip_begin);
+        result->tiled = !j->plan.one_pass;
+        result->georeferenced = info->georeferenced;
+        result->delta_reduced = j->plan.delta_reduced;
+        result->seconds = now_seconds() - t0;
+    }
+    job_free(j);
+    free(j);
+    return st;
+}
+
+int terracl_predict_part_path(const char *output, int part, int parts, char *out, size_t cap)
+{
+    if (output == NULL || out == NULL)
+        return 0;
+    char copy[4096], base[4096];
+    snprintf(copy, sizeof copy, "%s", output);
+    snprintf(base, sizeof base, "%s", output);
+    int w = snprintf(out, cap, "%s/.%s.part-%d-of-%d.tif", dirname(copy), basename(base), part, parts);
+    return w > 0 && (size_t)w < cap && strlen(output) < sizeof copy;
+}
+
+/* Copies every band of `part` into rows [y0, ...) of `out`, a window of
+ * rows at a time. */
+static terracl_status copy_part(struct tc_raster *part, struct tc_raster_out *out, int64_t y0,
+                                terracl_error *err)
+{
+    const struct tc_raster_info *pi = tc_raster_info(part);
+    int64_t window = 256;
+    size_t need;
+    if (tc_mul_overflow((size_t)window * sizeof(double), (size_t)pi->width, &need))
+        return tc_fail(err, TERRACL_ERR_OVERFLOW, "split scene: rows too wide");
+    double *buf = malloc(need);
+    if (buf == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    terracl_status st = TERRACL_OK;
+    for (int b = 0; b < pi->bands && st == TERRACL_OK; b++)
+        for (int64_t y = 0; y < pi->height && st == TERRACL_OK; y += window) {
+            int64_t n = pi->height - y < window ? pi->height - y : window;
+            if ((st = tc_raster_read(part, b, 0, y, pi->width, n, buf, err)) == TERRACL_OK)
+                st = tc_raster_write_rows(out, b, y0 + y, n, buf, err);
+        }
+    tc_raster_drop_cache(part);
+    free(buf);
+    return st;
+}
+
+terracl_status terracl_predict_join_parts(const char *scene, const char *output, int parts,
+                                          terracl_error *err)
+{
+    if (scene == NULL || output == NULL || parts < 1)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_predict_join_parts: bad argument");
+    struct job *j = calloc(1, sizeof *j); /* for its temporary file and cleanup */
+    if (j == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    struct tc_raster *part = NULL;
+    char path[4096];
+    terracl_status st = tc_raster_open(scene, &j->in, err);
+    int64_t y = 0;
+    for (int k = 0; k < parts && st == TERRACL_OK; k++) {
+        if (!terracl_predict_part_path(output, k, parts, path, sizeof path))
+            st = tc_fail(err, TERRACL_ERR_INVALID_ARG, "%s: path too long", output);
+        if (st == TERRACL_OK)
+            st = tc_raster_open(path, &part, err);
+        if (st != TERRACL_OK)
+            break;
+        const struct tc_raster_info *pi = tc_raster_info(part), *si = tc_raster_info(j->in);
+        if (pi->width != si->width || y + pi->height > si->height)
+            st = tc_fail(err, TERRACL_ERR_SHAPE, "%s: does not fit %s", path, output);
+        if (st == TERRACL_OK && k == 0) {
+            /* The parts' type and nodata, in tc_raster_create's words. */
+            char type[32];
+            size_t n = 0;
+            for (; pi->type_name[n] != '\0' && n + 1 < sizeof type; n++)
+                type[n] = (char)tolower((unsigned char)pi->type_name[n]);
+            type[n] = '\0';
+            double nodata = 0;
+            int has_nodata = tc_raster_nodata(part, 0, &nodata);
+            if ((st = make_temp(j, output, err)) == TERRACL_OK)
+                st = tc_raster_create(j->tmp, j->in, pi->bands, type, has_nodata, nodata, &j->out, err);
+        }
+        if (st == TERRACL_OK)
+            st = copy_part(part, j->out, y, err);
+        y += pi->height;
+        tc_raster_close(part);
+        part = NULL;
+    }
+    if (st == TERRACL_OK && y != tc_raster_info(j->in)->height)
+        st = tc_fail(err, TERRACL_ERR_SHAPE, "%s: the parts hold %lld of %lld rows", output,
+                     (long long)y, (long long)tc_raster_info(j->in)->height);
     if (st == TERRACL_OK) {
         struct tc_raster_out *o = j->out;
         j->out = NULL;
@@ -469,15 +729,9 @@ terracl_status terracl_predict_scene(terracl_predictor *p, const char *scene, co
         else
             j->tmp_made = 0;
     }
-    if (st == TERRACL_OK) {
-        result->width = info->width;
-        result->height = info->height;
-        result->chips = (int64_t)j->plan.nchips;
-        result->tiled = !j->plan.one_pass;
-        result->georeferenced = info->georeferenced;
-        result->delta_reduced = j->plan.delta_reduced;
-        result->seconds = now_seconds() - t0;
-    }
+    for (int k = 0; st == TERRACL_OK && k < parts; k++)
+        if (terracl_predict_part_path(output, k, parts, path, sizeof path))
+            unlink(path);
     job_free(j);
     free(j);
     return st;

@@ -383,3 +383,71 @@ terracl_status tc_tile_accum_row(const struct tc_tile_accum *acc, int64_t y, int
     }
     return TERRACL_OK;
 }
+
+/* ------------------------------------------- rows shared between processes */
+
+size_t tc_tile_accum_row_bytes(const struct tc_tile_accum *acc)
+{
+    size_t per_pixel = sizeof(float) * (size_t)(acc->channels + 1) + (acc->average ? 0 : sizeof(int64_t));
+    return per_pixel * (size_t)acc->width;
+}
+
+void tc_tile_accum_pack(const struct tc_tile_accum *acc, int64_t y0, int64_t n, unsigned char *buf)
+{
+    size_t plane = (size_t)(acc->rows * acc->width), W = (size_t)acc->width;
+    for (int64_t r = 0; r < n; r++) {
+        int64_t y = y0 + r;
+        int held = y >= acc->row0 && y < acc->row0 + acc->rows;
+        size_t base = held ? (size_t)(y - acc->row0) * W : 0;
+        for (int64_t c = 0; c <= acc->channels; c++) {
+            /* Channels, then the weight. A row outside the strip got nothing. */
+            const float *src = c < acc->channels ? acc->sum + (size_t)c * plane : acc->weight;
+            if (held)
+                memcpy(buf, src + base, W * sizeof(float));
+            else
+                memset(buf, 0, W * sizeof(float));
+            buf += W * sizeof(float);
+        }
+        if (!acc->average) {
+            for (size_t x = 0; x < W; x++) {
+                int64_t o = held ? acc->owner[base + x] : -1;
+                memcpy(buf + x * sizeof o, &o, sizeof o);
+            }
+            buf += W * sizeof(int64_t);
+        }
+    }
+}
+
+void tc_tile_accum_merge(struct tc_tile_accum *acc, int64_t y0, int64_t n, const unsigned char *buf)
+{
+    size_t plane = (size_t)(acc->rows * acc->width), W = (size_t)acc->width;
+    size_t row_bytes = tc_tile_accum_row_bytes(acc);
+    for (int64_t r = 0; r < n; r++, buf += row_bytes) {
+        int64_t y = y0 + r;
+        if (y < acc->row0 || y >= acc->row0 + acc->rows)
+            continue;
+        size_t base = (size_t)(y - acc->row0) * W;
+        const unsigned char *weights = buf + (size_t)acc->channels * W * sizeof(float);
+        const unsigned char *owners = weights + W * sizeof(float);
+        for (size_t x = 0; x < W; x++) {
+            float w;
+            memcpy(&w, weights + x * sizeof w, sizeof w);
+            acc->weight[base + x] += w;
+            int take = 1;
+            if (!acc->average) {
+                /* As tc_tile_accum_add: the chip later in TerraTorch's order wins. */
+                int64_t o;
+                memcpy(&o, owners + x * sizeof o, sizeof o);
+                take = o > acc->owner[base + x];
+                if (take)
+                    acc->owner[base + x] = o;
+            }
+            for (int64_t c = 0; take && c < acc->channels; c++) {
+                float v;
+                memcpy(&v, buf + ((size_t)c * W + x) * sizeof v, sizeof v);
+                float *d = acc->sum + (size_t)c * plane + base + x;
+                *d = acc->average ? *d + v : v;
+            }
+        }
+    }
+}

@@ -115,4 +115,13 @@ TC_NODISCARD terracl_status tc_tile_accum_row(const struct tc_tile_accum *acc, i
                                               int64_t x0, int64_t n, float *out,
                                               terracl_error *err);
 
+/* Rows shared by two processes that each ran part of a scene's chips
+ * (split scenes): one side packs its partial sums of padded-frame rows
+ * [y0, y0 + n) (rows outside its strip as empty) into buf (n times
+ * tc_tile_accum_row_bytes), the other merges them into its own, as if
+ * it had added those chips itself (up to float rounding). */
+size_t tc_tile_accum_row_bytes(const struct tc_tile_accum *acc);
+void tc_tile_accum_pack(const struct tc_tile_accum *acc, int64_t y0, int64_t n, unsigned char *buf);
+void tc_tile_accum_merge(struct tc_tile_accum *acc, int64_t y0, int64_t n, const unsigned char *buf);
+
 #endif /* TC_TILING_TILING_H */
