@@ -71,5 +71,54 @@ rm "$work/in/a_text.tif" "$work/in/z_truncated.tif"
 two $(args "$work/three") --device cpu:local
 if [ $? -eq 0 ] && [ "$(ls "$work/three" | wc -l)" -eq 6 ]; then ok; else bad "good scenes with --device cpu:local"; fi
 
+# One scene split across ranks: the same output as one process (class maps
+# identical, logits within 1e-6 relative L2), with nodata, with averaging and
+# with average_patches false (the later chip wins), on 2 and 3 ranks.
+rel_l2() { # FILE_A FILE_B: largest relative L2 distance over the bands
+  local bands k worst=0 r
+  bands="$(gdalinfo "$1" | grep -c '^Band ')"
+  for k in $(seq 1 "$bands"); do
+    r="$(paste <(gdal_translate -q -of XYZ -b "$k" "$1" /vsistdout/) \
+               <(gdal_translate -q -of XYZ -b "$k" "$2" /vsistdout/) |
+         awk '{d = $3 - $6; s += d * d; n += $3 * $3} END {printf("%.3g", (n > 0) ? sqrt(s / n) : sqrt(s))}')"
+    worst="$(awk -v a="$worst" -v b="$r" 'BEGIN {print ((b > a) ? b : a)}')"
+  done
+  echo "$worst"
+}
+mkdir -p "$work/tall"
+gdal_translate -q -outsize 61 150 -r near "$fx/scene.tif" "$work/tall/tall.tif"
+sed 's/^\( *\)batch_size: 5/&\n\1average_patches: false/' "$fx/config.yaml" >"$work/last_wins.yaml"
+grep -q 'average_patches: false' "$work/last_wins.yaml" || bad "could not write the average_patches: false config"
+for cfg in "$fx/config.yaml" "$work/last_wins.yaml"; do
+  nps="2 3"
+  [ "$cfg" = "$fx/config.yaml" ] || nps=2
+  for np in $nps; do
+    rm -rf "$work/s1" "$work/s2"
+    common=(predict --config "$cfg" --weights "$fx/weights.h5")
+    one --input "$work/tall/tall.tif" --output-dir "$work/s1" --logits &&
+      one --input "$work/tall/tall.tif" --output-dir "$work/s1"
+    # One scene and more ranks: split without asking; --split-scene asks.
+    "$mpiexec" --allow-run-as-root --oversubscribe -np "$np" "$bin" "${common[@]}" \
+      --input "$work/tall/tall.tif" --output-dir "$work/s2" --logits >"$work/out.txt" 2>"$work/err.txt" &&
+      two --input "$work/tall/tall.tif" --output-dir "$work/s2" --split-scene
+    if [ $? -eq 0 ]; then ok; else bad "$(basename "$cfg") -np $np: split scene failed"; fi
+    if cmp -s "$work/s1/tall_pred.tif" "$work/s2/tall_pred.tif"; then ok; else bad "$(basename "$cfg") -np $np: class map differs"; fi
+    d="$(rel_l2 "$work/s1/tall_logits.tif" "$work/s2/tall_logits.tif")"
+    if awk -v d="$d" 'BEGIN {exit !(d <= 1e-6)}'; then ok; else bad "$(basename "$cfg") -np $np: logits rel L2 $d"; fi
+    if [ "$(ls -A "$work/s2" | tr '\n' ' ')" = "tall_logits.tif tall_pred.tif " ]; then ok; else
+      bad "split left files behind: $(ls -A "$work/s2" | tr '\n' ' ')"; fi
+    if gdalinfo "$work/s2/tall_pred.tif" | grep -q 'Size is 61, 150'; then ok; else bad "joined size"; fi
+  done
+done
+common=(predict --config "$fx/config.yaml" --weights "$fx/weights.h5")
+# Georeferencing of the joined file is the scene's.
+if [ "$(gdalinfo "$work/s2/tall_pred.tif" | grep -E 'Origin|Pixel Size')" = \
+     "$(gdalinfo "$work/tall/tall.tif" | grep -E 'Origin|Pixel Size')" ]; then ok; else bad "joined georeferencing"; fi
+# A scene with too few chip rows for the ranks fails on every rank, no hang.
+gdal_translate -q -srcwin 0 0 61 24 "$fx/scene.tif" "$work/small.tif"
+two --input "$work/small.tif" --output-dir "$work/small" --split-scene
+if [ $? -ne 0 ] && grep -q 'cannot be shared by 2 parts' "$work/err.txt" && [ -z "$(ls -A "$work/small")" ]; then ok; else
+  bad "too small a scene to split"; fi
+
 echo "cli_predict_mpi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
