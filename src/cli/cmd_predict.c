@@ -257,7 +257,7 @@ static void print_summary(const struct tc_dist *d, const struct tc_dist_totals *
 }
 
 /* Every rank runs part of each scene (--split-scene, or fewer scenes than
- * ranks); rank 0 joins the parts. A rank that fails half-way ends the job:
+ * ranks); rank 0 joins the parts. A rank whose part fails ends the job:
  * its neighbours would wait for its rows forever. */
 static int predict_split(const struct tc_dist *dist, terracl_predictor *pred,
                          struct terracl_predict_options *opt, const struct scene_list *scenes,
@@ -292,12 +292,10 @@ static int predict_split(const struct tc_dist *dist, terracl_predictor *pred,
         if (st != TERRACL_OK) {
             fprintf(stderr, "[rank %d] ", dist->rank);
             tc_cli_fail(&err, st);
-            /* Before any rows moved every rank fails alike (the scene, the
-             * plan); later, only this one would. */
-            if (strstr(err.message, "split scene: rows") != NULL ||
-                strstr(err.message, "split scene: send") != NULL ||
-                strstr(err.message, "split scene: receiv") != NULL)
-                tc_dist_abort(dist, 1);
+            /* The neighbours may be waiting for this rank's rows, and would
+             * wait forever: a failed shared scene ends the job. */
+            fflush(stdout);
+            tc_dist_abort(dist, 1);
         }
         if (!tc_dist_all_ok(dist, st == TERRACL_OK)) {
             char part[4096];
