@@ -10,7 +10,9 @@
  *   - size, geotransform and projection equal the input's,
  *   - one forward pass over the whole scene without tiling parameters,
  *   - an existing output is kept unless overwrite, and failures leave
- *     nothing behind.
+ *     nothing behind,
+ *   - a scene run in parts (terracl_predict_split, parts in turn in this
+ *     process) joins into the same output as the whole scene.
  */
 #include "test_common.h"
 
@@ -194,6 +196,118 @@ static void scene_case(void **state, const char *fixture, int segmentation)
     terracl_model_destroy(model);
 }
 
+/* Split scenes without MPI: the parts run one after another in this
+ * process, the rows part k sends wait in memory for part k + 1. */
+struct split_link {
+    unsigned char *data[4];
+    size_t bytes[4];
+};
+struct split_part {
+    struct split_link *link;
+    int part;
+};
+
+static terracl_status link_send(const void *data, size_t bytes, void *user, terracl_error *err)
+{
+    struct split_part *sp = user;
+    unsigned char *copy = malloc(bytes ? bytes : 1);
+    assert_non_null(copy);
+    memcpy(copy, data, bytes);
+    sp->link->data[sp->part] = copy;
+    sp->link->bytes[sp->part] = bytes;
+    return TERRACL_OK;
+}
+
+static terracl_status link_recv(void *data, size_t bytes, void *user, terracl_error *err)
+{
+    struct split_part *sp = user;
+    assert_non_null(sp->link->data[sp->part - 1]);
+    assert_int_equal(sp->link->bytes[sp->part - 1], bytes);
+    memcpy(data, sp->link->data[sp->part - 1], bytes);
+    return TERRACL_OK;
+}
+
+/* Runs `scene` in `parts` parts and joins them into `out`. */
+static terracl_status run_split(terracl_predictor *p, const char *scene, const char *out, int parts,
+                                int logits, terracl_error *err)
+{
+    struct split_link link = {0};
+    terracl_status st = TERRACL_OK;
+    for (int k = 0; k < parts && st == TERRACL_OK; k++) {
+        struct split_part user = {&link, k};
+        struct terracl_predict_split sp = {parts, k, link_send, link_recv, &user};
+        struct terracl_predict_options opt = {0};
+        opt.logits = logits;
+        opt.split = &sp;
+        struct terracl_predict_result res;
+        st = terracl_predict_scene(p, scene, out, &opt, &res, err);
+        if (st == TERRACL_OK)
+            assert_true(res.rows > 0 && res.rows < res.height);
+    }
+    for (int k = 0; k < 4; k++)
+        free(link.data[k]);
+    return st != TERRACL_OK ? st : terracl_predict_join_parts(scene, out, parts, err);
+}
+
+/* A scene in parts joins into the whole scene's output: class maps equal,
+ * logits and regression values to float rounding; no part files are left
+ * behind. */
+static void split_case(void **state, const char *fixture, int segmentation)
+{
+    terracl_model *model = NULL;
+    terracl_predictor *p = load(fixture, "config.yaml", &model);
+    char scene[4200], whole[4200], joined[4200];
+    path_in(scene, sizeof scene, fixture, "scene.tif");
+    terracl_error err = {0};
+    for (int logits = 0; logits <= 1; logits++) {
+        tc_test_in_tmpdir(state, logits ? "whole_logits.tif" : "whole_pred.tif", whole, sizeof whole);
+        tc_test_in_tmpdir(state, logits ? "split_logits.tif" : "split_pred.tif", joined, sizeof joined);
+        struct terracl_predict_options opt = {0};
+        opt.logits = logits;
+        TC_ASSERT_OK(terracl_predict_scene(p, scene, whole, &opt, NULL, &err), err);
+        TC_ASSERT_OK(run_split(p, scene, joined, 2, logits, &err), err);
+        struct tc_raster *ra = NULL, *rb = NULL;
+        float *a = read_all(whole, &ra), *b = read_all(joined, &rb);
+        const struct tc_raster_info *ia = tc_raster_info(ra), *ib = tc_raster_info(rb);
+        assert_int_equal(ia->bands, ib->bands);
+        assert_string_equal(ia->type_name, ib->type_name);
+        size_t n = (size_t)ia->bands * (size_t)(ia->width * ia->height);
+        check_georef(rb, scene);
+        double nda = 0, ndb = 0;
+        assert_int_equal(tc_raster_nodata(ra, 0, &nda), tc_raster_nodata(rb, 0, &ndb));
+        assert_true(nda == ndb);
+        if (logits || !segmentation) {
+            /* Values (logits, regression): float rounding of the sums. */
+            double e = tc_test_rel_l2(b, a, n);
+            printf("  %s: split in 2: %s relative L2 %.3g\n", fixture, logits ? "logits" : "values", e);
+            if (!(e <= 1e-6))
+                fail_msg("%s: split relative L2 %.3g exceeds 1e-6", fixture, e);
+        } else {
+            assert_memory_equal(a, b, n * sizeof(float));
+        }
+        tc_raster_close(ra);
+        tc_raster_close(rb);
+        free(a);
+        free(b);
+    }
+    /* Three parts need more chip rows than this scene has: refused, nothing left. */
+    tc_test_in_tmpdir(state, "three.tif", joined, sizeof joined);
+    assert_int_equal(run_split(p, scene, joined, 3, 0, &err), TERRACL_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "cannot be shared by 3 parts"));
+    DIR *d = opendir(tc_test_tmpdir(state));
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] == '.' && strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            fail_msg("left behind: %s", e->d_name);
+    closedir(d);
+    terracl_predictor_destroy(p);
+    terracl_model_destroy(model);
+}
+
+static void test_split_segmentation(void **state) { split_case(state, "seg", 1); }
+static void test_split_regression(void **state) { split_case(state, "reg", 0); }
+
 static void test_segmentation(void **state) { scene_case(state, "seg", 1); }
 static void test_regression(void **state) { scene_case(state, "reg", 0); }
 static void test_multitemporal(void **state) { scene_case(state, "t2", 1); }
@@ -309,6 +423,10 @@ int main(void)
                                         tc_test_tmpdir_teardown),
         cmocka_unit_test_setup_teardown(test_failures, tc_test_tmpdir_setup, tc_test_tmpdir_teardown),
         cmocka_unit_test(test_run_tiled),
+        cmocka_unit_test_setup_teardown(test_split_segmentation, tc_test_tmpdir_setup,
+                                        tc_test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_split_regression, tc_test_tmpdir_setup,
+                                        tc_test_tmpdir_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tc_test_runtime_release();
