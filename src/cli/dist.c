@@ -60,7 +60,9 @@ void tc_dist_init(struct tc_dist *d, int *argc, char ***argv)
 #else
     (void)argc;
     (void)argv;
-    (void)launched_by_mpi;
+    if (launched_by_mpi())
+        fprintf(stderr, "terracl: warning: started by an MPI launcher, but this terracl was built "
+                        "without MPI: every process runs every scene on its own\n");
 #endif
 }
 
