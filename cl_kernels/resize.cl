@@ -112,6 +112,30 @@ __kernel void tc_max_pool2d(__global const float *x, uint x_off, __global float 
     y[y_off + i] = m;
 }
 
+/* MaxPool2d with implicit -inf padding (ResNet's 3x3 stride 2 padding 1
+ * stem pool): windows are clipped to the input, as PyTorch's are. */
+__kernel void tc_max_pool2d_pad(__global const float *x, uint x_off, __global float *y,
+                                uint y_off, uint in_h, uint in_w, uint out_h, uint out_w, uint k,
+                                uint s, uint pad, uint n)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    uint ox = i % out_w;
+    uint oy = (i / out_w) % out_h;
+    uint p = i / out_w / out_h;
+    __global const float *src = x + x_off + (size_t)p * in_h * in_w;
+    int y0 = (int)(oy * s) - (int)pad, x0 = (int)(ox * s) - (int)pad;
+    float m = -INFINITY;
+    for (int r = max(y0, 0); r < min(y0 + (int)k, (int)in_h); r++)
+        for (int c = max(x0, 0); c < min(x0 + (int)k, (int)in_w); c++) {
+            float v = src[(size_t)r * in_w + c];
+            if (v > m || isnan(v))
+                m = v;
+        }
+    y[y_off + i] = m;
+}
+
 /* Row-wise forms for CPU devices: one work-item per output row (row =
  * plane * out_h + oy) looping over the row, so the row's source lines and
  * weights are computed once, no division runs per element and there are

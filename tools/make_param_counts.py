@@ -1,5 +1,5 @@
 """Writes tests/fixtures/param_counts.tsv: the learnable parameter count of
-every Prithvi backbone terracl registers, with TerraTorch's defaults and a
+every Prithvi and timm ResNet backbone terracl registers, with TerraTorch's defaults and a
 few overrides, as PyTorch counts them (the fixed position table is a
 buffer, so it is not counted). `terracl info backbone NAME` must print the
 same numbers; tests/test_param_counts.c checks it.
@@ -27,6 +27,16 @@ CASES = [
     ("prithvi_eo_v2_300", {"num_frames": 4, "img_size": 512}),
     ("prithvi_eo_v2_100_tl", {"coords_encoding": []}),
     ("prithvi_eo_v1_100", {"bands": ["BLUE", "GREEN", "RED", "NIR_NARROW"]}),
+    # timm source: features_only extractors (no classifier), truncated after
+    # the last stage out_indices asks for.
+    ("timm_resnet18", {}),
+    ("timm_resnet34", {}),
+    ("timm_resnet50", {}),
+    ("timm_resnet101", {}),
+    ("timm_resnet152", {}),
+    ("timm_resnet18", {"in_chans": 13}),
+    ("timm_resnet50", {"in_chans": 6, "out_indices": [0, 1, 2]}),
+    ("timm_resnet34", {"out_indices": [-1]}),
 ]
 
 

@@ -156,3 +156,38 @@ terracl_status tc_op_max_pool2d(terracl_runtime *rt, const struct tc_tensor *x, 
     args[10] = TC_KUINT(n);
     return tc_launch_1d(rt, "resize", "tc_max_pool2d", n, args, 11, err);
 }
+
+terracl_status tc_op_max_pool2d_padded(terracl_runtime *rt, const struct tc_tensor *x,
+                                       int64_t kernel, int64_t stride, int64_t pad,
+                                       struct tc_tensor *y, terracl_error *err)
+{
+    struct tc_karg args[12];
+    terracl_status st = check_planes("max_pool2d", x, y, err);
+    if (st != TERRACL_OK)
+        return st;
+    /* PyTorch's own limits: padding at most half the kernel, so every
+     * window overlaps the input. */
+    if (kernel <= 0 || stride <= 0 || pad < 0 || 2 * pad > kernel ||
+        x->dims[2] + 2 * pad < kernel || x->dims[3] + 2 * pad < kernel)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "max_pool2d: kernel %lld / stride %lld / padding %lld do not fit a "
+                       "%lldx%lld input",
+                       (long long)kernel, (long long)stride, (long long)pad,
+                       (long long)x->dims[2], (long long)x->dims[3]);
+    int64_t oh = (x->dims[2] + 2 * pad - kernel) / stride + 1;
+    int64_t ow = (x->dims[3] + 2 * pad - kernel) / stride + 1;
+    if (y->dims[2] != oh || y->dims[3] != ow)
+        return tc_fail(err, TERRACL_ERR_SHAPE,
+                       "max_pool2d: output is %lldx%lld, kernel %lld stride %lld padding %lld "
+                       "gives %lldx%lld",
+                       (long long)y->dims[2], (long long)y->dims[3], (long long)kernel,
+                       (long long)stride, (long long)pad, (long long)oh, (long long)ow);
+    if ((st = plane_args(x, y, args, err)))
+        return st;
+    size_t n = tc_tensor_numel(y);
+    args[8] = TC_KUINT(kernel);
+    args[9] = TC_KUINT(stride);
+    args[10] = TC_KUINT(pad);
+    args[11] = TC_KUINT(n);
+    return tc_launch_1d(rt, "resize", "tc_max_pool2d_pad", n, args, 12, err);
+}

@@ -28,4 +28,11 @@ TC_NODISCARD terracl_status tc_op_max_pool2d(terracl_runtime *rt, const struct t
                                              int64_t kernel, int64_t stride, struct tc_tensor *y,
                                              terracl_error *err);
 
+/* F.max_pool2d(kernel, stride, padding) with -inf padding, floor mode;
+ * padding at most kernel / 2 as in PyTorch. */
+TC_NODISCARD terracl_status tc_op_max_pool2d_padded(terracl_runtime *rt,
+                                                    const struct tc_tensor *x, int64_t kernel,
+                                                    int64_t stride, int64_t pad,
+                                                    struct tc_tensor *y, terracl_error *err);
+
 #endif /* TC_OPS_RESIZE_H */

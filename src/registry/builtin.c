@@ -13,6 +13,7 @@
 
 /* ---- model headers: add the includes of src/models/ families here ---- */
 #include "models/backbones/prithvi_vit.h"
+#include "models/backbones/resnet.h"
 #include "models/decoders/decoders.h"
 #include "models/factories/factories.h"
 #include "models/necks/necks.h"
@@ -27,6 +28,16 @@ static const struct tc_builtin k_backbones[] = {
     {"prithvi_eo_v2_300_tl", tc_prithvi_eo_v2_300_tl, 0},
     {"prithvi_eo_v2_600", tc_prithvi_eo_v2_600, 0},
     {"prithvi_eo_v2_600_tl", tc_prithvi_eo_v2_600_tl, 0},
+    {NULL, NULL, 0},
+};
+
+static const struct tc_builtin k_timm_backbones[] = {
+    /* ---- timm model names (without the "timm_" prefix) go here ---- */
+    {"resnet18", tc_timm_resnet18, 0},
+    {"resnet34", tc_timm_resnet34, 0},
+    {"resnet50", tc_timm_resnet50, 0},
+    {"resnet101", tc_timm_resnet101, 0},
+    {"resnet152", tc_timm_resnet152, 0},
     {NULL, NULL, 0},
 };
 
@@ -82,3 +93,5 @@ const struct tc_builtin *tc_builtin_table(enum terracl_registry_kind kind)
     }
     return k_backbones + (sizeof k_backbones / sizeof k_backbones[0] - 1);
 }
+
+const struct tc_builtin *tc_builtin_timm_backbones(void) { return k_timm_backbones; }

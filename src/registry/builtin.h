@@ -18,4 +18,9 @@ struct tc_builtin {
 /* The table of a kind, ended by an entry whose name is NULL. */
 const struct tc_builtin *tc_builtin_table(enum terracl_registry_kind kind);
 
+/* The backbones of the "timm" source (TerraTorch searches it after
+ * "terratorch"): timm model names, reached as "timm_<name>" or, when no
+ * terratorch backbone has the name, as plain "<name>". NULL-name ended. */
+const struct tc_builtin *tc_builtin_timm_backbones(void);
+
 #endif /* TC_REGISTRY_BUILTIN_H */

@@ -531,6 +531,23 @@ const char *tc_registry_kind_name(enum terracl_registry_kind kind)
     return "component";
 }
 
+/* Adds a further built-in source after "terratorch" (TerraTorch's search
+ * order); out of memory leaves the registry without it, as below. */
+static void add_builtin_source(terracl_registry *top, const char *prefix,
+                               const struct tc_builtin *table)
+{
+    terracl_registry *src = NULL;
+    if (create(prefix, 0, &src, NULL) != TERRACL_OK)
+        return;
+    terracl_status st = TERRACL_OK;
+    for (const struct tc_builtin *b = table; b->name != NULL && st == TERRACL_OK; b++)
+        st = register_locked(src, b->name, b->ctor, NULL, b->includes_head, NULL);
+    if (st == TERRACL_OK)
+        st = add_source_locked(top, prefix, src, NULL);
+    if (st != TERRACL_OK)
+        terracl_registry_destroy(src);
+}
+
 /* Fills each top-level registry's "terratorch" source from its built-in
  * table. Out of memory here leaves that registry without its source (it
  * then behaves as an empty registry): there is no caller to tell. */
@@ -554,6 +571,8 @@ static void init_top(void)
             st = add_source_locked(top, "terratorch", src, NULL);
         if (st != TERRACL_OK)
             terracl_registry_destroy(src);
+        if (k == TERRACL_REGISTRY_BACKBONE)
+            add_builtin_source(top, "timm", tc_builtin_timm_backbones());
     }
 }
 

@@ -1,0 +1,435 @@
+/* timm's ResNet (7x7 stem, BasicBlock / Bottleneck stages) as a features_only extractor. */
+#include "models/backbones/resnet.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "graph/exec.h"
+#include "models/layers.h"
+#include "ops/conv.h"
+#include "ops/elementwise.h"
+#include "ops/resize.h"
+
+#define STAGES 4
+#define FEATS (STAGES + 1) /* act1 (the stem), layer1..layer4 */
+#define BN_EPS 1e-5f
+
+struct variant {
+    const char *name;
+    int bottleneck;
+    int64_t layers[STAGES];
+};
+
+static const struct variant k_variants[] = {
+    {"resnet18", 0, {2, 2, 2, 2}},  {"resnet34", 0, {3, 4, 6, 3}},
+    {"resnet50", 1, {3, 4, 6, 3}},  {"resnet101", 1, {3, 4, 23, 3}},
+    {"resnet152", 1, {3, 8, 36, 3}},
+};
+
+/* conv -> BatchNorm, the unit every ResNet layer is made of. */
+struct conv_bn {
+    struct tc_conv2d conv;
+    struct tc_batchnorm2d bn;
+};
+
+/* BasicBlock uses c[0..1], Bottleneck c[0..2]; `down` is the 1x1 strided
+ * projection shortcut (downsample.0 / downsample.1) when shapes change. */
+struct block {
+    struct conv_bn c[3];
+    struct conv_bn down;
+    int has_down;
+};
+
+struct resnet {
+    int bottleneck;
+    struct conv_bn stem;
+    struct block *blocks[STAGES];
+    int64_t nblocks[STAGES];
+    int n_stages;           /* stages built: up to the last one out_indices needs */
+    int out_indices[FEATS]; /* feature ids 0..4, in the order given */
+    size_t n_out;
+};
+
+static void resnet_free(void *impl)
+{
+    struct resnet *r = impl;
+    if (r == NULL)
+        return;
+    for (int s = 0; s < STAGES; s++)
+        free(r->blocks[s]);
+    free(r);
+}
+
+static terracl_status conv_bn(terracl_module *m, const char *conv, const char *bn, int64_t in,
+                              int64_t out, int64_t k, int64_t stride, struct conv_bn *u,
+                              terracl_error *err)
+{
+    terracl_status st = tc_layer_conv2d(m, conv, in, out, k, stride, k / 2, 1, 0, &u->conv, err);
+    if (st == TERRACL_OK)
+        st = tc_layer_batchnorm2d(m, bn, out, BN_EPS, &u->bn, err);
+    return st;
+}
+
+/* Declares block `b` of stage `s` (state_dict prefix "layer<s+1>.<b>"). */
+static terracl_status declare_block(terracl_module *m, const struct resnet *r, int s, int64_t b,
+                                    int64_t in, int64_t planes, int64_t stride, struct block *blk,
+                                    terracl_error *err)
+{
+    char p[8][96];
+    const char *leaf[8] = {"conv1", "bn1", "conv2", "bn2", "conv3", "bn3", "downsample.0",
+                           "downsample.1"};
+    for (int i = 0; i < 8; i++)
+        snprintf(p[i], sizeof p[i], "layer%d.%lld.%s", s + 1, (long long)b, leaf[i]);
+    int64_t expansion = r->bottleneck ? 4 : 1, outc = planes * expansion;
+    terracl_status st;
+    if (r->bottleneck) {
+        /* timm's Bottleneck strides its 3x3 conv (ResNet v1.5). */
+        if ((st = conv_bn(m, p[0], p[1], in, planes, 1, 1, &blk->c[0], err)) ||
+            (st = conv_bn(m, p[2], p[3], planes, planes, 3, stride, &blk->c[1], err)) ||
+            (st = conv_bn(m, p[4], p[5], planes, outc, 1, 1, &blk->c[2], err)))
+            return st;
+    } else {
+        if ((st = conv_bn(m, p[0], p[1], in, planes, 3, stride, &blk->c[0], err)) ||
+            (st = conv_bn(m, p[2], p[3], planes, planes, 3, 1, &blk->c[1], err)))
+            return st;
+    }
+    blk->has_down = stride != 1 || in != outc;
+    if (blk->has_down && (st = conv_bn(m, p[6], p[7], in, outc, 1, stride, &blk->down, err)))
+        return st;
+    return TERRACL_OK;
+}
+
+static terracl_status read_out_indices(const terracl_value *args, struct resnet *r,
+                                       terracl_error *err)
+{
+    int64_t idx[FEATS + 1];
+    size_t n = 0;
+    int present = 0;
+    terracl_status st = terracl_args_int_list(args, "out_indices", idx, FEATS + 1, &n, &present,
+                                              err);
+    if (st != TERRACL_OK)
+        return st;
+    if (!present) {
+        for (int i = 0; i < FEATS; i++)
+            r->out_indices[i] = i;
+        r->n_out = FEATS;
+        return TERRACL_OK;
+    }
+    if (n == 0 || n > FEATS)
+        return tc_fail(err, TERRACL_ERR_CONFIG, "out_indices: expected 1 to %d entries", FEATS);
+    for (size_t i = 0; i < n; i++) {
+        int64_t k = idx[i] < 0 ? idx[i] + FEATS : idx[i];
+        if (k < 0 || k >= FEATS)
+            return tc_fail(err, TERRACL_ERR_CONFIG, "out_indices entry %lld outside 0..%d",
+                           (long long)idx[i], FEATS - 1);
+        r->out_indices[i] = (int)k;
+    }
+    r->n_out = n;
+    return TERRACL_OK;
+}
+
+static terracl_status record_config(terracl_module *m, const char *name, int64_t in_chans,
+                                    const int64_t *layers, const int64_t *channels,
+                                    terracl_error *err)
+{
+    const struct resnet *r = m->impl;
+    terracl_value *cfg = terracl_value_new_map();
+    terracl_value *outs = terracl_value_new_list(), *ls = terracl_value_new_list(),
+                  *cs = terracl_value_new_list();
+    terracl_status st = cfg && outs && ls && cs
+                            ? TERRACL_OK
+                            : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    for (size_t i = 0; st == TERRACL_OK && i < r->n_out; i++)
+        st = terracl_value_list_append(outs, terracl_value_new_int(r->out_indices[i]), err);
+    for (int s = 0; st == TERRACL_OK && s < STAGES; s++)
+        if ((st = terracl_value_list_append(ls, terracl_value_new_int(layers[s]), err)) ==
+            TERRACL_OK)
+            st = terracl_value_list_append(cs, terracl_value_new_int(channels[s]), err);
+    if (st == TERRACL_OK)
+        st = terracl_value_map_set(cfg, "model_name", terracl_value_new_string(name), err);
+    if (st == TERRACL_OK)
+        st = terracl_value_map_set(cfg, "in_chans", terracl_value_new_int(in_chans), err);
+    /* map_set owns its item from the call on, whatever it returns. */
+    if (st == TERRACL_OK) {
+        st = terracl_value_map_set(cfg, "out_indices", outs, err);
+        outs = NULL;
+    }
+    if (st == TERRACL_OK) {
+        st = terracl_value_map_set(cfg, "layers", ls, err);
+        ls = NULL;
+    }
+    if (st == TERRACL_OK) {
+        st = terracl_value_map_set(cfg, "channels", cs, err);
+        cs = NULL;
+    }
+    terracl_value_free(outs);
+    terracl_value_free(ls);
+    terracl_value_free(cs);
+    if (st != TERRACL_OK) {
+        terracl_value_free(cfg);
+        return st;
+    }
+    tc_module_set_config(m, cfg);
+    return TERRACL_OK;
+}
+
+static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
+                                     const struct tc_feats *in, struct tc_feats *out,
+                                     terracl_error *err);
+static const struct tc_module_vtable k_resnet_vt = {resnet_forward, resnet_free};
+
+static terracl_status build(const struct variant *v, const terracl_value *args,
+                            terracl_module **out, terracl_error *err)
+{
+    *out = NULL;
+    terracl_value *empty = NULL;
+    if (args == NULL) {
+        if ((empty = terracl_value_new_map()) == NULL)
+            return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+        args = empty;
+    }
+    terracl_module *m = NULL;
+    struct resnet *r = calloc(1, sizeof *r);
+    terracl_status st = r ? TERRACL_OK : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    int64_t in_chans = 3, output_stride = 32, layers[STAGES], channels[STAGES] = {64, 128, 256, 512};
+    int64_t list[STAGES + 1];
+    size_t n = 0;
+    int present = 0, pretrained = 0, features_only = 1;
+    for (int s = 0; s < STAGES; s++)
+        layers[s] = v->layers[s];
+    if (st == TERRACL_OK)
+        st = terracl_args_int(args, "in_chans", 3, &in_chans, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_int(args, "output_stride", 32, &output_stride, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_bool(args, "pretrained", 0, &pretrained, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_bool(args, "features_only", 1, &features_only, err);
+    /* timm's ResNet keyword arguments for the stage depths and widths. */
+    if (st == TERRACL_OK &&
+        (st = terracl_args_int_list(args, "layers", list, STAGES + 1, &n, &present, err)) ==
+            TERRACL_OK &&
+        present) {
+        if (n != STAGES)
+            st = tc_fail(err, TERRACL_ERR_CONFIG, "layers: expected %d stage depths", STAGES);
+        for (size_t i = 0; st == TERRACL_OK && i < n; i++)
+            layers[i] = list[i];
+    }
+    if (st == TERRACL_OK &&
+        (st = terracl_args_int_list(args, "channels", list, STAGES + 1, &n, &present, err)) ==
+            TERRACL_OK &&
+        present) {
+        if (n != STAGES)
+            st = tc_fail(err, TERRACL_ERR_CONFIG, "channels: expected %d stage widths", STAGES);
+        for (size_t i = 0; st == TERRACL_OK && i < n; i++)
+            channels[i] = list[i];
+    }
+    if (st == TERRACL_OK)
+        st = read_out_indices(args, r, err);
+    if (st != TERRACL_OK)
+        goto fail;
+    if (pretrained) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "pretrained=True: terracl never downloads weights; build with "
+                     "pretrained=False and load a converted checkpoint");
+        goto fail;
+    }
+    if (!features_only || output_stride != 32) {
+        st = tc_fail(err, TERRACL_ERR_UNSUPPORTED, "%s is not supported",
+                     !features_only ? "features_only=False" : "output_stride other than 32");
+        goto fail;
+    }
+    if (in_chans < 1 || in_chans > 1 << 16) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "in_chans %lld is invalid", (long long)in_chans);
+        goto fail;
+    }
+    for (int s = 0; s < STAGES; s++)
+        if (layers[s] < 1 || layers[s] > 1024 || channels[s] < 1 || channels[s] > 1 << 16) {
+            st = tc_fail(err, TERRACL_ERR_CONFIG, "stage %d: %lld blocks of width %lld is invalid",
+                         s + 1, (long long)layers[s], (long long)channels[s]);
+            goto fail;
+        }
+    r->bottleneck = v->bottleneck;
+    /* timm's FeatureListNet keeps the modules up to the last requested feature. */
+    r->n_stages = 0;
+    for (size_t i = 0; i < r->n_out; i++)
+        if (r->out_indices[i] > r->n_stages)
+            r->n_stages = r->out_indices[i];
+
+    st = tc_module_create("TimmResNet", &k_resnet_vt, r, &m, err);
+    r = NULL; /* owned by m from here */
+    if (st != TERRACL_OK)
+        goto fail;
+    struct resnet *rr = m->impl;
+    const int64_t stem = 64; /* the plain 7x7 stem is 64 wide whatever stem_width says */
+    if ((st = conv_bn(m, "conv1", "bn1", in_chans, stem, 7, 2, &rr->stem, err)))
+        goto fail;
+    int64_t ch[FEATS] = {stem}, inplanes = stem, expansion = v->bottleneck ? 4 : 1;
+    for (int s = 0; s < STAGES; s++) {
+        ch[s + 1] = channels[s] * expansion;
+        if (s >= rr->n_stages)
+            continue;
+        rr->blocks[s] = calloc((size_t)layers[s], sizeof *rr->blocks[s]);
+        if (rr->blocks[s] == NULL) {
+            st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+            goto fail;
+        }
+        rr->nblocks[s] = layers[s];
+        for (int64_t b = 0; b < layers[s]; b++) {
+            int64_t stride = (s > 0 && b == 0) ? 2 : 1;
+            if ((st = declare_block(m, rr, s, b, inplanes, channels[s], stride, &rr->blocks[s][b],
+                                    err)))
+                goto fail;
+            inplanes = channels[s] * expansion;
+        }
+    }
+    int64_t reported[FEATS];
+    for (size_t i = 0; i < rr->n_out; i++)
+        reported[i] = ch[rr->out_indices[i]];
+    if ((st = tc_module_set_out_channels(m, reported, rr->n_out, err)) ||
+        (st = record_config(m, v->name, in_chans, layers, channels, err)))
+        goto fail;
+    terracl_value_free(empty);
+    *out = m;
+    return TERRACL_OK;
+
+fail:
+    resnet_free(r);
+    terracl_module_destroy(m);
+    terracl_value_free(empty);
+    return tc_fail_context(err, st, "timm_%s", v->name);
+}
+
+#define RESNET_CTOR(fn, index)                                                                     \
+    terracl_status fn(const terracl_value *first, const terracl_value *args, void *user,          \
+                      terracl_module **out, terracl_error *err)                                    \
+    {                                                                                              \
+        (void)first;                                                                               \
+        (void)user;                                                                                \
+        return build(&k_variants[index], args, out, err);                                          \
+    }
+RESNET_CTOR(tc_timm_resnet18, 0)
+RESNET_CTOR(tc_timm_resnet34, 1)
+RESNET_CTOR(tc_timm_resnet50, 2)
+RESNET_CTOR(tc_timm_resnet101, 3)
+RESNET_CTOR(tc_timm_resnet152, 4)
+
+/* ---- forward ----------------------------------------------------------- */
+
+static struct tc_tensor *value(terracl_module *m, size_t i) { return &m->params[i].value; }
+
+/* y = BN(conv(x)), then ReLU when `relu`. */
+static terracl_status run_conv_bn(terracl_module *m, terracl_runtime *rt, const struct conv_bn *u,
+                                  const struct tc_tensor *x, int relu, struct tc_tensor *y,
+                                  terracl_error *err)
+{
+    terracl_status st = tc_layer_conv2d_run(m, rt, &u->conv, x, y, err);
+    if (st != TERRACL_OK)
+        return st;
+    const struct tc_batchnorm2d *bn = &u->bn;
+    st = relu ? tc_op_batchnorm_relu(rt, y, value(m, bn->mean), value(m, bn->var),
+                                     value(m, bn->w), value(m, bn->b), bn->eps, y, err)
+              : tc_op_batchnorm(rt, y, value(m, bn->mean), value(m, bn->var), value(m, bn->w),
+                                value(m, bn->b), bn->eps, y, err);
+    if (st != TERRACL_OK)
+        tc_tensor_free(y);
+    return st;
+}
+
+/* relu(branch(x) + shortcut(x)). */
+static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const struct resnet *r,
+                                const struct block *blk, const struct tc_tensor *x,
+                                struct tc_tensor *y, terracl_error *err)
+{
+    struct tc_tensor a = {0}, b = {0}, sc = {0};
+    int last = r->bottleneck ? 2 : 1;
+    terracl_status st = run_conv_bn(m, rt, &blk->c[0], x, 1, &a, err);
+    for (int i = 1; st == TERRACL_OK && i <= last; i++) {
+        st = run_conv_bn(m, rt, &blk->c[i], &a, i < last, &b, err);
+        tc_tensor_free(&a);
+        a = b;
+        b = (struct tc_tensor){0};
+    }
+    if (st == TERRACL_OK && blk->has_down)
+        st = run_conv_bn(m, rt, &blk->down, x, 0, &sc, err);
+    if (st == TERRACL_OK)
+        st = tc_op_add(rt, &a, blk->has_down ? &sc : x, &a, err);
+    if (st == TERRACL_OK)
+        st = tc_op_relu(rt, &a, &a, err);
+    tc_tensor_free(&sc);
+    if (st != TERRACL_OK) {
+        tc_tensor_free(&a);
+        return st;
+    }
+    *y = a;
+    return TERRACL_OK;
+}
+
+static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
+                                     const struct tc_feats *in, struct tc_feats *out,
+                                     terracl_error *err)
+{
+    const struct resnet *r = m->impl;
+    terracl_runtime *rt = ex->rt;
+    if (in->n < 1 || in->t[0].ndim != 4) {
+        char s[128];
+        return tc_fail(err, TERRACL_ERR_SHAPE, "timm ResNet expects one [B, C, H, W] input, got %s",
+                       in->n ? tc_shape_str(in->t[0].ndim, in->t[0].dims, s, sizeof s) : "none");
+    }
+    struct tc_tensor feat[FEATS] = {{0}}, pooled = {0}, cur;
+    int keep[FEATS] = {0};
+    for (size_t i = 0; i < r->n_out; i++)
+        keep[r->out_indices[i]] = 1;
+    terracl_status st = run_conv_bn(m, rt, &r->stem, &in->t[0], 1, &feat[0], err);
+    if (st == TERRACL_OK && r->n_stages > 0) {
+        const struct tc_tensor *s0 = &feat[0];
+        if (s0->dims[2] < 2 || s0->dims[3] < 2)
+            st = tc_fail(err, TERRACL_ERR_SHAPE, "input too small for the stem's max pool");
+        else {
+            int64_t d[4] = {s0->dims[0], s0->dims[1], (s0->dims[2] - 1) / 2 + 1,
+                            (s0->dims[3] - 1) / 2 + 1};
+            st = tc_tensor_alloc(rt, 4, d, &pooled, err);
+            if (st == TERRACL_OK)
+                st = tc_op_max_pool2d_padded(rt, s0, 3, 2, 1, &pooled, err);
+        }
+    }
+    cur = pooled;
+    int cur_owned = 1; /* `cur` is pooled or a block output not yet kept */
+    for (int s = 0; st == TERRACL_OK && s < r->n_stages; s++) {
+        for (int64_t b = 0; st == TERRACL_OK && b < r->nblocks[s]; b++) {
+            struct tc_tensor y = {0};
+            st = run_block(m, rt, r, &r->blocks[s][b], &cur, &y, err);
+            if (st != TERRACL_OK)
+                break;
+            if (cur_owned)
+                tc_tensor_free(&cur);
+            cur = y;
+            cur_owned = 1;
+        }
+        if (st == TERRACL_OK) {
+            feat[s + 1] = cur;
+            cur_owned = 0; /* now owned by feat[] */
+        }
+    }
+    if (cur_owned && st != TERRACL_OK)
+        tc_tensor_free(&cur);
+    if (st == TERRACL_OK && r->n_stages == 0)
+        tc_tensor_free(&pooled);
+    /* Hand out the requested features (a feature asked for twice is copied by view). */
+    for (size_t i = 0; st == TERRACL_OK && i < r->n_out; i++) {
+        int k = r->out_indices[i];
+        if (keep[k] == 1) {
+            out->t[i] = feat[k];
+            feat[k] = (struct tc_tensor){0};
+            keep[k] = 2;
+        } else {
+            st = tc_fail(err, TERRACL_ERR_UNSUPPORTED, "out_indices lists feature %d twice", k);
+        }
+        out->n = i + 1;
+    }
+    for (int k = 0; k < FEATS; k++)
+        tc_tensor_free(&feat[k]);
+    if (st != TERRACL_OK)
+        tc_feats_free(out);
+    return st;
+}
