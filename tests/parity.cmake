@@ -18,3 +18,4 @@ add_test(NAME test_parity_examples COMMAND test_parity_backbones ex_)
 set_tests_properties(test_parity_examples PROPERTIES LABELS model SKIP_RETURN_CODE 77
   ENVIRONMENT "${TERRACL_TEST_ENV};TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")
 terracl_add_test(test_memory_check SOURCES test_memory_check.c test_common.c LABELS model)
+terracl_add_test(test_timm_resnet SOURCES test_timm_resnet.c test_common.c LABELS "cl;model")

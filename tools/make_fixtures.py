@@ -355,6 +355,36 @@ fixture("fm_pmf_cls", seed=214, task="classification", **PMF,
         note="PrithviModelFactory classification (ScalarOutputModel): IdentityDecoder, "
              "ClassificationHead with a hidden layer, batch 2 at 32x64 (img_size 32)")
 
+# timm source: ResNets as timm.create_model(features_only=True) builds them,
+# narrowed through timm's own `layers`/`channels` arguments to stay small.
+_RESNET18_SMALL = dict(in_chans=3, layers=[2, 1, 1, 1], channels=[8, 16, 16, 24])
+fixture("bb_timm_resnet18", kind="backbone", seed=120,
+        model_args=_bb("timm_resnet18", **_RESNET18_SMALL),
+        input=(2, 3, 45, 37),
+        note="timm ResNet-18 layout (BasicBlocks, projection shortcuts), narrowed; "
+             "every feature (act1, layer1..4) on a batch of 2 at 45x37")
+fixture("bb_timm_resnet50", kind="backbone", seed=121,
+        model_args=_bb("timm_resnet50", in_chans=4, layers=[1, 2, 1, 1],
+                       channels=[4, 8, 8, 8], out_indices=[1, 2, 4]),
+        input=(2, 4, 45, 39),
+        note="timm ResNet-50 layout (Bottlenecks, expansion 4, strided 3x3), narrowed, "
+             "4 bands, out_indices [1, 2, 4] on a batch of 2 at 45x39")
+fixture("fm_timm_resnet18_unet", kind="model", seed=220, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("timm_resnet18", **_RESNET18_SMALL).items()) + [
+            ("decoder", "UNetDecoder"), ("decoder_channels", [32, 16, 16, 8, 8]),
+            ("num_classes", 3)]),
+        input=(2, 3, 61, 53),
+        note="timm ResNet-18 (narrowed) + UNetDecoder over its five features, batch 2 at "
+             "61x53 (no padding: the backbone has no patch size)")
+fixture("fm_timm_resnet18_fcn", kind="model", seed=221, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("timm_resnet18", **_RESNET18_SMALL).items()) + [
+            ("decoder", "FCNDecoder"), ("decoder_channels", 16), ("num_classes", 3)]),
+        input=(2, 3, 61, 53),
+        note="timm ResNet-18 (narrowed) + FCNDecoder on its last feature, batch 2 at 61x53")
+
+
 fixture("sample", kind="sample", seed=301, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("prithvi_eo_v2_300", img_size=64, num_frames=1,
