@@ -21,7 +21,7 @@ check() {
   local rc=$? ok=1 component="${to##*: }"
   [ "$rc" -ge 1 ] && [ "$rc" -le 127 ] || ok=0
   [ "$(wc -l <"$work/err.txt")" -eq 1 ] || ok=0
-  grep -q "'$component' is not in the $registry registry (sources: terratorch)" "$work/err.txt" || ok=0
+  grep -Eq "'$component' is not in the $registry registry \(sources: terratorch(, timm)?\)" "$work/err.txt" || ok=0
   if [ "$want" = none ]; then
     grep -q "did you mean" "$work/err.txt" && ok=0
   else
@@ -35,7 +35,8 @@ check() {
 
 check "other factory" "model_factory: EncoderDecoderFactory" "model_factory: SMPModelFactory" MODEL_FACTORY none
 check "factory typo" "model_factory: EncoderDecoderFactory" "model_factory: EncoderDecoderFactroy" MODEL_FACTORY EncoderDecoderFactory
-check "timm backbone" "backbone: prithvi_eo_v1_100" "backbone: timm_resnet50" BACKBONE none
+# timm has a source now, with the ResNets only.
+check "timm backbone" "backbone: prithvi_eo_v1_100" "backbone: timm_convnext_tiny" BACKBONE none
 check "backbone typo" "backbone: prithvi_eo_v1_100" "backbone: prithvi_eo_v1_10" BACKBONE prithvi_eo_v1_100
 check "smp decoder" "decoder: FCNDecoder" "decoder: smp_FPN" DECODER none
 check "unknown decoder" "decoder: FCNDecoder" "decoder: SegFormerHead" DECODER none
