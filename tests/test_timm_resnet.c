@@ -76,6 +76,11 @@ static void check_features(const char *name)
         tc_host_tensor_free(&want);
     }
     assert_int_equal(i, got.n);
+    /* The memory check counts the ResNet's maps: a huge input is refused
+     * before anything runs, naming its largest buffer. */
+    int64_t huge[4] = {64, x.dims[1], 60000, 60000};
+    assert_int_equal(terracl_model_check_input(model, 4, huge, &err), TERRACL_ERR_NO_MEMORY);
+    assert_non_null(strstr(err.message, "ResNet"));
     tc_feats_free(&got);
     tc_feats_free(&in);
     tc_host_tensor_free(&x);

@@ -19,6 +19,7 @@
 #include "io/checkpoint.h"
 #include "io/yaml_config.h"
 #include "models/backbones/prithvi_vit.h"
+#include "models/backbones/resnet.h"
 #include "models/expected_unused.h"
 #include "models/model_internal.h"
 #include "models/peft_weights.h"
@@ -450,6 +451,8 @@ terracl_status terracl_model_check_input(terracl_model *model, int ndim, const i
     if (tc_prithvi_is(model->backbone))
         tc_prithvi_estimate(model->backbone, ndim, dims, attn_scratch, model->rt,
                             model->backbone_only, &e);
+    else if (tc_timm_resnet_is(model->backbone))
+        tc_timm_resnet_estimate(model->backbone, ndim, dims, &e);
     if (!model->backbone_only)
         add_output_estimate(model, ndim, dims, &e);
     const struct terracl_device_info *dev = terracl_runtime_device(model->rt);

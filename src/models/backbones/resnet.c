@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "graph/exec.h"
+#include "graph/mem_estimate.h"
 #include "models/layers.h"
 #include "ops/conv.h"
 #include "ops/elementwise.h"
@@ -42,6 +43,7 @@ struct block {
 
 struct resnet {
     int bottleneck;
+    int64_t widths[STAGES]; /* the `channels` argument: planes of each stage */
     struct conv_bn stem;
     struct block *blocks[STAGES];
     int64_t nblocks[STAGES];
@@ -250,6 +252,8 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
             goto fail;
         }
     r->bottleneck = v->bottleneck;
+    for (int s = 0; s < STAGES; s++)
+        r->widths[s] = channels[s];
     /* timm's FeatureListNet keeps the modules up to the last requested feature. */
     r->n_stages = 0;
     for (size_t i = 0; i < r->n_out; i++)
@@ -313,6 +317,37 @@ RESNET_CTOR(tc_timm_resnet34, 1)
 RESNET_CTOR(tc_timm_resnet50, 2)
 RESNET_CTOR(tc_timm_resnet101, 3)
 RESNET_CTOR(tc_timm_resnet152, 4)
+
+int tc_timm_resnet_is(const terracl_module *m) { return m != NULL && m->vt == &k_resnet_vt; }
+
+void tc_timm_resnet_estimate(const terracl_module *m, int ndim, const int64_t *dims,
+                             struct tc_mem_estimate *e)
+{
+    if (!tc_timm_resnet_is(m) || ndim != 4)
+        return;
+    const struct resnet *r = m->impl;
+    int kept[FEATS] = {0};
+    for (size_t i = 0; i < r->n_out; i++)
+        kept[r->out_indices[i]] = 1;
+    /* Output sizes: 7x7/2 pad 3 and 3x3/2 pad 1 both give (n - 1) / 2 + 1. */
+    int64_t h = (dims[2] - 1) / 2 + 1, w = (dims[3] - 1) / 2 + 1;
+    int64_t stem[4] = {dims[0], 64, h, w};
+    tc_mem_add_device(e, "ResNet stem", 4, stem, 1);
+    h = (h - 1) / 2 + 1;
+    w = (w - 1) / 2 + 1;
+    for (int s = 0; s < r->n_stages; s++) {
+        if (s > 0) {
+            h = (h - 1) / 2 + 1;
+            w = (w - 1) / 2 + 1;
+        }
+        /* A block holds its input, two branch maps and the shortcut; the
+         * widest is the output (planes * expansion). */
+        int64_t d[4] = {dims[0], r->widths[s] * (r->bottleneck ? 4 : 1), h, w};
+        tc_mem_add_device(e, "ResNet block", 4, d, 4);
+        if (kept[s + 1])
+            tc_mem_add_device(e, "ResNet feature", 4, d, 1);
+    }
+}
 
 /* ---- forward ----------------------------------------------------------- */
 

@@ -23,4 +23,14 @@ terracl_status tc_timm_resnet101(const terracl_value *first, const terracl_value
 terracl_status tc_timm_resnet152(const terracl_value *first, const terracl_value *args, void *user,
                                  terracl_module **out, terracl_error *err);
 
+/* Whether a module is one of these ResNets. */
+int tc_timm_resnet_is(const terracl_module *m);
+
+/* Adds what a forward pass over [B, C, H, W] `dims` allocates to `e`: the
+ * stem output, the pooled map, a block's working set at each stage built,
+ * and the kept features. Other ranks add nothing (the forward reports them). */
+struct tc_mem_estimate;
+void tc_timm_resnet_estimate(const terracl_module *m, int ndim, const int64_t *dims,
+                             struct tc_mem_estimate *e);
+
 #endif /* TC_MODELS_RESNET_H */
