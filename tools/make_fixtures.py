@@ -385,6 +385,28 @@ fixture("fm_timm_resnet18_fcn", kind="model", seed=221, task="segmentation",
         note="timm ResNet-18 (narrowed) + FCNDecoder on its last feature, batch 2 at 61x53")
 
 
+# Full-size ResNets (timm's own depths and widths): too large to commit
+# (tens of MB of weights each), so only made on request (--full or --only),
+# into a scratch folder by tools/check_full_timm.sh.
+fixture("full_timm_resnet50_unet", kind="model", seed=230, task="segmentation", full=True,
+        model_args=collections.OrderedDict(
+            list(_bb("timm_resnet50", in_chans=6).items()) + [
+            ("decoder", "UNetDecoder"), ("decoder_channels", [256, 128, 64, 32, 16]),
+            ("num_classes", 2)]),
+        input=(2, 6, 97, 83),
+        note="full ResNet-50 (6 bands) + UNetDecoder, batch 2 at 97x83")
+fixture("full_timm_resnet34_fcn", kind="model", seed=231, task="segmentation", full=True,
+        model_args=collections.OrderedDict(
+            list(_bb("timm_resnet34", in_chans=4).items()) + [
+            ("decoder", "FCNDecoder"), ("decoder_channels", 64), ("num_classes", 3)]),
+        input=(2, 4, 77, 69),
+        note="full ResNet-34 (4 bands) + FCNDecoder, batch 2 at 77x69")
+fixture("full_timm_resnet18", kind="backbone", seed=232, full=True,
+        model_args=_bb("timm_resnet18", in_chans=3),
+        input=(2, 3, 65, 71),
+        note="full ResNet-18 backbone, every feature, batch 2 at 65x71")
+
+
 fixture("sample", kind="sample", seed=301, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("prithvi_eo_v2_300", img_size=64, num_frames=1,
@@ -822,6 +844,8 @@ def main(argv=None):
     ap.add_argument("--sample-out", default=os.path.join(ROOT, "weights", "sample"),
                     help="folder for the sample model (default: weights/sample)")
     ap.add_argument("--list", action="store_true", help="list the fixtures and exit")
+    ap.add_argument("--full", action="store_true",
+                    help="also make the full-size fixtures (full_*; large, not committed)")
     ap.add_argument("--any-version", action="store_true",
                     help="run with a terratorch other than the pinned %s" % PINNED_TERRATORCH)
     ap.add_argument("-v", "--verbose", action="store_true", help="show TerraTorch's log output")
@@ -831,7 +855,8 @@ def main(argv=None):
         for name, spec in FIXTURES.items():
             print("%-22s %s" % (name, spec["note"]))
         return 0
-    names = args.only or list(FIXTURES)
+    names = args.only or [n for n, spec in FIXTURES.items()
+                          if args.full or not spec.get("full")]
     unknown = [n for n in names if n not in FIXTURES]
     if unknown:
         sys.stderr.write("make_fixtures: error: unknown fixture(s) %s (see --list)\n"
