@@ -215,6 +215,65 @@ static void test_max_pool(void **state)
     }
 }
 
+/* Padded max pooling (ResNet's 3x3 / 2 / 1 stem pool and others) against
+ * a host reference that clips each window to the input, as PyTorch does;
+ * a NaN inside a window wins, as in PyTorch. */
+static void test_max_pool_padded(void **state)
+{
+    (void)state;
+    static const int64_t cases[][6] = {
+        /* c, h, w, kernel, stride, padding */
+        {3, 9, 7, 3, 2, 1}, {2, 8, 8, 3, 2, 1}, {1, 2, 2, 3, 2, 1}, {2, 6, 5, 3, 1, 1},
+        {1, 7, 10, 5, 3, 2}, {2, 4, 4, 2, 2, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t c = cases[i][0], h = cases[i][1], w = cases[i][2], k = cases[i][3],
+                s = cases[i][4], pd = cases[i][5];
+        int64_t oh = (h + 2 * pd - k) / s + 1, ow = (w + 2 * pd - k) / s + 1;
+        int64_t id[4] = {2, c, h, w}, od[4] = {2, c, oh, ow};
+        size_t nin = (size_t)(2 * c * h * w), nout = (size_t)(2 * c * oh * ow);
+        float *x = malloc(nin * sizeof *x), *want = malloc(nout * sizeof *want);
+        tc_test_fill(x, nin, (uint32_t)i + 71, -5, 5);
+        x[nin / 2] = NAN;
+        for (int64_t p = 0; p < 2 * c; p++)
+            for (int64_t r = 0; r < oh; r++)
+                for (int64_t q = 0; q < ow; q++) {
+                    float m = -INFINITY;
+                    for (int64_t a = r * s - pd; a < r * s - pd + k; a++)
+                        for (int64_t b = q * s - pd; b < q * s - pd + k; b++) {
+                            if (a < 0 || a >= h || b < 0 || b >= w)
+                                continue;
+                            float v = x[(p * h + a) * w + b];
+                            m = (v > m || isnan(v)) ? v : m;
+                        }
+                    want[(p * oh + r) * ow + q] = m;
+                }
+        struct tc_tensor tx = tc_test_upload(x, 4, id), ty;
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, od, &ty, &err), err);
+        TC_ASSERT_OK(tc_op_max_pool2d_padded(tc_test_rt, &tx, k, s, pd, &ty, &err), err);
+        float *got = tc_test_download(&ty);
+        for (size_t j = 0; j < nout; j++)
+            if (!(got[j] == want[j] || (isnan(got[j]) && isnan(want[j]))))
+                fail_msg("case %zu element %zu: %g, want %g", i, j, got[j], want[j]);
+        /* Padding over half the kernel (PyTorch refuses it) and a wrong
+         * output size are errors, not launches. */
+        assert_int_equal(tc_op_max_pool2d_padded(tc_test_rt, &tx, k, s, k / 2 + 1, &ty, &err),
+                         TERRACL_ERR_INVALID_ARG);
+        int64_t bad[4] = {2, c, oh, ow + 1};
+        struct tc_tensor tb;
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, bad, &tb, &err), err);
+        assert_int_equal(tc_op_max_pool2d_padded(tc_test_rt, &tx, k, s, pd, &tb, &err),
+                         TERRACL_ERR_SHAPE);
+        tc_tensor_free(&tb);
+        free(got);
+        free(x);
+        free(want);
+        tc_tensor_free(&tx);
+        tc_tensor_free(&ty);
+    }
+}
+
 static void test_resize_on_views_with_offsets(void **state)
 {
     (void)state;
@@ -420,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_nearest_scale_factor_semantics),
         cmocka_unit_test(test_adaptive_avg_pool),
         cmocka_unit_test(test_max_pool),
+        cmocka_unit_test(test_max_pool_padded),
         cmocka_unit_test(test_resize_on_views_with_offsets),
         cmocka_unit_test(test_pad_reflect_bottom_right),
         cmocka_unit_test(test_pad_reflect_rejects_too_much),
