@@ -137,6 +137,7 @@ static void test_names_and_channels(void **state)
     const int64_t last[] = {2048}, some[] = {256, 64};
     expect_channels("timm_resnet152", "{out_indices: [-1]}", last, 1);
     expect_channels("timm_resnet50", "{out_indices: [1, 0], in_chans: 13}", some, 2);
+    expect_channels("timm_resnet50", "{drop_path_rate: 0.1, stem_width: 32}", r50, 5);
 
     terracl_error err = {0};
     terracl_module *m = NULL;

@@ -207,6 +207,14 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
         st = terracl_args_bool(args, "pretrained", 0, &pretrained, err);
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "features_only", 1, &features_only, err);
+    /* Training-only regularisers (identities in eval mode), and the stem
+     * width, which only timm's deep stems use: accepted, as timm does. */
+    static const char *const k_no_effect[] = {"drop_rate", "drop_path_rate", "drop_block_rate",
+                                              "stem_width"};
+    for (size_t i = 0; st == TERRACL_OK && i < sizeof k_no_effect / sizeof *k_no_effect; i++) {
+        double ignored = 0;
+        st = terracl_args_float(args, k_no_effect[i], 0.0, &ignored, err);
+    }
     /* timm's ResNet keyword arguments for the stage depths and widths. */
     if (st == TERRACL_OK &&
         (st = terracl_args_int_list(args, "layers", list, STAGES + 1, &n, &present, err)) ==
