@@ -351,6 +351,16 @@ fixture("tm_unet_odd_b2", kind="model", seed=305, task="segmentation",
         note="TerraMind small layout, RGB, UNet; batch 2 at 33x50 padded to 48x64")
 
 
+# Full-size TerraMind encoders (--full-terramind; for a scratch folder, not the
+# repository: up to 1.2 GB of weights each).
+FULL_TERRAMIND = collections.OrderedDict()
+for _i, _v in enumerate(("tiny", "small", "base", "large")):
+    FULL_TERRAMIND["tmfull_" + _v] = dict(
+        kind="backbone", seed=390 + _i,
+        model_args=_bb("terramind_v1_" + _v, modalities=["S2L2A"]),
+        input=(2, 12, 64, 48),
+        note="full-size terramind_v1_%s, S2L2A, batch 2 at 64x48 (pos_emb 14x14 -> 4x3)" % _v)
+
 PMF = dict(kind="model", factory="PrithviModelFactory")
 fixture("fm_pmf_seg_fcn", seed=211, task="segmentation", **PMF,
         model_args=collections.OrderedDict([
@@ -868,11 +878,17 @@ def main(argv=None):
     ap.add_argument("--sample-out", default=os.path.join(ROOT, "weights", "sample"),
                     help="folder for the sample model (default: weights/sample)")
     ap.add_argument("--list", action="store_true", help="list the fixtures and exit")
+    ap.add_argument("--full-terramind", action="store_true",
+                    help="the full-size TerraMind encoders instead (tmfull_*; large files, "
+                         "for a scratch folder: see tools/check_full_terramind.sh)")
     ap.add_argument("--any-version", action="store_true",
                     help="run with a terratorch other than the pinned %s" % PINNED_TERRATORCH)
     ap.add_argument("-v", "--verbose", action="store_true", help="show TerraTorch's log output")
     args = ap.parse_args(argv)
 
+    if args.full_terramind:
+        FIXTURES.clear()
+        FIXTURES.update(FULL_TERRAMIND)
     if args.list:
         for name, spec in FIXTURES.items():
             print("%-22s %s" % (name, spec["note"]))
