@@ -24,6 +24,7 @@
 
 #include "core/checked.h"
 #include "graph/exec.h"
+#include "graph/mem_estimate.h"
 #include "io/yaml_config.h"
 #include "ops/attention.h"
 #include "ops/elementwise.h"
@@ -91,6 +92,41 @@ int tc_terramind_is(const terracl_module *m) { return m && m->vt == &k_terramind
 int64_t tc_terramind_patch_size(const terracl_module *m)
 {
     return ((const struct terramind *)m->impl)->patch;
+}
+
+void tc_terramind_estimate(const terracl_module *m, int ndim, const int64_t *dims,
+                           uint64_t (*attn_scratch)(const void *ctx, uint64_t len, uint64_t dim,
+                                                    uint64_t heads),
+                           const void *ctx, int final_only, struct tc_mem_estimate *e)
+{
+    const struct terramind *p = m->impl;
+    if (ndim != 4)
+        return;
+    int64_t B = dims[0], C = dims[1], hg = dims[2] / p->patch, wg = dims[3] / p->patch;
+    if (B < 1 || C < 1 || hg < 1 || wg < 1)
+        return;
+    /* Dimensions are at most 2^31 each (checked by the caller); products
+     * saturate. */
+    uint64_t N = tc_mem_sat_mul((uint64_t)hg, (uint64_t)wg), D = (uint64_t)p->dim;
+    int64_t Ni = N > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)N;
+    uint64_t bn = tc_mem_sat_mul((uint64_t)B, N);
+    int64_t BN = bn > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)bn;
+    int64_t K = C * p->patch * p->patch;
+    int64_t patches[2] = {BN, K}, x[3] = {B, Ni, (int64_t)D}, qkv[3] = {B, Ni, 3 * (int64_t)D},
+            hidden[3] = {B, Ni, p->hidden};
+    uint64_t sc = attn_scratch(ctx, N, D, (uint64_t)p->heads);
+    int64_t scores[1] = {sc > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)sc};
+    tc_mem_add_device(e, "channel-last input", 4, dims, 1);
+    tc_mem_add_device(e, "patches", 2, patches, 1);
+    tc_mem_add_device(e, "block activations x", 3, x, 2); /* x and its LayerNorm */
+    tc_mem_add_device(e, "qkv", 3, qkv, 1);
+    tc_mem_add_device(e, "attention scratch", 1, scores, 1);
+    tc_mem_add_device(e, "attention output", 3, x, 1);
+    tc_mem_add_device(e, "MLP hidden", 3, hidden, p->biases ? 1 : 2); /* + the SwiGLU gate */
+    tc_mem_add_device(e, "block outputs", 3, x, final_only ? 1 : (uint64_t)p->depth);
+    /* Host: the position table at the construction grid and resized. */
+    int64_t pos[2] = {p->grid * p->grid + Ni, (int64_t)D};
+    tc_mem_add_host(e, 2, pos, 1);
 }
 
 /* TerraTorch's naming conventions for the pretrained modalities (S2L2A,

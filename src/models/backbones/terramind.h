@@ -28,4 +28,12 @@ terracl_status tc_terramind_v1_large(const terracl_value *first, const terracl_v
 int tc_terramind_is(const terracl_module *m);
 int64_t tc_terramind_patch_size(const terracl_module *m);
 
+/* Adds what a forward pass over [B, C, H, W] allocates to `e` (as
+ * tc_prithvi_estimate does for the Prithvi ViTs). */
+struct tc_mem_estimate;
+void tc_terramind_estimate(const terracl_module *m, int ndim, const int64_t *dims,
+                           uint64_t (*attn_scratch)(const void *ctx, uint64_t len, uint64_t dim,
+                                                    uint64_t heads),
+                           const void *ctx, int final_only, struct tc_mem_estimate *e);
+
 #endif /* TC_MODELS_TERRAMIND_H */
