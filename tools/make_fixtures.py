@@ -322,6 +322,12 @@ fixture("tm_bb_bands", kind="backbone", seed=303,
                        bands={"S2L2A": ["BLUE", "GREEN", "RED", "NIR_NARROW"]}),
         input=(1, 4, 32, 48),
         note="TerraMind small layout, S2L2A with 4 selected bands, 32x48")
+fixture("tm_bb_concat", kind="backbone", seed=306,
+        model_args=_bb("terramind_v1_small", modalities=["S2RGB"], img_size=32,
+                       dim=32, encoder_depth=1, num_heads=2, merge_method="concat"),
+        input=(1, 3, 16, 48),
+        note="TerraMind small layout, S2RGB, merge_method concat (its missing_mod_token "
+             "is in the state dict, unused with the one modality given), 16x48")
 fixture("tm_upernet_odd_b2", kind="model", seed=304, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("terramind_v1_base", modalities=["S2L2A"], img_size=32,

@@ -36,6 +36,7 @@ CASES = [
     ("terramind_v1_base", {"modalities": ["S2L2A"]}),
     ("terramind_v1_base", {"modalities": ["S2L1C"], "img_size": 256}),
     ("terramind_v1_large", {"modalities": ["RGB"]}),
+    ("terramind_v1_tiny", {"modalities": ["DEM"], "merge_method": "concat"}),
     ("terramind_v1_base", {"modalities": ["S2L2A"], "bands": {"S2L2A": ["BLUE", "GREEN", "RED"]}}),
 ]
 

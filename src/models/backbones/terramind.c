@@ -433,6 +433,14 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
     struct terramind *pp = m->impl;
     if ((st = declare_params(m, pp, err)) || (st = record_config(m, pp, merge, pretrained, err)))
         goto fail;
+    /* TerraMindViT learns a stand-in for absent modalities when it
+     * concatenates them; with the one modality always given it is unused,
+     * but it is a parameter of the model and in its checkpoints. */
+    if (merge != NULL && strcmp(merge, "concat") == 0) {
+        size_t idx;
+        if ((st = add_vec(m, "missing_mod_token", pp->dim, &idx, err)))
+            goto fail;
+    }
     {
         int64_t ch[MAX_DEPTH];
         for (int64_t i = 0; i < pp->depth; i++)
