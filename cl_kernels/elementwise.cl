@@ -87,6 +87,16 @@ __kernel void tc_bias_residual(__global float *acc, uint acc_off, __global const
     acc[acc_off + i] += x[x_off + i] + bias[b_off + c];
 }
 
+/* SiLU, as PyTorch's nn.SiLU: x * sigmoid(x). */
+__kernel void tc_silu(__global const float *x, uint x_off, __global float *y, uint y_off, uint n)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    float v = x[x_off + i];
+    y[y_off + i] = v / (1.0f + exp(-v));
+}
+
 __kernel void tc_relu(__global const float *x, uint x_off, __global float *y, uint y_off, uint n)
 {
     uint i = get_global_id(0);

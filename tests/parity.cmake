@@ -4,6 +4,10 @@ terracl_add_test(test_parity_backbones SOURCES test_parity.c test_common.c LABEL
 add_test(NAME test_parity_models COMMAND test_parity_backbones fm_)
 set_tests_properties(test_parity_models PROPERTIES LABELS model SKIP_RETURN_CODE 77
   ENVIRONMENT "${TERRACL_TEST_ENV};TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")
+add_test(NAME test_parity_terramind COMMAND test_parity_backbones tm_)
+set_tests_properties(test_parity_terramind PROPERTIES LABELS model SKIP_RETURN_CODE 77
+  ENVIRONMENT "${TERRACL_TEST_ENV};TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")
+terracl_add_test(test_terramind SOURCES test_terramind.c test_common.c LABELS unit)
 terracl_add_test(test_param_counts SOURCES test_param_counts.c test_common.c LABELS unit)
 terracl_add_test(test_threads SOURCES test_threads.c test_common.c LABELS model)
 target_link_libraries(test_threads PRIVATE Threads::Threads)

@@ -302,6 +302,71 @@ fixture("fm_lightning", kind="lightning", seed=208, task="segmentation",
 
 # TerraTorch's deprecated PrithviModelFactory, with model_args as its users
 # wrote them (bands, in_channels, num_frames, pretrained; no necks).
+# TerraMind v1 (one raw image modality). TerraTorch's terramind_v1_* builders
+# fix dim, encoder_depth and num_heads; the reduced models override them (see
+# terramind_sizes below), everything else is the variant's own layout.
+fixture("tm_bb_base", kind="backbone", seed=301,
+        model_args=_bb("terramind_v1_base", modalities=["S2L2A"], img_size=32,
+                       dim=32, encoder_depth=2, num_heads=2),
+        input=(2, 12, 48, 32),
+        note="TerraMind base layout (no biases, SwiGLU MLP), S2L2A, batch 2 at 48x32: "
+             "pos_emb bicubic-resized 2x2 -> 3x2")
+fixture("tm_bb_tiny_max", kind="backbone", seed=302,
+        model_args=_bb("terramind_v1_tiny", modalities=["S1GRD"], img_size=32,
+                       dim=48, encoder_depth=2, num_heads=2, merge_method="max"),
+        input=(1, 2, 32, 32),
+        note="TerraMind tiny layout (biases, GELU MLP), S1GRD, merge_method max, 32x32")
+fixture("tm_bb_bands", kind="backbone", seed=303,
+        model_args=_bb("terramind_v1_small", modalities=["S2L2A"], img_size=32,
+                       dim=64, encoder_depth=1, num_heads=2,
+                       bands={"S2L2A": ["BLUE", "GREEN", "RED", "NIR_NARROW"]}),
+        input=(1, 4, 32, 48),
+        note="TerraMind small layout, S2L2A with 4 selected bands, 32x48")
+fixture("tm_bb_concat", kind="backbone", seed=306,
+        model_args=_bb("terramind_v1_small", modalities=["S2RGB"], img_size=32,
+                       dim=32, encoder_depth=1, num_heads=2, merge_method="concat"),
+        input=(1, 3, 16, 48),
+        note="TerraMind small layout, S2RGB, merge_method concat (its missing_mod_token "
+             "is in the state dict, unused with the one modality given), 16x48")
+fixture("tm_upernet_odd_b2", kind="model", seed=304, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("terramind_v1_base", modalities=["S2L2A"], img_size=32,
+                     dim=32, encoder_depth=4, num_heads=2,
+                     bands={"S2L2A": ["BLUE", "GREEN", "RED", "NIR_NARROW", "SWIR_1",
+                                      "SWIR_2"]}).items()) + [
+            ("necks", [{"name": "SelectIndices", "indices": [0, 1, 2, 3]},
+                       {"name": "ReshapeTokensToImage", "remove_cls_token": False},
+                       {"name": "LearnedInterpolateToPyramidal"}]),
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 16),
+            ("num_classes", 3)]),
+        input=(2, 6, 45, 37),
+        note="TerraMind base layout as TerraTorch's TerraMind configs: S2L2A with 6 bands, "
+             "SelectIndices, "
+             "ReshapeTokensToImage (no CLS), LearnedInterpolateToPyramidal, UperNet; "
+             "batch 2 at 45x37 padded to 48x48")
+fixture("tm_unet_odd_b2", kind="model", seed=305, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("terramind_v1_small", modalities=["RGB"], img_size=32,
+                     dim=32, encoder_depth=4, num_heads=2).items()) + [
+            ("necks", [{"name": "SelectIndices", "indices": [0, 1, 2, 3]},
+                       {"name": "ReshapeTokensToImage", "remove_cls_token": False},
+                       {"name": "LearnedInterpolateToPyramidal"}]),
+            ("decoder", "UNetDecoder"), ("decoder_channels", [32, 16, 8, 8]),
+            ("num_classes", 2)]),
+        input=(2, 3, 33, 50),
+        note="TerraMind small layout, RGB, UNet; batch 2 at 33x50 padded to 48x64")
+
+
+# Full-size TerraMind encoders (--full-terramind; for a scratch folder, not the
+# repository: up to 1.2 GB of weights each).
+FULL_TERRAMIND = collections.OrderedDict()
+for _i, _v in enumerate(("tiny", "small", "base", "large")):
+    FULL_TERRAMIND["tmfull_" + _v] = dict(
+        kind="backbone", seed=390 + _i,
+        model_args=_bb("terramind_v1_" + _v, modalities=["S2L2A"]),
+        input=(2, 12, 64, 48),
+        note="full-size terramind_v1_%s, S2L2A, batch 2 at 64x48 (pos_emb 14x14 -> 4x3)" % _v)
+
 PMF = dict(kind="model", factory="PrithviModelFactory")
 fixture("fm_pmf_seg_fcn", seed=211, task="segmentation", **PMF,
         model_args=collections.OrderedDict([
@@ -462,6 +527,8 @@ _NORMS = None
 
 def _is_norm(mod):
     global _NORMS
+    if type(mod).__name__ == "LayerNorm":  # TerraMind's own (optionally bias-free)
+        return True
     if _NORMS is None:
         import torch.nn as nn
         _NORMS = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm,
@@ -508,8 +575,10 @@ def randomise(model, seed):
                     continue
                 done.add(id(b))
                 full = (mname + "." if mname else "") + name
-                if "pos_embed" in name or not b.is_floating_point():
+                if "pos_embed" in name or name == "pos_emb" or not b.is_floating_point():
                     continue  # fixed sin-cos tables, num_batches_tracked
+                if name == "bias" and _is_norm(mod):
+                    continue  # the zero bias of TerraMind's bias-free LayerNorm
                 if name == "running_mean":
                     normal(b, 0.2)
                 elif name == "running_var":
@@ -835,6 +904,29 @@ def _make_one(name, spec, kind, folder, x, kwargs, inputs, vers, tmp):
     return folder
 
 
+TM_SIZE_KEYS = ("dim", "encoder_depth", "num_heads")
+
+
+def terramind_sizes():
+    """Let the registered terramind_v1_* builders take dim, encoder_depth and
+    num_heads (TerraTorch passes its own values and refuses them twice): the
+    given ones replace the variant's, every other setting stays the variant's."""
+    from terratorch.models.backbones.terramind.model import terramind_register as tr
+    from terratorch.registry import TERRATORCH_BACKBONE_REGISTRY as reg
+    real = tr.build_terrammind_vit
+    for name in ("terramind_v1_tiny", "terramind_v1_small", "terramind_v1_base",
+                 "terramind_v1_large"):
+        def build(_orig=reg._registry[name], **kw):
+            over = {k: kw.pop(k) for k in TM_SIZE_KEYS if k in kw}
+            tr.build_terrammind_vit = lambda **d: real(**{**d, **over})
+            try:
+                return _orig(**kw)
+            finally:
+                tr.build_terrammind_vit = real
+        build.__name__ = name
+        reg._registry[name] = build
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", action="append", metavar="NAME",
@@ -846,11 +938,17 @@ def main(argv=None):
     ap.add_argument("--list", action="store_true", help="list the fixtures and exit")
     ap.add_argument("--full", action="store_true",
                     help="also make the full-size fixtures (full_*; large, not committed)")
+    ap.add_argument("--full-terramind", action="store_true",
+                    help="the full-size TerraMind encoders instead (tmfull_*; large files, "
+                         "for a scratch folder: see tools/check_full_terramind.sh)")
     ap.add_argument("--any-version", action="store_true",
                     help="run with a terratorch other than the pinned %s" % PINNED_TERRATORCH)
     ap.add_argument("-v", "--verbose", action="store_true", help="show TerraTorch's log output")
     args = ap.parse_args(argv)
 
+    if args.full_terramind:
+        FIXTURES.clear()
+        FIXTURES.update(FULL_TERRAMIND)
     if args.list:
         for name, spec in FIXTURES.items():
             print("%-22s %s" % (name, spec["note"]))
@@ -869,6 +967,7 @@ def main(argv=None):
         import torch
         from terratorch_import import import_terratorch
         import_terratorch()  # registers the models
+        terramind_sizes()
     except ImportError as e:
         sys.stderr.write("make_fixtures: error: %s (pip install -r tools/requirements-fixtures.txt)\n"
                          % e)

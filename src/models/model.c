@@ -20,6 +20,7 @@
 #include "io/yaml_config.h"
 #include "models/backbones/prithvi_vit.h"
 #include "models/backbones/resnet.h"
+#include "models/backbones/terramind.h"
 #include "models/expected_unused.h"
 #include "models/model_internal.h"
 #include "models/peft_weights.h"
@@ -453,6 +454,9 @@ terracl_status terracl_model_check_input(terracl_model *model, int ndim, const i
                             model->backbone_only, &e);
     else if (tc_timm_resnet_is(model->backbone))
         tc_timm_resnet_estimate(model->backbone, ndim, dims, &e);
+    else if (tc_terramind_is(model->backbone))
+        tc_terramind_estimate(model->backbone, ndim, dims, attn_scratch, model->rt,
+                              model->backbone_only, &e);
     if (!model->backbone_only)
         add_output_estimate(model, ndim, dims, &e);
     const struct terracl_device_info *dev = terracl_runtime_device(model->rt);

@@ -87,6 +87,12 @@ terracl_status tc_op_gelu(terracl_runtime *rt, const struct tc_tensor *x, struct
     return unary(rt, "tc_gelu", x, y, err);
 }
 
+terracl_status tc_op_silu(terracl_runtime *rt, const struct tc_tensor *x, struct tc_tensor *y,
+                          terracl_error *err)
+{
+    return unary(rt, "tc_silu", x, y, err);
+}
+
 terracl_status tc_op_relu(terracl_runtime *rt, const struct tc_tensor *x, struct tc_tensor *y,
                           terracl_error *err)
 {

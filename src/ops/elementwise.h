@@ -19,6 +19,9 @@ TC_NODISCARD terracl_status tc_op_scale(terracl_runtime *rt, const struct tc_ten
 /* Exact (erf) GELU and ReLU. */
 TC_NODISCARD terracl_status tc_op_gelu(terracl_runtime *rt, const struct tc_tensor *x,
                                        struct tc_tensor *y, terracl_error *err);
+/* SiLU (x * sigmoid(x)), the gate of a SwiGLU feed-forward. */
+TC_NODISCARD terracl_status tc_op_silu(terracl_runtime *rt, const struct tc_tensor *x,
+                                       struct tc_tensor *y, terracl_error *err);
 TC_NODISCARD terracl_status tc_op_relu(terracl_runtime *rt, const struct tc_tensor *x,
                                        struct tc_tensor *y, terracl_error *err);
 

@@ -14,6 +14,7 @@
 /* ---- model headers: add the includes of src/models/ families here ---- */
 #include "models/backbones/prithvi_vit.h"
 #include "models/backbones/resnet.h"
+#include "models/backbones/terramind.h"
 #include "models/decoders/decoders.h"
 #include "models/factories/factories.h"
 #include "models/necks/necks.h"
@@ -28,6 +29,10 @@ static const struct tc_builtin k_backbones[] = {
     {"prithvi_eo_v2_300_tl", tc_prithvi_eo_v2_300_tl, 0},
     {"prithvi_eo_v2_600", tc_prithvi_eo_v2_600, 0},
     {"prithvi_eo_v2_600_tl", tc_prithvi_eo_v2_600_tl, 0},
+    {"terramind_v1_tiny", tc_terramind_v1_tiny, 0},
+    {"terramind_v1_small", tc_terramind_v1_small, 0},
+    {"terramind_v1_base", tc_terramind_v1_base, 0},
+    {"terramind_v1_large", tc_terramind_v1_large, 0},
     {NULL, NULL, 0},
 };
 

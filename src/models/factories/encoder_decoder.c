@@ -26,6 +26,7 @@
 #include "core/value.h"
 #include "graph/exec.h"
 #include "models/backbones/prithvi_vit.h"
+#include "models/backbones/terramind.h"
 #include "models/heads/heads.h"
 #include "ops/pad.h"
 #include "ops/resize.h"
@@ -211,6 +212,8 @@ static void resolve_patch(struct encdec *e, const terracl_value *bb_args)
         e->patch_t = tc_prithvi_patch_size(e->encoder, 0);
         e->patch_h = tc_prithvi_patch_size(e->encoder, 1);
         e->patch_w = tc_prithvi_patch_size(e->encoder, 2);
+    } else if (tc_terramind_is(e->encoder)) {
+        e->patch_h = e->patch_w = tc_terramind_patch_size(e->encoder);
     }
 }
 

@@ -1,0 +1,706 @@
+/*
+ * TerraMind v1 encoders (TerraTorch's TerraMindViT) with one image modality.
+ *
+ * Forward, as TerraMindViT.forward for a single raw image modality:
+ *   patches = [B*N, ph*pw*C]          (pixel-major, channel-minor: the
+ *                                      embedding is an nn.Linear over
+ *                                      rearranged patches, not a Conv2d)
+ *   tokens  = patches W^T             [B*N, D]   (no bias)
+ *   tokens += pos_emb (bicubic-resized, align_corners=False, when the grid
+ *             differs from the one built for img_size) + mod_emb
+ *   per block: x += proj(attn(LN1 x)); x += mlp(LN2 x)
+ *     mlp: fc2(gelu(fc1 h)) (tiny, small) or fc2(silu(fc1 h) * fc3 h) (base,
+ *     large: SwiGLU, no biases anywhere)
+ *   outputs: x after every block, the last one after encoder_norm. There is
+ *   no CLS token. With one image modality every merge_method but "dict"
+ *   returns the tokens unchanged.
+ */
+#include "models/backbones/terramind.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/checked.h"
+#include "graph/exec.h"
+#include "graph/mem_estimate.h"
+#include "io/yaml_config.h"
+#include "ops/attention.h"
+#include "ops/elementwise.h"
+#include "ops/layout.h"
+#include "ops/linear.h"
+#include "ops/norm.h"
+#include "ops/patch.h"
+
+#define MAX_DEPTH 64
+/* Bounds on what a config may ask for, far above every published model, so
+ * that no product of them overflows before it is checked. */
+#define MAX_IMG_SIZE 65536
+#define MAX_DIM 65536
+#define MAX_CHANNELS 1024
+#define LN_EPS 1e-6f
+
+struct variant {
+    const char *name;
+    int64_t dim, depth, heads;
+    int biases; /* qkv, proj and mlp biases; GELU MLP. 0: none, SwiGLU MLP. */
+};
+
+static const struct variant k_variants[] = {
+    {"terramind_v1_tiny", 192, 12, 3, 1},
+    {"terramind_v1_small", 384, 12, 6, 1},
+    {"terramind_v1_base", 768, 12, 12, 0},
+    {"terramind_v1_large", 1024, 24, 16, 0},
+};
+
+/* TerraTorch's raw (untokenized) image modalities: the key of their layers,
+ * and their channel count. */
+struct modality {
+    const char *key;
+    int64_t channels;
+};
+
+static const struct modality k_modalities[] = {
+    {"untok_sen2l2a@224", 12}, {"untok_sen2l1c@224", 13}, {"untok_sen2rgb@224", 3},
+    {"untok_sen1grd@224", 2},  {"untok_sen1rtc@224", 2},  {"untok_dem@224", 1},
+};
+
+struct block_params {
+    size_t norm1_w, norm1_b, qkv_w, qkv_b, proj_w, proj_b;
+    size_t norm2_w, norm2_b, fc1_w, fc1_b, fc2_w, fc2_b, fc3_w, fc3_b;
+};
+
+struct terramind {
+    int64_t img, patch, grid, chans, dim, depth, heads, hidden;
+    int biases;
+    char key[64];          /* the modality's layer key, e.g. untok_sen2l2a@224 */
+    char user_name[64];    /* the name the config gave, e.g. S2L2A */
+    size_t p_proj, p_pos, p_mod, p_norm_w, p_norm_b;
+    struct block_params blocks[MAX_DEPTH];
+};
+
+static void terramind_free(void *impl) { free(impl); }
+
+static terracl_status terramind_forward(terracl_module *m, struct tc_exec *ex,
+                                        const struct tc_feats *in, struct tc_feats *out,
+                                        terracl_error *err);
+
+static const struct tc_module_vtable k_terramind_vt = {terramind_forward, terramind_free};
+
+int tc_terramind_is(const terracl_module *m) { return m && m->vt == &k_terramind_vt; }
+int64_t tc_terramind_patch_size(const terracl_module *m)
+{
+    return ((const struct terramind *)m->impl)->patch;
+}
+
+void tc_terramind_estimate(const terracl_module *m, int ndim, const int64_t *dims,
+                           uint64_t (*attn_scratch)(const void *ctx, uint64_t len, uint64_t dim,
+                                                    uint64_t heads),
+                           const void *ctx, int final_only, struct tc_mem_estimate *e)
+{
+    const struct terramind *p = m->impl;
+    if (ndim != 4)
+        return;
+    int64_t B = dims[0], C = dims[1], hg = dims[2] / p->patch, wg = dims[3] / p->patch;
+    if (B < 1 || C < 1 || hg < 1 || wg < 1)
+        return;
+    /* Dimensions are at most 2^31 each (checked by the caller); products
+     * saturate. */
+    uint64_t N = tc_mem_sat_mul((uint64_t)hg, (uint64_t)wg), D = (uint64_t)p->dim;
+    int64_t Ni = N > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)N;
+    uint64_t bn = tc_mem_sat_mul((uint64_t)B, N);
+    int64_t BN = bn > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)bn;
+    int64_t K = C * p->patch * p->patch;
+    int64_t patches[2] = {BN, K}, x[3] = {B, Ni, (int64_t)D}, qkv[3] = {B, Ni, 3 * (int64_t)D},
+            hidden[3] = {B, Ni, p->hidden};
+    uint64_t sc = attn_scratch(ctx, N, D, (uint64_t)p->heads);
+    int64_t scores[1] = {sc > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)sc};
+    tc_mem_add_device(e, "channel-last input", 4, dims, 1);
+    tc_mem_add_device(e, "patches", 2, patches, 1);
+    tc_mem_add_device(e, "block activations x", 3, x, 2); /* x and its LayerNorm */
+    tc_mem_add_device(e, "qkv", 3, qkv, 1);
+    tc_mem_add_device(e, "attention scratch", 1, scores, 1);
+    tc_mem_add_device(e, "attention output", 3, x, 1);
+    tc_mem_add_device(e, "MLP hidden", 3, hidden, p->biases ? 1 : 2); /* + the SwiGLU gate */
+    tc_mem_add_device(e, "block outputs", 3, x, final_only ? 1 : (uint64_t)p->depth);
+    /* Host: the position table at the construction grid and resized. */
+    int64_t pos[2] = {p->grid * p->grid + Ni, (int64_t)D};
+    tc_mem_add_host(e, 2, pos, 1);
+}
+
+/* TerraTorch's naming conventions for the pretrained modalities (S2L2A,
+ * sen2l2a, untok_sen2l2a@224, S1 -> S1GRD, RGB, DEM, ...). Returns the
+ * entry or NULL. */
+static const struct modality *find_modality(const char *name)
+{
+    char low[64];
+    size_t n = strlen(name);
+    if (n >= sizeof low)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] - 'A' + 'a' : name[i]);
+    for (size_t i = 0; i < sizeof k_modalities / sizeof k_modalities[0]; i++)
+        if (strcmp(name, k_modalities[i].key) == 0)
+            return &k_modalities[i];
+    /* The substring tests run in TerraTorch's order on the lower-cased name
+     * with s2 -> sen2 and s1 -> sen1. */
+    struct {
+        const char *a, *b;
+        size_t idx;
+    } const rules[] = {{"sen2l2a", "s2l2a", 0}, {"sen2l1c", "s2l1c", 1}, {"sen1rtc", "s1rtc", 4},
+                       {"sen1", "s1", 3},       {"rgb", "rgb", 2},       {"dem", "dem", 5}};
+    for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++)
+        if (strstr(low, rules[r].a) || strstr(low, rules[r].b))
+            return &k_modalities[rules[r].idx];
+    return NULL;
+}
+
+static terracl_status read_modality(struct terramind *p, const char *model, const terracl_value *args,
+                                    terracl_error *err)
+{
+    const terracl_value *mods = terracl_value_map_get(args, "modalities");
+    if (mods == NULL || terracl_value_type_of(mods) == TERRACL_VALUE_NULL) {
+        /* TerraTorch's default: a new modality 'image' of in_chans channels
+         * with the given patch size (no pretrained weights exist for it). */
+        terracl_status st = terracl_args_int(args, "in_chans", 3, &p->chans, err);
+        if (st == TERRACL_OK)
+            st = terracl_args_int(args, "patch_size", 16, &p->patch, err);
+        if (st == TERRACL_OK && (p->chans <= 0 || p->patch <= 0 || p->patch > 1024))
+            st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: in_chans and patch_size must be positive", model);
+        snprintf(p->key, sizeof p->key, "image");
+        snprintf(p->user_name, sizeof p->user_name, "image");
+        return st;
+    }
+    if (terracl_value_type_of(mods) != TERRACL_VALUE_LIST)
+        return tc_fail(err, TERRACL_ERR_TYPE, "%s: modalities: expected a list of modality names",
+                       model);
+    if (terracl_value_list_size(mods) != 1)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "%s: %zu modalities given; terracl runs TerraMind with one image modality "
+                       "for now",
+                       model, terracl_value_list_size(mods));
+    const terracl_value *v = terracl_value_list_get(mods, 0);
+    if (terracl_value_type_of(v) != TERRACL_VALUE_STRING)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "%s: modalities[0]: only the names of pretrained image modalities (S2L2A, "
+                       "S2L1C, RGB, S1GRD, S1RTC, DEM) are supported",
+                       model);
+    const char *name = terracl_value_string(v);
+    const struct modality *mod = find_modality(name);
+    if (mod == NULL)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "%s: modality '%s' is not one of the raw image modalities terracl runs "
+                       "(S2L2A, S2L1C, RGB, S1GRD, S1RTC, DEM; tokenized ones such as LULC and "
+                       "NDVI need TerraMind's tokenizers)",
+                       model, name);
+    snprintf(p->key, sizeof p->key, "%s", mod->key);
+    snprintf(p->user_name, sizeof p->user_name, "%s", name);
+    p->chans = mod->channels;
+    p->patch = 16; /* the pretrained modalities fix their own patch size */
+
+    /* bands: {modality: [band, ...]} sets that modality's channel count. */
+    const terracl_value *bands = terracl_value_map_get(args, "bands");
+    if (bands != NULL && terracl_value_type_of(bands) != TERRACL_VALUE_NULL) {
+        if (terracl_value_type_of(bands) != TERRACL_VALUE_MAP)
+            return tc_fail(err, TERRACL_ERR_TYPE, "%s: bands: expected a map {modality: [bands]}",
+                           model);
+        for (size_t i = 0; i < terracl_value_map_size(bands); i++) {
+            const char *k = terracl_value_map_key(bands, i);
+            const terracl_value *list = terracl_value_map_at(bands, i);
+            if (strcmp(k, name) != 0)
+                return tc_fail(err, TERRACL_ERR_CONFIG, "%s: bands: modality '%s' is not in modalities",
+                               model, k);
+            if (terracl_value_type_of(list) != TERRACL_VALUE_LIST || terracl_value_list_size(list) == 0)
+                return tc_fail(err, TERRACL_ERR_TYPE, "%s: bands.%s: expected a non-empty list", model, k);
+            p->chans = (int64_t)terracl_value_list_size(list);
+        }
+    }
+    return TERRACL_OK;
+}
+
+static terracl_status add_vec(terracl_module *m, const char *name, int64_t n, size_t *idx,
+                              terracl_error *err)
+{
+    return tc_module_add_param(m, name, 1, &n, idx, err);
+}
+
+static terracl_status add_mat(terracl_module *m, const char *name, int64_t rows, int64_t cols,
+                              size_t *idx, terracl_error *err)
+{
+    int64_t d[2] = {rows, cols};
+    terracl_status st = tc_module_add_param(m, name, 2, d, idx, err);
+    if (st == TERRACL_OK)
+        tc_module_mark_linear_weight(m, *idx);
+    return st;
+}
+
+/* TerraMind's LayerNorm without bias keeps a zero `bias` buffer, which is in
+ * its state dicts but not among its parameters. */
+static terracl_status add_norm(terracl_module *m, const char *prefix, int64_t D, size_t *w,
+                               size_t *b, terracl_error *err)
+{
+    char name[160];
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    terracl_status st = add_vec(m, name, D, w, err);
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    return st ? st : tc_module_add_buffer(m, name, 1, &D, b, err);
+}
+
+static terracl_status declare_params(terracl_module *m, struct terramind *p, terracl_error *err)
+{
+    terracl_status st;
+    int64_t D = p->dim, H = p->hidden;
+    char name[200];
+    int64_t pos_dims[3] = {1, p->grid * p->grid, D}, mod_dims[3] = {1, 1, D};
+    snprintf(name, sizeof name, "encoder_embeddings.%s.pos_emb", p->key);
+    if ((st = tc_module_add_buffer(m, name, 3, pos_dims, &p->p_pos, err)))
+        return st;
+    snprintf(name, sizeof name, "encoder_embeddings.%s.mod_emb", p->key);
+    if ((st = tc_module_add_param(m, name, 3, mod_dims, &p->p_mod, err)))
+        return st;
+    snprintf(name, sizeof name, "encoder_embeddings.%s.proj.weight", p->key);
+    if ((st = add_mat(m, name, D, p->patch * p->patch * p->chans, &p->p_proj, err)))
+        return st;
+    for (int64_t i = 0; i < p->depth; i++) {
+        struct block_params *bp = &p->blocks[i];
+        char pre[64];
+        const size_t none = (size_t)-1;
+        bp->qkv_b = bp->proj_b = bp->fc1_b = bp->fc2_b = bp->fc3_b = bp->fc3_w = none;
+#define NAME(s) (snprintf(name, sizeof name, "encoder.%lld.%s", (long long)i, s), name)
+        snprintf(pre, sizeof pre, "encoder.%lld.norm1", (long long)i);
+        if ((st = add_norm(m, pre, D, &bp->norm1_w, &bp->norm1_b, err)) ||
+            (st = add_mat(m, NAME("attn.qkv.weight"), 3 * D, D, &bp->qkv_w, err)) ||
+            (p->biases && (st = add_vec(m, NAME("attn.qkv.bias"), 3 * D, &bp->qkv_b, err))) ||
+            (st = add_mat(m, NAME("attn.proj.weight"), D, D, &bp->proj_w, err)) ||
+            (p->biases && (st = add_vec(m, NAME("attn.proj.bias"), D, &bp->proj_b, err))))
+            return st;
+        snprintf(pre, sizeof pre, "encoder.%lld.norm2", (long long)i);
+        if ((st = add_norm(m, pre, D, &bp->norm2_w, &bp->norm2_b, err)) ||
+            (st = add_mat(m, NAME("mlp.fc1.weight"), H, D, &bp->fc1_w, err)) ||
+            (p->biases && (st = add_vec(m, NAME("mlp.fc1.bias"), H, &bp->fc1_b, err))) ||
+            (st = add_mat(m, NAME("mlp.fc2.weight"), D, H, &bp->fc2_w, err)) ||
+            (p->biases && (st = add_vec(m, NAME("mlp.fc2.bias"), D, &bp->fc2_b, err))) ||
+            (!p->biases && (st = add_mat(m, NAME("mlp.fc3.weight"), H, D, &bp->fc3_w, err))))
+            return st;
+#undef NAME
+    }
+    return add_norm(m, "encoder_norm", D, &p->p_norm_w, &p->p_norm_b, err);
+}
+
+static terracl_status record_config(terracl_module *m, const struct terramind *p,
+                                    const char *merge, int pretrained, terracl_error *err)
+{
+    terracl_value *cfg = terracl_value_new_map();
+    if (cfg == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    terracl_status st = TERRACL_OK;
+#define SET(key, val)                                                                              \
+    do {                                                                                           \
+        if (st == TERRACL_OK)                                                                      \
+            st = terracl_value_map_set(cfg, key, val, err);                                        \
+    } while (0)
+    terracl_value *mods = terracl_value_new_list();
+    if (mods)
+        terracl_value_list_append(mods, terracl_value_new_string(p->user_name), NULL);
+    SET("modalities", mods);
+    SET("modality_key", terracl_value_new_string(p->key));
+    SET("in_chans", terracl_value_new_int(p->chans));
+    SET("img_size", terracl_value_new_int(p->img));
+    SET("patch_size", terracl_value_new_int(p->patch));
+    SET("dim", terracl_value_new_int(p->dim));
+    SET("encoder_depth", terracl_value_new_int(p->depth));
+    SET("num_heads", terracl_value_new_int(p->heads));
+    SET("mlp_hidden", terracl_value_new_int(p->hidden));
+    SET("gated_mlp", terracl_value_new_bool(!p->biases));
+    SET("merge_method", merge ? terracl_value_new_string(merge) : terracl_value_new_null());
+    SET("pretrained", terracl_value_new_bool(pretrained));
+#undef SET
+    if (st != TERRACL_OK) {
+        terracl_value_free(cfg);
+        return st;
+    }
+    tc_module_set_config(m, cfg);
+    return TERRACL_OK;
+}
+
+static terracl_status build_variant(const struct variant *v, const terracl_value *args,
+                                    terracl_module **out, terracl_error *err)
+{
+    *out = NULL;
+    terracl_value *empty = NULL;
+    if (args == NULL) {
+        empty = terracl_value_new_map();
+        if (empty == NULL)
+            return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+        args = empty;
+    }
+    struct terramind *p = calloc(1, sizeof *p);
+    terracl_module *m = NULL;
+    terracl_status st = p ? TERRACL_OK : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    double mlp_ratio = 4.0;
+    int pretrained = 0;
+    int64_t registers = 0;
+    const char *merge = "mean", *ckpt = NULL;
+    const terracl_value *mv;
+
+    if (st == TERRACL_OK)
+        st = read_modality(p, v->name, args, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_int(args, "img_size", 224, &p->img, err);
+    /* dim, encoder_depth, num_heads and mlp_ratio are fixed by TerraTorch's
+     * registered builders; terracl takes them as overrides so that reduced
+     * models of each layout can be tested. */
+    if (st == TERRACL_OK)
+        st = terracl_args_int(args, "dim", v->dim, &p->dim, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_int(args, "encoder_depth", v->depth, &p->depth, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_int(args, "num_heads", v->heads, &p->heads, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_float(args, "mlp_ratio", 4.0, &mlp_ratio, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_int(args, "num_register_tokens", 0, &registers, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_bool(args, "pretrained", 0, &pretrained, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_string(args, "ckpt_path", NULL, &ckpt, err);
+    if (st != TERRACL_OK)
+        goto fail;
+    mv = terracl_value_map_get(args, "merge_method");
+    if (mv != NULL && terracl_value_type_of(mv) == TERRACL_VALUE_NULL) {
+        merge = NULL;
+    } else if (mv != NULL && terracl_value_type_of(mv) != TERRACL_VALUE_STRING) {
+        st = tc_fail(err, TERRACL_ERR_TYPE, "%s: merge_method: expected a string or null", v->name);
+        goto fail;
+    } else if (mv != NULL) {
+        merge = terracl_value_string(mv);
+    }
+    if (merge != NULL && strcmp(merge, "mean") != 0 && strcmp(merge, "max") != 0 &&
+        strcmp(merge, "concat") != 0) {
+        st = tc_fail(err, strcmp(merge, "dict") == 0 ? TERRACL_ERR_UNSUPPORTED : TERRACL_ERR_CONFIG,
+                     "%s: merge_method '%s' %s", v->name, merge,
+                     strcmp(merge, "dict") == 0 ? "is not supported yet (mean, max, concat, null are)"
+                                                : "is not one of mean, max, concat, dict, null");
+        goto fail;
+    }
+    if (ckpt != NULL) {
+        st = tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                     "%s: ckpt_path is not supported yet; convert the whole model's state dict "
+                     "and give it to terracl instead",
+                     v->name);
+        goto fail;
+    }
+    if (registers != 0) {
+        st = tc_fail(err, TERRACL_ERR_UNSUPPORTED, "%s: num_register_tokens must be 0", v->name);
+        goto fail;
+    }
+    if (p->img <= 0 || p->img > MAX_IMG_SIZE || p->dim <= 0 || p->dim > MAX_DIM || p->depth <= 0 ||
+        p->depth > MAX_DEPTH || p->heads <= 0 || p->chans > MAX_CHANNELS || !(mlp_ratio > 0) ||
+        mlp_ratio > 64) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "%s: img_size (1..%d), dim (1..%d), encoder_depth (1..%d), num_heads and "
+                     "mlp_ratio (0..64] out of range",
+                     v->name, MAX_IMG_SIZE, MAX_DIM, MAX_DEPTH);
+        goto fail;
+    }
+    if (p->dim % p->heads != 0) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: dim %lld is not a multiple of num_heads %lld",
+                     v->name, (long long)p->dim, (long long)p->heads);
+        goto fail;
+    }
+    p->biases = v->biases;
+    p->grid = p->img / p->patch;
+    if (p->grid < 1) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: img_size %lld is smaller than a patch (%lld)",
+                     v->name, (long long)p->img, (long long)p->patch);
+        goto fail;
+    }
+    /* As TerraMind's Block and GatedMlp: int(dim * mlp_ratio), and for the
+     * gated MLP two thirds of it. */
+    p->hidden = (int64_t)((double)p->dim * mlp_ratio);
+    if (!p->biases)
+        p->hidden = (int64_t)(2.0 * (double)p->hidden / 3.0);
+    if (p->hidden <= 0) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: the MLP has no hidden units", v->name);
+        goto fail;
+    }
+
+    st = tc_module_create("TerraMindViT", &k_terramind_vt, p, &m, err);
+    p = NULL; /* owned by m (or freed) now */
+    if (st != TERRACL_OK)
+        goto fail;
+    struct terramind *pp = m->impl;
+    if ((st = declare_params(m, pp, err)) || (st = record_config(m, pp, merge, pretrained, err)))
+        goto fail;
+    /* TerraMindViT learns a stand-in for absent modalities when it
+     * concatenates them; with the one modality always given it is unused,
+     * but it is a parameter of the model and in its checkpoints. */
+    if (merge != NULL && strcmp(merge, "concat") == 0) {
+        size_t idx;
+        if ((st = add_vec(m, "missing_mod_token", pp->dim, &idx, err)))
+            goto fail;
+    }
+    {
+        int64_t ch[MAX_DEPTH];
+        for (int64_t i = 0; i < pp->depth; i++)
+            ch[i] = pp->dim;
+        if ((st = tc_module_set_out_channels(m, ch, (size_t)pp->depth, err)))
+            goto fail;
+    }
+    terracl_value_free(empty);
+    *out = m;
+    return TERRACL_OK;
+fail:
+    free(p);
+    terracl_module_destroy(m);
+    terracl_value_free(empty);
+    return st;
+}
+
+#define CTOR(fn, idx)                                                                              \
+    terracl_status fn(const terracl_value *first, const terracl_value *args, void *user,           \
+                      terracl_module **out, terracl_error *err)                                    \
+    {                                                                                              \
+        (void)first;                                                                               \
+        (void)user;                                                                                \
+        return build_variant(&k_variants[idx], args, out, err);                                    \
+    }
+CTOR(tc_terramind_v1_tiny, 0)
+CTOR(tc_terramind_v1_small, 1)
+CTOR(tc_terramind_v1_base, 2)
+CTOR(tc_terramind_v1_large, 3)
+#undef CTOR
+
+/* ------------------------------------------------------------------ forward */
+
+static struct tc_tensor *param(terracl_module *m, size_t i) { return &m->params[i].value; }
+static struct tc_tensor *opt(terracl_module *m, size_t i)
+{
+    return i == (size_t)-1 ? NULL : &m->params[i].value;
+}
+
+/* PyTorch's cubic convolution weights (A = -0.75) for offset t in [0, 1). */
+static void cubic_weights(double t, double w[4])
+{
+    const double A = -0.75;
+    double x;
+    x = t + 1.0;
+    w[0] = ((A * x - 5.0 * A) * x + 8.0 * A) * x - 4.0 * A;
+    x = t;
+    w[1] = ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0;
+    x = 1.0 - t;
+    w[2] = ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0;
+    x = 2.0 - t;
+    w[3] = ((A * x - 5.0 * A) * x + 8.0 * A) * x - 4.0 * A;
+}
+
+static int64_t clampi(int64_t v, int64_t hi) { return v < 0 ? 0 : v > hi ? hi : v; }
+
+/* F.interpolate(mode="bicubic", align_corners=False) of a [g, g, D] table
+ * (rows in PyTorch's reshape order) to [oh, ow, D]. */
+static void resize_bicubic(const float *in, int64_t g, int64_t D, int64_t oh, int64_t ow, float *out)
+{
+    double sh = (double)g / (double)oh, sw = (double)g / (double)ow;
+    for (int64_t y = 0; y < oh; y++) {
+        double fy = ((double)y + 0.5) * sh - 0.5;
+        int64_t iy = (int64_t)floor(fy);
+        double wy[4];
+        cubic_weights(fy - (double)iy, wy);
+        for (int64_t x = 0; x < ow; x++) {
+            double fx = ((double)x + 0.5) * sw - 0.5;
+            int64_t ix = (int64_t)floor(fx);
+            double wx[4];
+            cubic_weights(fx - (double)ix, wx);
+            float *o = out + (y * ow + x) * D;
+            for (int64_t d = 0; d < D; d++) {
+                double acc = 0.0;
+                for (int a = 0; a < 4; a++) {
+                    const float *row = in + clampi(iy - 1 + a, g - 1) * g * D;
+                    double r = 0.0;
+                    for (int b = 0; b < 4; b++)
+                        r += wx[b] * (double)row[clampi(ix - 1 + b, g - 1) * D + d];
+                    acc += wy[a] * r;
+                }
+                o[d] = (float)acc;
+            }
+        }
+    }
+}
+
+/* pos_emb (+ mod_emb) for an hg x wg token grid, [N, D] on the device. */
+static terracl_status position_rows(terracl_module *m, terracl_runtime *rt, int64_t hg, int64_t wg,
+                                    struct tc_tensor *outd, terracl_error *err)
+{
+    struct terramind *p = m->impl;
+    int64_t D = p->dim, G = p->grid * p->grid, N = hg * wg;
+    size_t nbase = (size_t)(G * D), nout = (size_t)(N * D);
+    float *base = malloc(nbase * sizeof *base), *res = malloc(nout * sizeof *res);
+    float *mod = malloc((size_t)D * sizeof *mod);
+    terracl_status st = TERRACL_OK;
+    if (base == NULL || res == NULL || mod == NULL) {
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for the position table");
+        goto out;
+    }
+    if ((st = tc_tensor_download(rt, param(m, p->p_pos), base, err)) ||
+        (st = tc_tensor_download(rt, param(m, p->p_mod), mod, err)))
+        goto out;
+    if (hg == p->grid && wg == p->grid)
+        memcpy(res, base, nout * sizeof *res);
+    else
+        resize_bicubic(base, p->grid, D, hg, wg, res);
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t d = 0; d < D; d++)
+            res[n * D + d] += mod[d];
+    int64_t dims[2] = {N, D};
+    if ((st = tc_tensor_alloc(rt, 2, dims, outd, err)) == TERRACL_OK)
+        st = tc_tensor_upload(rt, outd, res, err);
+out:
+    free(base);
+    free(res);
+    free(mod);
+    return st;
+}
+
+struct vit_scratch {
+    struct tc_tensor x, h, qkv, attn, hidden, gate, scores;
+};
+
+static void scratch_free(struct vit_scratch *s)
+{
+    tc_tensor_free(&s->x);
+    tc_tensor_free(&s->h);
+    tc_tensor_free(&s->qkv);
+    tc_tensor_free(&s->attn);
+    tc_tensor_free(&s->hidden);
+    tc_tensor_free(&s->gate);
+    tc_tensor_free(&s->scores);
+}
+
+static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const struct block_params *bp,
+                                struct vit_scratch *s, terracl_error *err)
+{
+    struct terramind *p = m->impl;
+    float scale = 1.0f / sqrtf((float)(p->dim / p->heads));
+    terracl_status st;
+    if ((st = tc_op_layernorm(rt, &s->x, param(m, bp->norm1_w), param(m, bp->norm1_b), LN_EPS, &s->h, err)) ||
+        (st = tc_op_linear(rt, &s->h, param(m, bp->qkv_w), opt(m, bp->qkv_b), &s->qkv, err)) ||
+        (st = tc_op_attention(rt, &s->qkv, p->heads, scale, &s->scores, &s->attn, err)) ||
+        (st = tc_op_linear_ex(rt, &s->attn, param(m, bp->proj_w), opt(m, bp->proj_b), 0, 1, &s->x, err)) ||
+        (st = tc_op_layernorm(rt, &s->x, param(m, bp->norm2_w), param(m, bp->norm2_b), LN_EPS, &s->h, err)))
+        return st;
+    if (p->biases) /* fc2(gelu(fc1 h)) */
+        st = tc_op_linear_ex(rt, &s->h, param(m, bp->fc1_w), opt(m, bp->fc1_b), 1, 0, &s->hidden, err);
+    else if ((st = tc_op_linear(rt, &s->h, param(m, bp->fc1_w), NULL, &s->hidden, err)) == TERRACL_OK &&
+             (st = tc_op_linear(rt, &s->h, param(m, bp->fc3_w), NULL, &s->gate, err)) == TERRACL_OK &&
+             (st = tc_op_silu(rt, &s->hidden, &s->hidden, err)) == TERRACL_OK)
+        st = tc_op_mul(rt, &s->hidden, &s->gate, &s->hidden, err); /* silu(fc1 h) * fc3 h */
+    if (st == TERRACL_OK)
+        st = tc_op_linear_ex(rt, &s->hidden, param(m, bp->fc2_w), opt(m, bp->fc2_b), 0, 1, &s->x, err);
+    return st;
+}
+
+static terracl_status terramind_forward(terracl_module *m, struct tc_exec *ex,
+                                        const struct tc_feats *in, struct tc_feats *out,
+                                        terracl_error *err)
+{
+    struct terramind *p = m->impl;
+    terracl_runtime *rt = ex->rt;
+    char s1[128];
+    if (in->n < 1)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "TerraMindViT needs an input tensor");
+    const struct tc_tensor *x = &in->t[0];
+    if (x->ndim != 4)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "input %s (modality %s): expected [B, C, H, W]",
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1), p->user_name);
+    int64_t B = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3], P = p->patch;
+    if (C != p->chans)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "input %s (modality %s) has %lld channels; the model expects %lld",
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1), p->user_name, (long long)C,
+                       (long long)p->chans);
+    /* TerraMind refuses sizes that are not whole patches (the factory pads). */
+    if (H % P != 0 || W % P != 0 || H < P || W < P)
+        return tc_fail(err, TERRACL_ERR_SHAPE,
+                       "input %s (modality %s): height and width must be positive multiples of the "
+                       "patch size %lld",
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1), p->user_name, (long long)P);
+    int64_t hg = H / P, wg = W / P, N = hg * wg, D = p->dim, K = P * P * C;
+
+    struct vit_scratch s;
+    memset(&s, 0, sizeof s);
+    terracl_status st;
+    size_t n_out = (size_t)p->depth, first = ex->final_feature_only ? n_out - 1 : 0;
+    struct tc_tensor nhwc = {0}, patches = {0}, posd = {0};
+    int64_t nhwc_dims[4] = {B, H, W, C};
+    const int perm[4] = {0, 2, 3, 1};
+    int64_t patches_dims[2] = {B * N, K}, x_dims[3] = {B, N, D}, qkv_dims[3] = {B, N, 3 * D};
+    int64_t hid_dims[3] = {B, N, p->hidden};
+    int64_t sc_dims[1] = {(int64_t)tc_attention_scratch(rt, (size_t)N, (size_t)D, (size_t)p->heads)};
+
+    /* Channel-minor patches: x as [B, H, W, C], then patchify the view
+     * [B, 1, 1, H, W*C] with patches of 1 x P x (P*C). */
+    if ((st = tc_tensor_alloc(rt, 4, nhwc_dims, &nhwc, err)) ||
+        (st = tc_op_permute(rt, x, perm, &nhwc, err)))
+        goto out;
+    {
+        struct tc_tensor v5 = nhwc;
+        v5.owns_buf = 0;
+        int64_t d5[5] = {B, 1, 1, H, W * C};
+        v5.ndim = 5;
+        memcpy(v5.dims, d5, sizeof d5);
+        if ((st = tc_tensor_alloc(rt, 2, patches_dims, &patches, err)) ||
+            (st = tc_op_patchify(rt, &v5, 1, P, P * C, &patches, err)))
+            goto out;
+    }
+    tc_tensor_free(&nhwc);
+    {
+        struct tc_tensor flat = {0};
+        int64_t tok_dims[2] = {B * N, D};
+        if ((st = tc_tensor_alloc(rt, 3, x_dims, &s.x, err)))
+            goto out;
+        flat = s.x;
+        flat.owns_buf = 0;
+        flat.ndim = 2;
+        memcpy(flat.dims, tok_dims, sizeof tok_dims);
+        if ((st = tc_op_linear(rt, &patches, param(m, p->p_proj), NULL, &flat, err)) ||
+            (st = position_rows(m, rt, hg, wg, &posd, err)) ||
+            (st = tc_op_add(rt, &flat, &posd, &flat, err)))
+            goto out;
+    }
+    tc_tensor_free(&patches);
+    tc_tensor_free(&posd);
+
+    if ((st = tc_tensor_alloc(rt, 3, x_dims, &s.h, err)) ||
+        (st = tc_tensor_alloc(rt, 3, qkv_dims, &s.qkv, err)) ||
+        (st = tc_tensor_alloc(rt, 3, x_dims, &s.attn, err)) ||
+        (st = tc_tensor_alloc(rt, 3, hid_dims, &s.hidden, err)) ||
+        (!p->biases && (st = tc_tensor_alloc(rt, 3, hid_dims, &s.gate, err))) ||
+        (st = tc_tensor_alloc(rt, 1, sc_dims, &s.scores, err)))
+        goto out;
+
+    for (int64_t i = 0; i < p->depth; i++) {
+        if ((st = run_block(m, rt, &p->blocks[i], &s, err))) {
+            tc_fail_context(err, st, "block %lld", (long long)i);
+            goto out;
+        }
+        if ((size_t)i < first)
+            continue;
+        struct tc_tensor *o = &out->t[(size_t)i - first];
+        if ((st = tc_tensor_alloc(rt, 3, x_dims, o, err)))
+            goto out;
+        if (i == p->depth - 1)
+            st = tc_op_layernorm(rt, &s.x, param(m, p->p_norm_w), param(m, p->p_norm_b), LN_EPS, o, err);
+        else
+            st = tc_buf_copy(rt, s.x.buf, 0, o->buf, 0, tc_tensor_numel(&s.x) * sizeof(float), err);
+        if (st)
+            goto out;
+    }
+out:
+    /* Outputs allocated so far are released by the caller's tc_feats_free. */
+    out->n = n_out - first;
+    tc_tensor_free(&nhwc);
+    tc_tensor_free(&patches);
+    tc_tensor_free(&posd);
+    scratch_free(&s);
+    return st;
+}
