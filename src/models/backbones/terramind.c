@@ -25,6 +25,7 @@
 #include "core/checked.h"
 #include "graph/exec.h"
 #include "graph/mem_estimate.h"
+#include "models/backbones/vit_attention.h"
 #include "io/yaml_config.h"
 #include "ops/attention.h"
 #include "ops/elementwise.h"
@@ -581,12 +582,12 @@ static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const st
                                 struct vit_scratch *s, terracl_error *err)
 {
     struct terramind *p = m->impl;
-    float scale = 1.0f / sqrtf((float)(p->dim / p->heads));
+    const struct tc_vit_attention_weights aw = {param(m, bp->norm1_w), param(m, bp->norm1_b),
+                                                 param(m, bp->qkv_w), opt(m, bp->qkv_b),
+                                                 param(m, bp->proj_w), opt(m, bp->proj_b)};
     terracl_status st;
-    if ((st = tc_op_layernorm(rt, &s->x, param(m, bp->norm1_w), param(m, bp->norm1_b), LN_EPS, &s->h, err)) ||
-        (st = tc_op_linear(rt, &s->h, param(m, bp->qkv_w), opt(m, bp->qkv_b), &s->qkv, err)) ||
-        (st = tc_op_attention(rt, &s->qkv, p->heads, scale, &s->scores, &s->attn, err)) ||
-        (st = tc_op_linear_ex(rt, &s->attn, param(m, bp->proj_w), opt(m, bp->proj_b), 0, 1, &s->x, err)) ||
+    if ((st = tc_vit_attention_residual(rt, &aw, p->heads, LN_EPS, &s->x, &s->h, &s->qkv,
+                                        &s->scores, &s->attn, err)) ||
         (st = tc_op_layernorm(rt, &s->x, param(m, bp->norm2_w), param(m, bp->norm2_b), LN_EPS, &s->h, err)))
         return st;
     if (p->biases) /* fc2(gelu(fc1 h)) */
