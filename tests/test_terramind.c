@@ -8,6 +8,7 @@
 
 #include "graph/module.h"
 #include "io/yaml_config.h"
+#include "models/backbones/terramind.h"
 
 static terracl_value *yaml(const char *text)
 {
@@ -93,6 +94,48 @@ static void test_layouts(void **state)
     terracl_module_destroy(m);
 }
 
+/* Several modalities: one patch embedding each, in TerraTorch's layer
+ * names, new {name: channels} modalities beside pretrained ones, and
+ * concat features one dim per modality wide. */
+static void test_multimodal_layout(void **state)
+{
+    (void)state;
+    terracl_error err = {0};
+    terracl_module *m = NULL;
+    TC_ASSERT_OK(build("terramind_v1_base",
+                       "{modalities: [S2L2A, S1GRD, {ext: 5}], encoder_depth: 2, dim: 32, "
+                       "num_heads: 2, merge_method: concat, bands: {S2L2A: [RED, GREEN, BLUE]}}",
+                       &m, &err),
+                 err);
+    assert_int_equal(find_param(m, "encoder_embeddings.untok_sen2l2a@224.proj.weight")->dims[1],
+                     3 * 256);
+    assert_int_equal(find_param(m, "encoder_embeddings.untok_sen1grd@224.proj.weight")->dims[1],
+                     2 * 256);
+    assert_int_equal(find_param(m, "encoder_embeddings.ext.proj.weight")->dims[1], 5 * 256);
+    assert_non_null(find_param(m, "encoder_embeddings.ext.pos_emb"));
+    assert_non_null(find_param(m, "missing_mod_token"));
+    int64_t ch[4] = {0};
+    assert_int_equal(terracl_module_out_channels(m, ch, 4), 2);
+    assert_int_equal(ch[0], 3 * 32);
+    assert_int_equal(tc_terramind_modality_count(m), 3);
+    assert_string_equal(tc_terramind_modality_name(m, 1), "S1GRD");
+    assert_int_equal(tc_terramind_modality_channels(m, 0), 3);
+    assert_int_equal(tc_terramind_modality_channels(m, 2), 5);
+    terracl_module_destroy(m);
+    /* mean keeps dim; dict builds (it runs as a backbone alone) */
+    TC_ASSERT_OK(build("terramind_v1_tiny", "{modalities: [S2L2A, DEM], encoder_depth: 1}", &m, &err),
+                 err);
+    assert_int_equal(terracl_module_out_channels(m, ch, 4), 1);
+    assert_int_equal(ch[0], 192);
+    assert_null(find_param(m, "missing_mod_token"));
+    terracl_module_destroy(m);
+    TC_ASSERT_OK(build("terramind_v1_tiny",
+                       "{modalities: [S2L2A, DEM], encoder_depth: 1, merge_method: dict}", &m, &err),
+                 err);
+    assert_true(tc_terramind_merges_to_dict(m));
+    terracl_module_destroy(m);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -101,9 +144,16 @@ static void test_refusals(void **state)
         terracl_status st;
         const char *says;
     } cases[] = {
-        {"{modalities: [S2L2A, S1GRD]}", TERRACL_ERR_UNSUPPORTED, "2 modalities"},
+        {"{modalities: [S2L2A, sen2l2a]}", TERRACL_ERR_CONFIG, "same modality"},
+        {"{modalities: [S2L2A, S2L2A]}", TERRACL_ERR_CONFIG, "same modality"},
         {"{modalities: [LULC]}", TERRACL_ERR_UNSUPPORTED, "LULC"},
-        {"{modalities: [S2L2A], merge_method: dict}", TERRACL_ERR_UNSUPPORTED, "dict"},
+        {"{modalities: [S2L2A, NDVI]}", TERRACL_ERR_UNSUPPORTED, "tokenizers"},
+        {"{modalities: [tok_sen2l2a@224]}", TERRACL_ERR_UNSUPPORTED, "tok_sen2l2a@224"},
+        {"{modalities: [S2L2A, {extra: 4}], patch_size: 8}", TERRACL_ERR_UNSUPPORTED, "patch size"},
+        {"{modalities: [{extra: 0}]}", TERRACL_ERR_CONFIG, "extra"},
+        {"{modalities: [{extra: four}]}", TERRACL_ERR_TYPE, "channel count"},
+        {"{modalities: [S2L2A, S1GRD, DEM, RGB, S2L1C, S1RTC, {a: 1}, {b: 1}, {c: 1}]}",
+         TERRACL_ERR_UNSUPPORTED, "more than"},
         {"{modalities: [S2L2A], merge_method: median}", TERRACL_ERR_CONFIG, "median"},
         {"{modalities: [S2L2A], ckpt_path: x.pt}", TERRACL_ERR_UNSUPPORTED, "ckpt_path"},
         {"{modalities: [S2L2A], bands: {S1GRD: [VV]}}", TERRACL_ERR_CONFIG, "S1GRD"},
@@ -125,6 +175,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modality_names),
         cmocka_unit_test(test_layouts),
+        cmocka_unit_test(test_multimodal_layout),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests_name("terramind", tests, NULL, NULL);

@@ -1,19 +1,24 @@
 /*
- * TerraMind v1 encoders (TerraTorch's TerraMindViT) with one image modality.
+ * TerraMind v1 encoders (TerraTorch's TerraMindViT) with raw image
+ * modalities.
  *
- * Forward, as TerraMindViT.forward for a single raw image modality:
- *   patches = [B*N, ph*pw*C]          (pixel-major, channel-minor: the
- *                                      embedding is an nn.Linear over
+ * Forward, as TerraMindViT.forward:
+ *   per modality given: patches = [B*N, ph*pw*C]  (pixel-major, channel-minor:
+ *                                      the embedding is an nn.Linear over
  *                                      rearranged patches, not a Conv2d)
- *   tokens  = patches W^T             [B*N, D]   (no bias)
- *   tokens += pos_emb (bicubic-resized, align_corners=False, when the grid
- *             differs from the one built for img_size) + mod_emb
+ *     tokens  = patches W^T           [B*N, D]   (no bias)
+ *     tokens += pos_emb (bicubic-resized, align_corners=False, when the grid
+ *               differs from the one built for img_size) + mod_emb
+ *   x = the modalities' tokens concatenated along the sequence [B, Mg*N, D]
  *   per block: x += proj(attn(LN1 x)); x += mlp(LN2 x)
  *     mlp: fc2(gelu(fc1 h)) (tiny, small) or fc2(silu(fc1 h) * fc3 h) (base,
  *     large: SwiGLU, no biases anywhere)
- *   outputs: x after every block, the last one after encoder_norm. There is
- *   no CLS token. With one image modality every merge_method but "dict"
- *   returns the tokens unchanged.
+ *   outputs: x after every block, the last one after encoder_norm, each
+ *   merged over the modalities (see merge_output). There is no CLS token.
+ *
+ * The modalities run in the model's order (the config's `modalities`
+ * list), which is the order of TerraTorch's input dict when a datamodule
+ * builds it from that list; only concat depends on the order.
  */
 #include "models/backbones/terramind.h"
 
@@ -33,6 +38,7 @@
 #include "ops/linear.h"
 #include "ops/norm.h"
 #include "ops/patch.h"
+#include "ops/reduce.h"
 
 #define MAX_DEPTH 64
 /* Bounds on what a config may ask for, far above every published model, so
@@ -72,12 +78,24 @@ struct block_params {
     size_t norm2_w, norm2_b, fc1_w, fc1_b, fc2_w, fc2_b, fc3_w, fc3_b;
 };
 
+/* One input modality: its layer key, the name the config gave it (which is
+ * also the name of its input), and its patch embedding. */
+struct tm_modality {
+    char key[64];  /* untok_sen2l2a@224, or the name of a new modality */
+    char name[64]; /* S2L2A, ... as written in `modalities` */
+    int64_t chans, patch, grid;
+    size_t p_proj, p_pos, p_mod;
+};
+
+enum tm_merge { MERGE_NONE, MERGE_MEAN, MERGE_MAX, MERGE_CONCAT, MERGE_DICT };
+
 struct terramind {
-    int64_t img, patch, grid, chans, dim, depth, heads, hidden;
+    int64_t img, dim, depth, heads, hidden;
     int biases;
-    char key[64];          /* the modality's layer key, e.g. untok_sen2l2a@224 */
-    char user_name[64];    /* the name the config gave, e.g. S2L2A */
-    size_t p_proj, p_pos, p_mod, p_norm_w, p_norm_b;
+    enum tm_merge merge;
+    size_t nmods;
+    struct tm_modality mods[TC_TERRAMIND_MAX_MODALITIES];
+    size_t p_norm_w, p_norm_b, p_missing;
     struct block_params blocks[MAX_DEPTH];
 };
 
@@ -92,7 +110,25 @@ static const struct tc_module_vtable k_terramind_vt = {terramind_forward, terram
 int tc_terramind_is(const terracl_module *m) { return m && m->vt == &k_terramind_vt; }
 int64_t tc_terramind_patch_size(const terracl_module *m)
 {
-    return ((const struct terramind *)m->impl)->patch;
+    return ((const struct terramind *)m->impl)->mods[0].patch;
+}
+size_t tc_terramind_modality_count(const terracl_module *m)
+{
+    return ((const struct terramind *)m->impl)->nmods;
+}
+const char *tc_terramind_modality_name(const terracl_module *m, size_t i)
+{
+    const struct terramind *p = m->impl;
+    return i < p->nmods ? p->mods[i].name : NULL;
+}
+int64_t tc_terramind_modality_channels(const terracl_module *m, size_t i)
+{
+    const struct terramind *p = m->impl;
+    return i < p->nmods ? p->mods[i].chans : 0;
+}
+int tc_terramind_merges_to_dict(const terracl_module *m)
+{
+    return ((const struct terramind *)m->impl)->merge == MERGE_DICT;
 }
 
 void tc_terramind_estimate(const terracl_module *m, int ndim, const int64_t *dims,
@@ -103,19 +139,23 @@ void tc_terramind_estimate(const terracl_module *m, int ndim, const int64_t *dim
     const struct terramind *p = m->impl;
     if (ndim != 4)
         return;
-    int64_t B = dims[0], C = dims[1], hg = dims[2] / p->patch, wg = dims[3] / p->patch;
+    int64_t P = p->mods[0].patch;
+    int64_t B = dims[0], C = dims[1], hg = dims[2] / P, wg = dims[3] / P;
     if (B < 1 || C < 1 || hg < 1 || wg < 1)
         return;
     /* Dimensions are at most 2^31 each (checked by the caller); products
-     * saturate. */
+     * saturate. Every modality of the model is counted: the sequence the
+     * blocks see is one grid of tokens per modality given. */
     uint64_t N = tc_mem_sat_mul((uint64_t)hg, (uint64_t)wg), D = (uint64_t)p->dim;
+    uint64_t L = tc_mem_sat_mul(N, (uint64_t)p->nmods);
+    int64_t Li = L > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)L;
     int64_t Ni = N > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)N;
     uint64_t bn = tc_mem_sat_mul((uint64_t)B, N);
     int64_t BN = bn > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)bn;
-    int64_t K = C * p->patch * p->patch;
-    int64_t patches[2] = {BN, K}, x[3] = {B, Ni, (int64_t)D}, qkv[3] = {B, Ni, 3 * (int64_t)D},
-            hidden[3] = {B, Ni, p->hidden};
-    uint64_t sc = attn_scratch(ctx, N, D, (uint64_t)p->heads);
+    int64_t K = C * P * P;
+    int64_t patches[2] = {BN, K}, x[3] = {B, Li, (int64_t)D}, qkv[3] = {B, Li, 3 * (int64_t)D},
+            hidden[3] = {B, Li, p->hidden};
+    uint64_t sc = attn_scratch(ctx, L, D, (uint64_t)p->heads);
     int64_t scores[1] = {sc > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)sc};
     tc_mem_add_device(e, "channel-last input", 4, dims, 1);
     tc_mem_add_device(e, "patches", 2, patches, 1);
@@ -126,7 +166,7 @@ void tc_terramind_estimate(const terracl_module *m, int ndim, const int64_t *dim
     tc_mem_add_device(e, "MLP hidden", 3, hidden, p->biases ? 1 : 2); /* + the SwiGLU gate */
     tc_mem_add_device(e, "block outputs", 3, x, final_only ? 1 : (uint64_t)p->depth);
     /* Host: the position table at the construction grid and resized. */
-    int64_t pos[2] = {p->grid * p->grid + Ni, (int64_t)D};
+    int64_t pos[2] = {p->mods[0].grid * p->mods[0].grid + Ni, (int64_t)D};
     tc_mem_add_host(e, 2, pos, 1);
 }
 
@@ -157,65 +197,158 @@ static const struct modality *find_modality(const char *name)
     return NULL;
 }
 
-static terracl_status read_modality(struct terramind *p, const char *model, const terracl_value *args,
-                                    terracl_error *err)
+/* The tokenized and sequence modalities TerraTorch knows by name: they need
+ * TerraMind's tokenizers, which terracl does not run. */
+static int is_tokenized_name(const char *name)
 {
-    const terracl_value *mods = terracl_value_map_get(args, "modalities");
-    if (mods == NULL || terracl_value_type_of(mods) == TERRACL_VALUE_NULL) {
-        /* TerraTorch's default: a new modality 'image' of in_chans channels
-         * with the given patch size (no pretrained weights exist for it). */
-        terracl_status st = terracl_args_int(args, "in_chans", 3, &p->chans, err);
-        if (st == TERRACL_OK)
-            st = terracl_args_int(args, "patch_size", 16, &p->patch, err);
-        if (st == TERRACL_OK && (p->chans <= 0 || p->patch <= 0 || p->patch > 1024))
-            st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: in_chans and patch_size must be positive", model);
-        snprintf(p->key, sizeof p->key, "image");
-        snprintf(p->user_name, sizeof p->user_name, "image");
-        return st;
+    char low[64];
+    size_t n = strlen(name);
+    if (n >= sizeof low)
+        return 0;
+    for (size_t i = 0; i <= n; i++)
+        low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] - 'A' + 'a' : name[i]);
+    return strncmp(low, "tok_", 4) == 0 || strstr(low, "lulc") || strstr(low, "ndvi") ||
+           strstr(low, "caption") || strstr(low, "coord") || strstr(low, "location");
+}
+
+static terracl_status add_new_modality(struct terramind *p, const char *model, const char *name,
+                                       int64_t chans, int64_t patch, terracl_error *err)
+{
+    if (p->nmods >= TC_TERRAMIND_MAX_MODALITIES)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "%s: more than %d modalities", model,
+                       TC_TERRAMIND_MAX_MODALITIES);
+    if (strlen(name) == 0 || strlen(name) >= sizeof p->mods[0].name || strchr(name, '.'))
+        return tc_fail(err, TERRACL_ERR_CONFIG, "%s: modality name '%s' is empty, too long or has a dot",
+                       model, name);
+    if (chans <= 0 || chans > MAX_CHANNELS)
+        return tc_fail(err, TERRACL_ERR_CONFIG, "%s: modality '%s': channel count %lld is not in 1..%d",
+                       model, name, (long long)chans, MAX_CHANNELS);
+    struct tm_modality *md = &p->mods[p->nmods++];
+    snprintf(md->key, sizeof md->key, "%s", name);
+    snprintf(md->name, sizeof md->name, "%s", name);
+    md->chans = chans;
+    md->patch = patch;
+    return TERRACL_OK;
+}
+
+/* One entry of `modalities`: a pretrained modality's name, or {name:
+ * channels} for new modalities (TerraTorch then learns a new patch
+ * embedding with the given patch_size). */
+static terracl_status read_modality_entry(struct terramind *p, const char *model,
+                                          const terracl_value *v, int64_t patch, terracl_error *err)
+{
+    if (terracl_value_type_of(v) == TERRACL_VALUE_MAP) {
+        for (size_t i = 0; i < terracl_value_map_size(v); i++) {
+            const terracl_value *c = terracl_value_map_at(v, i);
+            if (terracl_value_type_of(c) != TERRACL_VALUE_INT)
+                return tc_fail(err, TERRACL_ERR_TYPE,
+                               "%s: modalities: new modality '%s' needs a channel count",
+                               model, terracl_value_map_key(v, i));
+            terracl_status st = add_new_modality(p, model, terracl_value_map_key(v, i),
+                                                 terracl_value_int(c), patch, err);
+            if (st != TERRACL_OK)
+                return st;
+        }
+        return TERRACL_OK;
     }
-    if (terracl_value_type_of(mods) != TERRACL_VALUE_LIST)
-        return tc_fail(err, TERRACL_ERR_TYPE, "%s: modalities: expected a list of modality names",
-                       model);
-    if (terracl_value_list_size(mods) != 1)
-        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
-                       "%s: %zu modalities given; terracl runs TerraMind with one image modality "
-                       "for now",
-                       model, terracl_value_list_size(mods));
-    const terracl_value *v = terracl_value_list_get(mods, 0);
     if (terracl_value_type_of(v) != TERRACL_VALUE_STRING)
-        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
-                       "%s: modalities[0]: only the names of pretrained image modalities (S2L2A, "
-                       "S2L1C, RGB, S1GRD, S1RTC, DEM) are supported",
+        return tc_fail(err, TERRACL_ERR_TYPE,
+                       "%s: modalities: expected names of pretrained modalities (S2L2A, S2L1C, RGB, "
+                       "S1GRD, S1RTC, DEM) or {name: channels} maps",
                        model);
     const char *name = terracl_value_string(v);
-    const struct modality *mod = find_modality(name);
+    const struct modality *mod = is_tokenized_name(name) ? NULL : find_modality(name);
     if (mod == NULL)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "%s: modality '%s' is not one of the raw image modalities terracl runs "
-                       "(S2L2A, S2L1C, RGB, S1GRD, S1RTC, DEM; tokenized ones such as LULC and "
-                       "NDVI need TerraMind's tokenizers)",
+                       "(S2L2A, S2L1C, RGB, S1GRD, S1RTC, DEM); tokenized ones (LULC, NDVI, the "
+                       "tok_* keys, captions, coordinates) need TerraMind's tokenizers, which "
+                       "terracl does not run",
                        model, name);
-    snprintf(p->key, sizeof p->key, "%s", mod->key);
-    snprintf(p->user_name, sizeof p->user_name, "%s", name);
-    p->chans = mod->channels;
-    p->patch = 16; /* the pretrained modalities fix their own patch size */
+    if (p->nmods >= TC_TERRAMIND_MAX_MODALITIES)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "%s: more than %d modalities", model,
+                       TC_TERRAMIND_MAX_MODALITIES);
+    if (strlen(name) >= sizeof p->mods[0].name)
+        return tc_fail(err, TERRACL_ERR_CONFIG, "%s: modality name '%s' is too long", model, name);
+    struct tm_modality *md = &p->mods[p->nmods++];
+    snprintf(md->key, sizeof md->key, "%s", mod->key);
+    snprintf(md->name, sizeof md->name, "%s", name);
+    md->chans = mod->channels;
+    md->patch = 16; /* the pretrained modalities fix their own patch size */
+    return TERRACL_OK;
+}
 
-    /* bands: {modality: [band, ...]} sets that modality's channel count. */
+static terracl_status read_modalities(struct terramind *p, const char *model,
+                                      const terracl_value *args, terracl_error *err)
+{
+    int64_t patch = 16, chans = 3;
+    terracl_status st = terracl_args_int(args, "patch_size", 16, &patch, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_int(args, "in_chans", 3, &chans, err);
+    if (st != TERRACL_OK)
+        return st;
+    if (patch <= 0 || patch > 1024)
+        return tc_fail(err, TERRACL_ERR_CONFIG, "%s: patch_size must be in 1..1024", model);
+    const terracl_value *mods = terracl_value_map_get(args, "modalities");
+    if (mods == NULL || terracl_value_type_of(mods) == TERRACL_VALUE_NULL ||
+        (terracl_value_type_of(mods) == TERRACL_VALUE_LIST && terracl_value_list_size(mods) == 0))
+        /* TerraTorch's default: a new modality 'image' of in_chans channels
+         * with the given patch size (no pretrained weights exist for it). */
+        st = add_new_modality(p, model, "image", chans, patch, err);
+    else if (terracl_value_type_of(mods) == TERRACL_VALUE_MAP)
+        st = read_modality_entry(p, model, mods, patch, err);
+    else if (terracl_value_type_of(mods) != TERRACL_VALUE_LIST)
+        st = tc_fail(err, TERRACL_ERR_TYPE, "%s: modalities: expected a list of modality names",
+                     model);
+    else
+        for (size_t i = 0; st == TERRACL_OK && i < terracl_value_list_size(mods); i++)
+            st = read_modality_entry(p, model, terracl_value_list_get(mods, i), patch, err);
+    if (st != TERRACL_OK)
+        return st;
+    /* Two names for one layer would share its weights in TerraTorch; a
+     * config that does this is almost certainly a mistake. */
+    for (size_t i = 0; i < p->nmods; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p->mods[i].key, p->mods[j].key) == 0 ||
+                strcmp(p->mods[i].name, p->mods[j].name) == 0)
+                return tc_fail(err, TERRACL_ERR_CONFIG,
+                               "%s: modalities '%s' and '%s' are the same modality (%s)", model,
+                               p->mods[j].name, p->mods[i].name, p->mods[i].key);
+    /* The blocks see one grid of tokens per modality, and the merges stack
+     * them: every modality must cut the image into the same patches. */
+    for (size_t i = 1; i < p->nmods; i++)
+        if (p->mods[i].patch != p->mods[0].patch)
+            return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                           "%s: modality '%s' has patch size %lld, '%s' %lld; terracl needs one "
+                           "patch size for all modalities",
+                           model, p->mods[i].name, (long long)p->mods[i].patch, p->mods[0].name,
+                           (long long)p->mods[0].patch);
+
+    /* bands: {modality: [band, ...]} sets that modality's channel count
+     * (TerraTorch selects the pretrained columns; new modalities keep
+     * theirs). */
     const terracl_value *bands = terracl_value_map_get(args, "bands");
-    if (bands != NULL && terracl_value_type_of(bands) != TERRACL_VALUE_NULL) {
-        if (terracl_value_type_of(bands) != TERRACL_VALUE_MAP)
-            return tc_fail(err, TERRACL_ERR_TYPE, "%s: bands: expected a map {modality: [bands]}",
-                           model);
-        for (size_t i = 0; i < terracl_value_map_size(bands); i++) {
-            const char *k = terracl_value_map_key(bands, i);
-            const terracl_value *list = terracl_value_map_at(bands, i);
-            if (strcmp(k, name) != 0)
-                return tc_fail(err, TERRACL_ERR_CONFIG, "%s: bands: modality '%s' is not in modalities",
-                               model, k);
-            if (terracl_value_type_of(list) != TERRACL_VALUE_LIST || terracl_value_list_size(list) == 0)
-                return tc_fail(err, TERRACL_ERR_TYPE, "%s: bands.%s: expected a non-empty list", model, k);
-            p->chans = (int64_t)terracl_value_list_size(list);
-        }
+    if (bands == NULL || terracl_value_type_of(bands) == TERRACL_VALUE_NULL)
+        return TERRACL_OK;
+    if (terracl_value_type_of(bands) != TERRACL_VALUE_MAP)
+        return tc_fail(err, TERRACL_ERR_TYPE, "%s: bands: expected a map {modality: [bands]}", model);
+    for (size_t i = 0; i < terracl_value_map_size(bands); i++) {
+        const char *k = terracl_value_map_key(bands, i);
+        const terracl_value *list = terracl_value_map_at(bands, i);
+        struct tm_modality *md = NULL;
+        for (size_t j = 0; j < p->nmods; j++)
+            if (strcmp(p->mods[j].name, k) == 0)
+                md = &p->mods[j];
+        if (md == NULL)
+            return tc_fail(err, TERRACL_ERR_CONFIG, "%s: bands: modality '%s' is not in modalities",
+                           model, k);
+        if (terracl_value_type_of(list) != TERRACL_VALUE_LIST || terracl_value_list_size(list) == 0)
+            return tc_fail(err, TERRACL_ERR_TYPE, "%s: bands.%s: expected a non-empty list", model, k);
+        if (terracl_value_list_size(list) > MAX_CHANNELS)
+            return tc_fail(err, TERRACL_ERR_CONFIG, "%s: bands.%s: more than %d bands", model, k,
+                           MAX_CHANNELS);
+        if (find_modality(md->key) != NULL && strcmp(find_modality(md->key)->key, md->key) == 0)
+            md->chans = (int64_t)terracl_value_list_size(list);
     }
     return TERRACL_OK;
 }
@@ -253,16 +386,19 @@ static terracl_status declare_params(terracl_module *m, struct terramind *p, ter
     terracl_status st;
     int64_t D = p->dim, H = p->hidden;
     char name[200];
-    int64_t pos_dims[3] = {1, p->grid * p->grid, D}, mod_dims[3] = {1, 1, D};
-    snprintf(name, sizeof name, "encoder_embeddings.%s.pos_emb", p->key);
-    if ((st = tc_module_add_buffer(m, name, 3, pos_dims, &p->p_pos, err)))
-        return st;
-    snprintf(name, sizeof name, "encoder_embeddings.%s.mod_emb", p->key);
-    if ((st = tc_module_add_param(m, name, 3, mod_dims, &p->p_mod, err)))
-        return st;
-    snprintf(name, sizeof name, "encoder_embeddings.%s.proj.weight", p->key);
-    if ((st = add_mat(m, name, D, p->patch * p->patch * p->chans, &p->p_proj, err)))
-        return st;
+    for (size_t j = 0; j < p->nmods; j++) {
+        struct tm_modality *md = &p->mods[j];
+        int64_t pos_dims[3] = {1, md->grid * md->grid, D}, mod_dims[3] = {1, 1, D};
+        snprintf(name, sizeof name, "encoder_embeddings.%s.pos_emb", md->key);
+        if ((st = tc_module_add_buffer(m, name, 3, pos_dims, &md->p_pos, err)))
+            return st;
+        snprintf(name, sizeof name, "encoder_embeddings.%s.mod_emb", md->key);
+        if ((st = tc_module_add_param(m, name, 3, mod_dims, &md->p_mod, err)))
+            return st;
+        snprintf(name, sizeof name, "encoder_embeddings.%s.proj.weight", md->key);
+        if ((st = add_mat(m, name, D, md->patch * md->patch * md->chans, &md->p_proj, err)))
+            return st;
+    }
     for (int64_t i = 0; i < p->depth; i++) {
         struct block_params *bp = &p->blocks[i];
         char pre[64];
@@ -301,14 +437,27 @@ static terracl_status record_config(terracl_module *m, const struct terramind *p
         if (st == TERRACL_OK)                                                                      \
             st = terracl_value_map_set(cfg, key, val, err);                                        \
     } while (0)
+    /* modalities: [{name, key, in_chans}] in input order. */
     terracl_value *mods = terracl_value_new_list();
-    if (mods)
-        terracl_value_list_append(mods, terracl_value_new_string(p->user_name), NULL);
+    for (size_t j = 0; mods != NULL && j < p->nmods; j++) {
+        terracl_value *e = terracl_value_new_map();
+        if (e == NULL || terracl_value_map_set(e, "name", terracl_value_new_string(p->mods[j].name), err) ||
+            terracl_value_map_set(e, "key", terracl_value_new_string(p->mods[j].key), err) ||
+            terracl_value_map_set(e, "in_chans", terracl_value_new_int(p->mods[j].chans), err)) {
+            terracl_value_free(e);
+            e = NULL;
+        }
+        /* append takes e over, also when it fails */
+        if (e == NULL || terracl_value_list_append(mods, e, err)) {
+            terracl_value_free(mods);
+            mods = NULL;
+        }
+    }
+    if (mods == NULL)
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     SET("modalities", mods);
-    SET("modality_key", terracl_value_new_string(p->key));
-    SET("in_chans", terracl_value_new_int(p->chans));
     SET("img_size", terracl_value_new_int(p->img));
-    SET("patch_size", terracl_value_new_int(p->patch));
+    SET("patch_size", terracl_value_new_int(p->mods[0].patch));
     SET("dim", terracl_value_new_int(p->dim));
     SET("encoder_depth", terracl_value_new_int(p->depth));
     SET("num_heads", terracl_value_new_int(p->heads));
@@ -346,7 +495,7 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
     const terracl_value *mv;
 
     if (st == TERRACL_OK)
-        st = read_modality(p, v->name, args, err);
+        st = read_modalities(p, v->name, args, err);
     if (st == TERRACL_OK)
         st = terracl_args_int(args, "img_size", 224, &p->img, err);
     /* dim, encoder_depth, num_heads and mlp_ratio are fixed by TerraTorch's
@@ -377,12 +526,20 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
     } else if (mv != NULL) {
         merge = terracl_value_string(mv);
     }
-    if (merge != NULL && strcmp(merge, "mean") != 0 && strcmp(merge, "max") != 0 &&
-        strcmp(merge, "concat") != 0) {
-        st = tc_fail(err, strcmp(merge, "dict") == 0 ? TERRACL_ERR_UNSUPPORTED : TERRACL_ERR_CONFIG,
-                     "%s: merge_method '%s' %s", v->name, merge,
-                     strcmp(merge, "dict") == 0 ? "is not supported yet (mean, max, concat, null are)"
-                                                : "is not one of mean, max, concat, dict, null");
+    if (merge == NULL)
+        p->merge = MERGE_NONE;
+    else if (strcmp(merge, "mean") == 0)
+        p->merge = MERGE_MEAN;
+    else if (strcmp(merge, "max") == 0)
+        p->merge = MERGE_MAX;
+    else if (strcmp(merge, "concat") == 0)
+        p->merge = MERGE_CONCAT;
+    else if (strcmp(merge, "dict") == 0)
+        p->merge = MERGE_DICT;
+    else {
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "%s: merge_method '%s' is not one of mean, max, concat, dict, null", v->name,
+                     merge);
         goto fail;
     }
     if (ckpt != NULL) {
@@ -397,7 +554,7 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
         goto fail;
     }
     if (p->img <= 0 || p->img > MAX_IMG_SIZE || p->dim <= 0 || p->dim > MAX_DIM || p->depth <= 0 ||
-        p->depth > MAX_DEPTH || p->heads <= 0 || p->chans > MAX_CHANNELS || !(mlp_ratio > 0) ||
+        p->depth > MAX_DEPTH || p->heads <= 0 || !(mlp_ratio > 0) ||
         mlp_ratio > 64) {
         st = tc_fail(err, TERRACL_ERR_CONFIG,
                      "%s: img_size (1..%d), dim (1..%d), encoder_depth (1..%d), num_heads and "
@@ -411,11 +568,14 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
         goto fail;
     }
     p->biases = v->biases;
-    p->grid = p->img / p->patch;
-    if (p->grid < 1) {
-        st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: img_size %lld is smaller than a patch (%lld)",
-                     v->name, (long long)p->img, (long long)p->patch);
-        goto fail;
+    for (size_t j = 0; j < p->nmods; j++) {
+        struct tm_modality *md = &p->mods[j];
+        md->grid = p->img / md->patch;
+        if (md->grid < 1) {
+            st = tc_fail(err, TERRACL_ERR_CONFIG, "%s: img_size %lld is smaller than a patch (%lld)",
+                         v->name, (long long)p->img, (long long)md->patch);
+            goto fail;
+        }
     }
     /* As TerraMind's Block and GatedMlp: int(dim * mlp_ratio), and for the
      * gated MLP two thirds of it. */
@@ -435,17 +595,16 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
     if ((st = declare_params(m, pp, err)) || (st = record_config(m, pp, merge, pretrained, err)))
         goto fail;
     /* TerraMindViT learns a stand-in for absent modalities when it
-     * concatenates them; with the one modality always given it is unused,
-     * but it is a parameter of the model and in its checkpoints. */
-    if (merge != NULL && strcmp(merge, "concat") == 0) {
-        size_t idx;
-        if ((st = add_vec(m, "missing_mod_token", pp->dim, &idx, err)))
-            goto fail;
-    }
+     * concatenates them (unused when every modality is given, but a
+     * parameter of the model and in its checkpoints), and its features are
+     * then one dim per modality wide. */
+    pp->p_missing = (size_t)-1;
+    if (pp->merge == MERGE_CONCAT && (st = add_vec(m, "missing_mod_token", pp->dim, &pp->p_missing, err)))
+        goto fail;
     {
         int64_t ch[MAX_DEPTH];
         for (int64_t i = 0; i < pp->depth; i++)
-            ch[i] = pp->dim;
+            ch[i] = pp->merge == MERGE_CONCAT ? pp->dim * (int64_t)pp->nmods : pp->dim;
         if ((st = tc_module_set_out_channels(m, ch, (size_t)pp->depth, err)))
             goto fail;
     }
@@ -529,12 +688,14 @@ static void resize_bicubic(const float *in, int64_t g, int64_t D, int64_t oh, in
     }
 }
 
-/* pos_emb (+ mod_emb) for an hg x wg token grid, [N, D] on the device. */
-static terracl_status position_rows(terracl_module *m, terracl_runtime *rt, int64_t hg, int64_t wg,
+/* pos_emb (+ mod_emb) of one modality for an hg x wg token grid, [N, D] on
+ * the device. */
+static terracl_status position_rows(terracl_module *m, terracl_runtime *rt,
+                                    const struct tm_modality *md, int64_t hg, int64_t wg,
                                     struct tc_tensor *outd, terracl_error *err)
 {
     struct terramind *p = m->impl;
-    int64_t D = p->dim, G = p->grid * p->grid, N = hg * wg;
+    int64_t D = p->dim, G = md->grid * md->grid, N = hg * wg;
     size_t nbase = (size_t)(G * D), nout = (size_t)(N * D);
     float *base = malloc(nbase * sizeof *base), *res = malloc(nout * sizeof *res);
     float *mod = malloc((size_t)D * sizeof *mod);
@@ -543,13 +704,13 @@ static terracl_status position_rows(terracl_module *m, terracl_runtime *rt, int6
         st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for the position table");
         goto out;
     }
-    if ((st = tc_tensor_download(rt, param(m, p->p_pos), base, err)) ||
-        (st = tc_tensor_download(rt, param(m, p->p_mod), mod, err)))
+    if ((st = tc_tensor_download(rt, param(m, md->p_pos), base, err)) ||
+        (st = tc_tensor_download(rt, param(m, md->p_mod), mod, err)))
         goto out;
-    if (hg == p->grid && wg == p->grid)
+    if (hg == md->grid && wg == md->grid)
         memcpy(res, base, nout * sizeof *res);
     else
-        resize_bicubic(base, p->grid, D, hg, wg, res);
+        resize_bicubic(base, md->grid, D, hg, wg, res);
     for (int64_t n = 0; n < N; n++)
         for (int64_t d = 0; d < D; d++)
             res[n * D + d] += mod[d];
@@ -560,6 +721,49 @@ out:
     free(base);
     free(res);
     free(mod);
+    return st;
+}
+
+/* One modality's tokens: [B, C, H, W] -> dst [B, N, D] (allocated by the
+ * caller): patches, projection, position and modality embeddings. */
+static terracl_status embed_modality(terracl_module *m, terracl_runtime *rt,
+                                     const struct tm_modality *md, const struct tc_tensor *x,
+                                     struct tc_tensor *dst, terracl_error *err)
+{
+    int64_t B = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3], P = md->patch;
+    int64_t hg = H / P, wg = W / P, N = hg * wg, K = P * P * C, D = ((struct terramind *)m->impl)->dim;
+    struct tc_tensor nhwc = {0}, patches = {0}, posd = {0}, flat;
+    int64_t nhwc_dims[4] = {B, H, W, C}, patches_dims[2] = {B * N, K}, tok_dims[2] = {B * N, D};
+    const int perm[4] = {0, 2, 3, 1};
+    terracl_status st;
+    /* Channel-minor patches: x as [B, H, W, C], then patchify the view
+     * [B, 1, 1, H, W*C] with patches of 1 x P x (P*C). */
+    if ((st = tc_tensor_alloc(rt, 4, nhwc_dims, &nhwc, err)) ||
+        (st = tc_op_permute(rt, x, perm, &nhwc, err)))
+        goto out;
+    {
+        struct tc_tensor v5 = nhwc;
+        v5.owns_buf = 0;
+        int64_t d5[5] = {B, 1, 1, H, W * C};
+        v5.ndim = 5;
+        memcpy(v5.dims, d5, sizeof d5);
+        if ((st = tc_tensor_alloc(rt, 2, patches_dims, &patches, err)) ||
+            (st = tc_op_patchify(rt, &v5, 1, P, P * C, &patches, err)))
+            goto out;
+    }
+    tc_tensor_free(&nhwc);
+    flat = *dst;
+    flat.owns_buf = 0;
+    flat.ndim = 2;
+    memcpy(flat.dims, tok_dims, sizeof tok_dims);
+    if ((st = tc_op_linear(rt, &patches, param(m, md->p_proj), NULL, &flat, err)) ||
+        (st = position_rows(m, rt, md, hg, wg, &posd, err)) ||
+        (st = tc_op_add(rt, &flat, &posd, &flat, err)))
+        goto out;
+out:
+    tc_tensor_free(&nhwc);
+    tc_tensor_free(&patches);
+    tc_tensor_free(&posd);
     return st;
 }
 
@@ -601,75 +805,216 @@ static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const st
     return st;
 }
 
+/* What one forward pass merges: the modalities given (in the model's order),
+ * their token grid, and for concat the stand-ins for the absent ones. */
+struct merge_plan {
+    size_t given;        /* modalities given, Mg */
+    int64_t B, N, D;     /* tokens per modality N */
+    struct tc_tensor missing; /* [B, N, M - Mg, D] of missing_mod_token, or empty */
+};
+
+/* One output of a block, src [B, Mg*N, D] (modality-major tokens), merged
+ * as TerraMindViT does into `o` (allocated here):
+ *   mean/max: over the modalities given  -> [B, N, D]
+ *   concat:   the given ones side by side in the model's order, then one
+ *             missing_mod_token per absent modality (TerraTorch appends
+ *             them after the given ones, whichever are absent) -> [B, N, M*D]
+ *   null:     the sequence unchanged -> [B, Mg*N, D]
+ * (dict is handled by the caller: one slice per modality.) */
+static terracl_status merge_output(const struct terramind *p, terracl_runtime *rt,
+                                   const struct merge_plan *mp, const struct tc_tensor *src,
+                                   struct tc_tensor *o, terracl_error *err)
+{
+    int64_t B = mp->B, N = mp->N, D = mp->D, Mg = (int64_t)mp->given;
+    int64_t M = (int64_t)p->nmods;
+    terracl_status st;
+    struct tc_tensor v4, t4 = {0};
+    int64_t src4[4] = {B, Mg, N, D};
+    int reduce = p->merge == MERGE_MEAN || p->merge == MERGE_MAX;
+    if (p->merge == MERGE_NONE || (reduce && Mg == 1) || (p->merge == MERGE_CONCAT && M == 1)) {
+        if ((st = tc_tensor_alloc(rt, src->ndim, src->dims, o, err)))
+            return st;
+        return tc_buf_copy(rt, src->buf, src->offset * sizeof(float), o->buf, 0,
+                           tc_tensor_numel(src) * sizeof(float), err);
+    }
+    if ((st = tc_tensor_reshape(src, 4, src4, &v4, err)))
+        return st;
+    if (reduce) {
+        /* [B, Mg, N, D] -> [B, N, D, Mg], then mean/max over the last axis. */
+        const int perm[4] = {0, 2, 3, 1};
+        int64_t td[4] = {B, N, D, Mg}, od[3] = {B, N, D};
+        if ((st = tc_tensor_alloc(rt, 4, td, &t4, err)) == TERRACL_OK &&
+            (st = tc_op_permute(rt, &v4, perm, &t4, err)) == TERRACL_OK &&
+            (st = tc_tensor_alloc(rt, 3, od, o, err)) == TERRACL_OK)
+            st = tc_op_reduce_last(rt, &t4, p->merge == MERGE_MEAN ? TC_REDUCE_MEAN : TC_REDUCE_MAX,
+                                   o, err);
+        tc_tensor_free(&t4);
+        return st;
+    }
+    /* concat: [B, Mg, N, D] -> [B, N, Mg, D] (+ [B, N, M - Mg, D]) = [B, N, M*D]. */
+    const int perm[4] = {0, 2, 1, 3};
+    int64_t td[4] = {B, N, Mg, D}, full[4] = {B, N, M, D};
+    if ((st = tc_tensor_alloc(rt, 4, td, &t4, err)) || (st = tc_op_permute(rt, &v4, perm, &t4, err)))
+        goto done;
+    if (Mg == M) {
+        *o = t4;
+        memset(&t4, 0, sizeof t4);
+    } else {
+        struct tc_tensor parts[2] = {t4, mp->missing};
+        if ((st = tc_tensor_alloc(rt, 4, full, o, err)) ||
+            (st = tc_op_concat(rt, parts, 2, 2, o, err)))
+            goto done;
+    }
+    o->ndim = 3;
+    o->dims[2] = M * D;
+done:
+    tc_tensor_free(&t4);
+    return st;
+}
+
+/* The stand-ins for absent modalities under concat: [B, N, M - Mg, D], every
+ * row missing_mod_token. */
+static terracl_status missing_tokens(terracl_module *m, terracl_runtime *rt, struct merge_plan *mp,
+                                     terracl_error *err)
+{
+    struct terramind *p = m->impl;
+    int64_t absent = (int64_t)(p->nmods - mp->given), D = mp->D;
+    int64_t dims[4] = {mp->B, mp->N, absent, D};
+    size_t rows = (size_t)(mp->B * mp->N * absent);
+    float *tok = malloc((size_t)D * sizeof *tok), *host = malloc(rows * (size_t)D * sizeof *host);
+    terracl_status st = TERRACL_OK;
+    if (tok == NULL || host == NULL)
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for missing_mod_token rows");
+    else if ((st = tc_tensor_download(rt, param(m, p->p_missing), tok, err)) == TERRACL_OK) {
+        for (size_t r = 0; r < rows; r++)
+            memcpy(host + r * (size_t)D, tok, (size_t)D * sizeof *tok);
+        if ((st = tc_tensor_alloc(rt, 4, dims, &mp->missing, err)) == TERRACL_OK)
+            st = tc_tensor_upload(rt, &mp->missing, host, err);
+    }
+    free(tok);
+    free(host);
+    return st;
+}
+
+/* The inputs by modality: in->t[j] is modality j (an empty tensor, ndim 0,
+ * for one not given); a single input is the first modality, as TerraTorch
+ * takes a plain tensor. */
+static terracl_status gather_inputs(const struct terramind *p, const struct tc_feats *in,
+                                    const struct tc_tensor **x, size_t *given, terracl_error *err)
+{
+    char s1[128], s2[128];
+    if (in->n != 1 && in->n != p->nmods)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "TerraMindViT: %zu inputs for %zu modalities",
+                       in->n, p->nmods);
+    const struct tc_tensor *first = NULL;
+    size_t firstj = 0;
+    *given = 0;
+    for (size_t j = 0; j < p->nmods; j++) {
+        x[j] = j < in->n && in->t[j].ndim != 0 ? &in->t[j] : NULL;
+        if (x[j] == NULL)
+            continue;
+        const struct tm_modality *md = &p->mods[j];
+        const struct tc_tensor *t = x[j];
+        tc_shape_str(t->ndim, t->dims, s1, sizeof s1);
+        if (t->ndim != 4)
+            return tc_fail(err, TERRACL_ERR_SHAPE, "modality %s: input %s, expected [B, C, H, W]",
+                           md->name, s1);
+        if (t->dims[1] != md->chans)
+            return tc_fail(err, TERRACL_ERR_SHAPE,
+                           "modality %s: input %s has %lld channels; the model expects %lld",
+                           md->name, s1, (long long)t->dims[1], (long long)md->chans);
+        /* TerraMind refuses sizes that are not whole patches (the factory pads). */
+        if (t->dims[2] % md->patch != 0 || t->dims[3] % md->patch != 0)
+            return tc_fail(err, TERRACL_ERR_SHAPE,
+                           "modality %s: input %s: height and width must be positive multiples of "
+                           "the patch size %lld",
+                           md->name, s1, (long long)md->patch);
+        if (first != NULL && (t->dims[0] != first->dims[0] || t->dims[2] != first->dims[2] ||
+                              t->dims[3] != first->dims[3]))
+            return tc_fail(err, TERRACL_ERR_SHAPE,
+                           "modality %s: input %s does not match modality %s's %s in batch size, "
+                           "height and width",
+                           md->name, s1, p->mods[firstj].name,
+                           tc_shape_str(first->ndim, first->dims, s2, sizeof s2));
+        if (first == NULL) {
+            first = t;
+            firstj = j;
+        }
+        (*given)++;
+    }
+    if (*given == 0) {
+        char names[256] = "";
+        for (size_t j = 0; j < p->nmods; j++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "",
+                     p->mods[j].name);
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "TerraMindViT: no input given; its modalities are %s", names);
+    }
+    return TERRACL_OK;
+}
+
 static terracl_status terramind_forward(terracl_module *m, struct tc_exec *ex,
                                         const struct tc_feats *in, struct tc_feats *out,
                                         terracl_error *err)
 {
     struct terramind *p = m->impl;
     terracl_runtime *rt = ex->rt;
-    char s1[128];
-    if (in->n < 1)
-        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "TerraMindViT needs an input tensor");
-    const struct tc_tensor *x = &in->t[0];
-    if (x->ndim != 4)
-        return tc_fail(err, TERRACL_ERR_SHAPE, "input %s (modality %s): expected [B, C, H, W]",
-                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1), p->user_name);
-    int64_t B = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3], P = p->patch;
-    if (C != p->chans)
-        return tc_fail(err, TERRACL_ERR_SHAPE, "input %s (modality %s) has %lld channels; the model expects %lld",
-                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1), p->user_name, (long long)C,
-                       (long long)p->chans);
-    /* TerraMind refuses sizes that are not whole patches (the factory pads). */
-    if (H % P != 0 || W % P != 0 || H < P || W < P)
-        return tc_fail(err, TERRACL_ERR_SHAPE,
-                       "input %s (modality %s): height and width must be positive multiples of the "
-                       "patch size %lld",
-                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1), p->user_name, (long long)P);
-    int64_t hg = H / P, wg = W / P, N = hg * wg, D = p->dim, K = P * P * C;
+    const struct tc_tensor *xs[TC_TERRAMIND_MAX_MODALITIES];
+    struct merge_plan mp;
+    memset(&mp, 0, sizeof mp);
+    terracl_status st = gather_inputs(p, in, xs, &mp.given, err);
+    if (st != TERRACL_OK)
+        return st;
+    if (p->merge == MERGE_DICT && !ex->final_feature_only)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "merge_method dict gives one token sequence per modality, which necks and "
+                       "decoders do not take (as in TerraTorch); use it in a backbone-only config");
+    const struct tc_tensor *x0 = NULL;
+    for (size_t j = 0; j < p->nmods && x0 == NULL; j++)
+        x0 = xs[j];
+    int64_t P = p->mods[0].patch;
+    int64_t B = x0->dims[0], hg = x0->dims[2] / P, wg = x0->dims[3] / P, N = hg * wg, D = p->dim;
+    int64_t Mg = (int64_t)mp.given, L = Mg * N;
+    mp.B = B;
+    mp.N = N;
+    mp.D = D;
 
     struct vit_scratch s;
     memset(&s, 0, sizeof s);
-    terracl_status st;
-    size_t n_out = (size_t)p->depth, first = ex->final_feature_only ? n_out - 1 : 0;
-    struct tc_tensor nhwc = {0}, patches = {0}, posd = {0};
-    int64_t nhwc_dims[4] = {B, H, W, C};
-    const int perm[4] = {0, 2, 3, 1};
-    int64_t patches_dims[2] = {B * N, K}, x_dims[3] = {B, N, D}, qkv_dims[3] = {B, N, 3 * D};
-    int64_t hid_dims[3] = {B, N, p->hidden};
-    int64_t sc_dims[1] = {(int64_t)tc_attention_scratch(rt, (size_t)N, (size_t)D, (size_t)p->heads)};
+    size_t n_layers = (size_t)p->depth, first = ex->final_feature_only ? n_layers - 1 : 0;
+    struct tc_tensor embedded[TC_TERRAMIND_MAX_MODALITIES], normed = {0};
+    memset(embedded, 0, sizeof embedded);
+    int64_t x_dims[3] = {B, L, D}, mod_dims[3] = {B, N, D}, qkv_dims[3] = {B, L, 3 * D};
+    int64_t hid_dims[3] = {B, L, p->hidden};
+    int64_t sc_dims[1] = {(int64_t)tc_attention_scratch(rt, (size_t)L, (size_t)D, (size_t)p->heads)};
 
-    /* Channel-minor patches: x as [B, H, W, C], then patchify the view
-     * [B, 1, 1, H, W*C] with patches of 1 x P x (P*C). */
-    if ((st = tc_tensor_alloc(rt, 4, nhwc_dims, &nhwc, err)) ||
-        (st = tc_op_permute(rt, x, perm, &nhwc, err)))
+    /* The modalities' tokens, concatenated along the sequence in the
+     * model's modality order. */
+    if ((st = tc_tensor_alloc(rt, 3, x_dims, &s.x, err)))
         goto out;
-    {
-        struct tc_tensor v5 = nhwc;
-        v5.owns_buf = 0;
-        int64_t d5[5] = {B, 1, 1, H, W * C};
-        v5.ndim = 5;
-        memcpy(v5.dims, d5, sizeof d5);
-        if ((st = tc_tensor_alloc(rt, 2, patches_dims, &patches, err)) ||
-            (st = tc_op_patchify(rt, &v5, 1, P, P * C, &patches, err)))
+    if (Mg == 1) {
+        for (size_t j = 0; j < p->nmods; j++)
+            if (xs[j] && (st = embed_modality(m, rt, &p->mods[j], xs[j], &s.x, err)))
+                goto out;
+    } else {
+        size_t k = 0;
+        for (size_t j = 0; j < p->nmods; j++) {
+            if (xs[j] == NULL)
+                continue;
+            if ((st = tc_tensor_alloc(rt, 3, mod_dims, &embedded[k], err)) ||
+                (st = embed_modality(m, rt, &p->mods[j], xs[j], &embedded[k], err))) {
+                tc_fail_context(err, st, "modality %s", p->mods[j].name);
+                goto out;
+            }
+            k++;
+        }
+        if ((st = tc_op_concat(rt, embedded, k, 1, &s.x, err)))
             goto out;
+        for (size_t k2 = 0; k2 < k; k2++)
+            tc_tensor_free(&embedded[k2]);
     }
-    tc_tensor_free(&nhwc);
-    {
-        struct tc_tensor flat = {0};
-        int64_t tok_dims[2] = {B * N, D};
-        if ((st = tc_tensor_alloc(rt, 3, x_dims, &s.x, err)))
-            goto out;
-        flat = s.x;
-        flat.owns_buf = 0;
-        flat.ndim = 2;
-        memcpy(flat.dims, tok_dims, sizeof tok_dims);
-        if ((st = tc_op_linear(rt, &patches, param(m, p->p_proj), NULL, &flat, err)) ||
-            (st = position_rows(m, rt, hg, wg, &posd, err)) ||
-            (st = tc_op_add(rt, &flat, &posd, &flat, err)))
-            goto out;
-    }
-    tc_tensor_free(&patches);
-    tc_tensor_free(&posd);
+    if (p->merge == MERGE_CONCAT && mp.given < p->nmods && (st = missing_tokens(m, rt, &mp, err)))
+        goto out;
 
     if ((st = tc_tensor_alloc(rt, 3, x_dims, &s.h, err)) ||
         (st = tc_tensor_alloc(rt, 3, qkv_dims, &s.qkv, err)) ||
@@ -686,22 +1031,38 @@ static terracl_status terramind_forward(terracl_module *m, struct tc_exec *ex,
         }
         if ((size_t)i < first)
             continue;
-        struct tc_tensor *o = &out->t[(size_t)i - first];
-        if ((st = tc_tensor_alloc(rt, 3, x_dims, o, err)))
+        const struct tc_tensor *src = &s.x;
+        if (i == p->depth - 1) {
+            if ((st = tc_tensor_alloc(rt, 3, x_dims, &normed, err)) ||
+                (st = tc_op_layernorm(rt, &s.x, param(m, p->p_norm_w), param(m, p->p_norm_b), LN_EPS,
+                                      &normed, err)))
+                goto out;
+            src = &normed;
+        }
+        if (p->merge == MERGE_DICT) {
+            /* One [B, N, D] slice per modality given (final output only). */
+            for (int64_t k = 0; k < Mg; k++) {
+                struct tc_tensor *o = &out->t[out->n];
+                if ((st = tc_tensor_alloc(rt, 3, mod_dims, o, err)))
+                    goto out;
+                out->n++;
+                if ((st = tc_op_copy2d(rt, src->buf, src->offset + (size_t)(k * N * D), (size_t)(L * D),
+                                       o->buf, o->offset, (size_t)(N * D), (size_t)B, (size_t)(N * D),
+                                       err)))
+                    goto out;
+            }
+            continue;
+        }
+        if ((st = merge_output(p, rt, &mp, src, &out->t[out->n], err)))
             goto out;
-        if (i == p->depth - 1)
-            st = tc_op_layernorm(rt, &s.x, param(m, p->p_norm_w), param(m, p->p_norm_b), LN_EPS, o, err);
-        else
-            st = tc_buf_copy(rt, s.x.buf, 0, o->buf, 0, tc_tensor_numel(&s.x) * sizeof(float), err);
-        if (st)
-            goto out;
+        out->n++;
     }
 out:
-    /* Outputs allocated so far are released by the caller's tc_feats_free. */
-    out->n = n_out - first;
-    tc_tensor_free(&nhwc);
-    tc_tensor_free(&patches);
-    tc_tensor_free(&posd);
+    /* Outputs made so far are released by the caller's tc_feats_free. */
+    for (size_t k = 0; k < TC_TERRAMIND_MAX_MODALITIES; k++)
+        tc_tensor_free(&embedded[k]);
+    tc_tensor_free(&normed);
+    tc_tensor_free(&mp.missing);
     scratch_free(&s);
     return st;
 }
