@@ -14,7 +14,7 @@
 
 #include "io/tensor_file.h"
 
-#define MAX_FIXTURES 64
+#define MAX_FIXTURES 128
 
 static char g_dirs[MAX_FIXTURES][4400];
 static char g_names[MAX_FIXTURES][256];
@@ -41,18 +41,46 @@ static void run_fixture(void **state)
                                     &err),
                  err);
 
-    struct tc_host_tensor image = {0}, tco = {0}, lco = {0}, want = {0};
-    TC_ASSERT_OK(tc_tensor_file_read(input, "input", &image, &err), err);
+    /* Multimodal models read one dataset per modality (named as the
+     * config names it; those absent were not given), others "input". */
+    struct tc_host_tensor image = {0}, tco = {0}, lco = {0};
+    struct tc_host_tensor mods[8];
+    struct terracl_named_tensor named[8];
+    size_t nm = terracl_model_modality_count(model), given = 0;
+    memset(mods, 0, sizeof mods);
+    assert_true(nm <= 8);
+    terracl_status st = tc_tensor_file_read(input, "input", &image, &err);
+    if (st == TERRACL_ERR_NOT_FOUND && nm > 0) {
+        for (size_t j = 0; j < nm; j++) {
+            const char *name = terracl_model_modality_name(model, j);
+            st = tc_tensor_file_read(input, name, &mods[given], &err);
+            if (st == TERRACL_ERR_NOT_FOUND)
+                continue;
+            TC_ASSERT_OK(st, err);
+            named[given].name = name;
+            named[given].tensor.data = mods[given].data;
+            named[given].tensor.ndim = mods[given].ndim;
+            memcpy(named[given].tensor.dims, mods[given].dims, sizeof mods[given].dims);
+            given++;
+        }
+        assert_true(given > 0);
+    } else {
+        TC_ASSERT_OK(st, err);
+    }
     if (tc_tensor_file_read(input, "temporal_coords", &tco, &err) != TERRACL_OK)
         memset(&tco, 0, sizeof tco);
     if (tc_tensor_file_read(input, "location_coords", &lco, &err) != TERRACL_OK)
         memset(&lco, 0, sizeof lco);
-    TC_ASSERT_OK(tc_tensor_file_read(expected, "output", &want, &err), err);
 
     struct terracl_inputs in = {0};
-    in.image.data = image.data;
-    in.image.ndim = image.ndim;
-    memcpy(in.image.dims, image.dims, sizeof image.dims);
+    if (given > 0) {
+        in.modalities = named;
+        in.n_modalities = given;
+    } else {
+        in.image.data = image.data;
+        in.image.ndim = image.ndim;
+        memcpy(in.image.dims, image.dims, sizeof image.dims);
+    }
     if (tco.data) {
         in.temporal_coords.data = tco.data;
         in.temporal_coords.ndim = tco.ndim;
@@ -63,22 +91,36 @@ static void run_fixture(void **state)
         in.location_coords.ndim = lco.ndim;
         memcpy(in.location_coords.dims, lco.dims, sizeof lco.dims);
     }
-    struct terracl_tensor out = {0};
-    TC_ASSERT_OK(terracl_model_run(model, &in, &out, &err), err);
+    /* One output ("output"), or one per modality ("output/<modality>"). */
+    struct terracl_named_tensor outs[8];
+    size_t nout = 0;
+    TC_ASSERT_OK(terracl_model_run_named(model, &in, outs, 8, &nout, &err), err);
+    for (size_t k = 0; k < nout; k++) {
+        char dataset[128];
+        struct tc_host_tensor want = {0};
+        const struct terracl_tensor *out = &outs[k].tensor;
+        if (strcmp(outs[k].name, "output") == 0)
+            snprintf(dataset, sizeof dataset, "output");
+        else
+            snprintf(dataset, sizeof dataset, "output/%s", outs[k].name);
+        TC_ASSERT_OK(tc_tensor_file_read(expected, dataset, &want, &err), err);
+        assert_int_equal(out->ndim, want.ndim);
+        for (int i = 0; i < want.ndim; i++)
+            assert_int_equal(out->dims[i], want.dims[i]);
+        double e = tc_test_rel_l2(out->data, want.data, want.count);
+        printf("  %s%s%s: relative L2 %.3g\n", dir + strlen(dir) - strlen(strrchr(dir, '/') + 1),
+               nout > 1 ? " " : "", nout > 1 ? dataset : "", e);
+        if (!(e <= 1e-4))
+            fail_msg("%s: %s: relative L2 error %.3g exceeds 1e-4", dir, dataset, e);
+        tc_host_tensor_free(&want);
+        free(outs[k].tensor.data);
+    }
 
-    assert_int_equal(out.ndim, want.ndim);
-    for (int i = 0; i < want.ndim; i++)
-        assert_int_equal(out.dims[i], want.dims[i]);
-    double e = tc_test_rel_l2(out.data, want.data, want.count);
-    printf("  %s: relative L2 %.3g\n", dir + strlen(dir) - strlen(strrchr(dir, '/') + 1), e);
-    if (!(e <= 1e-4))
-        fail_msg("%s: relative L2 error %.3g exceeds 1e-4", dir, e);
-
-    free(out.data);
+    for (size_t j = 0; j < given; j++)
+        tc_host_tensor_free(&mods[j]);
     tc_host_tensor_free(&image);
     tc_host_tensor_free(&tco);
     tc_host_tensor_free(&lco);
-    tc_host_tensor_free(&want);
     terracl_model_destroy(model);
 }
 

@@ -37,12 +37,31 @@ struct terracl_tensor {
     int64_t dims[5];
 };
 
+/* A tensor with a name: one modality of a multimodal input, or one output
+ * of terracl_model_run_named. */
+struct terracl_named_tensor {
+    const char *name;
+    struct terracl_tensor tensor;
+};
+
 /* The inputs of one forward pass. `temporal_coords` [B, T, 2] (year, day of
- * year) and `location_coords` [B, 2] (lat, lon) are optional (data NULL). */
+ * year) and `location_coords` [B, 2] (lat, lon) are optional (data NULL).
+ *
+ * Multimodal models (a TerraMind backbone; see terracl_model_modality_name)
+ * take either `image`, which is then their first modality (as TerraTorch
+ * takes a plain tensor), or `n_modalities` named images, each [B, C_m, H, W]
+ * and named exactly as the config's `modalities` list names it; all share
+ * B, H and W. A modality left out is absent, as when it is missing from
+ * TerraTorch's input dict (mean and max merge the ones given; concat puts
+ * missing_mod_token in place of each absent one), and at least one must be
+ * given. `image` stays empty (data NULL) when modalities are named. Every
+ * array and name is the caller's and only read during the call. */
 struct terracl_inputs {
     struct terracl_tensor image; /* [B, C, H, W] or [B, C, T, H, W] */
     struct terracl_tensor temporal_coords;
     struct terracl_tensor location_coords;
+    const struct terracl_named_tensor *modalities;
+    size_t n_modalities;
 };
 
 /* config_path may be NULL when the checkpoint carries its config;
@@ -77,6 +96,25 @@ TERRACL_API terracl_status terracl_model_check_input(terracl_model *model, int n
 TERRACL_API terracl_status terracl_model_run(terracl_model *model,
                                              const struct terracl_inputs *inputs,
                                              struct terracl_tensor *output, terracl_error *err);
+
+/* Runs a model whose output is several tensors, and any other model too
+ * (then *count is 1 and the one output is named "output"). A TerraMind
+ * backbone alone with merge_method dict gives one [B, N, D] token sequence
+ * per modality given, in the model's modality order, named by the modality
+ * (terracl_model_run refuses such a model). On success outputs[0..*count)
+ * hold malloc'ed arrays the caller frees; the names belong to the model and
+ * live as long as it does. On failure nothing is left to free. */
+TERRACL_API terracl_status terracl_model_run_named(terracl_model *model,
+                                                   const struct terracl_inputs *inputs,
+                                                   struct terracl_named_tensor *outputs,
+                                                   size_t capacity, size_t *count,
+                                                   terracl_error *err);
+
+/* A multimodal model's modalities, in its input order, named as its config
+ * names them (the names struct terracl_inputs takes): the count is 0 for
+ * models with one plain input. The names belong to the model. */
+TERRACL_API size_t terracl_model_modality_count(const terracl_model *model);
+TERRACL_API const char *terracl_model_modality_name(const terracl_model *model, size_t i);
 
 /* "segmentation", "regression", "classification" or "backbone". */
 TERRACL_API const char *terracl_model_task(const terracl_model *model);

@@ -480,18 +480,110 @@ terracl_status terracl_model_check_input(terracl_model *model, int ndim, const i
     return TERRACL_OK;
 }
 
-terracl_status terracl_model_run(terracl_model *model, const struct terracl_inputs *inputs,
-                                 struct terracl_tensor *output, terracl_error *err)
+size_t terracl_model_modality_count(const terracl_model *model)
 {
-    if (model == NULL || inputs == NULL || output == NULL)
-        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_model_run: NULL argument");
-    memset(output, 0, sizeof *output);
-    terracl_status st = check_host_tensor(&inputs->image, "input", 4, 5, err);
+    return model && tc_terramind_is(model->backbone) ? tc_terramind_modality_count(model->backbone)
+                                                      : 0;
+}
+
+const char *terracl_model_modality_name(const terracl_model *model, size_t i)
+{
+    return i < terracl_model_modality_count(model) ? tc_terramind_modality_name(model->backbone, i)
+                                                   : NULL;
+}
+
+/* The model's input images in its modality order (an empty tensor for one
+ * not given), or the one plain image; *first is the first one given. */
+static terracl_status gather_images(terracl_model *model, const struct terracl_inputs *inputs,
+                                    const struct terracl_tensor **imgs, size_t *n,
+                                    const struct terracl_tensor **first, terracl_error *err)
+{
+    size_t nm = terracl_model_modality_count(model);
+    *first = NULL;
+    if (inputs->n_modalities == 0) {
+        terracl_status st = check_host_tensor(&inputs->image, "input", 4, 5, err);
+        if (st != TERRACL_OK)
+            return st;
+        imgs[0] = *first = &inputs->image;
+        *n = 1;
+        return TERRACL_OK;
+    }
+    if (inputs->modalities == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "inputs: n_modalities set without modalities");
+    if (inputs->image.data != NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "inputs: give either image or named modalities, not both");
+    if (nm == 0)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "inputs: named modalities given, but this model takes one image (`input`)");
+    char names[512] = "";
+    for (size_t j = 0; j < nm; j++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "",
+                 terracl_model_modality_name(model, j));
+    for (size_t j = 0; j < nm; j++)
+        imgs[j] = NULL;
+    for (size_t i = 0; i < inputs->n_modalities; i++) {
+        const struct terracl_named_tensor *nt = &inputs->modalities[i];
+        size_t j = 0;
+        while (j < nm && (nt->name == NULL || strcmp(nt->name, terracl_model_modality_name(model, j)) != 0))
+            j++;
+        if (j == nm)
+            return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                           "input modality '%s' is not one of the model's modalities (%s)",
+                           nt->name ? nt->name : "(null)", names);
+        if (imgs[j] != NULL)
+            return tc_fail(err, TERRACL_ERR_INVALID_ARG, "input modality '%s' is given twice", nt->name);
+        char what[96];
+        snprintf(what, sizeof what, "modality %s", nt->name);
+        terracl_status st = check_host_tensor(&nt->tensor, what, 4, 4, err);
+        if (st != TERRACL_OK)
+            return st;
+        imgs[j] = &nt->tensor;
+    }
+    for (size_t j = 0; j < nm; j++) {
+        if (imgs[j] == NULL)
+            continue;
+        if (*first == NULL) {
+            *first = imgs[j];
+            continue;
+        }
+        const struct terracl_tensor *a = *first, *b = imgs[j];
+        if (a->dims[0] != b->dims[0] || a->dims[2] != b->dims[2] || a->dims[3] != b->dims[3]) {
+            char s1[128], s2[128];
+            size_t k = 0;
+            while (imgs[k] != a)
+                k++;
+            return tc_fail(err, TERRACL_ERR_SHAPE,
+                           "modality %s: input %s does not match modality %s's %s in batch size, "
+                           "height and width (the modalities of a sample share one grid)",
+                           terracl_model_modality_name(model, j),
+                           tc_shape_str(b->ndim, b->dims, s1, sizeof s1),
+                           terracl_model_modality_name(model, k),
+                           tc_shape_str(a->ndim, a->dims, s2, sizeof s2));
+        }
+    }
+    *n = nm;
+    return TERRACL_OK;
+}
+
+/* One forward pass: out receives the root's outputs. *given lists the
+ * modalities given, by index (for naming the outputs of merge dict). */
+static terracl_status forward(terracl_model *model, const struct terracl_inputs *inputs,
+                              struct tc_feats *out, size_t *given, size_t *ngiven,
+                              terracl_error *err)
+{
+    const struct terracl_tensor *imgs[TC_TERRAMIND_MAX_MODALITIES + 1];
+    const struct terracl_tensor *img = NULL;
+    size_t n = 0;
+    terracl_status st = gather_images(model, inputs, imgs, &n, &img, err);
     if (st == TERRACL_OK)
-        st = terracl_model_check_input(model, inputs->image.ndim, inputs->image.dims, err);
+        st = terracl_model_check_input(model, img->ndim, img->dims, err);
     if (st != TERRACL_OK)
         return st;
-    const struct terracl_tensor *img = &inputs->image;
+    *ngiven = 0;
+    for (size_t j = 0; j < n; j++)
+        if (imgs[j] != NULL)
+            given[(*ngiven)++] = j;
     struct tc_exec ex = {0};
     ex.rt = model->rt;
     int64_t B = img->dims[0];
@@ -516,35 +608,108 @@ terracl_status terracl_model_run(terracl_model *model, const struct terracl_inpu
     ex.image_h = img->dims[img->ndim - 2];
     ex.image_w = img->dims[img->ndim - 1];
 
-    struct tc_feats in = {0}, out = {0};
-    in.n = 1;
-    if ((st = tc_tensor_alloc(model->rt, img->ndim, img->dims, &in.t[0], err)) ||
-        (st = tc_tensor_upload(model->rt, &in.t[0], img->data, err)))
-        goto done;
-    if ((st = tc_module_forward(model->root, &ex, &in, &out, err)))
-        goto done;
-    if (out.n == 0) {
-        st = tc_fail(err, TERRACL_ERR_INTERNAL, "the model produced no output");
-        goto done;
+    struct tc_feats in = {0};
+    in.n = n;
+    for (size_t j = 0; j < n; j++) {
+        if (imgs[j] == NULL)
+            continue; /* an empty tensor: a modality not given */
+        if ((st = tc_tensor_alloc(model->rt, imgs[j]->ndim, imgs[j]->dims, &in.t[j], err)) ||
+            (st = tc_tensor_upload(model->rt, &in.t[j], imgs[j]->data, err)))
+            goto done;
     }
-    /* A backbone's final feature is its last output; models give one. */
-    const struct tc_tensor *res = &out.t[out.n - 1];
+    if ((st = tc_module_forward(model->root, &ex, &in, out, err)))
+        goto done;
+    if (out->n == 0)
+        st = tc_fail(err, TERRACL_ERR_INTERNAL, "the model produced no output");
+done:
+    tc_feats_free(&in);
+    return st;
+}
+
+static terracl_status download_output(terracl_model *model, const struct tc_tensor *res,
+                                      struct terracl_tensor *output, terracl_error *err)
+{
     size_t n = tc_tensor_numel(res);
     output->data = malloc(n * sizeof(float));
-    if (output->data == NULL) {
-        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for the output");
-        goto done;
-    }
-    if ((st = tc_tensor_download(model->rt, res, output->data, err))) {
+    if (output->data == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for the output");
+    terracl_status st = tc_tensor_download(model->rt, res, output->data, err);
+    if (st != TERRACL_OK) {
         free(output->data);
         output->data = NULL;
-        goto done;
+        return st;
     }
     output->ndim = res->ndim;
     memcpy(output->dims, res->dims, sizeof(int64_t) * (size_t)res->ndim);
+    return TERRACL_OK;
+}
 
-done:
-    tc_feats_free(&in);
+static int outputs_by_modality(const terracl_model *model)
+{
+    return model->backbone_only && tc_terramind_is(model->backbone) &&
+           tc_terramind_merges_to_dict(model->backbone);
+}
+
+terracl_status terracl_model_run(terracl_model *model, const struct terracl_inputs *inputs,
+                                 struct terracl_tensor *output, terracl_error *err)
+{
+    if (model == NULL || inputs == NULL || output == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_model_run: NULL argument");
+    memset(output, 0, sizeof *output);
+    if (outputs_by_modality(model))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "this model (merge_method dict) gives one output per modality: run it with "
+                       "terracl_model_run_named");
+    struct tc_feats out = {0};
+    size_t given[TC_TERRAMIND_MAX_MODALITIES + 1], ngiven = 0;
+    terracl_status st = forward(model, inputs, &out, given, &ngiven, err);
+    /* A backbone's final feature is its last output; models give one. */
+    if (st == TERRACL_OK)
+        st = download_output(model, &out.t[out.n - 1], output, err);
+    tc_feats_free(&out);
+    return st;
+}
+
+terracl_status terracl_model_run_named(terracl_model *model, const struct terracl_inputs *inputs,
+                                       struct terracl_named_tensor *outputs, size_t capacity,
+                                       size_t *count, terracl_error *err)
+{
+    if (model == NULL || inputs == NULL || outputs == NULL || count == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_model_run_named: NULL argument");
+    *count = 0;
+    memset(outputs, 0, capacity * sizeof *outputs);
+    if (!outputs_by_modality(model)) {
+        if (capacity < 1)
+            return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_model_run_named: no room for the output");
+        terracl_status st = terracl_model_run(model, inputs, &outputs[0].tensor, err);
+        if (st == TERRACL_OK) {
+            outputs[0].name = "output";
+            *count = 1;
+        }
+        return st;
+    }
+    struct tc_feats out = {0};
+    size_t given[TC_TERRAMIND_MAX_MODALITIES + 1], ngiven = 0;
+    terracl_status st = forward(model, inputs, &out, given, &ngiven, err);
+    if (st == TERRACL_OK && (out.n != ngiven || ngiven > capacity))
+        st = out.n != ngiven ? tc_fail(err, TERRACL_ERR_INTERNAL, "%zu outputs for %zu modalities",
+                                       out.n, ngiven)
+                             : tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                                       "terracl_model_run_named: %zu outputs, room for %zu", ngiven,
+                                       capacity);
+    for (size_t k = 0; st == TERRACL_OK && k < ngiven; k++) {
+        if ((st = download_output(model, &out.t[k], &outputs[k].tensor, err)) == TERRACL_OK) {
+            outputs[k].name = terracl_model_modality_name(model, given[k]);
+            *count = k + 1;
+        }
+    }
+    if (st != TERRACL_OK) {
+        for (size_t k = 0; k < *count; k++) {
+            free(outputs[k].tensor.data);
+            memset(&outputs[k], 0, sizeof outputs[k]);
+        }
+        *count = 0;
+    }
     tc_feats_free(&out);
     return st;
 }

@@ -149,6 +149,9 @@ terracl_status terracl_model_run_tiled(terracl_model *model, const struct terrac
     if (model == NULL || inputs == NULL || output == NULL)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_model_run_tiled: NULL argument");
     memset(output, 0, sizeof *output);
+    if (inputs->n_modalities > 0)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "tiled inference with several named modalities is not supported yet");
     const struct terracl_tensor *img = &inputs->image;
     if (img->data == NULL || (img->ndim != 4 && img->ndim != 5))
         return tc_fail(err, TERRACL_ERR_SHAPE, "tiled inference: input must be [B, C, H, W] or "

@@ -371,6 +371,13 @@ terracl_status tc_encoder_decoder_factory(const terracl_value *first, const terr
     }
     part = NULL;
     resolve_patch(e, bb_args);
+    if (tc_terramind_is(e->encoder) && tc_terramind_merges_to_dict(e->encoder)) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "backbone_merge_method dict gives one token sequence per modality, which "
+                     "necks and decoders do not take (TerraTorch fails on it too); use mean, max "
+                     "or concat, or run the backbone alone");
+        goto fail;
+    }
 
     int64_t channels[TC_MAX_FEATS];
     size_t nch = terracl_module_out_channels(e->encoder, channels, TC_MAX_FEATS);
@@ -523,8 +530,13 @@ static terracl_status encdec_forward(terracl_module *m, struct tc_exec *ex,
 {
     struct encdec *e = m->impl;
     terracl_runtime *rt = ex->rt;
-    const struct tc_tensor *x = &in->t[0];
-    if (in->n < 1 || x->ndim < 4)
+    /* Several inputs are the modalities of a multimodal backbone (empty
+     * ones not given); the first one given sets the image size. */
+    const struct tc_tensor *x = NULL;
+    for (size_t i = 0; i < in->n && x == NULL; i++)
+        if (in->t[i].ndim != 0)
+            x = &in->t[i];
+    if (x == NULL || x->ndim < 4)
         return tc_fail(err, TERRACL_ERR_SHAPE, "the model expects an input [B, C, H, W] or [B, C, T, H, W]");
     int nd = x->ndim;
     int64_t H = x->dims[nd - 2], W = x->dims[nd - 1];
@@ -534,32 +546,48 @@ static terracl_status encdec_forward(terracl_module *m, struct tc_exec *ex,
         Wp = round_up(W, 2 * e->patch_w);
     }
     struct tc_feats enc_in = {0}, feats = {0}, necked = {0}, dec = {0}, head = {0};
-    struct tc_tensor padded = {0}, resized = {0};
+    struct tc_tensor padded[TC_MAX_FEATS], resized = {0};
+    memset(padded, 0, sizeof padded);
     terracl_status st = TERRACL_OK;
 
-    /* Pad H, W by reflection as TerraTorch 1.2's pad_images does: the
-     * smaller half of each amount before the data, the rest after it. */
-    enc_in.n = 1;
-    enc_in.t[0] = *x;
-    enc_in.t[0].owns_buf = 0;
-    if (Hp != H || Wp != W) {
+    /* Pad H, W by reflection as TerraTorch 1.2's pad_images does (each
+     * modality on its own): the smaller half of each amount before the
+     * data, the rest after it. */
+    enc_in.n = in->n;
+    for (size_t i = 0; i < in->n; i++) {
+        const struct tc_tensor *xi = &in->t[i];
+        enc_in.t[i] = *xi;
+        enc_in.t[i].owns_buf = 0;
+        if (xi->ndim == 0)
+            continue;
+        if (xi->ndim != nd || xi->dims[nd - 2] != H || xi->dims[nd - 1] != W) {
+            char a[128], b[128];
+            st = tc_fail(err, TERRACL_ERR_SHAPE, "input %zu %s does not have the height and width of %s", i,
+                         tc_shape_str(xi->ndim, xi->dims, a, sizeof a),
+                         tc_shape_str(x->ndim, x->dims, b, sizeof b));
+            goto out;
+        }
+        if (Hp == H && Wp == W)
+            continue;
         int64_t d[TC_MAX_DIMS];
-        memcpy(d, x->dims, sizeof(int64_t) * (size_t)nd);
+        memcpy(d, xi->dims, sizeof(int64_t) * (size_t)nd);
         d[nd - 2] = Hp;
         d[nd - 1] = Wp;
-        if ((Hp - H) - (Hp - H) / 2 >= H || (Wp - W) - (Wp - W) / 2 >= W)
-            return tc_fail(err, TERRACL_ERR_SHAPE,
-                           "input %lldx%lld is too small to pad by reflection to %lldx%lld (a "
-                           "multiple of twice the patch size)",
-                           (long long)H, (long long)W, (long long)Hp, (long long)Wp);
+        if ((Hp - H) - (Hp - H) / 2 >= H || (Wp - W) - (Wp - W) / 2 >= W) {
+            st = tc_fail(err, TERRACL_ERR_SHAPE,
+                         "input %lldx%lld is too small to pad by reflection to %lldx%lld (a "
+                         "multiple of twice the patch size)",
+                         (long long)H, (long long)W, (long long)Hp, (long long)Wp);
+            goto out;
+        }
         int64_t before[TC_MAX_DIMS] = {0};
         before[nd - 2] = (Hp - H) / 2;
         before[nd - 1] = (Wp - W) / 2;
-        if ((st = tc_tensor_alloc(rt, nd, d, &padded, err)) ||
-            (st = tc_op_pad_reflect_at(rt, x, before, &padded, err)))
+        if ((st = tc_tensor_alloc(rt, nd, d, &padded[i], err)) ||
+            (st = tc_op_pad_reflect_at(rt, xi, before, &padded[i], err)))
             goto out;
-        enc_in.t[0] = padded;
-        enc_in.t[0].owns_buf = 0;
+        enc_in.t[i] = padded[i];
+        enc_in.t[i].owns_buf = 0;
     }
     ex->image_h = Hp;
     ex->image_w = Wp;
@@ -645,7 +673,8 @@ static terracl_status encdec_forward(terracl_module *m, struct tc_exec *ex,
     out->n = 1;
 
 out:
-    tc_tensor_free(&padded);
+    for (size_t i = 0; i < TC_MAX_FEATS; i++)
+        tc_tensor_free(&padded[i]);
     tc_tensor_free(&resized);
     tc_feats_free(&feats);
     tc_feats_free(&necked);
