@@ -30,3 +30,8 @@ if(PNG_FOUND)
   target_link_libraries(test_output_image PRIVATE PNG::PNG)
   target_compile_definitions(test_output_image PRIVATE TERRACL_HAVE_PNG)
 endif()
+# Multimodal TerraMind inputs through `terracl run` (one dataset per modality).
+add_test(NAME cli_terramind COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_terramind.sh
+         $<TARGET_FILE:terracl_cli> ${CMAKE_CURRENT_SOURCE_DIR}/fixtures)
+set_tests_properties(cli_terramind PROPERTIES LABELS model SKIP_RETURN_CODE 77
+  ENVIRONMENT "${TERRACL_TEST_ENV}")

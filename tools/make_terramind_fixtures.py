@@ -206,7 +206,8 @@ def make_one(name, spec, out_root, vers):
     outs = [k for k in expected if k == "output" or k.startswith("output/")]
     shapes = ("input.h5: " + ", ".join("%s %s" % (k, mf._shape(v.numpy())) for k, v in x.items())
               + "; expected.h5: " + ", ".join("%s %s" % (k, mf._shape(expected[k])) for k in outs))
-    text = mf.config_text(name, spec, vers, shapes)
+    text = mf.config_text(name, spec, vers, shapes).replace(
+        "tools/make_fixtures.py", "tools/make_terramind_fixtures.py", 1)
     with open(os.path.join(folder, "config.yaml"), "w", encoding="utf-8") as f:
         f.write(text)
     wpath = os.path.join(folder, "weights.h5")

@@ -37,6 +37,8 @@ try:
     import importlib.metadata
     TT_VERSION = importlib.metadata.version("terratorch")
     from terratorch.registry import BACKBONE_REGISTRY, MODEL_FACTORY_REGISTRY
+    from make_fixtures import terramind_sizes
+    terramind_sizes()  # the reduced TerraMind fixtures set dim, encoder_depth, num_heads
     HAVE_TT = True
 except ImportError as e:  # pragma: no cover
     HAVE_TT = False
@@ -88,11 +90,19 @@ def run_fixture(folder):
                "task": TASKS[cfg["model"]["class_path"].rsplit(".", 1)[-1]]}
     args = dict(cfg.get("model_args", {}))
     with h5py.File(os.path.join(folder, "input.h5"), "r") as f:
-        x = torch.from_numpy(f["input"][()])
+        if "input" in f:
+            x = torch.from_numpy(f["input"][()])
+        else:  # multimodal: one dataset per modality, in the config's order
+            names = [m if isinstance(m, str) else next(iter(m))
+                     for m in args["backbone_modalities"]]
+            x = {m: torch.from_numpy(f[m][()]) for m in names if m in f}
         kw = {k: torch.from_numpy(f[k][()]) for k in ("temporal_coords", "location_coords")
               if k in f}
     with h5py.File(os.path.join(folder, "expected.h5"), "r") as f:
-        expected = f["output"][()]
+        if isinstance(f["output"], h5py.Group):  # merge_method dict: output/<modality>
+            expected = np.concatenate([f["output"][m][()] for m in x], axis=1)
+        else:
+            expected = f["output"][()]
     tmp = None
     if "task_model" in cfg:
         model = cfg["task_model"]
@@ -127,6 +137,8 @@ def run_fixture(folder):
         with torch.no_grad():
             out = model(x, **kw)
         out = out.output if hasattr(out, "output") else out[-1]
+        if isinstance(out, dict):
+            out = torch.cat([out[m] for m in x], dim=1)
     finally:
         if tmp is not None:
             os.unlink(tmp.name)
