@@ -95,5 +95,46 @@ expect_fail "plain input" "no dataset for any modality of the model (S2L2A, S1GR
 expect_fail "dict to png" "one output per modality" -- --config "$d/config.yaml" \
   --weights "$d/weights.h5" --input "$d/input.h5" --output "$work/never.png"
 
+# ckpt_path as TerraTorch loads it: TerraMindViT's own keys, bands picked
+# from the pretrained ones; a whole model's checkpoint there is refused, a
+# band the checkpoint has no weights for too, and pretrained without a file.
+k="$fx/tm_mm_bb_ckpt_bands"
+if run --config "$k/config.yaml" --input "$k/input.h5" --output "$work/ckpt.h5" &&
+   close "$work/ckpt.h5" "$k/expected.h5" output; then ok; else bad "ckpt_path with bands"; fi
+"$python" - "$k" "$m" "$work" <<'PY'
+import sys, h5py
+k, m, work = sys.argv[1:4]
+cfg = open(k + "/config.yaml").read()
+def config(name, text):
+    open("%s/%s.yaml" % (work, name), "w").write(text)
+with h5py.File(k + "/tm_ckpt.h5", "r") as src, h5py.File(work + "/whole.h5", "w") as dst:
+    src.copy(src["/"], dst, name="encoder")  # every tensor under encoder.
+config("whole", cfg.replace("tm_ckpt.h5", "whole.h5"))
+config("badband", cfg.replace("tm_ckpt.h5", k + "/tm_ckpt.h5").replace("GREEN]", "NDWI]"))
+config("pretrained", cfg.replace("backbone_ckpt_path: tm_ckpt.h5", "backbone_pretrained: true"))
+config("tim", cfg.replace("terramind_v1_small", "terramind_v1_small_tim"))
+# A backbone alone reads the encoder of a whole model's checkpoint.
+mc = open(m + "/config.yaml").read()
+config("bbonly", mc.split("  necks:")[0])
+PY
+expect_fail "ckpt_path of a whole model" "under 'encoder.'" -- --config "$work/whole.yaml" \
+  --input "$k/input.h5" --output "$work/never.h5"
+expect_fail "band not pretrained" "band NDWI of modality S2L2A is not among its pretrained bands" -- \
+  --config "$work/badband.yaml" --input "$k/input.h5" --output "$work/never.h5"
+expect_fail "pretrained without ckpt_path" "never downloads" -- --config "$work/pretrained.yaml" \
+  --input "$k/input.h5" --output "$work/never.h5"
+expect_fail "_tim" "thinking-in-modalities" -- --config "$work/tim.yaml" \
+  --input "$k/input.h5" --output "$work/never.h5"
+"$python" - "$m/input.h5" "$work/crop.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f, h5py.File(sys.argv[2], "w") as g:
+    for k in f:
+        g[k] = f[k][:, :, :32, :32]  # whole patches: a backbone alone does not pad
+PY
+if run --config "$work/bbonly.yaml" --weights "$m/weights.h5" --input "$work/crop.h5" \
+     --output "$work/bbonly.h5" &&
+   "$python" -c "import h5py,sys; assert h5py.File(sys.argv[1])['output'].shape == (2, 4, 32)" \
+     "$work/bbonly.h5"; then ok; else bad "backbone alone from a whole model's checkpoint"; fi
+
 echo "cli_terramind: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -136,6 +136,34 @@ static void test_multimodal_layout(void **state)
     terracl_module_destroy(m);
 }
 
+/* terramind_v01_base: the base layout, and bands select channels of S2L2A
+ * only (TerraTorch names no pretrained bands for its other modalities); the
+ * _tim variants are refused with the reason. */
+static void test_v01_and_tim(void **state)
+{
+    (void)state;
+    terracl_error err = {0};
+    terracl_module *m = NULL;
+    TC_ASSERT_OK(build("terramind_v01_base",
+                       "{modalities: [S2L2A, S1GRD], encoder_depth: 1, "
+                       "bands: {S2L2A: [RED, GREEN], S1GRD: [VV]}}",
+                       &m, &err),
+                 err);
+    assert_int_equal(find_param(m, "encoder_embeddings.untok_sen2l2a@224.proj.weight")->dims[1],
+                     2 * 256);
+    assert_int_equal(find_param(m, "encoder_embeddings.untok_sen1grd@224.proj.weight")->dims[1],
+                     2 * 256);
+    assert_non_null(find_param(m, "encoder.0.mlp.fc3.weight"));
+    terracl_module_destroy(m);
+    static const char *const tims[] = {"terramind_v1_tiny_tim", "terramind_v1_base_tim",
+                                       "terramind_v01_base_tim"};
+    for (size_t i = 0; i < sizeof tims / sizeof tims[0]; i++) {
+        assert_int_equal(build(tims[i], "{modalities: [S2L2A]}", &m, &err), TERRACL_ERR_UNSUPPORTED);
+        assert_non_null(strstr(err.message, "thinking-in-modalities"));
+        assert_null(m);
+    }
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -155,9 +183,9 @@ static void test_refusals(void **state)
         {"{modalities: [S2L2A, S1GRD, DEM, RGB, S2L1C, S1RTC, {a: 1}, {b: 1}, {c: 1}]}",
          TERRACL_ERR_UNSUPPORTED, "more than"},
         {"{modalities: [S2L2A], merge_method: median}", TERRACL_ERR_CONFIG, "median"},
-        {"{modalities: [S2L2A], ckpt_path: x.pt}", TERRACL_ERR_UNSUPPORTED, "ckpt_path"},
+        {"{modalities: [S2L2A], pretrained: true}", TERRACL_ERR_CONFIG, "never downloads"},
         {"{modalities: [S2L2A], bands: {S1GRD: [VV]}}", TERRACL_ERR_CONFIG, "S1GRD"},
-        {"{modalities: [S2L2A], num_register_tokens: 2}", TERRACL_ERR_UNSUPPORTED, "register"},
+        {"{modalities: [S2L2A], num_register_tokens: 2}", TERRACL_ERR_CONFIG, "register tokens"},
         {"{modalities: [S2L2A], dim: 30, num_heads: 4}", TERRACL_ERR_CONFIG, "num_heads"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -176,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_modality_names),
         cmocka_unit_test(test_layouts),
         cmocka_unit_test(test_multimodal_layout),
+        cmocka_unit_test(test_v01_and_tim),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests_name("terramind", tests, NULL, NULL);

@@ -48,6 +48,10 @@ CASES = [
     ("terramind_v1_large", {"modalities": ["RGB"]}),
     ("terramind_v1_tiny", {"modalities": ["DEM"], "merge_method": "concat"}),
     ("terramind_v1_base", {"modalities": ["S2L2A"], "bands": {"S2L2A": ["BLUE", "GREEN", "RED"]}}),
+    ("terramind_v1_base", {"modalities": ["S2L2A", "S1GRD", "DEM"], "merge_method": "concat"}),
+    ("terramind_v1_small", {"modalities": ["RGB", {"extra": 5}], "merge_method": "dict"}),
+    ("terramind_v01_base", {"modalities": ["S2L2A", "S1GRD"],
+                            "bands": {"S2L2A": ["RED", "GREEN"], "S1GRD": ["VV"]}}),
 ]
 
 

@@ -103,6 +103,18 @@ fixture("tm_mm_bb_one_of_two", kind="backbone", seed=406,
         note="TerraMind tiny layout, modalities S2L1C + S1GRD with only S1GRD given, merge "
              "mean, 16x48")
 
+# ckpt_path: the encoder's weights come from a converted TerraMindViT state
+# dict with the pretrained bands, which TerraTorch loads and then cuts down
+# to `bands` (no weights.h5).
+fixture("tm_mm_bb_ckpt_bands", kind="ckpt", seed=407,
+        model_args=bb("terramind_v1_small", modalities=["S2L2A", "S1GRD"], merge_method="concat",
+                      bands={"S2L2A": ["NIR_NARROW", "RED", "GREEN"]},
+                      ckpt_path="tm_ckpt.h5"),
+        inputs={"S2L2A": (2, 3, 32, 32), "S1GRD": (2, 2, 32, 32)},
+        note="TerraMind small layout, S2L2A (3 of its bands, reordered) + S1GRD concatenated, "
+             "weights from backbone_ckpt_path (a TerraMindViT state dict with all 12 S2L2A "
+             "bands, converted to HDF5), batch 2 at 32x32")
+
 # Whole models at odd sizes (padded per modality), batch 2.
 fixture("tm_mm_upernet_mean_odd_b2", kind="model", seed=411, task="segmentation",
         model_args=model(bb("terramind_v1_base", modalities=["S2L2A", "S1GRD"], encoder_depth=4,
@@ -199,6 +211,8 @@ def make_one(name, spec, out_root, vers):
     folder = os.path.join(out_root, name)
     os.makedirs(folder, exist_ok=True)
     x = make_inputs(spec)
+    if spec["kind"] == "ckpt":
+        return make_ckpt(name, spec, folder, x, vers)
     net = build(spec)
     mf.randomise(net, spec["seed"])
     expected = run(spec, net, x)
@@ -227,6 +241,47 @@ def make_one(name, spec, out_root, vers):
     print("%-36s %-20s -> %-28s %4d KB" % (name, spec["model_args"]["backbone"],
                                           ", ".join(mf._shape(expected[k]) for k in outs),
                                           (size + 1023) // 1024))
+
+
+def make_ckpt(name, spec, folder, x, vers):
+    """A random TerraMindViT with the pretrained bands, saved and converted;
+    TerraTorch builds the fixture's backbone from it through ckpt_path."""
+    import torch
+    import convert_checkpoint
+    args = collections.OrderedDict(spec["model_args"])
+    h5_name = args["backbone_ckpt_path"]
+    source_args = collections.OrderedDict(
+        (k, v) for k, v in args.items() if k not in ("backbone_bands", "backbone_ckpt_path"))
+    source = mf.build_backbone(source_args)
+    mf.randomise(source, spec["seed"])
+    with tempfile.TemporaryDirectory() as tmp:
+        pt = os.path.join(tmp, "ckpt.pt")
+        torch.save(source.state_dict(), pt)
+        if convert_checkpoint.main([pt, os.path.join(folder, h5_name), "--compress", "-q"]) != 0:
+            raise RuntimeError("convert_checkpoint failed")
+        net = mf.build_backbone(args, ckpt_override=pt)
+    # TerraTorch must have taken every tensor from the file, the chosen band
+    # columns of the S2L2A patch embedding included.
+    src = source.state_dict()
+    for k, v in net.state_dict().items():
+        if k.endswith("proj.weight") and v.shape != src[k].shape:
+            continue
+        if not torch.equal(v, src[k]):
+            raise RuntimeError("%s: %s was not loaded from ckpt_path" % (name, k))
+    expected = run(spec, net, x)
+    outs = ["output"]
+    shapes = ("input.h5: " + ", ".join("%s %s" % (k, mf._shape(v.numpy())) for k, v in x.items())
+              + "; expected.h5: output %s" % mf._shape(expected["output"]))
+    text = mf.config_text(name, spec, vers, shapes).replace(
+        "tools/make_fixtures.py", "tools/make_terramind_fixtures.py", 1)
+    with open(os.path.join(folder, "config.yaml"), "w", encoding="utf-8") as f:
+        f.write(text)
+    write_arrays(os.path.join(folder, "input.h5"),
+                 collections.OrderedDict((k, v.numpy()) for k, v in x.items()))
+    write_arrays(os.path.join(folder, "expected.h5"), expected)
+    print("%-36s %-20s -> %-28s %4d KB" % (name, args["backbone"],
+                                          mf._shape(expected[outs[0]]),
+                                          (mf.dir_size(folder) + 1023) // 1024))
 
 
 def main(argv=None):

@@ -303,15 +303,50 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
     if (random_weights) {
         sources[nsources++] = (struct tc_weight_source){NULL, "", NULL, 0};
     } else if (model->weights != NULL) {
+        /* A backbone alone also reads a whole model's checkpoint: its
+         * encoder's tensors, found by a key only the encoder has. */
+        const char *marker = model->backbone_only && tc_terramind_is(model->backbone)
+                                 ? "encoder_norm.weight"
+                                 : "patch_embed.proj.weight";
         if (model->backbone_only &&
-            tc_weights_find_prefix(model->weights, "patch_embed.proj.weight", main_prefix,
-                                   sizeof main_prefix) == NULL)
+            tc_weights_find_prefix(model->weights, marker, main_prefix, sizeof main_prefix) == NULL)
             main_prefix[0] = '\0';
         sources[nsources++] = (struct tc_weight_source){model->weights, main_prefix, NULL, 0};
     }
-    const char *ckpt = !random_weights && model->backbone && tc_prithvi_is(model->backbone)
-                           ? tc_prithvi_ckpt_path(model->backbone)
-                           : NULL;
+    const char *ckpt = NULL;
+    int terramind = model->backbone && tc_terramind_is(model->backbone);
+    if (!random_weights && model->backbone && tc_prithvi_is(model->backbone))
+        ckpt = tc_prithvi_ckpt_path(model->backbone);
+    if (!random_weights && terramind)
+        ckpt = tc_terramind_ckpt_path(model->backbone);
+    if (ckpt != NULL && terramind) {
+        /* TerraTorch loads a TerraMind ckpt_path into the encoder by exact
+         * key (load_state_dict, strict=False): TerraMindViT's own keys, no
+         * prefix. A file that holds them under a prefix (a whole model's
+         * checkpoint) would load nothing there, which is refused here rather
+         * than left to random weights. */
+        if ((st = tc_checkpoint_open(ckpt, &model->backbone_ckpt, err))) {
+            tc_fail_context(err, st, "backbone ckpt_path");
+            goto fail;
+        }
+        if (tc_weights_find_prefix(model->backbone_ckpt, "encoder_norm.weight", ckpt_prefix,
+                                   sizeof ckpt_prefix) == NULL ||
+            ckpt_prefix[0] != '\0') {
+            st = ckpt_prefix[0] != '\0'
+                     ? tc_fail(err, TERRACL_ERR_FORMAT,
+                               "%s: the TerraMind tensors are under '%s' (a whole model's "
+                               "checkpoint?); TerraTorch loads ckpt_path by TerraMindViT's own "
+                               "keys (encoder_norm.weight, ...), so none of them would load: "
+                               "give this file as the model's weights instead",
+                               ckpt, ckpt_prefix)
+                     : tc_fail(err, TERRACL_ERR_FORMAT,
+                               "%s: no encoder_norm.weight: not a TerraMind checkpoint", ckpt);
+            goto fail;
+        }
+        sources[nsources++] =
+            (struct tc_weight_source){model->backbone_ckpt, "", model->backbone, 1};
+        ckpt = NULL;
+    }
     if (ckpt != NULL) {
         if ((st = tc_checkpoint_open(ckpt, &model->backbone_ckpt, err))) {
             tc_fail_context(err, st, "backbone ckpt_path");

@@ -33,6 +33,12 @@ static const struct tc_builtin k_backbones[] = {
     {"terramind_v1_small", tc_terramind_v1_small, 0},
     {"terramind_v1_base", tc_terramind_v1_base, 0},
     {"terramind_v1_large", tc_terramind_v1_large, 0},
+    {"terramind_v01_base", tc_terramind_v01_base, 0},
+    {"terramind_v1_tiny_tim", tc_terramind_tim, 0}, /* refused, with the reason */
+    {"terramind_v1_small_tim", tc_terramind_tim, 0},
+    {"terramind_v1_base_tim", tc_terramind_tim, 0},
+    {"terramind_v1_large_tim", tc_terramind_tim, 0},
+    {"terramind_v01_base_tim", tc_terramind_tim, 0},
     {NULL, NULL, 0},
 };
 

@@ -52,13 +52,15 @@ struct variant {
     const char *name;
     int64_t dim, depth, heads;
     int biases; /* qkv, proj and mlp biases; GELU MLP. 0: none, SwiGLU MLP. */
+    int v01;    /* TerraMind 0.1: only S2L2A has pretrained band names */
 };
 
 static const struct variant k_variants[] = {
-    {"terramind_v1_tiny", 192, 12, 3, 1},
-    {"terramind_v1_small", 384, 12, 6, 1},
-    {"terramind_v1_base", 768, 12, 12, 0},
-    {"terramind_v1_large", 1024, 24, 16, 0},
+    {"terramind_v1_tiny", 192, 12, 3, 1, 0},
+    {"terramind_v1_small", 384, 12, 6, 1, 0},
+    {"terramind_v1_base", 768, 12, 12, 0, 0},
+    {"terramind_v1_large", 1024, 24, 16, 0, 0},
+    {"terramind_v01_base", 768, 12, 12, 0, 1},
 };
 
 /* TerraTorch's raw (untokenized) image modalities: the key of their layers,
@@ -73,6 +75,20 @@ static const struct modality k_modalities[] = {
     {"untok_sen1grd@224", 2},  {"untok_sen1rtc@224", 2},  {"untok_dem@224", 1},
 };
 
+/* The pretrained band order of each modality above (TerraTorch's
+ * PRETRAINED_BANDS): a ckpt_path's patch embedding has one column group per
+ * band in this order, and `bands` picks from it by name. */
+static const char *const k_pretrained_bands[][14] = {
+    {"COASTAL_AEROSOL", "BLUE", "GREEN", "RED", "RED_EDGE_1", "RED_EDGE_2", "RED_EDGE_3",
+     "NIR_BROAD", "NIR_NARROW", "WATER_VAPOR", "SWIR_1", "SWIR_2", NULL},
+    {"COASTAL_AEROSOL", "BLUE", "GREEN", "RED", "RED_EDGE_1", "RED_EDGE_2", "RED_EDGE_3",
+     "NIR_BROAD", "NIR_NARROW", "WATER_VAPOR", "CIRRUS", "SWIR_1", "SWIR_2", NULL},
+    {"RED", "GREEN", "BLUE", NULL},
+    {"VV", "VH", NULL},
+    {"VV", "VH", NULL},
+    {"DEM", NULL},
+};
+
 struct block_params {
     size_t norm1_w, norm1_b, qkv_w, qkv_b, proj_w, proj_b;
     size_t norm2_w, norm2_b, fc1_w, fc1_b, fc2_w, fc2_b, fc3_w, fc3_b;
@@ -85,6 +101,13 @@ struct tm_modality {
     char name[64]; /* S2L2A, ... as written in `modalities` */
     int64_t chans, patch, grid;
     size_t p_proj, p_pos, p_mod;
+    /* `bands` with a ckpt_path: the checkpoint's channel count and the
+     * pretrained column of each model channel; band_missing names a band
+     * the checkpoint has no weights for. */
+    int remap;
+    int64_t ckpt_chans;
+    int band_column[MAX_CHANNELS];
+    char band_missing[64];
 };
 
 enum tm_merge { MERGE_NONE, MERGE_MEAN, MERGE_MAX, MERGE_CONCAT, MERGE_DICT };
@@ -96,10 +119,17 @@ struct terramind {
     size_t nmods;
     struct tm_modality mods[TC_TERRAMIND_MAX_MODALITIES];
     size_t p_norm_w, p_norm_b, p_missing;
+    char *ckpt_path; /* TerraTorch's ckpt_path (loaded by the model's binder) */
     struct block_params blocks[MAX_DEPTH];
 };
 
-static void terramind_free(void *impl) { free(impl); }
+static void terramind_free(void *impl)
+{
+    struct terramind *p = impl;
+    if (p != NULL)
+        free(p->ckpt_path);
+    free(impl);
+}
 
 static terracl_status terramind_forward(terracl_module *m, struct tc_exec *ex,
                                         const struct tc_feats *in, struct tc_feats *out,
@@ -125,6 +155,10 @@ int64_t tc_terramind_modality_channels(const terracl_module *m, size_t i)
 {
     const struct terramind *p = m->impl;
     return i < p->nmods ? p->mods[i].chans : 0;
+}
+const char *tc_terramind_ckpt_path(const terracl_module *m)
+{
+    return ((const struct terramind *)m->impl)->ckpt_path;
 }
 int tc_terramind_merges_to_dict(const terracl_module *m)
 {
@@ -278,7 +312,7 @@ static terracl_status read_modality_entry(struct terramind *p, const char *model
     return TERRACL_OK;
 }
 
-static terracl_status read_modalities(struct terramind *p, const char *model,
+static terracl_status read_modalities(struct terramind *p, const char *model, int v01,
                                       const terracl_value *args, terracl_error *err)
 {
     int64_t patch = 16, chans = 3;
@@ -347,8 +381,26 @@ static terracl_status read_modalities(struct terramind *p, const char *model,
         if (terracl_value_list_size(list) > MAX_CHANNELS)
             return tc_fail(err, TERRACL_ERR_CONFIG, "%s: bands.%s: more than %d bands", model, k,
                            MAX_CHANNELS);
-        if (find_modality(md->key) != NULL && strcmp(find_modality(md->key)->key, md->key) == 0)
-            md->chans = (int64_t)terracl_value_list_size(list);
+        const struct modality *pre = find_modality(md->key);
+        if (pre == NULL || strcmp(pre->key, md->key) != 0)
+            continue; /* a new modality: TerraTorch keeps its channels */
+        size_t kind = (size_t)(pre - k_modalities);
+        if (v01 && kind != 0)
+            continue; /* TerraMind 0.1 names pretrained bands for S2L2A only */
+        md->chans = (int64_t)terracl_value_list_size(list);
+        md->remap = 1;
+        md->ckpt_chans = pre->channels;
+        for (int64_t c = 0; c < md->chans; c++) {
+            const terracl_value *b = terracl_value_list_get(list, (size_t)c);
+            const char *bn = terracl_value_type_of(b) == TERRACL_VALUE_STRING ? terracl_value_string(b) : NULL;
+            md->band_column[c] = -1;
+            for (int bi = 0; bn != NULL && k_pretrained_bands[kind][bi] != NULL; bi++)
+                if (strcmp(k_pretrained_bands[kind][bi], bn) == 0)
+                    md->band_column[c] = bi;
+            if (md->band_column[c] < 0 && md->band_missing[0] == '\0')
+                snprintf(md->band_missing, sizeof md->band_missing, "%s",
+                         bn ? bn : "(not a band name)");
+        }
     }
     return TERRACL_OK;
 }
@@ -379,6 +431,27 @@ static terracl_status add_norm(terracl_module *m, const char *prefix, int64_t D,
     terracl_status st = add_vec(m, name, D, w, err);
     snprintf(name, sizeof name, "%s.bias", prefix);
     return st ? st : tc_module_add_buffer(m, name, 1, &D, b, err);
+}
+
+/* The adapter of a patch embedding loaded from ckpt_path with `bands`:
+ * [D, P*P*Cp] (pretrained bands) -> [D, P*P*C] (the chosen ones). */
+static terracl_status adapt_patch_weight(const struct tc_param *param, const float *ckpt,
+                                         float *out, void *user, terracl_error *err)
+{
+    const struct tm_modality *md = user;
+    if (md->band_missing[0] != '\0')
+        return tc_fail(err, TERRACL_ERR_CONFIG,
+                       "band %s of modality %s is not among its pretrained bands, so its "
+                       "patch-embedding weights are not in ckpt_path (TerraTorch would "
+                       "initialise them randomly): load a fine-tuned checkpoint of the whole "
+                       "model, or use pretrained bands only",
+                       md->band_missing, md->name);
+    int64_t D = param->dims[0], pix = md->patch * md->patch, C = md->chans, Cp = md->ckpt_chans;
+    for (int64_t d = 0; d < D; d++)
+        for (int64_t q = 0; q < pix; q++)
+            for (int64_t c = 0; c < C; c++)
+                out[(d * pix + q) * C + c] = ckpt[(d * pix + q) * Cp + md->band_column[c]];
+    return TERRACL_OK;
 }
 
 static terracl_status declare_params(terracl_module *m, struct terramind *p, terracl_error *err)
@@ -495,7 +568,7 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
     const terracl_value *mv;
 
     if (st == TERRACL_OK)
-        st = read_modalities(p, v->name, args, err);
+        st = read_modalities(p, v->name, v->v01, args, err);
     if (st == TERRACL_OK)
         st = terracl_args_int(args, "img_size", 224, &p->img, err);
     /* dim, encoder_depth, num_heads and mlp_ratio are fixed by TerraTorch's
@@ -542,15 +615,28 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
                      merge);
         goto fail;
     }
-    if (ckpt != NULL) {
-        st = tc_fail(err, TERRACL_ERR_UNSUPPORTED,
-                     "%s: ckpt_path is not supported yet; convert the whole model's state dict "
-                     "and give it to terracl instead",
-                     v->name);
+    /* TerraTorch loads ckpt_path whether or not pretrained is set, and
+     * downloads the published weights for pretrained without one. */
+    if (pretrained && ckpt == NULL) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "%s: pretrained=True needs ckpt_path: terracl never downloads weights. "
+                     "Download %s's published .pt file, convert it with `python3 "
+                     "tools/convert_checkpoint.py IN.pt OUT.h5`, and pass ckpt_path=OUT.h5",
+                     v->name, v->name);
         goto fail;
     }
+    if (ckpt != NULL && (p->ckpt_path = strdup(ckpt)) == NULL) {
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+        goto fail;
+    }
+    /* TerraTorch's registered builders pass num_register_tokens=0
+     * themselves, so a config cannot set it (TerraTorch fails with "got
+     * multiple values"); the v1 models have no register tokens. */
     if (registers != 0) {
-        st = tc_fail(err, TERRACL_ERR_UNSUPPORTED, "%s: num_register_tokens must be 0", v->name);
+        st = tc_fail(err, TERRACL_ERR_CONFIG,
+                     "%s: num_register_tokens is fixed at 0 by TerraTorch's %s builder (the "
+                     "TerraMind v1 models have no register tokens)",
+                     v->name, v->name);
         goto fail;
     }
     if (p->img <= 0 || p->img > MAX_IMG_SIZE || p->dim <= 0 || p->dim > MAX_DIM || p->depth <= 0 ||
@@ -594,6 +680,17 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
     struct terramind *pp = m->impl;
     if ((st = declare_params(m, pp, err)) || (st = record_config(m, pp, merge, pretrained, err)))
         goto fail;
+    for (size_t j = 0; pp->ckpt_path != NULL && j < pp->nmods; j++) {
+        struct tm_modality *md = &pp->mods[j];
+        struct tc_param *pw = tc_module_param(m, md->p_proj);
+        if (!md->remap)
+            continue;
+        pw->adapt_ndim = 2;
+        pw->adapt_dims[0] = pp->dim;
+        pw->adapt_dims[1] = md->patch * md->patch * md->ckpt_chans;
+        pw->adapt = adapt_patch_weight;
+        pw->adapt_user = md;
+    }
     /* TerraMindViT learns a stand-in for absent modalities when it
      * concatenates them (unused when every modality is given, but a
      * parameter of the model and in its checkpoints), and its features are
@@ -612,7 +709,7 @@ static terracl_status build_variant(const struct variant *v, const terracl_value
     *out = m;
     return TERRACL_OK;
 fail:
-    free(p);
+    terramind_free(p);
     terracl_module_destroy(m);
     terracl_value_free(empty);
     return st;
@@ -630,6 +727,7 @@ CTOR(tc_terramind_v1_tiny, 0)
 CTOR(tc_terramind_v1_small, 1)
 CTOR(tc_terramind_v1_base, 2)
 CTOR(tc_terramind_v1_large, 3)
+CTOR(tc_terramind_v01_base, 4)
 #undef CTOR
 
 /* ------------------------------------------------------------------ forward */
@@ -1065,4 +1163,17 @@ out:
     tc_tensor_free(&mp.missing);
     scratch_free(&s);
     return st;
+}
+
+terracl_status tc_terramind_tim(const terracl_value *first, const terracl_value *args, void *user,
+                                terracl_module **out, terracl_error *err)
+{
+    (void)first;
+    (void)args;
+    (void)user;
+    *out = NULL;
+    return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                   "the TerraMind _tim (thinking-in-modalities) variants first generate extra "
+                   "modalities as tokens with TerraMind's decoder and tokenizers, which terracl "
+                   "does not run; use the same model without _tim");
 }

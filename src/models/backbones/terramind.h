@@ -28,6 +28,11 @@ terracl_status tc_terramind_v1_base(const terracl_value *first, const terracl_va
                                     void *user, terracl_module **out, terracl_error *err);
 terracl_status tc_terramind_v1_large(const terracl_value *first, const terracl_value *args,
                                      void *user, terracl_module **out, terracl_error *err);
+terracl_status tc_terramind_v01_base(const terracl_value *first, const terracl_value *args,
+                                     void *user, terracl_module **out, terracl_error *err);
+/* The _tim variants: refused, with the reason. */
+terracl_status tc_terramind_tim(const terracl_value *first, const terracl_value *args, void *user,
+                                terracl_module **out, terracl_error *err);
 
 #define TC_TERRAMIND_MAX_MODALITIES 8
 
@@ -39,6 +44,8 @@ int64_t tc_terramind_patch_size(const terracl_module *m);
 size_t tc_terramind_modality_count(const terracl_module *m);
 const char *tc_terramind_modality_name(const terracl_module *m, size_t i);
 int64_t tc_terramind_modality_channels(const terracl_module *m, size_t i);
+/* The ckpt_path the backbone loads (NULL: none). */
+const char *tc_terramind_ckpt_path(const terracl_module *m);
 /* merge_method dict: the output is one token sequence per modality. */
 int tc_terramind_merges_to_dict(const terracl_module *m);
 
