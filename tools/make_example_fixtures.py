@@ -83,6 +83,19 @@ EXAMPLES = collections.OrderedDict([
                        "prithvi_eo_tiny with out_indices and UperNet's scale_modules "
                        "(TerraTorch 1.1; 1.2 refuses scale_modules). The input is a multiple "
                        "of 32: 1.1 padded bottom/right where 1.2 pads both sides")),
+    # TerraTorch's own TerraMind test configs (tests/resources/configs/): a
+    # GenericMultiModalDataModule with one modality, so the input is written as
+    # the dataset named after it (terracl's multimodal input convention).
+    ("ex_tm_v1_base_manufactured", (
+        "tests/resources/configs/manufactured-finetune_terramind_v1_base.yaml", 311,
+        (2, 6, 45, 37), "1.2.13",
+        "terramind_v1_base, S2L2A with 6 bands, ReshapeTokensToImage before SelectIndices, "
+        "UNet, pixel-wise regression")),
+    ("ex_tm_v1_small_manufactured", (
+        "tests/resources/configs/manufactured-finetune_terramind_v1_small.yaml", 312,
+        (2, 6, 39, 50), "1.2.13",
+        "terramind_v1_small, S2L2A with 6 bands, ReshapeTokensToImage with its default "
+        "remove_cls_token (TerraTorch retries without it), UNet, segmentation")),
 ])
 
 REDUCED_DEPTH = 4
@@ -95,6 +108,8 @@ def _depth_of(name, model_args):
     """Blocks of the named Prithvi backbone (the config may override)."""
     if "backbone_depth" in model_args:
         return int(model_args["backbone_depth"])
+    if name.startswith("terramind"):
+        return 24 if "large" in name else 12
     if "tiny" in name:
         return 12
     if "600" in name:
@@ -127,8 +142,12 @@ def reduce_model_args(model_args):
     depth = _depth_of(args["backbone"], args)
     args["backbone_pretrained"] = False
     args.pop("backbone_ckpt_path", None)
-    args["backbone_depth"] = REDUCED_DEPTH
-    args["backbone_embed_dim"] = REDUCED_WIDTH
+    if args["backbone"].startswith("terramind"):  # TerraMind's names for the same sizes
+        args["backbone_encoder_depth"] = REDUCED_DEPTH
+        args["backbone_dim"] = REDUCED_WIDTH
+    else:
+        args["backbone_depth"] = REDUCED_DEPTH
+        args["backbone_embed_dim"] = REDUCED_WIDTH
     args["backbone_num_heads"] = REDUCED_HEADS
     if "backbone_out_indices" in args:
         args["backbone_out_indices"] = [_map_index(i, depth) for i in args["backbone_out_indices"]]
@@ -194,6 +213,13 @@ def make_one(name, repo, out_dir, full, vers):
     kwargs = {}
     arrays = collections.OrderedDict(input=x.numpy())
     model_args = init["model_args"]
+    data_class = str((doc.get("data") or {}).get("class_path", ""))
+    if data_class.endswith("GenericMultiModalDataModule"):
+        # The multimodal datamodule hands the model a dict {modality: tensor}.
+        mods = model_args["backbone_modalities"]
+        assert len(mods) == 1, "one modality: the example's input shape is for it"
+        x = {mods[0]: x}
+        arrays = collections.OrderedDict([(mods[0], x[mods[0]].numpy())])
     if model_args["backbone"].endswith("_tl") and model_args.get("backbone_coords_encoding", None) != []:
         b, t = shape[0], (shape[2] if len(shape) == 5 else 1)
         tc = torch.cat([torch.randint(2015, 2025, (b, t, 1), generator=g).float(),
@@ -256,6 +282,7 @@ def main(argv=None):
     warnings.filterwarnings("ignore")
     from terratorch_import import import_terratorch
     import_terratorch()
+    mf.terramind_sizes()  # the reduced TerraMind configs set dim, encoder_depth, num_heads
     import torch
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     vers = mf.versions()
