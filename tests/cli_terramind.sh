@@ -136,5 +136,14 @@ if run --config "$work/bbonly.yaml" --weights "$m/weights.h5" --input "$work/cro
    "$python" -c "import h5py,sys; assert h5py.File(sys.argv[1])['output'].shape == (2, 4, 32)" \
      "$work/bbonly.h5"; then ok; else bad "backbone alone from a whole model's checkpoint"; fi
 
+# terracl predict does not combine several scenes into one sample yet: it says so.
+scene="$(dirname "$0")/../weights/sample/scene.tif"
+if [ -f "$scene" ]; then
+  "$bin" predict --config "$m/config.yaml" --weights "$m/weights.h5" --input "$scene" \
+    --output-dir "$work/pred" >"$work/out.txt" 2>"$work/err.txt"
+  if [ $? -ne 0 ] && grep -q "several modalities (S2L2A, S1GRD)" "$work/err.txt" &&
+     [ -z "$(ls -A "$work/pred" 2>/dev/null)" ]; then ok; else bad "predict with several modalities"; fi
+fi
+
 echo "cli_terramind: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

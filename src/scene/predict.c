@@ -49,6 +49,17 @@ terracl_status terracl_predictor_create(terracl_model *model, terracl_predictor 
                        "scene prediction needs a segmentation or pixel-wise regression model, not "
                        "a %s model",
                        task);
+    if (terracl_model_modality_count(model) > 1) {
+        char names[256] = "";
+        for (size_t j = 0; j < terracl_model_modality_count(model); j++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "",
+                     terracl_model_modality_name(model, j));
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "scene prediction takes one scene per model input; this model has several "
+                       "modalities (%s), which terracl predict does not combine yet: run its "
+                       "inputs with `terracl run` (one dataset per modality)",
+                       names);
+    }
     terracl_predictor *p = calloc(1, sizeof *p);
     if (p == NULL)
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
