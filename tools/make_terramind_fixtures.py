@@ -148,6 +148,18 @@ fixture("tm_mm_unet_concat_odd_b2", kind="model", seed=414, task="regression",
         note="TerraMind base layout, S2L1C (5 bands) + S1GRD concatenated, UNet, regression; batch 2 at "
              "35x29 padded to 64x32")
 
+# TerraTorch's tiled_inference with a dict input: it stacks the modalities
+# along the channels, tiles that, and splits each chip back into the dict.
+# expected.h5 holds the plain forward ("output") and the tiled one ("tiled").
+fixture("tm_mm_unet_tiled", kind="model", seed=415, task="segmentation",
+        model_args=model(bb("terramind_v1_small", modalities=["RGB", "S1GRD"], encoder_depth=4),
+                         "UNetDecoder", decoder_channels=[32, 16, 8, 8], num_classes=3),
+        inputs={"RGB": (2, 3, 70, 53), "S1GRD": (2, 2, 70, 53)},
+        tiled=collections.OrderedDict([("h_crop", 32), ("h_stride", 24), ("w_crop", 32),
+                                       ("w_stride", 24), ("delta", 4), ("batch_size", 3)]),
+        note="TerraMind small layout, RGB + S1GRD merged by mean, UNet; batch 2 at 70x53, also "
+             "through TerraTorch's tiled_inference (crops 32, stride 24)")
+
 # Full size (--full; for a scratch folder: see tools/check_full_terramind.sh).
 for _i, _v in enumerate(("tiny", "small", "base", "large")):
     fixture("tmmmfull_" + _v, table=FULL, kind="backbone", seed=490 + _i,
@@ -216,12 +228,20 @@ def make_one(name, spec, out_root, vers):
     net = build(spec)
     mf.randomise(net, spec["seed"])
     expected = run(spec, net, x)
+    if spec.get("tiled"):
+        from terratorch.tasks.tiled_inference import tiled_inference
+        with torch.no_grad():
+            expected["tiled"] = tiled_inference(lambda d, **kw: net(d, **kw).output, dict(x),
+                                                **spec["tiled"]).numpy()
     weights = mf.state_to_numpy(net)
     outs = [k for k in expected if k == "output" or k.startswith("output/")]
     shapes = ("input.h5: " + ", ".join("%s %s" % (k, mf._shape(v.numpy())) for k, v in x.items())
               + "; expected.h5: " + ", ".join("%s %s" % (k, mf._shape(expected[k])) for k in outs))
     text = mf.config_text(name, spec, vers, shapes).replace(
         "tools/make_fixtures.py", "tools/make_terramind_fixtures.py", 1)
+    if spec.get("tiled"):
+        text += "tiled_inference_parameters: {%s}\n" % ", ".join(
+            "%s: %s" % kv for kv in spec["tiled"].items())
     with open(os.path.join(folder, "config.yaml"), "w", encoding="utf-8") as f:
         f.write(text)
     wpath = os.path.join(folder, "weights.h5")

@@ -14,12 +14,25 @@
 #include "terracl/predict.h"
 #include "tiling/tiling.h"
 
+#define MAX_MODALITIES 8
+
+/* Named modalities stacked along the channels, as TerraTorch's
+ * tiled_inference does with a dict input (it tiles the concatenation and
+ * splits every chip back into the dict). */
+struct stacked_modalities {
+    size_t n;
+    const struct terracl_named_tensor *given; /* the caller's, for a single pass */
+    int64_t chans[MAX_MODALITIES];
+    float *split; /* one chip batch, modality by modality */
+};
+
 struct tiled {
     struct tc_tile_plan plan;
     struct tc_tile_accum *acc; /* one per sample */
     int64_t B, CT, H, W, channels;
     float *padded; /* [B][CT][frame_h][frame_w] */
     float *batch, *tcoords, *lcoords;
+    struct stacked_modalities *mods; /* NULL: one plain image */
 };
 
 static void tiled_free(struct tiled *t)
@@ -33,6 +46,8 @@ static void tiled_free(struct tiled *t)
     free(t->batch);
     free(t->tcoords);
     free(t->lcoords);
+    if (t->mods != NULL)
+        free(t->mods->split);
 }
 
 /* F.pad(input, (d, d, d, d), mode) of every [H, W] plane. */
@@ -81,11 +96,29 @@ static terracl_status run_batch(terracl_model *model, struct tiled *t, const str
                        sizeof(float) * (size_t)wc);
     }
     struct terracl_inputs in = {0};
-    in.image = inputs->image;
-    in.image.data = t->batch;
-    in.image.dims[0] = (int64_t)n;
-    in.image.dims[in.image.ndim - 2] = hc;
-    in.image.dims[in.image.ndim - 1] = wc;
+    struct terracl_named_tensor named[MAX_MODALITIES];
+    if (t->mods != NULL) {
+        /* Back from the stacked chips to one [n, C_m, hc, wc] per modality. */
+        struct stacked_modalities *sm = t->mods;
+        size_t off = 0, plane = (size_t)(hc * wc);
+        for (size_t m = 0; m < sm->n; m++) {
+            size_t cm = (size_t)sm->chans[m] * plane;
+            float *dst = sm->split + off * n;
+            for (size_t k = 0; k < n; k++)
+                memcpy(dst + k * cm, t->batch + k * chip + off, cm * sizeof(float));
+            named[m].name = sm->given[m].name;
+            named[m].tensor = (struct terracl_tensor){dst, 4, {(int64_t)n, sm->chans[m], hc, wc}};
+            off += cm;
+        }
+        in.modalities = named;
+        in.n_modalities = sm->n;
+    } else {
+        in.image = inputs->image;
+        in.image.data = t->batch;
+        in.image.dims[0] = (int64_t)n;
+        in.image.dims[in.image.ndim - 2] = hc;
+        in.image.dims[in.image.ndim - 1] = wc;
+    }
     /* TerraTorch passes the sample's coordinates unchanged to every chip
      * batch, where they broadcast; repeating them per chip is the same. */
     if (t->tcoords != NULL) {
@@ -143,15 +176,80 @@ static terracl_status repeat_rows(const struct terracl_tensor *src, size_t n, fl
     return TERRACL_OK;
 }
 
+static terracl_status run_tiled(terracl_model *model, const struct terracl_inputs *inputs,
+                                const struct terracl_inputs *original, struct stacked_modalities *mods,
+                                struct terracl_tensor *output, terracl_error *err);
+
+/* [B, sum C_m, H, W] from the named modalities, in the order given (the
+ * order of TerraTorch's input dict). */
+static terracl_status stack_modalities(const struct terracl_inputs *inputs, struct stacked_modalities *sm,
+                                       struct terracl_tensor *out, terracl_error *err)
+{
+    const struct terracl_named_tensor *mt = inputs->modalities;
+    if (mt == NULL || inputs->n_modalities > MAX_MODALITIES)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "tiled inference: bad named modalities");
+    int64_t C = 0, B = 0, H = 0, W = 0;
+    for (size_t m = 0; m < inputs->n_modalities; m++) {
+        const struct terracl_tensor *x = &mt[m].tensor;
+        if (x->data == NULL || x->ndim != 4 || x->dims[0] <= 0 || x->dims[1] <= 0 || x->dims[2] <= 0 ||
+            x->dims[3] <= 0 || x->dims[1] > ((int64_t)1 << 20) ||
+            (m > 0 && (x->dims[0] != B || x->dims[2] != H || x->dims[3] != W)))
+            return tc_fail(err, TERRACL_ERR_SHAPE,
+                           "tiled inference: modality %s must be [B, C, H, W] with the B, H and W of "
+                           "the others",
+                           mt[m].name ? mt[m].name : "(null)");
+        B = x->dims[0];
+        H = x->dims[2];
+        W = x->dims[3];
+        sm->chans[m] = x->dims[1];
+        C += x->dims[1];
+    }
+    size_t plane, total;
+    if (tc_mul_overflow((size_t)H, (size_t)W, &plane) ||
+        tc_mul_overflow(plane, (size_t)(B * C), &total) || total > SIZE_MAX / sizeof(float))
+        return tc_fail(err, TERRACL_ERR_OVERFLOW, "tiled inference: input too large");
+    float *data = malloc(total * sizeof(float));
+    if (data == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for tiled inference");
+    for (int64_t b = 0; b < B; b++) {
+        size_t off = 0;
+        for (size_t m = 0; m < inputs->n_modalities; m++) {
+            size_t cm = (size_t)sm->chans[m] * plane;
+            memcpy(data + (size_t)(b * C) * plane + off, mt[m].tensor.data + (size_t)b * cm,
+                   cm * sizeof(float));
+            off += cm;
+        }
+    }
+    sm->n = inputs->n_modalities;
+    sm->given = mt;
+    *out = (struct terracl_tensor){data, 4, {B, C, H, W}};
+    return TERRACL_OK;
+}
+
 terracl_status terracl_model_run_tiled(terracl_model *model, const struct terracl_inputs *inputs,
                                        struct terracl_tensor *output, terracl_error *err)
 {
     if (model == NULL || inputs == NULL || output == NULL)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_model_run_tiled: NULL argument");
     memset(output, 0, sizeof *output);
-    if (inputs->n_modalities > 0)
-        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
-                       "tiled inference with several named modalities is not supported yet");
+    if (inputs->n_modalities == 0)
+        return run_tiled(model, inputs, inputs, NULL, output, err);
+    struct stacked_modalities sm;
+    memset(&sm, 0, sizeof sm);
+    struct terracl_inputs one = *inputs;
+    one.modalities = NULL;
+    one.n_modalities = 0;
+    terracl_status st = stack_modalities(inputs, &sm, &one.image, err);
+    if (st == TERRACL_OK)
+        st = run_tiled(model, &one, inputs, &sm, output, err);
+    free(one.image.data);
+    return st;
+}
+
+static terracl_status run_tiled(terracl_model *model, const struct terracl_inputs *inputs,
+                                const struct terracl_inputs *original, struct stacked_modalities *mods,
+                                struct terracl_tensor *output, terracl_error *err)
+{
     const struct terracl_tensor *img = &inputs->image;
     if (img->data == NULL || (img->ndim != 4 && img->ndim != 5))
         return tc_fail(err, TERRACL_ERR_SHAPE, "tiled inference: input must be [B, C, H, W] or "
@@ -172,8 +270,9 @@ terracl_status terracl_model_run_tiled(terracl_model *model, const struct terrac
         return st;
     if (t.plan.one_pass) { /* tiled_inference runs the model once */
         tiled_free(&t);
-        return terracl_model_run(model, inputs, output, err);
+        return terracl_model_run(model, original, output, err);
     }
+    t.mods = mods;
     if (t.B > 1 && (inputs->temporal_coords.data || inputs->location_coords.data)) {
         tiled_free(&t);
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
@@ -190,6 +289,8 @@ terracl_status terracl_model_run_tiled(terracl_model *model, const struct terrac
     }
     t.padded = malloc(frame * sizeof(float));
     t.batch = malloc(total * sizeof(float));
+    if (mods != NULL && (mods->split = malloc(total * sizeof(float))) == NULL)
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for tiled inference");
     if (t.padded == NULL || t.batch == NULL)
         st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for tiled inference");
     if (st == TERRACL_OK && inputs->temporal_coords.data)
