@@ -538,6 +538,7 @@ static terracl_status record_config(terracl_module *m, const struct terramind *p
     SET("gated_mlp", terracl_value_new_bool(!p->biases));
     SET("merge_method", merge ? terracl_value_new_string(merge) : terracl_value_new_null());
     SET("pretrained", terracl_value_new_bool(pretrained));
+    SET("ckpt_path", p->ckpt_path ? terracl_value_new_string(p->ckpt_path) : terracl_value_new_null());
 #undef SET
     if (st != TERRACL_OK) {
         terracl_value_free(cfg);
