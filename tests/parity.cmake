@@ -23,3 +23,4 @@ set_tests_properties(test_parity_examples PROPERTIES LABELS model SKIP_RETURN_CO
   ENVIRONMENT "${TERRACL_TEST_ENV};TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")
 terracl_add_test(test_memory_check SOURCES test_memory_check.c test_common.c LABELS model)
 terracl_add_test(test_timm_resnet SOURCES test_timm_resnet.c test_common.c LABELS "cl;model")
+terracl_add_test(test_terramind_inputs SOURCES test_terramind_inputs.c test_common.c LABELS model)
