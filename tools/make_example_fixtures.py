@@ -7,7 +7,8 @@
     python3 tools/make_example_fixtures.py --list
 
 TerraTorch ships its example configs only in its source repository (examples/confs/,
-examples/tutorials/), not in the wheel: DIR is a checkout of it. Each example's
+examples/tutorials/, and the TerraMind test configs in tests/resources/configs/), not in
+the wheel: DIR is a checkout of it. Each example's
 Lightning config is read as TerraTorch users have it; the model is reduced unless
 --full is given (4 blocks, width 32, decoder and head widths divided by 8, neck indices
 mapped onto the 4 blocks), the Lightning task named by the config's
