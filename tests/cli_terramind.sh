@@ -141,6 +141,11 @@ if run --config "$work/bbonly.yaml" --weights "$m/weights.h5" --input "$work/cro
    "$python" -c "import h5py,sys; assert h5py.File(sys.argv[1])['output'].shape == (2, 4, 32)" \
      "$work/bbonly.h5"; then ok; else bad "backbone alone from a whole model's checkpoint"; fi
 
+# The benchmark makes a plain input of the first modality's channels.
+if "$bin" bench --backbone terramind_v1_tiny --size 32 --repeat 1 --format json \
+     >"$work/out.txt" 2>"$work/err.txt" && grep -q '"model": *"terramind_v1_tiny"' "$work/out.txt"
+then ok; else bad "bench terramind_v1_tiny"; cat "$work/out.txt"; fi
+
 # terracl predict does not combine several scenes into one sample yet: it says so.
 scene="$(dirname "$0")/../weights/sample/scene.tif"
 if [ -f "$scene" ]; then

@@ -529,6 +529,9 @@ static terracl_status record_config(terracl_module *m, const struct terramind *p
     if (mods == NULL)
         st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     SET("modalities", mods);
+    /* What a plain image (the first modality) has: read by tools that make
+     * inputs for a model, such as the benchmark. */
+    SET("in_chans", terracl_value_new_int(p->mods[0].chans));
     SET("img_size", terracl_value_new_int(p->img));
     SET("patch_size", terracl_value_new_int(p->mods[0].patch));
     SET("dim", terracl_value_new_int(p->dim));
