@@ -126,6 +126,36 @@ static void test_temporal_and_normalisation(void **state)
     free(lay);
 }
 
+/* GenericMultiModalDataModule writes its keys per modality, and TerraMind
+ * its bands: with one modality they read as the plain lists. */
+static void test_one_modality_maps(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "model:\n  class_path: terratorch.tasks.SemanticSegmentationTask\n"
+        "  init_args:\n    model_factory: EncoderDecoderFactory\n"
+        "    model_args: {backbone: terramind_v1_small, backbone_modalities: [S2L2A],\n"
+        "                 backbone_bands: {S2L2A: [BLUE, GREEN, RED]}, decoder: UNetDecoder}\n"
+        "data:\n  class_path: terratorch.datamodules.GenericMultiModalDataModule\n"
+        "  init_args:\n    modalities: [S2L2A]\n"
+        "    dataset_bands: {S2L2A: [0, BLUE, GREEN, RED, 1]}\n"
+        "    output_bands: {S2L2A: [RED, GREEN, BLUE]}\n"
+        "    means: {S2L2A: [1, 2, 3]}\n    stds: {S2L2A: [4, 5, 6]}\n";
+    struct tc_scene_config *cfg = malloc(sizeof *cfg);
+    terracl_error err = {0};
+    terracl_value *root = NULL;
+    TC_ASSERT_OK(tc_yaml_parse(text, strlen(text), "m.yaml", &root, &err), err);
+    TC_ASSERT_OK(tc_scene_config_read(root, "m.yaml", cfg, &err), err);
+    assert_int_equal(cfg->model_channels, 3);
+    assert_int_equal(cfg->n_dataset, 5);
+    assert_int_equal(cfg->n_select, 3);
+    assert_int_equal(cfg->select[0], 3);
+    assert_int_equal(cfg->n_norm, 3);
+    assert_true(cfg->stds[2] == 6.0);
+    terracl_value_free(root);
+    free(cfg);
+}
+
 static void test_tiling_keys(void **state)
 {
     (void)state;
@@ -164,6 +194,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_band_selection),
         cmocka_unit_test(test_temporal_and_normalisation),
+        cmocka_unit_test(test_one_modality_maps),
         cmocka_unit_test(test_tiling_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -218,10 +218,20 @@ static const terracl_value *data_section(const terracl_value *root)
     return data;
 }
 
+/* A per-modality map ({S2L2A: [...]}, as TerraMind's bands and
+ * GenericMultiModalDataModule's keys are written) with one modality stands
+ * for its one value; anything else is returned as is. */
+static const terracl_value *single_modality(const terracl_value *v)
+{
+    if (v != NULL && terracl_value_type_of(v) == TERRACL_VALUE_MAP && terracl_value_map_size(v) == 1)
+        return terracl_value_map_at(v, 0);
+    return v;
+}
+
 /* The model's input channel count when its arguments name it. */
 static int model_channels(const terracl_value *model_args)
 {
-    const terracl_value *bands = terracl_value_map_peek(model_args, "backbone_bands");
+    const terracl_value *bands = single_modality(terracl_value_map_peek(model_args, "backbone_bands"));
     if (bands != NULL && terracl_value_type_of(bands) == TERRACL_VALUE_LIST)
         return (int)terracl_value_list_size(bands);
     const terracl_value *in = terracl_value_map_peek(model_args, "backbone_in_chans");
@@ -260,8 +270,8 @@ terracl_status tc_scene_config_read(const terracl_value *root, const char *name,
     const terracl_value *data = data_section(root);
     if (data == NULL)
         return TERRACL_OK;
-    const terracl_value *ds = pick(data, "predict_dataset_bands", "dataset_bands");
-    const terracl_value *os = pick(data, "predict_output_bands", "output_bands");
+    const terracl_value *ds = single_modality(pick(data, "predict_dataset_bands", "dataset_bands"));
+    const terracl_value *os = single_modality(pick(data, "predict_output_bands", "output_bands"));
     if (ds != NULL && (st = read_bands(ds, name, "dataset_bands", out->dataset, &out->n_dataset, err)))
         return st;
     if (os != NULL) {
@@ -319,8 +329,8 @@ terracl_status tc_scene_config_read(const terracl_value *root, const char *name,
     if (out->temporal && (out->n_dataset == 0 || out->n_select == 0))
         return key_error(err, name, NULL, "expand_temporal_dimension",
                          "needs dataset_bands and output_bands (as in TerraTorch)");
-    const terracl_value *means = terracl_value_map_peek(data, "means");
-    const terracl_value *stds = terracl_value_map_peek(data, "stds");
+    const terracl_value *means = single_modality(terracl_value_map_peek(data, "means"));
+    const terracl_value *stds = single_modality(terracl_value_map_peek(data, "stds"));
     /* `if means and stds`: both given and non-empty, else no normalisation. */
     if (!is_null(means) && !is_null(stds) &&
         !(terracl_value_type_of(means) == TERRACL_VALUE_LIST && terracl_value_list_size(means) == 0) &&
