@@ -16,6 +16,7 @@
 #include "models/backbones/resnet.h"
 #include "models/backbones/terramind.h"
 #include "models/decoders/decoders.h"
+#include "models/decoders/smp.h"
 #include "models/factories/factories.h"
 #include "models/necks/necks.h"
 
@@ -76,6 +77,15 @@ static const struct tc_builtin k_decoders[] = {
     {NULL, NULL, 0},
 };
 
+static const struct tc_builtin k_smp_decoders[] = {
+    /* ---- segmentation_models_pytorch class names (without "smp_") ---- */
+    {"Unet", tc_smp_unet, 0},
+    {"FPN", tc_smp_fpn, 0},
+    {"DeepLabV3", tc_smp_deeplabv3, 0},
+    {"DeepLabV3Plus", tc_smp_deeplabv3plus, 0},
+    {NULL, NULL, 0},
+};
+
 static const struct tc_builtin k_model_factories[] = {
     /* ---- built-in model factories (e.g. EncoderDecoderFactory) go here ---- */
     {"EncoderDecoderFactory", tc_encoder_decoder_factory, 0},
@@ -106,3 +116,5 @@ const struct tc_builtin *tc_builtin_table(enum terracl_registry_kind kind)
 }
 
 const struct tc_builtin *tc_builtin_timm_backbones(void) { return k_timm_backbones; }
+
+const struct tc_builtin *tc_builtin_smp_decoders(void) { return k_smp_decoders; }

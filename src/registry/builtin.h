@@ -23,4 +23,8 @@ const struct tc_builtin *tc_builtin_table(enum terracl_registry_kind kind);
  * terratorch backbone has the name, as plain "<name>". NULL-name ended. */
 const struct tc_builtin *tc_builtin_timm_backbones(void);
 
+/* The decoders of the "smp" source (segmentation_models_pytorch class names,
+ * reached as "smp_<Name>" or plain "<Name>"). NULL-name ended. */
+const struct tc_builtin *tc_builtin_smp_decoders(void);
+
 #endif /* TC_REGISTRY_BUILTIN_H */

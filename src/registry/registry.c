@@ -573,6 +573,8 @@ static void init_top(void)
             terracl_registry_destroy(src);
         if (k == TERRACL_REGISTRY_BACKBONE)
             add_builtin_source(top, "timm", tc_builtin_timm_backbones());
+        if (k == TERRACL_REGISTRY_DECODER)
+            add_builtin_source(top, "smp", tc_builtin_smp_decoders());
     }
 }
 

@@ -1,0 +1,36 @@
+/* TerraTorch's "smp" decoder source: smp decoders with their keys under
+ * SMPDecoderWrapper's "_smp_decoder.". */
+#include "models/decoders/smp.h"
+
+#include "models/decoders/smp_blocks.h"
+
+#define WRAPPED "_smp_decoder."
+
+terracl_status tc_smp_unet(const terracl_value *first, const terracl_value *args, void *user,
+                           terracl_module **out, terracl_error *err)
+{
+    (void)user;
+    smp_accept_head_args(args, 0);
+    return tc_smp_unet_decoder_at(first, args, WRAPPED, out, err);
+}
+
+terracl_status tc_smp_fpn(const terracl_value *first, const terracl_value *args, void *user,
+                          terracl_module **out, terracl_error *err)
+{
+    (void)user;
+    return tc_smp_fpn_decoder_at(first, args, WRAPPED, out, err);
+}
+
+terracl_status tc_smp_deeplabv3(const terracl_value *first, const terracl_value *args,
+                                void *user, terracl_module **out, terracl_error *err)
+{
+    (void)user;
+    return tc_smp_deeplabv3_decoder_at(first, args, WRAPPED, out, err);
+}
+
+terracl_status tc_smp_deeplabv3plus(const terracl_value *first, const terracl_value *args,
+                                    void *user, terracl_module **out, terracl_error *err)
+{
+    (void)user;
+    return tc_smp_deeplabv3plus_decoder_at(first, args, WRAPPED, out, err);
+}
