@@ -71,6 +71,21 @@ static terracl_value *case_args(const char *name)
     } else if (!strcmp(name, "linear")) {
         set(a, "num_classes", terracl_value_new_int(3));
         set(a, "upsampling_size", terracl_value_new_int(4));
+    } else if (!strcmp(name, "aspp_head")) {
+        set(a, "in_channels", terracl_value_new_int(12));
+        set(a, "channels", terracl_value_new_int(8));
+    } else if (!strcmp(name, "aspp_seg")) {
+        set(a, "in_channels", terracl_value_new_int(16));
+        set(a, "channels", terracl_value_new_int(8));
+        set(a, "num_classes", terracl_value_new_int(3));
+        set(a, "dilations", LIST(1, 2, 3));
+    } else if (!strcmp(name, "aspp_reg_concat")) {
+        set(a, "in_channels", terracl_value_new_int(20));
+        set(a, "channels", terracl_value_new_int(8));
+        set(a, "out_channels", terracl_value_new_int(2));
+        set(a, "input_transform", terracl_value_new_string("resize_concat"));
+        set(a, "in_index", LIST(0, 1));
+        set(a, "align_corners", terracl_value_new_bool(1));
     } else if (!strcmp(name, "mlp_gelu")) {
         set(a, "activation", terracl_value_new_string("GELU"));
         set(a, "out_index", terracl_value_new_int(0));
@@ -98,6 +113,9 @@ static const struct parity_case k_cases[] = {
     {"linear", tc_linear_decoder, {8, 12}, 2},
     {"mlp", tc_mlp_decoder, {8, 8, 8}, 3},
     {"mlp_gelu", tc_mlp_decoder, {6, 6}, 2},
+    {"aspp_head", tc_aspp_head, {3, 12}, 2},
+    {"aspp_seg", tc_aspp_segmentation_head, {8, 12, 16}, 3},
+    {"aspp_reg_concat", tc_aspp_regression_head, {8, 12}, 2},
 };
 
 /* ---- fixture access ---------------------------------------------------- */
@@ -180,9 +198,15 @@ static void run_case(const struct parity_case *c)
         fail_msg("%s: output %s, TerraTorch %s", c->name,
                  tc_shape_str(out.t[0].ndim, out.t[0].dims, s1, sizeof s1),
                  tc_shape_str(ndim, dims, s2, sizeof s2));
+    /* TerraTorch's ASPPHead and ASPPSegmentationHead have no out_channels. */
     int64_t oc;
-    assert_int_equal(terracl_module_out_channels(m, &oc, 1), 1);
-    assert_int_equal(oc, dims[1]);
+    size_t noc = terracl_module_out_channels(m, &oc, 1);
+    if (strcmp(c->name, "aspp_head") == 0 || strcmp(c->name, "aspp_seg") == 0) {
+        assert_int_equal(noc, 0);
+    } else {
+        assert_int_equal(noc, 1);
+        assert_int_equal(oc, dims[1]);
+    }
     size_t n = tc_tensor_numel(&out.t[0]);
     float *got = malloc(n * sizeof *got);
     assert_non_null(got);

@@ -58,6 +58,17 @@ CASES = {
             [(2, 8, 5, 7)] * 3),
     "mlp_gelu": ("MLPDecoder", [6, 6], dict(activation="GELU", out_index=0),
                  [(1, 6, 7, 3)] * 2),
+    # ASPPHead takes the channel list as its dilations (TerraTorch's signature).
+    "aspp_head": ("ASPPHead", [3, 12], dict(in_channels=12, channels=8),
+                  [(2, 3, 9, 7), (2, 12, 9, 7)]),
+    "aspp_seg": ("ASPPSegmentationHead", [8, 12, 16],
+                 dict(in_channels=16, channels=8, num_classes=3, dilations=[1, 2, 3]),
+                 [(2, 8, 11, 9), (2, 12, 6, 5), (2, 16, 5, 3)]),
+    "aspp_reg_concat": ("ASPPRegressionHead", [8, 12],
+                        dict(in_channels=20, channels=8, out_channels=2,
+                             input_transform="resize_concat", in_index=[0, 1],
+                             align_corners=True),
+                        [(2, 8, 9, 7), (2, 12, 5, 4)]),
 }
 
 

@@ -449,6 +449,16 @@ fixture("fm_timm_resnet18_fcn", kind="model", seed=221, task="segmentation",
         input=(2, 3, 61, 53),
         note="timm ResNet-18 (narrowed) + FCNDecoder on its last feature, batch 2 at 61x53")
 
+fixture("fm_aspp_reg_resnet", kind="model", seed=222, task="regression",
+        model_args=collections.OrderedDict(
+            list(_bb("timm_resnet18", **_RESNET18_SMALL).items()) + [
+            ("decoder", "ASPPRegressionHead"), ("decoder_in_channels", 24),
+            ("decoder_channels", 8), ("decoder_dilations", [1, 2, 3]),
+            ("decoder_out_channels", 2)]),
+        input=(2, 3, 45, 37),
+        note="timm ResNet-18 (narrowed) + ASPPRegressionHead on its last feature (2 outputs), "
+             "then TerraTorch's RegressionHead on those, batch 2 at 45x37")
+
 
 # Full-size ResNets (timm's own depths and widths): too large to commit
 # (tens of MB of weights each), so only made on request (--full or --only),

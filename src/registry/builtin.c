@@ -74,6 +74,10 @@ static const struct tc_builtin k_decoders[] = {
     {"MLPDecoder", tc_mlp_decoder, 0},
     {"UNetDecoder", tc_unet_decoder, 0},
     {"UperNetDecoder", tc_upernet_decoder, 0},
+    {"ASPPModule", tc_aspp_module, 0},
+    {"ASPPHead", tc_aspp_head, 0},
+    {"ASPPSegmentationHead", tc_aspp_segmentation_head, 0},
+    {"ASPPRegressionHead", tc_aspp_regression_head, 0},
     {NULL, NULL, 0},
 };
 

@@ -17,6 +17,9 @@
  *   IdentityDecoder    tc_identity_decoder
  *   LinearDecoder      tc_linear_decoder   (includes the head)
  *   MLPDecoder         tc_mlp_decoder
+ *   ASPPModule, ASPPHead, ASPPSegmentationHead, ASPPRegressionHead
+ *                      tc_aspp_module, tc_aspp_head, tc_aspp_segmentation_head,
+ *                      tc_aspp_regression_head (aspp.c)
  */
 #ifndef TC_MODELS_DECODERS_H
 #define TC_MODELS_DECODERS_H
@@ -36,6 +39,15 @@ terracl_status tc_linear_decoder(const terracl_value *first, const terracl_value
                                  void *user, terracl_module **out, terracl_error *err);
 terracl_status tc_mlp_decoder(const terracl_value *first, const terracl_value *args, void *user,
                               terracl_module **out, terracl_error *err);
+
+terracl_status tc_aspp_module(const terracl_value *first, const terracl_value *args, void *user,
+                              terracl_module **out, terracl_error *err);
+terracl_status tc_aspp_head(const terracl_value *first, const terracl_value *args, void *user,
+                            terracl_module **out, terracl_error *err);
+terracl_status tc_aspp_segmentation_head(const terracl_value *first, const terracl_value *args,
+                                         void *user, terracl_module **out, terracl_error *err);
+terracl_status tc_aspp_regression_head(const terracl_value *first, const terracl_value *args,
+                                       void *user, terracl_module **out, terracl_error *err);
 
 /*
  * TerraTorch's class attribute `includes_head`: true for decoders that end

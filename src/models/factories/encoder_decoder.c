@@ -458,7 +458,9 @@ terracl_status tc_encoder_decoder_factory(const terracl_value *first, const terr
     if (!e->decoder_includes_head) {
         int64_t dec_out = 0;
         if (terracl_module_out_channels(e->decoder, &dec_out, 1) < 1) {
-            st = tc_fail(err, TERRACL_ERR_INTERNAL, "decoder %s reports no output channels", decoder);
+            st = tc_fail(err, TERRACL_ERR_CONFIG,
+                         "decoder %s has no out_channels, so no head can be put on it (as in "
+                         "TerraTorch, whose factory fails on it too)", decoder);
             goto fail;
         }
         if ((st = build_head(e, dec_out, head_args, &part, err)) ||
