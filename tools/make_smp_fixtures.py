@@ -81,6 +81,32 @@ smp_model("smp_deeplabv3plus_prithvi", 508, PRITHVI, "smp_DeepLabV3Plus",
           "Prithvi + necks (4 maps: depth 3, 2x up) + smp DeepLabV3Plus without separable "
           "convolutions, batch 2 at 29x27")
 
+# SMPModelFactory: smp's own models on smp's ResNet encoders (torchvision's
+# layout). smp keeps every encoder stage in the state_dict whatever
+# encoder_depth is; `strip` drops the stages a shallow encoder never runs,
+# so the committed files stay small (terracl ignores such tensors anyway).
+def smp_factory(name, seed, model, backbone, args, input, note, strip=(), **extra):
+    fixture(name, kind="model", seed=seed, task="segmentation", factory="SMPModelFactory",
+            model_args=OD([("model", model), ("backbone", backbone),
+                           ("bands", list(range(input[1]))), ("pretrained", False),
+                           ("num_classes", 3)] + [("smp_" + k, v) for k, v in args]),
+            input=input, note=note, strip=strip, **extra)
+
+
+smp_factory("smp_factory_unet_r18", 511, "Unet", "resnet18",
+            [("encoder_depth", 2), ("decoder_channels", [16, 8])], (2, 4, 29, 23),
+            "SMPModelFactory: smp Unet on smp's resnet18 encoder cut at depth 2 (stem and "
+            "layer1), 4 bands, batch 2 at 29x23 (Unet takes any size)",
+            strip=("smp_model.encoder.layer2.", "smp_model.encoder.layer3.",
+                   "smp_model.encoder.layer4."))
+smp_factory("smp_factory_deeplabv3_r18", 512, "DeepLabV3", "resnet18",
+            [("encoder_depth", 2), ("decoder_channels", 16), ("decoder_atrous_rates", [1, 2, 3])],
+            (2, 3, 28, 20),
+            "SMPModelFactory: smp DeepLabV3 on smp's resnet18 at depth 2 (segmentation head "
+            "upsampling 4x, align_corners), batch 2 at 28x20 (multiples of 4, as smp requires)",
+            strip=("smp_model.encoder.layer2.", "smp_model.encoder.layer3.",
+                   "smp_model.encoder.layer4."))
+
 # Full size (smp's default widths on a full ResNet-50): made in a scratch
 # folder by tools/check_full_smp.sh, never committed.
 FULL_RESNET = list(mf._bb("timm_resnet50", in_chans=6).items())
@@ -95,6 +121,42 @@ smp_model("full_smp_deeplabv3plus_resnet50", 533, FULL_RESNET, "smp_DeepLabV3Plu
 smp_model("full_smp_deeplabv3_resnet50", 534, FULL_RESNET, "smp_DeepLabV3", [],
           (2, 6, 97, 83), "full ResNet-50 + smp DeepLabV3 (defaults), batch 2 at 97x83",
           full=True)
+
+smp_factory("full_smp_factory_unet_r34", 541, "Unet", "resnet34", [], (2, 6, 97, 83),
+            "SMPModelFactory (burnscars_smp.yaml layout): smp Unet on resnet34, 6 bands, "
+            "batch 2 at 97x83", full=True)
+smp_factory("full_smp_factory_fpn_r50", 542, "FPN", "resnet50", [], (2, 6, 96, 64),
+            "SMPModelFactory: smp FPN on resnet50, batch 2 at 96x64", full=True)
+smp_factory("full_smp_factory_deeplabv3_r34", 543, "DeepLabV3", "resnet34", [], (2, 6, 64, 96),
+            "SMPModelFactory: smp DeepLabV3 on resnet34 (output stride 8: layer3/layer4 "
+            "dilated 2/4), batch 2 at 64x96", full=True)
+smp_factory("full_smp_factory_deeplabv3plus_r50", 544, "DeepLabV3Plus", "resnet50", [],
+            (2, 6, 96, 64), "SMPModelFactory: smp DeepLabV3Plus on resnet50 (output stride 16: "
+            "layer4 dilated 2), batch 2 at 96x64", full=True)
+
+
+def run_model(model, x, kwargs, _plain=mf.run_model):
+    """SMPModelWrapper has no encoder/decoder/head attributes to hook."""
+    if not hasattr(model, "smp_model"):
+        return _plain(model, x, kwargs)
+    import torch
+    model.eval()
+    with torch.no_grad():
+        return OD(output=model(x, **kwargs).output.numpy())
+
+
+def make_one(name, spec, out_root, sample_out, vers, _plain=mf.make_one):
+    folder = _plain(name, spec, out_root, sample_out, vers)
+    if spec.get("strip"):
+        path = os.path.join(folder, "weights.h5")
+        sd, _ = mf.read_state_dict(path)
+        kept = OD((k, v) for k, v in sd.items() if not k.startswith(tuple(spec["strip"])))
+        mf.write_state_dict(path, kept, compress=True)
+    return folder
+
+
+mf.run_model = run_model
+mf.make_one = make_one
 
 if __name__ == "__main__":
     sys.exit(mf.main())

@@ -285,7 +285,11 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
         ((st = pretrained_from_model_weights((terracl_value *)cfg.model_args, err)) ||
          (st = prithvi_factory_pretrained(cfg.factory, (terracl_value *)cfg.model_args, err))))
         goto fail; /* cfg.model_args lies inside model->config, which this model owns */
-    if (terracl_value_map_peek(cfg.model_args, "decoder") == NULL)
+    /* Without a decoder, EncoderDecoderFactory configs mean the backbone
+     * alone; other factories (SMPModelFactory) name their parts otherwise. */
+    int encdec = cfg.factory == NULL || strcmp(cfg.factory, "EncoderDecoderFactory") == 0 ||
+                 strcmp(cfg.factory, "PrithviModelFactory") == 0;
+    if (encdec && terracl_value_map_peek(cfg.model_args, "decoder") == NULL)
         st = build_backbone_only(model, &cfg, config_file, err);
     else
         st = build_with_factory(model, &cfg, config_file, err);

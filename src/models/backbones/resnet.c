@@ -328,6 +328,32 @@ RESNET_CTOR(tc_timm_resnet152, 4)
 
 int tc_timm_resnet_is(const terracl_module *m) { return m != NULL && m->vt == &k_resnet_vt; }
 
+/* smp's replace_strides_with_dilation on one convolution. */
+static void dilate(struct tc_conv2d *c, int64_t rate)
+{
+    c->geom = (struct tc_conv_geom){1, 1, (c->kh / 2) * rate, (c->kw / 2) * rate, rate, rate};
+}
+
+terracl_status tc_timm_resnet_dilate_stage(terracl_module *m, int stage, int64_t rate,
+                                           terracl_error *err)
+{
+    if (!tc_timm_resnet_is(m))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "dilate_stage: not a ResNet");
+    struct resnet *r = m->impl;
+    if (stage < 1 || stage > r->n_stages || rate < 1 || rate > 1024)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "dilate_stage: stage %d / rate %lld invalid",
+                       stage, (long long)rate);
+    int convs = r->bottleneck ? 3 : 2;
+    for (int64_t b = 0; b < r->nblocks[stage - 1]; b++) {
+        struct block *blk = &r->blocks[stage - 1][b];
+        for (int i = 0; i < convs; i++)
+            dilate(&blk->c[i].conv, rate);
+        if (blk->has_down)
+            dilate(&blk->down.conv, rate);
+    }
+    return TERRACL_OK;
+}
+
 void tc_timm_resnet_estimate(const terracl_module *m, int ndim, const int64_t *dims,
                              struct tc_mem_estimate *e)
 {

@@ -26,6 +26,13 @@ terracl_status tc_timm_resnet152(const terracl_value *first, const terracl_value
 /* Whether a module is one of these ResNets. */
 int tc_timm_resnet_is(const terracl_module *m);
 
+/* segmentation_models_pytorch's make_dilated on layer<stage> (1..4): every
+ * convolution of the stage gets stride 1, dilation `rate` and padding
+ * (k / 2) * rate, as smp's replace_strides_with_dilation does to its
+ * (torchvision-layout) ResNet encoders. */
+terracl_status tc_timm_resnet_dilate_stage(terracl_module *m, int stage, int64_t rate,
+                                           terracl_error *err);
+
 /* Adds what a forward pass over [B, C, H, W] `dims` allocates to `e`: the
  * stem output, the pooled map, a block's working set at each stage built,
  * and the kept features. Other ranks add nothing (the forward reports them). */

@@ -23,6 +23,14 @@ terracl_status tc_encoder_decoder_factory(const terracl_value *first, const terr
 terracl_status tc_prithvi_model_factory(const terracl_value *first, const terracl_value *args,
                                         void *user, terracl_module **out, terracl_error *err);
 
+/*
+ * TerraTorch's SMPModelFactory: a segmentation_models_pytorch model (`model`:
+ * Unet, FPN, DeepLabV3, DeepLabV3Plus) on one of smp's ResNet encoders
+ * (`backbone`: resnet18/34/50/101/152), segmentation only; see smp_factory.c.
+ */
+terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_value *args,
+                                    void *user, terracl_module **out, terracl_error *err);
+
 /* What a built-in factory reads from model_args, as lines of text for
  * `terracl info factory NAME`; NULL for a factory that is not built in. */
 const char *tc_model_factory_usage(const char *name);
