@@ -41,9 +41,23 @@ static void usage(FILE *errf) { fputs(k_usage, errf); }
  * component. UNetDecoder's example follows TerraTorch's tutorial configs. */
 static const struct {
     enum terracl_registry_kind kind;
-    const char *name, *key, *example; /* example: YAML; "" = one per input, halving from 512 */
+    /* example: YAML; "" = one per input, halving from 512; "-" = one per input
+     * but the first, halving from 256, when smp's default does not fit */
+    const char *name, *key, *example;
 } k_examples[] = {
     {TERRACL_REGISTRY_DECODER, "UNetDecoder", "channels", ""},
+    {TERRACL_REGISTRY_DECODER, "smp_Unet", "decoder_channels", "-"},
+    {TERRACL_REGISTRY_DECODER, "ASPPModule", "in_channels", "768"},
+    {TERRACL_REGISTRY_DECODER, "ASPPModule", "channels", "256"},
+    {TERRACL_REGISTRY_DECODER, "ASPPModule", "conv_cfg", "null"},
+    {TERRACL_REGISTRY_DECODER, "ASPPModule", "norm_cfg", "null"},
+    {TERRACL_REGISTRY_DECODER, "ASPPModule", "act_cfg", "null"},
+    {TERRACL_REGISTRY_DECODER, "ASPPHead", "in_channels", "768"},
+    {TERRACL_REGISTRY_DECODER, "ASPPHead", "channels", "256"},
+    {TERRACL_REGISTRY_DECODER, "ASPPSegmentationHead", "in_channels", "768"},
+    {TERRACL_REGISTRY_DECODER, "ASPPSegmentationHead", "channels", "256"},
+    {TERRACL_REGISTRY_DECODER, "ASPPRegressionHead", "in_channels", "768"},
+    {TERRACL_REGISTRY_DECODER, "ASPPRegressionHead", "channels", "256"},
     {TERRACL_REGISTRY_DECODER, "LinearDecoder", "num_classes", "2"},
     {TERRACL_REGISTRY_DECODER, "LinearDecoder", "upsampling_size", "16"},
     {TERRACL_REGISTRY_NECK, "SelectIndices", "indices", "[0, 1, 2, 3]"},
@@ -53,6 +67,8 @@ static const struct {
 /* The name inside its source: "terratorch_UNetDecoder" -> "UNetDecoder". */
 static int same_component(const char *given, const char *name)
 {
+    if (strncmp(name, "smp_", 4) == 0 && strcmp(given, name + 4) == 0)
+        return 1; /* smp's own name without its source prefix */
     size_t n = strlen(given), m = strlen(name);
     return n >= m && strcmp(given + n - m, name) == 0 && (n == m || given[n - m - 1] == '_');
 }
@@ -126,10 +142,15 @@ static int add_examples(enum terracl_registry_kind kind, const char *name, size_
         if (k_examples[i].kind != kind || !same_component(name, k_examples[i].name) ||
             terracl_value_map_peek(args, k_examples[i].key) != NULL)
             continue;
+        int per_block = strcmp(k_examples[i].example, "-") == 0;
+        if (per_block && inputs == 6)
+            continue; /* smp's default (five blocks) fits */
         char text[256];
-        int used = snprintf(text, sizeof text, "%s=%s", k_examples[i].key, k_examples[i].example);
-        for (size_t c = 0; k_examples[i].example[0] == '\0' && c < inputs && c < 32; c++) {
-            int64_t ch = 512 >> c;
+        int used = snprintf(text, sizeof text, "%s=%s", k_examples[i].key,
+                            per_block ? "" : k_examples[i].example);
+        size_t n = per_block ? inputs - 1 : k_examples[i].example[0] == '\0' ? inputs : 0;
+        for (size_t c = 0; c < n && c < 32; c++) {
+            int64_t ch = (per_block ? 256 : 512) >> c;
             used += snprintf(text + used, sizeof text - (size_t)used, "%s%" PRId64, c ? "," : "",
                              ch < 16 ? 16 : ch);
         }
@@ -148,6 +169,10 @@ static size_t default_inputs(enum terracl_registry_kind kind, const char *name,
 {
     if (kind == TERRACL_REGISTRY_NECK)
         return 4;
+    /* smp's decoders are made for its default encoder_depth 5: six features. */
+    if (same_component(name, "smp_Unet") || same_component(name, "smp_FPN") ||
+        same_component(name, "smp_DeepLabV3Plus"))
+        return 6;
     if (!same_component(name, "UNetDecoder"))
         return 1;
     const terracl_value *given = terracl_value_map_peek(args, "channels");
@@ -276,7 +301,7 @@ static int info_component(enum terracl_registry_kind kind, const char *name,
             free(text);
         }
     }
-    if (rc == 0 && kind == TERRACL_REGISTRY_BACKBONE)
+    if (rc == 0 && (kind == TERRACL_REGISTRY_BACKBONE || kind == TERRACL_REGISTRY_DECODER))
         fprintf(out, "parameters: %" PRIu64 "\n", terracl_module_param_count(m));
     if (rc == 0 && kind == TERRACL_REGISTRY_NECK) {
         int64_t ch[64];

@@ -316,6 +316,7 @@ static terracl_status build(enum aspp_kind kind, const terracl_value *first,
         st = declare(m, p, err);
     if (st == TERRACL_OK) {
         terracl_value *cfg = terracl_value_new_map();
+        tc_value_set_chained(cfg, "embed_dim", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
         tc_value_set_chained(cfg, "dilations", tc_value_int_list(p->dil, p->ndil), &st, err);
         tc_value_set_chained(cfg, "in_channels", terracl_value_new_int(p->in_channels), &st, err);
         tc_value_set_chained(cfg, "channels", terracl_value_new_int(p->channels), &st, err);

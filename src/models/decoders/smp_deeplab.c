@@ -252,7 +252,7 @@ static terracl_status build(int plus, const terracl_value *first, const terracl_
         st = declare(m, p, err);
     if (st == TERRACL_OK) {
         terracl_value *cfg = terracl_value_new_map();
-        tc_value_set_chained(cfg, "encoder_channels", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
+        tc_value_set_chained(cfg, "embed_dim", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
         tc_value_set_chained(cfg, "decoder_channels", terracl_value_new_int(p->channels), &st, err);
         tc_value_set_chained(cfg, "decoder_atrous_rates", tc_value_int_list(p->rates, 3), &st, err);
         tc_value_set_chained(cfg, "decoder_aspp_separable", terracl_value_new_bool(p->separable),

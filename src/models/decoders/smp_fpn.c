@@ -244,7 +244,7 @@ terracl_status tc_smp_fpn_decoder_at(const terracl_value *first, const terracl_v
         st = declare(m, p, err);
     if (st == TERRACL_OK) {
         terracl_value *cfg = terracl_value_new_map();
-        tc_value_set_chained(cfg, "encoder_channels", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
+        tc_value_set_chained(cfg, "embed_dim", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
         tc_value_set_chained(cfg, "decoder_pyramid_channels", terracl_value_new_int(p->pyramid), &st, err);
         tc_value_set_chained(cfg, "decoder_segmentation_channels", terracl_value_new_int(p->seg), &st, err);
         tc_value_set_chained(cfg, "decoder_merge_policy",

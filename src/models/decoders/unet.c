@@ -182,11 +182,16 @@ static terracl_status declare(terracl_module *m, struct unet *p, terracl_error *
             if (st == TERRACL_OK && p->batchnorm)
                 st = tc_layer_batchnorm2d(m, name, outc, p->bn_eps, &c->bn, err);
         }
-        /* attention1 of the last block exists in PyTorch but never runs. */
-        for (int j = i + 3 <= N ? 0 : 1; p->scse && j < 2 && st == TERRACL_OK; j++) {
+        /* attention1 of the last block (no skip) exists in PyTorch but never
+         * runs: declared like the others, so the parameter count is
+         * PyTorch's, unless too narrow to exist at all. */
+        int last = i + 3 > N;
+        for (int j = 0; p->scse && j < 2 && st == TERRACL_OK; j++) {
             int64_t c = j == 0 ? in : outc;
             struct scse *a = &p->att[i][j];
             char name[96];
+            if (last && j == 0 && c < 16)
+                continue;
             if (c < 16)
                 return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                                "attention_type='scse' needs at least 16 channels in each gated "
@@ -365,7 +370,7 @@ static terracl_status build(struct unet *p, const char *type, terracl_module **o
         terracl_value *cfg = terracl_value_new_map();
         const char *pre = p->smp ? "decoder_" : "";
         char key[64];
-        tc_value_set_chained(cfg, p->smp ? "encoder_channels" : "embed_dim",
+        tc_value_set_chained(cfg, "embed_dim",
                              tc_value_int_list(p->ch.c, p->ch.n), &st, err);
         snprintf(key, sizeof key, "%schannels", pre);
         tc_value_set_chained(cfg, key, tc_value_int_list(p->channels, p->nblocks), &st, err);
