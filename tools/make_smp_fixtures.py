@@ -81,6 +81,18 @@ smp_model("smp_deeplabv3plus_prithvi", 508, PRITHVI, "smp_DeepLabV3Plus",
           "Prithvi + necks (4 maps: depth 3, 2x up) + smp DeepLabV3Plus without separable "
           "convolutions, batch 2 at 29x27")
 
+smp_model("smp_pspnet_resnet", 509, RESNET, "smp_PSPNet", [("psp_out_channels", 16)],
+          (2, 3, 31, 29), "timm ResNet-18 (narrowed) + smp PSPNet on its last feature, batch 2 "
+          "at 31x29")
+smp_model("smp_pspnet_prithvi", 510, PRITHVI, "smp_PSPNet",
+          [("psp_out_channels", 16), ("decoder_use_norm", False)], (2, 6, 29, 27),
+          "Prithvi + necks + smp PSPNet without BatchNorm, batch 2 at 29x27")
+smp_model("smp_linknet_resnet", 513, RESNET, "smp_Linknet", [], (2, 3, 31, 29),
+          "timm ResNet-18 (narrowed) + smp Linknet (4 blocks, transposed convolutions), batch 2 "
+          "at 31x29")
+smp_model("smp_linknet_prithvi", 514, PRITHVI, "smp_Linknet", [], (2, 6, 29, 27),
+          "Prithvi + necks + smp Linknet (3 blocks), batch 2 at 29x27")
+
 # SMPModelFactory: smp's own models on smp's ResNet encoders (torchvision's
 # layout). smp keeps every encoder stage in the state_dict whatever
 # encoder_depth is; `strip` drops the stages a shallow encoder never runs,
@@ -104,6 +116,18 @@ smp_factory("smp_factory_deeplabv3_r18", 512, "DeepLabV3", "resnet18",
             (2, 3, 28, 20),
             "SMPModelFactory: smp DeepLabV3 on smp's resnet18 at depth 2 (segmentation head "
             "upsampling 4x, align_corners), batch 2 at 28x20 (multiples of 4, as smp requires)",
+            strip=("smp_model.encoder.layer2.", "smp_model.encoder.layer3.",
+                   "smp_model.encoder.layer4."))
+
+smp_factory("smp_factory_pspnet_r18", 515, "PSPNet", "resnet18",
+            [("encoder_depth", 2), ("psp_out_channels", 16)], (2, 3, 28, 20),
+            "SMPModelFactory: smp PSPNet on smp's resnet18 at depth 2: the head's 8x upsampling "
+            "overshoots and SMPModelWrapper resizes back to 28x20, batch 2",
+            strip=("smp_model.encoder.layer2.", "smp_model.encoder.layer3.",
+                   "smp_model.encoder.layer4."))
+smp_factory("smp_factory_linknet_r18", 516, "Linknet", "resnet18", [("encoder_depth", 2)],
+            (2, 5, 28, 20),
+            "SMPModelFactory: smp Linknet on smp's resnet18 at depth 2, 5 bands, batch 2 at 28x20",
             strip=("smp_model.encoder.layer2.", "smp_model.encoder.layer3.",
                    "smp_model.encoder.layer4."))
 

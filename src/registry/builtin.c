@@ -87,6 +87,8 @@ static const struct tc_builtin k_smp_decoders[] = {
     {"FPN", tc_smp_fpn, 0},
     {"DeepLabV3", tc_smp_deeplabv3, 0},
     {"DeepLabV3Plus", tc_smp_deeplabv3plus, 0},
+    {"PSPNet", tc_smp_pspnet, 0},
+    {"Linknet", tc_smp_linknet, 0},
     {NULL, NULL, 0},
 };
 

@@ -14,6 +14,8 @@
  *   FPN            tc_smp_fpn
  *   DeepLabV3      tc_smp_deeplabv3
  *   DeepLabV3Plus  tc_smp_deeplabv3plus
+ *   PSPNet         tc_smp_pspnet
+ *   Linknet        tc_smp_linknet
  * The *_at forms build the same decoder with its keys under `prefix` (a
  * string that outlives the module: "_smp_decoder." for the registry,
  * "decoder." in smp's own models).
@@ -32,6 +34,10 @@ terracl_status tc_smp_deeplabv3(const terracl_value *first, const terracl_value 
                                 void *user, terracl_module **out, terracl_error *err);
 terracl_status tc_smp_deeplabv3plus(const terracl_value *first, const terracl_value *args,
                                     void *user, terracl_module **out, terracl_error *err);
+terracl_status tc_smp_pspnet(const terracl_value *first, const terracl_value *args, void *user,
+                             terracl_module **out, terracl_error *err);
+terracl_status tc_smp_linknet(const terracl_value *first, const terracl_value *args, void *user,
+                              terracl_module **out, terracl_error *err);
 
 terracl_status tc_smp_unet_decoder_at(const terracl_value *first, const terracl_value *args,
                                       const char *prefix, terracl_module **out,
@@ -45,5 +51,11 @@ terracl_status tc_smp_deeplabv3_decoder_at(const terracl_value *first, const ter
 terracl_status tc_smp_deeplabv3plus_decoder_at(const terracl_value *first,
                                                const terracl_value *args, const char *prefix,
                                                terracl_module **out, terracl_error *err);
+terracl_status tc_smp_pspnet_decoder_at(const terracl_value *first, const terracl_value *args,
+                                        const char *prefix, terracl_module **out,
+                                        terracl_error *err);
+terracl_status tc_smp_linknet_decoder_at(const terracl_value *first, const terracl_value *args,
+                                         const char *prefix, terracl_module **out,
+                                         terracl_error *err);
 
 #endif /* TC_MODELS_DECODERS_SMP_H */

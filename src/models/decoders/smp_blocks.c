@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "models/decoders/common.h"
 #include "ops/conv.h"
@@ -104,4 +105,65 @@ void smp_accept_head_args(const terracl_value *args, int has_upsampling)
         if (strncmp(key, "aux_", 4) == 0)
             (void)terracl_value_map_get(args, key);
     }
+}
+
+terracl_status smp_conv_relu_declare(terracl_module *m, const char *name, int64_t in, int64_t out,
+                                     int64_t k, int64_t pad, int batchnorm,
+                                     struct smp_conv_relu *c, terracl_error *err)
+{
+    char sub[256];
+    c->batchnorm = batchnorm;
+    terracl_status st = smp_name(sub, sizeof sub, name, ".0", err);
+    if (st == TERRACL_OK)
+        st = tc_layer_conv2d(m, sub, in, out, k, 1, pad, 1, !batchnorm, &c->conv, err);
+    if (st == TERRACL_OK && batchnorm && (st = smp_name(sub, sizeof sub, name, ".1", err)) == TERRACL_OK)
+        st = tc_layer_batchnorm2d(m, sub, out, 1e-5f, &c->bn, err);
+    return st;
+}
+
+terracl_status smp_conv_relu_run(terracl_module *m, terracl_runtime *rt,
+                                 const struct smp_conv_relu *c, const struct tc_tensor *x,
+                                 struct tc_tensor *y, terracl_error *err)
+{
+    terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
+    if (st != TERRACL_OK)
+        return st;
+    if (c->batchnorm)
+        st = tc_op_batchnorm_relu(rt, y, tc_dec_param(m, c->bn.mean), tc_dec_param(m, c->bn.var),
+                                  tc_dec_param(m, c->bn.w), tc_dec_param(m, c->bn.b), c->bn.eps,
+                                  y, err);
+    else
+        st = tc_op_activation(rt, y, TC_ACT_RELU, y, err);
+    if (st != TERRACL_OK)
+        tc_tensor_free(y);
+    return st;
+}
+
+terracl_status smp_read_use_norm(const terracl_value *args, const char *key, const char *old_key,
+                                 int *batchnorm, terracl_error *err)
+{
+    *batchnorm = 1;
+    if (old_key != NULL && terracl_value_map_peek(args, old_key) != NULL)
+        key = old_key;
+    const terracl_value *v = args ? terracl_value_map_get(args, key) : NULL;
+    if (v == NULL)
+        return TERRACL_OK;
+    if (terracl_value_type_of(v) == TERRACL_VALUE_BOOL) {
+        *batchnorm = terracl_value_bool(v);
+        return TERRACL_OK;
+    }
+    if (terracl_value_type_of(v) == TERRACL_VALUE_STRING) {
+        const char *s = terracl_value_string(v);
+        if (strcasecmp(s, "batchnorm") == 0 || strcasecmp(s, "identity") == 0) {
+            *batchnorm = strcasecmp(s, "batchnorm") == 0;
+            return TERRACL_OK;
+        }
+        if (strcasecmp(s, "layernorm") == 0 || strcasecmp(s, "instancenorm") == 0 ||
+            strcasecmp(s, "inplace") == 0)
+            return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                           "%s='%s' is not supported (batchnorm or identity)", key, s);
+        return tc_fail(err, TERRACL_ERR_CONFIG, "%s: unrecognized normalization type '%s'", key, s);
+    }
+    return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                   "%s: only true/false, 'batchnorm' or 'identity' are supported", key);
 }

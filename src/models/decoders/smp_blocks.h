@@ -50,4 +50,30 @@ TC_NODISCARD terracl_status smp_cbr_run(terracl_module *m, terracl_runtime *rt,
  * classification head) as read. */
 void smp_accept_head_args(const terracl_value *args, int has_upsampling);
 
+
+
+/* smp's Conv2dReLU: Conv2d "<name>.0" (bias only without a norm), then
+ * BatchNorm2d "<name>.1" or nothing, then ReLU. */
+struct smp_conv_relu {
+    struct tc_conv2d conv;
+    struct tc_batchnorm2d bn;
+    int batchnorm;
+};
+
+TC_NODISCARD terracl_status smp_conv_relu_declare(terracl_module *m, const char *name, int64_t in,
+                                                  int64_t out, int64_t k, int64_t pad,
+                                                  int batchnorm, struct smp_conv_relu *c,
+                                                  terracl_error *err);
+TC_NODISCARD terracl_status smp_conv_relu_run(terracl_module *m, terracl_runtime *rt,
+                                              const struct smp_conv_relu *c,
+                                              const struct tc_tensor *x, struct tc_tensor *y,
+                                              terracl_error *err);
+
+/* smp's use_norm argument under `key` (or its deprecated name `old_key`,
+ * which wins when given): True/"batchnorm" -> 1, False/"identity" -> 0;
+ * smp's other norms are refused as unsupported. */
+TC_NODISCARD terracl_status smp_read_use_norm(const terracl_value *args, const char *key,
+                                              const char *old_key, int *batchnorm,
+                                              terracl_error *err);
+
 #endif /* TC_MODELS_DECODERS_SMP_BLOCKS_H */

@@ -34,3 +34,17 @@ terracl_status tc_smp_deeplabv3plus(const terracl_value *first, const terracl_va
     (void)user;
     return tc_smp_deeplabv3plus_decoder_at(first, args, WRAPPED, out, err);
 }
+
+terracl_status tc_smp_pspnet(const terracl_value *first, const terracl_value *args, void *user,
+                             terracl_module **out, terracl_error *err)
+{
+    (void)user;
+    return tc_smp_pspnet_decoder_at(first, args, WRAPPED, out, err);
+}
+
+terracl_status tc_smp_linknet(const terracl_value *first, const terracl_value *args, void *user,
+                              terracl_module **out, terracl_error *err)
+{
+    (void)user;
+    return tc_smp_linknet_decoder_at(first, args, WRAPPED, out, err);
+}

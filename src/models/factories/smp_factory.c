@@ -1,6 +1,6 @@
 /*
  * TerraTorch's SMPModelFactory: a segmentation_models_pytorch model (Unet,
- * FPN, DeepLabV3, DeepLabV3Plus) on one of smp's own ResNet encoders
+ * FPN, DeepLabV3, DeepLabV3Plus, PSPNet, Linknet) on one of smp's own ResNet encoders
  * (resnet18/34/50/101/152, torchvision's layout, which timm's ResNets share
  * key for key), inside TerraTorch's SMPModelWrapper. Keys:
  * smp_model.encoder.*, smp_model.decoder.*, smp_model.segmentation_head.0.*.
@@ -16,7 +16,7 @@
  * Forward (smp's SegmentationModel + SMPModelWrapper): the features are the
  * input itself and the encoder's stem and stages up to encoder_depth (stages
  * after output_stride dilated instead of strided), the decoder, the
- * segmentation head (a k x k conv, k = 3 for Unet and 1 otherwise, padding
+ * segmentation head (a k x k conv, k = 3 for Unet and PSPNet, else 1, padding
  * k / 2, then a bilinear align_corners upsampling by the model's factor),
  * and a bilinear (align_corners=False) resize to the input size when it
  * differs. Except for Unet, smp refuses inputs whose sides are not
@@ -36,19 +36,19 @@
 #include "models/layers.h"
 #include "ops/resize.h"
 
-enum smp_arch { SMP_UNET, SMP_FPN, SMP_DEEPLABV3, SMP_DEEPLABV3PLUS };
+enum smp_arch { SMP_UNET, SMP_FPN, SMP_DEEPLABV3, SMP_DEEPLABV3PLUS, SMP_PSPNET, SMP_LINKNET };
 
 static const struct {
     const char *name;
     enum smp_arch arch;
 } k_archs[] = {
     {"Unet", SMP_UNET}, {"FPN", SMP_FPN}, {"DeepLabV3", SMP_DEEPLABV3},
-    {"DeepLabV3Plus", SMP_DEEPLABV3PLUS},
+    {"DeepLabV3Plus", SMP_DEEPLABV3PLUS}, {"PSPNet", SMP_PSPNET}, {"Linknet", SMP_LINKNET},
 };
 
 /* smp's model classes that terracl does not build (yet). */
-static const char *const k_other_archs[] = {"UnetPlusPlus", "MAnet", "Linknet", "PSPNet", "PAN",
-                                            "UPerNet", "Segformer", "DPT"};
+static const char *const k_other_archs[] = {"UnetPlusPlus", "MAnet", "PAN", "UPerNet",
+                                            "Segformer", "DPT"};
 
 static const struct {
     const char *name;
@@ -322,13 +322,14 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
             if (strcmp(model, k_other_archs[i]) == 0)
                 st = tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                              "smp model %s is not supported yet (Unet, FPN, DeepLabV3, "
-                             "DeepLabV3Plus)", model);
+                             "DeepLabV3Plus, PSPNet, Linknet)", model);
         if (st == TERRACL_OK)
             st = tc_fail(err, TERRACL_ERR_CONFIG, "Decoder %s is not supported in SMP.", model);
         goto fail;
     }
     if ((st = smp_args(args, &sargs, err)) ||
-        (st = terracl_args_int(sargs, "encoder_depth", 5, &p->depth, err)))
+        (st = terracl_args_int(sargs, "encoder_depth", p->arch == SMP_PSPNET ? 3 : 5, &p->depth,
+                               err)))
         goto fail;
     if (p->depth < 1 || p->depth > 5) {
         st = tc_fail(err, TERRACL_ERR_CONFIG, "ResNetEncoder depth should be in range [1, 5], got %lld",
@@ -357,13 +358,13 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
         goto fail;
     }
     /* The segmentation head's kernel and upsampling, as each smp model sets them. */
-    int64_t k = p->arch == SMP_UNET ? 3 : 1;
+    int64_t k = p->arch == SMP_UNET || p->arch == SMP_PSPNET ? 3 : 1;
     p->upsampling = 1;
     p->divisible = p->arch != SMP_UNET;
-    if (p->arch != SMP_UNET) {
+    if (p->arch != SMP_UNET && p->arch != SMP_LINKNET) {
         int64_t def = p->arch == SMP_DEEPLABV3
                           ? (p->depth <= 3 ? (int64_t)1 << p->depth : p->output_stride)
-                          : 4;
+                          : p->arch == SMP_PSPNET ? 8 : 4;
         const terracl_value *v = terracl_value_map_peek(sargs, "upsampling");
         p->upsampling = def; /* None: the model's own choice */
         if (v != NULL && terracl_value_type_of(v) == TERRACL_VALUE_NULL)
@@ -396,6 +397,12 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
         break;
     case SMP_DEEPLABV3PLUS:
         st = tc_smp_deeplabv3plus_decoder_at(chv, sargs, "", &dec, err);
+        break;
+    case SMP_PSPNET:
+        st = tc_smp_pspnet_decoder_at(chv, sargs, "", &dec, err);
+        break;
+    case SMP_LINKNET:
+        st = tc_smp_linknet_decoder_at(chv, sargs, "", &dec, err);
         break;
     }
     terracl_value_free(chv);
