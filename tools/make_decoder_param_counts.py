@@ -38,6 +38,8 @@ CASES = [
     ("smp_PSPNet", PYRAMID, {"psp_out_channels": 256, "decoder_use_norm": False}),
     ("smp_Linknet", RESNET34, {}),
     ("smp_Linknet", RESNET50, {"decoder_use_norm": "identity"}),
+    ("smp_UPerNet", RESNET34, {}),
+    ("smp_UPerNet", PYRAMID, {"decoder_channels": 64, "decoder_use_norm": False}),
     ("ASPPHead", [1, 6, 12, 18], {"in_channels": 768, "channels": 256}),
     ("ASPPSegmentationHead", PYRAMID, {"in_channels": 768, "channels": 256, "num_classes": 4}),
     ("ASPPRegressionHead", PYRAMID, {"in_channels": 768, "channels": 128,

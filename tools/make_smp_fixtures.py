@@ -93,6 +93,14 @@ smp_model("smp_linknet_resnet", 513, RESNET, "smp_Linknet", [], (2, 3, 31, 29),
 smp_model("smp_linknet_prithvi", 514, PRITHVI, "smp_Linknet", [], (2, 6, 29, 27),
           "Prithvi + necks + smp Linknet (3 blocks), batch 2 at 29x27")
 
+smp_model("smp_upernet_resnet", 517, RESNET, "smp_UPerNet", [("decoder_channels", 16)],
+          (2, 3, 31, 29), "timm ResNet-18 (narrowed) + smp UPerNet (LayerNorms, PSP, FPN on "
+          "layer2..layer4), batch 2 at 31x29")
+smp_model("smp_upernet_prithvi", 518, PRITHVI, "smp_UPerNet",
+          [("decoder_channels", 16), ("decoder_use_norm", "identity")], (2, 6, 29, 27),
+          "Prithvi + necks + smp UPerNet without BatchNorm (its PSP output conv keeps one), "
+          "batch 2 at 29x27")
+
 # SMPModelFactory: smp's own models on smp's ResNet encoders (torchvision's
 # layout). smp keeps every encoder stage in the state_dict whatever
 # encoder_depth is; `strip` drops the stages a shallow encoder never runs,
@@ -158,6 +166,12 @@ smp_factory("full_smp_factory_deeplabv3plus_r50", 544, "DeepLabV3Plus", "resnet5
             (2, 6, 96, 64), "SMPModelFactory: smp DeepLabV3Plus on resnet50 (output stride 16: "
             "layer4 dilated 2), batch 2 at 96x64", full=True)
 
+smp_factory("full_smp_factory_upernet_r34", 545, "UPerNet", "resnet34", [], (2, 6, 64, 96),
+            "SMPModelFactory: smp UPerNet on resnet34, batch 2 at 64x96", full=True)
+smp_factory("full_smp_factory_pspnet_r50", 546, "PSPNet", "resnet50", [], (2, 6, 64, 96),
+            "SMPModelFactory: smp PSPNet on resnet50 (depth 3), batch 2 at 64x96", full=True)
+smp_factory("full_smp_factory_linknet_r34", 547, "Linknet", "resnet34", [], (2, 6, 64, 96),
+            "SMPModelFactory: smp Linknet on resnet34, batch 2 at 64x96", full=True)
 
 def run_model(model, x, kwargs, _plain=mf.run_model):
     """SMPModelWrapper has no encoder/decoder/head attributes to hook."""

@@ -89,6 +89,7 @@ static const struct tc_builtin k_smp_decoders[] = {
     {"DeepLabV3Plus", tc_smp_deeplabv3plus, 0},
     {"PSPNet", tc_smp_pspnet, 0},
     {"Linknet", tc_smp_linknet, 0},
+    {"UPerNet", tc_smp_upernet, 0},
     {NULL, NULL, 0},
 };
 

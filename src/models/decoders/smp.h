@@ -16,6 +16,7 @@
  *   DeepLabV3Plus  tc_smp_deeplabv3plus
  *   PSPNet         tc_smp_pspnet
  *   Linknet        tc_smp_linknet
+ *   UPerNet        tc_smp_upernet
  * The *_at forms build the same decoder with its keys under `prefix` (a
  * string that outlives the module: "_smp_decoder." for the registry,
  * "decoder." in smp's own models).
@@ -38,6 +39,8 @@ terracl_status tc_smp_pspnet(const terracl_value *first, const terracl_value *ar
                              terracl_module **out, terracl_error *err);
 terracl_status tc_smp_linknet(const terracl_value *first, const terracl_value *args, void *user,
                               terracl_module **out, terracl_error *err);
+terracl_status tc_smp_upernet(const terracl_value *first, const terracl_value *args, void *user,
+                              terracl_module **out, terracl_error *err);
 
 terracl_status tc_smp_unet_decoder_at(const terracl_value *first, const terracl_value *args,
                                       const char *prefix, terracl_module **out,
@@ -55,6 +58,9 @@ terracl_status tc_smp_pspnet_decoder_at(const terracl_value *first, const terrac
                                         const char *prefix, terracl_module **out,
                                         terracl_error *err);
 terracl_status tc_smp_linknet_decoder_at(const terracl_value *first, const terracl_value *args,
+                                         const char *prefix, terracl_module **out,
+                                         terracl_error *err);
+terracl_status tc_smp_upernet_decoder_at(const terracl_value *first, const terracl_value *args,
                                          const char *prefix, terracl_module **out,
                                          terracl_error *err);
 

@@ -1,6 +1,6 @@
 /*
  * TerraTorch's SMPModelFactory: a segmentation_models_pytorch model (Unet,
- * FPN, DeepLabV3, DeepLabV3Plus, PSPNet, Linknet) on one of smp's own ResNet encoders
+ * FPN, DeepLabV3, DeepLabV3Plus, PSPNet, Linknet, UPerNet) on one of smp's own ResNet encoders
  * (resnet18/34/50/101/152, torchvision's layout, which timm's ResNets share
  * key for key), inside TerraTorch's SMPModelWrapper. Keys:
  * smp_model.encoder.*, smp_model.decoder.*, smp_model.segmentation_head.0.*.
@@ -36,7 +36,15 @@
 #include "models/layers.h"
 #include "ops/resize.h"
 
-enum smp_arch { SMP_UNET, SMP_FPN, SMP_DEEPLABV3, SMP_DEEPLABV3PLUS, SMP_PSPNET, SMP_LINKNET };
+enum smp_arch {
+    SMP_UNET,
+    SMP_FPN,
+    SMP_DEEPLABV3,
+    SMP_DEEPLABV3PLUS,
+    SMP_PSPNET,
+    SMP_LINKNET,
+    SMP_UPERNET,
+};
 
 static const struct {
     const char *name;
@@ -44,11 +52,11 @@ static const struct {
 } k_archs[] = {
     {"Unet", SMP_UNET}, {"FPN", SMP_FPN}, {"DeepLabV3", SMP_DEEPLABV3},
     {"DeepLabV3Plus", SMP_DEEPLABV3PLUS}, {"PSPNet", SMP_PSPNET}, {"Linknet", SMP_LINKNET},
+    {"UPerNet", SMP_UPERNET},
 };
 
 /* smp's model classes that terracl does not build (yet). */
-static const char *const k_other_archs[] = {"UnetPlusPlus", "MAnet", "PAN", "UPerNet",
-                                            "Segformer", "DPT"};
+static const char *const k_other_archs[] = {"UnetPlusPlus", "MAnet", "PAN", "Segformer", "DPT"};
 
 static const struct {
     const char *name;
@@ -322,7 +330,7 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
             if (strcmp(model, k_other_archs[i]) == 0)
                 st = tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                              "smp model %s is not supported yet (Unet, FPN, DeepLabV3, "
-                             "DeepLabV3Plus, PSPNet, Linknet)", model);
+                             "DeepLabV3Plus, PSPNet, Linknet, UPerNet)", model);
         if (st == TERRACL_OK)
             st = tc_fail(err, TERRACL_ERR_CONFIG, "Decoder %s is not supported in SMP.", model);
         goto fail;
@@ -403,6 +411,9 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
         break;
     case SMP_LINKNET:
         st = tc_smp_linknet_decoder_at(chv, sargs, "", &dec, err);
+        break;
+    case SMP_UPERNET:
+        st = tc_smp_upernet_decoder_at(chv, sargs, "", &dec, err);
         break;
     }
     terracl_value_free(chv);
