@@ -40,6 +40,8 @@ CASES = [
     ("smp_Linknet", RESNET50, {"decoder_use_norm": "identity"}),
     ("smp_UPerNet", RESNET34, {}),
     ("smp_UPerNet", PYRAMID, {"decoder_channels": 64, "decoder_use_norm": False}),
+    ("smp_UnetPlusPlus", RESNET34, {}),
+    ("smp_UnetPlusPlus", PYRAMID, {"decoder_channels": [128, 64, 32]}),
     ("ASPPHead", [1, 6, 12, 18], {"in_channels": 768, "channels": 256}),
     ("ASPPSegmentationHead", PYRAMID, {"in_channels": 768, "channels": 256, "num_classes": 4}),
     ("ASPPRegressionHead", PYRAMID, {"in_channels": 768, "channels": 128,

@@ -101,6 +101,15 @@ smp_model("smp_upernet_prithvi", 518, PRITHVI, "smp_UPerNet",
           "Prithvi + necks + smp UPerNet without BatchNorm (its PSP output conv keeps one), "
           "batch 2 at 29x27")
 
+smp_model("smp_unetplusplus_resnet", 519, RESNET, "smp_UnetPlusPlus",
+          [("decoder_channels", [16, 12, 8, 8])], (2, 3, 31, 29),
+          "timm ResNet-18 (narrowed) + smp UnetPlusPlus (nested blocks over layer1..layer4), "
+          "batch 2 at 31x29")
+smp_model("smp_unetplusplus_prithvi", 520, PRITHVI, "smp_UnetPlusPlus",
+          [("decoder_channels", [16, 8, 8]), ("decoder_interpolation", "bilinear")],
+          (2, 6, 29, 27), "Prithvi + necks + smp UnetPlusPlus with bilinear upsampling, batch 2 "
+          "at 29x27")
+
 # SMPModelFactory: smp's own models on smp's ResNet encoders (torchvision's
 # layout). smp keeps every encoder stage in the state_dict whatever
 # encoder_depth is; `strip` drops the stages a shallow encoder never runs,
@@ -170,6 +179,9 @@ smp_factory("full_smp_factory_upernet_r34", 545, "UPerNet", "resnet34", [], (2, 
             "SMPModelFactory: smp UPerNet on resnet34, batch 2 at 64x96", full=True)
 smp_factory("full_smp_factory_pspnet_r50", 546, "PSPNet", "resnet50", [], (2, 6, 64, 96),
             "SMPModelFactory: smp PSPNet on resnet50 (depth 3), batch 2 at 64x96", full=True)
+smp_factory("full_smp_factory_unetplusplus_r34", 548, "UnetPlusPlus", "resnet34", [],
+            (2, 6, 64, 96), "SMPModelFactory: smp UnetPlusPlus on resnet34, batch 2 at 64x96",
+            full=True)
 smp_factory("full_smp_factory_linknet_r34", 547, "Linknet", "resnet34", [], (2, 6, 64, 96),
             "SMPModelFactory: smp Linknet on resnet34, batch 2 at 64x96", full=True)
 

@@ -47,6 +47,7 @@ static const struct {
 } k_examples[] = {
     {TERRACL_REGISTRY_DECODER, "UNetDecoder", "channels", ""},
     {TERRACL_REGISTRY_DECODER, "smp_Unet", "decoder_channels", "-"},
+    {TERRACL_REGISTRY_DECODER, "smp_UnetPlusPlus", "decoder_channels", "-"},
     {TERRACL_REGISTRY_DECODER, "ASPPModule", "in_channels", "768"},
     {TERRACL_REGISTRY_DECODER, "ASPPModule", "channels", "256"},
     {TERRACL_REGISTRY_DECODER, "ASPPModule", "conv_cfg", "null"},
@@ -172,7 +173,7 @@ static size_t default_inputs(enum terracl_registry_kind kind, const char *name,
     /* smp's decoders are made for its default encoder_depth 5: six features. */
     if (same_component(name, "smp_Unet") || same_component(name, "smp_FPN") ||
         same_component(name, "smp_DeepLabV3Plus") || same_component(name, "smp_Linknet") ||
-        same_component(name, "smp_UPerNet"))
+        same_component(name, "smp_UPerNet") || same_component(name, "smp_UnetPlusPlus"))
         return 6;
     if (!same_component(name, "UNetDecoder"))
         return 1;

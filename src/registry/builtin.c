@@ -90,6 +90,7 @@ static const struct tc_builtin k_smp_decoders[] = {
     {"PSPNet", tc_smp_pspnet, 0},
     {"Linknet", tc_smp_linknet, 0},
     {"UPerNet", tc_smp_upernet, 0},
+    {"UnetPlusPlus", tc_smp_unetplusplus, 0},
     {NULL, NULL, 0},
 };
 

@@ -17,6 +17,7 @@
  *   PSPNet         tc_smp_pspnet
  *   Linknet        tc_smp_linknet
  *   UPerNet        tc_smp_upernet
+ *   UnetPlusPlus   tc_smp_unetplusplus
  * The *_at forms build the same decoder with its keys under `prefix` (a
  * string that outlives the module: "_smp_decoder." for the registry,
  * "decoder." in smp's own models).
@@ -41,6 +42,8 @@ terracl_status tc_smp_linknet(const terracl_value *first, const terracl_value *a
                               terracl_module **out, terracl_error *err);
 terracl_status tc_smp_upernet(const terracl_value *first, const terracl_value *args, void *user,
                               terracl_module **out, terracl_error *err);
+terracl_status tc_smp_unetplusplus(const terracl_value *first, const terracl_value *args,
+                                   void *user, terracl_module **out, terracl_error *err);
 
 terracl_status tc_smp_unet_decoder_at(const terracl_value *first, const terracl_value *args,
                                       const char *prefix, terracl_module **out,
@@ -63,5 +66,8 @@ terracl_status tc_smp_linknet_decoder_at(const terracl_value *first, const terra
 terracl_status tc_smp_upernet_decoder_at(const terracl_value *first, const terracl_value *args,
                                          const char *prefix, terracl_module **out,
                                          terracl_error *err);
+terracl_status tc_smp_unetplusplus_decoder_at(const terracl_value *first,
+                                              const terracl_value *args, const char *prefix,
+                                              terracl_module **out, terracl_error *err);
 
 #endif /* TC_MODELS_DECODERS_SMP_H */

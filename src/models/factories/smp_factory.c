@@ -1,6 +1,6 @@
 /*
  * TerraTorch's SMPModelFactory: a segmentation_models_pytorch model (Unet,
- * FPN, DeepLabV3, DeepLabV3Plus, PSPNet, Linknet, UPerNet) on one of smp's own ResNet encoders
+ * FPN, DeepLabV3, DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus) on one of smp's own ResNet encoders
  * (resnet18/34/50/101/152, torchvision's layout, which timm's ResNets share
  * key for key), inside TerraTorch's SMPModelWrapper. Keys:
  * smp_model.encoder.*, smp_model.decoder.*, smp_model.segmentation_head.0.*.
@@ -16,7 +16,7 @@
  * Forward (smp's SegmentationModel + SMPModelWrapper): the features are the
  * input itself and the encoder's stem and stages up to encoder_depth (stages
  * after output_stride dilated instead of strided), the decoder, the
- * segmentation head (a k x k conv, k = 3 for Unet and PSPNet, else 1, padding
+ * segmentation head (a k x k conv, k = 3 for Unet, UnetPlusPlus and PSPNet, else 1, padding
  * k / 2, then a bilinear align_corners upsampling by the model's factor),
  * and a bilinear (align_corners=False) resize to the input size when it
  * differs. Except for Unet, smp refuses inputs whose sides are not
@@ -44,6 +44,7 @@ enum smp_arch {
     SMP_PSPNET,
     SMP_LINKNET,
     SMP_UPERNET,
+    SMP_UNETPLUSPLUS,
 };
 
 static const struct {
@@ -52,11 +53,11 @@ static const struct {
 } k_archs[] = {
     {"Unet", SMP_UNET}, {"FPN", SMP_FPN}, {"DeepLabV3", SMP_DEEPLABV3},
     {"DeepLabV3Plus", SMP_DEEPLABV3PLUS}, {"PSPNet", SMP_PSPNET}, {"Linknet", SMP_LINKNET},
-    {"UPerNet", SMP_UPERNET},
+    {"UPerNet", SMP_UPERNET}, {"UnetPlusPlus", SMP_UNETPLUSPLUS},
 };
 
 /* smp's model classes that terracl does not build (yet). */
-static const char *const k_other_archs[] = {"UnetPlusPlus", "MAnet", "PAN", "Segformer", "DPT"};
+static const char *const k_other_archs[] = {"MAnet", "PAN", "Segformer", "DPT"};
 
 static const struct {
     const char *name;
@@ -330,7 +331,7 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
             if (strcmp(model, k_other_archs[i]) == 0)
                 st = tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                              "smp model %s is not supported yet (Unet, FPN, DeepLabV3, "
-                             "DeepLabV3Plus, PSPNet, Linknet, UPerNet)", model);
+                             "DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus)", model);
         if (st == TERRACL_OK)
             st = tc_fail(err, TERRACL_ERR_CONFIG, "Decoder %s is not supported in SMP.", model);
         goto fail;
@@ -366,10 +367,11 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
         goto fail;
     }
     /* The segmentation head's kernel and upsampling, as each smp model sets them. */
-    int64_t k = p->arch == SMP_UNET || p->arch == SMP_PSPNET ? 3 : 1;
+    int unet_like = p->arch == SMP_UNET || p->arch == SMP_UNETPLUSPLUS;
+    int64_t k = unet_like || p->arch == SMP_PSPNET ? 3 : 1;
     p->upsampling = 1;
     p->divisible = p->arch != SMP_UNET;
-    if (p->arch != SMP_UNET && p->arch != SMP_LINKNET) {
+    if (!unet_like && p->arch != SMP_LINKNET) {
         int64_t def = p->arch == SMP_DEEPLABV3
                           ? (p->depth <= 3 ? (int64_t)1 << p->depth : p->output_stride)
                           : p->arch == SMP_PSPNET ? 8 : 4;
@@ -414,6 +416,9 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
         break;
     case SMP_UPERNET:
         st = tc_smp_upernet_decoder_at(chv, sargs, "", &dec, err);
+        break;
+    case SMP_UNETPLUSPLUS:
+        st = tc_smp_unetplusplus_decoder_at(chv, sargs, "", &dec, err);
         break;
     }
     terracl_value_free(chv);
