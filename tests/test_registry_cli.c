@@ -133,10 +133,10 @@ static void test_info_decoder_gets_channel_list(void **state)
     struct capture c;
     char *argv[] = {"decoder", "TestDecoder"};
     assert_int_equal(run_info(&c, 2, argv), 0);
-    assert_string_equal(c.out_text, "embed_dim: [768]\nchannels: 256\n");
+    assert_string_equal(c.out_text, "embed_dim: [768]\nchannels: 256\nparameters: 0\n");
     char *argv2[] = {"decoder", "TestDecoder", "--channels", "32,64,128"};
     assert_int_equal(run_info(&c, 4, argv2), 0);
-    assert_string_equal(c.out_text, "embed_dim: [32, 64, 128]\nchannels: 256\n");
+    assert_string_equal(c.out_text, "embed_dim: [32, 64, 128]\nchannels: 256\nparameters: 0\n");
     char *argv3[] = {"decoder", "TestDecoder", "--channels=32,x"};
     assert_int_equal(run_info(&c, 3, argv3), 2);
     assert_non_null(strstr(c.err_text, "--channels"));
