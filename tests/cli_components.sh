@@ -21,7 +21,7 @@ check() {
   local rc=$? ok=1 component="${to##*: }"
   [ "$rc" -ge 1 ] && [ "$rc" -le 127 ] || ok=0
   [ "$(wc -l <"$work/err.txt")" -eq 1 ] || ok=0
-  grep -Eq "'$component' is not in the $registry registry \(sources: terratorch(, timm)?\)" "$work/err.txt" || ok=0
+  grep -Eq "'$component' is not in the $registry registry \(sources: terratorch(, (timm|smp))?\)" "$work/err.txt" || ok=0
   if [ "$want" = none ]; then
     grep -q "did you mean" "$work/err.txt" && ok=0
   else
@@ -33,21 +33,22 @@ check() {
   fi
 }
 
-check "other factory" "model_factory: EncoderDecoderFactory" "model_factory: SMPModelFactory" MODEL_FACTORY none
+check "other factory" "model_factory: EncoderDecoderFactory" "model_factory: GenericUnetModelFactory" MODEL_FACTORY none
 check "factory typo" "model_factory: EncoderDecoderFactory" "model_factory: EncoderDecoderFactroy" MODEL_FACTORY EncoderDecoderFactory
 # timm has a source now, with the ResNets only.
 check "timm backbone" "backbone: prithvi_eo_v1_100" "backbone: timm_convnext_tiny" BACKBONE none
 check "backbone typo" "backbone: prithvi_eo_v1_100" "backbone: prithvi_eo_v1_10" BACKBONE prithvi_eo_v1_100
-check "smp decoder" "decoder: FCNDecoder" "decoder: smp_FPN" DECODER none
+# smp has a source now, without MAnet, PAN, Segformer and DPT.
+check "smp decoder" "decoder: FCNDecoder" "decoder: smp_PAN" DECODER none
 check "unknown decoder" "decoder: FCNDecoder" "decoder: SegFormerHead" DECODER none
 check "decoder typo" "decoder: FCNDecoder" "decoder: FCNDecodr" DECODER FCNDecoder
 check "unknown neck" "name: ReshapeTokensToImage" "name: FeaturePyramid" NECK none "$pyr"
 check "neck typo" "name: ReshapeTokensToImage" "name: ReshapeTokensToImages" NECK ReshapeTokensToImage "$pyr"
 # Sources TerraTorch has and terracl lacks are named.
-sed "s/decoder: FCNDecoder/decoder: smp_FPN/" "$fx/config.yaml" >"$work/c.yaml"
+sed "s/decoder: FCNDecoder/decoder: mmseg_UPerHead/" "$fx/config.yaml" >"$work/c.yaml"
 "$bin" run --config "$work/c.yaml" --weights "$fx/weights.h5" --input "$fx/input.h5" --output "$work/o.h5" 2>"$work/err.txt"
-if grep -q "terracl has no 'smp' source" "$work/err.txt"; then passed=$((passed + 1)); else
-  failed=$((failed + 1)); echo "FAIL smp source not named:"; cat "$work/err.txt"
+if grep -q "terracl has no 'mmseg' source" "$work/err.txt"; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL mmseg source not named:"; cat "$work/err.txt"
 fi
 
 echo "cli components: $passed passed, $failed failed"
