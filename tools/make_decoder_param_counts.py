@@ -42,6 +42,8 @@ CASES = [
     ("smp_UPerNet", PYRAMID, {"decoder_channels": 64, "decoder_use_norm": False}),
     ("smp_UnetPlusPlus", RESNET34, {}),
     ("smp_UnetPlusPlus", PYRAMID, {"decoder_channels": [128, 64, 32]}),
+    ("smp_PAN", RESNET34, {}),
+    ("smp_PAN", PYRAMID, {"decoder_channels": 64}),
     ("ASPPHead", [1, 6, 12, 18], {"in_channels": 768, "channels": 256}),
     ("ASPPSegmentationHead", PYRAMID, {"in_channels": 768, "channels": 256, "num_classes": 4}),
     ("ASPPRegressionHead", PYRAMID, {"in_channels": 768, "channels": 128,

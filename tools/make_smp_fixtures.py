@@ -110,6 +110,15 @@ smp_model("smp_unetplusplus_prithvi", 520, PRITHVI, "smp_UnetPlusPlus",
           (2, 6, 29, 27), "Prithvi + necks + smp UnetPlusPlus with bilinear upsampling, batch 2 "
           "at 29x27")
 
+# PAN pools its last feature three times by 2: it needs that feature at 8x8
+# or more, so this ResNet stops at layer3 (1/16) and the image has one band.
+RESNET_L3 = list(mf._bb("timm_resnet18", in_chans=1, layers=[1, 1, 1, 1],
+                        channels=[8, 16, 16, 24], out_indices=[0, 1, 2, 3]).items())
+smp_model("smp_pan_resnet", 521, RESNET_L3, "smp_PAN", [("decoder_channels", 16)],
+          (2, 1, 127, 121), "timm ResNet-18 (narrowed, up to layer3, one band) + smp PAN "
+          "(feature pyramid attention on layer3, GAUs on layer2 and layer1), one output "
+          "(regression), batch 2 at 127x121", task="regression")
+
 # SMPModelFactory: smp's own models on smp's ResNet encoders (torchvision's
 # layout). smp keeps every encoder stage in the state_dict whatever
 # encoder_depth is; `strip` drops the stages a shallow encoder never runs,
@@ -182,6 +191,9 @@ smp_factory("full_smp_factory_pspnet_r50", 546, "PSPNet", "resnet50", [], (2, 6,
 smp_factory("full_smp_factory_unetplusplus_r34", 548, "UnetPlusPlus", "resnet34", [],
             (2, 6, 64, 96), "SMPModelFactory: smp UnetPlusPlus on resnet34, batch 2 at 64x96",
             full=True)
+smp_factory("full_smp_factory_pan_r34", 549, "PAN", "resnet34", [], (2, 6, 128, 96),
+            "SMPModelFactory: smp PAN on resnet34 (output stride 16: layer4 dilated 2), batch 2 "
+            "at 128x96", full=True)
 smp_factory("full_smp_factory_linknet_r34", 547, "Linknet", "resnet34", [], (2, 6, 64, 96),
             "SMPModelFactory: smp Linknet on resnet34, batch 2 at 64x96", full=True)
 

@@ -91,6 +91,7 @@ static const struct tc_builtin k_smp_decoders[] = {
     {"Linknet", tc_smp_linknet, 0},
     {"UPerNet", tc_smp_upernet, 0},
     {"UnetPlusPlus", tc_smp_unetplusplus, 0},
+    {"PAN", tc_smp_pan, 0},
     {NULL, NULL, 0},
 };
 

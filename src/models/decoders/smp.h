@@ -18,6 +18,7 @@
  *   Linknet        tc_smp_linknet
  *   UPerNet        tc_smp_upernet
  *   UnetPlusPlus   tc_smp_unetplusplus
+ *   PAN            tc_smp_pan
  * The *_at forms build the same decoder with its keys under `prefix` (a
  * string that outlives the module: "_smp_decoder." for the registry,
  * "decoder." in smp's own models).
@@ -44,6 +45,8 @@ terracl_status tc_smp_upernet(const terracl_value *first, const terracl_value *a
                               terracl_module **out, terracl_error *err);
 terracl_status tc_smp_unetplusplus(const terracl_value *first, const terracl_value *args,
                                    void *user, terracl_module **out, terracl_error *err);
+terracl_status tc_smp_pan(const terracl_value *first, const terracl_value *args, void *user,
+                          terracl_module **out, terracl_error *err);
 
 terracl_status tc_smp_unet_decoder_at(const terracl_value *first, const terracl_value *args,
                                       const char *prefix, terracl_module **out,
@@ -69,5 +72,8 @@ terracl_status tc_smp_upernet_decoder_at(const terracl_value *first, const terra
 terracl_status tc_smp_unetplusplus_decoder_at(const terracl_value *first,
                                               const terracl_value *args, const char *prefix,
                                               terracl_module **out, terracl_error *err);
+terracl_status tc_smp_pan_decoder_at(const terracl_value *first, const terracl_value *args,
+                                     const char *prefix, terracl_module **out,
+                                     terracl_error *err);
 
 #endif /* TC_MODELS_DECODERS_SMP_H */

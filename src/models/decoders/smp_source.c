@@ -62,3 +62,10 @@ terracl_status tc_smp_unetplusplus(const terracl_value *first, const terracl_val
     (void)user;
     return tc_smp_unetplusplus_decoder_at(first, args, WRAPPED, out, err);
 }
+
+terracl_status tc_smp_pan(const terracl_value *first, const terracl_value *args, void *user,
+                          terracl_module **out, terracl_error *err)
+{
+    (void)user;
+    return tc_smp_pan_decoder_at(first, args, WRAPPED, out, err);
+}

@@ -1,6 +1,6 @@
 /*
  * TerraTorch's SMPModelFactory: a segmentation_models_pytorch model (Unet,
- * FPN, DeepLabV3, DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus) on one of smp's own ResNet encoders
+ * FPN, DeepLabV3, DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus, PAN) on one of smp's own ResNet encoders
  * (resnet18/34/50/101/152, torchvision's layout, which timm's ResNets share
  * key for key), inside TerraTorch's SMPModelWrapper. Keys:
  * smp_model.encoder.*, smp_model.decoder.*, smp_model.segmentation_head.0.*.
@@ -16,7 +16,7 @@
  * Forward (smp's SegmentationModel + SMPModelWrapper): the features are the
  * input itself and the encoder's stem and stages up to encoder_depth (stages
  * after output_stride dilated instead of strided), the decoder, the
- * segmentation head (a k x k conv, k = 3 for Unet, UnetPlusPlus and PSPNet, else 1, padding
+ * segmentation head (a k x k conv, k = 3 for Unet, UnetPlusPlus, PSPNet and PAN, else 1, padding
  * k / 2, then a bilinear align_corners upsampling by the model's factor),
  * and a bilinear (align_corners=False) resize to the input size when it
  * differs. Except for Unet, smp refuses inputs whose sides are not
@@ -45,6 +45,7 @@ enum smp_arch {
     SMP_LINKNET,
     SMP_UPERNET,
     SMP_UNETPLUSPLUS,
+    SMP_PAN,
 };
 
 static const struct {
@@ -54,10 +55,11 @@ static const struct {
     {"Unet", SMP_UNET}, {"FPN", SMP_FPN}, {"DeepLabV3", SMP_DEEPLABV3},
     {"DeepLabV3Plus", SMP_DEEPLABV3PLUS}, {"PSPNet", SMP_PSPNET}, {"Linknet", SMP_LINKNET},
     {"UPerNet", SMP_UPERNET}, {"UnetPlusPlus", SMP_UNETPLUSPLUS},
+    {"PAN", SMP_PAN},
 };
 
 /* smp's model classes that terracl does not build (yet). */
-static const char *const k_other_archs[] = {"MAnet", "PAN", "Segformer", "DPT"};
+static const char *const k_other_archs[] = {"MAnet", "Segformer", "DPT"};
 
 static const struct {
     const char *name;
@@ -331,7 +333,7 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
             if (strcmp(model, k_other_archs[i]) == 0)
                 st = tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                              "smp model %s is not supported yet (Unet, FPN, DeepLabV3, "
-                             "DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus)", model);
+                             "DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus, PAN)", model);
         if (st == TERRACL_OK)
             st = tc_fail(err, TERRACL_ERR_CONFIG, "Decoder %s is not supported in SMP.", model);
         goto fail;
@@ -347,6 +349,19 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
     }
     /* Output stride: the DeepLabs dilate their encoder (smp's defaults 8 and 16). */
     p->output_stride = 32;
+    if (p->arch == SMP_PAN) {
+        const terracl_value *v = terracl_value_map_peek(sargs, "encoder_output_stride");
+        if (v != NULL && (st = terracl_args_int(sargs, "encoder_output_stride", 16,
+                                                &p->output_stride, err)))
+            goto fail;
+        if (v == NULL)
+            p->output_stride = 16;
+        if (p->output_stride != 16 && p->output_stride != 32) {
+            st = tc_fail(err, TERRACL_ERR_CONFIG, "PAN support output stride 16 or 32, got %lld",
+                         (long long)p->output_stride);
+            goto fail;
+        }
+    }
     if (p->arch == SMP_DEEPLABV3 || p->arch == SMP_DEEPLABV3PLUS) {
         int64_t os = 0;
         const terracl_value *v = terracl_value_map_peek(sargs, "encoder_output_stride");
@@ -368,7 +383,7 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
     }
     /* The segmentation head's kernel and upsampling, as each smp model sets them. */
     int unet_like = p->arch == SMP_UNET || p->arch == SMP_UNETPLUSPLUS;
-    int64_t k = unet_like || p->arch == SMP_PSPNET ? 3 : 1;
+    int64_t k = unet_like || p->arch == SMP_PSPNET || p->arch == SMP_PAN ? 3 : 1;
     p->upsampling = 1;
     p->divisible = p->arch != SMP_UNET;
     if (!unet_like && p->arch != SMP_LINKNET) {
@@ -419,6 +434,9 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
         break;
     case SMP_UNETPLUSPLUS:
         st = tc_smp_unetplusplus_decoder_at(chv, sargs, "", &dec, err);
+        break;
+    case SMP_PAN:
+        st = tc_smp_pan_decoder_at(chv, sargs, "", &dec, err);
         break;
     }
     terracl_value_free(chv);
