@@ -38,8 +38,8 @@ check "factory typo" "model_factory: EncoderDecoderFactory" "model_factory: Enco
 # timm has a source now, with the ResNets only.
 check "timm backbone" "backbone: prithvi_eo_v1_100" "backbone: timm_convnext_tiny" BACKBONE none
 check "backbone typo" "backbone: prithvi_eo_v1_100" "backbone: prithvi_eo_v1_10" BACKBONE prithvi_eo_v1_100
-# smp has a source now, without MAnet, Segformer and DPT.
-check "smp decoder" "decoder: FCNDecoder" "decoder: smp_MAnet" DECODER none
+# smp has a source now, without Segformer and DPT.
+check "smp decoder" "decoder: FCNDecoder" "decoder: smp_DPT" DECODER none
 check "unknown decoder" "decoder: FCNDecoder" "decoder: SegFormerHead" DECODER none
 check "decoder typo" "decoder: FCNDecoder" "decoder: FCNDecodr" DECODER FCNDecoder
 check "unknown neck" "name: ReshapeTokensToImage" "name: FeaturePyramid" NECK none "$pyr"

@@ -119,6 +119,15 @@ smp_model("smp_pan_resnet", 521, RESNET_L3, "smp_PAN", [("decoder_channels", 16)
           "(feature pyramid attention on layer3, GAUs on layer2 and layer1), one output "
           "(regression), batch 2 at 127x121", task="regression")
 
+smp_model("smp_manet_resnet", 523, RESNET_L3, "smp_MAnet",
+          [("decoder_channels", [16, 8, 8]), ("decoder_pab_channels", 8)], (2, 1, 63, 61),
+          "timm ResNet-18 (narrowed, up to layer3, one band) + smp MAnet: position attention "
+          "over layer3's 4x4 positions, MFAB blocks, batch 2 at 63x61")
+smp_model("smp_manet_prithvi", 524, PRITHVI, "smp_MAnet",
+          [("decoder_channels", [16, 16, 8]), ("decoder_pab_channels", 8),
+           ("decoder_interpolation", "bilinear")], (2, 6, 29, 27),
+          "Prithvi + necks + smp MAnet with bilinear upsampling, batch 2 at 29x27")
+
 # SMPModelFactory: smp's own models on smp's ResNet encoders (torchvision's
 # layout). smp keeps every encoder stage in the state_dict whatever
 # encoder_depth is; `strip` drops the stages a shallow encoder never runs,
@@ -194,6 +203,8 @@ smp_factory("full_smp_factory_unetplusplus_r34", 548, "UnetPlusPlus", "resnet34"
 smp_factory("full_smp_factory_pan_r34", 549, "PAN", "resnet34", [], (2, 6, 128, 96),
             "SMPModelFactory: smp PAN on resnet34 (output stride 16: layer4 dilated 2), batch 2 "
             "at 128x96", full=True)
+smp_factory("full_smp_factory_manet_r34", 550, "MAnet", "resnet34", [], (2, 6, 128, 96),
+            "SMPModelFactory: smp MAnet on resnet34, batch 2 at 128x96", full=True)
 smp_factory("full_smp_factory_linknet_r34", 547, "Linknet", "resnet34", [], (2, 6, 64, 96),
             "SMPModelFactory: smp Linknet on resnet34, batch 2 at 64x96", full=True)
 

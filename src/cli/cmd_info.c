@@ -48,6 +48,7 @@ static const struct {
     {TERRACL_REGISTRY_DECODER, "UNetDecoder", "channels", ""},
     {TERRACL_REGISTRY_DECODER, "smp_Unet", "decoder_channels", "-"},
     {TERRACL_REGISTRY_DECODER, "smp_UnetPlusPlus", "decoder_channels", "-"},
+    {TERRACL_REGISTRY_DECODER, "smp_MAnet", "decoder_channels", "-"},
     {TERRACL_REGISTRY_DECODER, "ASPPModule", "in_channels", "768"},
     {TERRACL_REGISTRY_DECODER, "ASPPModule", "channels", "256"},
     {TERRACL_REGISTRY_DECODER, "ASPPModule", "conv_cfg", "null"},
@@ -174,7 +175,7 @@ static size_t default_inputs(enum terracl_registry_kind kind, const char *name,
     if (same_component(name, "smp_Unet") || same_component(name, "smp_FPN") ||
         same_component(name, "smp_DeepLabV3Plus") || same_component(name, "smp_Linknet") ||
         same_component(name, "smp_UPerNet") || same_component(name, "smp_UnetPlusPlus") ||
-        same_component(name, "smp_PAN"))
+        same_component(name, "smp_PAN") || same_component(name, "smp_MAnet"))
         return 6;
     if (!same_component(name, "UNetDecoder"))
         return 1;

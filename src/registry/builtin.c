@@ -92,6 +92,7 @@ static const struct tc_builtin k_smp_decoders[] = {
     {"UPerNet", tc_smp_upernet, 0},
     {"UnetPlusPlus", tc_smp_unetplusplus, 0},
     {"PAN", tc_smp_pan, 0},
+    {"MAnet", tc_smp_manet, 0},
     {NULL, NULL, 0},
 };
 

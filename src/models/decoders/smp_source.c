@@ -69,3 +69,10 @@ terracl_status tc_smp_pan(const terracl_value *first, const terracl_value *args,
     (void)user;
     return tc_smp_pan_decoder_at(first, args, WRAPPED, out, err);
 }
+
+terracl_status tc_smp_manet(const terracl_value *first, const terracl_value *args, void *user,
+                            terracl_module **out, terracl_error *err)
+{
+    (void)user;
+    return tc_smp_manet_decoder_at(first, args, WRAPPED, out, err);
+}

@@ -1,6 +1,6 @@
 /*
  * TerraTorch's SMPModelFactory: a segmentation_models_pytorch model (Unet,
- * FPN, DeepLabV3, DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus, PAN) on one of smp's own ResNet encoders
+ * FPN, DeepLabV3, DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus, PAN, MAnet) on one of smp's own ResNet encoders
  * (resnet18/34/50/101/152, torchvision's layout, which timm's ResNets share
  * key for key), inside TerraTorch's SMPModelWrapper. Keys:
  * smp_model.encoder.*, smp_model.decoder.*, smp_model.segmentation_head.0.*.
@@ -16,7 +16,7 @@
  * Forward (smp's SegmentationModel + SMPModelWrapper): the features are the
  * input itself and the encoder's stem and stages up to encoder_depth (stages
  * after output_stride dilated instead of strided), the decoder, the
- * segmentation head (a k x k conv, k = 3 for Unet, UnetPlusPlus, PSPNet and PAN, else 1, padding
+ * segmentation head (a k x k conv, k = 3 for Unet, UnetPlusPlus, MAnet, PSPNet and PAN, else 1, padding
  * k / 2, then a bilinear align_corners upsampling by the model's factor),
  * and a bilinear (align_corners=False) resize to the input size when it
  * differs. Except for Unet, smp refuses inputs whose sides are not
@@ -46,6 +46,7 @@ enum smp_arch {
     SMP_UPERNET,
     SMP_UNETPLUSPLUS,
     SMP_PAN,
+    SMP_MANET,
 };
 
 static const struct {
@@ -55,11 +56,11 @@ static const struct {
     {"Unet", SMP_UNET}, {"FPN", SMP_FPN}, {"DeepLabV3", SMP_DEEPLABV3},
     {"DeepLabV3Plus", SMP_DEEPLABV3PLUS}, {"PSPNet", SMP_PSPNET}, {"Linknet", SMP_LINKNET},
     {"UPerNet", SMP_UPERNET}, {"UnetPlusPlus", SMP_UNETPLUSPLUS},
-    {"PAN", SMP_PAN},
+    {"PAN", SMP_PAN}, {"MAnet", SMP_MANET},
 };
 
 /* smp's model classes that terracl does not build (yet). */
-static const char *const k_other_archs[] = {"MAnet", "Segformer", "DPT"};
+static const char *const k_other_archs[] = {"Segformer", "DPT"};
 
 static const struct {
     const char *name;
@@ -333,7 +334,8 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
             if (strcmp(model, k_other_archs[i]) == 0)
                 st = tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                              "smp model %s is not supported yet (Unet, FPN, DeepLabV3, "
-                             "DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus, PAN)", model);
+                             "DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus, PAN, MAnet)",
+                             model);
         if (st == TERRACL_OK)
             st = tc_fail(err, TERRACL_ERR_CONFIG, "Decoder %s is not supported in SMP.", model);
         goto fail;
@@ -382,7 +384,7 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
         goto fail;
     }
     /* The segmentation head's kernel and upsampling, as each smp model sets them. */
-    int unet_like = p->arch == SMP_UNET || p->arch == SMP_UNETPLUSPLUS;
+    int unet_like = p->arch == SMP_UNET || p->arch == SMP_UNETPLUSPLUS || p->arch == SMP_MANET;
     int64_t k = unet_like || p->arch == SMP_PSPNET || p->arch == SMP_PAN ? 3 : 1;
     p->upsampling = 1;
     p->divisible = p->arch != SMP_UNET;
@@ -437,6 +439,9 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
         break;
     case SMP_PAN:
         st = tc_smp_pan_decoder_at(chv, sargs, "", &dec, err);
+        break;
+    case SMP_MANET:
+        st = tc_smp_manet_decoder_at(chv, sargs, "", &dec, err);
         break;
     }
     terracl_value_free(chv);
