@@ -200,9 +200,9 @@ smp_factory("full_smp_factory_pspnet_r50", 546, "PSPNet", "resnet50", [], (2, 6,
 smp_factory("full_smp_factory_unetplusplus_r34", 548, "UnetPlusPlus", "resnet34", [],
             (2, 6, 64, 96), "SMPModelFactory: smp UnetPlusPlus on resnet34, batch 2 at 64x96",
             full=True)
-smp_factory("full_smp_factory_pan_r34", 549, "PAN", "resnet34", [], (2, 6, 128, 96),
+smp_factory("full_smp_factory_pan_r34", 549, "PAN", "resnet34", [], (2, 6, 128, 128),
             "SMPModelFactory: smp PAN on resnet34 (output stride 16: layer4 dilated 2), batch 2 "
-            "at 128x96", full=True)
+            "at 128x128 (its attention pools the 8x8 last feature three times)", full=True)
 smp_factory("full_smp_factory_manet_r34", 550, "MAnet", "resnet34", [], (2, 6, 128, 96),
             "SMPModelFactory: smp MAnet on resnet34, batch 2 at 128x96", full=True)
 smp_factory("full_smp_factory_linknet_r34", 547, "Linknet", "resnet34", [], (2, 6, 64, 96),
