@@ -46,6 +46,8 @@ CASES = [
     ("smp_PAN", PYRAMID, {"decoder_channels": 64}),
     ("smp_MAnet", RESNET34, {}),
     ("smp_MAnet", PYRAMID, {"decoder_channels": [128, 64, 32], "decoder_pab_channels": 32}),
+    ("smp_Segformer", RESNET34, {}),
+    ("smp_Segformer", PYRAMID, {"decoder_segmentation_channels": 64}),
     ("ASPPHead", [1, 6, 12, 18], {"in_channels": 768, "channels": 256}),
     ("ASPPSegmentationHead", PYRAMID, {"in_channels": 768, "channels": 256, "num_classes": 4}),
     ("ASPPRegressionHead", PYRAMID, {"in_channels": 768, "channels": 128,

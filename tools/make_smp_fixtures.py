@@ -128,6 +128,14 @@ smp_model("smp_manet_prithvi", 524, PRITHVI, "smp_MAnet",
            ("decoder_interpolation", "bilinear")], (2, 6, 29, 27),
           "Prithvi + necks + smp MAnet with bilinear upsampling, batch 2 at 29x27")
 
+smp_model("smp_segformer_resnet", 525, RESNET, "smp_Segformer",
+          [("decoder_segmentation_channels", 16)], (2, 3, 31, 29),
+          "timm ResNet-18 (narrowed) + smp Segformer (per-pixel Linears, all resized to a "
+          "quarter of act1's size), batch 2 at 31x29")
+smp_model("smp_segformer_prithvi", 526, PRITHVI, "smp_Segformer",
+          [("decoder_segmentation_channels", 16)], (2, 6, 29, 27),
+          "Prithvi + necks + smp Segformer, batch 2 at 29x27")
+
 # SMPModelFactory: smp's own models on smp's ResNet encoders (torchvision's
 # layout). smp keeps every encoder stage in the state_dict whatever
 # encoder_depth is; `strip` drops the stages a shallow encoder never runs,
@@ -205,6 +213,8 @@ smp_factory("full_smp_factory_pan_r34", 549, "PAN", "resnet34", [], (2, 6, 128, 
             "at 128x128 (its attention pools the 8x8 last feature three times)", full=True)
 smp_factory("full_smp_factory_manet_r34", 550, "MAnet", "resnet34", [], (2, 6, 128, 96),
             "SMPModelFactory: smp MAnet on resnet34, batch 2 at 128x96", full=True)
+smp_factory("full_smp_factory_segformer_r50", 551, "Segformer", "resnet50", [], (2, 6, 64, 96),
+            "SMPModelFactory: smp Segformer on resnet50, batch 2 at 64x96", full=True)
 smp_factory("full_smp_factory_linknet_r34", 547, "Linknet", "resnet34", [], (2, 6, 64, 96),
             "SMPModelFactory: smp Linknet on resnet34, batch 2 at 64x96", full=True)
 

@@ -175,7 +175,8 @@ static size_t default_inputs(enum terracl_registry_kind kind, const char *name,
     if (same_component(name, "smp_Unet") || same_component(name, "smp_FPN") ||
         same_component(name, "smp_DeepLabV3Plus") || same_component(name, "smp_Linknet") ||
         same_component(name, "smp_UPerNet") || same_component(name, "smp_UnetPlusPlus") ||
-        same_component(name, "smp_PAN") || same_component(name, "smp_MAnet"))
+        same_component(name, "smp_PAN") || same_component(name, "smp_MAnet") ||
+        same_component(name, "smp_Segformer"))
         return 6;
     if (!same_component(name, "UNetDecoder"))
         return 1;

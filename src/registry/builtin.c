@@ -93,6 +93,7 @@ static const struct tc_builtin k_smp_decoders[] = {
     {"UnetPlusPlus", tc_smp_unetplusplus, 0},
     {"PAN", tc_smp_pan, 0},
     {"MAnet", tc_smp_manet, 0},
+    {"Segformer", tc_smp_segformer, 0},
     {NULL, NULL, 0},
 };
 

@@ -20,6 +20,7 @@
  *   UnetPlusPlus   tc_smp_unetplusplus
  *   PAN            tc_smp_pan
  *   MAnet          tc_smp_manet
+ *   Segformer      tc_smp_segformer
  * The *_at forms build the same decoder with its keys under `prefix` (a
  * string that outlives the module: "_smp_decoder." for the registry,
  * "decoder." in smp's own models).
@@ -50,6 +51,8 @@ terracl_status tc_smp_pan(const terracl_value *first, const terracl_value *args,
                           terracl_module **out, terracl_error *err);
 terracl_status tc_smp_manet(const terracl_value *first, const terracl_value *args, void *user,
                             terracl_module **out, terracl_error *err);
+terracl_status tc_smp_segformer(const terracl_value *first, const terracl_value *args,
+                                void *user, terracl_module **out, terracl_error *err);
 
 terracl_status tc_smp_unet_decoder_at(const terracl_value *first, const terracl_value *args,
                                       const char *prefix, terracl_module **out,
@@ -81,5 +84,8 @@ terracl_status tc_smp_pan_decoder_at(const terracl_value *first, const terracl_v
 terracl_status tc_smp_manet_decoder_at(const terracl_value *first, const terracl_value *args,
                                        const char *prefix, terracl_module **out,
                                        terracl_error *err);
+terracl_status tc_smp_segformer_decoder_at(const terracl_value *first, const terracl_value *args,
+                                           const char *prefix, terracl_module **out,
+                                           terracl_error *err);
 
 #endif /* TC_MODELS_DECODERS_SMP_H */

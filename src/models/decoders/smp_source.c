@@ -76,3 +76,10 @@ terracl_status tc_smp_manet(const terracl_value *first, const terracl_value *arg
     (void)user;
     return tc_smp_manet_decoder_at(first, args, WRAPPED, out, err);
 }
+
+terracl_status tc_smp_segformer(const terracl_value *first, const terracl_value *args,
+                                void *user, terracl_module **out, terracl_error *err)
+{
+    (void)user;
+    return tc_smp_segformer_decoder_at(first, args, WRAPPED, out, err);
+}

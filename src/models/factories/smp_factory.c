@@ -1,6 +1,6 @@
 /*
  * TerraTorch's SMPModelFactory: a segmentation_models_pytorch model (Unet,
- * FPN, DeepLabV3, DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus, PAN, MAnet) on one of smp's own ResNet encoders
+ * FPN, DeepLabV3, DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus, PAN, MAnet, Segformer) on one of smp's own ResNet encoders
  * (resnet18/34/50/101/152, torchvision's layout, which timm's ResNets share
  * key for key), inside TerraTorch's SMPModelWrapper. Keys:
  * smp_model.encoder.*, smp_model.decoder.*, smp_model.segmentation_head.0.*.
@@ -47,6 +47,7 @@ enum smp_arch {
     SMP_UNETPLUSPLUS,
     SMP_PAN,
     SMP_MANET,
+    SMP_SEGFORMER,
 };
 
 static const struct {
@@ -57,10 +58,11 @@ static const struct {
     {"DeepLabV3Plus", SMP_DEEPLABV3PLUS}, {"PSPNet", SMP_PSPNET}, {"Linknet", SMP_LINKNET},
     {"UPerNet", SMP_UPERNET}, {"UnetPlusPlus", SMP_UNETPLUSPLUS},
     {"PAN", SMP_PAN}, {"MAnet", SMP_MANET},
+    {"Segformer", SMP_SEGFORMER},
 };
 
 /* smp's model classes that terracl does not build (yet). */
-static const char *const k_other_archs[] = {"Segformer", "DPT"};
+static const char *const k_other_archs[] = {"DPT"};
 
 static const struct {
     const char *name;
@@ -334,7 +336,8 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
             if (strcmp(model, k_other_archs[i]) == 0)
                 st = tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                              "smp model %s is not supported yet (Unet, FPN, DeepLabV3, "
-                             "DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus, PAN, MAnet)",
+                             "DeepLabV3Plus, PSPNet, Linknet, UPerNet, UnetPlusPlus, PAN, MAnet, "
+                             "Segformer)",
                              model);
         if (st == TERRACL_OK)
             st = tc_fail(err, TERRACL_ERR_CONFIG, "Decoder %s is not supported in SMP.", model);
@@ -442,6 +445,9 @@ terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_va
         break;
     case SMP_MANET:
         st = tc_smp_manet_decoder_at(chv, sargs, "", &dec, err);
+        break;
+    case SMP_SEGFORMER:
+        st = tc_smp_segformer_decoder_at(chv, sargs, "", &dec, err);
         break;
     }
     terracl_value_free(chv);
