@@ -40,7 +40,7 @@ check "timm backbone" "backbone: prithvi_eo_v1_100" "backbone: timm_convnext_tin
 check "backbone typo" "backbone: prithvi_eo_v1_100" "backbone: prithvi_eo_v1_10" BACKBONE prithvi_eo_v1_100
 # smp has a source now, without Segformer and DPT.
 check "smp decoder" "decoder: FCNDecoder" "decoder: smp_DPT" DECODER none
-check "unknown decoder" "decoder: FCNDecoder" "decoder: SegFormerHead" DECODER none
+check "unknown decoder" "decoder: FCNDecoder" "decoder: SETRUPHead" DECODER none
 check "decoder typo" "decoder: FCNDecoder" "decoder: FCNDecodr" DECODER FCNDecoder
 check "unknown neck" "name: ReshapeTokensToImage" "name: FeaturePyramid" NECK none "$pyr"
 check "neck typo" "name: ReshapeTokensToImage" "name: ReshapeTokensToImages" NECK ReshapeTokensToImage "$pyr"
