@@ -98,6 +98,17 @@ static void test_conv2d(void **state)
         snprintf(what, sizeof what, "conv2d case %zu", i);
         expect_close(got, want, ny, what);
 
+        /* With ReLU in the epilogue (a convolution with a folded BatchNorm). */
+        for (size_t j = 0; j < ny; j++)
+            want[j] = want[j] > 0.0f ? want[j] : 0.0f;
+        TC_ASSERT_OK(tc_op_conv2d_act(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, &c->g, 1, &ty,
+                                      &err),
+                     err);
+        free(got);
+        got = tc_test_download(&ty);
+        snprintf(what, sizeof what, "conv2d + relu case %zu", i);
+        expect_close(got, want, ny, what);
+
         /* A wrong output shape is refused with a message. */
         int64_t bad[4] = {c->B, c->Cout, Ho + 1, Wo};
         struct tc_tensor tbad;

@@ -72,21 +72,16 @@ static terracl_status scse_run(terracl_module *m, terracl_runtime *rt, const str
     return st;
 }
 
-/* Conv2dReLU: conv -> BatchNorm -> ReLU, or conv (with bias) -> ReLU. */
+/* Conv2dReLU: conv -> BatchNorm (folded into the conv) -> ReLU, or conv
+ * (with bias) -> ReLU; bias and ReLU run in the convolution's epilogue. */
 static terracl_status conv_relu(terracl_module *m, terracl_runtime *rt, const struct unet *p,
                                 const struct unet_conv *c, const struct tc_tensor *x,
                                 struct tc_tensor *y, terracl_error *err)
 {
-    terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
-    if (st != TERRACL_OK)
-        return st;
     if (p->batchnorm)
-        st = tc_op_batchnorm_relu(rt, y, tc_dec_param(m, c->bn.mean), tc_dec_param(m, c->bn.var),
-                                  tc_dec_param(m, c->bn.w), tc_dec_param(m, c->bn.b), c->bn.eps,
-                                  y, err);
-    else
-        st = tc_op_relu(rt, y, y, err);
-    if (st != TERRACL_OK)
+        return tc_layer_conv2d_bn_run(m, rt, &c->conv, &c->bn, 1, x, y, err);
+    terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
+    if (st == TERRACL_OK && (st = tc_op_relu(rt, y, y, err)))
         tc_tensor_free(y);
     return st;
 }
@@ -159,6 +154,8 @@ static terracl_status declare(terracl_module *m, struct unet *p, terracl_error *
             snprintf(name, sizeof name, "decoder.blocks.%zu.conv%d.1", i, j + 1);
             if (st == TERRACL_OK && p->batchnorm)
                 st = tc_layer_batchnorm2d(m, name, outc, p->bn_eps, &c->bn, err);
+            if (st == TERRACL_OK && p->batchnorm)
+                st = tc_layer_fold_batchnorm(m, &c->conv, &c->bn, err);
         }
         /* attention1 of the last block exists in PyTorch but never runs. */
         for (int j = i + 2 <= n ? 0 : 1; p->scse && j < 2 && st == TERRACL_OK; j++) {
