@@ -13,6 +13,7 @@
 #include "ops/conv.h"
 
 #include "core/checked.h"
+#include "ops/conv_implicit.h"
 #include "ops/launch.h"
 
 static terracl_status shape_error(const char *op, const char *what, const struct tc_tensor *x,
@@ -164,6 +165,8 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
                  g->pad_w == 0;
     if (b != NULL && tc_tensor_numel(b) != (size_t)Cout)
         return shape_error(op, "the bias does not match the output channels", x, w, y, err);
+    if (tc_conv2d_implicit_wanted(rt, x, w, g))
+        return tc_conv2d_implicit(rt, x, w, b, g, relu, y, err);
     if (!direct && tc_runtime_is_cpu(rt))
         return conv2d_cpu(rt, x, w, b, g, relu, y, err);
     struct tc_tensor cols = {0};

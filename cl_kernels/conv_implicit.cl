@@ -1,0 +1,155 @@
+/*
+ * Conv2d with stride 1 as an implicit GEMM for CPU OpenCL drivers: no
+ * column matrix. The input of one batch item is copied once with its zero
+ * padding around it, xp [Cin, Hp, Wp] (Hp = H + 2 ph, Wp = W + 2 pw).
+ * Output pixel (oy, ox) then is column j = oy Wp + ox of a GEMM whose row
+ * k = (ci, ky, kx) of B is xp shifted by ci Hp Wp + ky dh Wp + kx dw:
+ * every row of B is a contiguous run of xp, and the kh kw taps of one
+ * channel read overlapping runs, so B streams from L1. Columns with
+ * ox >= Wo (the Wp - Wo columns of padding of each row) are computed and
+ * dropped at the store.
+ *
+ * Tiles as tc_sgemm_nn (gemm.cl): CONV_MR output channels x 16 CONV_NV
+ * columns per tile, one weight broadcast against CONV_NV float16 vectors of
+ * B per step; a work-item walks CONV_PANEL tiles along the columns.
+ * Epilogue: + bias[co] (has_bias), then ReLU (relu).
+ */
+#ifndef CONV_MR
+#define CONV_MR 6
+#endif
+#ifndef CONV_NV
+#define CONV_NV 4
+#endif
+#ifndef CONV_PANEL
+#define CONV_PANEL 2
+#endif
+#ifndef CONV_KH
+#define CONV_KH 3
+#endif
+#ifndef CONV_KW
+#define CONV_KW 3
+#endif
+#define CONV_NR (16 * CONV_NV)
+
+/* The padded copy of x [channels, H, W] (one batch item): work-item r <
+ * channels Hp writes padded row r of xp (Wp floats, 0 in the padding); the
+ * work-item r = channels Hp zeroes the `slack` floats after the last row. */
+__kernel void tc_conv_pad_input(__global const float *restrict x, uint x_off,
+                                __global float *restrict xp, uint H, uint W, uint Hp, uint Wp,
+                                uint ph, uint pw, uint channels, uint slack)
+{
+    uint r = get_global_id(0);
+    uint rows = channels * Hp;
+    if (r > rows)
+        return;
+    __global float *restrict dst = xp + (size_t)r * Wp;
+    if (r == rows) {
+        for (uint i = 0; i < slack; i++)
+            dst[i] = 0.0f;
+        return;
+    }
+    uint ci = r / Hp, py = r - ci * Hp;
+    if (py < ph || py >= ph + H) {
+        for (uint px = 0; px < Wp; px++)
+            dst[px] = 0.0f;
+        return;
+    }
+    __global const float *restrict src = x + x_off + ((size_t)ci * H + (py - ph)) * W;
+    for (uint px = 0; px < pw; px++)
+        dst[px] = 0.0f;
+    for (uint px = 0; px < W; px++)
+        dst[pw + px] = src[px];
+    for (uint px = pw + W; px < Wp; px++)
+        dst[px] = 0.0f;
+}
+
+/* y [Cout, Ho, Wo] (at y_off) = act(W [Cout, Cin kh kw] conv xp + bias),
+ * over the input channels [ci0, ci1) per launch: the host splits the
+ * channels into blocks whose strip of xp stays in L2 while every row tile
+ * reads it. accumulate: add to what y holds (the blocks before);
+ * last: this block ends the sum, the bias and ReLU follow.
+ * Work-item: (row tile, strip of CONV_PANEL column tiles), row tiles
+ * fastest so that neighbours share the strip of xp. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const float *restrict Wt,
+                        uint w_off, __global const float *restrict xp, uint plane, int Wp, int dh,
+                        int dw, __global float *restrict y, uint y_off, int Ho, int Wo,
+                        int tiles_m, int tiles_n, __global const float *restrict bias,
+                        uint b_off, int has_bias, int relu, int accumulate, int last)
+{
+    Wt += w_off;
+    y += y_off;
+    bias += b_off;
+    const int g = (int)get_global_id(0);
+    const int strip = g / tiles_m, tm = g - strip * tiles_m;
+    const int tn0 = strip * CONV_PANEL, tcount = min(CONV_PANEL, tiles_n - tn0);
+    const int i0 = tm * CONV_MR, K = Cin * CONV_KH * CONV_KW;
+    const int ncols = Ho * Wp;
+
+    __global const float *arow[CONV_MR];
+#pragma unroll
+    for (int i = 0; i < CONV_MR; i++)
+        arow[i] = Wt + (size_t)min(i0 + i, Cout - 1) * K;
+
+    for (int t = 0; t < tcount; t++) {
+        const int j0 = (tn0 + t) * CONV_NR;
+        float16 acc[CONV_MR][CONV_NV];
+#pragma unroll
+        for (int i = 0; i < CONV_MR; i++)
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++)
+                acc[i][v] = (float16)(0.0f);
+
+        __global const float *chan = xp + (size_t)ci0 * plane + j0;
+        int k = ci0 * CONV_KH * CONV_KW;
+        for (int ci = ci0; ci < ci1; ci++, chan += plane) {
+#pragma unroll
+            for (int ky = 0; ky < CONV_KH; ky++) {
+#pragma unroll
+                for (int kx = 0; kx < CONV_KW; kx++, k++) {
+                    __global const float *bp = chan + ky * dh * Wp + kx * dw;
+                    float16 bv[CONV_NV];
+#pragma unroll
+                    for (int v = 0; v < CONV_NV; v++)
+                        bv[v] = vload16(v, bp);
+#pragma unroll
+                    for (int i = 0; i < CONV_MR; i++) {
+                        float16 a = (float16)(arow[i][k]);
+#pragma unroll
+                        for (int v = 0; v < CONV_NV; v++)
+                            acc[i][v] = fma(a, bv[v], acc[i][v]);
+                    }
+                }
+            }
+        }
+
+        /* Column j -> output pixel (j / Wp, j % Wp), kept when inside Wo. */
+        int dst[CONV_NR];
+        for (int c = 0; c < CONV_NR; c++) {
+            int j = j0 + c, oy = j / Wp, ox = j - oy * Wp;
+            dst[c] = j < ncols && ox < Wo ? oy * Wo + ox : -1;
+        }
+        const size_t out_plane = (size_t)Ho * Wo;
+#pragma unroll
+        for (int i = 0; i < CONV_MR; i++) {
+            if (i0 + i >= Cout)
+                break;
+            const float b = last && has_bias ? bias[i0 + i] : 0.0f;
+            const int act = last && relu;
+            __global float *yrow = y + (size_t)(i0 + i) * out_plane;
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++) {
+                float16 r = acc[i][v] + b;
+                float lane[16];
+                vstore16(r, 0, lane);
+                for (int l = 0; l < 16; l++) {
+                    int d = dst[16 * v + l];
+                    if (d >= 0) {
+                        float o = accumulate ? yrow[d] + lane[l] : lane[l];
+                        yrow[d] = act ? fmax(o, 0.0f) : o;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+/*
+ * Stride-1 Conv2d on CPU devices without im2col: copy the input once with
+ * its zero padding, then one implicit-GEMM kernel reads shifted runs of it
+ * as the rows of B and writes y with bias and ReLU applied
+ * (cl_kernels/conv_implicit.cl). The padded copy is Cin (H + 2 ph)
+ * (W + 2 pw) floats, against Cin kh kw Ho Wo for the column matrix.
+ */
+#include "ops/conv_implicit.h"
+
+#include <limits.h>
+#include <stdio.h>
+
+#include "core/checked.h"
+#include "ops/launch.h"
+
+#define MR 6
+#define NR 64 /* CONV_NV float16 vectors */
+#define PANEL 2
+#define BLOCK_BYTES ((size_t)256 << 10)
+
+int tc_conv2d_implicit_wanted(const terracl_runtime *rt, const struct tc_tensor *x,
+                              const struct tc_tensor *w, const struct tc_conv_geom *g)
+{
+    if (!tc_runtime_is_cpu(rt) || g->stride_h != 1 || g->stride_w != 1)
+        return 0;
+    int64_t kh = w->dims[2], kw = w->dims[3];
+    if (!((kh == 1 && kw == 1) || (kh == 3 && kw == 3)))
+        return 0;
+    int64_t Cin = x->dims[1], Hp = x->dims[2] + 2 * g->pad_h, Wp = x->dims[3] + 2 * g->pad_w;
+    /* Padded input with a tile of slack, the weight and one output plane
+     * all addressed with 32-bit ints. */
+    int64_t padded = Cin * Hp * Wp + Hp * Wp + 2 * NR + (kw - 1) * g->dil_w;
+    return padded < INT_MAX / 2 && Cin * kh * kw < INT_MAX / 2 && w->dims[0] * Cin * kh * kw < INT_MAX / 2 &&
+           g->dil_h * (kh - 1) * Wp < INT_MAX / 2 && w->dims[0] * Hp * Wp < INT_MAX / 2;
+}
+
+terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x,
+                                  const struct tc_tensor *w, const struct tc_tensor *b,
+                                  const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
+                                  terracl_error *err)
+{
+    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t Cout = w->dims[0], kh = w->dims[2], kw = w->dims[3];
+    int64_t Ho = y->dims[2], Wo = y->dims[3];
+    int64_t Hp = H + 2 * g->pad_h, Wp = W + 2 * g->pad_w;
+    size_t plane = (size_t)(Hp * Wp), ncols = (size_t)(Ho * Wp);
+    size_t tiles_m = ((size_t)Cout + MR - 1) / MR, tiles_n = (ncols + NR - 1) / NR;
+    size_t strips = (tiles_n + PANEL - 1) / PANEL;
+    /* The last tile reads NR columns past its start from the last channel's
+     * last tap: slack after the planes, zero-filled. */
+    size_t slack = tiles_n * NR - ncols + (size_t)((kw - 1) * g->dil_w) + 1;
+    size_t padded = (size_t)Cin * plane + slack;
+    terracl_status st;
+    if (tiles_m * strips > INT_MAX)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "conv2d: too many tiles");
+    struct tc_karg ow = TC_KUINT(0), ob = TC_KUINT(0);
+    if ((st = tc_offset_arg(w, &ow, err)) || (b && (st = tc_offset_arg(b, &ob, err))) ||
+        (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv2d output", err)))
+        return st;
+    /* Input channels per launch: the strip of xp one work-item reads for
+     * them (PANEL tiles of NR columns, plus the rows the taps reach)
+     * within about BLOCK_BYTES, so it stays in L2 across the row tiles. */
+    size_t per_channel = (PANEL * NR + (size_t)((kh - 1) * g->dil_h * Wp + (kw - 1) * g->dil_w)) *
+                         sizeof(float);
+    int64_t block = (int64_t)(BLOCK_BYTES / per_channel);
+    if (block < 16)
+        block = 16;
+    struct tc_tensor xp = {0};
+    int64_t pd[1] = {(int64_t)padded};
+    if ((st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
+        return st;
+    char options[64];
+    snprintf(options, sizeof options, "-DCONV_KH=%d -DCONV_KW=%d", (int)kh, (int)kw);
+    struct tc_kernel *kern = NULL;
+    st = tc_kernel_get(rt, "conv_implicit", "tc_conv2d_implicit", options, &kern, err);
+    for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
+        size_t xo = x->offset + (size_t)(bi * Cin * H * W);
+        size_t yo = y->offset + (size_t)(bi * Cout * Ho * Wo);
+        struct tc_karg pa[] = {TC_KBUF(x->buf),      TC_KUINT(xo),         TC_KBUF(xp.buf),
+                               TC_KUINT(H),          TC_KUINT(W),          TC_KUINT(Hp),
+                               TC_KUINT(Wp),         TC_KUINT(g->pad_h),   TC_KUINT(g->pad_w),
+                               TC_KUINT(Cin),        TC_KUINT(slack)};
+        st = tc_launch_1d(rt, "conv_implicit", "tc_conv_pad_input", (size_t)(Cin * Hp) + 1, pa,
+                          11, err);
+        if (st != TERRACL_OK)
+            break;
+        char tag[96];
+        snprintf(tag, sizeof tag, "%lldx%lldx%lld k%lldx%lld", (long long)Cout,
+                 (long long)(Ho * Wo), (long long)(Cin * kh * kw), (long long)kh, (long long)kw);
+        tc_runtime_count_flops(rt, 2ull * (uint64_t)Cout * (uint64_t)(Ho * Wo) *
+                                       (uint64_t)(Cin * kh * kw));
+        for (int64_t c0 = 0; c0 < Cin && st == TERRACL_OK; c0 += block) {
+            int64_t c1 = c0 + block < Cin ? c0 + block : Cin;
+            struct tc_karg args[] = {TC_KINT(Cout),     TC_KINT(Cin),
+                                     TC_KINT(c0),       TC_KINT(c1),
+                                     TC_KBUF(w->buf),   ow,
+                                     TC_KBUF(xp.buf),   TC_KUINT(plane),
+                                     TC_KINT(Wp),       TC_KINT(g->dil_h),
+                                     TC_KINT(g->dil_w), TC_KBUF(y->buf),
+                                     TC_KUINT(yo),      TC_KINT(Ho),
+                                     TC_KINT(Wo),       TC_KINT(tiles_m),
+                                     TC_KINT(tiles_n),  TC_KBUF(b ? b->buf : w->buf),
+                                     ob,                TC_KINT(b != NULL),
+                                     TC_KINT(relu != 0), TC_KINT(c0 > 0),
+                                     TC_KINT(c1 == Cin)};
+            const size_t global[1] = {tiles_m * strips}, local[1] = {1};
+            st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args, 23, err);
+        }
+    }
+    tc_tensor_free(&xp);
+    return st;
+}
