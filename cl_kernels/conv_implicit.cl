@@ -153,3 +153,86 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
         }
     }
 }
+
+/*
+ * ConvTranspose2d with kernel = stride and no padding (the 2x2, stride 2
+ * upsampling of UNets and necks), without a column matrix: the GEMM
+ * x^T [H W, Cin] W [Cin, Cout k k] whose element (p, r) is the tap r =
+ * (co, ky, kx) of input pixel p = (iy, ix), stored straight at its single
+ * output place y[co, iy k + ky, ix k + kx] (taps never overlap when the
+ * kernel equals the stride), bias added. Tiles: CONV_MR pixels x
+ * 16 CONV_NV taps, one input value broadcast against CONV_NV vectors of a
+ * weight row per step; a work-item walks CONV_PANEL tiles along the taps.
+ * The host sends only Cout k k that are multiples of 16 CONV_NV.
+ */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_conv_transpose2d_direct(int P, int M, int Cin, __global const float *restrict x,
+                                uint x_off, __global const float *restrict Wt, uint w_off,
+                                __global float *restrict y, uint y_off, int W, int Wo, int k,
+                                int tiles_m, int tiles_n, __global const float *restrict bias,
+                                uint b_off, int has_bias)
+{
+    x += x_off;
+    Wt += w_off;
+    y += y_off;
+    bias += b_off;
+    const int g = (int)get_global_id(0);
+    const int strip = g / tiles_m, tm = g - strip * tiles_m;
+    const int tn0 = strip * CONV_PANEL, tcount = min(CONV_PANEL, tiles_n - tn0);
+    const int i0 = tm * CONV_MR, kk = k * k;
+    const size_t out_plane = (size_t)(P / W) * k * Wo;
+
+    __global const float *arow[CONV_MR];
+    size_t pix[CONV_MR]; /* output offset of each pixel's tap (0, 0) */
+#pragma unroll
+    for (int i = 0; i < CONV_MR; i++) {
+        int p = min(i0 + i, P - 1), iy = p / W, ix = p - iy * W;
+        arow[i] = x + p;
+        pix[i] = (size_t)iy * k * Wo + (size_t)ix * k;
+    }
+
+    for (int t = 0; t < tcount; t++) {
+        const int j0 = (tn0 + t) * CONV_NR;
+        float16 acc[CONV_MR][CONV_NV];
+#pragma unroll
+        for (int i = 0; i < CONV_MR; i++)
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++)
+                acc[i][v] = (float16)(0.0f);
+        __global const float *bp = Wt + j0;
+        for (int ci = 0; ci < Cin; ci++, bp += M) {
+            float16 bv[CONV_NV];
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++)
+                bv[v] = vload16(v, bp);
+#pragma unroll
+            for (int i = 0; i < CONV_MR; i++) {
+                float16 a = (float16)(arow[i][(size_t)ci * P]);
+#pragma unroll
+                for (int v = 0; v < CONV_NV; v++)
+                    acc[i][v] = fma(a, bv[v], acc[i][v]);
+            }
+        }
+        /* Tap r -> its place relative to the pixel's (0, 0) tap, and its bias. */
+        size_t off[CONV_NR];
+        float bcol[CONV_NR];
+        for (int c = 0; c < CONV_NR; c++) {
+            int r = j0 + c, co = r / kk, rem = r - co * kk, ky = rem / k, kx = rem - ky * k;
+            off[c] = (size_t)co * out_plane + (size_t)ky * Wo + kx;
+            bcol[c] = has_bias ? bias[co] : 0.0f;
+        }
+#pragma unroll
+        for (int i = 0; i < CONV_MR; i++) {
+            if (i0 + i >= P)
+                break;
+            __global float *base = y + pix[i];
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++) {
+                float lane[16];
+                vstore16(acc[i][v], 0, lane);
+                for (int l = 0; l < 16; l++)
+                    base[off[16 * v + l]] = lane[l] + bcol[16 * v + l];
+            }
+        }
+    }
+}

@@ -389,3 +389,85 @@ void tc_sgemm_packed(int M, int N, int K, float beta,
         }
     }
 }
+
+/*
+ * tc_sgemm_packed_kb: the same product as tc_sgemm_packed, blocked along K
+ * so that the streamed operand sits in L1: a work-item owns one panel q
+ * and a run of row tiles; for each block of GEMM_KC rows of the panel
+ * (GEMM_KC x 64 floats, 32 KiB at 128) it sweeps its row tiles, whose rows
+ * of A come from L2 as broadcasts. Partial sums go through C between
+ * blocks (one load and store of the tile per block, against GEMM_KC steps
+ * of 4 GEMM_MR FMAs); the last block adds the epilogue.
+ */
+#ifndef GEMM_KC
+#define GEMM_KC 128
+#endif
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_sgemm_packed_kb(int M, int N, int K, float beta,
+                        __global const float *restrict A, uint a_off, int lda,
+                        __global const float *restrict P, uint p_off,
+                        __global float *restrict C, uint c_off, int ldc,
+                        int tiles_m, int tiles_n, int run, __global const float *restrict bias,
+                        uint bias_off)
+{
+    A += a_off;
+    P += p_off;
+    C += c_off;
+    bias += bias_off;
+    const int g = (int)get_global_id(0);
+    const int q = g % tiles_n, chunk = g / tiles_n;
+    const int tm0 = chunk * run, tm1 = min(tm0 + run, tiles_m);
+    const int j0 = q * TC_PACK_W;
+    __global const float *panel = P + (size_t)q * K * TC_PACK_W;
+
+    for (int kb = 0; kb < K || kb == 0; kb += GEMM_KC) {
+        const int kend = min(kb + GEMM_KC, K), last = kend == K;
+        for (int tm = tm0; tm < tm1; tm++) {
+            const int i0 = tm * GEMM_MR;
+            __global const float *arow[GEMM_MR];
+            TC_GEMM_ROWS_OF_A(arow, A, i0, M, lda);
+            float16 acc[GEMM_MR][4];
+#pragma unroll
+            for (int i = 0; i < GEMM_MR; i++) {
+                /* Rows past M start from 0 and are never stored. */
+                __global const float *crow = C + (size_t)min(i0 + i, M - 1) * ldc + j0;
+                const float s = i0 + i >= M ? 0.0f : kb > 0 ? 1.0f : beta;
+#pragma unroll
+                for (int v = 0; v < 4; v++)
+                    acc[i][v] = s == 0.0f ? (float16)(0.0f) : s * vload16(v, crow);
+            }
+            __global const float *bp = panel + (size_t)kb * TC_PACK_W;
+            for (int p = kb; p < kend; p++, bp += TC_PACK_W) {
+                float16 b0 = vload16(0, bp), b1 = vload16(1, bp), b2 = vload16(2, bp),
+                        b3 = vload16(3, bp);
+#pragma unroll
+                for (int i = 0; i < GEMM_MR; i++) {
+                    float16 a = (float16)(arow[i][p]);
+                    acc[i][0] = fma(a, b0, acc[i][0]);
+                    acc[i][1] = fma(a, b1, acc[i][1]);
+                    acc[i][2] = fma(a, b2, acc[i][2]);
+                    acc[i][3] = fma(a, b3, acc[i][3]);
+                }
+            }
+#pragma unroll
+            for (int i = 0; i < GEMM_MR; i++) {
+                if (i0 + i < M) {
+                    __global float *crow = C + (size_t)(i0 + i) * ldc + j0;
+#pragma unroll
+                    for (int v = 0; v < 4; v++) {
+                        float16 r = acc[i][v];
+#if GEMM_EPILOGUE >= 1
+                        if (last)
+                            r += vload16(v, bias + j0);
+#endif
+#if GEMM_EPILOGUE == 2
+                        if (last)
+                            r = tc_gelu_erf(r);
+#endif
+                        vstore16(r, v, crow);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -172,6 +172,12 @@ static void test_conv_transpose2d(void **state)
         {1, 5, 1, 1, 7, 4, 4, 0, 0, 1},   /* LinearDecoder-like, 1x1 input */
         {1, 2, 13, 7, 3, 3, 1, 0, 0, 0},  /* stride 1, no bias */
         {2, 1, 5, 3, 2, 5, 3, 2, 2, 1},   /* stride 3 with overlaps */
+        /* Kernel = stride with Cout k k a multiple of 64: the direct CPU
+         * kernel (taps stored in place); pixels not a multiple of its
+         * 6-pixel tiles, an odd number of 64-tap tiles, k = 4. */
+        {2, 37, 5, 9, 16, 2, 2, 0, 0, 1},
+        {1, 70, 7, 6, 48, 2, 2, 0, 0, 0},
+        {1, 9, 3, 5, 4, 4, 4, 0, 0, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct convt_case *c = &cases[i];

@@ -234,6 +234,8 @@ terracl_status tc_op_conv_transpose2d(terracl_runtime *rt, const struct tc_tenso
     }
     if (b != NULL && tc_tensor_numel(b) != (size_t)Cout)
         return shape_error(op, "the bias does not match the output channels", x, w, y, err);
+    if (tc_conv_transpose2d_direct_wanted(rt, x, w, stride, pad, output_padding))
+        return tc_conv_transpose2d_direct(rt, x, w, b, y, err);
     size_t M = (size_t)(Cout * k * k), P = (size_t)(H * W), out_px = (size_t)(Ho * Wo);
     size_t cn;
     terracl_status st = TERRACL_OK;

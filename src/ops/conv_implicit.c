@@ -110,3 +110,63 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
     tc_tensor_free(&xp);
     return st;
 }
+
+int tc_conv_transpose2d_direct_wanted(const terracl_runtime *rt, const struct tc_tensor *x,
+                                      const struct tc_tensor *w, int64_t stride, int64_t pad,
+                                      int64_t output_padding)
+{
+    int64_t k = w->dims[2], M = w->dims[1] * k * k;
+    int64_t out = x->dims[1] > 0 ? w->dims[1] * x->dims[2] * k * x->dims[3] * k : 0;
+    return tc_runtime_is_cpu(rt) && k == stride && w->dims[3] == k && pad == 0 &&
+           output_padding == 0 && M % NR == 0 && M < INT_MAX / 2 &&
+           x->dims[1] * x->dims[2] * x->dims[3] < INT_MAX / 2 && out < INT_MAX / 2 &&
+           x->dims[1] * M < INT_MAX / 2;
+}
+
+terracl_status tc_conv_transpose2d_direct(terracl_runtime *rt, const struct tc_tensor *x,
+                                          const struct tc_tensor *w, const struct tc_tensor *b,
+                                          struct tc_tensor *y, terracl_error *err)
+{
+    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t Cout = w->dims[1], k = w->dims[2];
+    int64_t P = H * W, M = Cout * k * k, Wo = y->dims[3];
+    size_t tiles_m = ((size_t)P + MR - 1) / MR, tiles_n = (size_t)M / NR;
+    size_t strips = (tiles_n + PANEL - 1) / PANEL;
+    if (tiles_m * strips > INT_MAX)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "conv_transpose2d: too many tiles");
+    struct tc_karg ow = TC_KUINT(0), ob = TC_KUINT(0);
+    terracl_status st;
+    if ((st = tc_offset_arg(w, &ow, err)) || (b && (st = tc_offset_arg(b, &ob, err))) ||
+        (st = tc_check_u32(x->offset + tc_tensor_numel(x), "conv_transpose2d input", err)) ||
+        (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv_transpose2d output", err)))
+        return st;
+    struct tc_kernel *kern = NULL;
+    if ((st = tc_kernel_get(rt, "conv_implicit", "tc_conv_transpose2d_direct", NULL, &kern, err)))
+        return st;
+    char tag[96];
+    snprintf(tag, sizeof tag, "%lldx%lldx%lld k%lld", (long long)P, (long long)M, (long long)Cin,
+             (long long)k);
+    for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
+        struct tc_karg args[] = {TC_KINT(P),
+                                 TC_KINT(M),
+                                 TC_KINT(Cin),
+                                 TC_KBUF(x->buf),
+                                 TC_KUINT(x->offset + (size_t)(bi * Cin * P)),
+                                 TC_KBUF(w->buf),
+                                 ow,
+                                 TC_KBUF(y->buf),
+                                 TC_KUINT(y->offset + (size_t)(bi * M * P)),
+                                 TC_KINT(W),
+                                 TC_KINT(Wo),
+                                 TC_KINT(k),
+                                 TC_KINT(tiles_m),
+                                 TC_KINT(tiles_n),
+                                 TC_KBUF(b ? b->buf : w->buf),
+                                 ob,
+                                 TC_KINT(b != NULL)};
+        const size_t global[1] = {tiles_m * strips}, local[1] = {1};
+        tc_runtime_count_flops(rt, 2ull * (uint64_t)P * (uint64_t)M * (uint64_t)Cin);
+        st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args, 17, err);
+    }
+    return st;
+}

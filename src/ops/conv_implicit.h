@@ -18,4 +18,17 @@ TC_NODISCARD terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct
                                                const struct tc_conv_geom *g, int relu,
                                                struct tc_tensor *y, terracl_error *err);
 
+/* ConvTranspose2d with kernel = stride, no padding or output padding, as
+ * one GEMM that stores each tap at its output place (no column matrix):
+ * whether it runs this one (CPU devices, Cout k k a multiple of 64, 32-bit
+ * sizes), and the launch for shapes the caller has checked. */
+int tc_conv_transpose2d_direct_wanted(const terracl_runtime *rt, const struct tc_tensor *x,
+                                      const struct tc_tensor *w, int64_t stride, int64_t pad,
+                                      int64_t output_padding);
+TC_NODISCARD terracl_status tc_conv_transpose2d_direct(terracl_runtime *rt,
+                                                       const struct tc_tensor *x,
+                                                       const struct tc_tensor *w,
+                                                       const struct tc_tensor *b,
+                                                       struct tc_tensor *y, terracl_error *err);
+
 #endif /* TC_OPS_CONV_IMPLICIT_H */

@@ -251,6 +251,52 @@ void tc_gemm_pack_weight(const float *w, size_t n, size_t k, float *out)
         }
 }
 
+/* Packed Linear weights, K-blocked (tc_sgemm_packed_kb): a work-item owns
+ * a panel and a run of row tiles, split so that there are at least
+ * KB_MIN_ITEMS work-items. */
+#define KB_OPTIONS "-DGEMM_MR=6 -DGEMM_KC=128 -DGEMM_EPILOGUE="
+#define KB_MIN_ITEMS 32
+static terracl_status packed_kb(terracl_runtime *rt, size_t m, size_t n, size_t k,
+                                struct tc_matrix a, const struct tc_buf *packed,
+                                size_t packed_offset, float beta, struct tc_matrix c,
+                                const struct tc_gemm_epilogue *ep, int epilogue, size_t tiles_m,
+                                size_t tiles_n, terracl_error *err)
+{
+    size_t chunks = (KB_MIN_ITEMS + tiles_n - 1) / tiles_n;
+    if (chunks > tiles_m)
+        chunks = tiles_m;
+    size_t run = (tiles_m + chunks - 1) / chunks;
+    chunks = (tiles_m + run - 1) / run;
+    static const char *const options[3] = {KB_OPTIONS "0", KB_OPTIONS "1", KB_OPTIONS "2"};
+    struct tc_kernel *kern = NULL;
+    terracl_status st;
+    if ((st = tc_kernel_get(rt, "gemm", "tc_sgemm_packed_kb", options[epilogue], &kern, err)))
+        return st;
+    struct tc_karg args[] = {TC_KINT(m),
+                             TC_KINT(n),
+                             TC_KINT(k),
+                             TC_KFLOAT(beta),
+                             TC_KBUF(a.buf),
+                             TC_KUINT(a.offset),
+                             TC_KINT(a.ld),
+                             TC_KBUF(packed),
+                             TC_KUINT(packed_offset),
+                             TC_KBUF(c.buf),
+                             TC_KUINT(c.offset),
+                             TC_KINT(c.ld),
+                             TC_KINT(tiles_m),
+                             TC_KINT(tiles_n),
+                             TC_KINT(run),
+                             TC_KBUF(epilogue ? ep->bias : c.buf),
+                             TC_KUINT(epilogue ? ep->bias_offset : 0)};
+    const size_t global[1] = {tiles_n * chunks}, local[1] = {1};
+    char tag[96];
+    tc_profile_gemm_tag(tag, sizeof tag, m, n, k, 1, epilogue, beta);
+    tc_runtime_count_flops(rt, 2ull * m * n * k);
+    return tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args,
+                                   (int)(sizeof args / sizeof args[0]), err);
+}
+
 terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k,
                                struct tc_matrix a, const struct tc_buf *packed,
                                size_t packed_offset, float beta, struct tc_matrix c,
@@ -279,6 +325,10 @@ terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k
     size_t strips = (tiles_n + PACKED_PANEL - 1) / PACKED_PANEL;
     if (tiles_m > INT_MAX || tiles_m * strips > INT_MAX)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "packed GEMM: too many tiles");
+    const char *kb_env = getenv("TERRACL_PACKED_KB");
+    if (kb_env != NULL && kb_env[0] == '1')
+        return packed_kb(rt, m, n, k, a, packed, packed_offset, beta, c, ep, epilogue, tiles_m,
+                         tiles_n, err);
     static const char *const options[3] = {PACKED_OPTIONS "0", PACKED_OPTIONS "1",
                                            PACKED_OPTIONS "2"};
     struct tc_kernel *kern = NULL;
