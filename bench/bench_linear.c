@@ -3,8 +3,8 @@
  * Linear shapes, each kernel variant in turn, `rounds` times over, and
  * prints the best time per shape and variant: on a shared machine the
  * alternation and the minimum are what make two variants comparable.
- * Variants: "panel" (tc_sgemm_packed), "kblock" (tc_sgemm_packed_kb),
- * chosen through TERRACL_PACKED_KB.
+ * Variants: "panel" (tc_sgemm_packed), "kblock" (tc_sgemm_packed_kb with
+ * K blocks of 128), forced as the tuner forces its candidates.
  *
  *   build/bench/bench_linear [--device D] [--rounds N] [M,N,K ...]
  */
@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "graph/tensor.h"
+#include "runtime/gemm_params.h"
 #include "runtime/runtime.h"
 #include "terracl/terracl.h"
 
@@ -106,7 +107,9 @@ int main(int argc, char **argv)
             rc = 1;
         for (int r = -1; r < rounds && rc == 0; r++)
             for (int v = 0; v < 2 && rc == 0; v++) {
-                setenv("TERRACL_PACKED_KB", v ? "1" : "0", 1);
+                struct tc_native_params np = tc_native_default;
+                np.packed_kc = v ? 128 : 0;
+                tc_native_force(rt, &np);
                 double ms = 0;
                 if (time_once(rt, s, &a, &w, &c, &b, &ms, &err) != TERRACL_OK)
                     rc = 1;

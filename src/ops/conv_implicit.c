@@ -12,11 +12,11 @@
 
 #include "core/checked.h"
 #include "ops/launch.h"
+#include "runtime/gemm_params.h"
 
 #define MR 6
 #define NR 64 /* CONV_NV float16 vectors */
 #define PANEL 2
-#define BLOCK_BYTES ((size_t)256 << 10)
 
 int tc_conv2d_implicit_wanted(const terracl_runtime *rt, const struct tc_tensor *x,
                               const struct tc_tensor *w, const struct tc_conv_geom *g)
@@ -59,10 +59,12 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
         return st;
     /* Input channels per launch: the strip of xp one work-item reads for
      * them (PANEL tiles of NR columns, plus the rows the taps reach)
-     * within about BLOCK_BYTES, so it stays in L2 across the row tiles. */
+     * within the device's conv_block_kib (tuned, or 256 KiB), so that it
+     * stays in L2 across the row tiles. */
+    const size_t block_bytes = tc_runtime_native_params(rt)->conv_block_kib << 10;
     size_t per_channel = (PANEL * NR + (size_t)((kh - 1) * g->dil_h * Wp + (kw - 1) * g->dil_w)) *
                          sizeof(float);
-    int64_t block = (int64_t)(BLOCK_BYTES / per_channel);
+    int64_t block = (int64_t)(block_bytes / per_channel);
     if (block < 16)
         block = 16;
     struct tc_tensor xp = {0};

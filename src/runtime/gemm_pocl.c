@@ -251,26 +251,26 @@ void tc_gemm_pack_weight(const float *w, size_t n, size_t k, float *out)
         }
 }
 
-/* Packed Linear weights, K-blocked (tc_sgemm_packed_kb): a work-item owns
- * a panel and a run of row tiles, split so that there are at least
- * KB_MIN_ITEMS work-items. */
-#define KB_OPTIONS "-DGEMM_MR=6 -DGEMM_KC=128 -DGEMM_EPILOGUE="
+/* Packed Linear weights, K-blocked (tc_sgemm_packed_kb) with K blocks of kc
+ * rows (the device's native parameters): a work-item owns a panel and a run
+ * of row tiles, split so that there are at least KB_MIN_ITEMS work-items. */
 #define KB_MIN_ITEMS 32
 static terracl_status packed_kb(terracl_runtime *rt, size_t m, size_t n, size_t k,
                                 struct tc_matrix a, const struct tc_buf *packed,
                                 size_t packed_offset, float beta, struct tc_matrix c,
-                                const struct tc_gemm_epilogue *ep, int epilogue, size_t tiles_m,
-                                size_t tiles_n, terracl_error *err)
+                                const struct tc_gemm_epilogue *ep, int epilogue, size_t kc,
+                                size_t tiles_m, size_t tiles_n, terracl_error *err)
 {
     size_t chunks = (KB_MIN_ITEMS + tiles_n - 1) / tiles_n;
     if (chunks > tiles_m)
         chunks = tiles_m;
     size_t run = (tiles_m + chunks - 1) / chunks;
     chunks = (tiles_m + run - 1) / run;
-    static const char *const options[3] = {KB_OPTIONS "0", KB_OPTIONS "1", KB_OPTIONS "2"};
+    char options[80];
+    snprintf(options, sizeof options, "-DGEMM_MR=6 -DGEMM_KC=%zu -DGEMM_EPILOGUE=%d", kc, epilogue);
     struct tc_kernel *kern = NULL;
     terracl_status st;
-    if ((st = tc_kernel_get(rt, "gemm", "tc_sgemm_packed_kb", options[epilogue], &kern, err)))
+    if ((st = tc_kernel_get(rt, "gemm", "tc_sgemm_packed_kb", options, &kern, err)))
         return st;
     struct tc_karg args[] = {TC_KINT(m),
                              TC_KINT(n),
@@ -325,9 +325,9 @@ terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k
     size_t strips = (tiles_n + PACKED_PANEL - 1) / PACKED_PANEL;
     if (tiles_m > INT_MAX || tiles_m * strips > INT_MAX)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "packed GEMM: too many tiles");
-    const char *kb_env = getenv("TERRACL_PACKED_KB");
-    if (kb_env != NULL && kb_env[0] == '1')
-        return packed_kb(rt, m, n, k, a, packed, packed_offset, beta, c, ep, epilogue, tiles_m,
+    size_t kc = tc_runtime_native_params(rt)->packed_kc;
+    if (kc != 0)
+        return packed_kb(rt, m, n, k, a, packed, packed_offset, beta, c, ep, epilogue, kc, tiles_m,
                          tiles_n, err);
     static const char *const options[3] = {PACKED_OPTIONS "0", PACKED_OPTIONS "1",
                                            PACKED_OPTIONS "2"};
