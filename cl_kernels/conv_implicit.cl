@@ -13,6 +13,8 @@
  * columns per tile, one weight broadcast against CONV_NV float16 vectors of
  * B per step; a work-item walks CONV_PANEL tiles along the columns.
  * Epilogue: + bias[co] (has_bias), then ReLU (relu).
+ * A 1x1 convolution without padding needs no copy: xp is x itself, and
+ * its last column tiles, which would read past x, load lane by lane.
  */
 #ifndef CONV_MR
 #define CONV_MR 6
@@ -63,6 +65,36 @@ __kernel void tc_conv_pad_input(__global const float *restrict x, uint x_off,
         dst[px] = 0.0f;
 }
 
+/* p[0..15], with 0 for the lanes at or past `avail` floats. */
+static inline float16 tc_conv_load_guarded(__global const float *p, long avail)
+{
+    float t[16];
+    for (int l = 0; l < 16; l++)
+        t[l] = l < avail ? p[l] : 0.0f;
+    return vload16(0, t);
+}
+
+/* The tile's sums over channels [ci0, ci1): LOADV(v) gives vector v of the
+ * B row at bp. */
+#define CONV_TILE_SUM(LOADV)                                                                    \
+    do {                                                                                        \
+        int k = ci0 * CONV_KH * CONV_KW;                                                        \
+        for (int ci = ci0; ci < ci1; ci++, chan += plane) {                                     \
+            _Pragma("unroll") for (int ky = 0; ky < CONV_KH; ky++) {                            \
+                _Pragma("unroll") for (int kx = 0; kx < CONV_KW; kx++, k++) {                   \
+                    __global const float *bp = chan + ky * dh * Wp + kx * dw;                   \
+                    float16 bv[CONV_NV];                                                        \
+                    _Pragma("unroll") for (int v = 0; v < CONV_NV; v++) bv[v] = LOADV;          \
+                    _Pragma("unroll") for (int i = 0; i < CONV_MR; i++) {                       \
+                        float16 a = (float16)(arow[i][k]);                                      \
+                        _Pragma("unroll") for (int v = 0; v < CONV_NV; v++)                     \
+                            acc[i][v] = fma(a, bv[v], acc[i][v]);                               \
+                    }                                                                           \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+    } while (0)
+
 /* y [Cout, Ho, Wo] (at y_off) = act(W [Cout, Cin kh kw] conv xp + bias),
  * over the input channels [ci0, ci1) per launch: the host splits the
  * channels into blocks whose strip of xp stays in L2 while every row tile
@@ -72,12 +104,14 @@ __kernel void tc_conv_pad_input(__global const float *restrict x, uint x_off,
  * fastest so that neighbours share the strip of xp. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const float *restrict Wt,
-                        uint w_off, __global const float *restrict xp, uint plane, int Wp, int dh,
+                        uint w_off, __global const float *restrict xp, uint xp_off,
+                        uint xp_len, uint plane, int Wp, int dh,
                         int dw, __global float *restrict y, uint y_off, int Ho, int Wo,
                         int tiles_m, int tiles_n, __global const float *restrict bias,
                         uint b_off, int has_bias, int relu, int accumulate, int last)
 {
     Wt += w_off;
+    xp += xp_off;
     y += y_off;
     bias += b_off;
     const int g = (int)get_global_id(0);
@@ -101,27 +135,15 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
                 acc[i][v] = (float16)(0.0f);
 
         __global const float *chan = xp + (size_t)ci0 * plane + j0;
-        int k = ci0 * CONV_KH * CONV_KW;
-        for (int ci = ci0; ci < ci1; ci++, chan += plane) {
-#pragma unroll
-            for (int ky = 0; ky < CONV_KH; ky++) {
-#pragma unroll
-                for (int kx = 0; kx < CONV_KW; kx++, k++) {
-                    __global const float *bp = chan + ky * dh * Wp + kx * dw;
-                    float16 bv[CONV_NV];
-#pragma unroll
-                    for (int v = 0; v < CONV_NV; v++)
-                        bv[v] = vload16(v, bp);
-#pragma unroll
-                    for (int i = 0; i < CONV_MR; i++) {
-                        float16 a = (float16)(arow[i][k]);
-#pragma unroll
-                        for (int v = 0; v < CONV_NV; v++)
-                            acc[i][v] = fma(a, bv[v], acc[i][v]);
-                    }
-                }
-            }
-        }
+        /* Whether the tile's last read stays inside xp: always with the
+         * padded copy (it has slack); the last tiles of a 1x1 convolution
+         * reading x itself take the guarded loads. */
+        const size_t reach = (size_t)(ci1 - 1) * plane + (size_t)((CONV_KH - 1) * dh * Wp) +
+                             (size_t)((CONV_KW - 1) * dw) + (size_t)j0 + CONV_NR;
+        if (reach <= xp_len)
+            CONV_TILE_SUM(vload16(v, bp));
+        else
+            CONV_TILE_SUM(tc_conv_load_guarded(bp + 16 * v, (long)xp_len - (long)(bp - xp) - 16 * v));
 
         /* Column j -> output pixel (j / Wp, j % Wp), kept when inside Wo. */
         int dst[CONV_NR];

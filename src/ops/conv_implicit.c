@@ -67,9 +67,11 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
     int64_t block = (int64_t)(block_bytes / per_channel);
     if (block < 16)
         block = 16;
+    /* A 1x1 convolution without padding reads x as it is. */
+    const int copy = !(kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0);
     struct tc_tensor xp = {0};
     int64_t pd[1] = {(int64_t)padded};
-    if ((st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
+    if (copy && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
         return st;
     char options[64];
     snprintf(options, sizeof options, "-DCONV_KH=%d -DCONV_KW=%d", (int)kh, (int)kw);
@@ -82,10 +84,15 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
                                TC_KUINT(H),          TC_KUINT(W),          TC_KUINT(Hp),
                                TC_KUINT(Wp),         TC_KUINT(g->pad_h),   TC_KUINT(g->pad_w),
                                TC_KUINT(Cin),        TC_KUINT(slack)};
-        st = tc_launch_1d(rt, "conv_implicit", "tc_conv_pad_input", (size_t)(Cin * Hp) + 1, pa,
-                          11, err);
+        if (copy)
+            st = tc_launch_1d(rt, "conv_implicit", "tc_conv_pad_input", (size_t)(Cin * Hp) + 1,
+                              pa, 11, err);
         if (st != TERRACL_OK)
             break;
+        /* What the kernel reads: the padded copy (with its slack), or the
+         * batch item's Cin planes of x. */
+        const struct tc_buf *src = copy ? xp.buf : x->buf;
+        size_t src_off = copy ? 0 : xo, src_len = copy ? padded : (size_t)Cin * plane;
         char tag[96];
         snprintf(tag, sizeof tag, "%lldx%lldx%lld k%lldx%lld", (long long)Cout,
                  (long long)(Ho * Wo), (long long)(Cin * kh * kw), (long long)kh, (long long)kw);
@@ -96,7 +103,8 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
             struct tc_karg args[] = {TC_KINT(Cout),     TC_KINT(Cin),
                                      TC_KINT(c0),       TC_KINT(c1),
                                      TC_KBUF(w->buf),   ow,
-                                     TC_KBUF(xp.buf),   TC_KUINT(plane),
+                                     TC_KBUF(src),      TC_KUINT(src_off),
+                                     TC_KUINT(src_len), TC_KUINT(plane),
                                      TC_KINT(Wp),       TC_KINT(g->dil_h),
                                      TC_KINT(g->dil_w), TC_KBUF(y->buf),
                                      TC_KUINT(yo),      TC_KINT(Ho),
@@ -106,7 +114,7 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
                                      TC_KINT(relu != 0), TC_KINT(c0 > 0),
                                      TC_KINT(c1 == Cin)};
             const size_t global[1] = {tiles_m * strips}, local[1] = {1};
-            st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args, 23, err);
+            st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args, 25, err);
         }
     }
     tc_tensor_free(&xp);
