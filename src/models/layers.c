@@ -121,7 +121,10 @@ terracl_status tc_layer_conv2d_run(terracl_module *m, terracl_runtime *rt,
 struct bn_fold {
     size_t w, b, gamma, beta, mean, var;
     int has_bias;
-    int64_t out, per_out; /* weight [out, per_out] */
+    /* The weight has `numel` elements; element i feeds output channel
+     * (i / inner) % out: Conv2d [out, in kh kw] has inner = in kh kw,
+     * ConvTranspose2d [in, out, k, k] has inner = k k. */
+    int64_t out, numel, inner;
     float eps;
 };
 
@@ -129,12 +132,14 @@ static terracl_status fold_hook(terracl_module *m, terracl_runtime *rt, const vo
                                 terracl_error *err)
 {
     const struct bn_fold *f = user;
-    size_t out = (size_t)f->out, per = (size_t)f->per_out;
+    size_t out = (size_t)f->out, numel = (size_t)f->numel, inner = (size_t)f->inner;
     if (value(m, f->w)->gemm_packed)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "a folded convolution weight is packed");
-    float *w = malloc(out * per * sizeof *w), *v = malloc(5 * out * sizeof *v);
+    float *w = malloc(numel * sizeof *w);
+    double *scale = malloc(out * sizeof *scale);
+    float *v = malloc(5 * out * sizeof *v);
     terracl_status st = TERRACL_OK;
-    if (w == NULL || v == NULL) {
+    if (w == NULL || v == NULL || scale == NULL) {
         st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory folding a BatchNorm");
         goto done;
     }
@@ -147,20 +152,21 @@ static terracl_status fold_hook(terracl_module *m, terracl_runtime *rt, const vo
         (st = tc_tensor_download(rt, value(m, f->var), var, err)) ||
         (f->has_bias && (st = tc_tensor_download(rt, value(m, f->b), bias, err))))
         goto done;
+    /* In double, rounded once: the folded convolution then differs from
+     * conv-then-normalise only by the order of float rounding. */
     for (size_t co = 0; co < out; co++) {
-        /* In double, rounded once: the folded convolution then differs from
-         * conv-then-normalise only by the order of float rounding. */
-        double scale = (double)gamma[co] / sqrt((double)var[co] + (double)f->eps);
-        for (size_t i = 0; i < per; i++)
-            w[co * per + i] = (float)((double)w[co * per + i] * scale);
+        scale[co] = (double)gamma[co] / sqrt((double)var[co] + (double)f->eps);
         double b = f->has_bias ? bias[co] : 0.0;
-        beta[co] = (float)((double)beta[co] + (b - (double)mean[co]) * scale);
+        beta[co] = (float)((double)beta[co] + (b - (double)mean[co]) * scale[co]);
     }
+    for (size_t i = 0; i < numel; i++)
+        w[i] = (float)((double)w[i] * scale[(i / inner) % out]);
     if ((st = tc_tensor_upload(rt, value(m, f->w), w, err)) == TERRACL_OK)
         st = tc_tensor_upload(rt, value(m, f->beta), beta, err);
 done:
     free(w);
     free(v);
+    free(scale);
     return st;
 }
 
@@ -171,9 +177,46 @@ terracl_status tc_layer_fold_batchnorm(terracl_module *m, const struct tc_conv2d
         return tc_fail(err, TERRACL_ERR_CONFIG,
                        "BatchNorm2d(%lld) cannot follow a Conv2d with %lld output channels",
                        (long long)bn->channels, (long long)c->out);
-    struct bn_fold f = {c->w, c->has_bias ? c->b : 0, bn->w, bn->b, bn->mean, bn->var,
-                        c->has_bias, c->out, c->in * c->kh * c->kw, bn->eps};
+    struct bn_fold f = {c->w,    c->has_bias ? c->b : 0,
+                        bn->w,   bn->b,
+                        bn->mean, bn->var,
+                        c->has_bias, c->out,
+                        c->out * c->in * c->kh * c->kw, c->in * c->kh * c->kw,
+                        bn->eps};
     return tc_module_add_bind_hook(m, fold_hook, &f, sizeof f, err);
+}
+
+terracl_status tc_layer_fold_batchnorm_transpose(terracl_module *m,
+                                                 const struct tc_conv_transpose2d *c,
+                                                 const struct tc_batchnorm2d *bn,
+                                                 terracl_error *err)
+{
+    if (bn->channels != c->out)
+        return tc_fail(err, TERRACL_ERR_CONFIG,
+                       "BatchNorm2d(%lld) cannot follow a ConvTranspose2d with %lld output "
+                       "channels",
+                       (long long)bn->channels, (long long)c->out);
+    struct bn_fold f = {c->w,    c->has_bias ? c->b : 0,
+                        bn->w,   bn->b,
+                        bn->mean, bn->var,
+                        c->has_bias, c->out,
+                        c->in * c->out * c->k * c->k, c->k * c->k,
+                        bn->eps};
+    return tc_module_add_bind_hook(m, fold_hook, &f, sizeof f, err);
+}
+
+terracl_status tc_layer_conv_transpose2d_bn_run(terracl_module *m, terracl_runtime *rt,
+                                                const struct tc_conv_transpose2d *c,
+                                                const struct tc_batchnorm2d *bn,
+                                                const struct tc_tensor *x, struct tc_tensor *y,
+                                                terracl_error *err)
+{
+    /* The same as the plain layer with the BatchNorm's bias (the folded
+     * shift) as the bias. */
+    struct tc_conv_transpose2d folded = *c;
+    folded.has_bias = 1;
+    folded.b = bn->b;
+    return tc_layer_conv_transpose2d_run(m, rt, &folded, x, y, err);
 }
 
 terracl_status tc_layer_conv2d_bn_run(terracl_module *m, terracl_runtime *rt,

@@ -92,6 +92,20 @@ TC_NODISCARD terracl_status tc_layer_conv2d_bn_run(terracl_module *m, terracl_ru
                                                    const struct tc_tensor *x, struct tc_tensor *y,
                                                    terracl_error *err);
 
+/* The same for ConvTranspose2d followed by BatchNorm2d (a neck's upsampling
+ * unit): weight [in, out, k, k] scaled per output channel. */
+TC_NODISCARD terracl_status tc_layer_fold_batchnorm_transpose(terracl_module *m,
+                                                              const struct tc_conv_transpose2d *c,
+                                                              const struct tc_batchnorm2d *bn,
+                                                              terracl_error *err);
+TC_NODISCARD terracl_status tc_layer_conv_transpose2d_bn_run(terracl_module *m,
+                                                             terracl_runtime *rt,
+                                                             const struct tc_conv_transpose2d *c,
+                                                             const struct tc_batchnorm2d *bn,
+                                                             const struct tc_tensor *x,
+                                                             struct tc_tensor *y,
+                                                             terracl_error *err);
+
 TC_NODISCARD terracl_status tc_layer_conv_module(terracl_module *m, const char *prefix,
                                                  int64_t in, int64_t out, int64_t k, int64_t pad,
                                                  int64_t dilation, struct tc_conv_module *c,
