@@ -181,7 +181,8 @@ static terracl_status collect_shapes(terracl_runtime *rt, const char *backbone, 
 static const char k_usage[] = "usage: terracl tune [--device D] [--backbone NAME] [--frames T] "
                               "[--size S] [--gemm M,N,K] [--candidates N] [--restart]\n";
 static const char k_help[] =
-    "\nSearches GEMM parameters for one device and stores the winners for later runs.\n"
+    "\nSearches GEMM parameters for one device and stores the winners for later runs\n"
+    "(on CPU devices also the tile parameters of terracl's own kernels).\n"
     "  --device D         a device as in `terracl run --help`\n"
     "  --backbone NAME    tune the GEMM shapes of this backbone (default prithvi_eo_v1_100)\n"
     "  --frames T         its frames (1..16, default 1)\n"
