@@ -65,14 +65,18 @@ __kernel void tc_col2im_transpose(__global const float *cols, uint c_off, __glob
     y[y_off + (size_t)co * pixels + p] = acc;
 }
 
-/* y[i] += b[(i / pixels) % channels] over n elements of NCHW data. */
-__kernel void tc_channel_bias(__global float *y, uint y_off, __global const float *b, uint b_off,
-                              uint channels, uint pixels, uint n)
+/* c[i, j] = act(c[i, j] + b[i]) for a rows x cols block with leading
+ * dimension ld (a GEMM's output, where its kernel has no epilogue); no bias
+ * when has_bias is 0; act is ReLU when relu is 1. Work-item (column, row). */
+__kernel void tc_row_bias(__global float *c, uint c_off, uint ld, uint rows, uint cols,
+                          __global const float *b, uint b_off, int has_bias, int relu)
 {
-    uint i = get_global_id(0);
-    if (i >= n)
+    uint j = get_global_id(0), i = get_global_id(1);
+    if (j >= cols || i >= rows)
         return;
-    y[y_off + i] += b[b_off + (i / pixels) % channels];
+    size_t at = c_off + (size_t)i * ld + j;
+    float v = c[at] + (has_bias ? b[b_off + i] : 0.0f);
+    c[at] = relu ? fmax(v, 0.0f) : v;
 }
 
 /* y[b, c, h r + i, w r + j] = x[b, c r^2 + i r + j, h, w]; one work-item per

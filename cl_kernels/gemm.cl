@@ -41,6 +41,10 @@
  *   0  C = alpha*AB^T + beta*C
  *   1  ... + bias[j]
  *   2  gelu(... + bias[j])   (exact erf GELU)
+ *   3  ... + bias[i]          (a per-row bias: a convolution's output
+ *                              channels are the rows of its GEMM)
+ *   4  relu(... + bias[i])
+ * tc_sgemm_nn takes 0, 3 and 4.
  */
 #ifndef GEMM_EPILOGUE
 #define GEMM_EPILOGUE 0
@@ -55,11 +59,6 @@ static inline float tc_hsum16(float16 v)
     float4 b = a.lo + a.hi;
     float2 c = b.lo + b.hi;
     return c.x + c.y;
-}
-
-static inline void tc_store(__global float *c, float v, float alpha, float beta)
-{
-    *c = beta == 0.0f ? alpha * v : alpha * v + beta * *c;
 }
 
 /* Linear group id -> (row tile, first column tile, column tiles in strip). */
@@ -94,9 +93,13 @@ typedef float8 tc_rowv;
 
 #if GEMM_EPILOGUE == 2
 #define TC_EPILOGUE_VEC(r) tc_gelu_erf(r)
+#elif GEMM_EPILOGUE == 4
+#define TC_EPILOGUE_VEC(r) fmax((r), 0.0f)
 #else
 #define TC_EPILOGUE_VEC(r) (r)
 #endif
+/* Epilogues 3 and 4 add one bias per row of C. */
+#define TC_ROW_BIAS (GEMM_EPILOGUE == 3 || GEMM_EPILOGUE == 4)
 
 /* Tree reductions of float16 partial sums: a pair of vectors holding 2^l
  * sums each (16 >> l lanes per sum) folds into one vector of 2^(l+1) sums. */
@@ -200,7 +203,9 @@ void tc_sgemm_nt(int M, int N, int K, float alpha, float beta,
                 if (full_n) {
                     if (beta != 0.0f)
                         r = fma((tc_rowv)(beta), TC_VLOADR(0, crow), r);
-#if GEMM_EPILOGUE != 0
+#if TC_ROW_BIAS
+                    r = TC_EPILOGUE_VEC(r + bias[i0 + i]);
+#elif GEMM_EPILOGUE != 0
                     r = TC_EPILOGUE_VEC(r + TC_VLOADR(0, bias + j0));
 #endif
                     TC_VSTORER(r, 0, crow);
@@ -211,7 +216,7 @@ void tc_sgemm_nt(int M, int N, int K, float alpha, float beta,
                     for (int j = 0; j < GEMM_NR; j++) {
                         int jj = min(j, N - j0 - 1);
                         cs[j] = crow[jj];
-                        bs[j] = GEMM_EPILOGUE != 0 ? bias[j0 + jj] : 0.0f;
+                        bs[j] = GEMM_EPILOGUE != 0 ? bias[TC_ROW_BIAS ? i0 + i : j0 + jj] : 0.0f;
                     }
                     if (beta != 0.0f)
                         r = fma((tc_rowv)(beta), TC_VLOADR(0, cs), r);
@@ -233,12 +238,13 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
                  __global const float *restrict A, uint a_off, int a_rs, int a_cs, uint a_stride,
                  __global const float *restrict B, uint b_off, int ldb, uint b_stride,
                  __global float *restrict C, uint c_off, int ldc, uint c_stride,
-                 int tiles_m, int tiles_n)
+                 int tiles_m, int tiles_n, __global const float *restrict bias, uint bias_off)
 {
     const ulong batch = get_global_id(1);
     A += a_off + batch * a_stride;
     B += b_off + batch * b_stride;
     C += c_off + batch * c_stride;
+    bias += bias_off;
     int tm, tn0, tcount;
     TC_GEMM_TILE_INDEX(tiles_m, tiles_n, tm, tn0, tcount);
     const int i0 = tm * GEMM_MR;
@@ -278,6 +284,9 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
                         float16 r = alpha * acc[i][v];
                         if (beta != 0.0f)
                             r = fma((float16)(beta), vload16(v, crow), r);
+#if TC_ROW_BIAS
+                        r = TC_EPILOGUE_VEC(r + bias[i0 + i]);
+#endif
                         vstore16(r, v, crow);
                     }
                 }
@@ -297,8 +306,14 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
                 }
 #pragma unroll
                 for (int i = 0; i < GEMM_MR; i++)
-                    if (i0 + i < M)
-                        tc_store(C + (size_t)(i0 + i) * ldc + j, s[i], alpha, beta);
+                    if (i0 + i < M) {
+                        __global float *c = C + (size_t)(i0 + i) * ldc + j;
+                        float r = beta == 0.0f ? alpha * s[i] : alpha * s[i] + beta * *c;
+#if TC_ROW_BIAS
+                        r = TC_EPILOGUE_VEC(r + bias[i0 + i]);
+#endif
+                        *c = r;
+                    }
             }
         }
     }
@@ -369,6 +384,88 @@ void tc_sgemm_packed(int M, int N, int K, float beta,
                     r = tc_gelu_erf(r);
 #endif
                     vstore16(r, v, crow);
+                }
+            }
+        }
+    }
+}
+
+/*
+ * tc_sgemm_packed_kb: the same product as tc_sgemm_packed, blocked along K
+ * so that the streamed operand sits in L1: a work-item owns one panel q
+ * and a run of row tiles; for each block of GEMM_KC rows of the panel
+ * (GEMM_KC x 64 floats, 32 KiB at 128) it sweeps its row tiles, whose rows
+ * of A come from L2 as broadcasts. Partial sums go through C between
+ * blocks (one load and store of the tile per block, against GEMM_KC steps
+ * of 4 GEMM_MR FMAs); the last block adds the epilogue.
+ */
+#ifndef GEMM_KC
+#define GEMM_KC 128
+#endif
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_sgemm_packed_kb(int M, int N, int K, float beta,
+                        __global const float *restrict A, uint a_off, int lda,
+                        __global const float *restrict P, uint p_off,
+                        __global float *restrict C, uint c_off, int ldc,
+                        int tiles_m, int tiles_n, int run, __global const float *restrict bias,
+                        uint bias_off)
+{
+    A += a_off;
+    P += p_off;
+    C += c_off;
+    bias += bias_off;
+    const int g = (int)get_global_id(0);
+    const int q = g % tiles_n, chunk = g / tiles_n;
+    const int tm0 = chunk * run, tm1 = min(tm0 + run, tiles_m);
+    const int j0 = q * TC_PACK_W;
+    __global const float *panel = P + (size_t)q * K * TC_PACK_W;
+
+    for (int kb = 0; kb < K || kb == 0; kb += GEMM_KC) {
+        const int kend = min(kb + GEMM_KC, K), last = kend == K;
+        for (int tm = tm0; tm < tm1; tm++) {
+            const int i0 = tm * GEMM_MR;
+            __global const float *arow[GEMM_MR];
+            TC_GEMM_ROWS_OF_A(arow, A, i0, M, lda);
+            float16 acc[GEMM_MR][4];
+#pragma unroll
+            for (int i = 0; i < GEMM_MR; i++) {
+                /* Rows past M start from 0 and are never stored. */
+                __global const float *crow = C + (size_t)min(i0 + i, M - 1) * ldc + j0;
+                const float s = i0 + i >= M ? 0.0f : kb > 0 ? 1.0f : beta;
+#pragma unroll
+                for (int v = 0; v < 4; v++)
+                    acc[i][v] = s == 0.0f ? (float16)(0.0f) : s * vload16(v, crow);
+            }
+            __global const float *bp = panel + (size_t)kb * TC_PACK_W;
+            for (int p = kb; p < kend; p++, bp += TC_PACK_W) {
+                float16 b0 = vload16(0, bp), b1 = vload16(1, bp), b2 = vload16(2, bp),
+                        b3 = vload16(3, bp);
+#pragma unroll
+                for (int i = 0; i < GEMM_MR; i++) {
+                    float16 a = (float16)(arow[i][p]);
+                    acc[i][0] = fma(a, b0, acc[i][0]);
+                    acc[i][1] = fma(a, b1, acc[i][1]);
+                    acc[i][2] = fma(a, b2, acc[i][2]);
+                    acc[i][3] = fma(a, b3, acc[i][3]);
+                }
+            }
+#pragma unroll
+            for (int i = 0; i < GEMM_MR; i++) {
+                if (i0 + i < M) {
+                    __global float *crow = C + (size_t)(i0 + i) * ldc + j0;
+#pragma unroll
+                    for (int v = 0; v < 4; v++) {
+                        float16 r = acc[i][v];
+#if GEMM_EPILOGUE >= 1
+                        if (last)
+                            r += vload16(v, bias + j0);
+#endif
+#if GEMM_EPILOGUE == 2
+                        if (last)
+                            r = tc_gelu_erf(r);
+#endif
+                        vstore16(r, v, crow);
+                    }
                 }
             }
         }

@@ -105,12 +105,46 @@ static void test_parsing_is_reentrant(void **state)
     assert_true(b.ok);
 }
 
+/* The native kernels' line: both values, in range, K blocks multiples of
+ * 16; anything else is refused (the loader then keeps the defaults). */
+static void test_native_params(void **state)
+{
+    (void)state;
+    struct tc_native_params p = {1, 1};
+    assert_true(tc_native_parse("packed_kc=128 conv_block_kib=512\n", &p));
+    assert_int_equal(p.packed_kc, 128);
+    assert_int_equal(p.conv_block_kib, 512);
+    assert_true(tc_native_parse("conv_block_kib=64 packed_kc=0", &p));
+    assert_int_equal(p.packed_kc, 0);
+    char text[96];
+    struct tc_native_params q;
+    assert_true(tc_native_parse(tc_native_str(&tc_native_default, text, sizeof text), &q));
+    assert_int_equal(q.packed_kc, tc_native_default.packed_kc);
+    assert_int_equal(q.conv_block_kib, tc_native_default.conv_block_kib);
+    static const char *const bad[] = {
+        "packed_kc=128",                             /* a value missing */
+        "packed_kc=100 conv_block_kib=256",          /* not a multiple of 16 */
+        "packed_kc=8 conv_block_kib=256",            /* below 16 */
+        "packed_kc=8192 conv_block_kib=256",         /* above 4096 */
+        "packed_kc=128 conv_block_kib=8",            /* block below 16 KiB */
+        "packed_kc=128 conv_block_kib=99999999999",  /* out of range */
+        "packed_kc=-16 conv_block_kib=256",          /* negative */
+        "packed_kc=1.5 conv_block_kib=256",          /* fractional */
+        "packed_kc=128 conv_block_kib=256 extra=1",  /* unknown key */
+        "packed_kc 128 conv_block_kib=256",          /* no '=' */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (tc_native_parse(bad[i], &p))
+            fail_msg("accepted '%s'", bad[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_set_parses),
         cmocka_unit_test(test_damaged_values_rejected),
         cmocka_unit_test(test_parsing_is_reentrant),
+        cmocka_unit_test(test_native_params),
     };
     return cmocka_run_group_tests_name("gemm_params", tests, NULL, NULL);
 }

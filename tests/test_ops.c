@@ -10,6 +10,7 @@
 #include "ops/linear.h"
 #include "ops/norm.h"
 #include "ops/softmax.h"
+#include "runtime/gemm_params.h"
 
 static const int64_t k_sizes[] = {1, 7, 197, 589};
 #define NSIZES (sizeof k_sizes / sizeof k_sizes[0])
@@ -363,7 +364,9 @@ static void test_linear_fused_forms(void **state)
 
 /* Linear weights in the packed GEMM layout (CPU devices): every fused form,
  * with and without bias, against a double-precision reference, at sizes
- * with partial row tiles, one and several 64-column panels and odd K. */
+ * with partial row tiles, one and several 64-column panels and odd K; with
+ * the panel kernel and the K-blocked one (K blocks of 64 and 128: several
+ * blocks, the last one partial, or a single partial one). */
 static void test_linear_packed_weights(void **state)
 {
     (void)state;
@@ -385,7 +388,12 @@ static void test_linear_packed_weights(void **state)
         tc_test_fill(y0, (size_t)(M * N), 64, -1, 1);
         tc_gemm_pack_weight(w, (size_t)N, (size_t)K, packed);
         int64_t xd[2] = {M, K}, wd[2] = {N, K}, yd[2] = {M, N};
-        for (int mode = 0; mode < 6; mode++) {
+        for (int run = 0; run < 18; run++) {
+            static const size_t kcs[3] = {0, 64, 128};
+            struct tc_native_params np = tc_native_default;
+            np.packed_kc = kcs[run / 6];
+            tc_native_force(tc_test_rt, &np);
+            int mode = run % 6;
             int gelu = mode % 3 == 1, acc = mode % 3 == 2, bias = mode < 3;
             struct tc_tensor tx = tc_test_upload(x, 2, xd), tw = tc_test_upload(packed, 2, wd);
             struct tc_tensor tb = tc_test_upload(b, 1, &N), ty = tc_test_upload(y0, 2, yd);
@@ -404,8 +412,8 @@ static void test_linear_packed_weights(void **state)
                 }
             double e = tc_test_rel_l2(got, want, (size_t)(M * N));
             if (!(e < 1e-6))
-                fail_msg("packed linear %lldx%lldx%lld mode %d: relative L2 %.3g", (long long)M,
-                         (long long)N, (long long)K, mode, e);
+                fail_msg("packed linear %lldx%lldx%lld mode %d, K blocks %zu: relative L2 %.3g",
+                         (long long)M, (long long)N, (long long)K, mode, np.packed_kc, e);
             /* The packed layout is not a plain matrix: no views, no reads. */
             struct tc_tensor view;
             int64_t flat = N * K;
@@ -419,6 +427,7 @@ static void test_linear_packed_weights(void **state)
             tc_tensor_free(&tb);
             tc_tensor_free(&ty);
         }
+        tc_native_force(tc_test_rt, NULL);
         free(x);
         free(w);
         free(packed);

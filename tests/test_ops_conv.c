@@ -98,6 +98,17 @@ static void test_conv2d(void **state)
         snprintf(what, sizeof what, "conv2d case %zu", i);
         expect_close(got, want, ny, what);
 
+        /* With ReLU in the epilogue (a convolution with a folded BatchNorm). */
+        for (size_t j = 0; j < ny; j++)
+            want[j] = want[j] > 0.0f ? want[j] : 0.0f;
+        TC_ASSERT_OK(tc_op_conv2d_act(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, &c->g, 1, &ty,
+                                      &err),
+                     err);
+        free(got);
+        got = tc_test_download(&ty);
+        snprintf(what, sizeof what, "conv2d + relu case %zu", i);
+        expect_close(got, want, ny, what);
+
         /* A wrong output shape is refused with a message. */
         int64_t bad[4] = {c->B, c->Cout, Ho + 1, Wo};
         struct tc_tensor tbad;
@@ -161,6 +172,12 @@ static void test_conv_transpose2d(void **state)
         {1, 5, 1, 1, 7, 4, 4, 0, 0, 1},   /* LinearDecoder-like, 1x1 input */
         {1, 2, 13, 7, 3, 3, 1, 0, 0, 0},  /* stride 1, no bias */
         {2, 1, 5, 3, 2, 5, 3, 2, 2, 1},   /* stride 3 with overlaps */
+        /* Kernel = stride with Cout k k a multiple of 64: the direct CPU
+         * kernel (taps stored in place); pixels not a multiple of its
+         * 6-pixel tiles, an odd number of 64-tap tiles, k = 4. */
+        {2, 37, 5, 9, 16, 2, 2, 0, 0, 1},
+        {1, 70, 7, 6, 48, 2, 2, 0, 0, 0},
+        {1, 9, 3, 5, 4, 4, 4, 0, 0, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct convt_case *c = &cases[i];

@@ -14,6 +14,9 @@ int tc_cmd_run(int argc, char **argv);
 int tc_cmd_predict(int argc, char **argv);
 int tc_cmd_bench(int argc, char **argv);
 int tc_cmd_tune(int argc, char **argv);
+/* tune's search over terracl's own CPU kernel parameters (tune_native.c)
+ * for a model with `tokens` tokens; stores the winner; an exit status. */
+int tc_tune_native(terracl_runtime *rt, size_t tokens);
 int tc_cmd_list(int argc, char **argv);
 int tc_cmd_info(int argc, char **argv);
 

@@ -10,7 +10,8 @@
  * the single row-major M x N x K product given with --gemm. Every
  * candidate's result is checked against a plain C reference before it may
  * win. Results are written after each shape, so an interrupted search
- * resumes where it stopped (--restart starts over).
+ * resumes where it stopped (--restart starts over). On CPU devices it then
+ * picks the parameters of terracl's own kernels (tune_native.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -180,7 +181,8 @@ static terracl_status collect_shapes(terracl_runtime *rt, const char *backbone, 
 static const char k_usage[] = "usage: terracl tune [--device D] [--backbone NAME] [--frames T] "
                               "[--size S] [--gemm M,N,K] [--candidates N] [--restart]\n";
 static const char k_help[] =
-    "\nSearches GEMM parameters for one device and stores the winners for later runs.\n"
+    "\nSearches GEMM parameters for one device and stores the winners for later runs\n"
+    "(on CPU devices also the tile parameters of terracl's own kernels).\n"
     "  --device D         a device as in `terracl run --help`\n"
     "  --backbone NAME    tune the GEMM shapes of this backbone (default prithvi_eo_v1_100)\n"
     "  --frames T         its frames (1..16, default 1)\n"
@@ -320,6 +322,12 @@ int tc_cmd_tune(int argc, char **argv)
             break;
     }
     free(cands);
+    /* On CPU devices, also terracl's own kernels' parameters, at the token
+     * count of the tuned backbone (or the M of --gemm). */
+    if (rc == 0 && strcmp(info->type, "cpu") == 0) {
+        size_t tokens = gm ? gm : (size_t)(frames * (size / 16) * (size / 16) + 1);
+        rc = tc_tune_native(rt, tokens);
+    }
     terracl_runtime_destroy(rt);
     if (rc == 0)
         printf("done: later runs on this device load %s\n", path);

@@ -49,6 +49,7 @@ void terracl_module_destroy(terracl_module *m)
         tc_tensor_free(&m->params[i].value);
     }
     free(m->params);
+    tc_module_free_bind_hooks(m);
     if (m->impl && m->vt && m->vt->destroy_impl)
         m->vt->destroy_impl(m->impl);
     terracl_value_free(m->config);

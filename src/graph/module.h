@@ -61,6 +61,17 @@ struct tc_child {
     terracl_module *module;
 };
 
+/* Work done once a module's weights are on the device (tc_weights_bind
+ * runs these after every upload): rewriting parameters into the form the
+ * forward pass uses, such as a BatchNorm folded into its convolution. The
+ * hook reads its parameter indices from `user`, a copy it owns. */
+typedef terracl_status (*tc_bind_hook_fn)(terracl_module *m, terracl_runtime *rt,
+                                          const void *user, terracl_error *err);
+struct tc_bind_hook {
+    tc_bind_hook_fn fn;
+    void *user;
+};
+
 struct terracl_module {
     char *type;
     const struct tc_module_vtable *vt;
@@ -72,6 +83,8 @@ struct terracl_module {
     size_t nchildren, children_cap;
     int64_t out_channels[TC_MAX_FEATS];
     size_t n_out_channels;
+    struct tc_bind_hook *bind_hooks; /* in order of registration */
+    size_t n_bind_hooks;
 };
 
 /* Creates an empty module that owns `impl` (freed by vt->destroy_impl). On
@@ -115,6 +128,15 @@ TC_NODISCARD terracl_status tc_module_set_out_channels(terracl_module *m, const 
 TC_NODISCARD terracl_status tc_module_forward(terracl_module *m, struct tc_exec *ex,
                                               const struct tc_feats *in, struct tc_feats *out,
                                               terracl_error *err);
+
+/* Registers a bind hook on m with a copy of the user_size bytes at user. */
+TC_NODISCARD terracl_status tc_module_add_bind_hook(terracl_module *m, tc_bind_hook_fn fn,
+                                                    const void *user, size_t user_size,
+                                                    terracl_error *err);
+/* Runs the bind hooks of the whole tree (children first, then m's own). */
+TC_NODISCARD terracl_status tc_module_run_bind_hooks(terracl_module *m, terracl_runtime *rt,
+                                                     terracl_error *err);
+void tc_module_free_bind_hooks(terracl_module *m);
 
 /* Visits every parameter of the tree with its full dotted name. */
 typedef terracl_status (*tc_param_visitor)(void *user, const char *full_name,

@@ -312,6 +312,10 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
         if ((st = tc_buf_write(rt, t->buf, it->offset * sizeof(float), src, it->numel * sizeof(float), err)))
             goto out;
     }
+    /* Parameters rewritten from others (a BatchNorm folded into its
+     * convolution) once everything is uploaded. */
+    if ((st = tc_module_run_bind_hooks(m, rt, err)))
+        goto out;
     *out = w;
     w = NULL;
 

@@ -1,7 +1,9 @@
 /* Reusable PyTorch layers: parameter declarations under a state_dict prefix, and forward. */
 #include "models/layers.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "ops/linear.h"
 
@@ -77,9 +79,10 @@ terracl_status tc_layer_conv2d(terracl_module *m, const char *prefix, int64_t in
     return st;
 }
 
-terracl_status tc_layer_conv2d_run(terracl_module *m, terracl_runtime *rt,
-                                   const struct tc_conv2d *c, const struct tc_tensor *x,
-                                   struct tc_tensor *y, terracl_error *err)
+/* Checks x against c and allocates y with the convolution's output shape. */
+static terracl_status conv2d_output(terracl_runtime *rt, const struct tc_conv2d *c,
+                                    const struct tc_tensor *x, struct tc_tensor *y,
+                                    terracl_error *err)
 {
     terracl_status st = check_input(x, c->in, "Conv2d", err);
     if (st != TERRACL_OK)
@@ -94,9 +97,138 @@ terracl_status tc_layer_conv2d_run(terracl_module *m, terracl_runtime *rt,
                        tc_shape_str(x->ndim, x->dims, s, sizeof s), (long long)c->kh,
                        (long long)c->kw);
     }
-    if ((st = alloc4(rt, x->dims[0], c->out, ho, wo, y, err)))
+    return alloc4(rt, x->dims[0], c->out, ho, wo, y, err);
+}
+
+terracl_status tc_layer_conv2d_run(terracl_module *m, terracl_runtime *rt,
+                                   const struct tc_conv2d *c, const struct tc_tensor *x,
+                                   struct tc_tensor *y, terracl_error *err)
+{
+    terracl_status st = conv2d_output(rt, c, x, y, err);
+    if (st != TERRACL_OK)
         return st;
-    st = tc_op_conv2d(rt, x, value(m, c->w), c->has_bias ? value(m, c->b) : NULL, g, y, err);
+    st = tc_op_conv2d(rt, x, value(m, c->w), c->has_bias ? value(m, c->b) : NULL, &c->geom, y,
+                      err);
+    if (st != TERRACL_OK)
+        tc_tensor_free(y);
+    return st;
+}
+
+/* ---- Conv2d + BatchNorm2d, folded -------------------------------------- */
+
+/* What the fold hook needs: parameter indices and sizes (a copy, owned by
+ * the module's hook list). */
+struct bn_fold {
+    size_t w, b, gamma, beta, mean, var;
+    int has_bias;
+    /* The weight has `numel` elements; element i feeds output channel
+     * (i / inner) % out: Conv2d [out, in kh kw] has inner = in kh kw,
+     * ConvTranspose2d [in, out, k, k] has inner = k k. */
+    int64_t out, numel, inner;
+    float eps;
+};
+
+static terracl_status fold_hook(terracl_module *m, terracl_runtime *rt, const void *user,
+                                terracl_error *err)
+{
+    const struct bn_fold *f = user;
+    size_t out = (size_t)f->out, numel = (size_t)f->numel, inner = (size_t)f->inner;
+    if (value(m, f->w)->gemm_packed)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "a folded convolution weight is packed");
+    float *w = malloc(numel * sizeof *w);
+    double *scale = malloc(out * sizeof *scale);
+    float *v = malloc(5 * out * sizeof *v);
+    terracl_status st = TERRACL_OK;
+    if (w == NULL || v == NULL || scale == NULL) {
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory folding a BatchNorm");
+        goto done;
+    }
+    float *gamma = v, *beta = v + out, *mean = v + 2 * out, *var = v + 3 * out,
+          *bias = v + 4 * out;
+    if ((st = tc_tensor_download(rt, value(m, f->w), w, err)) ||
+        (st = tc_tensor_download(rt, value(m, f->gamma), gamma, err)) ||
+        (st = tc_tensor_download(rt, value(m, f->beta), beta, err)) ||
+        (st = tc_tensor_download(rt, value(m, f->mean), mean, err)) ||
+        (st = tc_tensor_download(rt, value(m, f->var), var, err)) ||
+        (f->has_bias && (st = tc_tensor_download(rt, value(m, f->b), bias, err))))
+        goto done;
+    /* In double, rounded once: the folded convolution then differs from
+     * conv-then-normalise only by the order of float rounding. */
+    for (size_t co = 0; co < out; co++) {
+        scale[co] = (double)gamma[co] / sqrt((double)var[co] + (double)f->eps);
+        double b = f->has_bias ? bias[co] : 0.0;
+        beta[co] = (float)((double)beta[co] + (b - (double)mean[co]) * scale[co]);
+    }
+    for (size_t i = 0; i < numel; i++)
+        w[i] = (float)((double)w[i] * scale[(i / inner) % out]);
+    if ((st = tc_tensor_upload(rt, value(m, f->w), w, err)) == TERRACL_OK)
+        st = tc_tensor_upload(rt, value(m, f->beta), beta, err);
+done:
+    free(w);
+    free(v);
+    free(scale);
+    return st;
+}
+
+terracl_status tc_layer_fold_batchnorm(terracl_module *m, const struct tc_conv2d *c,
+                                       const struct tc_batchnorm2d *bn, terracl_error *err)
+{
+    if (bn->channels != c->out)
+        return tc_fail(err, TERRACL_ERR_CONFIG,
+                       "BatchNorm2d(%lld) cannot follow a Conv2d with %lld output channels",
+                       (long long)bn->channels, (long long)c->out);
+    struct bn_fold f = {c->w,    c->has_bias ? c->b : 0,
+                        bn->w,   bn->b,
+                        bn->mean, bn->var,
+                        c->has_bias, c->out,
+                        c->out * c->in * c->kh * c->kw, c->in * c->kh * c->kw,
+                        bn->eps};
+    return tc_module_add_bind_hook(m, fold_hook, &f, sizeof f, err);
+}
+
+terracl_status tc_layer_fold_batchnorm_transpose(terracl_module *m,
+                                                 const struct tc_conv_transpose2d *c,
+                                                 const struct tc_batchnorm2d *bn,
+                                                 terracl_error *err)
+{
+    if (bn->channels != c->out)
+        return tc_fail(err, TERRACL_ERR_CONFIG,
+                       "BatchNorm2d(%lld) cannot follow a ConvTranspose2d with %lld output "
+                       "channels",
+                       (long long)bn->channels, (long long)c->out);
+    struct bn_fold f = {c->w,    c->has_bias ? c->b : 0,
+                        bn->w,   bn->b,
+                        bn->mean, bn->var,
+                        c->has_bias, c->out,
+                        c->in * c->out * c->k * c->k, c->k * c->k,
+                        bn->eps};
+    return tc_module_add_bind_hook(m, fold_hook, &f, sizeof f, err);
+}
+
+terracl_status tc_layer_conv_transpose2d_bn_run(terracl_module *m, terracl_runtime *rt,
+                                                const struct tc_conv_transpose2d *c,
+                                                const struct tc_batchnorm2d *bn,
+                                                const struct tc_tensor *x, struct tc_tensor *y,
+                                                terracl_error *err)
+{
+    /* The same as the plain layer with the BatchNorm's bias (the folded
+     * shift) as the bias. */
+    struct tc_conv_transpose2d folded = *c;
+    folded.has_bias = 1;
+    folded.b = bn->b;
+    return tc_layer_conv_transpose2d_run(m, rt, &folded, x, y, err);
+}
+
+terracl_status tc_layer_conv2d_bn_run(terracl_module *m, terracl_runtime *rt,
+                                      const struct tc_conv2d *c, const struct tc_batchnorm2d *bn,
+                                      int relu, const struct tc_tensor *x, struct tc_tensor *y,
+                                      terracl_error *err)
+{
+    terracl_status st = conv2d_output(rt, c, x, y, err);
+    if (st != TERRACL_OK)
+        return st;
+    /* The BatchNorm's bias holds the folded shift (fold_hook). */
+    st = tc_op_conv2d_act(rt, x, value(m, c->w), value(m, bn->b), &c->geom, relu, y, err);
     if (st != TERRACL_OK)
         tc_tensor_free(y);
     return st;
@@ -197,7 +329,8 @@ terracl_status tc_layer_conv_module(terracl_module *m, const char *prefix, int64
     if ((st = full_name(prefix, "conv", conv, sizeof conv, err)) ||
         (st = full_name(prefix, "norm", norm, sizeof norm, err)) ||
         (st = tc_layer_conv2d(m, conv, in, out, k, 1, pad, dilation, 0, &c->conv, err)) ||
-        (st = tc_layer_batchnorm2d(m, norm, out, 1e-5f, &c->norm, err)))
+        (st = tc_layer_batchnorm2d(m, norm, out, 1e-5f, &c->norm, err)) ||
+        (st = tc_layer_fold_batchnorm(m, &c->conv, &c->norm, err)))
         return st;
     return TERRACL_OK;
 }
@@ -206,15 +339,7 @@ terracl_status tc_layer_conv_module_run(terracl_module *m, terracl_runtime *rt,
                                         const struct tc_conv_module *c, const struct tc_tensor *x,
                                         struct tc_tensor *y, terracl_error *err)
 {
-    terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
-    if (st != TERRACL_OK)
-        return st;
-    const struct tc_batchnorm2d *bn = &c->norm;
-    st = tc_op_batchnorm_relu(rt, y, value(m, bn->mean), value(m, bn->var), value(m, bn->w),
-                              value(m, bn->b), bn->eps, y, err);
-    if (st != TERRACL_OK)
-        tc_tensor_free(y);
-    return st;
+    return tc_layer_conv2d_bn_run(m, rt, &c->conv, &c->norm, 1, x, y, err);
 }
 
 /* ---- Linear ------------------------------------------------------------ */

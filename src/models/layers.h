@@ -73,6 +73,39 @@ TC_NODISCARD terracl_status tc_layer_batchnorm2d_run(terracl_module *m, terracl_
                                                      const struct tc_batchnorm2d *bn,
                                                      struct tc_tensor *x, terracl_error *err);
 
+/*
+ * Conv2d followed by BatchNorm2d in eval mode, with the BatchNorm folded
+ * into the convolution when the weights are bound: the convolution's
+ * weight becomes w * scale per output channel and the BatchNorm's bias
+ * the shift beta + (conv bias - mean) * scale, scale = gamma / sqrt(var +
+ * eps). Call tc_layer_fold_batchnorm once both are declared; from then on
+ * the pair runs only through tc_layer_conv2d_bn_run (the BatchNorm's own
+ * run would normalise twice), which adds the shift and the optional ReLU
+ * in the convolution's GEMM epilogue.
+ */
+TC_NODISCARD terracl_status tc_layer_fold_batchnorm(terracl_module *m, const struct tc_conv2d *c,
+                                                    const struct tc_batchnorm2d *bn,
+                                                    terracl_error *err);
+TC_NODISCARD terracl_status tc_layer_conv2d_bn_run(terracl_module *m, terracl_runtime *rt,
+                                                   const struct tc_conv2d *c,
+                                                   const struct tc_batchnorm2d *bn, int relu,
+                                                   const struct tc_tensor *x, struct tc_tensor *y,
+                                                   terracl_error *err);
+
+/* The same for ConvTranspose2d followed by BatchNorm2d (a neck's upsampling
+ * unit): weight [in, out, k, k] scaled per output channel. */
+TC_NODISCARD terracl_status tc_layer_fold_batchnorm_transpose(terracl_module *m,
+                                                              const struct tc_conv_transpose2d *c,
+                                                              const struct tc_batchnorm2d *bn,
+                                                              terracl_error *err);
+TC_NODISCARD terracl_status tc_layer_conv_transpose2d_bn_run(terracl_module *m,
+                                                             terracl_runtime *rt,
+                                                             const struct tc_conv_transpose2d *c,
+                                                             const struct tc_batchnorm2d *bn,
+                                                             const struct tc_tensor *x,
+                                                             struct tc_tensor *y,
+                                                             terracl_error *err);
+
 TC_NODISCARD terracl_status tc_layer_conv_module(terracl_module *m, const char *prefix,
                                                  int64_t in, int64_t out, int64_t k, int64_t pad,
                                                  int64_t dilation, struct tc_conv_module *c,

@@ -13,6 +13,7 @@
 #include "ops/conv.h"
 
 #include "core/checked.h"
+#include "ops/conv_implicit.h"
 #include "ops/launch.h"
 
 static terracl_status shape_error(const char *op, const char *what, const struct tc_tensor *x,
@@ -26,25 +27,33 @@ static terracl_status shape_error(const char *op, const char *what, const struct
                    tc_shape_str(y->ndim, y->dims, s3, sizeof s3));
 }
 
-/* Adds b[c] to every element of channel c of y [B, C, ...]. */
-static terracl_status channel_bias(terracl_runtime *rt, struct tc_tensor *y,
-                                   const struct tc_tensor *b, terracl_error *err)
+/*
+ * c = a op(b) (+ bias per row of c, then ReLU): the GEMM of a convolution,
+ * with its epilogue inside the GEMM kernel where the device's GEMM has one
+ * and as a pass over the block of c otherwise.
+ */
+static terracl_status conv_gemm(terracl_runtime *rt, int trans_b, size_t m, size_t n, size_t k,
+                                struct tc_matrix a, struct tc_matrix b, struct tc_matrix c,
+                                const struct tc_tensor *bias, int relu, terracl_error *err)
 {
-    size_t channels = (size_t)y->dims[1];
-    size_t n = tc_tensor_numel(y), pixels = n / ((size_t)y->dims[0] * channels);
-    if (tc_tensor_numel(b) != channels) {
-        char s1[128], s2[128];
-        return tc_fail(err, TERRACL_ERR_SHAPE, "bias %s does not match the %zu channels of %s",
-                       tc_shape_str(b->ndim, b->dims, s1, sizeof s1), channels,
-                       tc_shape_str(y->ndim, y->dims, s2, sizeof s2));
-    }
-    struct tc_karg oy, ob;
+    int done = 0;
     terracl_status st;
-    if ((st = tc_offset_arg(y, &oy, err)) || (st = tc_offset_arg(b, &ob, err)))
+    if (bias != NULL) {
+        struct tc_gemm_epilogue ep = {bias->buf, bias->offset, 0, 1, relu != 0};
+        st = tc_sgemm_ex(rt, 0, trans_b, m, n, k, 1.0f, a, b, 0.0f, c, &ep, &done, err);
+    } else {
+        st = tc_sgemm(rt, 0, trans_b, m, n, k, 1.0f, a, b, 0.0f, c, err);
+        done = !relu;
+    }
+    if (st != TERRACL_OK || done)
         return st;
-    struct tc_karg args[] = {TC_KBUF(y->buf), oy,           TC_KBUF(b->buf), ob,
-                             TC_KUINT(channels), TC_KUINT(pixels), TC_KUINT(n)};
-    return tc_launch_1d(rt, "conv", "tc_channel_bias", n, args, 7, err);
+    struct tc_karg ob = TC_KUINT(0);
+    if (bias && (st = tc_offset_arg(bias, &ob, err)))
+        return st;
+    struct tc_karg args[] = {TC_KBUF(c.buf), TC_KUINT(c.offset), TC_KUINT(c.ld),
+                             TC_KUINT(m),    TC_KUINT(n),        TC_KBUF(bias ? bias->buf : c.buf),
+                             ob,             TC_KINT(bias != NULL), TC_KINT(relu != 0)};
+    return tc_launch_2d(rt, "conv", "tc_row_bias", n, m, args, 9, err);
 }
 
 static int fits_int(int64_t v) { return v >= 0 && v <= INT32_MAX; }
@@ -65,7 +74,7 @@ static size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
  */
 static terracl_status conv2d_cpu(terracl_runtime *rt, const struct tc_tensor *x,
                                  const struct tc_tensor *w, const struct tc_tensor *b,
-                                 const struct tc_conv_geom *g, struct tc_tensor *y,
+                                 const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
                                  terracl_error *err)
 {
     int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
@@ -100,21 +109,27 @@ static terracl_status conv2d_cpu(terracl_runtime *rt, const struct tc_tensor *x,
             size_t out_rows = (p0 + nb - 1) / (size_t)Wo - p0 / (size_t)Wo + 1;
             st = tc_launch_2d(rt, "conv", "tc_im2col_rows", (size_t)Cin, out_rows, args, 18, err);
             if (st == TERRACL_OK)
-                st = tc_sgemm(rt, 0, 1, (size_t)Cout, nb, K, 1.0f,
-                              (struct tc_matrix){w->buf, w->offset, K},
-                              (struct tc_matrix){cols.buf, 0, ld}, 0.0f,
-                              (struct tc_matrix){y->buf, yo + p0, P}, err);
+                st = conv_gemm(rt, 1, (size_t)Cout, nb, K,
+                               (struct tc_matrix){w->buf, w->offset, K},
+                               (struct tc_matrix){cols.buf, 0, ld},
+                               (struct tc_matrix){y->buf, yo + p0, P}, b, relu, err);
         }
     }
     tc_tensor_free(&cols);
-    if (st == TERRACL_OK && b != NULL)
-        st = channel_bias(rt, y, b, err);
     return st;
 }
 
 terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
                             const struct tc_tensor *w, const struct tc_tensor *b,
                             const struct tc_conv_geom *g, struct tc_tensor *y, terracl_error *err)
+{
+    return tc_op_conv2d_act(rt, x, w, b, g, 0, y, err);
+}
+
+terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
+                                const struct tc_tensor *w, const struct tc_tensor *b,
+                                const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
+                                terracl_error *err)
 {
     const char *op = "conv2d";
     if (w->gemm_packed)
@@ -148,8 +163,12 @@ terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
         return st;
     int direct = kh == 1 && kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 &&
                  g->pad_w == 0;
+    if (b != NULL && tc_tensor_numel(b) != (size_t)Cout)
+        return shape_error(op, "the bias does not match the output channels", x, w, y, err);
+    if (tc_conv2d_implicit_wanted(rt, x, w, g))
+        return tc_conv2d_implicit(rt, x, w, b, g, relu, y, err);
     if (!direct && tc_runtime_is_cpu(rt))
-        return conv2d_cpu(rt, x, w, b, g, y, err);
+        return conv2d_cpu(rt, x, w, b, g, relu, y, err);
     struct tc_tensor cols = {0};
     if (!direct) {
         size_t cn;
@@ -173,16 +192,13 @@ terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
             bm = (struct tc_matrix){cols.buf, 0, P};
         }
         if (st == TERRACL_OK)
-            st = tc_sgemm(rt, 0, 0, (size_t)Cout, P, K, 1.0f,
-                          (struct tc_matrix){w->buf, w->offset, K}, bm, 0.0f,
-                          (struct tc_matrix){y->buf, y->offset + (size_t)bi * (size_t)Cout * P, P},
-                          err);
+            st = conv_gemm(rt, 0, (size_t)Cout, P, K, (struct tc_matrix){w->buf, w->offset, K}, bm,
+                           (struct tc_matrix){y->buf, y->offset + (size_t)bi * (size_t)Cout * P, P},
+                           b, relu, err);
         if (st != TERRACL_OK)
             break;
     }
     tc_tensor_free(&cols);
-    if (st == TERRACL_OK && b != NULL)
-        st = channel_bias(rt, y, b, err);
     return st;
 }
 
@@ -218,6 +234,8 @@ terracl_status tc_op_conv_transpose2d(terracl_runtime *rt, const struct tc_tenso
     }
     if (b != NULL && tc_tensor_numel(b) != (size_t)Cout)
         return shape_error(op, "the bias does not match the output channels", x, w, y, err);
+    if (tc_conv_transpose2d_direct_wanted(rt, x, w, stride, pad, output_padding))
+        return tc_conv_transpose2d_direct(rt, x, w, b, y, err);
     size_t M = (size_t)(Cout * k * k), P = (size_t)(H * W), out_px = (size_t)(Ho * Wo);
     size_t cn;
     terracl_status st = TERRACL_OK;

@@ -16,6 +16,14 @@ TC_NODISCARD terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_te
                                          const struct tc_conv_geom *g, struct tc_tensor *y,
                                          terracl_error *err);
 
+/* The same followed by ReLU when relu is set: y = relu(conv(x, w) + b),
+ * with bias and ReLU applied while the GEMM tile is in registers where the
+ * device's GEMM allows (a convolution with a BatchNorm folded into it). */
+TC_NODISCARD terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
+                                             const struct tc_tensor *w, const struct tc_tensor *b,
+                                             const struct tc_conv_geom *g, int relu,
+                                             struct tc_tensor *y, terracl_error *err);
+
 /* nn.ConvTranspose2d (dilation 1): w [Cin, Cout, kh, kw]; y [B, Cout, Ho, Wo]
  * with Ho = (H - 1) stride - 2 pad + kh + output_padding. */
 TC_NODISCARD terracl_status tc_op_conv_transpose2d(terracl_runtime *rt,

@@ -21,7 +21,8 @@ terracl_status tc_op_linear_ex(terracl_runtime *rt, const struct tc_tensor *x,
     if (b != NULL && tc_tensor_numel(b) != n)
         return tc_fail(err, TERRACL_ERR_SHAPE, "linear: bias of %zu values for %zu outputs",
                        tc_tensor_numel(b), n);
-    struct tc_gemm_epilogue ep = {b ? b->buf : NULL, b ? b->offset : 0, gelu};
+    struct tc_gemm_epilogue ep = {.bias = b ? b->buf : NULL, .bias_offset = b ? b->offset : 0,
+                                  .gelu = gelu};
     if (w->gemm_packed) {
         /* Bias and GELU run inside the packed kernel; a missing bias with
          * GELU needs the element-wise pass after it. */

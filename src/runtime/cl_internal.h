@@ -51,6 +51,8 @@ struct terracl_runtime {
     struct tc_gemm_table *gemm_table;
     int gemm_forced;
     struct tc_gemm_set gemm_force_set;
+    int native_forced;
+    struct tc_native_params native_force;
     int gemm_recording;
     struct tc_gemm_shape gemm_recorded[64];
     size_t gemm_nrecorded;

@@ -147,7 +147,8 @@ terracl_status tc_sgemm_ex(terracl_runtime *rt, int trans_a, int trans_b, size_t
                            int *done, terracl_error *err)
 {
     *done = 0;
-    if (ep != NULL && ep->bias != NULL && m > 0 && n > 0 && !trans_a && trans_b &&
+    if (ep != NULL && ep->bias != NULL && m > 0 && n > 0 && !trans_a &&
+        (trans_b || ep->per_row) &&
         use_native(rt, trans_a, trans_b, m, n, k, a, 0, b, 0, c, 0, 1)) {
         rt->flops += 2ull * m * n * k;
         *done = 1;

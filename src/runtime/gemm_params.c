@@ -49,7 +49,14 @@ struct tc_gemm_table {
     struct tuned_entry entries[MAX_SHAPES];
     size_t n;
     int from_file;
+    int has_native;
+    struct tc_native_params native;
 };
+
+/* The panel kernel for packed Linear weights, and 256 KiB strips for the
+ * implicit convolution: what the 2-core AVX-512 machine ran with when the
+ * K-blocked kernel and other blocks measured within the noise of these. */
+const struct tc_native_params tc_native_default = {0, 256};
 
 int tc_gemm_set_valid(const struct tc_gemm_set *s)
 {
@@ -184,6 +191,62 @@ int tc_gemm_parse_set(const char *text, struct tc_gemm_set *set, double *gflops)
     return seen == (1 << TC_XGEMM_NPARAMS) - 1 && tc_gemm_set_valid(set);
 }
 
+int tc_native_parse(const char *text, struct tc_native_params *p)
+{
+    size_t kc = 0, blk = 0;
+    int seen = 0;
+    const char *s = text;
+    while (*s) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s == '\0' || *s == '\n')
+            break;
+        const char *eq = strchr(s, '='), *end = s + strcspn(s, " \t\n");
+        if (eq == NULL || eq > end)
+            return 0;
+        size_t v;
+        if (!parse_uint(eq + 1, end, 65536, &v))
+            return 0;
+        if ((size_t)(eq - s) == 9 && strncmp(s, "packed_kc", 9) == 0) {
+            kc = v;
+            seen |= 1;
+        } else if ((size_t)(eq - s) == 14 && strncmp(s, "conv_block_kib", 14) == 0) {
+            blk = v;
+            seen |= 2;
+        } else {
+            return 0;
+        }
+        s = end;
+    }
+    if (seen != 3 || (kc != 0 && (kc < 16 || kc > 4096 || kc % 16 != 0)) || blk < 16)
+        return 0;
+    p->packed_kc = kc;
+    p->conv_block_kib = blk;
+    return 1;
+}
+
+const char *tc_native_str(const struct tc_native_params *p, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "packed_kc=%zu conv_block_kib=%zu", p->packed_kc, p->conv_block_kib);
+    return buf;
+}
+
+const struct tc_native_params *tc_runtime_native_params(const terracl_runtime *rt)
+{
+    if (rt->native_forced)
+        return &rt->native_force;
+    if (rt->gemm_table != NULL && rt->gemm_table->has_native)
+        return &rt->gemm_table->native;
+    return &tc_native_default;
+}
+
+void tc_native_force(terracl_runtime *rt, const struct tc_native_params *p)
+{
+    rt->native_forced = p != NULL;
+    if (p)
+        rt->native_force = *p;
+}
+
 struct tc_gemm_table *tc_gemm_table_load(terracl_runtime *rt)
 {
     struct tc_gemm_table *t = calloc(1, sizeof *t);
@@ -204,6 +267,13 @@ struct tc_gemm_table *tc_gemm_table_load(terracl_runtime *rt)
             continue;
         struct tuned_entry e;
         memset(&e, 0, sizeof e);
+        if (strncmp(line, "native ", 7) == 0) {
+            if (tc_native_parse(line + 7, &t->native))
+                t->has_native = 1;
+            else
+                bad = 1;
+            continue;
+        }
         if (strncmp(line, "default ", 8) == 0) {
             if (tc_gemm_parse_set(line + 8, &t->tuned_default, NULL))
                 t->has_default = 1;
@@ -223,7 +293,7 @@ struct tc_gemm_table *tc_gemm_table_load(terracl_runtime *rt)
             bad = 1;
     }
     fclose(f);
-    t->from_file = t->n > 0 || t->has_default;
+    t->from_file = t->n > 0 || t->has_default || t->has_native;
     if (bad)
         tc_runtime_log(rt, TERRACL_LOG_WARN, "ignored damaged lines in tuned GEMM file %s", path);
     return t;
@@ -272,6 +342,9 @@ static int make_dirs(char *path)
     return 0;
 }
 
+static terracl_status write_table(terracl_runtime *rt, const struct tc_gemm_table *t,
+                                  terracl_error *err);
+
 terracl_status tc_gemm_table_store(terracl_runtime *rt, struct tc_gemm_table *t,
                                    const struct tc_gemm_shape *shape,
                                    const struct tc_gemm_set *set, double gflops,
@@ -300,7 +373,26 @@ terracl_status tc_gemm_table_store(terracl_runtime *rt, struct tc_gemm_table *t,
     t->tuned_default = t->entries[best].set;
     t->has_default = 1;
     t->from_file = 1;
+    return write_table(rt, t, err);
+}
 
+terracl_status tc_gemm_table_store_native(terracl_runtime *rt, struct tc_gemm_table *t,
+                                          const struct tc_native_params *p, terracl_error *err)
+{
+    if (rt->cache_dir[0] == '\0')
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "the cache folder is disabled (TERRACL_CACHE_DIR is empty): nowhere to store "
+                       "tuned parameters");
+    t->native = *p;
+    t->has_native = 1;
+    t->from_file = 1;
+    return write_table(rt, t, err);
+}
+
+/* Writes the device's file from the table, atomically (temporary + rename). */
+static terracl_status write_table(terracl_runtime *rt, const struct tc_gemm_table *t,
+                                  terracl_error *err)
+{
     char path[1300], tmp[1400], text[600];
     tc_gemm_params_path(rt, path, sizeof path);
     if (make_dirs(path) != 0)
@@ -311,7 +403,10 @@ terracl_status tc_gemm_table_store(terracl_runtime *rt, struct tc_gemm_table *t,
         return tc_fail(err, TERRACL_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
     fprintf(f, "# terracl tuned GEMM parameters for %s (%s, %s)\n", rt->info.name,
             rt->info.driver_version, rt->info.platform_version);
-    fprintf(f, "default %s\n", tc_gemm_set_str(&t->tuned_default, text, sizeof text));
+    if (t->has_default)
+        fprintf(f, "default %s\n", tc_gemm_set_str(&t->tuned_default, text, sizeof text));
+    if (t->has_native)
+        fprintf(f, "native %s\n", tc_native_str(&t->native, text, sizeof text));
     for (size_t j = 0; j < t->n; j++) {
         const struct tuned_entry *e = &t->entries[j];
         fprintf(f, "shape %zu %zu %zu %d %d gflops=%.1f %s\n", e->shape.m, e->shape.n, e->shape.k,

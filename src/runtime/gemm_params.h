@@ -94,4 +94,34 @@ size_t tc_gemm_recorded(const terracl_runtime *rt, struct tc_gemm_shape *out, si
  * to the table. */
 void tc_gemm_force(terracl_runtime *rt, const struct tc_gemm_set *set);
 
+/*
+ * Parameters of terracl's own CPU kernels, kept in the same per-device file
+ * as a line "native packed_kc=V conv_block_kib=V": packed_kc 0 runs the
+ * packed Linear weights through tc_sgemm_packed (panels of two 64-column
+ * tiles), otherwise through tc_sgemm_packed_kb with K blocks of packed_kc
+ * rows; conv_block_kib bounds the strip of padded input one launch of the
+ * implicit-GEMM convolution reads (ops/conv_implicit.c). Chosen by `terracl
+ * tune` once per device and driver, else the shipped default; nothing is
+ * timed at run time.
+ */
+struct tc_native_params {
+    size_t packed_kc;      /* 0, or 16..4096 in steps of 16 */
+    size_t conv_block_kib; /* 16..65536 */
+};
+extern const struct tc_native_params tc_native_default;
+/* Parses "packed_kc=V conv_block_kib=V" (both present, in range); 0 on error. */
+int tc_native_parse(const char *text, struct tc_native_params *p);
+const char *tc_native_str(const struct tc_native_params *p, char *buf, size_t cap);
+/* In force for this runtime: the tuner's forced set, else the tuned file's,
+ * else the shipped default. */
+const struct tc_native_params *tc_runtime_native_params(const terracl_runtime *rt);
+/* Forces a set for the next launches (the tuner's candidates); NULL returns
+ * to the table. */
+void tc_native_force(terracl_runtime *rt, const struct tc_native_params *p);
+/* Records the device's native parameters and rewrites its file atomically. */
+TC_NODISCARD terracl_status tc_gemm_table_store_native(terracl_runtime *rt,
+                                                       struct tc_gemm_table *t,
+                                                       const struct tc_native_params *p,
+                                                       terracl_error *err);
+
 #endif /* TC_RUNTIME_GEMM_PARAMS_H */

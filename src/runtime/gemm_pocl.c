@@ -36,16 +36,19 @@
 static const struct nt_tiles {
     size_t mr, nr, panel;
 } k_nt_tiles[2] = {{3, 8, 8}, {6, 4, 8}};
-/* The NT kernel's epilogues (none, + bias, gelu(+ bias)) per tile shape. */
-static const char *const k_nt_options[2][3] = {
-    {"-DGEMM_MR=3 -DGEMM_NR=8 -DGEMM_PANEL=8 -DGEMM_EPILOGUE=0",
-     "-DGEMM_MR=3 -DGEMM_NR=8 -DGEMM_PANEL=8 -DGEMM_EPILOGUE=1",
-     "-DGEMM_MR=3 -DGEMM_NR=8 -DGEMM_PANEL=8 -DGEMM_EPILOGUE=2"},
-    {"-DGEMM_MR=6 -DGEMM_NR=4 -DGEMM_PANEL=8 -DGEMM_EPILOGUE=0",
-     "-DGEMM_MR=6 -DGEMM_NR=4 -DGEMM_PANEL=8 -DGEMM_EPILOGUE=1",
-     "-DGEMM_MR=6 -DGEMM_NR=4 -DGEMM_PANEL=8 -DGEMM_EPILOGUE=2"}};
-#define NN_OPTIONS                                                                              \
-    "-DGEMM_MR=" STR(NN_MR) " -DGEMM_NV=" STR(NN_NV) " -DGEMM_PANEL=" STR(NN_PANEL)
+/* Build options of the NT kernel per tile shape and epilogue (GEMM_EPILOGUE
+ * 0 none, 1 + bias, 2 gelu(+ bias), 3 + row bias, 4 relu(+ row bias)). */
+#define NT_OPTIONS(mr, nr, e) "-DGEMM_MR=" #mr " -DGEMM_NR=" #nr " -DGEMM_PANEL=8 -DGEMM_EPILOGUE=" #e
+static const char *const k_nt_options[2][5] = {
+    {NT_OPTIONS(3, 8, 0), NT_OPTIONS(3, 8, 1), NT_OPTIONS(3, 8, 2), NT_OPTIONS(3, 8, 3),
+     NT_OPTIONS(3, 8, 4)},
+    {NT_OPTIONS(6, 4, 0), NT_OPTIONS(6, 4, 1), NT_OPTIONS(6, 4, 2), NT_OPTIONS(6, 4, 3),
+     NT_OPTIONS(6, 4, 4)}};
+#define NN_OPTIONS(e)                                                                           \
+    "-DGEMM_MR=" STR(NN_MR) " -DGEMM_NV=" STR(NN_NV) " -DGEMM_PANEL=" STR(NN_PANEL)            \
+    " -DGEMM_EPILOGUE=" #e
+static const char *const k_nn_options[5] = {NN_OPTIONS(0), NULL, NULL, NN_OPTIONS(3),
+                                            NN_OPTIONS(4)};
 
 enum gemm_mode { MODE_AUTO, MODE_CLBLAST, MODE_NATIVE };
 
@@ -124,16 +127,23 @@ static terracl_status check_operand(const char *name, const struct tc_matrix *x,
     return TERRACL_OK;
 }
 
-/* The kernels' GEMM_EPILOGUE for `ep` (0 none, 1 bias, 2 bias + GELU),
- * after checking that a bias of n floats fits its buffer. */
-static terracl_status epilogue_kind(const struct tc_gemm_epilogue *ep, size_t n, int *kind,
-                                    terracl_error *err)
+/* The kernels' GEMM_EPILOGUE for `ep` (0 none, 1 bias, 2 bias + GELU, 3
+ * row bias, 4 row bias + ReLU), after checking that the bias (n floats, or
+ * m per row) fits its buffer. */
+static terracl_status epilogue_kind(const struct tc_gemm_epilogue *ep, size_t m, size_t n,
+                                    int *kind, terracl_error *err)
 {
-    *kind = ep == NULL || ep->bias == NULL ? 0 : ep->gelu ? 2 : 1;
-    if (*kind && (ep->bias_offset > UINT32_MAX ||
-                  ep->bias_offset + n > ep->bias->size / sizeof(float)))
+    *kind = 0;
+    if (ep == NULL || ep->bias == NULL)
+        return TERRACL_OK;
+    if (ep->per_row ? ep->gelu : ep->relu)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "GEMM: GELU follows only a column bias, ReLU only a row bias");
+    *kind = ep->per_row ? (ep->relu ? 4 : 3) : ep->gelu ? 2 : 1;
+    size_t count = ep->per_row ? m : n;
+    if (ep->bias_offset > UINT32_MAX || ep->bias_offset + count > ep->bias->size / sizeof(float))
         return tc_fail(err, TERRACL_ERR_INVALID_ARG,
-                       "GEMM: bias of %zu floats at offset %zu does not fit its buffer", n,
+                       "GEMM: bias of %zu floats at offset %zu does not fit its buffer", count,
                        ep->bias_offset);
     return TERRACL_OK;
 }
@@ -161,10 +171,11 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
 
     const int nt = trans_b != 0; /* trans_a is 0 here */
     int epilogue = 0;
-    if ((st = epilogue_kind(ep, n, &epilogue, err)))
+    if ((st = epilogue_kind(ep, m, n, &epilogue, err)))
         return st;
-    if (epilogue && !nt)
-        return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "native GEMM: epilogues need op(B) = B^T");
+    if (!nt && k_nn_options[epilogue] == NULL)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "native GEMM: column-bias epilogues need op(B) = B^T");
     const int long_k = k >= NT_LONG_K;
     const struct nt_tiles *tt = &k_nt_tiles[long_k];
     const size_t mr = nt ? tt->mr : NN_MR, nr = nt ? tt->nr : 16 * NN_NV;
@@ -176,7 +187,7 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
 
     struct tc_kernel *kern = NULL;
     st = tc_kernel_get(rt, "gemm", nt ? "tc_sgemm_nt" : "tc_sgemm_nn",
-                       nt ? k_nt_options[long_k][epilogue] : NN_OPTIONS, &kern, err);
+                       nt ? k_nt_options[long_k][epilogue] : k_nn_options[epilogue], &kern, err);
     if (st != TERRACL_OK)
         return st;
 
@@ -206,10 +217,8 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
     args[na++] = TC_KUINT(stride_c);
     args[na++] = TC_KINT(tiles_m);
     args[na++] = TC_KINT(tiles_n);
-    if (nt) {
-        args[na++] = TC_KBUF(epilogue ? ep->bias : c.buf);
-        args[na++] = TC_KUINT(epilogue ? ep->bias_offset : 0);
-    }
+    args[na++] = TC_KBUF(epilogue ? ep->bias : c.buf);
+    args[na++] = TC_KUINT(epilogue ? ep->bias_offset : 0);
     const size_t global[2] = {tiles_m * strips, batch}, local[2] = {1, 1};
     char tag[96]; /* names the launch in kernel profiles */
     tc_profile_gemm_tag(tag, sizeof tag, m, n, k, batch, epilogue, beta);
@@ -242,6 +251,52 @@ void tc_gemm_pack_weight(const float *w, size_t n, size_t k, float *out)
         }
 }
 
+/* Packed Linear weights, K-blocked (tc_sgemm_packed_kb) with K blocks of kc
+ * rows (the device's native parameters): a work-item owns a panel and a run
+ * of row tiles, split so that there are at least KB_MIN_ITEMS work-items. */
+#define KB_MIN_ITEMS 32
+static terracl_status packed_kb(terracl_runtime *rt, size_t m, size_t n, size_t k,
+                                struct tc_matrix a, const struct tc_buf *packed,
+                                size_t packed_offset, float beta, struct tc_matrix c,
+                                const struct tc_gemm_epilogue *ep, int epilogue, size_t kc,
+                                size_t tiles_m, size_t tiles_n, terracl_error *err)
+{
+    size_t chunks = (KB_MIN_ITEMS + tiles_n - 1) / tiles_n;
+    if (chunks > tiles_m)
+        chunks = tiles_m;
+    size_t run = (tiles_m + chunks - 1) / chunks;
+    chunks = (tiles_m + run - 1) / run;
+    char options[80];
+    snprintf(options, sizeof options, "-DGEMM_MR=6 -DGEMM_KC=%zu -DGEMM_EPILOGUE=%d", kc, epilogue);
+    struct tc_kernel *kern = NULL;
+    terracl_status st;
+    if ((st = tc_kernel_get(rt, "gemm", "tc_sgemm_packed_kb", options, &kern, err)))
+        return st;
+    struct tc_karg args[] = {TC_KINT(m),
+                             TC_KINT(n),
+                             TC_KINT(k),
+                             TC_KFLOAT(beta),
+                             TC_KBUF(a.buf),
+                             TC_KUINT(a.offset),
+                             TC_KINT(a.ld),
+                             TC_KBUF(packed),
+                             TC_KUINT(packed_offset),
+                             TC_KBUF(c.buf),
+                             TC_KUINT(c.offset),
+                             TC_KINT(c.ld),
+                             TC_KINT(tiles_m),
+                             TC_KINT(tiles_n),
+                             TC_KINT(run),
+                             TC_KBUF(epilogue ? ep->bias : c.buf),
+                             TC_KUINT(epilogue ? ep->bias_offset : 0)};
+    const size_t global[1] = {tiles_n * chunks}, local[1] = {1};
+    char tag[96];
+    tc_profile_gemm_tag(tag, sizeof tag, m, n, k, 1, epilogue, beta);
+    tc_runtime_count_flops(rt, 2ull * m * n * k);
+    return tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args,
+                                   (int)(sizeof args / sizeof args[0]), err);
+}
+
 terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k,
                                struct tc_matrix a, const struct tc_buf *packed,
                                size_t packed_offset, float beta, struct tc_matrix c,
@@ -262,12 +317,18 @@ terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k
         (st = check_operand("C", &c, m, n, 0, 1, err)))
         return st;
     int epilogue = 0;
-    if ((st = epilogue_kind(ep, n, &epilogue, err)))
+    if ((st = epilogue_kind(ep, m, n, &epilogue, err)))
         return st;
+    if (epilogue > 2)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "packed GEMM: no row-bias epilogue");
     size_t tiles_m = (m + PACKED_MR - 1) / PACKED_MR, tiles_n = n / PACK_W;
     size_t strips = (tiles_n + PACKED_PANEL - 1) / PACKED_PANEL;
     if (tiles_m > INT_MAX || tiles_m * strips > INT_MAX)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "packed GEMM: too many tiles");
+    size_t kc = tc_runtime_native_params(rt)->packed_kc;
+    if (kc != 0)
+        return packed_kb(rt, m, n, k, a, packed, packed_offset, beta, c, ep, epilogue, kc, tiles_m,
+                         tiles_n, err);
     static const char *const options[3] = {PACKED_OPTIONS "0", PACKED_OPTIONS "1",
                                            PACKED_OPTIONS "2"};
     struct tc_kernel *kern = NULL;

@@ -129,8 +129,10 @@ void tc_profile_gemm_tag(char *buf, size_t cap, size_t m, size_t n, size_t k, si
                         : snprintf(buf, cap, "%zux%zux%zu", m, n, k);
     if (len < 0 || (size_t)len >= cap)
         return;
-    snprintf(buf + len, cap - (size_t)len, "%s%s", epilogue ? " +bias" : "",
-             epilogue == 2 ? "+gelu" : beta != 0.0f ? " +C" : "");
+    static const char *const names[5] = {"", " +bias", " +bias+gelu", " +rowbias",
+                                         " +rowbias+relu"};
+    snprintf(buf + len, cap - (size_t)len, "%s%s", names[epilogue >= 0 && epilogue < 5 ? epilogue : 0],
+             beta != 0.0f ? " +C" : "");
 }
 
 static int by_time_desc(const void *a, const void *b)

@@ -23,7 +23,8 @@ terracl_status tc_profile_record(terracl_runtime *rt, const char *kernel, const 
 
 /* The variant under which a GEMM launch is filed: "MxNxK", " xBATCH" for
  * batched calls, then what its epilogue adds (0: nothing, 1: bias, 2: bias
- * and GELU) and " +C" when it accumulates into C (beta != 0). */
+ * and GELU, 3: row bias, 4: row bias and ReLU) and " +C" when it
+ * accumulates into C (beta != 0). */
 void tc_profile_gemm_tag(char *buf, size_t cap, size_t m, size_t n, size_t k, size_t batch,
                          int epilogue, float beta);
 

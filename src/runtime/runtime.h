@@ -103,13 +103,16 @@ TC_NODISCARD terracl_status tc_sgemm(terracl_runtime *rt, int trans_a, int trans
                                      terracl_error *err);
 /*
  * What may follow a GEMM inside its kernel: + bias[col] (bias of n floats)
- * and then exact GELU. tc_sgemm_ex sets *done when it applied the epilogue;
- * otherwise (GPUs, CLBlast) the caller applies it with element-wise ops.
+ * and then exact GELU; or, with per_row, + bias[row] (m floats: a
+ * convolution's output channels) and then ReLU when relu is set.
+ * tc_sgemm_ex sets *done when it applied the epilogue; otherwise (GPUs,
+ * CLBlast) the caller applies it with element-wise ops.
  */
 struct tc_gemm_epilogue {
     const struct tc_buf *bias;
     size_t bias_offset;
     int gelu;
+    int per_row, relu; /* per_row: bias[row]; relu only with per_row */
 };
 TC_NODISCARD terracl_status tc_sgemm_ex(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
                                         size_t n, size_t k, float alpha, struct tc_matrix a,

@@ -69,6 +69,8 @@ static terracl_status conv_bn(terracl_module *m, const char *conv, const char *b
     terracl_status st = tc_layer_conv2d(m, conv, in, out, k, stride, k / 2, 1, 0, &u->conv, err);
     if (st == TERRACL_OK)
         st = tc_layer_batchnorm2d(m, bn, out, BN_EPS, &u->bn, err);
+    if (st == TERRACL_OK)
+        st = tc_layer_fold_batchnorm(m, &u->conv, &u->bn, err);
     return st;
 }
 
@@ -385,24 +387,13 @@ void tc_timm_resnet_estimate(const terracl_module *m, int ndim, const int64_t *d
 
 /* ---- forward ----------------------------------------------------------- */
 
-static struct tc_tensor *value(terracl_module *m, size_t i) { return &m->params[i].value; }
-
-/* y = BN(conv(x)), then ReLU when `relu`. */
+/* y = BN(conv(x)), then ReLU when `relu`: the BatchNorm is folded into the
+ * convolution at bind time and bias and ReLU run in its epilogue. */
 static terracl_status run_conv_bn(terracl_module *m, terracl_runtime *rt, const struct conv_bn *u,
                                   const struct tc_tensor *x, int relu, struct tc_tensor *y,
                                   terracl_error *err)
 {
-    terracl_status st = tc_layer_conv2d_run(m, rt, &u->conv, x, y, err);
-    if (st != TERRACL_OK)
-        return st;
-    const struct tc_batchnorm2d *bn = &u->bn;
-    st = relu ? tc_op_batchnorm_relu(rt, y, value(m, bn->mean), value(m, bn->var),
-                                     value(m, bn->w), value(m, bn->b), bn->eps, y, err)
-              : tc_op_batchnorm(rt, y, value(m, bn->mean), value(m, bn->var), value(m, bn->w),
-                                value(m, bn->b), bn->eps, y, err);
-    if (st != TERRACL_OK)
-        tc_tensor_free(y);
-    return st;
+    return tc_layer_conv2d_bn_run(m, rt, &u->conv, &u->bn, relu, x, y, err);
 }
 
 /* relu(branch(x) + shortcut(x)). */

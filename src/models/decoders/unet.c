@@ -82,21 +82,16 @@ static terracl_status scse_run(terracl_module *m, terracl_runtime *rt, const str
     return st;
 }
 
-/* Conv2dReLU: conv -> BatchNorm -> ReLU, or conv (with bias) -> ReLU. */
+/* Conv2dReLU: conv -> BatchNorm (folded into the conv) -> ReLU, or conv
+ * (with bias) -> ReLU; bias and ReLU run in the convolution's epilogue. */
 static terracl_status conv_relu(terracl_module *m, terracl_runtime *rt, const struct unet *p,
                                 const struct unet_conv *c, const struct tc_tensor *x,
                                 struct tc_tensor *y, terracl_error *err)
 {
-    terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
-    if (st != TERRACL_OK)
-        return st;
     if (p->batchnorm)
-        st = tc_op_batchnorm_relu(rt, y, tc_dec_param(m, c->bn.mean), tc_dec_param(m, c->bn.var),
-                                  tc_dec_param(m, c->bn.w), tc_dec_param(m, c->bn.b), c->bn.eps,
-                                  y, err);
-    else
-        st = tc_op_relu(rt, y, y, err);
-    if (st != TERRACL_OK)
+        return tc_layer_conv2d_bn_run(m, rt, &c->conv, &c->bn, 1, x, y, err);
+    terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
+    if (st == TERRACL_OK && (st = tc_op_relu(rt, y, y, err)))
         tc_tensor_free(y);
     return st;
 }
@@ -110,6 +105,40 @@ static const struct tc_tensor *feature(const struct unet *p, const struct tc_fea
 static int64_t feature_channels(const struct unet *p, size_t j)
 {
     return p->smp ? p->ch.c[j] : p->ch.c[j == 0 ? 0 : j - 1];
+}
+
+/* cat = torch.cat([upsample(cur), skip], 1) (nearest, or bilinear for smp) with the upsampled
+ * channels written straight into their slice of cat (no separate tensor
+ * copied in afterwards), batch item by batch item. */
+static terracl_status upsample_concat(terracl_runtime *rt, int bilinear, const struct tc_tensor *cur,
+                                      const struct tc_tensor *skip, struct tc_tensor *cat,
+                                      terracl_error *err)
+{
+    int64_t B = cat->dims[0], C = cur->dims[1], Cs = skip->dims[1];
+    if (skip->ndim != 4 || cur->ndim != 4 || skip->dims[0] != B || cur->dims[0] != B ||
+        skip->dims[2] != cat->dims[2] || skip->dims[3] != cat->dims[3]) {
+        char s1[128], s2[128];
+        return tc_fail(err, TERRACL_ERR_SHAPE, "UNetDecoder: cannot join %s with skip %s",
+                       tc_shape_str(cur->ndim, cur->dims, s1, sizeof s1),
+                       tc_shape_str(skip->ndim, skip->dims, s2, sizeof s2));
+    }
+    size_t out_px = (size_t)(cat->dims[2] * cat->dims[3]), in_px = (size_t)(cur->dims[2] * cur->dims[3]);
+    terracl_status st = TERRACL_OK;
+    for (int64_t b = 0; b < B && st == TERRACL_OK; b++) {
+        struct tc_tensor src = *cur, dst = *cat;
+        src.owns_buf = dst.owns_buf = 0;
+        src.dims[0] = dst.dims[0] = 1;
+        dst.dims[1] = C;
+        src.offset = cur->offset + (size_t)b * (size_t)C * in_px;
+        dst.offset = cat->offset + (size_t)b * (size_t)(C + Cs) * out_px;
+        st = bilinear ? tc_op_resize_bilinear(rt, &src, 0, &dst, err)
+                      : tc_op_resize_nearest(rt, &src, 0.0, 0.0, &dst, err);
+    }
+    if (st == TERRACL_OK)
+        st = tc_op_copy2d(rt, skip->buf, skip->offset, (size_t)Cs * out_px, cat->buf,
+                          cat->offset + (size_t)C * out_px, (size_t)(C + Cs) * out_px, (size_t)B,
+                          (size_t)Cs * out_px, err);
+    return st;
 }
 
 static terracl_status unet_forward(terracl_module *m, struct tc_exec *ex, const struct tc_feats *in,
@@ -129,18 +158,17 @@ static terracl_status unet_forward(terracl_module *m, struct tc_exec *ex, const 
         const struct tc_tensor *target = skip ? skip : feature(p, in, 0);
         int64_t H = target->dims[2], W = target->dims[3], C = cur->dims[1];
         struct tc_tensor up = {0}, cat = {0}, mid = {0};
-        st = tc_dec_alloc(rt, B, C, H, W, &up, err);
-        if (st == TERRACL_OK)
-            st = p->bilinear ? tc_op_resize_bilinear(rt, cur, 0, &up, err)
-                             : tc_op_resize_nearest(rt, cur, 0.0, 0.0, &up, err);
-        if (st == TERRACL_OK && skip) {
-            struct tc_tensor parts[2] = {up, *skip};
-            parts[1].owns_buf = 0;
+        if (skip) {
             st = tc_dec_alloc(rt, B, C + skip->dims[1], H, W, &cat, err);
             if (st == TERRACL_OK)
-                st = tc_op_concat(rt, parts, 2, 1, &cat, err);
+                st = upsample_concat(rt, p->bilinear, cur, skip, &cat, err);
             if (st == TERRACL_OK && p->scse)
                 st = scse_run(m, rt, &p->att[i][0], &cat, err);
+        } else {
+            st = tc_dec_alloc(rt, B, C, H, W, &up, err);
+            if (st == TERRACL_OK)
+                st = p->bilinear ? tc_op_resize_bilinear(rt, cur, 0, &up, err)
+                                 : tc_op_resize_nearest(rt, cur, 0.0, 0.0, &up, err);
         }
         if (st == TERRACL_OK)
             st = conv_relu(m, rt, p, &p->blocks[i][0], skip ? &cat : &up, &mid, err);
@@ -181,6 +209,8 @@ static terracl_status declare(terracl_module *m, struct unet *p, terracl_error *
             snprintf(name, sizeof name, "%sblocks.%zu.conv%d.1", p->prefix, i, j + 1);
             if (st == TERRACL_OK && p->batchnorm)
                 st = tc_layer_batchnorm2d(m, name, outc, p->bn_eps, &c->bn, err);
+            if (st == TERRACL_OK && p->batchnorm)
+                st = tc_layer_fold_batchnorm(m, &c->conv, &c->bn, err);
         }
         /* attention1 of the last block (no skip) exists in PyTorch but never
          * runs: declared like the others, so the parameter count is

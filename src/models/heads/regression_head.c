@@ -65,13 +65,9 @@ static terracl_status conv_bn_run(terracl_module *m, terracl_runtime *rt, const 
                                   const struct tc_tensor *x, struct tc_tensor *y,
                                   terracl_error *err)
 {
-    terracl_status st = tc_layer_conv2d_run(m, rt, &b->conv, x, y, err);
-    if (st != TERRACL_OK)
-        return st;
-    if ((st = tc_layer_batchnorm2d_run(m, rt, &b->bn, y, err)) ||
-        (st = tc_op_relu(rt, y, y, err)))
-        tc_tensor_free(y);
-    return st;
+    /* The BatchNorm is folded into the conv at bind time; bias and ReLU run
+     * in the conv's epilogue. */
+    return tc_layer_conv2d_bn_run(m, rt, &b->conv, &b->bn, 1, x, y, err);
 }
 
 static terracl_status reg_forward(terracl_module *m, struct tc_exec *ex, const struct tc_feats *in,
@@ -186,6 +182,8 @@ terracl_status tc_regression_head(int64_t in_channels, const terracl_value *args
         snprintf(name, sizeof name, "head.%zu.%zu.1", entry, j);
         if (st == TERRACL_OK)
             st = tc_layer_batchnorm2d(m, name, chans[j], BN_EPS, &h->pre[j].bn, err);
+        if (st == TERRACL_OK)
+            st = tc_layer_fold_batchnorm(m, &h->pre[j].conv, &h->pre[j].bn, err);
         prev = chans[j];
     }
     entry += has_list;

@@ -203,16 +203,16 @@ struct learned_pyramid {
     struct tc_batchnorm2d bn1;
 };
 
-/* fpn1: ConvT -> BN -> GELU -> ConvT (x4). */
+/* fpn1: ConvT -> BN (folded into the ConvT at bind time) -> GELU -> ConvT
+ * (x4). */
 static terracl_status fpn1(terracl_module *m, terracl_runtime *rt, const struct learned_pyramid *p,
                            const struct tc_tensor *x, struct tc_tensor *y, terracl_error *err)
 {
     struct tc_tensor mid;
-    terracl_status st = tc_layer_conv_transpose2d_run(m, rt, &p->up1a, x, &mid, err);
+    terracl_status st = tc_layer_conv_transpose2d_bn_run(m, rt, &p->up1a, &p->bn1, x, &mid, err);
     if (st != TERRACL_OK)
         return st;
-    if ((st = tc_layer_batchnorm2d_run(m, rt, &p->bn1, &mid, err)) == TERRACL_OK &&
-        (st = tc_op_gelu(rt, &mid, &mid, err)) == TERRACL_OK)
+    if ((st = tc_op_gelu(rt, &mid, &mid, err)) == TERRACL_OK)
         st = tc_layer_conv_transpose2d_run(m, rt, &p->up1b, &mid, y, err);
     tc_tensor_free(&mid);
     return st;
@@ -286,6 +286,7 @@ terracl_status tc_neck_learned_interpolate_to_pyramidal(const terracl_value *fir
     int64_t outc[4] = {c0 / 4, c1 / 2, ch[2], ch[3]};
     if ((st = tc_layer_conv_transpose2d(m, "fpn1.0", c0, c0 / 2, 2, 2, 0, 0, 1, &p->up1a, err)) ||
         (st = tc_layer_batchnorm2d(m, "fpn1.1", c0 / 2, BN_EPS, &p->bn1, err)) ||
+        (st = tc_layer_fold_batchnorm_transpose(m, &p->up1a, &p->bn1, err)) ||
         (st = tc_layer_conv_transpose2d(m, "fpn1.3", c0 / 2, c0 / 4, 2, 2, 0, 0, 1, &p->up1b,
                                         err)) ||
         (st = tc_layer_conv_transpose2d(m, "fpn2.0", c1, c1 / 2, 2, 2, 0, 0, 1, &p->up2, err)) ||

@@ -1,0 +1,260 @@
+/*
+ * Conv2d with stride 1 as an implicit GEMM for CPU OpenCL drivers: no
+ * column matrix. The input of one batch item is copied once with its zero
+ * padding around it, xp [Cin, Hp, Wp] (Hp = H + 2 ph, Wp = W + 2 pw).
+ * Output pixel (oy, ox) then is column j = oy Wp + ox of a GEMM whose row
+ * k = (ci, ky, kx) of B is xp shifted by ci Hp Wp + ky dh Wp + kx dw:
+ * every row of B is a contiguous run of xp, and the kh kw taps of one
+ * channel read overlapping runs, so B streams from L1. Columns with
+ * ox >= Wo (the Wp - Wo columns of padding of each row) are computed and
+ * dropped at the store.
+ *
+ * Tiles as tc_sgemm_nn (gemm.cl): CONV_MR output channels x 16 CONV_NV
+ * columns per tile, one weight broadcast against CONV_NV float16 vectors of
+ * B per step; a work-item walks CONV_PANEL tiles along the columns.
+ * Epilogue: + bias[co] (has_bias), then ReLU (relu).
+ * A 1x1 convolution without padding needs no copy: xp is x itself, and
+ * its last column tiles, which would read past x, load lane by lane.
+ */
+#ifndef CONV_MR
+#define CONV_MR 6
+#endif
+#ifndef CONV_NV
+#define CONV_NV 4
+#endif
+#ifndef CONV_PANEL
+#define CONV_PANEL 2
+#endif
+#ifndef CONV_KH
+#define CONV_KH 3
+#endif
+#ifndef CONV_KW
+#define CONV_KW 3
+#endif
+#define CONV_NR (16 * CONV_NV)
+
+/* The padded copy of x [channels, H, W] (one batch item): work-item r <
+ * channels Hp writes padded row r of xp (Wp floats, 0 in the padding); the
+ * work-item r = channels Hp zeroes the `slack` floats after the last row. */
+__kernel void tc_conv_pad_input(__global const float *restrict x, uint x_off,
+                                __global float *restrict xp, uint H, uint W, uint Hp, uint Wp,
+                                uint ph, uint pw, uint channels, uint slack)
+{
+    uint r = get_global_id(0);
+    uint rows = channels * Hp;
+    if (r > rows)
+        return;
+    __global float *restrict dst = xp + (size_t)r * Wp;
+    if (r == rows) {
+        for (uint i = 0; i < slack; i++)
+            dst[i] = 0.0f;
+        return;
+    }
+    uint ci = r / Hp, py = r - ci * Hp;
+    if (py < ph || py >= ph + H) {
+        for (uint px = 0; px < Wp; px++)
+            dst[px] = 0.0f;
+        return;
+    }
+    __global const float *restrict src = x + x_off + ((size_t)ci * H + (py - ph)) * W;
+    for (uint px = 0; px < pw; px++)
+        dst[px] = 0.0f;
+    for (uint px = 0; px < W; px++)
+        dst[pw + px] = src[px];
+    for (uint px = pw + W; px < Wp; px++)
+        dst[px] = 0.0f;
+}
+
+/* p[0..15], with 0 for the lanes at or past `avail` floats. */
+static inline float16 tc_conv_load_guarded(__global const float *p, long avail)
+{
+    float t[16];
+    for (int l = 0; l < 16; l++)
+        t[l] = l < avail ? p[l] : 0.0f;
+    return vload16(0, t);
+}
+
+/* The tile's sums over channels [ci0, ci1): LOADV(v) gives vector v of the
+ * B row at bp. */
+#define CONV_TILE_SUM(LOADV)                                                                    \
+    do {                                                                                        \
+        int k = ci0 * CONV_KH * CONV_KW;                                                        \
+        for (int ci = ci0; ci < ci1; ci++, chan += plane) {                                     \
+            _Pragma("unroll") for (int ky = 0; ky < CONV_KH; ky++) {                            \
+                _Pragma("unroll") for (int kx = 0; kx < CONV_KW; kx++, k++) {                   \
+                    __global const float *bp = chan + ky * dh * Wp + kx * dw;                   \
+                    float16 bv[CONV_NV];                                                        \
+                    _Pragma("unroll") for (int v = 0; v < CONV_NV; v++) bv[v] = LOADV;          \
+                    _Pragma("unroll") for (int i = 0; i < CONV_MR; i++) {                       \
+                        float16 a = (float16)(arow[i][k]);                                      \
+                        _Pragma("unroll") for (int v = 0; v < CONV_NV; v++)                     \
+                            acc[i][v] = fma(a, bv[v], acc[i][v]);                               \
+                    }                                                                           \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+    } while (0)
+
+/* y [Cout, Ho, Wo] (at y_off) = act(W [Cout, Cin kh kw] conv xp + bias),
+ * over the input channels [ci0, ci1) per launch: the host splits the
+ * channels into blocks whose strip of xp stays in L2 while every row tile
+ * reads it. accumulate: add to what y holds (the blocks before);
+ * last: this block ends the sum, the bias and ReLU follow.
+ * Work-item: (row tile, strip of CONV_PANEL column tiles), row tiles
+ * fastest so that neighbours share the strip of xp. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const float *restrict Wt,
+                        uint w_off, __global const float *restrict xp, uint xp_off,
+                        uint xp_len, uint plane, int Wp, int dh,
+                        int dw, __global float *restrict y, uint y_off, int Ho, int Wo,
+                        int tiles_m, int tiles_n, __global const float *restrict bias,
+                        uint b_off, int has_bias, int relu, int accumulate, int last)
+{
+    Wt += w_off;
+    xp += xp_off;
+    y += y_off;
+    bias += b_off;
+    const int g = (int)get_global_id(0);
+    const int strip = g / tiles_m, tm = g - strip * tiles_m;
+    const int tn0 = strip * CONV_PANEL, tcount = min(CONV_PANEL, tiles_n - tn0);
+    const int i0 = tm * CONV_MR, K = Cin * CONV_KH * CONV_KW;
+    const int ncols = Ho * Wp;
+
+    __global const float *arow[CONV_MR];
+#pragma unroll
+    for (int i = 0; i < CONV_MR; i++)
+        arow[i] = Wt + (size_t)min(i0 + i, Cout - 1) * K;
+
+    for (int t = 0; t < tcount; t++) {
+        const int j0 = (tn0 + t) * CONV_NR;
+        float16 acc[CONV_MR][CONV_NV];
+#pragma unroll
+        for (int i = 0; i < CONV_MR; i++)
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++)
+                acc[i][v] = (float16)(0.0f);
+
+        __global const float *chan = xp + (size_t)ci0 * plane + j0;
+        /* Whether the tile's last read stays inside xp: always with the
+         * padded copy (it has slack); the last tiles of a 1x1 convolution
+         * reading x itself take the guarded loads. */
+        const size_t reach = (size_t)(ci1 - 1) * plane + (size_t)((CONV_KH - 1) * dh * Wp) +
+                             (size_t)((CONV_KW - 1) * dw) + (size_t)j0 + CONV_NR;
+        if (reach <= xp_len)
+            CONV_TILE_SUM(vload16(v, bp));
+        else
+            CONV_TILE_SUM(tc_conv_load_guarded(bp + 16 * v, (long)xp_len - (long)(bp - xp) - 16 * v));
+
+        /* Column j -> output pixel (j / Wp, j % Wp), kept when inside Wo. */
+        int dst[CONV_NR];
+        for (int c = 0; c < CONV_NR; c++) {
+            int j = j0 + c, oy = j / Wp, ox = j - oy * Wp;
+            dst[c] = j < ncols && ox < Wo ? oy * Wo + ox : -1;
+        }
+        const size_t out_plane = (size_t)Ho * Wo;
+#pragma unroll
+        for (int i = 0; i < CONV_MR; i++) {
+            if (i0 + i >= Cout)
+                break;
+            const float b = last && has_bias ? bias[i0 + i] : 0.0f;
+            const int act = last && relu;
+            __global float *yrow = y + (size_t)(i0 + i) * out_plane;
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++) {
+                float16 r = acc[i][v] + b;
+                float lane[16];
+                vstore16(r, 0, lane);
+                for (int l = 0; l < 16; l++) {
+                    int d = dst[16 * v + l];
+                    if (d >= 0) {
+                        float o = accumulate ? yrow[d] + lane[l] : lane[l];
+                        yrow[d] = act ? fmax(o, 0.0f) : o;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/*
+ * ConvTranspose2d with kernel = stride and no padding (the 2x2, stride 2
+ * upsampling of UNets and necks), without a column matrix: the GEMM
+ * x^T [H W, Cin] W [Cin, Cout k k] whose element (p, r) is the tap r =
+ * (co, ky, kx) of input pixel p = (iy, ix), stored straight at its single
+ * output place y[co, iy k + ky, ix k + kx] (taps never overlap when the
+ * kernel equals the stride), bias added. Tiles: CONV_MR pixels x
+ * 16 CONV_NV taps, one input value broadcast against CONV_NV vectors of a
+ * weight row per step; a work-item walks CONV_PANEL tiles along the taps.
+ * The host sends only Cout k k that are multiples of 16 CONV_NV.
+ */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_conv_transpose2d_direct(int P, int M, int Cin, __global const float *restrict x,
+                                uint x_off, __global const float *restrict Wt, uint w_off,
+                                __global float *restrict y, uint y_off, int W, int Wo, int k,
+                                int tiles_m, int tiles_n, __global const float *restrict bias,
+                                uint b_off, int has_bias)
+{
+    x += x_off;
+    Wt += w_off;
+    y += y_off;
+    bias += b_off;
+    const int g = (int)get_global_id(0);
+    const int strip = g / tiles_m, tm = g - strip * tiles_m;
+    const int tn0 = strip * CONV_PANEL, tcount = min(CONV_PANEL, tiles_n - tn0);
+    const int i0 = tm * CONV_MR, kk = k * k;
+    const size_t out_plane = (size_t)(P / W) * k * Wo;
+
+    __global const float *arow[CONV_MR];
+    size_t pix[CONV_MR]; /* output offset of each pixel's tap (0, 0) */
+#pragma unroll
+    for (int i = 0; i < CONV_MR; i++) {
+        int p = min(i0 + i, P - 1), iy = p / W, ix = p - iy * W;
+        arow[i] = x + p;
+        pix[i] = (size_t)iy * k * Wo + (size_t)ix * k;
+    }
+
+    for (int t = 0; t < tcount; t++) {
+        const int j0 = (tn0 + t) * CONV_NR;
+        float16 acc[CONV_MR][CONV_NV];
+#pragma unroll
+        for (int i = 0; i < CONV_MR; i++)
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++)
+                acc[i][v] = (float16)(0.0f);
+        __global const float *bp = Wt + j0;
+        for (int ci = 0; ci < Cin; ci++, bp += M) {
+            float16 bv[CONV_NV];
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++)
+                bv[v] = vload16(v, bp);
+#pragma unroll
+            for (int i = 0; i < CONV_MR; i++) {
+                float16 a = (float16)(arow[i][(size_t)ci * P]);
+#pragma unroll
+                for (int v = 0; v < CONV_NV; v++)
+                    acc[i][v] = fma(a, bv[v], acc[i][v]);
+            }
+        }
+        /* Tap r -> its place relative to the pixel's (0, 0) tap, and its bias. */
+        size_t off[CONV_NR];
+        float bcol[CONV_NR];
+        for (int c = 0; c < CONV_NR; c++) {
+            int r = j0 + c, co = r / kk, rem = r - co * kk, ky = rem / k, kx = rem - ky * k;
+            off[c] = (size_t)co * out_plane + (size_t)ky * Wo + kx;
+            bcol[c] = has_bias ? bias[co] : 0.0f;
+        }
+#pragma unroll
+        for (int i = 0; i < CONV_MR; i++) {
+            if (i0 + i >= P)
+                break;
+            __global float *base = y + pix[i];
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++) {
+                float lane[16];
+                vstore16(acc[i][v], 0, lane);
+                for (int l = 0; l < 16; l++)
+                    base[off[16 * v + l]] = lane[l] + bcol[16 * v + l];
+            }
+        }
+    }
+}

@@ -1,0 +1,274 @@
+/*
+ * terracl tune, second part: the parameters of terracl's own CPU kernels
+ * (runtime/gemm_params.h, tc_native_params). Each candidate runs the
+ * packed Linear products of a ViT-B block at the tuned token count, or one
+ * decoder convolution, best of a few calls after a first one that
+ * compiles; its results must match a plain C reference (the Linear
+ * products) or the first candidate's (the convolution) before it may win.
+ * Every candidate is timed in turn, then again in the same order, and the
+ * best time of each counts: on a shared machine that keeps a burst of load
+ * from deciding alone. The winner is stored beside the CLBlast sets.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "graph/tensor.h"
+#include "ops/conv.h"
+#include "runtime/gemm_params.h"
+
+#define ROUNDS 3
+#define REPS 3
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double rel_l2(const float *got, const float *want, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)got[i] - (double)want[i];
+        num += d * d;
+        den += (double)want[i] * (double)want[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+static void fill(float *p, size_t n, uint32_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)(((i + seed) * 2654435761u) % 1000) / 1000.0f - 0.5f;
+}
+
+/* One packed Linear product y = x W^T: device buffers and the reference. */
+struct linear_case {
+    size_t m, n, k;
+    struct tc_tensor x, w, y;
+    float *ref, *got;
+};
+
+static terracl_status linear_setup(terracl_runtime *rt, struct linear_case *c, terracl_error *err)
+{
+    size_t xs = c->m * c->k, ws = c->n * c->k, ys = c->m * c->n;
+    float *x = malloc(xs * sizeof *x), *w = malloc(ws * sizeof *w), *packed = malloc(ws * sizeof *w);
+    c->ref = malloc(ys * sizeof *c->ref);
+    c->got = malloc(ys * sizeof *c->got);
+    terracl_status st = TERRACL_OK;
+    if (!x || !w || !packed || !c->ref || !c->got) {
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+        goto done;
+    }
+    fill(x, xs, 1);
+    fill(w, ws, 2);
+    for (size_t i = 0; i < c->m; i++)
+        for (size_t j = 0; j < c->n; j++) {
+            double acc = 0;
+            for (size_t p = 0; p < c->k; p++)
+                acc += (double)x[i * c->k + p] * w[j * c->k + p];
+            c->ref[i * c->n + j] = (float)acc;
+        }
+    tc_gemm_pack_weight(w, c->n, c->k, packed);
+    int64_t xd[1] = {(int64_t)xs}, wd[1] = {(int64_t)ws}, yd[1] = {(int64_t)ys};
+    if ((st = tc_tensor_alloc(rt, 1, xd, &c->x, err)) || (st = tc_tensor_upload(rt, &c->x, x, err)) ||
+        (st = tc_tensor_alloc(rt, 1, wd, &c->w, err)) ||
+        (st = tc_tensor_upload(rt, &c->w, packed, err)) ||
+        (st = tc_tensor_alloc(rt, 1, yd, &c->y, err)))
+        goto done;
+done:
+    free(x);
+    free(w);
+    free(packed);
+    return st;
+}
+
+static void linear_free(struct linear_case *c)
+{
+    tc_tensor_free(&c->x);
+    tc_tensor_free(&c->w);
+    tc_tensor_free(&c->y);
+    free(c->ref);
+    free(c->got);
+}
+
+/* Seconds for the cases under the forced parameters (best of REPS each,
+ * summed); -1 on a failure or a wrong result. */
+static double time_linear(terracl_runtime *rt, struct linear_case *cs, size_t n)
+{
+    terracl_error err = {0};
+    double total = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct linear_case *c = &cs[i];
+        double best = INFINITY;
+        for (int r = 0; r <= REPS; r++) {
+            double t0 = now_s();
+            if (tc_sgemm_packed(rt, c->m, c->n, c->k, (struct tc_matrix){c->x.buf, 0, c->k},
+                                c->w.buf, 0, 0.0f, (struct tc_matrix){c->y.buf, 0, c->n}, NULL,
+                                &err) ||
+                terracl_runtime_finish(rt, &err))
+                return -1;
+            double dt = now_s() - t0;
+            if (r == 0) {
+                if (tc_tensor_download(rt, &c->y, c->got, &err) ||
+                    !(rel_l2(c->got, c->ref, c->m * c->n) < 1e-5))
+                    return -1;
+            } else if (dt < best) {
+                best = dt;
+            }
+        }
+        total += best;
+    }
+    return total;
+}
+
+/* The decoder convolution timed for conv_block_kib: 3x3, 1024 -> 256 at
+ * 28x28 (a UNet stage; its 9216-long sums span several channel blocks). */
+#define CONV_CIN 1024
+#define CONV_COUT 256
+#define CONV_HW 28
+static double time_conv(terracl_runtime *rt, const struct tc_tensor *x, const struct tc_tensor *w,
+                        struct tc_tensor *y, const float *want, float *got)
+{
+    terracl_error err = {0};
+    const struct tc_conv_geom g = {1, 1, 1, 1, 1, 1};
+    double best = INFINITY;
+    for (int r = 0; r <= REPS; r++) {
+        double t0 = now_s();
+        if (tc_op_conv2d(rt, x, w, NULL, &g, y, &err) || terracl_runtime_finish(rt, &err))
+            return -1;
+        double dt = now_s() - t0;
+        if (r == 0 && want != NULL) {
+            if (tc_tensor_download(rt, y, got, &err) ||
+                !(rel_l2(got, want, tc_tensor_numel(y)) < 1e-5))
+                return -1;
+        } else if (r > 0 && dt < best) {
+            best = dt;
+        }
+    }
+    return best;
+}
+
+int tc_tune_native(terracl_runtime *rt, size_t tokens)
+{
+    static const size_t kcs[] = {0, 64, 128, 256};
+    static const size_t blocks[] = {256, 128, 512, 1024};
+    enum { NKC = 4, NBLK = 4 };
+    terracl_error err = {0};
+    struct tc_gemm_table *table = tc_runtime_gemm_table(rt);
+    struct tc_native_params best = *tc_runtime_native_params(rt);
+    /* A ViT-B block's Linear products at this token count. */
+    static const size_t nk[3][2] = {{2304, 768}, {3072, 768}, {768, 3072}};
+    struct linear_case cs[3];
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < 3; i++) {
+        cs[i].m = tokens;
+        cs[i].n = nk[i][0];
+        cs[i].k = nk[i][1];
+    }
+    terracl_status st = TERRACL_OK;
+    for (size_t i = 0; i < 3 && st == TERRACL_OK; i++)
+        st = linear_setup(rt, &cs[i], &err);
+    double t_kc[NKC];
+    for (int i = 0; i < NKC; i++)
+        t_kc[i] = INFINITY;
+    for (int round = 0; round < ROUNDS && st == TERRACL_OK; round++)
+        for (int i = 0; i < NKC; i++) {
+            struct tc_native_params p = best;
+            p.packed_kc = kcs[i];
+            tc_native_force(rt, &p);
+            double t = time_linear(rt, cs, 3);
+            if (t < 0)
+                t_kc[i] = -1; /* rejected for good */
+            else if (t_kc[i] >= 0 && t < t_kc[i])
+                t_kc[i] = t;
+        }
+    int win = -1;
+    for (int i = 0; i < NKC && st == TERRACL_OK; i++) {
+        printf("native: packed Linear %s%zu: %s", kcs[i] ? "K blocks of " : "panels, kc=", kcs[i],
+               t_kc[i] < 0 ? "rejected\n" : "");
+        if (t_kc[i] >= 0)
+            printf("%.2f ms\n", t_kc[i] * 1e3);
+        if (t_kc[i] >= 0 && (win < 0 || t_kc[i] < t_kc[win]))
+            win = i;
+    }
+    if (win >= 0)
+        best.packed_kc = kcs[win];
+    for (size_t i = 0; i < 3; i++)
+        linear_free(&cs[i]);
+
+    /* The convolution's channel blocks; the first candidate's output is the
+     * reference for the others (the op itself is tested against naive C). */
+    struct tc_tensor x = {0}, w = {0}, y = {0};
+    int64_t xd[4] = {1, CONV_CIN, CONV_HW, CONV_HW}, wd[4] = {CONV_COUT, CONV_CIN, 3, 3};
+    int64_t yd[4] = {1, CONV_COUT, CONV_HW, CONV_HW};
+    size_t xs = (size_t)CONV_CIN * CONV_HW * CONV_HW, ws = (size_t)CONV_COUT * CONV_CIN * 9;
+    size_t ys = (size_t)CONV_COUT * CONV_HW * CONV_HW;
+    float *hx = malloc(xs * sizeof *hx), *hw = malloc(ws * sizeof *hw);
+    float *want = malloc(ys * sizeof *want), *got = malloc(ys * sizeof *got);
+    if (st == TERRACL_OK && (!hx || !hw || !want || !got))
+        st = tc_fail(&err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    if (st == TERRACL_OK) {
+        fill(hx, xs, 3);
+        fill(hw, ws, 4);
+        if ((st = tc_tensor_alloc(rt, 4, xd, &x, &err)) == TERRACL_OK &&
+            (st = tc_tensor_upload(rt, &x, hx, &err)) == TERRACL_OK &&
+            (st = tc_tensor_alloc(rt, 4, wd, &w, &err)) == TERRACL_OK &&
+            (st = tc_tensor_upload(rt, &w, hw, &err)) == TERRACL_OK)
+            st = tc_tensor_alloc(rt, 4, yd, &y, &err);
+    }
+    double t_blk[NBLK];
+    int have_ref = 0;
+    for (int i = 0; i < NBLK; i++)
+        t_blk[i] = INFINITY;
+    for (int round = 0; round < ROUNDS && st == TERRACL_OK; round++)
+        for (int i = 0; i < NBLK; i++) {
+            struct tc_native_params p = best;
+            p.conv_block_kib = blocks[i];
+            tc_native_force(rt, &p);
+            double t = time_conv(rt, &x, &w, &y, have_ref ? want : NULL, got);
+            if (!have_ref && t >= 0) {
+                if (tc_tensor_download(rt, &y, want, &err))
+                    t = -1;
+                else
+                    have_ref = 1;
+            }
+            if (t < 0)
+                t_blk[i] = -1;
+            else if (t_blk[i] >= 0 && t < t_blk[i])
+                t_blk[i] = t;
+        }
+    win = -1;
+    for (int i = 0; i < NBLK && st == TERRACL_OK; i++) {
+        printf("native: conv3x3 %d->%d @%d, channel blocks of %zu KiB: ", CONV_CIN, CONV_COUT,
+               CONV_HW, blocks[i]);
+        if (t_blk[i] < 0)
+            printf("rejected\n");
+        else
+            printf("%.2f ms\n", t_blk[i] * 1e3);
+        if (t_blk[i] >= 0 && (win < 0 || t_blk[i] < t_blk[win]))
+            win = i;
+    }
+    if (win >= 0)
+        best.conv_block_kib = blocks[win];
+    tc_tensor_free(&x);
+    tc_tensor_free(&w);
+    tc_tensor_free(&y);
+    free(hx);
+    free(hw);
+    free(want);
+    free(got);
+    tc_native_force(rt, NULL);
+    if (st == TERRACL_OK)
+        st = tc_gemm_table_store_native(rt, table, &best, &err);
+    if (st != TERRACL_OK)
+        return tc_cli_fail(&err, st);
+    char text[96];
+    printf("native: stored %s\n", tc_native_str(&best, text, sizeof text));
+    return 0;
+}

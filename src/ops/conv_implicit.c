@@ -1,0 +1,196 @@
+/*
+ * Stride-1 Conv2d on CPU devices without im2col: copy the input once with
+ * its zero padding, then one implicit-GEMM kernel reads shifted runs of it
+ * as the rows of B and writes y with bias and ReLU applied
+ * (cl_kernels/conv_implicit.cl). The padded copy is Cin (H + 2 ph)
+ * (W + 2 pw) floats, against Cin kh kw Ho Wo for the column matrix.
+ */
+#include "ops/conv_implicit.h"
+
+#include <limits.h>
+#include <stdio.h>
+
+#include "core/checked.h"
+#include "ops/launch.h"
+#include "runtime/gemm_params.h"
+
+/* Convolution tiles: 4 output channels x 96 columns (six float16), one per
+ * work-item. Chosen over the 6 x 64 tiles of the GEMM kernels by CPU time
+ * (less sensitive than wall time on a shared machine), bench_conv, three
+ * alternating rounds: conv3x3 1024->256 @56 0.87-0.92 against 1.17-1.19 s,
+ * 128->64 @112 0.13-0.15 against 0.17-0.19 s, 256->256 @28 0.09-0.11
+ * against 0.12-0.14 s, 3072->256 @14 0.32-0.37 against 0.35-0.42 s,
+ * 2048->256 @7 the same. */
+#define CMR 4
+#define CNV 6
+#define CNR (16 * CNV)
+#define CPANEL 1
+#define CONV_OPTIONS "-DCONV_MR=4 -DCONV_NV=6 -DCONV_PANEL=1"
+/* ConvTranspose tiles (the kernel's defaults): 6 pixels x 64 taps, two per
+ * work-item. */
+#define MR 6
+#define NR 64 /* CONV_NV float16 vectors */
+#define PANEL 2
+
+int tc_conv2d_implicit_wanted(const terracl_runtime *rt, const struct tc_tensor *x,
+                              const struct tc_tensor *w, const struct tc_conv_geom *g)
+{
+    if (!tc_runtime_is_cpu(rt) || g->stride_h != 1 || g->stride_w != 1)
+        return 0;
+    int64_t kh = w->dims[2], kw = w->dims[3];
+    if (!((kh == 1 && kw == 1) || (kh == 3 && kw == 3)))
+        return 0;
+    int64_t Cin = x->dims[1], Hp = x->dims[2] + 2 * g->pad_h, Wp = x->dims[3] + 2 * g->pad_w;
+    /* Padded input with a tile of slack, the weight and one output plane
+     * all addressed with 32-bit ints. */
+    int64_t padded = Cin * Hp * Wp + Hp * Wp + 2 * CNR + (kw - 1) * g->dil_w;
+    return padded < INT_MAX / 2 && Cin * kh * kw < INT_MAX / 2 && w->dims[0] * Cin * kh * kw < INT_MAX / 2 &&
+           g->dil_h * (kh - 1) * Wp < INT_MAX / 2 && w->dims[0] * Hp * Wp < INT_MAX / 2;
+}
+
+terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x,
+                                  const struct tc_tensor *w, const struct tc_tensor *b,
+                                  const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
+                                  terracl_error *err)
+{
+    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t Cout = w->dims[0], kh = w->dims[2], kw = w->dims[3];
+    int64_t Ho = y->dims[2], Wo = y->dims[3];
+    int64_t Hp = H + 2 * g->pad_h, Wp = W + 2 * g->pad_w;
+    size_t plane = (size_t)(Hp * Wp), ncols = (size_t)(Ho * Wp);
+    size_t tiles_m = ((size_t)Cout + CMR - 1) / CMR, tiles_n = (ncols + CNR - 1) / CNR;
+    size_t strips = (tiles_n + CPANEL - 1) / CPANEL;
+    /* The last tile reads CNR columns past its start from the last channel's
+     * last tap: slack after the planes, zero-filled. */
+    size_t slack = tiles_n * CNR - ncols + (size_t)((kw - 1) * g->dil_w) + 1;
+    size_t padded = (size_t)Cin * plane + slack;
+    terracl_status st;
+    if (tiles_m * strips > INT_MAX)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "conv2d: too many tiles");
+    struct tc_karg ow = TC_KUINT(0), ob = TC_KUINT(0);
+    if ((st = tc_offset_arg(w, &ow, err)) || (b && (st = tc_offset_arg(b, &ob, err))) ||
+        (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv2d output", err)))
+        return st;
+    /* Input channels per launch: the strip of xp one work-item reads for
+     * them (CPANEL tiles of CNR columns, plus the rows the taps reach)
+     * within the device's conv_block_kib (tuned, or 256 KiB), so that it
+     * stays in L2 across the row tiles. */
+    const size_t block_bytes = tc_runtime_native_params(rt)->conv_block_kib << 10;
+    size_t per_channel = (CPANEL * CNR + (size_t)((kh - 1) * g->dil_h * Wp + (kw - 1) * g->dil_w)) *
+                         sizeof(float);
+    int64_t block = (int64_t)(block_bytes / per_channel);
+    if (block < 16)
+        block = 16;
+    /* A 1x1 convolution without padding reads x as it is. */
+    const int copy = !(kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0);
+    struct tc_tensor xp = {0};
+    int64_t pd[1] = {(int64_t)padded};
+    if (copy && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
+        return st;
+    char options[96];
+    snprintf(options, sizeof options, CONV_OPTIONS " -DCONV_KH=%d -DCONV_KW=%d", (int)kh, (int)kw);
+    struct tc_kernel *kern = NULL;
+    st = tc_kernel_get(rt, "conv_implicit", "tc_conv2d_implicit", options, &kern, err);
+    for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
+        size_t xo = x->offset + (size_t)(bi * Cin * H * W);
+        size_t yo = y->offset + (size_t)(bi * Cout * Ho * Wo);
+        struct tc_karg pa[] = {TC_KBUF(x->buf),      TC_KUINT(xo),         TC_KBUF(xp.buf),
+                               TC_KUINT(H),          TC_KUINT(W),          TC_KUINT(Hp),
+                               TC_KUINT(Wp),         TC_KUINT(g->pad_h),   TC_KUINT(g->pad_w),
+                               TC_KUINT(Cin),        TC_KUINT(slack)};
+        if (copy)
+            st = tc_launch_1d(rt, "conv_implicit", "tc_conv_pad_input", (size_t)(Cin * Hp) + 1,
+                              pa, 11, err);
+        if (st != TERRACL_OK)
+            break;
+        /* What the kernel reads: the padded copy (with its slack), or the
+         * batch item's Cin planes of x. */
+        const struct tc_buf *src = copy ? xp.buf : x->buf;
+        size_t src_off = copy ? 0 : xo, src_len = copy ? padded : (size_t)Cin * plane;
+        char tag[96];
+        snprintf(tag, sizeof tag, "%lldx%lldx%lld k%lldx%lld", (long long)Cout,
+                 (long long)(Ho * Wo), (long long)(Cin * kh * kw), (long long)kh, (long long)kw);
+        tc_runtime_count_flops(rt, 2ull * (uint64_t)Cout * (uint64_t)(Ho * Wo) *
+                                       (uint64_t)(Cin * kh * kw));
+        for (int64_t c0 = 0; c0 < Cin && st == TERRACL_OK; c0 += block) {
+            int64_t c1 = c0 + block < Cin ? c0 + block : Cin;
+            struct tc_karg args[] = {TC_KINT(Cout),     TC_KINT(Cin),
+                                     TC_KINT(c0),       TC_KINT(c1),
+                                     TC_KBUF(w->buf),   ow,
+                                     TC_KBUF(src),      TC_KUINT(src_off),
+                                     TC_KUINT(src_len), TC_KUINT(plane),
+                                     TC_KINT(Wp),       TC_KINT(g->dil_h),
+                                     TC_KINT(g->dil_w), TC_KBUF(y->buf),
+                                     TC_KUINT(yo),      TC_KINT(Ho),
+                                     TC_KINT(Wo),       TC_KINT(tiles_m),
+                                     TC_KINT(tiles_n),  TC_KBUF(b ? b->buf : w->buf),
+                                     ob,                TC_KINT(b != NULL),
+                                     TC_KINT(relu != 0), TC_KINT(c0 > 0),
+                                     TC_KINT(c1 == Cin)};
+            const size_t global[1] = {tiles_m * strips}, local[1] = {1};
+            st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args, 25, err);
+        }
+    }
+    tc_tensor_free(&xp);
+    return st;
+}
+
+int tc_conv_transpose2d_direct_wanted(const terracl_runtime *rt, const struct tc_tensor *x,
+                                      const struct tc_tensor *w, int64_t stride, int64_t pad,
+                                      int64_t output_padding)
+{
+    int64_t k = w->dims[2], M = w->dims[1] * k * k;
+    int64_t out = x->dims[1] > 0 ? w->dims[1] * x->dims[2] * k * x->dims[3] * k : 0;
+    return tc_runtime_is_cpu(rt) && k == stride && w->dims[3] == k && pad == 0 &&
+           output_padding == 0 && M % NR == 0 && M < INT_MAX / 2 &&
+           x->dims[1] * x->dims[2] * x->dims[3] < INT_MAX / 2 && out < INT_MAX / 2 &&
+           x->dims[1] * M < INT_MAX / 2;
+}
+
+terracl_status tc_conv_transpose2d_direct(terracl_runtime *rt, const struct tc_tensor *x,
+                                          const struct tc_tensor *w, const struct tc_tensor *b,
+                                          struct tc_tensor *y, terracl_error *err)
+{
+    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t Cout = w->dims[1], k = w->dims[2];
+    int64_t P = H * W, M = Cout * k * k, Wo = y->dims[3];
+    size_t tiles_m = ((size_t)P + MR - 1) / MR, tiles_n = (size_t)M / NR;
+    size_t strips = (tiles_n + PANEL - 1) / PANEL;
+    if (tiles_m * strips > INT_MAX)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "conv_transpose2d: too many tiles");
+    struct tc_karg ow = TC_KUINT(0), ob = TC_KUINT(0);
+    terracl_status st;
+    if ((st = tc_offset_arg(w, &ow, err)) || (b && (st = tc_offset_arg(b, &ob, err))) ||
+        (st = tc_check_u32(x->offset + tc_tensor_numel(x), "conv_transpose2d input", err)) ||
+        (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv_transpose2d output", err)))
+        return st;
+    struct tc_kernel *kern = NULL;
+    if ((st = tc_kernel_get(rt, "conv_implicit", "tc_conv_transpose2d_direct", NULL, &kern, err)))
+        return st;
+    char tag[96];
+    snprintf(tag, sizeof tag, "%lldx%lldx%lld k%lld", (long long)P, (long long)M, (long long)Cin,
+             (long long)k);
+    for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
+        struct tc_karg args[] = {TC_KINT(P),
+                                 TC_KINT(M),
+                                 TC_KINT(Cin),
+                                 TC_KBUF(x->buf),
+                                 TC_KUINT(x->offset + (size_t)(bi * Cin * P)),
+                                 TC_KBUF(w->buf),
+                                 ow,
+                                 TC_KBUF(y->buf),
+                                 TC_KUINT(y->offset + (size_t)(bi * M * P)),
+                                 TC_KINT(W),
+                                 TC_KINT(Wo),
+                                 TC_KINT(k),
+                                 TC_KINT(tiles_m),
+                                 TC_KINT(tiles_n),
+                                 TC_KBUF(b ? b->buf : w->buf),
+                                 ob,
+                                 TC_KINT(b != NULL)};
+        const size_t global[1] = {tiles_m * strips}, local[1] = {1};
+        tc_runtime_count_flops(rt, 2ull * (uint64_t)P * (uint64_t)M * (uint64_t)Cin);
+        st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args, 17, err);
+    }
+    return st;
+}
