@@ -7,7 +7,8 @@ modules to ONNX, for the runtimes that take ONNX (ONNX Runtime, OpenVINO).
 For each workload it writes, into the model cache (bench/models/, ignored by
 git; $TERRACL_BENCH_MODELS elsewhere):
   NAME.onnx   the model, fixed input shape, opset 17 (which ONNX Runtime and
-              OpenVINO both read), random weights (seed 0), eval mode;
+              OpenVINO both read; 18 where torch.export's exporter
+              is needed), random weights (seed 0), eval mode;
   NAME.yaml   for whole models: the same model as a TerraTorch config, for
               `terracl bench --config`;
   NAME.json   input shape, GFLOP per forward (PyTorch's FlopCounterMode: 2 per
@@ -61,14 +62,27 @@ def export(w, force):
     gflop = W.gflop(model, shape)
     x = torch.randn(*shape)
     tmp = path + ".part"
+    # TorchScript-based exporter first (quick, plain graphs); the torch.export
+    # one where it refuses an operator (UperNet's adaptive pooling to 3x3 and
+    # 6x6 of a map those sizes do not divide).
+    exporter = "torchscript"
     with torch.no_grad():
-        torch.onnx.export(model, (x,), tmp, opset_version=OPSET, dynamo=False,
-                          input_names=["input"], output_names=["output"],
-                          do_constant_folding=True)
+        try:
+            torch.onnx.export(model, (x,), tmp, opset_version=OPSET, dynamo=False,
+                              input_names=["input"], output_names=["output"],
+                              do_constant_folding=True)
+        except Exception as e:
+            print("%-34s TorchScript exporter: %s; trying torch.export" % (
+                w["name"], str(e).splitlines()[0][:120]), flush=True)
+            exporter = "dynamo"
+            torch.onnx.export(model, (x,), tmp, opset_version=max(OPSET, 18), dynamo=True,
+                              external_data=False, input_names=["input"],
+                              output_names=["output"])
     os.replace(tmp, path)
     import importlib.metadata as md
     meta = {"workload": w["name"], "input_shape": shape, "gflop": round(gflop, 4),
-            "opset": OPSET, "seed": 0,
+            "opset": OPSET if exporter == "torchscript" else max(OPSET, 18),
+            "exporter": exporter, "seed": 0,
             "terratorch": md.version("terratorch"), "torch": torch.__version__}
     if w["kind"] == "model":
         meta["config"] = W.config_path(w)

@@ -220,3 +220,41 @@ def gflop(model, shape):
     with torch.no_grad(), FlopCounterMode(display=False) as fc:
         model(x)
     return fc.get_total_flops() * 1e-9
+
+
+def terracl_args(w):
+    """`terracl bench` arguments that time this workload."""
+    if w["kind"] == "backbone":
+        return ["--backbone", w["backbone"], "--frames", str(w["frames"]), "--size", str(w["size"])]
+    return ["--config", config_path(w), "--size", str(w["size"])]
+
+
+def main():
+    """`python3 bench/workloads.py [--quick] [--only a,b]`: one line per
+    workload for bench/run_all.sh: name, approximate GFLOP (0 when not
+    exported yet), then terracl bench's arguments, tab-separated."""
+    import argparse
+    import json
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only")
+    args = ap.parse_args()
+    names = list(WORKLOADS)
+    if args.only:
+        names = [n for n in args.only.split(",") if n]
+        unknown = [n for n in names if n not in WORKLOADS]
+        if unknown:
+            raise SystemExit("unknown workloads: %s (known: %s)" % (unknown, ", ".join(WORKLOADS)))
+    elif args.quick:
+        names = [n for n in names if WORKLOADS[n].get("quick")]
+    for n in names:
+        w = WORKLOADS[n]
+        g = 0.0
+        if os.path.exists(meta_path(w)):
+            with open(meta_path(w)) as f:
+                g = json.load(f)["gflop"]
+        print("\t".join([n, "%.1f" % g] + terracl_args(w)))
+
+
+if __name__ == "__main__":
+    main()
