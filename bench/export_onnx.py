@@ -48,6 +48,25 @@ def check_burn_scars(confs):
     print("burn_scars.yaml: model_args match bench/workloads.py")
 
 
+def ort_check(model, path, x):
+    """Relative L2 distance between ONNX Runtime's output of the exported file
+    and PyTorch's of the module (None without ONNX Runtime): the file is the
+    same model."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    import numpy as np
+    import torch
+    with torch.no_grad():
+        want = model(x).numpy()
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 2
+    got = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"]).run(
+        None, {"input": x.numpy()})[0]
+    return float(np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-30))
+
+
 def export(w, force):
     import torch
     path = W.onnx_path(w)
@@ -79,17 +98,19 @@ def export(w, force):
                               external_data=False, input_names=["input"],
                               output_names=["output"])
     os.replace(tmp, path)
+    check = ort_check(model, path, x)
     import importlib.metadata as md
     meta = {"workload": w["name"], "input_shape": shape, "gflop": round(gflop, 4),
             "opset": OPSET if exporter == "torchscript" else max(OPSET, 18),
-            "exporter": exporter, "seed": 0,
+            "exporter": exporter, "seed": 0, "ort_rel_l2": check,
             "terratorch": md.version("terratorch"), "torch": torch.__version__}
     if w["kind"] == "model":
         meta["config"] = W.config_path(w)
     with open(W.meta_path(w), "w") as f:
         json.dump(meta, f)
-    print("%-34s %6.1f GFLOP  %6.1f MB  %5.1f s" % (
-        w["name"], gflop, os.path.getsize(path) / 1e6, time.time() - t0), flush=True)
+    print("%-34s %6.1f GFLOP  %6.1f MB  %5.1f s  ONNX Runtime vs PyTorch: rel. L2 %s" % (
+        w["name"], gflop, os.path.getsize(path) / 1e6, time.time() - t0,
+        "%.1e" % check if check is not None else "not checked"), flush=True)
 
 
 def main():

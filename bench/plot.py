@@ -21,7 +21,10 @@ def main():
     # Several rounds of the same workload on the same device: their median.
     runs = collections.OrderedDict()
     for r in rows:
-        what = r.get("gemm") and f"GEMM {r['gemm']}" or f"{r['model']} T={r.get('frames', 1)}"
+        if "gflops" not in r or "fma_peak" in r:
+            continue  # skipped runs, the FMA peak, the run's own record
+        what = (r.get("gemm") and f"GEMM {r['gemm']}" or r.get("workload")
+                or f"{r['model']} T={r.get('frames', 1)}")
         runs.setdefault((what, r["device"]), []).append(r)
     groups = collections.OrderedDict()
     for (what, device), rs in runs.items():

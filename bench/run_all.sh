@@ -50,21 +50,22 @@ gemms="588,2304,768 197,2304,768 9216,256,576"
 
 # Models the peers need, exported once into bench/models/ (kept across runs).
 if "$py" -c "import torch, onnx" 2>/dev/null; then
-  "$py" bench/export_onnx.py "${select[@]}" 2>&1 | grep -v -i "warning\|^ " || true
+  "$py" bench/export_onnx.py "${select[@]}" 2>&1 | grep -E "^[a-z0-9_]+ +([0-9.]+ GFLOP|kept|FAILED)" || true
 else
   echo "run_all.sh: torch or onnx missing: models not exported; ONNX peers will be skipped" >&2
 fi
 mapfile -t workloads < <("$py" bench/workloads.py "${select[@]}")
 
-# emit RUNTIME ROUND WALL_S [WORKLOAD]: JSON (object or list) on stdin -> lines in $out.
+# emit RUNNER ROUND WALL_S [WORKLOAD]: JSON lines (objects or lists) on stdin -> lines in $out.
 emit() {
   "$py" -c '
 import json, sys
 runtime, rnd, wall = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 workload = sys.argv[4] if len(sys.argv) > 4 else None
-text = sys.stdin.read().strip()
-if text:
-    d = json.loads(text)
+for line in sys.stdin.read().splitlines():
+    if not line.strip():
+        continue
+    d = json.loads(line)
     for r in (d if isinstance(d, list) else [d]):
         r["runner"], r["round"], r["wall_s"] = runtime, rnd, wall
         if workload:

@@ -226,7 +226,7 @@ def terracl_args(w):
     """`terracl bench` arguments that time this workload."""
     if w["kind"] == "backbone":
         return ["--backbone", w["backbone"], "--frames", str(w["frames"]), "--size", str(w["size"])]
-    return ["--config", config_path(w), "--size", str(w["size"])]
+    return ["--config", os.path.relpath(config_path(w)), "--size", str(w["size"])]
 
 
 def main():
