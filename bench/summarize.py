@@ -80,6 +80,15 @@ def main():
         peak, "the CPU intrinsics figure" if cpu else "the OpenCL figure; no CPU figure in this file")
       if peak else "No peak in this file: no percentages.")
     p("")
+    # bf16 runs can pass the fp32 peak (bf16 dot products do twice the work per
+    # instruction); any fp32 figure above it means the peak was measured badly.
+    top = max((r["gflops"] for r in rows if "gflops" in r and "fma_peak" not in r
+               and r.get("precision") != "bf16"), default=0.0)
+    if peak and top > peak:
+        p("**Warning:** a figure below (%.1f GFLOP/s) is above the measured peak: the peak runs "
+          "landed on loaded spells of the machine, so the percentages are not meaningful. "
+          "Measure on a quiet machine." % top)
+        p("")
 
     gemm = collections.OrderedDict()
     for r in rows:
@@ -143,7 +152,9 @@ def main():
         p("")
         p("(min-max over rounds in brackets.)")
         p("")
-        p("### The same as GFLOP/s and % of the FMA peak")
+        p("### The same as GFLOP/s and % of the fp32 FMA peak")
+        p("")
+        p("(bf16 can pass 100%: its dot products do twice the work per instruction.)")
         p("")
         p("| workload | " + " | ".join(label(c, all_runners[c]) for c in cols) + " |")
         p("|---|" + "---|" * len(cols))
