@@ -1,0 +1,74 @@
+/* Depthwise convolution; kernel in cl_kernels/dwconv.cl. */
+#include "ops/dwconv.h"
+
+#include "ops/launch.h"
+
+terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_tensor *x,
+                              const struct tc_tensor *w, const struct tc_tensor *b,
+                              const struct tc_conv_geom *g, int channels_last, struct tc_tensor *y,
+                              terracl_error *err)
+{
+    char s1[128], s2[128], s3[128];
+    if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4 || w->dims[0] != x->dims[1] ||
+        w->dims[1] != 1 || (b != NULL && tc_tensor_numel(b) != (size_t)x->dims[1]))
+        return tc_fail(err, TERRACL_ERR_SHAPE,
+                       "dwconv2d: input %s does not fit weight %s (expected [C, 1, kh, kw])",
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1),
+                       tc_shape_str(w->ndim, w->dims, s2, sizeof s2));
+    if (g->stride_h < 1 || g->stride_w < 1 || g->dil_h < 1 || g->dil_w < 1 || g->pad_h < 0 ||
+        g->pad_w < 0)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "dwconv2d: invalid geometry");
+    int64_t bsz = x->dims[0], c = x->dims[1], h = x->dims[2], wd = x->dims[3];
+    int64_t kh = w->dims[2], kw = w->dims[3];
+    int64_t span_h = g->dil_h * (kh - 1) + 1, span_w = g->dil_w * (kw - 1) + 1;
+    if (h + 2 * g->pad_h < span_h || wd + 2 * g->pad_w < span_w)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "dwconv2d: input %s is smaller than the kernel",
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1));
+    int64_t ho = (h + 2 * g->pad_h - span_h) / g->stride_h + 1;
+    int64_t wo = (wd + 2 * g->pad_w - span_w) / g->stride_w + 1;
+    int64_t want[4] = {bsz, c, ho, wo};
+    if (channels_last) {
+        want[1] = ho;
+        want[2] = wo;
+        want[3] = c;
+    }
+    for (int i = 0; i < 4; i++)
+        if (y->dims[i] != want[i])
+            return tc_fail(err, TERRACL_ERR_SHAPE, "dwconv2d: output %s, expected %s",
+                           tc_shape_str(y->ndim, y->dims, s2, sizeof s2),
+                           tc_shape_str(4, want, s3, sizeof s3));
+    size_t n = tc_tensor_numel(y);
+    struct tc_karg ox, ow, ob, oy;
+    terracl_status st = tc_check_u32(n, "dwconv2d output", err);
+    if (st || (st = tc_offset_arg(x, &ox, err)) || (st = tc_offset_arg(w, &ow, err)) ||
+        (st = tc_offset_arg(y, &oy, err)))
+        return st;
+    if (b != NULL && (st = tc_offset_arg(b, &ob, err)))
+        return st;
+    /* A missing bias is passed as the weight buffer with has_bias 0. */
+    struct tc_karg args[] = {TC_KBUF(x->buf),
+                             ox,
+                             TC_KBUF(w->buf),
+                             ow,
+                             TC_KBUF(b ? b->buf : w->buf),
+                             b ? ob : ow,
+                             TC_KUINT(b != NULL),
+                             TC_KBUF(y->buf),
+                             oy,
+                             TC_KUINT(c),
+                             TC_KUINT(h),
+                             TC_KUINT(wd),
+                             TC_KUINT(ho),
+                             TC_KUINT(wo),
+                             TC_KUINT(kh),
+                             TC_KUINT(kw),
+                             TC_KUINT(g->stride_h),
+                             TC_KUINT(g->stride_w),
+                             TC_KUINT(g->pad_h),
+                             TC_KUINT(g->pad_w),
+                             TC_KUINT(g->dil_h),
+                             TC_KUINT(g->dil_w),
+                             TC_KUINT(channels_last != 0),
+                             TC_KUINT(n)};
+    return tc_launch_1d(rt, "dwconv", "tc_dwconv2d", n, args, 24, err);
+}

@@ -1,0 +1,16 @@
+/* Depthwise convolution (nn.Conv2d with groups == in_channels == out_channels). */
+#ifndef TC_OPS_DWCONV_H
+#define TC_OPS_DWCONV_H
+
+#include "ops/conv.h"
+
+/* x [B, C, H, W], w [C, 1, kh, kw], b [C] or NULL; y is allocated by the
+ * caller with Ho, Wo as nn.Conv2d computes them for geometry g, either as
+ * [B, C, Ho, Wo] or, with channels_last, as [B, Ho, Wo, C] (the permuted
+ * layout ConvNeXt's LayerNorm and MLP read). y must not alias x. */
+TC_NODISCARD terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_tensor *x,
+                                           const struct tc_tensor *w, const struct tc_tensor *b,
+                                           const struct tc_conv_geom *g, int channels_last,
+                                           struct tc_tensor *y, terracl_error *err);
+
+#endif /* TC_OPS_DWCONV_H */
