@@ -19,6 +19,7 @@
 #include "io/checkpoint.h"
 #include "io/yaml_config.h"
 #include "models/backbones/prithvi_vit.h"
+#include "models/backbones/convnext.h"
 #include "models/backbones/resnet.h"
 #include "models/backbones/terramind.h"
 #include "models/expected_unused.h"
@@ -493,6 +494,8 @@ terracl_status terracl_model_check_input(terracl_model *model, int ndim, const i
                             model->backbone_only, &e);
     else if (tc_timm_resnet_is(model->backbone))
         tc_timm_resnet_estimate(model->backbone, ndim, dims, &e);
+    else if (tc_timm_convnext_is(model->backbone))
+        tc_timm_convnext_estimate(model->backbone, ndim, dims, &e);
     else if (tc_terramind_is(model->backbone))
         tc_terramind_estimate(model->backbone, ndim, dims, attn_scratch, model->rt,
                               model->backbone_only, &e);

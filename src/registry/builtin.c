@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 /* ---- model headers: add the includes of src/models/ families here ---- */
+#include "models/backbones/convnext.h"
 #include "models/backbones/prithvi_vit.h"
 #include "models/backbones/resnet.h"
 #include "models/backbones/terramind.h"
@@ -40,6 +41,16 @@ static const struct tc_builtin k_backbones[] = {
     {"terramind_v1_base_tim", tc_terramind_tim, 0},
     {"terramind_v1_large_tim", tc_terramind_tim, 0},
     {"terramind_v01_base_tim", tc_terramind_tim, 0},
+    /* MMEarth's ConvNeXt V2 names: taken here (TerraTorch finds them before
+     * timm's), refused when built; see models/backbones/convnext.h. */
+    {"convnextv2_atto", tc_mmearth_convnextv2_refused, 0},
+    {"convnextv2_femto", tc_mmearth_convnextv2_refused, 0},
+    {"convnext_pico", tc_mmearth_convnextv2_refused, 0},
+    {"convnextv2_nano", tc_mmearth_convnextv2_refused, 0},
+    {"convnextv2_tiny", tc_mmearth_convnextv2_refused, 0},
+    {"convnextv2_base", tc_mmearth_convnextv2_refused, 0},
+    {"convnextv2_large", tc_mmearth_convnextv2_refused, 0},
+    {"convnextv2_huge", tc_mmearth_convnextv2_refused, 0},
     {NULL, NULL, 0},
 };
 
@@ -50,6 +61,16 @@ static const struct tc_builtin k_timm_backbones[] = {
     {"resnet50", tc_timm_resnet50, 0},
     {"resnet101", tc_timm_resnet101, 0},
     {"resnet152", tc_timm_resnet152, 0},
+    {"convnext_tiny", tc_timm_convnext_tiny, 0},
+    {"convnext_small", tc_timm_convnext_small, 0},
+    {"convnext_base", tc_timm_convnext_base, 0},
+    {"convnext_large", tc_timm_convnext_large, 0},
+    {"convnext_xlarge", tc_timm_convnext_xlarge, 0},
+    {"convnextv2_tiny", tc_timm_convnextv2_tiny, 0},
+    {"convnextv2_small", tc_timm_convnextv2_small, 0},
+    {"convnextv2_base", tc_timm_convnextv2_base, 0},
+    {"convnextv2_large", tc_timm_convnextv2_large, 0},
+    {"convnextv2_huge", tc_timm_convnextv2_huge, 0},
     {NULL, NULL, 0},
 };
 
