@@ -458,6 +458,33 @@ fixture("fm_aspp_reg_resnet", kind="model", seed=222, task="regression",
         input=(2, 3, 45, 37),
         note="timm ResNet-18 (narrowed) + ASPPRegressionHead on its last feature (2 outputs), "
              "then TerraTorch's RegressionHead on those, batch 2 at 45x37")
+# ConvNeXt (V1: layer scale; V2: GRN, no layer scale), narrowed through
+# timm's `depths`/`dims` arguments.
+_CONVNEXT_SMALL = dict(depths=[1, 2, 1, 1], dims=[8, 16, 16, 24])
+fixture("bb_timm_convnext_tiny", kind="backbone", seed=122,
+        model_args=_bb("timm_convnext_tiny", in_chans=5, **_CONVNEXT_SMALL),
+        input=(2, 5, 45, 39),
+        note="timm ConvNeXt-T layout (patch-4 stem, depthwise 7x7, LayerNorm, GELU MLP, "
+             "layer scale), narrowed, 5 bands, every stage on a batch of 2 at 45x39")
+fixture("bb_timm_convnextv2_tiny", kind="backbone", seed=123,
+        model_args=_bb("timm_convnextv2_tiny", in_chans=3, depths=[1, 1, 2, 1],
+                       dims=[8, 16, 16, 24], out_indices=[1, 3]),
+        input=(2, 3, 53, 47),
+        note="timm ConvNeXt V2-T layout (GRN in the MLP, no layer scale), narrowed, "
+             "out_indices [1, 3] on a batch of 2 at 53x47")
+fixture("fm_timm_convnext_upernet", kind="model", seed=222, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("timm_convnext_tiny", in_chans=3, **_CONVNEXT_SMALL).items()) + [
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 16), ("num_classes", 3)]),
+        input=(2, 3, 57, 51),
+        note="timm ConvNeXt-T (narrowed) + UperNetDecoder over its four stages, batch 2 at 57x51")
+fixture("fm_timm_convnextv2_unet", kind="model", seed=223, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("timm_convnextv2_tiny", in_chans=3, **_CONVNEXT_SMALL).items()) + [
+            ("decoder", "UNetDecoder"), ("decoder_channels", [24, 16, 8, 8]),
+            ("num_classes", 2)]),
+        input=(2, 3, 51, 61),
+        note="timm ConvNeXt V2-T (narrowed) + UNetDecoder over its four stages, batch 2 at 51x61")
 
 
 # Full-size ResNets (timm's own depths and widths): too large to commit

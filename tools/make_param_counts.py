@@ -1,5 +1,5 @@
 """Writes tests/fixtures/param_counts.tsv: the learnable parameter count of
-every Prithvi, timm ResNet and TerraMind backbone terracl registers, with TerraTorch's defaults and a
+every Prithvi, timm ResNet/ConvNeXt and TerraMind backbone terracl registers, with TerraTorch's defaults and a
 few overrides, as PyTorch counts them (the fixed position table is a
 buffer, so it is not counted). `terracl info backbone NAME` must print the
 same numbers; tests/test_param_counts.c checks it.
@@ -37,6 +37,18 @@ CASES = [
     ("timm_resnet18", {"in_chans": 13}),
     ("timm_resnet50", {"in_chans": 6, "out_indices": [0, 1, 2]}),
     ("timm_resnet34", {"out_indices": [-1]}),
+    ("timm_convnext_tiny", {}),
+    ("timm_convnext_small", {}),
+    ("timm_convnext_base", {}),
+    ("timm_convnext_large", {}),
+    ("timm_convnext_xlarge", {}),
+    ("timm_convnextv2_tiny", {}),
+    ("timm_convnextv2_small", {}),
+    ("timm_convnextv2_base", {}),
+    ("timm_convnextv2_large", {}),
+    ("timm_convnextv2_huge", {}),
+    ("timm_convnext_tiny", {"in_chans": 13, "out_indices": [0, 1]}),
+    ("timm_convnextv2_base", {"in_chans": 6, "out_indices": [-1]}),
     ("terramind_v1_tiny", {}),
     ("terramind_v1_small", {}),
     ("terramind_v1_base", {}),
