@@ -1,0 +1,405 @@
+/*
+ * The timm source's ConvNeXts: the ops they add (depthwise convolution,
+ * Global Response Norm, layer scale + residual) against naive C references,
+ * every feature a bb_timm_convnext* fixture recorded (not only the last one
+ * test_parity compares), the channel lists, and how names and arguments
+ * resolve in the BACKBONE registry.
+ */
+#include "test_common.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "graph/exec.h"
+#include "graph/module.h"
+#include "io/tensor_file.h"
+#include "io/yaml_config.h"
+#include "graph/mem_estimate.h"
+#include "models/backbones/convnext.h"
+#include "ops/dwconv.h"
+#include "ops/grn.h"
+#include "ops/layer_scale.h"
+
+static float *random_buf(size_t n, uint32_t seed, float lo, float hi)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    assert_non_null(p);
+    tc_test_fill(p, n, seed, lo, hi);
+    return p;
+}
+
+static void expect_close(const float *got, const float *want, size_t n, const char *what)
+{
+    double rel = tc_test_rel_l2(got, want, n);
+    if (!(rel <= 1e-5))
+        fail_msg("%s: relative L2 %.3g", what, rel);
+}
+
+/* ---- depthwise convolution ---------------------------------------------- */
+
+struct dw_case {
+    int64_t B, C, H, W, kh, kw;
+    struct tc_conv_geom g;
+    int bias, channels_last;
+};
+
+static void ref_dwconv(const struct dw_case *c, const float *x, const float *w, const float *b,
+                       int64_t Ho, int64_t Wo, float *y)
+{
+    for (int64_t n = 0; n < c->B; n++)
+        for (int64_t ch = 0; ch < c->C; ch++)
+            for (int64_t oy = 0; oy < Ho; oy++)
+                for (int64_t ox = 0; ox < Wo; ox++) {
+                    double acc = c->bias ? b[ch] : 0.0;
+                    for (int64_t ky = 0; ky < c->kh; ky++)
+                        for (int64_t kx = 0; kx < c->kw; kx++) {
+                            int64_t iy = oy * c->g.stride_h - c->g.pad_h + ky * c->g.dil_h;
+                            int64_t ix = ox * c->g.stride_w - c->g.pad_w + kx * c->g.dil_w;
+                            if (iy < 0 || iy >= c->H || ix < 0 || ix >= c->W)
+                                continue;
+                            acc += (double)x[((n * c->C + ch) * c->H + iy) * c->W + ix] *
+                                   w[(ch * c->kh + ky) * c->kw + kx];
+                        }
+                    size_t o = c->channels_last ? (size_t)(((n * Ho + oy) * Wo + ox) * c->C + ch)
+                                                : (size_t)(((n * c->C + ch) * Ho + oy) * Wo + ox);
+                    y[o] = (float)acc;
+                }
+}
+
+static void test_dwconv(void **state)
+{
+    (void)state;
+    static const struct dw_case cases[] = {
+        {2, 5, 13, 9, 7, 7, {1, 1, 3, 3, 1, 1}, 1, 1},  /* ConvNeXt's: 7x7 same, channels-last */
+        {1, 3, 11, 7, 7, 7, {1, 1, 3, 3, 1, 1}, 1, 0},  /* the same, NCHW out */
+        {2, 4, 2, 1, 7, 7, {1, 1, 3, 3, 1, 1}, 0, 1},   /* map smaller than the kernel */
+        {1, 6, 13, 12, 3, 5, {2, 1, 1, 2, 1, 1}, 1, 0}, /* strided, non-square */
+        {1, 2, 15, 15, 3, 3, {1, 2, 2, 2, 2, 2}, 0, 1}, /* dilated */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct dw_case *c = &cases[i];
+        int64_t Ho = (c->H + 2 * c->g.pad_h - c->g.dil_h * (c->kh - 1) - 1) / c->g.stride_h + 1;
+        int64_t Wo = (c->W + 2 * c->g.pad_w - c->g.dil_w * (c->kw - 1) - 1) / c->g.stride_w + 1;
+        size_t nx = (size_t)(c->B * c->C * c->H * c->W), nw = (size_t)(c->C * c->kh * c->kw);
+        size_t ny = (size_t)(c->B * c->C * Ho * Wo);
+        float *x = random_buf(nx, 1 + (uint32_t)i, -1, 1), *w = random_buf(nw, 50, -1, 1);
+        float *b = random_buf((size_t)c->C, 60, -1, 1), *want = malloc(ny * sizeof *want);
+        ref_dwconv(c, x, w, b, Ho, Wo, want);
+        int64_t xd[4] = {c->B, c->C, c->H, c->W}, wd[4] = {c->C, 1, c->kh, c->kw};
+        int64_t yd[4] = {c->B, c->C, Ho, Wo};
+        if (c->channels_last) {
+            yd[1] = Ho;
+            yd[2] = Wo;
+            yd[3] = c->C;
+        }
+        struct tc_tensor tx = tc_test_upload(x, 4, xd), tw = tc_test_upload(w, 4, wd);
+        struct tc_tensor tb = tc_test_upload(b, 1, &c->C), ty = {0};
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
+        TC_ASSERT_OK(tc_op_dwconv2d(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, &c->g,
+                                    c->channels_last, &ty, &err),
+                     err);
+        float *got = tc_test_download(&ty);
+        char what[32];
+        snprintf(what, sizeof what, "dwconv case %zu", i);
+        expect_close(got, want, ny, what);
+        /* An output of the other layout's shape is refused. */
+        if (c->C != Ho || Ho != Wo) {
+            struct tc_tensor wrong = ty;
+            int64_t t = wrong.dims[1];
+            wrong.dims[1] = wrong.dims[3];
+            wrong.dims[3] = t;
+            assert_int_equal(tc_op_dwconv2d(tc_test_rt, &tx, &tw, NULL, &c->g, c->channels_last,
+                                            &wrong, &err),
+                             TERRACL_ERR_SHAPE);
+        }
+        free(got);
+        tc_tensor_free(&tx);
+        tc_tensor_free(&tw);
+        tc_tensor_free(&tb);
+        tc_tensor_free(&ty);
+        free(x);
+        free(w);
+        free(b);
+        free(want);
+    }
+}
+
+/* ---- GRN and layer scale -------------------------------------------------- */
+
+static void test_grn(void **state)
+{
+    (void)state;
+    const int64_t B = 2, H = 5, W = 3, C = 7;
+    size_t n = (size_t)(B * H * W * C);
+    float *x = random_buf(n, 7, -2, 2), *g = random_buf((size_t)C, 8, -1, 1);
+    float *b = random_buf((size_t)C, 9, -1, 1), *want = malloc(n * sizeof *want);
+    for (int64_t bi = 0; bi < B; bi++) {
+        double norms[7], mean = 0;
+        for (int64_t c = 0; c < C; c++) {
+            double s = 0;
+            for (int64_t p = 0; p < H * W; p++) {
+                double v = x[(bi * H * W + p) * C + c];
+                s += v * v;
+            }
+            norms[c] = sqrt(s);
+            mean += norms[c] / (double)C;
+        }
+        for (int64_t p = 0; p < H * W; p++)
+            for (int64_t c = 0; c < C; c++) {
+                size_t i = (size_t)((bi * H * W + p) * C + c);
+                double nx = norms[c] / (mean + 1e-6);
+                want[i] = (float)(x[i] + b[c] + g[c] * x[i] * nx);
+            }
+    }
+    int64_t xd[4] = {B, H, W, C};
+    struct tc_tensor tx = tc_test_upload(x, 4, xd), tg = tc_test_upload(g, 1, &C);
+    struct tc_tensor tb = tc_test_upload(b, 1, &C);
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_op_grn(tc_test_rt, &tx, &tg, &tb, 1e-6f, &tx, &err), err); /* in place */
+    float *got = tc_test_download(&tx);
+    expect_close(got, want, n, "grn");
+    /* Weights of the wrong width are refused. */
+    assert_int_equal(tc_op_grn(tc_test_rt, &tx, &tg, &tx, 1e-6f, &tx, &err), TERRACL_ERR_SHAPE);
+    free(got);
+    tc_tensor_free(&tx);
+    tc_tensor_free(&tg);
+    tc_tensor_free(&tb);
+    free(x);
+    free(g);
+    free(b);
+    free(want);
+}
+
+static void test_layer_scale_residual(void **state)
+{
+    (void)state;
+    const int64_t B = 2, C = 5, H = 3, W = 4;
+    size_t n = (size_t)(B * C * H * W);
+    float *t = random_buf(n, 11, -1, 1), *res = random_buf(n, 12, -1, 1);
+    float *g = random_buf((size_t)C, 13, -1, 1), *want = malloc(n * sizeof *want);
+    float *plain = malloc(n * sizeof *plain);
+    for (int64_t bi = 0; bi < B; bi++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t p = 0; p < H * W; p++) {
+                size_t o = (size_t)((bi * C + c) * H * W + p);
+                float v = t[(bi * H * W + p) * C + c];
+                want[o] = res[o] + g[c] * v;
+                plain[o] = res[o] + v;
+            }
+    int64_t td[4] = {B, H, W, C}, rd[4] = {B, C, H, W};
+    struct tc_tensor tt = tc_test_upload(t, 4, td), tr = tc_test_upload(res, 4, rd);
+    struct tc_tensor tg = tc_test_upload(g, 1, &C), ty = {0};
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, rd, &ty, &err), err);
+    TC_ASSERT_OK(tc_op_layer_scale_residual(tc_test_rt, &tt, &tg, &tr, &ty, &err), err);
+    float *got = tc_test_download(&ty);
+    expect_close(got, want, n, "layer scale + residual");
+    free(got);
+    TC_ASSERT_OK(tc_op_layer_scale_residual(tc_test_rt, &tt, NULL, &tr, &tr, &err), err);
+    got = tc_test_download(&tr);
+    expect_close(got, plain, n, "residual without layer scale, in place");
+    free(got);
+    /* An NCHW branch (not channels-last) is refused. */
+    assert_int_equal(tc_op_layer_scale_residual(tc_test_rt, &tr, &tg, &ty, &ty, &err),
+                     TERRACL_ERR_SHAPE);
+    tc_tensor_free(&tt);
+    tc_tensor_free(&tr);
+    tc_tensor_free(&tg);
+    tc_tensor_free(&ty);
+    free(t);
+    free(res);
+    free(g);
+    free(want);
+    free(plain);
+}
+
+/* ---- the backbones --------------------------------------------------------- */
+
+static terracl_value *yaml(const char *text)
+{
+    terracl_error err = {0};
+    terracl_value *v = NULL;
+    TC_ASSERT_OK(tc_yaml_parse(text, strlen(text), "<test>", &v, &err), err);
+    return v;
+}
+
+/* Runs the backbone of fixture `name` and compares each of its features. */
+static void check_features(const char *name)
+{
+    const char *root = getenv("TERRACL_FIXTURES");
+    char dir[1024], config[1100], weights[1100], input[1100], expected[1100];
+    snprintf(dir, sizeof dir, "%s/%s", root ? root : "tests/fixtures", name);
+    snprintf(config, sizeof config, "%s/config.yaml", dir);
+    snprintf(weights, sizeof weights, "%s/weights.h5", dir);
+    snprintf(input, sizeof input, "%s/input.h5", dir);
+    snprintf(expected, sizeof expected, "%s/expected.h5", dir);
+
+    terracl_error err = {0};
+    terracl_model *model = NULL;
+    TC_ASSERT_OK(terracl_model_load(tc_test_rt, config, weights, &model, &err), err);
+    terracl_module *bb = (terracl_module *)terracl_model_module(model);
+    assert_string_equal(bb->type, "TimmConvNeXt");
+
+    struct tc_host_tensor x = {0};
+    TC_ASSERT_OK(tc_tensor_file_read(input, "input", &x, &err), err);
+    struct tc_feats in = {0}, got = {0};
+    in.t[0] = tc_test_upload(x.data, x.ndim, x.dims);
+    in.n = 1;
+    struct tc_exec ex = {0};
+    ex.rt = tc_test_rt;
+    TC_ASSERT_OK(tc_module_forward(bb, &ex, &in, &got, &err), err);
+
+    int64_t ch[TC_MAX_FEATS];
+    size_t nch = terracl_module_out_channels(bb, ch, TC_MAX_FEATS);
+    assert_int_equal(nch, got.n);
+    size_t i = 0;
+    for (;; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "features/%zu", i);
+        struct tc_host_tensor want = {0};
+        if (tc_tensor_file_read(expected, key, &want, &err) == TERRACL_ERR_NOT_FOUND)
+            break;
+        if (i >= got.n)
+            fail_msg("%s: TerraTorch has feature %zu, terracl only %zu", name, i, got.n);
+        const struct tc_tensor *g = &got.t[i];
+        assert_int_equal(g->ndim, want.ndim);
+        for (int d = 0; d < want.ndim; d++)
+            assert_int_equal(g->dims[d], want.dims[d]);
+        assert_int_equal(ch[i], want.dims[1]); /* the fixtures list stages in order */
+        float *h = tc_test_download(g);
+        double rel = tc_test_rel_l2(h, want.data, want.count);
+        printf("  %s feature %zu: relative L2 %.3g\n", name, i, rel);
+        if (!(rel <= 1e-4))
+            fail_msg("%s feature %zu: relative L2 %.3g exceeds 1e-4", name, i, rel);
+        free(h);
+        tc_host_tensor_free(&want);
+    }
+    assert_int_equal(i, got.n);
+    /* The memory check counts the ConvNeXt's maps: a huge input is refused
+     * before anything runs, and the estimate's largest map is the first
+     * stage's MLP hidden map (4x the stage width). */
+    int64_t huge[4] = {64, x.dims[1], 60000, 60000};
+    assert_int_equal(terracl_model_check_input(model, 4, huge, &err), TERRACL_ERR_NO_MEMORY);
+    struct tc_mem_estimate e;
+    memset(&e, 0, sizeof e);
+    tc_timm_convnext_estimate(bb, 4, huge, &e);
+    assert_string_equal(e.largest_name, "ConvNeXt MLP hidden map");
+    assert_int_equal(e.largest_dims[1], huge[2] / 4); /* stage 0, after the patch-4 stem */
+    tc_feats_free(&got);
+    tc_feats_free(&in);
+    tc_host_tensor_free(&x);
+    terracl_model_destroy(model);
+}
+
+static void test_convnext_features(void **state)
+{
+    (void)state;
+    check_features("bb_timm_convnext_tiny");
+}
+
+static void test_convnextv2_features(void **state)
+{
+    (void)state;
+    check_features("bb_timm_convnextv2_tiny");
+}
+
+static terracl_status build(const char *name, const char *args, terracl_module **m,
+                            terracl_error *err)
+{
+    terracl_value *a = args ? yaml(args) : NULL;
+    terracl_status st = terracl_registry_build(terracl_registry_get(TERRACL_REGISTRY_BACKBONE),
+                                               name, NULL, a, m, err);
+    terracl_value_free(a);
+    return st;
+}
+
+static void expect_channels(const char *name, const char *args, const int64_t *want, size_t n)
+{
+    terracl_error err = {0};
+    terracl_module *m = NULL;
+    TC_ASSERT_OK(build(name, args, &m, &err), err);
+    int64_t got[TC_MAX_FEATS];
+    assert_int_equal(terracl_module_out_channels(m, got, TC_MAX_FEATS), n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(got[i], want[i]);
+    terracl_module_destroy(m);
+}
+
+static void test_names_and_channels(void **state)
+{
+    (void)state;
+    const int64_t t[] = {96, 192, 384, 768}, b[] = {128, 256, 512, 1024};
+    const int64_t h[] = {352, 704, 1408, 2816};
+    expect_channels("timm_convnext_tiny", NULL, t, 4);
+    expect_channels("convnext_base", NULL, b, 4); /* no prefix: found in the timm source */
+    expect_channels("timm_convnextv2_huge", NULL, h, 4);
+    /* The channel list follows out_indices' order, as timm's feature_info reports it. */
+    const int64_t last[] = {1536}, rev[] = {384, 96};
+    expect_channels("timm_convnext_large", "{out_indices: [-1]}", last, 1);
+    expect_channels("timm_convnext_tiny", "{out_indices: [2, 0], in_chans: 13}", rev, 2);
+    expect_channels("timm_convnext_small", "{drop_path_rate: 0.1, head_norm_first: true}", t, 4);
+
+    terracl_error err = {0};
+    terracl_module *m = NULL;
+    /* Unprefixed convnextv2_* is TerraTorch's own (MMEarth) model: refused,
+     * not silently timm's. */
+    assert_int_equal(build("convnextv2_tiny", NULL, &m, &err), TERRACL_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "timm_convnextv2_tiny"));
+    assert_int_equal(build("timm_convnext_tiny", "{out_indices: [4]}", &m, &err),
+                     TERRACL_ERR_CONFIG);
+    assert_int_equal(build("timm_convnext_tiny", "{out_indices: [1, 1]}", &m, &err),
+                     TERRACL_ERR_UNSUPPORTED);
+    assert_int_equal(build("timm_convnext_tiny", "{dims: [8, 16]}", &m, &err),
+                     TERRACL_ERR_CONFIG);
+    assert_int_equal(build("timm_convnext_tiny", "{pretrained: true}", &m, &err),
+                     TERRACL_ERR_CONFIG);
+    assert_int_equal(build("timm_convnext_tiny", "{conv_mlp: true}", &m, &err),
+                     TERRACL_ERR_UNSUPPORTED);
+    assert_int_equal(build("timm_convnext_tiny", "{output_stride: 16}", &m, &err),
+                     TERRACL_ERR_UNSUPPORTED);
+    assert_null(m);
+}
+
+/* Layer scale: V1 has gamma per block, V2 (and ls_init_value null) has
+ * none; use_grn adds the GRN's two vectors of 4 * dim. */
+static void test_parameter_layout(void **state)
+{
+    (void)state;
+    terracl_error err = {0};
+    terracl_module *v1 = NULL, *nols = NULL, *v2 = NULL;
+    const char *small = "{depths: [1, 1, 1, 1], dims: [8, 8, 8, 8], out_indices: [0]}";
+    TC_ASSERT_OK(build("timm_convnext_tiny", small, &v1, &err), err);
+    TC_ASSERT_OK(build("timm_convnext_tiny",
+                       "{depths: [1, 1, 1, 1], dims: [8, 8, 8, 8], out_indices: [0], "
+                       "ls_init_value: null}",
+                       &nols, &err),
+                 err);
+    TC_ASSERT_OK(build("timm_convnextv2_tiny", small, &v2, &err), err);
+    /* stem (3*8*16 + 8) + its norm (16), then one block: conv_dw (8*49 + 8),
+     * norm (16), fc1 (8*32 + 32), fc2 (32*8 + 8), gamma (8). */
+    const size_t stem = 3 * 8 * 16 + 8 + 16, block = 8 * 49 + 8 + 16 + 8 * 32 + 32 + 32 * 8 + 8;
+    assert_int_equal(terracl_module_param_count(v1), stem + block + 8);
+    assert_int_equal(terracl_module_param_count(nols), stem + block);
+    assert_int_equal(terracl_module_param_count(v2), stem + block + 2 * 32);
+    terracl_module_destroy(v1);
+    terracl_module_destroy(nols);
+    terracl_module_destroy(v2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dwconv),
+        cmocka_unit_test(test_grn),
+        cmocka_unit_test(test_layer_scale_residual),
+        cmocka_unit_test(test_names_and_channels),
+        cmocka_unit_test(test_parameter_layout),
+        cmocka_unit_test(test_convnext_features),
+        cmocka_unit_test(test_convnextv2_features),
+    };
+    tc_test_runtime_or_skip();
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    tc_test_runtime_release();
+    return rc;
+}

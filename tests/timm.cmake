@@ -1,0 +1,3 @@
+# The timm backbone source beyond its ResNets (tests/parity.cmake holds those):
+# ConvNeXt's ops against naive C, its fixtures' every feature, its names.
+terracl_add_test(test_timm_convnext SOURCES test_timm_convnext.c test_common.c LABELS "cl;model")
