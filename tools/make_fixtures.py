@@ -508,6 +508,18 @@ fixture("full_timm_resnet18", kind="backbone", seed=232, full=True,
         input=(2, 3, 65, 71),
         note="full ResNet-18 backbone, every feature, batch 2 at 65x71")
 
+fixture("full_timm_convnext_tiny_upernet", kind="model", seed=233, task="segmentation",
+        full=True,
+        model_args=collections.OrderedDict(
+            list(_bb("timm_convnext_tiny", in_chans=6).items()) + [
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 128), ("num_classes", 4)]),
+        input=(2, 6, 99, 85),
+        note="full ConvNeXt-T (6 bands) + UperNetDecoder, batch 2 at 99x85")
+fixture("full_timm_convnextv2_tiny", kind="backbone", seed=234, full=True,
+        model_args=_bb("timm_convnextv2_tiny", in_chans=3),
+        input=(2, 3, 69, 77),
+        note="full ConvNeXt V2-T backbone, every stage, batch 2 at 69x77")
+
 
 fixture("sample", kind="sample", seed=301, task="segmentation",
         model_args=collections.OrderedDict(
