@@ -487,7 +487,7 @@ fixture("fm_timm_convnextv2_unet", kind="model", seed=223, task="segmentation",
         note="timm ConvNeXt V2-T (narrowed) + UNetDecoder over its four stages, batch 2 at 51x61")
 
 
-# Full-size ResNets (timm's own depths and widths): too large to commit
+# Full-size ResNets and ConvNeXts (timm's own depths and widths): too large to commit
 # (tens of MB of weights each), so only made on request (--full or --only),
 # into a scratch folder by tools/check_full_timm.sh.
 fixture("full_timm_resnet50_unet", kind="model", seed=230, task="segmentation", full=True,
