@@ -21,6 +21,7 @@
 #include "models/backbones/prithvi_vit.h"
 #include "models/backbones/convnext.h"
 #include "models/backbones/resnet.h"
+#include "models/backbones/timm_vit.h"
 #include "models/backbones/terramind.h"
 #include "models/expected_unused.h"
 #include "models/model_internal.h"
@@ -308,10 +309,13 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
     if (random_weights) {
         sources[nsources++] = (struct tc_weight_source){NULL, "", NULL, 0};
     } else if (model->weights != NULL) {
-        /* A backbone alone also reads a whole model's checkpoint: its
-         * encoder's tensors, found by a key only the encoder has. */
+        /* A backbone alone also reads a whole model's checkpoint (or its own
+         * state dict under a prefix): its tensors are found by a key only it
+         * has, which timm's ViT keeps under its FeatureGetterNet's "model.". */
         const char *marker = model->backbone_only && tc_terramind_is(model->backbone)
                                  ? "encoder_norm.weight"
+                             : model->backbone && tc_timm_vit_is(model->backbone)
+                                 ? "model.patch_embed.proj.weight"
                                  : "patch_embed.proj.weight";
         if (model->backbone_only &&
             tc_weights_find_prefix(model->weights, marker, main_prefix, sizeof main_prefix) == NULL)
@@ -496,6 +500,8 @@ terracl_status terracl_model_check_input(terracl_model *model, int ndim, const i
         tc_timm_resnet_estimate(model->backbone, ndim, dims, &e);
     else if (tc_timm_convnext_is(model->backbone))
         tc_timm_convnext_estimate(model->backbone, ndim, dims, &e);
+    else if (tc_timm_vit_is(model->backbone))
+        tc_timm_vit_estimate(model->backbone, ndim, dims, attn_scratch, model->rt, &e);
     else if (tc_terramind_is(model->backbone))
         tc_terramind_estimate(model->backbone, ndim, dims, attn_scratch, model->rt,
                               model->backbone_only, &e);

@@ -16,6 +16,7 @@
 #include "models/backbones/prithvi_vit.h"
 #include "models/backbones/resnet.h"
 #include "models/backbones/terramind.h"
+#include "models/backbones/timm_vit.h"
 #include "models/decoders/decoders.h"
 #include "models/decoders/smp.h"
 #include "models/factories/factories.h"
@@ -71,6 +72,14 @@ static const struct tc_builtin k_timm_backbones[] = {
     {"convnextv2_base", tc_timm_convnextv2_base, 0},
     {"convnextv2_large", tc_timm_convnextv2_large, 0},
     {"convnextv2_huge", tc_timm_convnextv2_huge, 0},
+    {"vit_tiny_patch16_224", tc_timm_vit_tiny_patch16_224, 0},
+    {"vit_small_patch16_224", tc_timm_vit_small_patch16_224, 0},
+    {"vit_base_patch16_224", tc_timm_vit_base_patch16_224, 0},
+    {"vit_large_patch16_224", tc_timm_vit_large_patch16_224, 0},
+    {"vit_tiny_patch16_384", tc_timm_vit_tiny_patch16_384, 0},
+    {"vit_small_patch16_384", tc_timm_vit_small_patch16_384, 0},
+    {"vit_base_patch16_384", tc_timm_vit_base_patch16_384, 0},
+    {"vit_large_patch16_384", tc_timm_vit_large_patch16_384, 0},
     {NULL, NULL, 0},
 };
 

@@ -212,6 +212,31 @@ static const struct reg_entry *resolve(const terracl_registry *r, const char *na
     return NULL;
 }
 
+/* timm.create_model takes "arch.tag" (a pretrained-weight tag such as
+ * ".mae" or ".augreg_in21k") as the architecture `arch`, so a build through
+ * the timm source does too; membership does not (timm.list_models() lists
+ * no tags). Caller holds the lock. */
+static const struct reg_entry *resolve_timm_tag(const terracl_registry *r, const char *name)
+{
+    const char *dot = strchr(name, '.');
+    if (!r->multi || dot == NULL || dot[1] == '\0')
+        return NULL;
+    const char *rest;
+    size_t s = parse_prefix(r, name, &rest);
+    for (size_t i = 0; s == (size_t)-1 && i < r->nsrc; i++)
+        if (strcmp(r->sources[i].prefix, "timm") == 0)
+            s = i;
+    if (s == (size_t)-1 || strcmp(r->sources[s].prefix, "timm") != 0)
+        return NULL;
+    char arch[256];
+    size_t len = (size_t)(strchr(rest, '.') - rest);
+    if (len == 0 || len >= sizeof arch)
+        return NULL;
+    memcpy(arch, rest, len);
+    arch[len] = '\0';
+    return find_entry(r->sources[s].reg, arch);
+}
+
 int terracl_registry_contains(const terracl_registry *reg, const char *name)
 {
     if (reg == NULL || name == NULL)
@@ -369,6 +394,8 @@ terracl_status terracl_registry_build(const terracl_registry *reg, const char *n
                        reg->name, name, terracl_value_type_name(terracl_value_type_of(args)));
     lock();
     const struct reg_entry *e = resolve(reg, name);
+    if (e == NULL)
+        e = resolve_timm_tag(reg, name);
     struct reg_entry found = {0};
     terracl_status st = TERRACL_OK;
     if (e != NULL)
