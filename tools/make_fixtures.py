@@ -486,6 +486,33 @@ fixture("fm_timm_convnextv2_unet", kind="model", seed=223, task="segmentation",
         input=(2, 3, 51, 61),
         note="timm ConvNeXt V2-T (narrowed) + UNetDecoder over its four stages, batch 2 at 51x61")
 
+# Plain timm ViTs (FeatureGetterNet: block outputs without CLS or final norm,
+# as [B, D, H/16, W/16]); timm fixes the input size to img_size.
+_VIT_SMALL = dict(embed_dim=32, depth=4, num_heads=2)
+fixture("bb_timm_vit_small", kind="backbone", seed=124,
+        model_args=_bb("timm_vit_small_patch16_224", in_chans=4, img_size=[34, 50],
+                       **_VIT_SMALL),
+        input=(2, 4, 34, 50),
+        note="timm ViT-S layout, narrowed, 4 bands, img_size 34x50 (grid 2x3, the remainder "
+             "dropped by the patch conv), timm's default out_indices (the last 3 blocks)")
+fixture("bb_timm_vit_tag", kind="backbone", seed=125,
+        model_args=_bb("timm_vit_base_patch16_224.mae", img_size=48, out_indices=[0, -2],
+                       embed_dim=48, depth=3, num_heads=3, mlp_ratio=2.0),
+        input=(2, 3, 48, 48),
+        note="a pretrained tag (.mae) resolved to its architecture; out_indices [0, -2], "
+             "mlp_ratio 2, head dim 16")
+fixture("fm_timm_vit_upernet", kind="model", seed=224, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("timm_vit_small_patch16_224", in_chans=3, img_size=[64, 64],
+                     out_indices=[0, 1, 2, 3], embed_dim=24, depth=4, num_heads=2).items()) + [
+            ("necks", [{"name": "LearnedInterpolateToPyramidal"}]),
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 16), ("num_classes", 3)]),
+        input=(2, 3, 37, 41),
+        note="timm ViT-S (narrowed, img_size 64x64), batch 2 at 37x41: the factory pads to "
+             "twice the patch size (16, found on timm's PatchEmbed), so the padded 64x64 is the "
+             "img_size timm insists on; four blocks through LearnedInterpolateToPyramidal "
+             "into UperNetDecoder, centre-cropped back")
+
 
 # Full-size ResNets and ConvNeXts (timm's own depths and widths): too large to commit
 # (tens of MB of weights each), so only made on request (--full or --only),

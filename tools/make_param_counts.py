@@ -1,5 +1,5 @@
 """Writes tests/fixtures/param_counts.tsv: the learnable parameter count of
-every Prithvi, timm ResNet/ConvNeXt and TerraMind backbone terracl registers, with TerraTorch's defaults and a
+every Prithvi, timm ResNet/ConvNeXt/ViT and TerraMind backbone terracl registers, with TerraTorch's defaults and a
 few overrides, as PyTorch counts them (the fixed position table is a
 buffer, so it is not counted). `terracl info backbone NAME` must print the
 same numbers; tests/test_param_counts.c checks it.
@@ -49,6 +49,16 @@ CASES = [
     ("timm_convnextv2_huge", {}),
     ("timm_convnext_tiny", {"in_chans": 13, "out_indices": [0, 1]}),
     ("timm_convnextv2_base", {"in_chans": 6, "out_indices": [-1]}),
+    ("timm_vit_tiny_patch16_224", {}),
+    ("timm_vit_small_patch16_224", {}),
+    ("timm_vit_base_patch16_224", {}),
+    ("timm_vit_large_patch16_224", {}),
+    ("timm_vit_tiny_patch16_384", {}),
+    ("timm_vit_small_patch16_384", {}),
+    ("timm_vit_base_patch16_384", {}),
+    ("timm_vit_large_patch16_384", {}),
+    ("timm_vit_base_patch16_224.mae", {"in_chans": 6, "img_size": 96, "out_indices": [2, 5, 8, 11]}),
+    ("timm_vit_large_patch16_224", {"out_indices": 1}),
     ("terramind_v1_tiny", {}),
     ("terramind_v1_small", {}),
     ("terramind_v1_base", {}),
