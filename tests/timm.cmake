@@ -1,3 +1,5 @@
 # The timm backbone source beyond its ResNets (tests/parity.cmake holds those):
 # ConvNeXt's ops against naive C, its fixtures' every feature, its names.
 terracl_add_test(test_timm_convnext SOURCES test_timm_convnext.c test_common.c LABELS "cl;model")
+# Plain ViTs: every fixture feature, tags, out_indices forms, refusals.
+terracl_add_test(test_timm_vit SOURCES test_timm_vit.c test_common.c LABELS "cl;model")
