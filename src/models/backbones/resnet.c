@@ -3,10 +3,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "graph/exec.h"
 #include "graph/mem_estimate.h"
 #include "models/layers.h"
+#include "ops/avgpool.h"
 #include "ops/conv.h"
 #include "ops/elementwise.h"
 #include "ops/resize.h"
@@ -15,16 +17,21 @@
 #define FEATS (STAGES + 1) /* act1 (the stem), layer1..layer4 */
 #define BN_EPS 1e-5f
 
+/* `deep`: the "d" variants' three-conv stem (stem_width 32, 64 out) and
+ * average-pool shortcuts (avg_down), as timm's resnet*d. */
 struct variant {
     const char *name;
     int bottleneck;
     int64_t layers[STAGES];
+    int deep;
 };
 
 static const struct variant k_variants[] = {
-    {"resnet18", 0, {2, 2, 2, 2}},  {"resnet34", 0, {3, 4, 6, 3}},
-    {"resnet50", 1, {3, 4, 6, 3}},  {"resnet101", 1, {3, 4, 23, 3}},
-    {"resnet152", 1, {3, 8, 36, 3}},
+    {"resnet18", 0, {2, 2, 2, 2}, 0},   {"resnet34", 0, {3, 4, 6, 3}, 0},
+    {"resnet50", 1, {3, 4, 6, 3}, 0},   {"resnet101", 1, {3, 4, 23, 3}, 0},
+    {"resnet152", 1, {3, 8, 36, 3}, 0}, {"resnet18d", 0, {2, 2, 2, 2}, 1},
+    {"resnet34d", 0, {3, 4, 6, 3}, 1},  {"resnet50d", 1, {3, 4, 6, 3}, 1},
+    {"resnet101d", 1, {3, 4, 23, 3}, 1}, {"resnet152d", 1, {3, 8, 36, 3}, 1},
 };
 
 /* conv -> BatchNorm, the unit every ResNet layer is made of. */
@@ -34,17 +41,23 @@ struct conv_bn {
 };
 
 /* BasicBlock uses c[0..1], Bottleneck c[0..2]; `down` is the 1x1 strided
- * projection shortcut (downsample.0 / downsample.1) when shapes change. */
+ * projection shortcut (downsample.0 / downsample.1) when shapes change, or
+ * with avg_down a 2x2 average pool (ceil mode) then a 1x1 conv
+ * (downsample.1 / downsample.2). */
 struct block {
     struct conv_bn c[3];
     struct conv_bn down;
     int has_down;
+    int64_t down_pool; /* avg_down: the pool's stride (1: no pool) */
 };
 
 struct resnet {
     int bottleneck;
     int64_t widths[STAGES]; /* the `channels` argument: planes of each stage */
-    struct conv_bn stem;
+    struct conv_bn stem;       /* plain: conv1/bn1; deep: conv1.6/bn1 */
+    struct conv_bn deep[2];    /* deep stem: conv1.0/conv1.1, conv1.3/conv1.4 */
+    int deep_stem, avg_down;
+    int64_t stem_out;          /* the stem's width (act1's channels) */
     struct block *blocks[STAGES];
     int64_t nblocks[STAGES];
     int n_stages;           /* stages built: up to the last one out_indices needs */
@@ -98,9 +111,17 @@ static terracl_status declare_block(terracl_module *m, const struct resnet *r, i
             return st;
     }
     blk->has_down = stride != 1 || in != outc;
-    if (blk->has_down && (st = conv_bn(m, p[6], p[7], in, outc, 1, stride, &blk->down, err)))
-        return st;
-    return TERRACL_OK;
+    if (!blk->has_down)
+        return TERRACL_OK;
+    if (r->avg_down) {
+        char c[96], n[96];
+        snprintf(c, sizeof c, "layer%d.%lld.downsample.1", s + 1, (long long)b);
+        snprintf(n, sizeof n, "layer%d.%lld.downsample.2", s + 1, (long long)b);
+        blk->down_pool = stride;
+        return conv_bn(m, c, n, in, outc, 1, 1, &blk->down, err);
+    }
+    blk->down_pool = 1;
+    return conv_bn(m, p[6], p[7], in, outc, 1, stride, &blk->down, err);
 }
 
 static terracl_status read_out_indices(const terracl_value *args, struct resnet *r,
@@ -198,7 +219,9 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     int64_t in_chans = 3, output_stride = 32, layers[STAGES], channels[STAGES] = {64, 128, 256, 512};
     int64_t list[STAGES + 1];
     size_t n = 0;
-    int present = 0, pretrained = 0, features_only = 1;
+    int present = 0, pretrained = 0, features_only = 1, avg_down = v->deep;
+    int64_t stem_width = v->deep ? 32 : 64;
+    const char *stem_type = v->deep ? "deep" : "";
     for (int s = 0; s < STAGES; s++)
         layers[s] = v->layers[s];
     if (st == TERRACL_OK)
@@ -209,10 +232,16 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
         st = terracl_args_bool(args, "pretrained", 0, &pretrained, err);
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "features_only", 1, &features_only, err);
-    /* Training-only regularisers (identities in eval mode), and the stem
-     * width, which only timm's deep stems use: accepted, as timm does. */
-    static const char *const k_no_effect[] = {"drop_rate", "drop_path_rate", "drop_block_rate",
-                                              "stem_width"};
+    if (st == TERRACL_OK)
+        st = terracl_args_bool(args, "avg_down", v->deep, &avg_down, err);
+    if (st == TERRACL_OK)
+        st = terracl_args_string(args, "stem_type", stem_type, &stem_type, err);
+    /* The plain stem is 64 wide whatever stem_width says (timm uses it
+     * only for deep stems). */
+    if (st == TERRACL_OK)
+        st = terracl_args_int(args, "stem_width", stem_width, &stem_width, err);
+    /* Training-only regularisers (identities in eval mode): accepted, as timm does. */
+    static const char *const k_no_effect[] = {"drop_rate", "drop_path_rate", "drop_block_rate"};
     for (size_t i = 0; st == TERRACL_OK && i < sizeof k_no_effect / sizeof *k_no_effect; i++) {
         double ignored = 0;
         st = terracl_args_float(args, k_no_effect[i], 0.0, &ignored, err);
@@ -251,7 +280,12 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
                      !features_only ? "features_only=False" : "output_stride other than 32");
         goto fail;
     }
-    if (in_chans < 1 || in_chans > 1 << 16) {
+    int deep_stem = strcmp(stem_type, "deep") == 0;
+    if (!deep_stem && stem_type[0] != '\0') {
+        st = tc_fail(err, TERRACL_ERR_UNSUPPORTED, "stem_type '%s' is not supported", stem_type);
+        goto fail;
+    }
+    if (in_chans < 1 || in_chans > 1 << 16 || stem_width < 1 || stem_width > 1 << 15) {
         st = tc_fail(err, TERRACL_ERR_CONFIG, "in_chans %lld is invalid", (long long)in_chans);
         goto fail;
     }
@@ -262,6 +296,9 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
             goto fail;
         }
     r->bottleneck = v->bottleneck;
+    r->deep_stem = deep_stem;
+    r->avg_down = avg_down;
+    r->stem_out = deep_stem ? 2 * stem_width : 64;
     for (int s = 0; s < STAGES; s++)
         r->widths[s] = channels[s];
     /* timm's FeatureListNet keeps the modules up to the last requested feature. */
@@ -275,9 +312,18 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     if (st != TERRACL_OK)
         goto fail;
     struct resnet *rr = m->impl;
-    const int64_t stem = 64; /* the plain 7x7 stem is 64 wide whatever stem_width says */
-    if ((st = conv_bn(m, "conv1", "bn1", in_chans, stem, 7, 2, &rr->stem, err)))
+    const int64_t stem = rr->stem_out;
+    if (rr->deep_stem) {
+        /* 3x3/2 -> 3x3 -> 3x3, stem_width, stem_width, then 2 * stem_width. */
+        if ((st = conv_bn(m, "conv1.0", "conv1.1", in_chans, stem_width, 3, 2, &rr->deep[0],
+                          err)) ||
+            (st = conv_bn(m, "conv1.3", "conv1.4", stem_width, stem_width, 3, 1, &rr->deep[1],
+                          err)) ||
+            (st = conv_bn(m, "conv1.6", "bn1", stem_width, stem, 3, 1, &rr->stem, err)))
+            goto fail;
+    } else if ((st = conv_bn(m, "conv1", "bn1", in_chans, stem, 7, 2, &rr->stem, err))) {
         goto fail;
+    }
     int64_t ch[FEATS] = {stem}, inplanes = stem, expansion = v->bottleneck ? 4 : 1;
     for (int s = 0; s < STAGES; s++) {
         ch[s + 1] = channels[s] * expansion;
@@ -327,6 +373,11 @@ RESNET_CTOR(tc_timm_resnet34, 1)
 RESNET_CTOR(tc_timm_resnet50, 2)
 RESNET_CTOR(tc_timm_resnet101, 3)
 RESNET_CTOR(tc_timm_resnet152, 4)
+RESNET_CTOR(tc_timm_resnet18d, 5)
+RESNET_CTOR(tc_timm_resnet34d, 6)
+RESNET_CTOR(tc_timm_resnet50d, 7)
+RESNET_CTOR(tc_timm_resnet101d, 8)
+RESNET_CTOR(tc_timm_resnet152d, 9)
 
 int tc_timm_resnet_is(const terracl_module *m) { return m != NULL && m->vt == &k_resnet_vt; }
 
@@ -367,7 +418,7 @@ void tc_timm_resnet_estimate(const terracl_module *m, int ndim, const int64_t *d
         kept[r->out_indices[i]] = 1;
     /* Output sizes: 7x7/2 pad 3 and 3x3/2 pad 1 both give (n - 1) / 2 + 1. */
     int64_t h = (dims[2] - 1) / 2 + 1, w = (dims[3] - 1) / 2 + 1;
-    int64_t stem[4] = {dims[0], 64, h, w};
+    int64_t stem[4] = {dims[0], r->stem_out, h, w};
     tc_mem_add_device(e, "ResNet stem", 4, stem, 1);
     h = (h - 1) / 2 + 1;
     w = (w - 1) / 2 + 1;
@@ -410,8 +461,21 @@ static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const st
         a = b;
         b = (struct tc_tensor){0};
     }
-    if (st == TERRACL_OK && blk->has_down)
+    if (st == TERRACL_OK && blk->has_down && blk->down_pool > 1) {
+        /* avg_down: AvgPool2d(2, stride, ceil_mode=True, count_include_pad=False). */
+        struct tc_tensor pooled = {0};
+        int64_t d[4] = {x->dims[0], x->dims[1],
+                        tc_avg_pool_out_len(x->dims[2], 2, blk->down_pool, 1),
+                        tc_avg_pool_out_len(x->dims[3], 2, blk->down_pool, 1)};
+        st = tc_tensor_alloc(rt, 4, d, &pooled, err);
+        if (st == TERRACL_OK)
+            st = tc_op_avg_pool2d(rt, x, 2, blk->down_pool, 1, &pooled, err);
+        if (st == TERRACL_OK)
+            st = run_conv_bn(m, rt, &blk->down, &pooled, 0, &sc, err);
+        tc_tensor_free(&pooled);
+    } else if (st == TERRACL_OK && blk->has_down) {
         st = run_conv_bn(m, rt, &blk->down, x, 0, &sc, err);
+    }
     if (st == TERRACL_OK)
         st = tc_op_add(rt, &a, blk->has_down ? &sc : x, &a, err);
     if (st == TERRACL_OK)
@@ -440,7 +504,19 @@ static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
     int keep[FEATS] = {0};
     for (size_t i = 0; i < r->n_out; i++)
         keep[r->out_indices[i]] = 1;
-    terracl_status st = run_conv_bn(m, rt, &r->stem, &in->t[0], 1, &feat[0], err);
+    terracl_status st;
+    if (r->deep_stem) {
+        struct tc_tensor a = {0}, b = {0};
+        st = run_conv_bn(m, rt, &r->deep[0], &in->t[0], 1, &a, err);
+        if (st == TERRACL_OK)
+            st = run_conv_bn(m, rt, &r->deep[1], &a, 1, &b, err);
+        tc_tensor_free(&a);
+        if (st == TERRACL_OK)
+            st = run_conv_bn(m, rt, &r->stem, &b, 1, &feat[0], err);
+        tc_tensor_free(&b);
+    } else {
+        st = run_conv_bn(m, rt, &r->stem, &in->t[0], 1, &feat[0], err);
+    }
     if (st == TERRACL_OK && r->n_stages > 0) {
         const struct tc_tensor *s0 = &feat[0];
         if (s0->dims[2] < 2 || s0->dims[3] < 2)

@@ -23,6 +23,18 @@ terracl_status tc_timm_resnet101(const terracl_value *first, const terracl_value
 terracl_status tc_timm_resnet152(const terracl_value *first, const terracl_value *args, void *user,
                                  terracl_module **out, terracl_error *err);
 
+/* The "d" variants: deep 3-conv stem, average-pool shortcuts. */
+terracl_status tc_timm_resnet18d(const terracl_value *first, const terracl_value *args, void *user,
+                                 terracl_module **out, terracl_error *err);
+terracl_status tc_timm_resnet34d(const terracl_value *first, const terracl_value *args, void *user,
+                                 terracl_module **out, terracl_error *err);
+terracl_status tc_timm_resnet50d(const terracl_value *first, const terracl_value *args, void *user,
+                                 terracl_module **out, terracl_error *err);
+terracl_status tc_timm_resnet101d(const terracl_value *first, const terracl_value *args,
+                                  void *user, terracl_module **out, terracl_error *err);
+terracl_status tc_timm_resnet152d(const terracl_value *first, const terracl_value *args,
+                                  void *user, terracl_module **out, terracl_error *err);
+
 /* Whether a module is one of these ResNets. */
 int tc_timm_resnet_is(const terracl_module *m);
 
