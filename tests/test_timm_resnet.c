@@ -99,6 +99,12 @@ static void test_resnet50_features(void **state)
     check_features("bb_timm_resnet50");
 }
 
+static void test_resnet50d_features(void **state)
+{
+    (void)state;
+    check_features("bb_timm_resnet50d");
+}
+
 static terracl_status build(const char *name, const char *args, terracl_module **m,
                             terracl_error *err)
 {
@@ -138,6 +144,13 @@ static void test_names_and_channels(void **state)
     expect_channels("timm_resnet152", "{out_indices: [-1]}", last, 1);
     expect_channels("timm_resnet50", "{out_indices: [1, 0], in_chans: 13}", some, 2);
     expect_channels("timm_resnet50", "{drop_path_rate: 0.1, stem_width: 32}", r50, 5);
+    /* The "d" variants: a deep stem of 2 * stem_width. */
+    const int64_t r50d[] = {96, 256, 512, 1024, 2048};
+    expect_channels("timm_resnet50d", NULL, r50, 5);
+    expect_channels("resnet101d", "{stem_width: 48}", r50d, 5);
+    const int64_t deep_stem[] = {96};
+    expect_channels("timm_resnet18", "{stem_type: deep, stem_width: 48, out_indices: [0]}",
+                    deep_stem, 1);
 
     terracl_error err = {0};
     terracl_module *m = NULL;
@@ -146,6 +159,8 @@ static void test_names_and_channels(void **state)
     assert_int_equal(build("timm_resnet50", "{layers: [1, 2]}", &m, &err), TERRACL_ERR_CONFIG);
     assert_int_equal(build("timm_resnet18", "{pretrained: true}", &m, &err), TERRACL_ERR_CONFIG);
     assert_int_equal(build("timm_resnet18", "{output_stride: 8}", &m, &err),
+                     TERRACL_ERR_UNSUPPORTED);
+    assert_int_equal(build("timm_resnet18", "{stem_type: deep_tiered}", &m, &err),
                      TERRACL_ERR_UNSUPPORTED);
     assert_int_equal(build("timm_resnet7", NULL, &m, &err), TERRACL_ERR_NOT_FOUND);
     assert_non_null(strstr(err.message, "resnet"));
@@ -174,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_resnet18_features),
         cmocka_unit_test(test_resnet50_features),
+        cmocka_unit_test(test_resnet50d_features),
     };
     tc_test_runtime_or_skip();
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -448,6 +448,19 @@ fixture("fm_timm_resnet18_fcn", kind="model", seed=221, task="segmentation",
             ("decoder", "FCNDecoder"), ("decoder_channels", 16), ("num_classes", 3)]),
         input=(2, 3, 61, 53),
         note="timm ResNet-18 (narrowed) + FCNDecoder on its last feature, batch 2 at 61x53")
+fixture("bb_timm_resnet50d", kind="backbone", seed=126,
+        model_args=_bb("timm_resnet50d", in_chans=4, layers=[1, 1, 2, 1],
+                       channels=[4, 8, 8, 8], stem_width=16),
+        input=(2, 4, 45, 39),
+        note="timm ResNet-50d layout (deep 3-conv stem, average-pool shortcuts in ceil mode "
+             "on odd maps), narrowed, 4 bands, every feature on a batch of 2 at 45x39")
+fixture("fm_timm_resnet50d_upernet", kind="model", seed=225, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("timm_resnet50d", in_chans=3, layers=[1, 1, 1, 1], channels=[4, 8, 8, 8],
+                     stem_width=8, out_indices=[1, 2, 3, 4]).items()) + [
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 16), ("num_classes", 3)]),
+        input=(2, 3, 53, 43),
+        note="timm ResNet-50d (narrowed), layer1..layer4 into UperNetDecoder, batch 2 at 53x43")
 
 fixture("fm_aspp_reg_resnet", kind="model", seed=222, task="regression",
         model_args=collections.OrderedDict(
