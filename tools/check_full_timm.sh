@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Full-size parity check on the timm ResNets and ConvNeXts (the test suite runs narrowed
+# Full-size parity check on the timm ResNets, ConvNeXts and ViTs (the test suite runs narrowed
 # ones): makes the full_* fixtures of tools/make_fixtures.py with the real
 # TerraTorch and timm (random weights) in a scratch folder, then runs
 # terracl's parity test on them.

@@ -527,7 +527,7 @@ fixture("fm_timm_vit_upernet", kind="model", seed=224, task="segmentation",
              "into UperNetDecoder, centre-cropped back")
 
 
-# Full-size ResNets and ConvNeXts (timm's own depths and widths): too large to commit
+# Full-size ResNets, ConvNeXts and ViTs (timm's own depths and widths): too large to commit
 # (tens of MB of weights each), so only made on request (--full or --only),
 # into a scratch folder by tools/check_full_timm.sh.
 fixture("full_timm_resnet50_unet", kind="model", seed=230, task="segmentation", full=True,
@@ -559,6 +559,19 @@ fixture("full_timm_convnextv2_tiny", kind="backbone", seed=234, full=True,
         model_args=_bb("timm_convnextv2_tiny", in_chans=3),
         input=(2, 3, 69, 77),
         note="full ConvNeXt V2-T backbone, every stage, batch 2 at 69x77")
+fixture("full_timm_vit_small_upernet", kind="model", seed=235, task="segmentation", full=True,
+        model_args=collections.OrderedDict(
+            list(_bb("timm_vit_small_patch16_224", in_chans=6,
+                     out_indices=[2, 5, 8, 11]).items()) + [
+            ("necks", [{"name": "LearnedInterpolateToPyramidal"}]),
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 128), ("num_classes", 2)]),
+        input=(2, 6, 211, 199),
+        note="full ViT-S/16 (6 bands, img_size 224) + LearnedInterpolateToPyramidal + "
+             "UperNetDecoder, batch 2 at 211x199 padded to 224x224")
+fixture("full_timm_resnet50d", kind="backbone", seed=236, full=True,
+        model_args=_bb("timm_resnet50d", in_chans=4),
+        input=(2, 4, 67, 73),
+        note="full ResNet-50d backbone, every feature, batch 2 at 67x73")
 
 
 fixture("sample", kind="sample", seed=301, task="segmentation",
