@@ -220,6 +220,12 @@ static terracl_status read_config(const char *config_path, struct tc_checkpoint 
     return TERRACL_OK;
 }
 
+static int is_timm_factory(const char *factory)
+{
+    return factory != NULL && (strcmp(factory, "TimmModelFactory") == 0 ||
+                               strcmp(factory, "terratorch_TimmModelFactory") == 0);
+}
+
 /* Configs of fine-tuned models say `backbone_pretrained: true`: TerraTorch
  * downloads the published weights, then the fine-tuned checkpoint replaces
  * every one of them. When the model's own weights are given (or are random),
@@ -238,12 +244,14 @@ static terracl_status pretrained_from_model_weights(terracl_value *model_args, t
 
 /* The same for PrithviModelFactory, which asks with `pretrained` (true when
  * left out, as in nearly all its configs) and turns it into
- * backbone_pretrained itself. */
+ * backbone_pretrained itself, and for TimmModelFactory (the same key and
+ * default, passed to timm). */
 static terracl_status prithvi_factory_pretrained(const char *factory, terracl_value *model_args,
                                                  terracl_error *err)
 {
     if (factory == NULL || (strcmp(factory, "PrithviModelFactory") != 0 &&
-                            strcmp(factory, "terratorch_PrithviModelFactory") != 0))
+                            strcmp(factory, "terratorch_PrithviModelFactory") != 0 &&
+                            !is_timm_factory(factory)))
         return TERRACL_OK;
     const terracl_value *pre = terracl_value_map_peek(model_args, "pretrained");
     const terracl_value *ckpt = terracl_value_map_peek(model_args, "backbone_ckpt_path");
@@ -292,6 +300,9 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
     int encdec = cfg.factory == NULL || strcmp(cfg.factory, "EncoderDecoderFactory") == 0 ||
                  strcmp(cfg.factory, "PrithviModelFactory") == 0;
     if (encdec && terracl_value_map_peek(cfg.model_args, "decoder") == NULL)
+    /* No decoder: the backbone alone, except for TimmModelFactory, whose
+     * models are whole timm classifiers without one. */
+    if (terracl_value_map_peek(cfg.model_args, "decoder") == NULL && !is_timm_factory(cfg.factory))
         st = build_backbone_only(model, &cfg, config_file, err);
     else
         st = build_with_factory(model, &cfg, config_file, err);

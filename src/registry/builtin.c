@@ -137,6 +137,7 @@ static const struct tc_builtin k_model_factories[] = {
     {"EncoderDecoderFactory", tc_encoder_decoder_factory, 0},
     {"PrithviModelFactory", tc_prithvi_model_factory, 0},
     {"SMPModelFactory", tc_smp_model_factory, 0},
+    {"TimmModelFactory", tc_timm_model_factory, 0},
     {NULL, NULL, 0},
 };
 

@@ -44,6 +44,10 @@ struct block {
 };
 
 struct vit {
+    char prefix[16]; /* "model." (FeatureGetterNet) or "timm_model." (TimmModelWrapper) */
+    int classifier;  /* the whole classifier: final norm, CLS token, head */
+    int64_t num_classes;
+    size_t p_norm_w, p_norm_b, p_head_w, p_head_b;
     int64_t dim, heads, hidden, patch, in_chans, img_h, img_w, grid_h, grid_w;
     int qkv_bias;
     size_t p_cls, p_pos, p_patch_w, p_patch_b;
@@ -172,13 +176,13 @@ static terracl_status declare_block(terracl_module *m, struct vit *v, int64_t i,
 {
     struct block *b = &v->blocks[i];
     int64_t D = v->dim;
-    char n[12][96];
+    char n[12][112];
     const char *leaf[12] = {"norm1.weight",    "norm1.bias",    "attn.qkv.weight",
                             "attn.qkv.bias",   "attn.proj.weight", "attn.proj.bias",
                             "norm2.weight",    "norm2.bias",    "mlp.fc1.weight",
                             "mlp.fc1.bias",    "mlp.fc2.weight", "mlp.fc2.bias"};
     for (int k = 0; k < 12; k++)
-        snprintf(n[k], sizeof n[k], "model.blocks.%lld.%s", (long long)i, leaf[k]);
+        snprintf(n[k], sizeof n[k], "%sblocks.%lld.%s", v->prefix, (long long)i, leaf[k]);
     terracl_status st;
     if ((st = add_vec(m, n[0], D, &b->norm1_w, err)) || (st = add_vec(m, n[1], D, &b->norm1_b, err)) ||
         (st = add_mat(m, n[2], 3 * D, D, &b->qkv_w, err)) ||
@@ -201,17 +205,31 @@ static terracl_status declare_params(terracl_module *m, struct vit *v, terracl_e
     int64_t cls_dims[3] = {1, 1, D}, pos_dims[3] = {1, L, D};
     int64_t pw_dims[4] = {D, v->in_chans, v->patch, v->patch};
     terracl_status st;
-    if ((st = tc_module_add_param(m, "model.cls_token", 3, cls_dims, &v->p_cls, err)) ||
-        (st = tc_module_add_param(m, "model.pos_embed", 3, pos_dims, &v->p_pos, err)) ||
-        (st = tc_module_add_param(m, "model.patch_embed.proj.weight", 4, pw_dims, &v->p_patch_w,
-                                  err)) ||
-        (st = add_vec(m, "model.patch_embed.proj.bias", D, &v->p_patch_b, err)))
+    char n[4][64];
+    const char *leaf[4] = {"cls_token", "pos_embed", "patch_embed.proj.weight",
+                           "patch_embed.proj.bias"};
+    for (int k = 0; k < 4; k++)
+        snprintf(n[k], sizeof n[k], "%s%s", v->prefix, leaf[k]);
+    if ((st = tc_module_add_param(m, n[0], 3, cls_dims, &v->p_cls, err)) ||
+        (st = tc_module_add_param(m, n[1], 3, pos_dims, &v->p_pos, err)) ||
+        (st = tc_module_add_param(m, n[2], 4, pw_dims, &v->p_patch_w, err)) ||
+        (st = add_vec(m, n[3], D, &v->p_patch_b, err)))
         return st;
     /* Only ever the Linear weight of the patch GEMM, through its flattening. */
     tc_module_mark_linear_weight(m, v->p_patch_w);
     for (int64_t i = 0; i < v->n_blocks; i++)
         if ((st = declare_block(m, v, i, err)))
             return tc_fail_context(err, st, "block %lld", (long long)i);
+    if (!v->classifier)
+        return TERRACL_OK;
+    const char *tail[4] = {"norm.weight", "norm.bias", "head.weight", "head.bias"};
+    for (int k = 0; k < 4; k++)
+        snprintf(n[k], sizeof n[k], "%s%s", v->prefix, tail[k]);
+    if ((st = add_vec(m, n[0], D, &v->p_norm_w, err)) ||
+        (st = add_vec(m, n[1], D, &v->p_norm_b, err)) ||
+        (st = add_mat(m, n[2], v->num_classes, D, &v->p_head_w, err)) ||
+        (st = add_vec(m, n[3], v->num_classes, &v->p_head_b, err)))
+        return st;
     return TERRACL_OK;
 }
 
@@ -223,7 +241,7 @@ static terracl_status record_config(terracl_module *m, const char *name, int64_t
                   *img = terracl_value_new_list();
     terracl_status st = cfg && outs && img ? TERRACL_OK
                                            : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
-    for (int64_t i = 0; st == TERRACL_OK && i < v->n_blocks; i++)
+    for (int64_t i = 0; st == TERRACL_OK && v->keep != NULL && i < v->n_blocks; i++)
         if (v->keep[i])
             st = terracl_value_list_append(outs, terracl_value_new_int(i), err);
     if (st == TERRACL_OK)
@@ -258,8 +276,9 @@ static terracl_status record_config(terracl_module *m, const char *name, int64_t
     return TERRACL_OK;
 }
 
+/* num_classes < 0: the features_only extractor; otherwise the classifier. */
 static terracl_status build(const struct variant *var, const terracl_value *args,
-                            terracl_module **out, terracl_error *err)
+                            int64_t num_classes, terracl_module **out, terracl_error *err)
 {
     *out = NULL;
     terracl_value *empty = NULL;
@@ -277,6 +296,9 @@ static terracl_status build(const struct variant *var, const terracl_value *args
     const char *pool = "token";
     if (st == TERRACL_OK) {
         v->qkv_bias = 1;
+        v->classifier = num_classes >= 0;
+        v->num_classes = num_classes;
+        snprintf(v->prefix, sizeof v->prefix, "%s", v->classifier ? "timm_model." : "model.");
         st = read_img_size(args, var->img, &v->img_h, &v->img_w, err);
     }
     if (st == TERRACL_OK)
@@ -295,7 +317,7 @@ static terracl_status build(const struct variant *var, const terracl_value *args
         st = terracl_args_bool(args, "qkv_bias", 1, &v->qkv_bias, err);
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "pretrained", 0, &pretrained, err);
-    if (st == TERRACL_OK)
+    if (st == TERRACL_OK && !v->classifier)
         st = terracl_args_bool(args, "features_only", 1, &features_only, err);
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "dynamic_img_size", 0, &dynamic, err);
@@ -351,8 +373,18 @@ static terracl_status build(const struct variant *var, const terracl_value *args
     v->hidden = (int64_t)((double)v->dim * mlp_ratio); /* int(), as timm's Block */
     v->grid_h = v->img_h / v->patch;
     v->grid_w = v->img_w / v->patch;
-    if ((st = read_out_indices(args, depth, v, err)))
+    if (v->classifier) {
+        /* Every block, then norm, the CLS token and the head. */
+        if (num_classes < 1 || num_classes > 1 << 20) {
+            st = tc_fail(err, TERRACL_ERR_CONFIG, "num_classes %lld is invalid",
+                         (long long)num_classes);
+            goto fail;
+        }
+        v->n_blocks = depth;
+        v->n_out = 1;
+    } else if ((st = read_out_indices(args, depth, v, err))) {
         goto fail;
+    }
     v->blocks = calloc((size_t)v->n_blocks, sizeof *v->blocks);
     if (v->blocks == NULL) {
         st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
@@ -365,7 +397,7 @@ static terracl_status build(const struct variant *var, const terracl_value *args
         goto fail;
     int64_t ch[TC_MAX_FEATS];
     for (size_t i = 0; i < vv->n_out; i++)
-        ch[i] = vv->dim;
+        ch[i] = vv->classifier ? vv->num_classes : vv->dim;
     if ((st = tc_module_set_out_channels(m, ch, vv->n_out, err)) ||
         (st = record_config(m, var->name, depth, err)))
         goto fail;
@@ -386,7 +418,7 @@ fail:
     {                                                                                              \
         (void)first;                                                                               \
         (void)user;                                                                                \
-        return build(&k_variants[index], args, out, err);                                          \
+        return build(&k_variants[index], args, -1, out, err);                                      \
     }
 VIT_CTOR(tc_timm_vit_tiny_patch16_224, 0)
 VIT_CTOR(tc_timm_vit_small_patch16_224, 1)
@@ -396,6 +428,22 @@ VIT_CTOR(tc_timm_vit_tiny_patch16_384, 4)
 VIT_CTOR(tc_timm_vit_small_patch16_384, 5)
 VIT_CTOR(tc_timm_vit_base_patch16_384, 6)
 VIT_CTOR(tc_timm_vit_large_patch16_384, 7)
+
+terracl_status tc_timm_vit_classifier(const char *name, const terracl_value *args,
+                                      int64_t num_classes, terracl_module **out,
+                                      terracl_error *err)
+{
+    *out = NULL;
+    /* "arch.tag": the tag names pretrained weights, not an architecture. */
+    size_t len = strcspn(name, ".");
+    for (size_t i = 0; i < sizeof k_variants / sizeof *k_variants; i++)
+        if (strlen(k_variants[i].name) == len && strncmp(k_variants[i].name, name, len) == 0)
+            return build(&k_variants[i], args, num_classes, out, err);
+    return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                   "timm model '%s' is not supported as a classifier (supported: the plain "
+                   "vit_{tiny,small,base,large}_patch16_{224,384})",
+                   name);
+}
 
 void tc_timm_vit_estimate(const terracl_module *m, int ndim, const int64_t *dims,
                           uint64_t (*attn_scratch)(const void *ctx, uint64_t len, uint64_t dim,
@@ -531,12 +579,31 @@ static terracl_status vit_forward(terracl_module *m, struct tc_exec *ex, const s
             tc_fail_context(err, st, "block %lld", (long long)i);
             goto out;
         }
-        if (!v->keep[i])
+        if (v->classifier || !v->keep[i])
             continue;
         /* forward_intermediates: the tokens without CLS, as an image. */
         if ((st = tc_prithvi_tokens_to_image(rt, &s.x, 1, v->grid_h, &out->t[out->n], err)))
             goto out;
         out->n++;
+    }
+
+    if (v->classifier) {
+        /* forward_head: norm, the CLS token (global_pool 'token'), head. */
+        struct tc_tensor cls_rows = {0};
+        int64_t cd[2] = {B, D}, od[2] = {B, v->num_classes};
+        if ((st = tc_op_layernorm(rt, &s.x, param(m, v->p_norm_w), param(m, v->p_norm_b),
+                                  LN_EPS, &s.h, err)) ||
+            (st = tc_tensor_alloc(rt, 2, cd, &cls_rows, err)) ||
+            (st = tc_op_copy2d(rt, s.h.buf, 0, (size_t)(L * D), cls_rows.buf, 0, (size_t)D,
+                               (size_t)B, (size_t)D, err)) ||
+            (st = tc_tensor_alloc(rt, 2, od, &out->t[0], err))) {
+            tc_tensor_free(&cls_rows);
+            goto out;
+        }
+        out->n = 1;
+        st = tc_op_linear(rt, &cls_rows, param(m, v->p_head_w), param(m, v->p_head_b), &out->t[0],
+                          err);
+        tc_tensor_free(&cls_rows);
     }
 
 out:

@@ -37,6 +37,15 @@ terracl_status tc_timm_vit_large_patch16_384(const terracl_value *first,
                                              const terracl_value *args, void *user,
                                              terracl_module **out, terracl_error *err);
 
+/* The whole timm classifier (timm.create_model(name, num_classes=...), as
+ * TerraTorch's TimmModelFactory wraps it, keys "timm_model." + timm's):
+ * every block, the final norm, the CLS token and the head; forward gives
+ * [B, num_classes]. `name` may carry a pretrained tag ("arch.tag"); `args`
+ * are timm's keyword arguments (in_chans, img_size, embed_dim, ...). */
+TC_NODISCARD terracl_status tc_timm_vit_classifier(const char *name, const terracl_value *args,
+                                                   int64_t num_classes, terracl_module **out,
+                                                   terracl_error *err);
+
 /* Whether a module is one of these ViTs. */
 int tc_timm_vit_is(const terracl_module *m);
 /* Its patch size (TerraTorch's factory pads inputs to a multiple of it). */

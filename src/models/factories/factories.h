@@ -30,6 +30,13 @@ terracl_status tc_prithvi_model_factory(const terracl_value *first, const terrac
  */
 terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_value *args,
                                     void *user, terracl_module **out, terracl_error *err);
+ * TerraTorch's TimmModelFactory (classification only): a whole timm
+ * classifier from backbone, in_channels, num_classes, pretrained and
+ * backbone_* (timm's keyword arguments); keys "timm_model.*", output
+ * [B, num_classes]. The plain timm ViTs are supported.
+ */
+terracl_status tc_timm_model_factory(const terracl_value *first, const terracl_value *args,
+                                     void *user, terracl_module **out, terracl_error *err);
 
 /* What a built-in factory reads from model_args, as lines of text for
  * `terracl info factory NAME`; NULL for a factory that is not built in. */

@@ -33,6 +33,16 @@ static const char k_prithvi[] =
     "  num_classes: to the head (or to a decoder that includes its head)\n"
     "  rescale: true (resize the output to the input size)\n";
 
+static const char k_timm[] =
+    "TerraTorch's TimmModelFactory: a whole timm classifier (keys timm_model.*) from model_args:\n"
+    "  task: classification (the only task it builds)\n"
+    "  backbone: a timm name, pretrained tag allowed (vit_base_patch16_224.mae); the plain\n"
+    "    vit_{tiny,small,base,large}_patch16_{224,384} are supported\n"
+    "  in_channels, num_classes: required\n"
+    "  pretrained: true; with the model's own checkpoint it is built as false (terracl never\n"
+    "    downloads)\n"
+    "  backbone_*: timm's keyword arguments (img_size, embed_dim, depth, ...)\n";
+
 const char *tc_model_factory_usage(const char *name)
 {
     if (name == NULL)
@@ -43,5 +53,7 @@ const char *tc_model_factory_usage(const char *name)
         return k_encoder_decoder;
     if (strcmp(name, "PrithviModelFactory") == 0)
         return k_prithvi;
+    if (strcmp(name, "TimmModelFactory") == 0)
+        return k_timm;
     return NULL;
 }
