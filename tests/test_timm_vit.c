@@ -179,6 +179,57 @@ static void test_names_and_channels(void **state)
     assert_null(m);
 }
 
+/* TimmModelFactory builds the whole classifier (the ex_forestnet_timm
+ * fixture checks its numbers) and refuses what TerraTorch refuses or terracl
+ * cannot build. */
+static void test_timm_model_factory(void **state)
+{
+    (void)state;
+    const terracl_registry *reg = terracl_registry_get(TERRACL_REGISTRY_MODEL_FACTORY);
+    const char *base = "{in_channels: 4, num_classes: 7, backbone_img_size: 32, "
+                       "backbone_depth: 2, ";
+    const char *good = "task: classification, backbone: vit_tiny_patch16_224.augreg_in21k, "
+                       "pretrained: false";
+    char text[512];
+    terracl_error err = {0};
+    terracl_module *m = NULL;
+    snprintf(text, sizeof text, "%s%s}", base, good);
+    terracl_value *a = yaml(text);
+    TC_ASSERT_OK(terracl_registry_build(reg, "TimmModelFactory", NULL, a, &m, &err), err);
+    terracl_value_free(a);
+    int64_t ch[TC_MAX_FEATS];
+    assert_int_equal(terracl_module_out_channels(m, ch, TC_MAX_FEATS), 1);
+    assert_int_equal(ch[0], 7);
+    /* cls, pos (1 + 4 rows), patch, 2 blocks, final norm, head, all of width 192. */
+    const size_t D = 192, block = 4 * D + 3 * D * D + 3 * D + D * D + D + 8 * D * D + 5 * D;
+    assert_int_equal(terracl_module_param_count(m),
+                     D + 5 * D + D * 4 * 256 + D + 2 * block + 2 * D + 7 * D + 7);
+    terracl_module_destroy(m);
+    m = NULL;
+    static const struct {
+        const char *extra;
+        terracl_status want;
+    } bad[] = {
+        {"task: segmentation, backbone: vit_tiny_patch16_224, pretrained: false",
+         TERRACL_ERR_CONFIG},
+        {"task: classification, backbone: vit_tiny_patch16_224, pretrained: true",
+         TERRACL_ERR_CONFIG},
+        {"task: classification, backbone: resnet50, pretrained: false", TERRACL_ERR_UNSUPPORTED},
+        /* timm's classifier takes no out_indices */
+        {"task: classification, backbone: vit_tiny_patch16_224, pretrained: false, "
+         "backbone_out_indices: [1]",
+         TERRACL_ERR_CONFIG},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(text, sizeof text, "%s%s}", base, bad[i].extra);
+        a = yaml(text);
+        assert_int_equal(terracl_registry_build(reg, "TimmModelFactory", NULL, a, &m, &err),
+                         bad[i].want);
+        assert_null(m);
+        terracl_value_free(a);
+    }
+}
+
 /* features_only prunes the blocks after the last one asked for. */
 static void test_truncation(void **state)
 {
@@ -204,6 +255,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_and_channels),
         cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_timm_model_factory),
         cmocka_unit_test(test_vit_small_features),
         cmocka_unit_test(test_vit_tag_features),
     };

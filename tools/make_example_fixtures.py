@@ -79,6 +79,9 @@ EXAMPLES = collections.OrderedDict([
                                  (2, 6, 39, 44), "1.2.13",
                                  "v1_100 + FCN with an auxiliary FCN head (per-part learning "
                                  "rates only matter for training)")),
+    ("ex_forestnet_timm", ("examples/confs/forestnet_timm.yaml", 311, (2, 6, 50, 70), "1.2.13",
+                           "TimmModelFactory: a .mae-tagged ViT-B classifier on 6 bands, 12 "
+                           "classes; timm fixes the input size, so img_size is the input's")),
     ("ex_chesapeake", ("examples/confs/prithvi_tiny_finetune_chesapeake.yaml", 309,
                        (2, 4, 64, 96), "1.1.1",
                        "prithvi_eo_tiny with out_indices and UperNet's scale_modules "
@@ -137,11 +140,18 @@ def _narrow(v):
     return v
 
 
-def reduce_model_args(model_args):
+def _pretrained_key(factory):
+    """TimmModelFactory asks with `pretrained`, EncoderDecoderFactory with backbone_pretrained."""
+    return "pretrained" if factory == "TimmModelFactory" else "backbone_pretrained"
+
+
+def reduce_model_args(model_args, factory="EncoderDecoderFactory", shape=None):
     """The example's model at test size: same structure, fewer and narrower layers."""
     args = copy.deepcopy(model_args)
     depth = _depth_of(args["backbone"], args)
-    args["backbone_pretrained"] = False
+    args[_pretrained_key(factory)] = False
+    if factory == "TimmModelFactory":  # timm's ViT takes only its img_size
+        args["backbone_img_size"] = list(shape[-2:])
     args.pop("backbone_ckpt_path", None)
     if args["backbone"].startswith("terramind"):  # TerraMind's names for the same sizes
         args["backbone_encoder_depth"] = REDUCED_DEPTH
@@ -195,13 +205,15 @@ def make_one(name, repo, out_dir, full, vers):
     # TerraTorch would download the published backbone for `backbone_pretrained: true`
     # (the fine-tuned checkpoint then replaces it): the model is built without, and the
     # fixture's config keeps the example's own value, as a user's config has it.
-    pretrained = init["model_args"].get("backbone_pretrained")
+    factory = init.get("model_factory", "EncoderDecoderFactory")
+    pkey = _pretrained_key(factory)
+    pretrained = init["model_args"].get(pkey)
     if not full:
-        init["model_args"] = reduce_model_args(init["model_args"])
+        init["model_args"] = reduce_model_args(init["model_args"], factory, shape)
         if init.get("aux_heads"):
             init["aux_heads"] = reduce_aux_heads(init["aux_heads"])
     else:
-        init["model_args"]["backbone_pretrained"] = False
+        init["model_args"][pkey] = False
     task_cls = getattr(terratorch.tasks, doc["model"]["class_path"].split(".")[-1])
     task = task_cls(**build_task(init))
     model = task.model
@@ -234,7 +246,7 @@ def make_one(name, repo, out_dir, full, vers):
     with torch.no_grad():
         out = model(x, **kwargs).output
     if pretrained is not None:
-        init["model_args"]["backbone_pretrained"] = pretrained
+        init["model_args"][pkey] = pretrained
     folder = os.path.join(out_dir, name)
     os.makedirs(folder, exist_ok=True)
     header = ("# TerraTorch's %s (%s), %s: made by tools/make_example_fixtures.py with %s.\n"
