@@ -1,7 +1,55 @@
 /* Depthwise convolution; kernel in cl_kernels/dwconv.cl. */
 #include "ops/dwconv.h"
 
+#include <stdio.h>
+
 #include "ops/launch.h"
+
+#define STRIP 8 /* must match TC_DW_STRIP in dwconv.cl */
+
+/* Stride 1, dilation 1: the strip kernel, built for this kernel size. */
+static terracl_status run_strip(terracl_runtime *rt, const struct tc_tensor *x, struct tc_karg ox,
+                                const struct tc_tensor *w, struct tc_karg ow,
+                                const struct tc_tensor *b, struct tc_karg ob, struct tc_tensor *y,
+                                struct tc_karg oy, const struct tc_conv_geom *g, int64_t ho,
+                                int64_t wo, int channels_last, terracl_error *err)
+{
+    char options[64];
+    snprintf(options, sizeof options, "-DTC_DW_KH=%lld -DTC_DW_KW=%lld", (long long)w->dims[2],
+             (long long)w->dims[3]);
+    struct tc_kernel *k = NULL;
+    terracl_status st = tc_kernel_get(rt, "dwconv", "tc_dwconv2d_strip", options, &k, err);
+    if (st != TERRACL_OK)
+        return st;
+    int64_t strips = (wo + STRIP - 1) / STRIP;
+    size_t n = (size_t)(x->dims[0] * x->dims[1] * ho * strips);
+    if ((st = tc_check_u32(n, "dwconv2d strips", err)))
+        return st;
+    struct tc_karg args[] = {TC_KBUF(x->buf),
+                             ox,
+                             TC_KBUF(w->buf),
+                             ow,
+                             TC_KBUF(b ? b->buf : w->buf),
+                             ob,
+                             TC_KUINT(b != NULL),
+                             TC_KBUF(y->buf),
+                             oy,
+                             TC_KUINT(x->dims[1]),
+                             TC_KUINT(x->dims[2]),
+                             TC_KUINT(x->dims[3]),
+                             TC_KUINT(ho),
+                             TC_KUINT(wo),
+                             TC_KUINT(g->pad_h),
+                             TC_KUINT(g->pad_w),
+                             TC_KUINT(channels_last != 0),
+                             TC_KUINT(strips),
+                             TC_KUINT(n)};
+    size_t local = 64;
+    if (local > tc_runtime_max_workgroup(rt))
+        local = tc_runtime_max_workgroup(rt);
+    size_t global = (n + local - 1) / local * local;
+    return tc_kernel_launch(rt, k, 1, &global, &local, args, 19, err);
+}
 
 terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_tensor *x,
                               const struct tc_tensor *w, const struct tc_tensor *b,
@@ -45,6 +93,9 @@ terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_tensor *x,
         return st;
     if (b != NULL && (st = tc_offset_arg(b, &ob, err)))
         return st;
+    if (g->stride_h == 1 && g->stride_w == 1 && g->dil_h == 1 && g->dil_w == 1 && kh <= 15 &&
+        kw <= 15)
+        return run_strip(rt, x, ox, w, ow, b, b ? ob : ow, y, oy, g, ho, wo, channels_last, err);
     /* A missing bias is passed as the weight buffer with has_bias 0. */
     struct tc_karg args[] = {TC_KBUF(x->buf),
                              ox,
