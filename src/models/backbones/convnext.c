@@ -22,19 +22,28 @@ struct variant {
     const char *name;
     int grn; /* V2: GRN in the MLP and no layer scale */
     int64_t depths[STAGES], dims[STAGES];
+    int conv_mlp; /* the small ones: LayerNorm2d and 1x1-conv MLP (the same maths) */
 };
 
 static const struct variant k_variants[] = {
-    {"convnext_tiny", 0, {3, 3, 9, 3}, {96, 192, 384, 768}},
-    {"convnext_small", 0, {3, 3, 27, 3}, {96, 192, 384, 768}},
-    {"convnext_base", 0, {3, 3, 27, 3}, {128, 256, 512, 1024}},
-    {"convnext_large", 0, {3, 3, 27, 3}, {192, 384, 768, 1536}},
-    {"convnext_xlarge", 0, {3, 3, 27, 3}, {256, 512, 1024, 2048}},
-    {"convnextv2_tiny", 1, {3, 3, 9, 3}, {96, 192, 384, 768}},
-    {"convnextv2_small", 1, {3, 3, 27, 3}, {96, 192, 384, 768}},
-    {"convnextv2_base", 1, {3, 3, 27, 3}, {128, 256, 512, 1024}},
-    {"convnextv2_large", 1, {3, 3, 27, 3}, {192, 384, 768, 1536}},
-    {"convnextv2_huge", 1, {3, 3, 27, 3}, {352, 704, 1408, 2816}},
+    {"convnext_tiny", 0, {3, 3, 9, 3}, {96, 192, 384, 768}, 0},
+    {"convnext_small", 0, {3, 3, 27, 3}, {96, 192, 384, 768}, 0},
+    {"convnext_base", 0, {3, 3, 27, 3}, {128, 256, 512, 1024}, 0},
+    {"convnext_large", 0, {3, 3, 27, 3}, {192, 384, 768, 1536}, 0},
+    {"convnext_xlarge", 0, {3, 3, 27, 3}, {256, 512, 1024, 2048}, 0},
+    {"convnextv2_tiny", 1, {3, 3, 9, 3}, {96, 192, 384, 768}, 0},
+    {"convnextv2_small", 1, {3, 3, 27, 3}, {96, 192, 384, 768}, 0},
+    {"convnextv2_base", 1, {3, 3, 27, 3}, {128, 256, 512, 1024}, 0},
+    {"convnextv2_large", 1, {3, 3, 27, 3}, {192, 384, 768, 1536}, 0},
+    {"convnextv2_huge", 1, {3, 3, 27, 3}, {352, 704, 1408, 2816}, 0},
+    {"convnext_atto", 0, {2, 2, 6, 2}, {40, 80, 160, 320}, 1},
+    {"convnext_femto", 0, {2, 2, 6, 2}, {48, 96, 192, 384}, 1},
+    {"convnext_pico", 0, {2, 2, 6, 2}, {64, 128, 256, 512}, 1},
+    {"convnext_nano", 0, {2, 2, 8, 2}, {80, 160, 320, 640}, 1},
+    {"convnextv2_atto", 1, {2, 2, 6, 2}, {40, 80, 160, 320}, 1},
+    {"convnextv2_femto", 1, {2, 2, 6, 2}, {48, 96, 192, 384}, 1},
+    {"convnextv2_pico", 1, {2, 2, 6, 2}, {64, 128, 256, 512}, 1},
+    {"convnextv2_nano", 1, {2, 2, 8, 2}, {80, 160, 320, 640}, 1},
 };
 
 /* A LayerNorm's affine parameters (over channels or over the last dim). */
@@ -43,7 +52,9 @@ struct norm {
 };
 
 /* conv_dw -> (permute) norm -> fc1 -> GELU [-> GRN] -> fc2 -> (permute)
- * [* gamma] + shortcut. */
+ * [* gamma] + shortcut. With conv_mlp timm stays in NCHW (LayerNorm2d,
+ * 1x1 convs, GRN over channels-first data); the maths is the same, so it
+ * runs channels-last too. */
 struct block {
     size_t dw_w, dw_b; /* conv_dw: [C, 1, k, k] and [C] (groups = C) */
     int dw_bias;
@@ -62,7 +73,7 @@ struct stage {
 };
 
 struct convnext {
-    int grn, layer_scale;
+    int grn, layer_scale, conv_mlp;
     float eps;
     int64_t kernel;
     struct tc_conv2d stem;
@@ -96,6 +107,28 @@ static terracl_status add_norm(terracl_module *m, const char *prefix, int64_t ch
     return st;
 }
 
+/* fc1/fc2: nn.Linear [out, in], or with conv_mlp a 1x1 nn.Conv2d
+ * [out, in, 1, 1], which is the same matrix: both run as the Linear. */
+static terracl_status add_pointwise(terracl_module *m, const struct convnext *c,
+                                    const char *prefix, int64_t in, int64_t out,
+                                    struct tc_linear *l, terracl_error *err)
+{
+    if (!c->conv_mlp)
+        return tc_layer_linear(m, prefix, in, out, 1, l, err);
+    char name[192];
+    int64_t wd[4] = {out, in, 1, 1};
+    l->in = in;
+    l->out = out;
+    l->has_bias = 1;
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    terracl_status st = tc_module_add_param(m, name, 4, wd, &l->w, err);
+    if (st != TERRACL_OK)
+        return st;
+    tc_module_mark_linear_weight(m, l->w);
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    return tc_module_add_param(m, name, 1, &out, &l->b, err);
+}
+
 static terracl_status declare_block(terracl_module *m, const struct convnext *c, int s, int64_t b,
                                     int64_t dim, int conv_bias, struct block *blk,
                                     terracl_error *err)
@@ -116,13 +149,13 @@ static terracl_status declare_block(terracl_module *m, const struct convnext *c,
         st = add_norm(m, q, dim, &blk->norm, err);
     snprintf(q, sizeof q, "%s.mlp.fc1", p);
     if (st == TERRACL_OK)
-        st = tc_layer_linear(m, q, dim, MLP_RATIO * dim, 1, &blk->fc1, err);
+        st = add_pointwise(m, c, q, dim, MLP_RATIO * dim, &blk->fc1, err);
     snprintf(q, sizeof q, "%s.mlp.grn", p);
     if (st == TERRACL_OK && c->grn)
         st = add_norm(m, q, MLP_RATIO * dim, &blk->grn, err);
     snprintf(q, sizeof q, "%s.mlp.fc2", p);
     if (st == TERRACL_OK)
-        st = tc_layer_linear(m, q, MLP_RATIO * dim, dim, 1, &blk->fc2, err);
+        st = add_pointwise(m, c, q, MLP_RATIO * dim, dim, &blk->fc2, err);
     snprintf(q, sizeof q, "%s.gamma", p);
     if (st == TERRACL_OK && c->layer_scale)
         st = tc_module_add_param(m, q, 1, &dim, &blk->gamma, err);
@@ -263,7 +296,7 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     struct convnext *c = calloc(1, sizeof *c);
     terracl_status st = c ? TERRACL_OK : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     int64_t in_chans = 3, output_stride = 32, patch = 4, kernel = 7, depths[STAGES], dims[STAGES];
-    int pretrained = 0, features_only = 1, conv_mlp = 0, conv_bias = 1, grn = v->grn;
+    int pretrained = 0, features_only = 1, conv_mlp = v->conv_mlp, conv_bias = 1, grn = v->grn;
     double eps = 1e-6, ls = 1e-6;
     const char *stem_type = "patch", *act = "gelu";
     memcpy(depths, v->depths, sizeof depths);
@@ -284,7 +317,7 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "features_only", 1, &features_only, err);
     if (st == TERRACL_OK)
-        st = terracl_args_bool(args, "conv_mlp", 0, &conv_mlp, err);
+        st = terracl_args_bool(args, "conv_mlp", v->conv_mlp, &conv_mlp, err);
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "conv_bias", 1, &conv_bias, err);
     if (st == TERRACL_OK)
@@ -315,7 +348,6 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     }
     const char *unsupported = !features_only        ? "features_only=False"
                               : output_stride != 32 ? "output_stride other than 32"
-                              : conv_mlp            ? "conv_mlp=True"
                               : strcmp(stem_type, "patch") != 0 ? "a stem_type other than patch"
                               : strcmp(act, "gelu") != 0        ? "an act_layer other than gelu"
                                                                 : NULL;
@@ -338,6 +370,7 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
         }
     c->grn = grn;
     c->layer_scale = layer_scale;
+    c->conv_mlp = conv_mlp;
     c->eps = (float)eps;
     c->kernel = kernel;
     for (size_t i = 0; i < c->n_out; i++)
@@ -415,6 +448,14 @@ CONVNEXT_CTOR(tc_timm_convnextv2_small, 6)
 CONVNEXT_CTOR(tc_timm_convnextv2_base, 7)
 CONVNEXT_CTOR(tc_timm_convnextv2_large, 8)
 CONVNEXT_CTOR(tc_timm_convnextv2_huge, 9)
+CONVNEXT_CTOR(tc_timm_convnext_atto, 10)
+CONVNEXT_CTOR(tc_timm_convnext_femto, 11)
+CONVNEXT_CTOR(tc_timm_convnext_pico, 12)
+CONVNEXT_CTOR(tc_timm_convnext_nano, 13)
+CONVNEXT_CTOR(tc_timm_convnextv2_atto, 14)
+CONVNEXT_CTOR(tc_timm_convnextv2_femto, 15)
+CONVNEXT_CTOR(tc_timm_convnextv2_pico, 16)
+CONVNEXT_CTOR(tc_timm_convnextv2_nano, 17)
 
 terracl_status tc_mmearth_convnextv2_refused(const terracl_value *first, const terracl_value *args,
                                              void *user, terracl_module **out,
@@ -460,6 +501,19 @@ void tc_timm_convnext_estimate(const terracl_module *m, int ndim, const int64_t 
 
 static struct tc_tensor *value(terracl_module *m, size_t i) { return &m->params[i].value; }
 
+/* A pointwise weight as the Linear's [out, in]: a 1x1 conv weight viewed
+ * by hand (a weight packed for the GEMM refuses general reshapes but is
+ * packed exactly as this flattening). */
+static struct tc_tensor matrix(terracl_module *m, const struct tc_linear *l)
+{
+    struct tc_tensor t = *value(m, l->w);
+    t.owns_buf = 0;
+    t.ndim = 2;
+    t.dims[0] = l->out;
+    t.dims[1] = l->in;
+    return t;
+}
+
 /* x (updated in place) += block(x). */
 static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const struct convnext *c,
                                 const struct block *blk, struct tc_tensor *x, terracl_error *err)
@@ -477,15 +531,14 @@ static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const st
         st = tc_op_layernorm(rt, &t, value(m, blk->norm.w), value(m, blk->norm.b), c->eps, &t, err);
     if (st == TERRACL_OK)
         st = tc_tensor_alloc(rt, 4, hd, &hidden, err);
+    struct tc_tensor w1 = matrix(m, &blk->fc1), w2 = matrix(m, &blk->fc2);
     if (st == TERRACL_OK)
-        st = tc_op_linear_ex(rt, &t, value(m, blk->fc1.w), value(m, blk->fc1.b), 1, 0, &hidden,
-                             err);
+        st = tc_op_linear_ex(rt, &t, &w1, value(m, blk->fc1.b), 1, 0, &hidden, err);
     if (st == TERRACL_OK && c->grn)
         st = tc_op_grn(rt, &hidden, value(m, blk->grn.w), value(m, blk->grn.b), GRN_EPS, &hidden,
                        err);
     if (st == TERRACL_OK)
-        st = tc_op_linear_ex(rt, &hidden, value(m, blk->fc2.w), value(m, blk->fc2.b), 0, 0, &t,
-                             err);
+        st = tc_op_linear_ex(rt, &hidden, &w2, value(m, blk->fc2.b), 0, 0, &t, err);
     if (st == TERRACL_OK)
         st = tc_op_layer_scale_residual(rt, &t, c->layer_scale ? value(m, blk->gamma) : NULL, x,
                                         x, err);

@@ -28,6 +28,15 @@ TC_CONVNEXT_CTOR(tc_timm_convnextv2_small);
 TC_CONVNEXT_CTOR(tc_timm_convnextv2_base);
 TC_CONVNEXT_CTOR(tc_timm_convnextv2_large);
 TC_CONVNEXT_CTOR(tc_timm_convnextv2_huge);
+/* The small ones (conv_mlp: 1x1-conv MLP weights [out, in, 1, 1]). */
+TC_CONVNEXT_CTOR(tc_timm_convnext_atto);
+TC_CONVNEXT_CTOR(tc_timm_convnext_femto);
+TC_CONVNEXT_CTOR(tc_timm_convnext_pico);
+TC_CONVNEXT_CTOR(tc_timm_convnext_nano);
+TC_CONVNEXT_CTOR(tc_timm_convnextv2_atto);
+TC_CONVNEXT_CTOR(tc_timm_convnextv2_femto);
+TC_CONVNEXT_CTOR(tc_timm_convnextv2_pico);
+TC_CONVNEXT_CTOR(tc_timm_convnextv2_nano);
 /* TerraTorch's own convnextv2_* / convnext_pico (MMEarth's ConvNeXt V2, a
  * classifier whose forward returns logits, no feature extractor): their
  * names are taken in the `terratorch` source, where TerraTorch finds them
