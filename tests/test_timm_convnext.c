@@ -304,6 +304,12 @@ static void test_convnextv2_features(void **state)
     check_features("bb_timm_convnextv2_tiny");
 }
 
+static void test_convnextv2_atto_features(void **state)
+{
+    (void)state;
+    check_features("bb_timm_convnextv2_atto");
+}
+
 static terracl_status build(const char *name, const char *args, terracl_module **m,
                             terracl_error *err)
 {
@@ -330,10 +336,11 @@ static void test_names_and_channels(void **state)
 {
     (void)state;
     const int64_t t[] = {96, 192, 384, 768}, b[] = {128, 256, 512, 1024};
-    const int64_t h[] = {352, 704, 1408, 2816};
+    const int64_t h[] = {352, 704, 1408, 2816}, atto[] = {40, 80, 160, 320};
     expect_channels("timm_convnext_tiny", NULL, t, 4);
     expect_channels("convnext_base", NULL, b, 4); /* no prefix: found in the timm source */
     expect_channels("timm_convnextv2_huge", NULL, h, 4);
+    expect_channels("timm_convnextv2_atto", NULL, atto, 4);
     /* The channel list follows out_indices' order, as timm's feature_info reports it. */
     const int64_t last[] = {1536}, rev[] = {384, 96};
     expect_channels("timm_convnext_large", "{out_indices: [-1]}", last, 1);
@@ -354,7 +361,7 @@ static void test_names_and_channels(void **state)
                      TERRACL_ERR_CONFIG);
     assert_int_equal(build("timm_convnext_tiny", "{pretrained: true}", &m, &err),
                      TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_convnext_tiny", "{conv_mlp: true}", &m, &err),
+    assert_int_equal(build("timm_convnext_tiny", "{stem_type: overlap}", &m, &err),
                      TERRACL_ERR_UNSUPPORTED);
     assert_int_equal(build("timm_convnext_tiny", "{output_stride: 16}", &m, &err),
                      TERRACL_ERR_UNSUPPORTED);
@@ -397,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_parameter_layout),
         cmocka_unit_test(test_convnext_features),
         cmocka_unit_test(test_convnextv2_features),
+        cmocka_unit_test(test_convnextv2_atto_features),
     };
     tc_test_runtime_or_skip();
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

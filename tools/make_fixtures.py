@@ -485,6 +485,12 @@ fixture("bb_timm_convnextv2_tiny", kind="backbone", seed=123,
         input=(2, 3, 53, 47),
         note="timm ConvNeXt V2-T layout (GRN in the MLP, no layer scale), narrowed, "
              "out_indices [1, 3] on a batch of 2 at 53x47")
+fixture("bb_timm_convnextv2_atto", kind="backbone", seed=127,
+        model_args=_bb("timm_convnextv2_atto", in_chans=3, depths=[1, 1, 1, 1],
+                       dims=[8, 8, 16, 16]),
+        input=(2, 3, 41, 37),
+        note="timm ConvNeXt V2-atto layout (conv_mlp: LayerNorm2d, 1x1-conv MLP, GRN over "
+             "channels-first maps), narrowed, every stage on a batch of 2 at 41x37")
 fixture("fm_timm_convnext_upernet", kind="model", seed=222, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("timm_convnext_tiny", in_chans=3, **_CONVNEXT_SMALL).items()) + [
