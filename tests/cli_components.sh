@@ -34,7 +34,6 @@ check() {
 }
 
 check "other factory" "model_factory: EncoderDecoderFactory" "model_factory: GenericUnetModelFactory" MODEL_FACTORY none
-check "other factory" "model_factory: EncoderDecoderFactory" "model_factory: ObjectDetectionModelFactory" MODEL_FACTORY none
 check "factory typo" "model_factory: EncoderDecoderFactory" "model_factory: EncoderDecoderFactroy" MODEL_FACTORY EncoderDecoderFactory
 # timm has a source now, with ResNets, ConvNeXts and plain ViTs only.
 check "timm backbone" "backbone: prithvi_eo_v1_100" "backbone: timm_efficientnet_b0" BACKBONE none

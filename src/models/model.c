@@ -300,9 +300,6 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
     int encdec = cfg.factory == NULL || strcmp(cfg.factory, "EncoderDecoderFactory") == 0 ||
                  strcmp(cfg.factory, "PrithviModelFactory") == 0;
     if (encdec && terracl_value_map_peek(cfg.model_args, "decoder") == NULL)
-    /* No decoder: the backbone alone, except for TimmModelFactory, whose
-     * models are whole timm classifiers without one. */
-    if (terracl_value_map_peek(cfg.model_args, "decoder") == NULL && !is_timm_factory(cfg.factory))
         st = build_backbone_only(model, &cfg, config_file, err);
     else
         st = build_with_factory(model, &cfg, config_file, err);

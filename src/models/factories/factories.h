@@ -30,6 +30,8 @@ terracl_status tc_prithvi_model_factory(const terracl_value *first, const terrac
  */
 terracl_status tc_smp_model_factory(const terracl_value *first, const terracl_value *args,
                                     void *user, terracl_module **out, terracl_error *err);
+
+/*
  * TerraTorch's TimmModelFactory (classification only): a whole timm
  * classifier from backbone, in_channels, num_classes, pretrained and
  * backbone_* (timm's keyword arguments); keys "timm_model.*", output
