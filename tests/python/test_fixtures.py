@@ -106,7 +106,7 @@ def run_fixture(folder):
     tmp = None
     if "task_model" in cfg:
         model = cfg["task_model"]
-    elif "decoder" in args or cfg.get("model_factory") == "SMPModelFactory":
+    elif "decoder" in args or cfg.get("model_factory") in ("SMPModelFactory", "TimmModelFactory"):
         if "aux_decoders" in args:  # jsonargparse's job in a Lightning run
             from terratorch.models.model import AuxiliaryHead
             args["aux_decoders"] = [AuxiliaryHead(**a) for a in args["aux_decoders"]]
@@ -116,6 +116,8 @@ def run_fixture(folder):
             # Its default (true) would download the published backbone; the
             # strict load below replaces every weight, so build without it.
             args["pretrained"] = False
+        if cfg["model_factory"] == "TimmModelFactory":
+            args["pretrained"] = False  # the same for timm's download
         model = MODEL_FACTORY_REGISTRY.build(cfg["model_factory"]).build_model(
             task=cfg["task"], **args)
     else:
