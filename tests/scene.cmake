@@ -4,6 +4,7 @@
 terracl_add_test(test_tiling SOURCES test_tiling.c test_common.c LABELS unit)
 terracl_add_test(test_scene_config SOURCES test_scene_config.c test_common.c LABELS unit)
 terracl_add_test(test_predict SOURCES test_predict.c test_common.c LABELS model)
+terracl_add_test(test_predict_multimodal SOURCES test_predict_multimodal.c test_common.c LABELS model)
 # The command line on a folder with bad scenes, resuming, options.
 add_test(NAME cli_predict COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_predict.sh
          $<TARGET_FILE:terracl_cli> ${CMAKE_CURRENT_SOURCE_DIR}/fixtures)

@@ -26,6 +26,15 @@ A second config, config_onepass.yaml, drops the tiling: expected.h5 holds
 "logits_onepass", the model's output for the whole scene in one pass; with
 "input" it also holds the normalised batch.
 
+The multimodal fixture (tests/fixtures/scenes/mm) is a reduced TerraMind +
+UNet model (built as tools/make_terramind_fixtures.py builds them) with two
+scenes on one grid, s2.tif (S2L2A) and s1.tif (S1GRD): TerraTorch's
+GenericMultimodalSegmentationDataset reads them with per-modality
+dataset_bands / output_bands / constant_scale, MultimodalNormalize applies
+the per-modality means/stds, tiled_inference takes the dict, and
+save_prediction writes the prediction from the sample's first file, as
+TerraTorch's prediction writer does.
+
 A tiling fixture (tests/fixtures/scenes/tiling/tiling.h5) records, for odd sizes
 and several parameter sets, TerraTorch's blend masks and the output of
 tiled_inference with a position-dependent stand-in model.
@@ -325,6 +334,133 @@ def make_scene_fixture(name, spec, folder, vers, save_prediction, size=None, see
         sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)) // 1024))
 
 
+# ------------------------------------------------------------------ multimodal
+
+MM_S2_BANDS = ["BLUE", "GREEN", "RED", "NIR_NARROW", "SWIR_1"]
+MM = dict(
+    seed=421, task="segmentation", size=(45, 39),
+    model_args=collections.OrderedDict([
+        ("backbone", "terramind_v1_tiny"), ("backbone_modalities", ["S2L2A", "S1GRD"]),
+        ("backbone_bands", {"S2L2A": ["RED", "GREEN", "BLUE"]}),
+        ("backbone_img_size", 32), ("backbone_dim", 8), ("backbone_encoder_depth", 4),
+        ("backbone_num_heads", 2),
+        ("necks", [{"name": "SelectIndices", "indices": [0, 1, 2, 3]},
+                   {"name": "ReshapeTokensToImage", "remove_cls_token": False},
+                   {"name": "LearnedInterpolateToPyramidal"}]),
+        ("decoder", "UNetDecoder"), ("decoder_channels", [8, 8, 4, 4]), ("num_classes", 3)]),
+    data=collections.OrderedDict([
+        ("modalities", ["S2L2A", "S1GRD"]),
+        ("dataset_bands", {"S2L2A": MM_S2_BANDS}),
+        ("output_bands", {"S2L2A": ["RED", "GREEN", "BLUE"]}),
+        ("constant_scale", {"S2L2A": 0.0001}),
+        ("no_data_replace", 0),
+        ("means", {"S2L2A": [0.1228, 0.1081, 0.0775], "S1GRD": [-12.5, -20.1]}),
+        ("stds", {"S2L2A": [0.1399, 0.1270, 0.1281], "S1GRD": [4.2, 5.3]})]),
+    tiled=collections.OrderedDict([("crop", 32), ("stride", 24), ("delta", 4),
+                                   ("batch_size", 4)]),
+    note="multimodal: TerraMind tiny layout (dim 8, depth 4) + UNet, S2L2A from a 5-band int16 "
+         "scene (3 bands selected, reordered, constant_scale 1e-4) and S1GRD from a 2-band float32 "
+         "scene, each with nodata holes, per-modality means/stds; tiled 32/24/4")
+
+
+def write_mm_scenes(folder, size, seed):
+    """s2.tif: 5-band int16 (nodata -9999, a hole in every band); s1.tif:
+    2-band float32 dB values (nodata -32768, a hole elsewhere), same grid."""
+    import rasterio
+    from rasterio.transform import from_origin
+    rng = np.random.default_rng(seed)
+    h, w = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    s2 = np.empty((len(MM_S2_BANDS), h, w), np.int16)
+    for b in range(s2.shape[0]):
+        f = (np.sin(yy / (4 + b) + b) + np.cos(xx / (6 + b) - b)) * 700 + 1400 + 150 * b
+        s2[b] = np.clip(np.round(f + rng.normal(0, 100, size=(h, w))), 0, 10000)
+    s2[:, 5:9, 20:27] = -9999
+    s2[3, 30, 11] = -9999                      # one band: the whole pixel is nodata
+    s1 = np.empty((2, h, w), np.float32)
+    for b in range(2):
+        f = np.sin(yy / 6 - b) * 4 + np.cos(xx / 9 + b) * 3 - 12 - 7 * b
+        s1[b] = np.round(f + rng.normal(0, 1, size=(h, w)), 2)
+    s1[:, 33:37, 3:8] = -32768                 # not the output's nodata (first file's only)
+    grid = dict(driver="GTiff", width=w, height=h, crs="EPSG:32631",
+                transform=from_origin(600000.0, 5300000.0, 10.0, 10.0), compress="deflate")
+    with rasterio.open(os.path.join(folder, "s2.tif"), "w", count=5, dtype="int16", nodata=-9999,
+                       predictor=2, **grid) as dst:
+        dst.write(s2)
+    with rasterio.open(os.path.join(folder, "s1.tif"), "w", count=2, dtype="float32",
+                       nodata=-32768, **grid) as dst:
+        dst.write(s1)
+    # Off-grid variants for the refusals (shifted by one pixel, one column
+    # less); their values do not matter.
+    s1 = np.zeros_like(s1)
+    shifted = dict(grid, transform=from_origin(600010.0, 5300000.0, 10.0, 10.0))
+    with rasterio.open(os.path.join(folder, "s1_shifted.tif"), "w", count=2, dtype="float32",
+                       nodata=-32768, **shifted) as dst:
+        dst.write(s1)
+    narrow = dict(grid, width=w - 1)
+    with rasterio.open(os.path.join(folder, "s1_narrow.tif"), "w", count=2, dtype="float32",
+                       nodata=-32768, **narrow) as dst:
+        dst.write(s1[:, :, :-1])
+
+
+def make_mm_scene_fixture(folder, vers, save_prediction):
+    import torch
+    import make_fixtures
+    import make_terramind_fixtures  # noqa: F401  (its imports set up TerraMind's sizes)
+    from terracl_h5 import write_arrays, write_state_dict
+    from terratorch.datamodules.generic_multimodal_data_module import MultimodalNormalize
+    from terratorch.datasets.generic_multimodal_dataset import GenericMultimodalSegmentationDataset
+    from terratorch.tasks.tiled_inference import tiled_inference
+    import rasterio
+    spec = MM
+    make_fixtures.terramind_sizes()
+    torch.manual_seed(spec["seed"])
+    os.makedirs(folder, exist_ok=True)
+    write_mm_scenes(folder, spec["size"], spec["seed"] + 1000)
+    model = make_fixtures.build_model(spec["task"], spec["model_args"])
+    make_fixtures.randomise(model, spec["seed"])
+    model.eval()
+    d = spec["data"]
+    files = {"S2L2A": os.path.join(folder, "s2.tif"), "S1GRD": os.path.join(folder, "s1.tif")}
+    with tempfile.TemporaryDirectory() as tmp:
+        # One folder per modality holding the sample's file under one name.
+        roots = {}
+        for m, f in files.items():
+            roots[m] = os.path.join(tmp, m)
+            os.makedirs(roots[m])
+            os.symlink(f, os.path.join(roots[m], "sample.tif"))
+        ds = GenericMultimodalSegmentationDataset(
+            data_root=roots, label_data_root=None, num_classes=3,
+            image_grep={m: "*.tif" for m in roots}, dataset_bands=d["dataset_bands"],
+            output_bands=d["output_bands"], constant_scale=d["constant_scale"],
+            no_data_replace=d["no_data_replace"], image_modalities=d["modalities"])
+        sample = ds[0]
+    image = collections.OrderedDict((m, sample["image"][m][None].float()) for m in d["modalities"])
+    batch = MultimodalNormalize(d["means"], d["stds"])({"image": image})
+    x = batch["image"]
+    with torch.no_grad():
+        logits = tiled_inference(lambda t, **kw: model(t, **kw).output, dict(x), **spec["tiled"])
+    pred = logits.argmax(dim=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        # The prediction writer takes the first modality's file of the sample.
+        save_prediction(pred[0], files[d["modalities"][0]], tmp, dtype="int16")
+        with rasterio.open(os.path.join(tmp, "s2_pred.tif")) as src:
+            saved = src.read(1)
+            gt = np.array(src.transform.to_gdal(), np.float64)
+    write_state_dict(os.path.join(folder, "weights.h5"), make_fixtures.state_to_numpy(model),
+                     compress=True)
+    doc = config_doc(spec, True)
+    doc["data"]["class_path"] = "terratorch.datamodules.GenericMultiModalDataModule"
+    with open(os.path.join(folder, "config.yaml"), "w") as f:
+        f.write(dump_yaml(doc, header("mm", spec, vers)))
+    write_arrays(os.path.join(folder, "expected.h5"), collections.OrderedDict([
+        ("logits", logits.numpy().astype(np.float32)), ("pred", saved.astype(np.float32)),
+        ("geotransform", gt)]), compress=True)
+    print("mm: scenes %s, logits %s, %d nodata pixels, %d KB" % (
+        spec["size"], tuple(logits.shape), int((saved == -1).sum()),
+        sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)) // 1024))
+
+
 # ------------------------------------------------------------------ tiling
 
 TILING_CASES = [
@@ -389,7 +525,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "tests", "fixtures", "scenes"))
     ap.add_argument("--sample-out", default=os.path.join(ROOT, "weights", "sample"))
+    ap.add_argument("--only", choices=["tiling", *SPECS, "sample", "mm"], action="append",
+                    help="make only these fixtures (repeatable; default: all)")
     args = ap.parse_args(argv)
+    want = set(args.only or ["tiling", *SPECS, "sample", "mm"])
     logging.disable(logging.WARNING)
     warnings.filterwarnings("ignore")
     import_terratorch()
@@ -399,12 +538,17 @@ def main(argv=None):
     vers = make_fixtures.versions()
     vers["rasterio"] = __import__("rasterio").__version__
     save_prediction = terratorch_save_prediction()
-    make_tiling_fixture(os.path.join(args.out, "tiling"))
+    if "tiling" in want:
+        make_tiling_fixture(os.path.join(args.out, "tiling"))
     for name, spec in SPECS.items():
-        make_scene_fixture(name, spec, os.path.join(args.out, name), vers, save_prediction)
-    spec = dict(SPECS[SAMPLE["spec"]])
-    make_scene_fixture("sample", spec, args.sample_out, vers, save_prediction,
-                       size=SAMPLE["size"], seed=SAMPLE["seed"], sample=True)
+        if name in want:
+            make_scene_fixture(name, spec, os.path.join(args.out, name), vers, save_prediction)
+    if "sample" in want:
+        spec = dict(SPECS[SAMPLE["spec"]])
+        make_scene_fixture("sample", spec, args.sample_out, vers, save_prediction,
+                           size=SAMPLE["size"], seed=SAMPLE["seed"], sample=True)
+    if "mm" in want:
+        make_mm_scene_fixture(os.path.join(args.out, "mm"), vers, save_prediction)
     return 0
 
 

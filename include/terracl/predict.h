@@ -26,8 +26,19 @@
  * scene without tiling, which is one forward pass over the whole scene).
  * The library sets GDAL's block cache to at most 64 MiB for this reason.
  *
+ * Multimodal models (several TerraMind modalities) take one scene per
+ * modality (terracl_predict_scenes), all on one grid: the same size,
+ * geotransform and projection. Each modality's bands, constant_scale,
+ * means and stds come from its entry of the data section's per-modality
+ * maps, as GenericMultiModalDataModule reads them; no_data_replace and the
+ * tiling are shared, and the modalities are tiled together (TerraTorch's
+ * tiled_inference with a dict). The first scene given plays the part of
+ * the first file of TerraTorch's sample: the output takes its
+ * georeferencing and its nodata pixels become -1.
+ *
  * Ownership: the predictor borrows the model (which must outlive it); one
- * thread uses a predictor at a time.
+ * thread uses a predictor at a time. Paths and names passed in are the
+ * caller's and only read during the call.
  */
 #ifndef TERRACL_PREDICT_H
 #define TERRACL_PREDICT_H
@@ -79,6 +90,18 @@ struct terracl_predict_options {
     terracl_predict_progress_fn progress; /* may be NULL */
     void *progress_user;
     const struct terracl_predict_split *split; /* NULL: the whole scene */
+    /* Multimodal models: run without the modalities no scene is given for,
+     * as TerraTorch does with allow_missing_modalities (else each is an
+     * error naming it). */
+    int allow_missing_modalities;
+};
+
+/* One scene of a multimodal sample: `modality` as the config's
+ * `modalities` list names it (NULL: the model's first modality, or its one
+ * plain input), `path` the GeoTIFF. */
+struct terracl_scene_input {
+    const char *modality;
+    const char *path;
 };
 
 struct terracl_predict_result {
@@ -106,6 +129,20 @@ TERRACL_API terracl_status terracl_predict_scene(terracl_predictor *predictor,
                                                  const struct terracl_predict_options *options,
                                                  struct terracl_predict_result *result,
                                                  terracl_error *err);
+
+/* Several scenes, one per modality, into one prediction. Unknown
+ * modalities, one given twice, a missing one (unless
+ * allow_missing_modalities) and scenes off the first scene's grid are
+ * TERRACL_ERR_INVALID_ARG / TERRACL_ERR_SHAPE naming the modality and what
+ * differs. terracl_predict_scene is this with one scene and no modality
+ * name. A split scene (options->split) is joined with the first scene's
+ * path as terracl_predict_join_parts's scene_path. */
+TERRACL_API terracl_status terracl_predict_scenes(terracl_predictor *predictor,
+                                                  const struct terracl_scene_input *scenes,
+                                                  size_t n_scenes, const char *output_path,
+                                                  const struct terracl_predict_options *options,
+                                                  struct terracl_predict_result *result,
+                                                  terracl_error *err);
 
 /* The file part `part` of `parts` of output_path is written to (next to
  * it, hidden). Returns 0 when out[cap] is too small. */

@@ -4,15 +4,18 @@
  *
  *   terracl predict --config C.yaml --weights W.h5 --input PATH [--input PATH ...]
  *                   --output-dir DIR [--device D] [--logits] [--out-dtype T]
- *                   [--overwrite] [--quiet] [--split-scene]
+ *                   [--overwrite] [--quiet] [--split-scene] [--allow-missing-modalities]
  *
  * PATH is a scene or a folder (its *.tif / *.tiff, sorted). Scene S gives
- * DIR/<stem>_pred.tif (or <stem>_logits.tif). A scene that fails is reported
+ * DIR/<stem>_pred.tif (or <stem>_logits.tif). For a multimodal model the
+ * inputs are NAME=FILE, one scene per modality, together one sample, named
+ * after the first. A scene that fails is reported
  * in one line and the others still run; the exit status is 1 if any failed.
  *
  * Under mpirun or srun the ranks share the scenes (cli/dist.h): rank 0
  * hands them out one at a time and prints the summary line.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
@@ -33,12 +36,19 @@ static void usage(FILE *f)
             "usage: terracl predict [--config C.yaml] --weights W.h5 --input PATH [--input PATH ...]\n"
             "                       --output-dir DIR [--device D] [--logits] [--out-dtype T]\n"
             "                       [--overwrite] [--quiet] [--split-scene]\n"
+            "                       [--allow-missing-modalities]\n"
             "\n"
             "Runs a TerraTorch model over GeoTIFF scenes as `terratorch predict` does: bands,\n"
             "nodata, constant_scale and means/stds from the config's data section, tiling from\n"
             "model.init_args.tiled_inference_parameters.\n"
             "\n"
             "  --input PATH      a GeoTIFF, or a folder: every *.tif / *.tiff in it (repeatable)\n"
+            "  --input NAME=FILE multimodal models: the scene of modality NAME (as the config's\n"
+            "                    modalities name it), one per modality, all on one grid; they\n"
+            "                    make one prediction, named after the first\n"
+            "  --allow-missing-modalities\n"
+            "                    run without the modalities no scene is given for, as TerraTorch\n"
+            "                    does (default: an error naming them)\n"
             "  --output-dir DIR  where DIR/<stem>_pred.tif (or <stem>_logits.tif) go\n"
             "  --logits          write the blended model output (float32, one band per channel)\n"
             "  --out-dtype T     output type: int16 (segmentation default), float32 (regression\n"
@@ -94,6 +104,44 @@ static void list_free(struct scene_list *l)
     for (size_t i = 0; i < l->n; i++)
         free(l->paths[i]);
     free(l->paths);
+}
+
+/* The scenes of one multimodal sample (--input NAME=FILE); n 0 when the
+ * inputs are plain scenes. */
+struct modality_scenes {
+    struct terracl_scene_input in[32];
+    size_t n;
+};
+
+/* NAME=FILE: NAME made of letters, digits, '_' and '-', and the argument
+ * not itself an existing path (a file may have '=' in its name). */
+static int is_named_input(const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (eq == NULL || eq == arg || access(arg, F_OK) == 0)
+        return 0;
+    for (const char *c = arg; c < eq; c++)
+        if (!(isalnum((unsigned char)*c) || *c == '_' || *c == '-'))
+            return 0;
+    return 1;
+}
+
+static void modality_scenes_free(struct modality_scenes *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free((char *)m->in[i].modality);
+    m->n = 0;
+}
+
+/* One prediction: a plain scene, or the sample of every modality. */
+static terracl_status predict_one(terracl_predictor *pred, const struct modality_scenes *mm,
+                                  const char *scene, const char *out,
+                                  const struct terracl_predict_options *opt,
+                                  struct terracl_predict_result *res, terracl_error *err)
+{
+    if (mm->n == 0)
+        return terracl_predict_scene(pred, scene, out, opt, res, err);
+    return terracl_predict_scenes(pred, mm->in, mm->n, out, opt, res, err);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -261,7 +309,7 @@ static void print_summary(const struct tc_dist *d, const struct tc_dist_totals *
  * its neighbours would wait for its rows forever. */
 static int predict_split(const struct tc_dist *dist, terracl_predictor *pred,
                          struct terracl_predict_options *opt, const struct scene_list *scenes,
-                         const char *outdir, int quiet)
+                         const struct modality_scenes *mm, const char *outdir, int quiet)
 {
     struct terracl_predict_split sp;
     tc_dist_split_init(dist, &sp);
@@ -288,7 +336,7 @@ static int predict_split(const struct tc_dist *dist, terracl_predictor *pred,
         }
         terracl_error err = {0};
         struct terracl_predict_result res;
-        terracl_status st = terracl_predict_scene(pred, scene, out, opt, &res, &err);
+        terracl_status st = predict_one(pred, mm, scene, out, opt, &res, &err);
         if (st != TERRACL_OK) {
             fprintf(stderr, "[rank %d] ", dist->rank);
             tc_cli_fail(&err, st);
@@ -344,7 +392,8 @@ static int predict_split(const struct tc_dist *dist, terracl_predictor *pred,
 static int predict_split_main(const struct tc_dist *dist, const struct terracl_runtime_params *params,
                               const char *config, const char *weights,
                               struct terracl_predict_options *opt, struct scene_list *scenes,
-                              const char *outdir, int quiet, int list_rc)
+                              const struct modality_scenes *mm, const char *outdir, int quiet,
+                              int list_rc)
 {
     terracl_error err = {0};
     terracl_status st = TERRACL_OK;
@@ -361,7 +410,7 @@ static int predict_split_main(const struct tc_dist *dist, const struct terracl_r
     }
     int rc = 1;
     if (tc_dist_all_ok(dist, ok))
-        rc = predict_split(dist, pred, opt, scenes, outdir, quiet) || list_rc;
+        rc = predict_split(dist, pred, opt, scenes, mm, outdir, quiet) || list_rc;
     terracl_predictor_destroy(pred);
     terracl_model_destroy(model);
     terracl_runtime_destroy(rt);
@@ -376,6 +425,7 @@ static int predict_main(int argc, char **argv, const struct tc_dist *dist)
     struct terracl_predict_options opt = {0};
     int quiet = 0, rc = 0, list_rc = 0, split = 0;
     struct scene_list inputs = {0}, scenes = {0};
+    struct modality_scenes mm = {0};
     char device_buf[256];
     if (tc_cli_wants_help(argc, argv)) {
         if (dist->rank == 0)
@@ -393,12 +443,29 @@ static int predict_main(int argc, char **argv, const struct tc_dist *dist)
             quiet = 1;
         } else if (strcmp(argv[i], "--split-scene") == 0) {
             split = 1;
+        } else if (strcmp(argv[i], "--allow-missing-modalities") == 0) {
+            opt.allow_missing_modalities = 1;
         } else if ((v = tc_cli_option(argc, argv, &i, "--config", &missing))) {
             config = v;
         } else if ((v = tc_cli_option(argc, argv, &i, "--weights", &missing))) {
             weights = v;
-        } else if ((v = tc_cli_option(argc, argv, &i, "--input", &missing))) {
+        } else if ((v = tc_cli_option(argc, argv, &i, "--input", &missing)) && is_named_input(v)) {
+            if (mm.n == sizeof mm.in / sizeof mm.in[0]) {
+                modality_scenes_free(&mm);
+                list_free(&inputs);
+                return usage_error("%s", "too many modality inputs");
+            }
+            const char *eq = strchr(v, '=');
+            mm.in[mm.n].modality = strndup(v, (size_t)(eq - v));
+            mm.in[mm.n].path = eq + 1;
+            if (mm.in[mm.n++].modality == NULL) {
+                modality_scenes_free(&mm);
+                list_free(&inputs);
+                return 1;
+            }
+        } else if (v != NULL) {
             if (!list_add(&inputs, v)) {
+                modality_scenes_free(&mm);
                 list_free(&inputs);
                 return 1;
             }
@@ -409,17 +476,36 @@ static int predict_main(int argc, char **argv, const struct tc_dist *dist)
         } else if ((v = tc_cli_option(argc, argv, &i, "--out-dtype", &missing))) {
             opt.out_dtype = v;
         } else {
+            modality_scenes_free(&mm);
             list_free(&inputs);
             return usage_error(missing ? "missing value for '%s'" : "unknown argument '%s'", argv[i]);
         }
     }
-    if (inputs.n == 0 || outdir == NULL) {
-        list_free(&inputs);
-        return usage_error("%s", "--input and --output-dir are required");
+    const char *bad = NULL;
+    if ((inputs.n == 0 && mm.n == 0) || outdir == NULL)
+        bad = "--input and --output-dir are required";
+    else if (inputs.n > 0 && mm.n > 0)
+        bad = "give either scenes (--input PATH) or one scene per modality (--input NAME=FILE), "
+              "not both";
+    else if (config == NULL && weights == NULL)
+        bad = "give --config, --weights, or both";
+    for (size_t k = 0; bad == NULL && k < mm.n; k++) {
+        struct stat sb;
+        if (stat(mm.in[k].path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            modality_scenes_free(&mm);
+            list_free(&inputs);
+            return usage_error("a modality takes one scene file, not a folder: %s", mm.in[k].path);
+        }
     }
-    if (config == NULL && weights == NULL) {
+    if (bad != NULL) {
+        modality_scenes_free(&mm);
         list_free(&inputs);
-        return usage_error("%s", "give --config, --weights, or both");
+        return usage_error("%s", bad);
+    }
+    /* The sample of every modality is one prediction, named after the first scene. */
+    if (mm.n > 0 && dist->rank == 0 && !list_add(&scenes, mm.in[0].path)) {
+        modality_scenes_free(&mm);
+        return 1;
     }
     params.device = resolve_local_device(params.device, dist, device_buf, sizeof device_buf);
     /* Only rank 0 lists the scenes; the others get their paths from it. */
@@ -428,8 +514,12 @@ static int predict_main(int argc, char **argv, const struct tc_dist *dist)
             list_rc = 1;
     list_free(&inputs);
     /* One scene across all ranks when asked, or when there are fewer scenes than ranks. */
-    if (dist->size > 1 && tc_dist_bcast_int(dist, split || (int64_t)scenes.n < dist->size))
-        return predict_split_main(dist, &params, config, weights, &opt, &scenes, outdir, quiet, list_rc);
+    if (dist->size > 1 && tc_dist_bcast_int(dist, split || (int64_t)scenes.n < dist->size)) {
+        int rc_split = predict_split_main(dist, &params, config, weights, &opt, &scenes, &mm, outdir,
+                                          quiet, list_rc);
+        modality_scenes_free(&mm);
+        return rc_split;
+    }
     struct tc_dist_sched *sched = NULL;
     if (!ensure_dir(outdir) || !tc_dist_sched_create(dist, scenes.paths, scenes.n, &sched)) {
         /* Still take part in the schedule, so the other ranks are not left waiting. */
@@ -480,7 +570,7 @@ static int predict_main(int argc, char **argv, const struct tc_dist *dist)
         opt.progress_user = &ps;
         struct terracl_predict_result res;
         memset(&err, 0, sizeof err);
-        st = terracl_predict_scene(pred, scene, out, &opt, &res, &err);
+        st = predict_one(pred, &mm, scene, out, &opt, &res, &err);
         if (ps.enabled)
             fprintf(stderr, "\r\033[K");
         if (st != TERRACL_OK) {
@@ -536,6 +626,7 @@ static int predict_main(int argc, char **argv, const struct tc_dist *dist)
     terracl_model_destroy(model);
     terracl_runtime_destroy(rt);
     list_free(&scenes);
+    modality_scenes_free(&mm);
     return rc;
 }
 

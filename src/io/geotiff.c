@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include <cpl_error.h>
 #include <cpl_string.h>
 #include <gdal.h>
+#include <ogr_srs_api.h>
 
 #include "core/checked.h"
 
@@ -142,6 +144,61 @@ int tc_raster_georef(const struct tc_raster *r, double gt[6], const char **wkt)
     quiet_end();
     *wkt = p ? p : "";
     return has;
+}
+
+/* Two projections are the same when their WKT is, or when OSR finds them
+ * the same (one CRS can be written in several ways). */
+static int same_projection(const char *a, const char *b)
+{
+    if (strcmp(a, b) == 0)
+        return 1;
+    if (a[0] == '\0' || b[0] == '\0')
+        return 0;
+    OGRSpatialReferenceH sa = OSRNewSpatialReference(a), sb = OSRNewSpatialReference(b);
+    int same = sa != NULL && sb != NULL && OSRIsSame(sa, sb);
+    if (sa != NULL)
+        OSRDestroySpatialReference(sa);
+    if (sb != NULL)
+        OSRDestroySpatialReference(sb);
+    return same;
+}
+
+int tc_raster_grid_differs(const struct tc_raster *a, const struct tc_raster *b, char *what,
+                           size_t cap)
+{
+    if (a->info.width != b->info.width || a->info.height != b->info.height) {
+        snprintf(what, cap, "size %lld x %lld (width x height) instead of %lld x %lld",
+                 (long long)b->info.width, (long long)b->info.height, (long long)a->info.width,
+                 (long long)a->info.height);
+        return 1;
+    }
+    double ga[6], gb[6];
+    const char *wa, *wb;
+    int ha = tc_raster_georef(a, ga, &wa), hb = tc_raster_georef(b, gb, &wb);
+    int gt_same = ha == hb;
+    for (int k = 0; gt_same && ha && k < 6; k++) {
+        /* Equal up to float rounding of the written coefficients. */
+        double tol = 1e-9 * (fabs(ga[k]) > 1.0 ? fabs(ga[k]) : 1.0);
+        gt_same = fabs(ga[k] - gb[k]) <= tol;
+    }
+    if (!gt_same) {
+        if (!ha || !hb)
+            snprintf(what, cap, "%s geotransform", hb ? "a" : "no");
+        else
+            snprintf(what, cap, "geotransform (%.10g, %.10g, %.10g, %.10g, %.10g, %.10g) instead "
+                     "of (%.10g, %.10g, %.10g, %.10g, %.10g, %.10g)",
+                     gb[0], gb[1], gb[2], gb[3], gb[4], gb[5], ga[0], ga[1], ga[2], ga[3], ga[4],
+                     ga[5]);
+        return 1;
+    }
+    quiet_begin();
+    int proj_same = same_projection(wa, wb);
+    quiet_end();
+    if (!proj_same) {
+        snprintf(what, cap, "%s", wb[0] == '\0' ? "no projection" : wa[0] == '\0' ? "a projection" : "another projection");
+        return 1;
+    }
+    return 0;
 }
 
 int tc_raster_nodata(const struct tc_raster *r, int band, double *value)

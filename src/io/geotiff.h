@@ -44,6 +44,13 @@ const struct tc_raster_info *tc_raster_info(const struct tc_raster *r);
  * and the projection as WKT ("" when none; borrowed). */
 int tc_raster_georef(const struct tc_raster *r, double gt[6], const char **wkt);
 
+/* Whether b lies on another grid than a: its size, geotransform or
+ * projection (compared as coordinate systems, not as text) differ. When
+ * they do, what[cap] says how, in words about b ("size 60 x 45 (width x
+ * height) instead of 61 x 45", "another projection", ...). */
+int tc_raster_grid_differs(const struct tc_raster *a, const struct tc_raster *b, char *what,
+                           size_t cap);
+
 /* Band `band` (0-based) has a nodata value: *value gets it. 0 when none. */
 int tc_raster_nodata(const struct tc_raster *r, int band, double *value);
 /* Whether `v` (read from `band`) equals that band's nodata value, compared

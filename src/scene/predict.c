@@ -8,7 +8,9 @@
  * rows no later chip can touch are written out. Memory therefore depends on
  * the scene's width and the crop, not on its height. While the model works
  * on one chip row, a second thread reads the next row's strip (double
- * buffered), so file reading overlaps device work.
+ * buffered), so file reading overlaps device work. A multimodal sample is
+ * one scene per modality on one grid: each chip row reads one strip per
+ * modality, and each batch gives the model one named tensor per modality.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -30,9 +32,17 @@
 #include "terracl/predict.h"
 #include "tiling/tiling.h"
 
+/* Modalities one sample may have (TerraMind has a dozen). */
+#define TC_PREDICT_MAX_MODALITIES 32
+
 struct terracl_predictor {
     terracl_model *model;
-    struct tc_scene_config cfg;
+    /* The scene settings: one (a plain input or one modality), or one per
+     * modality of a multimodal model, in the model's order. The tiling is
+     * shared; cfgs[0]'s is used. */
+    struct tc_scene_config *cfgs;
+    size_t n_cfgs;
+    int multimodal;
     int segmentation;
 };
 
@@ -49,32 +59,36 @@ terracl_status terracl_predictor_create(terracl_model *model, terracl_predictor 
                        "scene prediction needs a segmentation or pixel-wise regression model, not "
                        "a %s model",
                        task);
-    if (terracl_model_modality_count(model) > 1) {
-        char names[256] = "";
-        for (size_t j = 0; j < terracl_model_modality_count(model); j++)
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "",
-                     terracl_model_modality_name(model, j));
-        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
-                       "scene prediction takes one scene per model input; this model has several "
-                       "modalities (%s), which terracl predict does not combine yet: run its "
-                       "inputs with `terracl run` (one dataset per modality)",
-                       names);
-    }
+    size_t nm = terracl_model_modality_count(model);
     terracl_predictor *p = calloc(1, sizeof *p);
     if (p == NULL)
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     p->model = model;
     p->segmentation = seg;
-    terracl_status st = tc_scene_config_read(tc_model_config_tree(model), tc_model_config_name(model), &p->cfg, err);
+    p->multimodal = nm > 1;
+    p->n_cfgs = nm > 1 ? nm : 1;
+    p->cfgs = calloc(p->n_cfgs, sizeof *p->cfgs);
+    terracl_status st = TERRACL_OK;
+    if (p->cfgs == NULL)
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    for (size_t k = 0; st == TERRACL_OK && k < p->n_cfgs; k++)
+        st = tc_scene_config_read_modality(tc_model_config_tree(model), tc_model_config_name(model),
+                                           p->multimodal ? terracl_model_modality_name(model, k) : NULL,
+                                           &p->cfgs[k], err);
     if (st != TERRACL_OK) {
-        free(p);
+        terracl_predictor_destroy(p);
         return st;
     }
     *out = p;
     return TERRACL_OK;
 }
 
-void terracl_predictor_destroy(terracl_predictor *p) { free(p); }
+void terracl_predictor_destroy(terracl_predictor *p)
+{
+    if (p != NULL)
+        free(p->cfgs);
+    free(p);
+}
 
 static double now_seconds(void)
 {
@@ -83,21 +97,32 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* One scene of the sample: a modality's file, or the one input. */
+struct scene_mod {
+    const char *name; /* the model's modality name; NULL for a plain input */
+    const char *path;
+    const struct tc_scene_config *cfg;
+    struct tc_raster *in;
+    struct tc_scene_layout lay;
+    struct tc_scene_strip strips[2]; /* double buffered, see run_scene */
+    float *batch;                    /* this modality's input of one batch */
+    size_t batch_cap;
+};
+
 /* Everything one scene run holds; released by job_free. */
 struct job {
     terracl_predictor *p;
     const struct terracl_predict_options *opt;
     struct terracl_predict_progress prog;
-    struct tc_raster *in;
-    struct tc_scene_layout lay;
+    /* mods[0] is the first scene given: the output's grid and nodata. */
+    struct scene_mod *mods;
+    size_t n_mods;
+    struct tc_raster *in; /* mods[0].in (owned there), or join_parts's scene */
     struct tc_tile_plan plan;
-    struct tc_scene_strip strips[2];
-    struct tc_scene_strip *strip; /* the chip row being run */
+    int cur; /* the strips[] slot of the chip row being run */
     struct tc_tile_accum acc;
     int acc_ready;
     int64_t channels; /* model output channels (1 for regression) */
-    float *batch;     /* model input of one batch */
-    size_t batch_cap;
     float *row;       /* one blended row [channels][W] */
     double *emit;     /* rows to write [bands][n][W] */
     size_t emit_cap;
@@ -126,13 +151,18 @@ static void job_free(struct job *j)
         tc_raster_abandon(j->out);
     if (j->tmp_made)
         unlink(j->tmp);
-    tc_raster_close(j->in);
+    if (j->mods == NULL)
+        tc_raster_close(j->in);
+    for (size_t m = 0; m < j->n_mods; m++) {
+        tc_raster_close(j->mods[m].in);
+        tc_scene_strip_free(&j->mods[m].strips[0]);
+        tc_scene_strip_free(&j->mods[m].strips[1]);
+        free(j->mods[m].batch);
+    }
+    free(j->mods);
     tc_tile_plan_free(&j->plan);
-    tc_scene_strip_free(&j->strips[0]);
-    tc_scene_strip_free(&j->strips[1]);
     tc_tile_accum_free(&j->acc);
     tc_tile_accum_free(&j->held);
-    free(j->batch);
     free(j->row);
     free(j->emit);
 }
@@ -182,9 +212,10 @@ static terracl_status emit_rows(struct job *j, int64_t y0, int64_t n, terracl_er
         if ((st = tc_tile_accum_row(&j->acc, y + pad, pad, W, j->row, err)))
             return st;
         const unsigned char *mask = NULL;
-        if (!logits && j->strip->nodata != NULL && y >= j->strip->mask_row0 &&
-            y < j->strip->mask_row0 + j->strip->mask_rows)
-            mask = j->strip->nodata + (size_t)(y - j->strip->mask_row0) * (size_t)W;
+        const struct tc_scene_strip *first = &j->mods[0].strips[j->cur];
+        if (!logits && first->nodata != NULL && y >= first->mask_row0 &&
+            y < first->mask_row0 + first->mask_rows)
+            mask = first->nodata + (size_t)(y - first->mask_row0) * (size_t)W;
         for (int64_t x = 0; x < W; x++) {
             if (logits) {
                 for (int64_t c = 0; c < j->channels; c++) {
@@ -285,46 +316,77 @@ static terracl_status first_output(struct job *j, const struct terracl_tensor *o
                                  !j->opt->logits, -1.0, &j->out, err);
 }
 
+/* Copies chips[0..b) of the current strip of `m` into m->batch. */
+static terracl_status fill_batch(struct job *j, struct scene_mod *m, const struct tc_tile_chip *chips,
+                                 size_t b, terracl_error *err)
+{
+    const struct tc_tile_plan *pl = &j->plan;
+    const struct tc_scene_strip *strip = &m->strips[j->cur];
+    int64_t C = m->lay.channels, T = m->lay.frames, hc = pl->crop_h, wc = pl->crop_w;
+    int64_t chip_dims[4] = {C, T, hc, wc};
+    size_t chip_elems, need;
+    if (!tc_shape_count(chip_dims, 4, &chip_elems))
+        return tc_fail(err, TERRACL_ERR_OVERFLOW, "chip of %lld x %lld too large", (long long)hc,
+                       (long long)wc);
+    if (tc_mul_overflow(chip_elems, b * sizeof(float), &need))
+        return tc_fail(err, TERRACL_ERR_OVERFLOW, "a batch of %zu chips is too large", b);
+    if (need > m->batch_cap) {
+        float *nb = realloc(m->batch, need);
+        if (nb == NULL)
+            return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for a batch of chips");
+        m->batch = nb;
+        m->batch_cap = need;
+    }
+    size_t plane = (size_t)(strip->rows * strip->frame_w);
+    for (size_t k = 0; k < b; k++) {
+        const struct tc_tile_chip *c = &chips[k];
+        float *dst = m->batch + k * chip_elems;
+        for (int64_t ct = 0; ct < C * T; ct++)
+            for (int64_t y = 0; y < hc; y++)
+                memcpy(dst + ((size_t)ct * (size_t)hc + (size_t)y) * (size_t)wc,
+                       strip->planes + (size_t)ct * plane +
+                           (size_t)(c->row - strip->row0 + y) * (size_t)strip->frame_w +
+                           (size_t)c->col,
+                       sizeof(float) * (size_t)wc);
+    }
+    return TERRACL_OK;
+}
+
+/* The model input of one batch of b chips from m->batch. */
+static struct terracl_tensor batch_tensor(const struct job *j, const struct scene_mod *m, size_t b)
+{
+    struct terracl_tensor t = {0};
+    t.data = m->batch;
+    t.ndim = m->lay.temporal ? 5 : 4;
+    int64_t C = m->lay.channels, T = m->lay.frames, hc = j->plan.crop_h, wc = j->plan.crop_w;
+    int64_t dims5[5] = {(int64_t)b, C, T, hc, wc}, dims4[4] = {(int64_t)b, C, hc, wc};
+    memcpy(t.dims, m->lay.temporal ? dims5 : dims4, sizeof(int64_t) * (size_t)t.ndim);
+    return t;
+}
+
 /* Runs chips[0..n) (all of one chip row) through the model in batches. */
 static terracl_status run_chips(struct job *j, const struct tc_tile_chip *chips, size_t n,
                                 int64_t batch_size, terracl_error *err)
 {
     const struct tc_tile_plan *pl = &j->plan;
-    int64_t C = j->lay.channels, T = j->lay.frames, hc = pl->crop_h, wc = pl->crop_w;
-    int64_t chip_dims[4] = {C, T, hc, wc};
-    size_t chip_elems, need;
+    int64_t hc = pl->crop_h, wc = pl->crop_w;
     terracl_status st;
-    if (!tc_shape_count(chip_dims, 4, &chip_elems))
-        return tc_fail(err, TERRACL_ERR_OVERFLOW, "chip of %lld x %lld too large", (long long)hc,
-                       (long long)wc);
+    struct terracl_named_tensor named[TC_PREDICT_MAX_MODALITIES];
     for (size_t start = 0; start < n; start += (size_t)batch_size) {
         size_t b = n - start < (size_t)batch_size ? n - start : (size_t)batch_size;
-        if (tc_mul_overflow(chip_elems, b * sizeof(float), &need))
-            return tc_fail(err, TERRACL_ERR_OVERFLOW, "a batch of %zu chips is too large", b);
-        if (need > j->batch_cap) {
-            float *nb = realloc(j->batch, need);
-            if (nb == NULL)
-                return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory for a batch of chips");
-            j->batch = nb;
-            j->batch_cap = need;
-        }
-        size_t plane = (size_t)(j->strip->rows * j->strip->frame_w);
-        for (size_t k = 0; k < b; k++) {
-            const struct tc_tile_chip *c = &chips[start + k];
-            float *dst = j->batch + k * chip_elems;
-            for (int64_t ct = 0; ct < C * T; ct++)
-                for (int64_t y = 0; y < hc; y++)
-                    memcpy(dst + ((size_t)ct * (size_t)hc + (size_t)y) * (size_t)wc,
-                           j->strip->planes + (size_t)ct * plane +
-                               (size_t)(c->row - j->strip->row0 + y) * (size_t)j->strip->frame_w +
-                               (size_t)c->col,
-                           sizeof(float) * (size_t)wc);
-        }
         struct terracl_inputs in = {0};
-        in.image.data = j->batch;
-        in.image.ndim = j->lay.temporal ? 5 : 4;
-        int64_t dims5[5] = {(int64_t)b, C, T, hc, wc}, dims4[4] = {(int64_t)b, C, hc, wc};
-        memcpy(in.image.dims, j->lay.temporal ? dims5 : dims4, sizeof(int64_t) * (size_t)in.image.ndim);
+        for (size_t m = 0; m < j->n_mods; m++) {
+            if ((st = fill_batch(j, &j->mods[m], chips + start, b, err)))
+                return st;
+            named[m].name = j->mods[m].name;
+            named[m].tensor = batch_tensor(j, &j->mods[m], b);
+        }
+        if (j->p->multimodal) {
+            in.modalities = named;
+            in.n_modalities = j->n_mods;
+        } else {
+            in.image = named[0].tensor;
+        }
         struct terracl_tensor o = {0};
         if ((st = terracl_model_run(j->p->model, &in, &o, err)))
             return st;
@@ -353,11 +415,12 @@ static terracl_status run_chips(struct job *j, const struct tc_tile_chip *chips,
     return TERRACL_OK;
 }
 
-/* One strip load, run by the reader thread. */
+/* One strip load (a strip per modality into strips[slot]), run by the
+ * reader thread. */
 struct strip_load {
     struct job *j;
     int64_t row;
-    struct tc_scene_strip *strip;
+    int slot;
     terracl_status st;
     terracl_error err;
 };
@@ -365,9 +428,15 @@ struct strip_load {
 static terracl_status load_strip(struct strip_load *l)
 {
     struct job *j = l->j;
-    l->st = tc_scene_strip_load(j->in, &j->p->cfg, &j->lay, &j->plan, l->row, j->plan.crop_h,
-                                !j->opt->logits, l->strip, &l->err);
-    tc_raster_drop_cache(j->in);
+    l->st = TERRACL_OK;
+    for (size_t k = 0; k < j->n_mods && l->st == TERRACL_OK; k++) {
+        struct scene_mod *m = &j->mods[k];
+        /* The nodata mask comes from the first scene, as TerraTorch's
+         * save_prediction takes it from the sample's first file. */
+        l->st = tc_scene_strip_load(m->in, m->cfg, &m->lay, &j->plan, l->row, j->plan.crop_h,
+                                    k == 0 && !j->opt->logits, &m->strips[l->slot], &l->err);
+        tc_raster_drop_cache(m->in);
+    }
     return l->st;
 }
 
@@ -379,7 +448,7 @@ static void *load_strip_thread(void *arg)
 
 /* Split scenes: the rows this part shares with the next go there, the ones
  * it shares with the previous come from there and are written now. */
-static terracl_status exchange_rows(struct job *j, struct tc_scene_strip *strip, terracl_error *err)
+static terracl_status exchange_rows(struct job *j, int slot, terracl_error *err)
 {
     const struct terracl_predict_split *sp = j->split;
     const struct tc_tile_plan *pl = &j->plan;
@@ -411,12 +480,12 @@ static terracl_status exchange_rows(struct job *j, struct tc_scene_strip *strip,
         tc_tile_accum_merge(&j->held, j->row_begin, n, buf);
     free(buf);
     /* The nodata mask of those rows: the strip of the part's first chip row. */
-    struct strip_load load = {j, j->row_begin, strip, TERRACL_OK, {0}};
+    struct strip_load load = {j, j->row_begin, slot, TERRACL_OK, {0}};
     if (st == TERRACL_OK && (st = load_strip(&load)) != TERRACL_OK && err != NULL)
         *err = load.err;
     if (st != TERRACL_OK)
         return st;
-    j->strip = strip;
+    j->cur = slot;
     struct tc_tile_accum own = j->acc;
     j->acc = j->held;
     int64_t pad = pl->pad, H = pl->height;
@@ -440,9 +509,9 @@ static size_t next_row(const struct tc_tile_plan *pl, size_t i)
 static terracl_status run_scene(struct job *j, terracl_error *err)
 {
     struct tc_tile_plan *pl = &j->plan;
-    int64_t batch_size = j->p->cfg.tiled ? j->p->cfg.tile.batch_size : 1;
+    int64_t batch_size = j->p->cfgs[0].tiled ? j->p->cfgs[0].tile.batch_size : 1;
     terracl_status st;
-    struct strip_load load = {j, pl->chips[j->chip_begin].row, &j->strips[0], TERRACL_OK, {0}};
+    struct strip_load load = {j, pl->chips[j->chip_begin].row, 0, TERRACL_OK, {0}};
     if ((st = load_strip(&load))) {
         if (err != NULL)
             *err = load.err;
@@ -452,12 +521,11 @@ static terracl_status run_scene(struct job *j, terracl_error *err)
     size_t i = j->chip_begin, last = j->chip_end;
     while (i < last) {
         size_t end = next_row(pl, i);
-        j->strip = &j->strips[cur];
-        /* Read the next chip row's strip while this one runs. */
+        j->cur = cur;
+        /* Read the next chip row's strips while this one runs. */
         pthread_t reader;
         int reading = 0;
-        load = (struct strip_load){j, end < last ? pl->chips[end].row : 0, &j->strips[1 - cur],
-                                   TERRACL_OK, {0}};
+        load = (struct strip_load){j, end < last ? pl->chips[end].row : 0, 1 - cur, TERRACL_OK, {0}};
         if (end < last) {
             reading = pthread_create(&reader, NULL, load_strip_thread, &load) == 0;
             if (!reading && load_strip(&load) != TERRACL_OK) {
@@ -485,7 +553,7 @@ static terracl_status run_scene(struct job *j, terracl_error *err)
         cur = 1 - cur;
         i = end;
     }
-    return j->split != NULL ? exchange_rows(j, &j->strips[cur], err) : TERRACL_OK;
+    return j->split != NULL ? exchange_rows(j, cur, err) : TERRACL_OK;
 }
 
 /* Which chip rows and output rows part sp->part of a split scene takes:
@@ -547,23 +615,129 @@ static int same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* The model's modality names, for messages. */
+static void modality_list(const terracl_model *model, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t k = 0; k < terracl_model_modality_count(model); k++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", k ? ", " : "",
+                 terracl_model_modality_name(model, k));
+}
+
+/* Matches the scenes to the model's inputs: j->mods in the caller's order,
+ * each with its modality's settings. */
+static terracl_status match_scenes(struct job *j, const struct terracl_scene_input *scenes, size_t n,
+                                   terracl_error *err)
+{
+    const terracl_predictor *p = j->p;
+    char names[512];
+    modality_list(p->model, names, sizeof names);
+    if (n > TC_PREDICT_MAX_MODALITIES || (!p->multimodal && n > 1))
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "%zu scenes for one prediction; this model takes %s", n,
+                       p->multimodal ? "one per modality" : "one");
+    j->mods = calloc(n, sizeof *j->mods);
+    if (j->mods == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    j->n_mods = n;
+    int given[TC_PREDICT_MAX_MODALITIES] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const char *want = scenes[i].modality;
+        if (scenes[i].path == NULL)
+            return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_predict_scenes: NULL path");
+        size_t k = 0;
+        if (p->multimodal && want != NULL) {
+            while (k < p->n_cfgs && strcmp(want, terracl_model_modality_name(p->model, k)) != 0)
+                k++;
+            if (k == p->n_cfgs)
+                return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                               "%s: modality '%s' is not one of the model's modalities (%s)",
+                               scenes[i].path, want, names);
+        } else if (!p->multimodal && want != NULL &&
+                   (terracl_model_modality_count(p->model) == 0 ||
+                    strcmp(want, terracl_model_modality_name(p->model, 0)) != 0)) {
+            return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                           "%s: modality '%s' given, but this model takes one input%s%s%s",
+                           scenes[i].path, want, names[0] ? " (modality " : "", names,
+                           names[0] ? ")" : "");
+        }
+        if (given[k])
+            return tc_fail(err, TERRACL_ERR_INVALID_ARG, "modality %s is given twice (%s and %s)",
+                           terracl_model_modality_name(p->model, k), j->mods[given[k] - 1].path,
+                           scenes[i].path);
+        given[k] = (int)i + 1;
+        j->mods[i].name = p->multimodal ? terracl_model_modality_name(p->model, k) : NULL;
+        j->mods[i].path = scenes[i].path;
+        j->mods[i].cfg = &p->cfgs[k];
+    }
+    char absent[512] = "";
+    for (size_t k = 0; p->multimodal && k < p->n_cfgs; k++)
+        if (!given[k])
+            snprintf(absent + strlen(absent), sizeof absent - strlen(absent), "%s%s",
+                     absent[0] ? ", " : "", terracl_model_modality_name(p->model, k));
+    if (absent[0] && !j->opt->allow_missing_modalities)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "no scene for modality %s (the model's modalities: %s); give one per "
+                       "modality, or allow missing modalities to run without it as TerraTorch does",
+                       absent, names);
+    return TERRACL_OK;
+}
+
+/* Opens every scene, matches its bands to its settings and checks that it
+ * lies on the first scene's grid. */
+static terracl_status open_scenes(struct job *j, terracl_error *err)
+{
+    terracl_status st = TERRACL_OK;
+    for (size_t i = 0; i < j->n_mods && st == TERRACL_OK; i++) {
+        struct scene_mod *m = &j->mods[i];
+        if ((st = tc_raster_open(m->path, &m->in, err)))
+            break;
+        st = tc_scene_layout_make(m->cfg, m->path, tc_raster_info(m->in)->bands, &m->lay, err);
+        char what[512];
+        if (st == TERRACL_OK && i > 0 && tc_raster_grid_differs(j->mods[0].in, m->in, what, sizeof what))
+            st = tc_fail(err, TERRACL_ERR_SHAPE,
+                         "modality %s: %s is not on the grid of modality %s's %s: it has %s (the "
+                         "modalities of a sample share one grid)",
+                         m->name, m->path, j->mods[0].name, j->mods[0].path, what);
+        if (st != TERRACL_OK && m->name != NULL && strstr(err ? err->message : "", "modality") == NULL)
+            tc_fail_context(err, st, "modality %s", m->name);
+    }
+    j->in = j->mods[0].in;
+    return st;
+}
+
 terracl_status terracl_predict_scene(terracl_predictor *p, const char *scene, const char *output,
                                      const struct terracl_predict_options *options,
                                      struct terracl_predict_result *result, terracl_error *err)
+{
+    struct terracl_scene_input one = {NULL, scene};
+    if (scene == NULL) {
+        if (result != NULL)
+            memset(result, 0, sizeof *result);
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_predict_scene: NULL argument");
+    }
+    return terracl_predict_scenes(p, &one, 1, output, options, result, err);
+}
+
+terracl_status terracl_predict_scenes(terracl_predictor *p, const struct terracl_scene_input *scenes,
+                                      size_t n_scenes, const char *output,
+                                      const struct terracl_predict_options *options,
+                                      struct terracl_predict_result *result, terracl_error *err)
 {
     struct terracl_predict_options defaults = {0};
     struct terracl_predict_result local;
     if (result == NULL)
         result = &local;
     memset(result, 0, sizeof *result);
-    if (p == NULL || scene == NULL || output == NULL)
-        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_predict_scene: NULL argument");
+    if (p == NULL || scenes == NULL || n_scenes == 0 || output == NULL)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_predict_scenes: NULL argument or no scene");
     if (options == NULL)
         options = &defaults;
     double t0 = now_seconds();
-    if (same_file(scene, output))
-        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "%s: the output would overwrite the input scene",
-                       output);
+    for (size_t i = 0; i < n_scenes; i++)
+        if (scenes[i].path != NULL && same_file(scenes[i].path, output))
+            return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                           "%s: the output would overwrite the input scene", output);
     if (!options->overwrite && access(output, F_OK) == 0) {
         result->skipped = 1;
         return TERRACL_OK;
@@ -588,13 +762,15 @@ terracl_status terracl_predict_scene(terracl_predictor *p, const char *scene, co
         st = tc_fail(err, TERRACL_ERR_INVALID_ARG,
                      "output type %s cannot hold the nodata value -1; use a signed type", type);
     if (st == TERRACL_OK)
-        st = tc_raster_open(scene, &j->in, err);
-    const struct tc_raster_info *info = st == TERRACL_OK ? tc_raster_info(j->in) : NULL;
+        st = match_scenes(j, scenes, n_scenes, err);
     if (st == TERRACL_OK)
-        st = tc_scene_layout_make(&p->cfg, scene, info->bands, &j->lay, err);
+        st = open_scenes(j, err);
+    const char *scene = scenes[0].path;
+    const struct tc_raster_info *info = st == TERRACL_OK ? tc_raster_info(j->in) : NULL;
     if (st == TERRACL_OK) {
-        st = tc_tile_plan_make(p->cfg.tiled ? &p->cfg.tile : NULL, info->height, info->width,
-                               &j->plan, err);
+        const struct tc_scene_config *cfg = &p->cfgs[0];
+        st = tc_tile_plan_make(cfg->tiled ? &cfg->tile : NULL, info->height, info->width, &j->plan,
+                               err);
         if (st != TERRACL_OK)
             tc_fail_context(err, st, "%s", scene);
     }

@@ -228,12 +228,42 @@ static const terracl_value *single_modality(const terracl_value *v)
     return v;
 }
 
-/* The model's input channel count when its arguments name it. */
-static int model_channels(const terracl_value *model_args)
+/* The value `key` holds for `modality`: without a modality, the one value
+ * (single_modality); with one, its entry of the per-modality map (*out NULL
+ * when the map has none), and anything but a map is an error, since
+ * GenericMultiModalDataModule indexes these keys by modality. */
+static terracl_status modality_value(const terracl_value *v, const char *modality,
+                                     const char *name, const char *key,
+                                     const terracl_value **out, terracl_error *err)
 {
-    const terracl_value *bands = single_modality(terracl_value_map_peek(model_args, "backbone_bands"));
+    *out = NULL;
+    if (modality == NULL) {
+        *out = single_modality(v);
+        return TERRACL_OK;
+    }
+    if (is_null(v))
+        return TERRACL_OK;
+    if (terracl_value_type_of(v) != TERRACL_VALUE_MAP)
+        return key_error(err, name, v, key,
+                         "must map each modality to its values for a model with several "
+                         "modalities (as GenericMultiModalDataModule takes it)");
+    *out = terracl_value_map_peek(v, modality);
+    return TERRACL_OK;
+}
+
+/* The model's input channel count (of `modality`, NULL: the one input)
+ * when its arguments name it. */
+static int model_channels(const terracl_value *model_args, const char *modality)
+{
+    const terracl_value *bands = terracl_value_map_peek(model_args, "backbone_bands");
+    if (modality == NULL)
+        bands = single_modality(bands);
+    else if (bands != NULL && terracl_value_type_of(bands) == TERRACL_VALUE_MAP)
+        bands = terracl_value_map_peek(bands, modality);
     if (bands != NULL && terracl_value_type_of(bands) == TERRACL_VALUE_LIST)
         return (int)terracl_value_list_size(bands);
+    if (modality != NULL)
+        return 0; /* a pretrained modality: the model knows its bands */
     const terracl_value *in = terracl_value_map_peek(model_args, "backbone_in_chans");
     if (in != NULL && terracl_value_type_of(in) == TERRACL_VALUE_INT && terracl_value_int(in) > 0 &&
         terracl_value_int(in) <= TC_SCENE_MAX_BANDS)
@@ -256,13 +286,20 @@ static const terracl_value *pick(const terracl_value *data, const char *predict_
 terracl_status tc_scene_config_read(const terracl_value *root, const char *name,
                                     struct tc_scene_config *out, terracl_error *err)
 {
+    return tc_scene_config_read_modality(root, name, NULL, out, err);
+}
+
+terracl_status tc_scene_config_read_modality(const terracl_value *root, const char *name,
+                                             const char *modality, struct tc_scene_config *out,
+                                             terracl_error *err)
+{
     memset(out, 0, sizeof *out);
     out->constant_scale = 1.0;
     struct tc_model_config mc;
     terracl_status st = tc_config_model(root, name, &mc, err);
     if (st != TERRACL_OK)
         return st;
-    out->model_channels = model_channels(mc.model_args);
+    out->model_channels = model_channels(mc.model_args, modality);
     out->tiled = mc.tiled_inference != NULL;
     if ((st = tc_scene_tile_params(mc.tiled_inference, name, &out->tile, err)))
         return st;
@@ -270,8 +307,18 @@ terracl_status tc_scene_config_read(const terracl_value *root, const char *name,
     const terracl_value *data = data_section(root);
     if (data == NULL)
         return TERRACL_OK;
-    const terracl_value *ds = single_modality(pick(data, "predict_dataset_bands", "dataset_bands"));
-    const terracl_value *os = single_modality(pick(data, "predict_output_bands", "output_bands"));
+    const terracl_value *ds, *os, *v, *means, *stds;
+    if ((st = modality_value(pick(data, "predict_dataset_bands", "dataset_bands"), modality, name,
+                             "dataset_bands", &ds, err)) ||
+        (st = modality_value(pick(data, "predict_output_bands", "output_bands"), modality, name,
+                             "output_bands", &os, err)) ||
+        (st = modality_value(terracl_value_map_peek(data, "constant_scale"), modality, name,
+                             "constant_scale", &v, err)) ||
+        (st = modality_value(terracl_value_map_peek(data, "means"), modality, name, "means", &means,
+                             err)) ||
+        (st = modality_value(terracl_value_map_peek(data, "stds"), modality, name, "stds", &stds,
+                             err)))
+        return st;
     if (ds != NULL && (st = read_bands(ds, name, "dataset_bands", out->dataset, &out->n_dataset, err)))
         return st;
     if (os != NULL) {
@@ -307,7 +354,6 @@ terracl_status tc_scene_config_read(const terracl_value *root, const char *name,
             return st;
         out->n_select = n;
     }
-    const terracl_value *v = terracl_value_map_peek(data, "constant_scale");
     if (!is_null(v)) {
         if (!is_number(v))
             return key_error(err, name, v, "constant_scale", "must be a number");
@@ -329,8 +375,6 @@ terracl_status tc_scene_config_read(const terracl_value *root, const char *name,
     if (out->temporal && (out->n_dataset == 0 || out->n_select == 0))
         return key_error(err, name, NULL, "expand_temporal_dimension",
                          "needs dataset_bands and output_bands (as in TerraTorch)");
-    const terracl_value *means = single_modality(terracl_value_map_peek(data, "means"));
-    const terracl_value *stds = single_modality(terracl_value_map_peek(data, "stds"));
     /* `if means and stds`: both given and non-empty, else no normalisation. */
     if (!is_null(means) && !is_null(stds) &&
         !(terracl_value_type_of(means) == TERRACL_VALUE_LIST && terracl_value_list_size(means) == 0) &&

@@ -56,6 +56,18 @@ struct tc_scene_config {
 TC_NODISCARD terracl_status tc_scene_config_read(const terracl_value *root, const char *name,
                                                  struct tc_scene_config *out, terracl_error *err);
 
+/* The same for one modality of a model with several: the per-modality
+ * keys (dataset_bands, output_bands, constant_scale, means, stds and their
+ * predict_ forms; backbone_bands for the channel count) are maps from
+ * modality names, as GenericMultiModalDataModule takes them, and this
+ * modality's entry applies (none: every band, no scaling, no
+ * normalisation); no_data_replace, expand_temporal_dimension and the
+ * tiling are shared. modality NULL is tc_scene_config_read. */
+TC_NODISCARD terracl_status tc_scene_config_read_modality(const terracl_value *root,
+                                                          const char *name, const char *modality,
+                                                          struct tc_scene_config *out,
+                                                          terracl_error *err);
+
 /* Reads a tiled_inference_parameters map (NULL: defaults). */
 TC_NODISCARD terracl_status tc_scene_tile_params(const terracl_value *map, const char *name,
                                                  struct tc_tile_params *out, terracl_error *err);
