@@ -3,7 +3,8 @@
 # bad. Each bad scene gets one line naming the file and the problem, leaves
 # no output (nor temporary file) behind, the good scenes still run, and the
 # exit status says that some failed. Also: --logits/--out-dtype, resuming a
-# folder run, a non-georeferenced scene (runs, warns), bad options.
+# folder run, a non-georeferenced scene (runs, warns), bad options, and
+# multimodal models (--input NAME=FILE per modality).
 #   cli_predict.sh TERRACL_BINARY FIXTURES_DIR
 set -u
 bin="$1"
@@ -126,6 +127,46 @@ if [ $? -ne 0 ] && grep -q "nope.tif: No such file" "$work/err.txt"; then ok; el
 if [ $? -eq 2 ] && grep -q "required" "$work/err.txt"; then ok; else bad "missing --output-dir"; fi
 "$bin" predict --help >"$work/out.txt" 2>"$work/err.txt"
 if [ $? -eq 0 ] && grep -q -- "--logits" "$work/out.txt"; then ok; else bad "--help"; fi
+
+# Several modalities: one scene per modality (NAME=FILE) is one prediction,
+# named after the first; the class map equals TerraTorch's (test_predict_multimodal
+# checks the numbers), bad inputs are refused naming the modality.
+mm="$2/scenes/mm"
+mmp() {
+  "$bin" predict --config "$mm/config.yaml" --weights "$mm/weights.h5" --quiet "$@" \
+    >"$work/out.txt" 2>"$work/err.txt"
+}
+mmp --input "S2L2A=$mm/s2.tif" --input "S1GRD=$mm/s1.tif" --output-dir "$work/mm"
+if [ $? -eq 0 ] && [ "$(ls "$work/mm" | tr '\n' ' ')" = "s2_pred.tif " ] &&
+   gdalinfo "$work/mm/s2_pred.tif" | grep -q "NoData Value=-1"; then ok; else bad "multimodal predict"; fi
+if python3 - "$mm/expected.h5" "$work/mm/s2_pred.tif" <<'PY' 2>/dev/null
+import sys, h5py, numpy as np, rasterio
+want = h5py.File(sys.argv[1])["pred"][()]
+with rasterio.open(sys.argv[2]) as src:
+    got = src.read(1)
+sys.exit(0 if np.array_equal(want, got) else 1)
+PY
+then ok; elif python3 -c "import h5py, rasterio" 2>/dev/null; then
+  bad "multimodal class map differs from TerraTorch's"; fi
+mmp --input "S2L2A=$mm/s2.tif" --input "S1GRD=$mm/s1_shifted.tif" --output-dir "$work/mm2"
+if [ $? -eq 1 ] && grep -q "modality S1GRD: .*s1_shifted.tif is not on the grid of modality S2L2A's" \
+     "$work/err.txt" && [ -z "$(ls -A "$work/mm2")" ]; then ok; else bad "multimodal: off-grid scene"; fi
+mmp --input "S2L2A=$mm/s2.tif" --output-dir "$work/mm2"
+if [ $? -eq 1 ] && grep -q "no scene for modality S1GRD" "$work/err.txt"; then ok; else
+  bad "multimodal: missing modality"; fi
+mmp --input "S1GRD=$mm/s1.tif" --output-dir "$work/mm3" --allow-missing-modalities
+if [ $? -eq 0 ] && [ -s "$work/mm3/s1_pred.tif" ]; then ok; else bad "--allow-missing-modalities"; fi
+mmp --input "S2L2A=$mm/s2.tif" --input "S1RTC=$mm/s1.tif" --output-dir "$work/mm2"
+if [ $? -eq 1 ] && grep -q "modality 'S1RTC' is not one of the model's modalities (S2L2A, S1GRD)" \
+     "$work/err.txt"; then ok; else bad "multimodal: unknown modality"; fi
+mmp --input "S2L2A=$mm/s2.tif" --input "S2L2A=$mm/s1.tif" --output-dir "$work/mm2"
+if [ $? -eq 1 ] && grep -q "modality S2L2A is given twice" "$work/err.txt"; then ok; else
+  bad "multimodal: modality given twice"; fi
+mmp --input "S2L2A=$mm/s2.tif" --input "$mm/s1.tif" --output-dir "$work/mm2"
+if [ $? -eq 2 ] && grep -q "not both" "$work/err.txt"; then ok; else bad "multimodal: plain and named inputs"; fi
+mmp --input "S2L2A=$mm" --output-dir "$work/mm2"
+if [ $? -eq 2 ] && grep -q "one scene file, not a folder" "$work/err.txt"; then ok; else
+  bad "multimodal: a folder as a modality"; fi
 
 # run --tiled on an HDF5 batch: the tiled result has TerraTorch's shape.
 python3 - "$2/scenes/seg/expected.h5" "$work/in.h5" <<'PY' 2>/dev/null
