@@ -167,6 +167,11 @@ if [ $? -eq 2 ] && grep -q "not both" "$work/err.txt"; then ok; else bad "multim
 mmp --input "S2L2A=$mm" --output-dir "$work/mm2"
 if [ $? -eq 2 ] && grep -q "one scene file, not a folder" "$work/err.txt"; then ok; else
   bad "multimodal: a folder as a modality"; fi
+sed 's/^    no_data_replace: 0/    concat_bands: true\n&/' "$mm/config.yaml" >"$work/mm_concat.yaml"
+"$bin" predict --config "$work/mm_concat.yaml" --weights "$mm/weights.h5" --quiet \
+  --input "S2L2A=$mm/s2.tif" --input "S1GRD=$mm/s1.tif" --output-dir "$work/mm2" >"$work/out.txt" 2>"$work/err.txt"
+if [ $? -eq 1 ] && grep -q "mm_concat.yaml:[0-9]*:[0-9]*: concat_bands .* is not supported" "$work/err.txt"; then
+  ok; else bad "multimodal: concat_bands"; fi
 
 # run --tiled on an HDF5 batch: the tiled result has TerraTorch's shape.
 python3 - "$2/scenes/seg/expected.h5" "$work/in.h5" <<'PY' 2>/dev/null

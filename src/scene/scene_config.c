@@ -308,6 +308,12 @@ terracl_status tc_scene_config_read_modality(const terracl_value *root, const ch
     if (data == NULL)
         return TERRACL_OK;
     const terracl_value *ds, *os, *v, *means, *stds;
+    v = terracl_value_map_peek(data, "concat_bands");
+    if (modality != NULL && v != NULL && terracl_value_type_of(v) == TERRACL_VALUE_BOOL &&
+        terracl_value_bool(v))
+        return key_error(err, name, v, "concat_bands",
+                         "(every modality stacked into one image) is not supported: the model "
+                         "takes one scene per modality");
     if ((st = modality_value(pick(data, "predict_dataset_bands", "dataset_bands"), modality, name,
                              "dataset_bands", &ds, err)) ||
         (st = modality_value(pick(data, "predict_output_bands", "output_bands"), modality, name,
