@@ -156,6 +156,58 @@ static void test_one_modality_maps(void **state)
     free(cfg);
 }
 
+/* Several modalities: each reads its own entry of the per-modality maps
+ * (none: every band, scale 1, no normalisation); no_data_replace is shared;
+ * a plain list where a map belongs is refused. */
+static void test_modality_maps(void **state)
+{
+    (void)state;
+    static const char head[] =
+        "model:\n  class_path: terratorch.tasks.SemanticSegmentationTask\n"
+        "  init_args:\n    model_factory: EncoderDecoderFactory\n"
+        "    model_args: {backbone: terramind_v1_small, backbone_modalities: [S2L2A, S1GRD],\n"
+        "                 backbone_bands: {S2L2A: [BLUE, GREEN, RED]}, decoder: UNetDecoder}\n"
+        "data:\n  init_args:\n    no_data_replace: -1\n";
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s", head,
+             "    dataset_bands: {S2L2A: [0, BLUE, GREEN, RED, 1]}\n"
+             "    predict_output_bands: {S2L2A: [RED, GREEN, BLUE]}\n"
+             "    constant_scale: {S2L2A: 0.0001}\n"
+             "    means: {S2L2A: [1, 2, 3], S1GRD: [-10, -20]}\n"
+             "    stds: {S2L2A: [4, 5, 6], S1GRD: [7, 8]}\n");
+    struct tc_scene_config *cfg = malloc(sizeof *cfg);
+    terracl_error err = {0};
+    terracl_value *root = NULL;
+    TC_ASSERT_OK(tc_yaml_parse(text, strlen(text), "m.yaml", &root, &err), err);
+    TC_ASSERT_OK(tc_scene_config_read_modality(root, "m.yaml", "S2L2A", cfg, &err), err);
+    assert_int_equal(cfg->model_channels, 3);
+    assert_int_equal(cfg->n_dataset, 5);
+    assert_int_equal(cfg->n_select, 3);
+    assert_int_equal(cfg->select[0], 3);
+    assert_true(cfg->constant_scale == 0.0001);
+    assert_true(cfg->has_replace && cfg->no_data_replace == -1.0);
+    assert_int_equal(cfg->n_norm, 3);
+    assert_true(cfg->means[0] == 1.0);
+    TC_ASSERT_OK(tc_scene_config_read_modality(root, "m.yaml", "S1GRD", cfg, &err), err);
+    assert_int_equal(cfg->model_channels, 0); /* pretrained: the model knows */
+    assert_int_equal(cfg->n_dataset, 0);
+    assert_int_equal(cfg->n_select, 0);
+    assert_true(cfg->constant_scale == 1.0);
+    assert_true(cfg->has_replace && cfg->no_data_replace == -1.0);
+    assert_int_equal(cfg->n_norm, 2);
+    assert_true(cfg->means[1] == -20.0 && cfg->stds[1] == 8.0);
+    terracl_value_free(root);
+
+    snprintf(text, sizeof text, "%s%s", head, "    means: [1, 2, 3]\n    stds: [4, 5, 6]\n");
+    TC_ASSERT_OK(tc_yaml_parse(text, strlen(text), "m.yaml", &root, &err), err);
+    assert_int_equal(tc_scene_config_read_modality(root, "m.yaml", "S1GRD", cfg, &err),
+                     TERRACL_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "m.yaml:"));
+    assert_non_null(strstr(err.message, "means must map each modality to its values"));
+    terracl_value_free(root);
+    free(cfg);
+}
+
 static void test_tiling_keys(void **state)
 {
     (void)state;
@@ -195,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_band_selection),
         cmocka_unit_test(test_temporal_and_normalisation),
         cmocka_unit_test(test_one_modality_maps),
+        cmocka_unit_test(test_modality_maps),
         cmocka_unit_test(test_tiling_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
