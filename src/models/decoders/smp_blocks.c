@@ -41,30 +41,48 @@ terracl_status smp_conv_declare(terracl_module *m, const char *name, int64_t in,
     return tc_layer_conv2d(m, sub, in, out, 1, 1, 0, 1, bias, &c->conv, err);
 }
 
+/* The convolution, or with bn the convolution with that BatchNorm folded
+ * into it (and ReLU when relu) in its epilogue: a separable one folds into
+ * its pointwise half, which the BatchNorm follows. */
+static terracl_status conv_maybe_bn_run(terracl_module *m, terracl_runtime *rt,
+                                        const struct smp_conv *c, const struct tc_batchnorm2d *bn,
+                                        int relu, const struct tc_tensor *x, struct tc_tensor *y,
+                                        terracl_error *err)
+{
+    const struct tc_tensor *src = x;
+    struct tc_tensor mid = {0};
+    terracl_status st = TERRACL_OK;
+    if (c->separable) {
+        const struct tc_tensor *w = tc_dec_param(m, c->dw);
+        const struct tc_conv_geom *g = &c->dw_geom;
+        char s[128];
+        if (x->ndim != 4 || x->dims[1] != w->dims[0])
+            return tc_fail(err, TERRACL_ERR_SHAPE,
+                           "separable conv: input %s, expected %lld channels",
+                           tc_shape_str(x->ndim, x->dims, s, sizeof s), (long long)w->dims[0]);
+        int64_t span = g->dil_h * (w->dims[2] - 1) + 1;
+        if (x->dims[2] + 2 * g->pad_h < span || x->dims[3] + 2 * g->pad_w < span)
+            return tc_fail(err, TERRACL_ERR_SHAPE,
+                           "separable conv: input %s is smaller than its kernel",
+                           tc_shape_str(x->ndim, x->dims, s, sizeof s));
+        int64_t ho = x->dims[2] + 2 * g->pad_h - span + 1,
+                wo = x->dims[3] + 2 * g->pad_w - span + 1;
+        st = tc_dec_alloc(rt, x->dims[0], x->dims[1], ho, wo, &mid, err);
+        if (st == TERRACL_OK)
+            st = tc_op_conv2d_depthwise(rt, x, w, NULL, g, &mid, err);
+        src = &mid;
+    }
+    if (st == TERRACL_OK)
+        st = bn != NULL ? tc_layer_conv2d_bn_run(m, rt, &c->conv, bn, relu, src, y, err)
+                        : tc_layer_conv2d_run(m, rt, &c->conv, src, y, err);
+    tc_tensor_free(&mid);
+    return st;
+}
+
 terracl_status smp_conv_run(terracl_module *m, terracl_runtime *rt, const struct smp_conv *c,
                             const struct tc_tensor *x, struct tc_tensor *y, terracl_error *err)
 {
-    if (!c->separable)
-        return tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
-    const struct tc_tensor *w = tc_dec_param(m, c->dw);
-    const struct tc_conv_geom *g = &c->dw_geom;
-    char s[128];
-    if (x->ndim != 4 || x->dims[1] != w->dims[0])
-        return tc_fail(err, TERRACL_ERR_SHAPE, "separable conv: input %s, expected %lld channels",
-                       tc_shape_str(x->ndim, x->dims, s, sizeof s), (long long)w->dims[0]);
-    int64_t span = g->dil_h * (w->dims[2] - 1) + 1;
-    if (x->dims[2] + 2 * g->pad_h < span || x->dims[3] + 2 * g->pad_w < span)
-        return tc_fail(err, TERRACL_ERR_SHAPE, "separable conv: input %s is smaller than its kernel",
-                       tc_shape_str(x->ndim, x->dims, s, sizeof s));
-    int64_t ho = x->dims[2] + 2 * g->pad_h - span + 1, wo = x->dims[3] + 2 * g->pad_w - span + 1;
-    struct tc_tensor mid = {0};
-    terracl_status st = tc_dec_alloc(rt, x->dims[0], x->dims[1], ho, wo, &mid, err);
-    if (st == TERRACL_OK)
-        st = tc_op_conv2d_depthwise(rt, x, w, NULL, g, &mid, err);
-    if (st == TERRACL_OK)
-        st = tc_layer_conv2d_run(m, rt, &c->conv, &mid, y, err);
-    tc_tensor_free(&mid);
-    return st;
+    return conv_maybe_bn_run(m, rt, c, NULL, 0, x, y, err);
 }
 
 terracl_status smp_cbr_declare(terracl_module *m, const char *conv_name, const char *bn_name,
@@ -76,21 +94,15 @@ terracl_status smp_cbr_declare(terracl_module *m, const char *conv_name, const c
         smp_conv_declare(m, conv_name, in, out, k, pad, dilation, 0, separable, &c->conv, err);
     if (st == TERRACL_OK)
         st = tc_layer_batchnorm2d(m, bn_name, out, 1e-5f, &c->bn, err);
+    if (st == TERRACL_OK)
+        st = tc_layer_fold_batchnorm(m, &c->conv.conv, &c->bn, err);
     return st;
 }
 
 terracl_status smp_cbr_run(terracl_module *m, terracl_runtime *rt, const struct smp_cbr *c,
                            const struct tc_tensor *x, struct tc_tensor *y, terracl_error *err)
 {
-    terracl_status st = smp_conv_run(m, rt, &c->conv, x, y, err);
-    if (st != TERRACL_OK)
-        return st;
-    st = tc_op_batchnorm_relu(rt, y, tc_dec_param(m, c->bn.mean), tc_dec_param(m, c->bn.var),
-                              tc_dec_param(m, c->bn.w), tc_dec_param(m, c->bn.b), c->bn.eps, y,
-                              err);
-    if (st != TERRACL_OK)
-        tc_tensor_free(y);
-    return st;
+    return conv_maybe_bn_run(m, rt, &c->conv, &c->bn, 1, x, y, err);
 }
 
 void smp_accept_head_args(const terracl_value *args, int has_upsampling)
@@ -118,6 +130,8 @@ terracl_status smp_conv_relu_declare(terracl_module *m, const char *name, int64_
         st = tc_layer_conv2d(m, sub, in, out, k, 1, pad, 1, !batchnorm, &c->conv, err);
     if (st == TERRACL_OK && batchnorm && (st = smp_name(sub, sizeof sub, name, ".1", err)) == TERRACL_OK)
         st = tc_layer_batchnorm2d(m, sub, out, 1e-5f, &c->bn, err);
+    if (st == TERRACL_OK && batchnorm)
+        st = tc_layer_fold_batchnorm(m, &c->conv, &c->bn, err);
     return st;
 }
 
@@ -125,16 +139,10 @@ terracl_status smp_conv_relu_run(terracl_module *m, terracl_runtime *rt,
                                  const struct smp_conv_relu *c, const struct tc_tensor *x,
                                  struct tc_tensor *y, terracl_error *err)
 {
-    terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
-    if (st != TERRACL_OK)
-        return st;
     if (c->batchnorm)
-        st = tc_op_batchnorm_relu(rt, y, tc_dec_param(m, c->bn.mean), tc_dec_param(m, c->bn.var),
-                                  tc_dec_param(m, c->bn.w), tc_dec_param(m, c->bn.b), c->bn.eps,
-                                  y, err);
-    else
-        st = tc_op_activation(rt, y, TC_ACT_RELU, y, err);
-    if (st != TERRACL_OK)
+        return tc_layer_conv2d_bn_run(m, rt, &c->conv, &c->bn, 1, x, y, err);
+    terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
+    if (st == TERRACL_OK && (st = tc_op_activation(rt, y, TC_ACT_RELU, y, err)))
         tc_tensor_free(y);
     return st;
 }

@@ -34,13 +34,16 @@ TC_NODISCARD terracl_status smp_conv_run(terracl_module *m, terracl_runtime *rt,
                                          const struct smp_conv *c, const struct tc_tensor *x,
                                          struct tc_tensor *y, terracl_error *err);
 
-/* Conv (no bias) named conv_name, BatchNorm2d named bn_name. */
+/* Conv (no bias) named conv_name, BatchNorm2d named bn_name; the BatchNorm
+ * is folded into the (pointwise) convolution when the weights are bound, so
+ * the pair runs only through smp_cbr_run. */
 TC_NODISCARD terracl_status smp_cbr_declare(terracl_module *m, const char *conv_name,
                                             const char *bn_name, int64_t in, int64_t out,
                                             int64_t k, int64_t pad, int64_t dilation,
                                             int separable, struct smp_cbr *c,
                                             terracl_error *err);
-/* y = ReLU(BN(conv(x))), allocated here. */
+/* y = ReLU(BN(conv(x))), allocated here: bias and ReLU in the convolution's
+ * epilogue. */
 TC_NODISCARD terracl_status smp_cbr_run(terracl_module *m, terracl_runtime *rt,
                                         const struct smp_cbr *c, const struct tc_tensor *x,
                                         struct tc_tensor *y, terracl_error *err);
@@ -53,7 +56,8 @@ void smp_accept_head_args(const terracl_value *args, int has_upsampling);
 
 
 /* smp's Conv2dReLU: Conv2d "<name>.0" (bias only without a norm), then
- * BatchNorm2d "<name>.1" or nothing, then ReLU. */
+ * BatchNorm2d "<name>.1" (folded into the conv at bind time; ReLU in the
+ * conv's epilogue) or nothing, then ReLU. */
 struct smp_conv_relu {
     struct tc_conv2d conv;
     struct tc_batchnorm2d bn;
