@@ -39,14 +39,12 @@ static terracl_status block_run(terracl_module *m, terracl_runtime *rt, const st
 {
     struct tc_tensor r = {0}, u = {0};
     terracl_status st = smp_conv_relu_run(m, rt, &b->reduce, x, &r, err);
+    /* The upsampling's BatchNorm is folded into the ConvTranspose2d. */
     if (st == TERRACL_OK)
-        st = tc_layer_conv_transpose2d_run(m, rt, &b->up, &r, &u, err);
+        st = p->batchnorm ? tc_layer_conv_transpose2d_bn_run(m, rt, &b->up, &b->up_bn, &r, &u, err)
+                          : tc_layer_conv_transpose2d_run(m, rt, &b->up, &r, &u, err);
     if (st == TERRACL_OK)
-        st = p->batchnorm ? tc_op_batchnorm_relu(rt, &u, tc_dec_param(m, b->up_bn.mean),
-                                                 tc_dec_param(m, b->up_bn.var),
-                                                 tc_dec_param(m, b->up_bn.w),
-                                                 tc_dec_param(m, b->up_bn.b), b->up_bn.eps, &u, err)
-                          : tc_op_activation(rt, &u, TC_ACT_RELU, &u, err);
+        st = tc_op_activation(rt, &u, TC_ACT_RELU, &u, err);
     if (st == TERRACL_OK)
         st = smp_conv_relu_run(m, rt, &b->expand, &u, y, err);
     tc_tensor_free(&r);
@@ -123,6 +121,8 @@ static terracl_status declare(terracl_module *m, struct linknet *p, terracl_erro
         if (st == TERRACL_OK && p->batchnorm &&
             (st = smp_name(name, sizeof name, p->prefix, sub, err)) == TERRACL_OK)
             st = tc_layer_batchnorm2d(m, name, q, 1e-5f, &b->up_bn, err);
+        if (st == TERRACL_OK && p->batchnorm)
+            st = tc_layer_fold_batchnorm_transpose(m, &b->up, &b->up_bn, err);
         snprintf(sub, sizeof sub, "blocks.%zu.block.2", i);
         if (st == TERRACL_OK)
             st = smp_name(name, sizeof name, p->prefix, sub, err);

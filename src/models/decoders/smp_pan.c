@@ -56,22 +56,17 @@ static terracl_status cbr_declare(terracl_module *m, const char *prefix, const c
         st = tc_layer_conv2d(m, sub, in, out, k, 1, k / 2, 1, 1, &c->conv, err);
     if (st == TERRACL_OK && (st = smp_name(sub, sizeof sub, base, ".bn", err)) == TERRACL_OK)
         st = tc_layer_batchnorm2d(m, sub, out, 1e-5f, &c->bn, err);
+    if (st == TERRACL_OK)
+        st = tc_layer_fold_batchnorm(m, &c->conv, &c->bn, err);
     return st;
 }
 
+/* conv -> BatchNorm (folded into the conv at bind time) -> optional ReLU,
+ * bias and ReLU in the convolution's epilogue. */
 static terracl_status cbr_run(terracl_module *m, terracl_runtime *rt, const struct cbr *c,
                               const struct tc_tensor *x, struct tc_tensor *y, terracl_error *err)
 {
-    terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
-    if (st != TERRACL_OK)
-        return st;
-    const struct tc_batchnorm2d *bn = &c->bn;
-    st = (c->relu ? tc_op_batchnorm_relu : tc_op_batchnorm)(
-        rt, y, tc_dec_param(m, bn->mean), tc_dec_param(m, bn->var), tc_dec_param(m, bn->w),
-        tc_dec_param(m, bn->b), bn->eps, y, err);
-    if (st != TERRACL_OK)
-        tc_tensor_free(y);
-    return st;
+    return tc_layer_conv2d_bn_run(m, rt, &c->conv, &c->bn, c->relu, x, y, err);
 }
 
 /* y = x resized to h x w (bilinear align_corners, or nearest). */
