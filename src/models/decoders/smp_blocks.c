@@ -8,6 +8,7 @@
 #include "models/decoders/common.h"
 #include "ops/conv.h"
 #include "ops/conv_depthwise.h"
+#include "ops/elementwise.h"
 
 terracl_status smp_name(char *buf, size_t cap, const char *prefix, const char *name,
                         terracl_error *err)
@@ -142,7 +143,7 @@ terracl_status smp_conv_relu_run(terracl_module *m, terracl_runtime *rt,
     if (c->batchnorm)
         return tc_layer_conv2d_bn_run(m, rt, &c->conv, &c->bn, 1, x, y, err);
     terracl_status st = tc_layer_conv2d_run(m, rt, &c->conv, x, y, err);
-    if (st == TERRACL_OK && (st = tc_op_activation(rt, y, TC_ACT_RELU, y, err)))
+    if (st == TERRACL_OK && (st = tc_op_relu(rt, y, y, err)))
         tc_tensor_free(y);
     return st;
 }

@@ -44,7 +44,7 @@ static terracl_status block_run(terracl_module *m, terracl_runtime *rt, const st
         st = p->batchnorm ? tc_layer_conv_transpose2d_bn_run(m, rt, &b->up, &b->up_bn, &r, &u, err)
                           : tc_layer_conv_transpose2d_run(m, rt, &b->up, &r, &u, err);
     if (st == TERRACL_OK)
-        st = tc_op_activation(rt, &u, TC_ACT_RELU, &u, err);
+        st = tc_op_relu(rt, &u, &u, err);
     if (st == TERRACL_OK)
         st = smp_conv_relu_run(m, rt, &b->expand, &u, y, err);
     tc_tensor_free(&r);
