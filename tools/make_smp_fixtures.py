@@ -119,6 +119,16 @@ smp_model("smp_pan_resnet", 521, RESNET_L3, "smp_PAN", [("decoder_channels", 16)
           "(feature pyramid attention on layer3, GAUs on layer2 and layer1), one output "
           "(regression), batch 2 at 127x121", task="regression")
 
+# On Prithvi the pooled feature is the neck's last map, at half the patch
+# grid: with 4x4 patches, 63x61 (reflect-padded to 64x64, a 16x16 grid)
+# gives it 8x8.
+PRITHVI_P4 = list(mf._bb("prithvi_eo_v2_300", img_size=32, num_frames=1,
+                         embed_dim=32, depth=4, num_heads=2, patch_size=[1, 4, 4]).items()) + \
+    PRITHVI[-1:]
+smp_model("smp_pan_prithvi", 522, PRITHVI_P4, "smp_PAN", [("decoder_channels", 16)],
+          (2, 6, 63, 61), "Prithvi (4x4 patches) + necks + smp PAN (feature pyramid "
+          "attention on the last map, GAUs on the others), batch 2 at 63x61")
+
 smp_model("smp_manet_resnet", 523, RESNET_L3, "smp_MAnet",
           [("decoder_channels", [16, 8, 8]), ("decoder_pab_channels", 8)], (2, 1, 63, 61),
           "timm ResNet-18 (narrowed, up to layer3, one band) + smp MAnet: position attention "
