@@ -22,7 +22,7 @@ add_test(NAME test_parity_examples COMMAND test_parity_backbones ex_)
 set_tests_properties(test_parity_examples PROPERTIES LABELS model SKIP_RETURN_CODE 77
   ENVIRONMENT "${TERRACL_TEST_ENV};TERRACL_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")
 terracl_add_test(test_memory_check SOURCES test_memory_check.c test_common.c LABELS model)
-terracl_add_test(test_timm_resnet SOURCES test_timm_resnet.c test_common.c LABELS "cl;model")
+terracl_add_test(test_timm_resnet SOURCES test_timm_resnet.c backbone_check.c test_common.c LABELS "cl;model")
 terracl_add_test(test_terramind_inputs SOURCES test_terramind_inputs.c test_common.c LABELS model)
 # segmentation_models_pytorch decoders as TerraTorch wraps them (decoder: smp_*)
 # and smp's own models (SMPModelFactory): tools/make_smp_fixtures.py.

@@ -5,7 +5,7 @@
  * test_parity compares), the channel lists, and how names and arguments
  * resolve in the BACKBONE registry.
  */
-#include "test_common.h"
+#include "backbone_check.h"
 
 #include <math.h>
 #include <string.h>
@@ -216,66 +216,16 @@ static void test_layer_scale_residual(void **state)
 
 /* ---- the backbones --------------------------------------------------------- */
 
-static terracl_value *yaml(const char *text)
-{
-    terracl_error err = {0};
-    terracl_value *v = NULL;
-    TC_ASSERT_OK(tc_yaml_parse(text, strlen(text), "<test>", &v, &err), err);
-    return v;
-}
-
-/* Runs the backbone of fixture `name` and compares each of its features. */
+/* Runs the backbone of fixture `name`, compares each of its features and
+ * checks what is particular to this family. */
 static void check_features(const char *name)
 {
-    const char *root = getenv("TERRACL_FIXTURES");
-    char dir[1024], config[1100], weights[1100], input[1100], expected[1100];
-    snprintf(dir, sizeof dir, "%s/%s", root ? root : "tests/fixtures", name);
-    snprintf(config, sizeof config, "%s/config.yaml", dir);
-    snprintf(weights, sizeof weights, "%s/weights.h5", dir);
-    snprintf(input, sizeof input, "%s/input.h5", dir);
-    snprintf(expected, sizeof expected, "%s/expected.h5", dir);
-
+    struct tc_backbone_run run;
+    tc_test_backbone_features(name, "TimmConvNeXt", &run);
     terracl_error err = {0};
-    terracl_model *model = NULL;
-    TC_ASSERT_OK(terracl_model_load(tc_test_rt, config, weights, &model, &err), err);
-    terracl_module *bb = (terracl_module *)terracl_model_module(model);
-    assert_string_equal(bb->type, "TimmConvNeXt");
-
-    struct tc_host_tensor x = {0};
-    TC_ASSERT_OK(tc_tensor_file_read(input, "input", &x, &err), err);
-    struct tc_feats in = {0}, got = {0};
-    in.t[0] = tc_test_upload(x.data, x.ndim, x.dims);
-    in.n = 1;
-    struct tc_exec ex = {0};
-    ex.rt = tc_test_rt;
-    TC_ASSERT_OK(tc_module_forward(bb, &ex, &in, &got, &err), err);
-
-    int64_t ch[TC_MAX_FEATS];
-    size_t nch = terracl_module_out_channels(bb, ch, TC_MAX_FEATS);
-    assert_int_equal(nch, got.n);
-    size_t i = 0;
-    for (;; i++) {
-        char key[32];
-        snprintf(key, sizeof key, "features/%zu", i);
-        struct tc_host_tensor want = {0};
-        if (tc_tensor_file_read(expected, key, &want, &err) == TERRACL_ERR_NOT_FOUND)
-            break;
-        if (i >= got.n)
-            fail_msg("%s: TerraTorch has feature %zu, terracl only %zu", name, i, got.n);
-        const struct tc_tensor *g = &got.t[i];
-        assert_int_equal(g->ndim, want.ndim);
-        for (int d = 0; d < want.ndim; d++)
-            assert_int_equal(g->dims[d], want.dims[d]);
-        assert_int_equal(ch[i], want.dims[1]); /* the fixtures list stages in order */
-        float *h = tc_test_download(g);
-        double rel = tc_test_rel_l2(h, want.data, want.count);
-        printf("  %s feature %zu: relative L2 %.3g\n", name, i, rel);
-        if (!(rel <= 1e-4))
-            fail_msg("%s feature %zu: relative L2 %.3g exceeds 1e-4", name, i, rel);
-        free(h);
-        tc_host_tensor_free(&want);
-    }
-    assert_int_equal(i, got.n);
+    terracl_model *model = run.model;
+    terracl_module *bb = run.backbone;
+    const struct tc_host_tensor x = run.input;
     /* The memory check counts the ConvNeXt's maps: a huge input is refused
      * before anything runs, and the estimate's largest map is the first
      * stage's MLP hidden map (4x the stage width). */
@@ -286,10 +236,7 @@ static void check_features(const char *name)
     tc_timm_convnext_estimate(bb, 4, huge, &e);
     assert_string_equal(e.largest_name, "ConvNeXt MLP hidden map");
     assert_int_equal(e.largest_dims[1], huge[2] / 4); /* stage 0, after the patch-4 stem */
-    tc_feats_free(&got);
-    tc_feats_free(&in);
-    tc_host_tensor_free(&x);
-    terracl_model_destroy(model);
+    tc_test_backbone_run_free(&run);
 }
 
 static void test_convnext_features(void **state)
@@ -310,60 +257,38 @@ static void test_convnextv2_atto_features(void **state)
     check_features("bb_timm_convnextv2_atto");
 }
 
-static terracl_status build(const char *name, const char *args, terracl_module **m,
-                            terracl_error *err)
-{
-    terracl_value *a = args ? yaml(args) : NULL;
-    terracl_status st = terracl_registry_build(terracl_registry_get(TERRACL_REGISTRY_BACKBONE),
-                                               name, NULL, a, m, err);
-    terracl_value_free(a);
-    return st;
-}
-
-static void expect_channels(const char *name, const char *args, const int64_t *want, size_t n)
-{
-    terracl_error err = {0};
-    terracl_module *m = NULL;
-    TC_ASSERT_OK(build(name, args, &m, &err), err);
-    int64_t got[TC_MAX_FEATS];
-    assert_int_equal(terracl_module_out_channels(m, got, TC_MAX_FEATS), n);
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(got[i], want[i]);
-    terracl_module_destroy(m);
-}
-
 static void test_names_and_channels(void **state)
 {
     (void)state;
     const int64_t t[] = {96, 192, 384, 768}, b[] = {128, 256, 512, 1024};
     const int64_t h[] = {352, 704, 1408, 2816}, atto[] = {40, 80, 160, 320};
-    expect_channels("timm_convnext_tiny", NULL, t, 4);
-    expect_channels("convnext_base", NULL, b, 4); /* no prefix: found in the timm source */
-    expect_channels("timm_convnextv2_huge", NULL, h, 4);
-    expect_channels("timm_convnextv2_atto", NULL, atto, 4);
+    tc_test_expect_channels("timm_convnext_tiny", NULL, t, 4);
+    tc_test_expect_channels("convnext_base", NULL, b, 4); /* no prefix: found in the timm source */
+    tc_test_expect_channels("timm_convnextv2_huge", NULL, h, 4);
+    tc_test_expect_channels("timm_convnextv2_atto", NULL, atto, 4);
     /* The channel list follows out_indices' order, as timm's feature_info reports it. */
     const int64_t last[] = {1536}, rev[] = {384, 96};
-    expect_channels("timm_convnext_large", "{out_indices: [-1]}", last, 1);
-    expect_channels("timm_convnext_tiny", "{out_indices: [2, 0], in_chans: 13}", rev, 2);
-    expect_channels("timm_convnext_small", "{drop_path_rate: 0.1, head_norm_first: true}", t, 4);
+    tc_test_expect_channels("timm_convnext_large", "{out_indices: [-1]}", last, 1);
+    tc_test_expect_channels("timm_convnext_tiny", "{out_indices: [2, 0], in_chans: 13}", rev, 2);
+    tc_test_expect_channels("timm_convnext_small", "{drop_path_rate: 0.1, head_norm_first: true}", t, 4);
 
     terracl_error err = {0};
     terracl_module *m = NULL;
     /* Unprefixed convnextv2_* is TerraTorch's own (MMEarth) model: refused,
      * not silently timm's. */
-    assert_int_equal(build("convnextv2_tiny", NULL, &m, &err), TERRACL_ERR_UNSUPPORTED);
+    assert_int_equal(tc_test_build_backbone("convnextv2_tiny", NULL, &m, &err), TERRACL_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.message, "timm_convnextv2_tiny"));
-    assert_int_equal(build("timm_convnext_tiny", "{out_indices: [4]}", &m, &err),
+    assert_int_equal(tc_test_build_backbone("timm_convnext_tiny", "{out_indices: [4]}", &m, &err),
                      TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_convnext_tiny", "{out_indices: [1, 1]}", &m, &err),
+    assert_int_equal(tc_test_build_backbone("timm_convnext_tiny", "{out_indices: [1, 1]}", &m, &err),
                      TERRACL_ERR_UNSUPPORTED);
-    assert_int_equal(build("timm_convnext_tiny", "{dims: [8, 16]}", &m, &err),
+    assert_int_equal(tc_test_build_backbone("timm_convnext_tiny", "{dims: [8, 16]}", &m, &err),
                      TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_convnext_tiny", "{pretrained: true}", &m, &err),
+    assert_int_equal(tc_test_build_backbone("timm_convnext_tiny", "{pretrained: true}", &m, &err),
                      TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_convnext_tiny", "{stem_type: overlap}", &m, &err),
+    assert_int_equal(tc_test_build_backbone("timm_convnext_tiny", "{stem_type: overlap}", &m, &err),
                      TERRACL_ERR_UNSUPPORTED);
-    assert_int_equal(build("timm_convnext_tiny", "{output_stride: 16}", &m, &err),
+    assert_int_equal(tc_test_build_backbone("timm_convnext_tiny", "{output_stride: 16}", &m, &err),
                      TERRACL_ERR_UNSUPPORTED);
     assert_null(m);
 }
@@ -376,13 +301,13 @@ static void test_parameter_layout(void **state)
     terracl_error err = {0};
     terracl_module *v1 = NULL, *nols = NULL, *v2 = NULL;
     const char *small = "{depths: [1, 1, 1, 1], dims: [8, 8, 8, 8], out_indices: [0]}";
-    TC_ASSERT_OK(build("timm_convnext_tiny", small, &v1, &err), err);
-    TC_ASSERT_OK(build("timm_convnext_tiny",
+    TC_ASSERT_OK(tc_test_build_backbone("timm_convnext_tiny", small, &v1, &err), err);
+    TC_ASSERT_OK(tc_test_build_backbone("timm_convnext_tiny",
                        "{depths: [1, 1, 1, 1], dims: [8, 8, 8, 8], out_indices: [0], "
                        "ls_init_value: null}",
                        &nols, &err),
                  err);
-    TC_ASSERT_OK(build("timm_convnextv2_tiny", small, &v2, &err), err);
+    TC_ASSERT_OK(tc_test_build_backbone("timm_convnextv2_tiny", small, &v2, &err), err);
     /* stem (3*8*16 + 8) + its norm (16), then one block: conv_dw (8*49 + 8),
      * norm (16), fc1 (8*32 + 32), fc2 (32*8 + 8), gamma (8). */
     const size_t stem = 3 * 8 * 16 + 8 + 16, block = 8 * 49 + 8 + 16 + 8 * 32 + 32 + 32 * 8 + 8;
