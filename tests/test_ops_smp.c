@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "graph/tensor.h"
-#include "ops/conv_depthwise.h"
+#include "ops/dwconv.h"
 #include "ops/groupnorm.h"
 
 static float *random_buf(size_t n, uint32_t seed, float lo, float hi)
@@ -133,8 +133,8 @@ static void test_depthwise(void **state)
                          tb = tc_test_upload(b, 1, &C), ty;
         terracl_error err = {0};
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
-        TC_ASSERT_OK(tc_op_conv2d_depthwise(tc_test_rt, &tx, &tw, cases[i].bias ? &tb : NULL, g,
-                                            &ty, &err),
+        TC_ASSERT_OK(tc_op_dwconv2d(tc_test_rt, &tx, &tw, cases[i].bias ? &tb : NULL, g, 0, &ty,
+                                    &err),
                      err);
         float *got = tc_test_download(&ty);
         expect_close(got, want, ny, 1e-6, "depthwise conv2d");
@@ -143,7 +143,7 @@ static void test_depthwise(void **state)
         int64_t bad[4] = {C + 1, 1, k, k};
         struct tc_tensor tbad;
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, bad, &tbad, &err), err);
-        assert_int_equal(tc_op_conv2d_depthwise(tc_test_rt, &tx, &tbad, NULL, g, &ty, &err),
+        assert_int_equal(tc_op_dwconv2d(tc_test_rt, &tx, &tbad, NULL, g, 0, &ty, &err),
                          TERRACL_ERR_SHAPE);
         free(x);
         free(w);

@@ -461,6 +461,14 @@ fixture("fm_timm_resnet50d_upernet", kind="model", seed=225, task="segmentation"
             ("decoder", "UperNetDecoder"), ("decoder_channels", 16), ("num_classes", 3)]),
         input=(2, 3, 53, 43),
         note="timm ResNet-50d (narrowed), layer1..layer4 into UperNetDecoder, batch 2 at 53x43")
+fixture("fm_timm_resnet50_upernet", kind="model", seed=226, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("timm_resnet50", in_chans=3, layers=[1, 1, 1, 1], channels=[4, 8, 8, 8],
+                     out_indices=[1, 2, 3, 4]).items()) + [
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 16), ("num_classes", 3)]),
+        input=(2, 3, 59, 47),
+        note="timm ResNet-50 (plain stem and shortcuts, narrowed), layer1..layer4 into "
+             "UperNetDecoder, batch 2 at 59x47")
 
 fixture("fm_aspp_reg_resnet", kind="model", seed=222, task="regression",
         model_args=collections.OrderedDict(
@@ -504,6 +512,13 @@ fixture("fm_timm_convnextv2_unet", kind="model", seed=223, task="segmentation",
             ("num_classes", 2)]),
         input=(2, 3, 51, 61),
         note="timm ConvNeXt V2-T (narrowed) + UNetDecoder over its four stages, batch 2 at 51x61")
+fixture("fm_timm_convnext_fcn", kind="model", seed=227, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("timm_convnext_tiny", in_chans=4, **_CONVNEXT_SMALL).items()) + [
+            ("decoder", "FCNDecoder"), ("decoder_channels", 16), ("num_classes", 3)]),
+        input=(2, 4, 55, 49),
+        note="timm ConvNeXt-T (narrowed, 4 bands) + FCNDecoder on its last stage (stride 32, "
+             "1x1 at 55x49), batch 2, bilinear rescale to the input size")
 
 # Plain timm ViTs (FeatureGetterNet: block outputs without CLS or final norm,
 # as [B, D, H/16, W/16]); timm fixes the input size to img_size.
@@ -531,6 +546,26 @@ fixture("fm_timm_vit_upernet", kind="model", seed=224, task="segmentation",
              "twice the patch size (16, found on timm's PatchEmbed), so the padded 64x64 is the "
              "img_size timm insists on; four blocks through LearnedInterpolateToPyramidal "
              "into UperNetDecoder, centre-cropped back")
+fixture("fm_timm_vit_fcn", kind="model", seed=228, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("timm_vit_small_patch16_224", in_chans=3, img_size=[64, 32],
+                     embed_dim=24, depth=3, num_heads=2).items()) + [
+            ("decoder", "FCNDecoder"), ("decoder_channels", 16), ("num_classes", 2)]),
+        input=(2, 3, 45, 29),
+        note="timm ViT-S (narrowed, img_size 64x32), batch 2 at 45x29 padded to 64x32 (grid "
+             "4x2); FCNDecoder on the last of timm's default features, centre-cropped back")
+fixture("fm_timm_vit_unet", kind="model", seed=229, task="segmentation",
+        model_args=collections.OrderedDict(
+            list(_bb("timm_vit_small_patch16_224", in_chans=3, img_size=[64, 64],
+                     out_indices=[0, 1, 2, 3, 4], embed_dim=24, depth=5, num_heads=2).items()) + [
+            ("necks", [{"name": "SelectIndices", "indices": [1, 2, 3, 4]},
+                       {"name": "LearnedInterpolateToPyramidal"}]),
+            ("decoder", "UNetDecoder"), ("decoder_channels", [32, 16, 8, 8]),
+            ("num_classes", 2)]),
+        input=(2, 3, 51, 39),
+        note="timm ViT-S (narrowed, img_size 64x64), batch 2 at 51x39 padded to 64x64; blocks "
+             "0..4 returned, 1..4 kept by SelectIndices, through LearnedInterpolateToPyramidal (timm's features are "
+             "already images, so no ReshapeTokensToImage) into UNetDecoder, centre-cropped back")
 
 
 # Full-size ResNets, ConvNeXts and ViTs (timm's own depths and widths): too large to commit

@@ -7,7 +7,7 @@
 
 #include "models/decoders/common.h"
 #include "ops/conv.h"
-#include "ops/conv_depthwise.h"
+#include "ops/dwconv.h"
 #include "ops/elementwise.h"
 
 terracl_status smp_name(char *buf, size_t cap, const char *prefix, const char *name,
@@ -70,7 +70,7 @@ static terracl_status conv_maybe_bn_run(terracl_module *m, terracl_runtime *rt,
                 wo = x->dims[3] + 2 * g->pad_w - span + 1;
         st = tc_dec_alloc(rt, x->dims[0], x->dims[1], ho, wo, &mid, err);
         if (st == TERRACL_OK)
-            st = tc_op_conv2d_depthwise(rt, x, w, NULL, g, &mid, err);
+            st = tc_op_dwconv2d(rt, x, w, NULL, g, 0, &mid, err);
         src = &mid;
     }
     if (st == TERRACL_OK)
