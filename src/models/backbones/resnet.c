@@ -60,7 +60,8 @@ struct resnet {
     int64_t stem_out;          /* the stem's width (act1's channels) */
     struct block *blocks[STAGES];
     int64_t nblocks[STAGES];
-    int n_stages;           /* stages built: up to the last one out_indices needs */
+    int n_stages;           /* stages built: up to the last one out_indices needs, or all */
+    int run_stages;         /* stages the forward runs: up to the last one returned */
     int out_indices[FEATS]; /* feature ids 0..4, in the order given */
     size_t n_out;
 };
@@ -203,8 +204,30 @@ static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
                                      terracl_error *err);
 static const struct tc_module_vtable k_resnet_vt = {resnet_forward, resnet_free};
 
+/* The whole classifier (tc_timm_resnet_whole): the features to return,
+ * every stage declared and the fc head counted. NULL in `build`: timm's
+ * features_only extractor. */
+struct whole {
+    const int *feats;
+    size_t n;
+};
+
+static terracl_status whole_features(const struct whole *w, struct resnet *r, terracl_error *err)
+{
+    if (w->n == 0 || w->n > FEATS)
+        return tc_fail(err, TERRACL_ERR_CONFIG, "expected 1 to %d features", FEATS);
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->feats[i] < 0 || w->feats[i] >= FEATS)
+            return tc_fail(err, TERRACL_ERR_CONFIG, "feature %d outside 0..%d", w->feats[i],
+                           FEATS - 1);
+        r->out_indices[i] = w->feats[i];
+    }
+    r->n_out = w->n;
+    return TERRACL_OK;
+}
+
 static terracl_status build(const struct variant *v, const terracl_value *args,
-                            terracl_module **out, terracl_error *err)
+                            const struct whole *whole, terracl_module **out, terracl_error *err)
 {
     *out = NULL;
     terracl_value *empty = NULL;
@@ -219,7 +242,8 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     int64_t in_chans = 3, output_stride = 32, layers[STAGES], channels[STAGES] = {64, 128, 256, 512};
     int64_t list[STAGES + 1];
     size_t n = 0;
-    int present = 0, pretrained = 0, features_only = 1, avg_down = v->deep;
+    int present = 0, pretrained = 0, features_only = whole == NULL, avg_down = v->deep;
+    int64_t num_classes = 0;
     int64_t stem_width = v->deep ? 32 : 64;
     const char *stem_type = v->deep ? "deep" : "";
     for (int s = 0; s < STAGES; s++)
@@ -231,7 +255,9 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "pretrained", 0, &pretrained, err);
     if (st == TERRACL_OK)
-        st = terracl_args_bool(args, "features_only", 1, &features_only, err);
+        st = terracl_args_bool(args, "features_only", features_only, &features_only, err);
+    if (st == TERRACL_OK && whole != NULL)
+        st = terracl_args_int(args, "num_classes", 1000, &num_classes, err);
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "avg_down", v->deep, &avg_down, err);
     if (st == TERRACL_OK)
@@ -266,7 +292,7 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
             channels[i] = list[i];
     }
     if (st == TERRACL_OK)
-        st = read_out_indices(args, r, err);
+        st = whole ? whole_features(whole, r, err) : read_out_indices(args, r, err);
     if (st != TERRACL_OK)
         goto fail;
     if (pretrained) {
@@ -275,9 +301,17 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
                      "pretrained=False and load a converted checkpoint");
         goto fail;
     }
-    if (!features_only || output_stride != 32) {
+    if (features_only != (whole == NULL) || output_stride != 32) {
         st = tc_fail(err, TERRACL_ERR_UNSUPPORTED, "%s is not supported",
-                     !features_only ? "features_only=False" : "output_stride other than 32");
+                     output_stride != 32 ? "output_stride other than 32"
+                     : features_only     ? "features_only=True (TerraTorch's wrapper needs the "
+                                           "whole model's forward_intermediates)"
+                                         : "features_only=False");
+        goto fail;
+    }
+    if (num_classes < 0 || num_classes > 1 << 20) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "num_classes %lld is invalid",
+                     (long long)num_classes);
         goto fail;
     }
     int deep_stem = strcmp(stem_type, "deep") == 0;
@@ -302,10 +336,11 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     for (int s = 0; s < STAGES; s++)
         r->widths[s] = channels[s];
     /* timm's FeatureListNet keeps the modules up to the last requested feature. */
-    r->n_stages = 0;
+    r->run_stages = 0;
     for (size_t i = 0; i < r->n_out; i++)
-        if (r->out_indices[i] > r->n_stages)
-            r->n_stages = r->out_indices[i];
+        if (r->out_indices[i] > r->run_stages)
+            r->run_stages = r->out_indices[i];
+    r->n_stages = whole ? STAGES : r->run_stages;
 
     st = tc_module_create("TimmResNet", &k_resnet_vt, r, &m, err);
     r = NULL; /* owned by m from here */
@@ -343,6 +378,11 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
             inplanes = channels[s] * expansion;
         }
     }
+    /* The classifier head: a parameter of the whole model, never run. */
+    int64_t fc_w[2] = {num_classes, ch[STAGES]};
+    if (num_classes > 0 && ((st = tc_module_add_counted(m, "fc.weight", 2, fc_w, err)) ||
+                            (st = tc_module_add_counted(m, "fc.bias", 1, fc_w, err))))
+        goto fail;
     int64_t reported[FEATS];
     for (size_t i = 0; i < rr->n_out; i++)
         reported[i] = ch[rr->out_indices[i]];
@@ -357,7 +397,7 @@ fail:
     resnet_free(r);
     terracl_module_destroy(m);
     terracl_value_free(empty);
-    return tc_fail_context(err, st, "timm_%s", v->name);
+    return tc_fail_context(err, st, whole ? "%s" : "timm_%s", v->name);
 }
 
 #define RESNET_CTOR(fn, index)                                                                     \
@@ -366,7 +406,7 @@ fail:
     {                                                                                              \
         (void)first;                                                                               \
         (void)user;                                                                                \
-        return build(&k_variants[index], args, out, err);                                          \
+        return build(&k_variants[index], args, NULL, out, err);                                    \
     }
 RESNET_CTOR(tc_timm_resnet18, 0)
 RESNET_CTOR(tc_timm_resnet34, 1)
@@ -378,6 +418,18 @@ RESNET_CTOR(tc_timm_resnet34d, 6)
 RESNET_CTOR(tc_timm_resnet50d, 7)
 RESNET_CTOR(tc_timm_resnet101d, 8)
 RESNET_CTOR(tc_timm_resnet152d, 9)
+
+terracl_status tc_timm_resnet_whole(const char *arch, const terracl_value *args, const int *feats,
+                                    size_t n, terracl_module **out, terracl_error *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < sizeof k_variants / sizeof *k_variants; i++)
+        if (strcmp(k_variants[i].name, arch) == 0) {
+            const struct whole w = {feats, n};
+            return build(&k_variants[i], args, &w, out, err);
+        }
+    return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "timm ResNet '%s' is not supported", arch);
+}
 
 int tc_timm_resnet_is(const terracl_module *m) { return m != NULL && m->vt == &k_resnet_vt; }
 
@@ -422,7 +474,7 @@ void tc_timm_resnet_estimate(const terracl_module *m, int ndim, const int64_t *d
     tc_mem_add_device(e, "ResNet stem", 4, stem, 1);
     h = (h - 1) / 2 + 1;
     w = (w - 1) / 2 + 1;
-    for (int s = 0; s < r->n_stages; s++) {
+    for (int s = 0; s < r->run_stages; s++) {
         if (s > 0) {
             h = (h - 1) / 2 + 1;
             w = (w - 1) / 2 + 1;
@@ -517,7 +569,7 @@ static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
     } else {
         st = run_conv_bn(m, rt, &r->stem, &in->t[0], 1, &feat[0], err);
     }
-    if (st == TERRACL_OK && r->n_stages > 0) {
+    if (st == TERRACL_OK && r->run_stages > 0) {
         const struct tc_tensor *s0 = &feat[0];
         if (s0->dims[2] < 2 || s0->dims[3] < 2)
             st = tc_fail(err, TERRACL_ERR_SHAPE, "input too small for the stem's max pool");
@@ -531,7 +583,7 @@ static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
     }
     cur = pooled;
     int cur_owned = 1; /* `cur` is pooled or a block output not yet kept */
-    for (int s = 0; st == TERRACL_OK && s < r->n_stages; s++) {
+    for (int s = 0; st == TERRACL_OK && s < r->run_stages; s++) {
         for (int64_t b = 0; st == TERRACL_OK && b < r->nblocks[s]; b++) {
             struct tc_tensor y = {0};
             st = run_block(m, rt, r, &r->blocks[s][b], &cur, &y, err);
@@ -549,7 +601,7 @@ static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
     }
     if (cur_owned && st != TERRACL_OK)
         tc_tensor_free(&cur);
-    if (st == TERRACL_OK && r->n_stages == 0)
+    if (st == TERRACL_OK && r->run_stages == 0)
         tc_tensor_free(&pooled);
     /* Hand out the requested features (a feature asked for twice is copied by view). */
     for (size_t i = 0; st == TERRACL_OK && i < r->n_out; i++) {
