@@ -7,6 +7,7 @@
 
 #include "graph/exec.h"
 #include "graph/mem_estimate.h"
+#include "models/backbones/feature_config.h"
 #include "models/layers.h"
 #include "ops/avgpool.h"
 #include "ops/conv.h"
@@ -62,7 +63,7 @@ struct resnet {
     int64_t nblocks[STAGES];
     int n_stages;           /* stages built: up to the last one out_indices needs, or all */
     int run_stages;         /* stages the forward runs: up to the last one returned */
-    int out_indices[FEATS]; /* feature ids 0..4, in the order given */
+    int64_t out_indices[FEATS]; /* feature ids 0..4, in the order given */
     size_t n_out;
 };
 
@@ -125,78 +126,17 @@ static terracl_status declare_block(terracl_module *m, const struct resnet *r, i
     return conv_bn(m, p[6], p[7], in, outc, 1, stride, &blk->down, err);
 }
 
-static terracl_status read_out_indices(const terracl_value *args, struct resnet *r,
-                                       terracl_error *err)
-{
-    int64_t idx[FEATS + 1];
-    size_t n = 0;
-    int present = 0;
-    terracl_status st = terracl_args_int_list(args, "out_indices", idx, FEATS + 1, &n, &present,
-                                              err);
-    if (st != TERRACL_OK)
-        return st;
-    if (!present) {
-        for (int i = 0; i < FEATS; i++)
-            r->out_indices[i] = i;
-        r->n_out = FEATS;
-        return TERRACL_OK;
-    }
-    if (n == 0 || n > FEATS)
-        return tc_fail(err, TERRACL_ERR_CONFIG, "out_indices: expected 1 to %d entries", FEATS);
-    for (size_t i = 0; i < n; i++) {
-        int64_t k = idx[i] < 0 ? idx[i] + FEATS : idx[i];
-        if (k < 0 || k >= FEATS)
-            return tc_fail(err, TERRACL_ERR_CONFIG, "out_indices entry %lld outside 0..%d",
-                           (long long)idx[i], FEATS - 1);
-        r->out_indices[i] = (int)k;
-    }
-    r->n_out = n;
-    return TERRACL_OK;
-}
-
 static terracl_status record_config(terracl_module *m, const char *name, int64_t in_chans,
                                     const int64_t *layers, const int64_t *channels,
                                     terracl_error *err)
 {
     const struct resnet *r = m->impl;
-    terracl_value *cfg = terracl_value_new_map();
-    terracl_value *outs = terracl_value_new_list(), *ls = terracl_value_new_list(),
-                  *cs = terracl_value_new_list();
-    terracl_status st = cfg && outs && ls && cs
-                            ? TERRACL_OK
-                            : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
-    for (size_t i = 0; st == TERRACL_OK && i < r->n_out; i++)
-        st = terracl_value_list_append(outs, terracl_value_new_int(r->out_indices[i]), err);
-    for (int s = 0; st == TERRACL_OK && s < STAGES; s++)
-        if ((st = terracl_value_list_append(ls, terracl_value_new_int(layers[s]), err)) ==
-            TERRACL_OK)
-            st = terracl_value_list_append(cs, terracl_value_new_int(channels[s]), err);
+    terracl_value *cfg = NULL;
+    terracl_status st = tc_feature_config_stages(name, in_chans, r->out_indices, r->n_out, "layers",
+                                                 layers, "channels", channels, STAGES, &cfg, err);
     if (st == TERRACL_OK)
-        st = terracl_value_map_set(cfg, "model_name", terracl_value_new_string(name), err);
-    if (st == TERRACL_OK)
-        st = terracl_value_map_set(cfg, "in_chans", terracl_value_new_int(in_chans), err);
-    /* map_set owns its item from the call on, whatever it returns. */
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "out_indices", outs, err);
-        outs = NULL;
-    }
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "layers", ls, err);
-        ls = NULL;
-    }
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "channels", cs, err);
-        cs = NULL;
-    }
-    terracl_value_free(outs);
-    terracl_value_free(ls);
-    terracl_value_free(cs);
-    if (st != TERRACL_OK) {
-        terracl_value_free(cfg);
-        return st;
-    }
-    tc_module_set_config(m, cfg);
-    return TERRACL_OK;
+        tc_module_set_config(m, cfg);
+    return st;
 }
 
 static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
@@ -292,7 +232,9 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
             channels[i] = list[i];
     }
     if (st == TERRACL_OK)
-        st = whole ? whole_features(whole, r, err) : read_out_indices(args, r, err);
+        st = whole ? whole_features(whole, r, err)
+                   : tc_feature_out_indices(args, FEATS, "feature", r->out_indices, &r->n_out,
+                                            err);
     if (st != TERRACL_OK)
         goto fail;
     if (pretrained) {
@@ -339,7 +281,7 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     r->run_stages = 0;
     for (size_t i = 0; i < r->n_out; i++)
         if (r->out_indices[i] > r->run_stages)
-            r->run_stages = r->out_indices[i];
+            r->run_stages = (int)r->out_indices[i];
     r->n_stages = whole ? STAGES : r->run_stages;
 
     st = tc_module_create("TimmResNet", &k_resnet_vt, r, &m, err);
@@ -605,7 +547,7 @@ static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
         tc_tensor_free(&pooled);
     /* Hand out the requested features (a feature asked for twice is copied by view). */
     for (size_t i = 0; st == TERRACL_OK && i < r->n_out; i++) {
-        int k = r->out_indices[i];
+        int k = (int)r->out_indices[i];
         if (keep[k] == 1) {
             out->t[i] = feat[k];
             feat[k] = (struct tc_tensor){0};

@@ -15,6 +15,7 @@
 #include "core/checked.h"
 #include "graph/exec.h"
 #include "graph/mem_estimate.h"
+#include "models/backbones/feature_config.h"
 #include "models/backbones/prithvi_vit.h"
 #include "models/backbones/vit_attention.h"
 #include "ops/elementwise.h"
@@ -249,37 +250,24 @@ static terracl_status record_config(terracl_module *m, const char *name, int64_t
                                     terracl_error *err)
 {
     const struct vit *v = m->impl;
-    terracl_value *cfg = terracl_value_new_map(), *outs = terracl_value_new_list(),
-                  *img = terracl_value_new_list();
-    terracl_status st = cfg && outs && img ? TERRACL_OK
-                                           : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
-    for (int64_t i = 0; st == TERRACL_OK && v->keep != NULL && i < v->n_blocks; i++)
+    int64_t outs[MAX_DEPTH], img[2] = {v->img_h, v->img_w};
+    size_t n = 0;
+    for (int64_t i = 0; v->keep != NULL && i < v->n_blocks; i++)
         if (v->keep[i])
-            st = terracl_value_list_append(outs, terracl_value_new_int(i), err);
-    if (st == TERRACL_OK)
-        st = terracl_value_list_append(img, terracl_value_new_int(v->img_h), err);
-    if (st == TERRACL_OK)
-        st = terracl_value_list_append(img, terracl_value_new_int(v->img_w), err);
+            outs[n++] = i;
     const struct {
         const char *key;
         int64_t value;
-    } ints[] = {{"in_chans", v->in_chans}, {"patch_size", v->patch}, {"embed_dim", v->dim},
-                {"depth", depth},          {"num_heads", v->heads},  {"mlp_hidden", v->hidden}};
-    if (st == TERRACL_OK)
-        st = terracl_value_map_set(cfg, "model_name", terracl_value_new_string(name), err);
+    } ints[] = {{"patch_size", v->patch}, {"embed_dim", v->dim},   {"depth", depth},
+                {"num_heads", v->heads},  {"mlp_hidden", v->hidden}};
+    terracl_value *cfg = tc_feature_config_new(name, v->in_chans);
+    terracl_status st = cfg ? TERRACL_OK : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     for (size_t i = 0; st == TERRACL_OK && i < sizeof ints / sizeof *ints; i++)
         st = terracl_value_map_set(cfg, ints[i].key, terracl_value_new_int(ints[i].value), err);
-    /* map_set owns its item from the call on, whatever it returns. */
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "img_size", img, err);
-        img = NULL;
-    }
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "out_indices", outs, err);
-        outs = NULL;
-    }
-    terracl_value_free(img);
-    terracl_value_free(outs);
+    if (st == TERRACL_OK)
+        st = tc_feature_config_ints(cfg, "img_size", img, 2, err);
+    if (st == TERRACL_OK)
+        st = tc_feature_config_ints(cfg, "out_indices", outs, n, err);
     if (st != TERRACL_OK) {
         terracl_value_free(cfg);
         return st;
