@@ -216,14 +216,6 @@ static void test_layer_scale_residual(void **state)
 
 /* ---- the backbones --------------------------------------------------------- */
 
-static terracl_value *yaml(const char *text)
-{
-    terracl_error err = {0};
-    terracl_value *v = NULL;
-    TC_ASSERT_OK(tc_yaml_parse(text, strlen(text), "<test>", &v, &err), err);
-    return v;
-}
-
 /* Runs the backbone of fixture `name` and compares each of its features. */
 static void check_features(const char *name)
 {
@@ -310,60 +302,41 @@ static void test_convnextv2_atto_features(void **state)
     check_features("bb_timm_convnextv2_atto");
 }
 
-static terracl_status build(const char *name, const char *args, terracl_module **m,
-                            terracl_error *err)
-{
-    terracl_value *a = args ? yaml(args) : NULL;
-    terracl_status st = terracl_registry_build(terracl_registry_get(TERRACL_REGISTRY_BACKBONE),
-                                               name, NULL, a, m, err);
-    terracl_value_free(a);
-    return st;
-}
-
-static void expect_channels(const char *name, const char *args, const int64_t *want, size_t n)
-{
-    terracl_error err = {0};
-    terracl_module *m = NULL;
-    TC_ASSERT_OK(build(name, args, &m, &err), err);
-    int64_t got[TC_MAX_FEATS];
-    assert_int_equal(terracl_module_out_channels(m, got, TC_MAX_FEATS), n);
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(got[i], want[i]);
-    terracl_module_destroy(m);
-}
-
 static void test_names_and_channels(void **state)
 {
     (void)state;
     const int64_t t[] = {96, 192, 384, 768}, b[] = {128, 256, 512, 1024};
     const int64_t h[] = {352, 704, 1408, 2816}, atto[] = {40, 80, 160, 320};
-    expect_channels("timm_convnext_tiny", NULL, t, 4);
-    expect_channels("convnext_base", NULL, b, 4); /* no prefix: found in the timm source */
-    expect_channels("timm_convnextv2_huge", NULL, h, 4);
-    expect_channels("timm_convnextv2_atto", NULL, atto, 4);
+    tc_test_expect_channels("timm_convnext_tiny", NULL, t, 4);
+    tc_test_expect_channels("convnext_base", NULL, b, 4); /* no prefix: found in the timm source */
+    tc_test_expect_channels("timm_convnextv2_huge", NULL, h, 4);
+    tc_test_expect_channels("timm_convnextv2_atto", NULL, atto, 4);
     /* The channel list follows out_indices' order, as timm's feature_info reports it. */
     const int64_t last[] = {1536}, rev[] = {384, 96};
-    expect_channels("timm_convnext_large", "{out_indices: [-1]}", last, 1);
-    expect_channels("timm_convnext_tiny", "{out_indices: [2, 0], in_chans: 13}", rev, 2);
-    expect_channels("timm_convnext_small", "{drop_path_rate: 0.1, head_norm_first: true}", t, 4);
+    tc_test_expect_channels("timm_convnext_large", "{out_indices: [-1]}", last, 1);
+    tc_test_expect_channels("timm_convnext_tiny", "{out_indices: [2, 0], in_chans: 13}", rev, 2);
+    tc_test_expect_channels("timm_convnext_small", "{drop_path_rate: 0.1, head_norm_first: true}",
+                            t, 4);
 
     terracl_error err = {0};
     terracl_module *m = NULL;
     /* Unprefixed convnextv2_* is TerraTorch's own (MMEarth) model: refused,
      * not silently timm's. */
-    assert_int_equal(build("convnextv2_tiny", NULL, &m, &err), TERRACL_ERR_UNSUPPORTED);
+    assert_int_equal(tc_test_build_backbone("convnextv2_tiny", NULL, &m, &err),
+                     TERRACL_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.message, "timm_convnextv2_tiny"));
-    assert_int_equal(build("timm_convnext_tiny", "{out_indices: [4]}", &m, &err),
+    assert_int_equal(tc_test_build_backbone("timm_convnext_tiny", "{out_indices: [4]}", &m, &err),
                      TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_convnext_tiny", "{out_indices: [1, 1]}", &m, &err),
+    assert_int_equal(
+        tc_test_build_backbone("timm_convnext_tiny", "{out_indices: [1, 1]}", &m, &err),
+        TERRACL_ERR_UNSUPPORTED);
+    assert_int_equal(tc_test_build_backbone("timm_convnext_tiny", "{dims: [8, 16]}", &m, &err),
+                     TERRACL_ERR_CONFIG);
+    assert_int_equal(tc_test_build_backbone("timm_convnext_tiny", "{pretrained: true}", &m, &err),
+                     TERRACL_ERR_CONFIG);
+    assert_int_equal(tc_test_build_backbone("timm_convnext_tiny", "{stem_type: overlap}", &m, &err),
                      TERRACL_ERR_UNSUPPORTED);
-    assert_int_equal(build("timm_convnext_tiny", "{dims: [8, 16]}", &m, &err),
-                     TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_convnext_tiny", "{pretrained: true}", &m, &err),
-                     TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_convnext_tiny", "{stem_type: overlap}", &m, &err),
-                     TERRACL_ERR_UNSUPPORTED);
-    assert_int_equal(build("timm_convnext_tiny", "{output_stride: 16}", &m, &err),
+    assert_int_equal(tc_test_build_backbone("timm_convnext_tiny", "{output_stride: 16}", &m, &err),
                      TERRACL_ERR_UNSUPPORTED);
     assert_null(m);
 }
@@ -376,13 +349,14 @@ static void test_parameter_layout(void **state)
     terracl_error err = {0};
     terracl_module *v1 = NULL, *nols = NULL, *v2 = NULL;
     const char *small = "{depths: [1, 1, 1, 1], dims: [8, 8, 8, 8], out_indices: [0]}";
-    TC_ASSERT_OK(build("timm_convnext_tiny", small, &v1, &err), err);
-    TC_ASSERT_OK(build("timm_convnext_tiny",
-                       "{depths: [1, 1, 1, 1], dims: [8, 8, 8, 8], out_indices: [0], "
-                       "ls_init_value: null}",
-                       &nols, &err),
-                 err);
-    TC_ASSERT_OK(build("timm_convnextv2_tiny", small, &v2, &err), err);
+    TC_ASSERT_OK(tc_test_build_backbone("timm_convnext_tiny", small, &v1, &err), err);
+    TC_ASSERT_OK(
+        tc_test_build_backbone("timm_convnext_tiny",
+                               "{depths: [1, 1, 1, 1], dims: [8, 8, 8, 8], out_indices: [0], "
+                               "ls_init_value: null}",
+                               &nols, &err),
+        err);
+    TC_ASSERT_OK(tc_test_build_backbone("timm_convnextv2_tiny", small, &v2, &err), err);
     /* stem (3*8*16 + 8) + its norm (16), then one block: conv_dw (8*49 + 8),
      * norm (16), fc1 (8*32 + 32), fc2 (32*8 + 8), gamma (8). */
     const size_t stem = 3 * 8 * 16 + 8 + 16, block = 8 * 49 + 8 + 16 + 8 * 32 + 32 + 32 * 8 + 8;

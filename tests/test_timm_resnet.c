@@ -13,14 +13,6 @@
 #include "io/tensor_file.h"
 #include "io/yaml_config.h"
 
-static terracl_value *yaml(const char *text)
-{
-    terracl_error err = {0};
-    terracl_value *v = NULL;
-    TC_ASSERT_OK(tc_yaml_parse(text, strlen(text), "<test>", &v, &err), err);
-    return v;
-}
-
 /* Runs the backbone of fixture `name` and compares each of its features. */
 static void check_features(const char *name)
 {
@@ -105,28 +97,6 @@ static void test_resnet50d_features(void **state)
     check_features("bb_timm_resnet50d");
 }
 
-static terracl_status build(const char *name, const char *args, terracl_module **m,
-                            terracl_error *err)
-{
-    terracl_value *a = args ? yaml(args) : NULL;
-    terracl_status st = terracl_registry_build(terracl_registry_get(TERRACL_REGISTRY_BACKBONE),
-                                               name, NULL, a, m, err);
-    terracl_value_free(a);
-    return st;
-}
-
-static void expect_channels(const char *name, const char *args, const int64_t *want, size_t n)
-{
-    terracl_error err = {0};
-    terracl_module *m = NULL;
-    TC_ASSERT_OK(build(name, args, &m, &err), err);
-    int64_t got[TC_MAX_FEATS];
-    assert_int_equal(terracl_module_out_channels(m, got, TC_MAX_FEATS), n);
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(got[i], want[i]);
-    terracl_module_destroy(m);
-}
-
 static void test_names_and_channels(void **state)
 {
     (void)state;
@@ -137,32 +107,36 @@ static void test_names_and_channels(void **state)
     assert_string_equal(terracl_registry_source_prefix((terracl_registry *)reg, 1), "timm");
 
     const int64_t r18[] = {64, 64, 128, 256, 512}, r50[] = {64, 256, 512, 1024, 2048};
-    expect_channels("timm_resnet18", NULL, r18, 5);
-    expect_channels("resnet34", NULL, r18, 5); /* no prefix: found in the timm source */
-    expect_channels("timm_resnet101", NULL, r50, 5);
+    tc_test_expect_channels("timm_resnet18", NULL, r18, 5);
+    tc_test_expect_channels("resnet34", NULL, r18, 5); /* no prefix: found in the timm source */
+    tc_test_expect_channels("timm_resnet101", NULL, r50, 5);
     const int64_t last[] = {2048}, some[] = {256, 64};
-    expect_channels("timm_resnet152", "{out_indices: [-1]}", last, 1);
-    expect_channels("timm_resnet50", "{out_indices: [1, 0], in_chans: 13}", some, 2);
-    expect_channels("timm_resnet50", "{drop_path_rate: 0.1, stem_width: 32}", r50, 5);
+    tc_test_expect_channels("timm_resnet152", "{out_indices: [-1]}", last, 1);
+    tc_test_expect_channels("timm_resnet50", "{out_indices: [1, 0], in_chans: 13}", some, 2);
+    tc_test_expect_channels("timm_resnet50", "{drop_path_rate: 0.1, stem_width: 32}", r50, 5);
     /* The "d" variants: a deep stem of 2 * stem_width. */
     const int64_t r50d[] = {96, 256, 512, 1024, 2048};
-    expect_channels("timm_resnet50d", NULL, r50, 5);
-    expect_channels("resnet101d", "{stem_width: 48}", r50d, 5);
+    tc_test_expect_channels("timm_resnet50d", NULL, r50, 5);
+    tc_test_expect_channels("resnet101d", "{stem_width: 48}", r50d, 5);
     const int64_t deep_stem[] = {96};
-    expect_channels("timm_resnet18", "{stem_type: deep, stem_width: 48, out_indices: [0]}",
-                    deep_stem, 1);
+    tc_test_expect_channels("timm_resnet18", "{stem_type: deep, stem_width: 48, out_indices: [0]}",
+                            deep_stem, 1);
 
     terracl_error err = {0};
     terracl_module *m = NULL;
-    assert_int_equal(build("timm_resnet50", "{out_indices: [5]}", &m, &err), TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_resnet50", "{in_chans: 0}", &m, &err), TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_resnet50", "{layers: [1, 2]}", &m, &err), TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_resnet18", "{pretrained: true}", &m, &err), TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_resnet18", "{output_stride: 8}", &m, &err),
+    assert_int_equal(tc_test_build_backbone("timm_resnet50", "{out_indices: [5]}", &m, &err),
+                     TERRACL_ERR_CONFIG);
+    assert_int_equal(tc_test_build_backbone("timm_resnet50", "{in_chans: 0}", &m, &err),
+                     TERRACL_ERR_CONFIG);
+    assert_int_equal(tc_test_build_backbone("timm_resnet50", "{layers: [1, 2]}", &m, &err),
+                     TERRACL_ERR_CONFIG);
+    assert_int_equal(tc_test_build_backbone("timm_resnet18", "{pretrained: true}", &m, &err),
+                     TERRACL_ERR_CONFIG);
+    assert_int_equal(tc_test_build_backbone("timm_resnet18", "{output_stride: 8}", &m, &err),
                      TERRACL_ERR_UNSUPPORTED);
-    assert_int_equal(build("timm_resnet18", "{stem_type: deep_tiered}", &m, &err),
+    assert_int_equal(tc_test_build_backbone("timm_resnet18", "{stem_type: deep_tiered}", &m, &err),
                      TERRACL_ERR_UNSUPPORTED);
-    assert_int_equal(build("timm_resnet7", NULL, &m, &err), TERRACL_ERR_NOT_FOUND);
+    assert_int_equal(tc_test_build_backbone("timm_resnet7", NULL, &m, &err), TERRACL_ERR_NOT_FOUND);
     assert_non_null(strstr(err.message, "resnet"));
     assert_null(m);
 }
@@ -173,8 +147,8 @@ static void test_truncation(void **state)
     (void)state;
     terracl_error err = {0};
     terracl_module *all = NULL, *stem = NULL;
-    TC_ASSERT_OK(build("timm_resnet18", NULL, &all, &err), err);
-    TC_ASSERT_OK(build("timm_resnet18", "{out_indices: [0]}", &stem, &err), err);
+    TC_ASSERT_OK(tc_test_build_backbone("timm_resnet18", NULL, &all, &err), err);
+    TC_ASSERT_OK(tc_test_build_backbone("timm_resnet18", "{out_indices: [0]}", &stem, &err), err);
     /* conv1 (3*64*7*7) and bn1 (2*64) only. */
     assert_int_equal(terracl_module_param_count(stem), 3 * 64 * 49 + 2 * 64);
     assert_true(terracl_module_param_count(all) > terracl_module_param_count(stem));

@@ -24,14 +24,6 @@ static uint64_t no_scratch(const void *ctx, uint64_t len, uint64_t dim, uint64_t
     return 0;
 }
 
-static terracl_value *yaml(const char *text)
-{
-    terracl_error err = {0};
-    terracl_value *v = NULL;
-    TC_ASSERT_OK(tc_yaml_parse(text, strlen(text), "<test>", &v, &err), err);
-    return v;
-}
-
 /* Runs the backbone of fixture `name` and compares each of its features. */
 static void check_features(const char *name)
 {
@@ -107,28 +99,6 @@ static void check_features(const char *name)
     terracl_model_destroy(model);
 }
 
-static terracl_status build(const char *name, const char *args, terracl_module **m,
-                            terracl_error *err)
-{
-    terracl_value *a = args ? yaml(args) : NULL;
-    terracl_status st = terracl_registry_build(terracl_registry_get(TERRACL_REGISTRY_BACKBONE),
-                                               name, NULL, a, m, err);
-    terracl_value_free(a);
-    return st;
-}
-
-static void expect_channels(const char *name, const char *args, const int64_t *want, size_t n)
-{
-    terracl_error err = {0};
-    terracl_module *m = NULL;
-    TC_ASSERT_OK(build(name, args, &m, &err), err);
-    int64_t got[TC_MAX_FEATS];
-    assert_int_equal(terracl_module_out_channels(m, got, TC_MAX_FEATS), n);
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(got[i], want[i]);
-    terracl_module_destroy(m);
-}
-
 static void test_vit_small_features(void **state)
 {
     (void)state;
@@ -146,36 +116,43 @@ static void test_names_and_channels(void **state)
     (void)state;
     const terracl_registry *reg = terracl_registry_get(TERRACL_REGISTRY_BACKBONE);
     const int64_t s3[] = {384, 384, 384}, b2[] = {768, 768}, l1[] = {1024};
-    expect_channels("timm_vit_small_patch16_224", NULL, s3, 3); /* timm's default: last 3 */
-    expect_channels("vit_base_patch16_224", "{out_indices: [3, -1]}", b2, 2);
-    expect_channels("timm_vit_large_patch16_384", "{out_indices: 1}", l1, 1);
+    tc_test_expect_channels("timm_vit_small_patch16_224", NULL, s3, 3); /* timm's default: last 3 */
+    tc_test_expect_channels("vit_base_patch16_224", "{out_indices: [3, -1]}", b2, 2);
+    tc_test_expect_channels("timm_vit_large_patch16_384", "{out_indices: 1}", l1, 1);
     /* A pretrained tag names weights, not an architecture: built as the
      * architecture, with or without the source prefix, but (as in timm's
      * list_models) not a member. */
-    expect_channels("timm_vit_base_patch16_224.mae", "{out_indices: [0, 11]}", b2, 2);
-    expect_channels("vit_small_patch16_224.augreg_in21k_ft_in1k", NULL, s3, 3);
+    tc_test_expect_channels("timm_vit_base_patch16_224.mae", "{out_indices: [0, 11]}", b2, 2);
+    tc_test_expect_channels("vit_small_patch16_224.augreg_in21k_ft_in1k", NULL, s3, 3);
     assert_false(terracl_registry_contains(reg, "timm_vit_base_patch16_224.mae"));
     assert_true(terracl_registry_contains(reg, "timm_vit_base_patch16_224"));
 
     terracl_error err = {0};
     terracl_module *m = NULL;
-    assert_int_equal(build("timm_vit_tiny_patch16_224.", NULL, &m, &err), TERRACL_ERR_NOT_FOUND);
-    assert_int_equal(build("prithvi_eo_v1_100.mae", NULL, &m, &err), TERRACL_ERR_NOT_FOUND);
-    assert_int_equal(build("timm_vit_tiny_patch16_224", "{depth: 2}", &m, &err),
+    assert_int_equal(tc_test_build_backbone("timm_vit_tiny_patch16_224.", NULL, &m, &err),
+                     TERRACL_ERR_NOT_FOUND);
+    assert_int_equal(tc_test_build_backbone("prithvi_eo_v1_100.mae", NULL, &m, &err),
+                     TERRACL_ERR_NOT_FOUND);
+    assert_int_equal(tc_test_build_backbone("timm_vit_tiny_patch16_224", "{depth: 2}", &m, &err),
                      TERRACL_ERR_CONFIG); /* the last 3 of 2 blocks */
-    assert_int_equal(build("timm_vit_tiny_patch16_224", "{out_indices: [12]}", &m, &err),
+    assert_int_equal(
+        tc_test_build_backbone("timm_vit_tiny_patch16_224", "{out_indices: [12]}", &m, &err),
+        TERRACL_ERR_CONFIG);
+    assert_int_equal(
+        tc_test_build_backbone("timm_vit_tiny_patch16_224", "{out_indices: [1, -11]}", &m, &err),
+        TERRACL_ERR_UNSUPPORTED);
+    assert_int_equal(tc_test_build_backbone("timm_vit_tiny_patch16_224",
+                                            "{embed_dim: 100, num_heads: 3}", &m, &err),
                      TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_vit_tiny_patch16_224", "{out_indices: [1, -11]}", &m, &err),
-                     TERRACL_ERR_UNSUPPORTED);
-    assert_int_equal(build("timm_vit_tiny_patch16_224", "{embed_dim: 100, num_heads: 3}", &m,
-                           &err),
-                     TERRACL_ERR_CONFIG);
-    assert_int_equal(build("timm_vit_tiny_patch16_224", "{dynamic_img_size: true}", &m, &err),
-                     TERRACL_ERR_UNSUPPORTED);
-    assert_int_equal(build("timm_vit_tiny_patch16_224", "{init_values: 1.0e-5}", &m, &err),
-                     TERRACL_ERR_UNSUPPORTED);
-    assert_int_equal(build("timm_vit_tiny_patch16_224", "{pretrained: true}", &m, &err),
-                     TERRACL_ERR_CONFIG);
+    assert_int_equal(
+        tc_test_build_backbone("timm_vit_tiny_patch16_224", "{dynamic_img_size: true}", &m, &err),
+        TERRACL_ERR_UNSUPPORTED);
+    assert_int_equal(
+        tc_test_build_backbone("timm_vit_tiny_patch16_224", "{init_values: 1.0e-5}", &m, &err),
+        TERRACL_ERR_UNSUPPORTED);
+    assert_int_equal(
+        tc_test_build_backbone("timm_vit_tiny_patch16_224", "{pretrained: true}", &m, &err),
+        TERRACL_ERR_CONFIG);
     assert_null(m);
 }
 
@@ -194,7 +171,7 @@ static void test_timm_model_factory(void **state)
     terracl_error err = {0};
     terracl_module *m = NULL;
     snprintf(text, sizeof text, "%s%s}", base, good);
-    terracl_value *a = yaml(text);
+    terracl_value *a = tc_test_yaml(text);
     TC_ASSERT_OK(terracl_registry_build(reg, "TimmModelFactory", NULL, a, &m, &err), err);
     terracl_value_free(a);
     int64_t ch[TC_MAX_FEATS];
@@ -222,7 +199,7 @@ static void test_timm_model_factory(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(text, sizeof text, "%s%s}", base, bad[i].extra);
-        a = yaml(text);
+        a = tc_test_yaml(text);
         assert_int_equal(terracl_registry_build(reg, "TimmModelFactory", NULL, a, &m, &err),
                          bad[i].want);
         assert_null(m);
@@ -238,8 +215,8 @@ static void test_truncation(void **state)
     terracl_module *one = NULL, *two = NULL;
     const char *a = "{embed_dim: 8, num_heads: 2, img_size: 32, out_indices: [0]}";
     const char *b = "{embed_dim: 8, num_heads: 2, img_size: 32, out_indices: [1]}";
-    TC_ASSERT_OK(build("timm_vit_tiny_patch16_224", a, &one, &err), err);
-    TC_ASSERT_OK(build("timm_vit_tiny_patch16_224", b, &two, &err), err);
+    TC_ASSERT_OK(tc_test_build_backbone("timm_vit_tiny_patch16_224", a, &one, &err), err);
+    TC_ASSERT_OK(tc_test_build_backbone("timm_vit_tiny_patch16_224", b, &two, &err), err);
     /* cls 8, pos (1 + 4) * 8, patch 8 * 3 * 256 + 8; a block: 2 norms (32),
      * qkv (8 * 24 + 24), proj (64 + 8), fc1 (8 * 32 + 32), fc2 (32 * 8 + 8). */
     const size_t stem = 8 + 40 + 8 * 3 * 256 + 8;

@@ -14,52 +14,25 @@
 #include "io/yaml_config.h"
 #include "models/backbones/torchgeo.h"
 
-static terracl_value *yaml(const char *text)
-{
-    terracl_error err = {0};
-    terracl_value *v = NULL;
-    TC_ASSERT_OK(tc_yaml_parse(text, strlen(text), "test", &v, &err), err);
-    return v;
-}
-
-static terracl_status build(const char *name, const char *args, terracl_module **m,
-                            terracl_error *err)
-{
-    terracl_value *a = args ? yaml(args) : NULL;
-    terracl_status st = terracl_registry_build(terracl_registry_get(TERRACL_REGISTRY_BACKBONE),
-                                               name, NULL, a, m, err);
-    terracl_value_free(a);
-    return st;
-}
-
-static void expect_channels(const char *name, const char *args, const int64_t *want, size_t n)
-{
-    terracl_error err = {0};
-    terracl_module *m = NULL;
-    TC_ASSERT_OK(build(name, args, &m, &err), err);
-    int64_t got[TC_MAX_FEATS];
-    assert_int_equal(terracl_module_out_channels(m, got, TC_MAX_FEATS), n);
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(got[i], want[i]);
-    terracl_module_destroy(m);
-}
-
 static void test_features_and_channels(void **state)
 {
     (void)state;
     /* Default out_indices [-1]: the last feature only. */
     const int64_t r50[] = {2048}, r18[] = {64, 64, 512}, vit[] = {384, 384, 384};
-    expect_channels("ssl4eos12_resnet50_sentinel2_all_moco", "{model_bands: [B, G, R]}", r50, 1);
+    tc_test_expect_channels("ssl4eos12_resnet50_sentinel2_all_moco", "{model_bands: [B, G, R]}",
+                            r50, 1);
     /* Feature order whatever the order given; -1 is layer4; duplicates once. */
-    expect_channels("terratorch_seco_resnet18_sentinel2_rgb_seco",
-                    "{model_bands: [RED, GREEN, BLUE], out_indices: [-1, 1, 0, 1]}", r18, 3);
+    tc_test_expect_channels("terratorch_seco_resnet18_sentinel2_rgb_seco",
+                            "{model_bands: [RED, GREEN, BLUE], out_indices: [-1, 1, 0, 1]}", r18,
+                            3);
     /* Negative entries other than -1 select nothing, as in TerraTorch. */
     const int64_t first[] = {64};
-    expect_channels("satlas_resnet152_sentinel2_mi_rgb",
-                    "{model_bands: [RED, GREEN, BLUE], out_indices: [0, -2]}", first, 1);
+    tc_test_expect_channels("satlas_resnet152_sentinel2_mi_rgb",
+                            "{model_bands: [RED, GREEN, BLUE], out_indices: [0, -2]}", first, 1);
     /* The ViTs return every block (out_indices is ignored). */
-    expect_channels("ssl4eol_vit_small_patch16_224_landsat_tm_toa_moco",
-                    "{model_bands: [RED, GREEN, BLUE], depth: 3, out_indices: [0]}", vit, 3);
+    tc_test_expect_channels("ssl4eol_vit_small_patch16_224_landsat_tm_toa_moco",
+                            "{model_bands: [RED, GREEN, BLUE], depth: 3, out_indices: [0]}", vit,
+                            3);
 }
 
 static void expect_refused(const char *name, const char *args, terracl_status code,
@@ -67,7 +40,7 @@ static void expect_refused(const char *name, const char *args, terracl_status co
 {
     terracl_error err = {0};
     terracl_module *m = NULL;
-    assert_int_equal(build(name, args, &m, &err), code);
+    assert_int_equal(tc_test_build_backbone(name, args, &m, &err), code);
     assert_null(m);
     if (strstr(err.message, fragment) == NULL)
         fail_msg("%s: '%s' does not say '%s'", name, err.message, fragment);
