@@ -54,6 +54,8 @@ static void test_refusals(void **state)
     expect_refused("fmow_resnet50_fmow_rgb_gassl", NULL, TERRACL_ERR_CONFIG, "model_bands");
     expect_refused("fmow_resnet50_fmow_rgb_gassl", "{model_bands: [R, G, B], pretrained: true}",
                    TERRACL_ERR_CONFIG, "convert_checkpoint.py");
+    expect_refused("seco_resnet50_sentinel2_rgb_seco", "{model_bands: [R], ckpt_path: a.h5}",
+                   TERRACL_ERR_CONFIG, "ckpt_data");
     expect_refused("seco_resnet50_sentinel2_rgb_seco", "{model_bands: [R], out_indices: [-3]}",
                    TERRACL_ERR_CONFIG, "selects no feature");
     expect_refused("seco_resnet50_sentinel2_rgb_seco", "{model_bands: [R], features_only: true}",

@@ -292,6 +292,11 @@ static terracl_status read_wrapper_args(const terracl_value *args, const terracl
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "weights: terracl loads converted weights through ckpt_data, never a "
                        "torchgeo weights enum");
+    const terracl_value *path = terracl_value_map_get(args, "ckpt_path");
+    if (st == TERRACL_OK && path != NULL && terracl_value_type_of(path) != TERRACL_VALUE_NULL)
+        return tc_fail(err, TERRACL_ERR_CONFIG,
+                       "ckpt_path: TerraTorch's torchgeo backbones take their checkpoint as "
+                       "ckpt_data, loaded with pretrained=True");
     if (st == TERRACL_OK && *pretrained && *ckpt == NULL)
         return tc_fail(err, TERRACL_ERR_CONFIG,
                        "pretrained=True needs ckpt_data: terracl never downloads weights. "
