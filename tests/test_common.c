@@ -6,6 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "graph/module.h"
+#include "io/yaml_config.h"
+
 terracl_runtime *tc_test_rt;
 
 void tc_test_runtime_or_skip(void)
@@ -140,3 +143,33 @@ const char *tc_test_in_tmpdir(void **state, const char *name, char *buf, size_t 
 }
 
 const char *tc_test_tmpdir(void **state) { return ((const struct tc_test_tmpdir *)*state)->dir; }
+
+terracl_value *tc_test_yaml(const char *text)
+{
+    terracl_error err = {0};
+    terracl_value *v = NULL;
+    TC_ASSERT_OK(tc_yaml_parse(text, strlen(text), "<test>", &v, &err), err);
+    return v;
+}
+
+terracl_status tc_test_build_backbone(const char *name, const char *args, terracl_module **m,
+                                      terracl_error *err)
+{
+    terracl_value *a = args ? tc_test_yaml(args) : NULL;
+    terracl_status st = terracl_registry_build(terracl_registry_get(TERRACL_REGISTRY_BACKBONE),
+                                               name, NULL, a, m, err);
+    terracl_value_free(a);
+    return st;
+}
+
+void tc_test_expect_channels(const char *name, const char *args, const int64_t *want, size_t n)
+{
+    terracl_error err = {0};
+    terracl_module *m = NULL;
+    TC_ASSERT_OK(tc_test_build_backbone(name, args, &m, &err), err);
+    int64_t got[TC_MAX_FEATS];
+    assert_int_equal(terracl_module_out_channels(m, got, TC_MAX_FEATS), n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(got[i], want[i]);
+    terracl_module_destroy(m);
+}

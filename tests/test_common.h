@@ -46,6 +46,15 @@ int tc_test_tmpdir_teardown(void **state);
 const char *tc_test_in_tmpdir(void **state, const char *name, char *buf, size_t cap);
 const char *tc_test_tmpdir(void **state);
 
+/* The YAML text as a value (the test fails when it does not parse). */
+terracl_value *tc_test_yaml(const char *text);
+/* Builds backbone `name` from the BACKBONE registry; `args`: YAML text of
+ * its arguments, or NULL. */
+terracl_status tc_test_build_backbone(const char *name, const char *args, terracl_module **m,
+                                      terracl_error *err);
+/* Builds it and checks the channel list it reports: want[0..n). */
+void tc_test_expect_channels(const char *name, const char *args, const int64_t *want, size_t n);
+
 /* Fails the test with the error message when st is not OK. */
 #define TC_ASSERT_OK(st, err)                                                                      \
     do {                                                                                           \

@@ -1,7 +1,8 @@
 /*
  * Learnable parameter counts of the registered backbones equal PyTorch's
  * count of the TerraTorch models (tests/fixtures/param_counts.tsv, written
- * by tools/make_param_counts.py with the real terratorch package).
+ * by tools/make_param_counts.py with the real terratorch package, and
+ * torchgeo_param_counts.tsv by tools/make_torchgeo_fixtures.py).
  */
 #include "test_common.h"
 
@@ -9,11 +10,11 @@
 
 #include "io/yaml_config.h"
 
-static void test_counts_match_terratorch(void **state)
+/* Every line of the backbone count file `file` (name, args, count). */
+static void check_backbone_counts(const char *file)
 {
-    (void)state;
     char path[4096];
-    snprintf(path, sizeof path, "%s/param_counts.tsv", getenv("TERRACL_FIXTURES"));
+    snprintf(path, sizeof path, "%s/%s", getenv("TERRACL_FIXTURES"), file);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     char line[1024];
@@ -25,7 +26,7 @@ static void test_counts_match_terratorch(void **state)
         assert_non_null(count);
         terracl_error err = {0};
         terracl_value *args = NULL;
-        TC_ASSERT_OK(tc_yaml_parse(args_text, strlen(args_text), "param_counts.tsv", &args, &err), err);
+        TC_ASSERT_OK(tc_yaml_parse(args_text, strlen(args_text), file, &args, &err), err);
         terracl_module *m = NULL;
         TC_ASSERT_OK(terracl_registry_build(terracl_registry_get(TERRACL_REGISTRY_BACKBONE), name,
                                             NULL, args, &m, &err),
@@ -40,6 +41,20 @@ static void test_counts_match_terratorch(void **state)
     }
     fclose(f);
     assert_true(checked >= 8);
+}
+
+static void test_counts_match_terratorch(void **state)
+{
+    (void)state;
+    check_backbone_counts("param_counts.tsv");
+}
+
+/* TerraTorch's torchgeo backbones: the whole timm models, classifier head
+ * included. */
+static void test_torchgeo_counts_match_terratorch(void **state)
+{
+    (void)state;
+    check_backbone_counts("torchgeo_param_counts.tsv");
 }
 
 /* The same for decoders built from a channel list
@@ -89,6 +104,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_match_terratorch),
+        cmocka_unit_test(test_torchgeo_counts_match_terratorch),
         cmocka_unit_test(test_decoder_counts_match_terratorch),
     };
     return cmocka_run_group_tests_name("param_counts", tests, NULL, NULL);

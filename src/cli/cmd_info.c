@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "io/yaml_config.h"
+#include "models/backbones/torchgeo.h"
 #include "models/factories/factories.h"
 
 static const char k_usage[] = "usage: terracl info backbone|neck|decoder|factory|full_model NAME "
@@ -165,6 +166,24 @@ static int add_examples(enum terracl_registry_kind kind, const char *name, size_
     return 1;
 }
 
+/* TerraTorch's torchgeo backbones have no default model_bands: shown with
+ * the bands of their pretrained weights (whose count sets in_chans). */
+static int add_model_bands(enum terracl_registry_kind kind, const char *name, terracl_value *args,
+                           FILE *out, FILE *errf)
+{
+    char bands[512], text[600];
+    if (kind != TERRACL_REGISTRY_BACKBONE || terracl_value_map_peek(args, "model_bands") != NULL ||
+        !tc_torchgeo_example_bands(name, bands, sizeof bands))
+        return 1;
+    snprintf(text, sizeof text, "model_bands=%s", bands);
+    if (!add_argument(args, text, errf))
+        return 0;
+    fprintf(out, "# %s has no default for model_bands: shown with its pretrained weights' bands "
+                 "(pass model_bands=... to choose)\n",
+            name);
+    return 1;
+}
+
 /* Decoders that combine one feature map per decoder stage default to four. */
 static size_t default_inputs(enum terracl_registry_kind kind, const char *name,
                              const terracl_value *args)
@@ -272,7 +291,8 @@ static int info_component(enum terracl_registry_kind kind, const char *name,
     }
     /* An unknown name is left to the build, which reports it. */
     if (terracl_registry_contains(terracl_registry_get(kind), name) &&
-        !add_examples(kind, name, inputs, args, out, errf)) {
+        (!add_examples(kind, name, inputs, args, out, errf) ||
+         !add_model_bands(kind, name, args, out, errf))) {
         terracl_value_free(first);
         return 2;
     }

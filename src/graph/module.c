@@ -145,6 +145,16 @@ terracl_status tc_module_add_buffer(terracl_module *m, const char *name, int ndi
     return TERRACL_OK;
 }
 
+terracl_status tc_module_add_counted(terracl_module *m, const char *name, int ndim,
+                                     const int64_t *dims, terracl_error *err)
+{
+    size_t i;
+    terracl_status st = push_param(m, name, ndim, dims, &i, err);
+    if (st == TERRACL_OK)
+        m->params[i].learnable = 1; /* from_checkpoint 0, no host value: never bound */
+    return st;
+}
+
 void tc_module_mark_linear_weight(terracl_module *m, size_t index)
 {
     if (index < m->nparams && m->params[index].ndim >= 2)

@@ -103,6 +103,11 @@ TC_NODISCARD terracl_status tc_module_add_param(terracl_module *m, const char *n
 TC_NODISCARD terracl_status tc_module_add_buffer(terracl_module *m, const char *name, int ndim,
                                                  const int64_t *dims, size_t *index,
                                                  terracl_error *err);
+/* A learnable parameter of the PyTorch model that the forward pass never
+ * uses (a classifier head kept by a feature extractor): counted by
+ * param_count, neither required in nor read from checkpoints. */
+TC_NODISCARD terracl_status tc_module_add_counted(terracl_module *m, const char *name, int ndim,
+                                                  const int64_t *dims, terracl_error *err);
 /* Marks parameter `index` as used only as tc_op_linear's weight (see
  * tc_param.linear_weight): [N, K], or [N, ...] used through its [N, K]
  * flattening (a Conv3d patch embedding). */

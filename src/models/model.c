@@ -23,6 +23,7 @@
 #include "models/backbones/resnet.h"
 #include "models/backbones/timm_vit.h"
 #include "models/backbones/terramind.h"
+#include "models/backbones/torchgeo.h"
 #include "models/expected_unused.h"
 #include "models/model_internal.h"
 #include "models/peft_weights.h"
@@ -94,8 +95,17 @@ static terracl_status resolve_relative(const char *base_file, const char *path, 
     return TERRACL_OK;
 }
 
-/* backbone_* keys of model_args, prefix stripped, with ckpt_path made
- * relative to the config's folder. Marks the keys it takes as used. */
+/* The backbone arguments that name checkpoint files: relative paths in
+ * them are relative to the config's folder (ckpt_data: TerraTorch's
+ * torchgeo backbones). */
+static int is_path_key(const char *key)
+{
+    return strcmp(key, "ckpt_path") == 0 || strcmp(key, "ckpt_data") == 0;
+}
+
+/* backbone_* keys of model_args, prefix stripped, with ckpt_path and
+ * ckpt_data made relative to the config's folder. Marks the keys it takes
+ * as used. */
 static terracl_status backbone_args(const terracl_value *model_args, const char *config_file,
                                     terracl_value **out, terracl_error *err)
 {
@@ -110,7 +120,7 @@ static terracl_status backbone_args(const terracl_value *model_args, const char 
             continue;
         const terracl_value *v = terracl_value_map_get(model_args, key);
         terracl_value *copy = NULL;
-        if (strcmp(key + plen, "ckpt_path") == 0 && terracl_value_type_of(v) == TERRACL_VALUE_STRING) {
+        if (is_path_key(key + plen) && terracl_value_type_of(v) == TERRACL_VALUE_STRING) {
             char path[4096];
             terracl_status st =
                 resolve_relative(config_file, terracl_value_string(v), path, sizeof path, err);
@@ -177,12 +187,15 @@ static terracl_status build_with_factory(terracl_model *model, const struct tc_m
     if (args == NULL)
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     terracl_status st = TERRACL_OK;
-    const terracl_value *ckpt = terracl_value_map_peek(args, "backbone_ckpt_path");
-    if (ckpt != NULL && terracl_value_type_of(ckpt) == TERRACL_VALUE_STRING) {
+    static const char *const k_path_keys[] = {"backbone_ckpt_path", "backbone_ckpt_data"};
+    for (size_t i = 0; st == TERRACL_OK && i < 2; i++) {
+        const terracl_value *ckpt = terracl_value_map_peek(args, k_path_keys[i]);
+        if (ckpt == NULL || terracl_value_type_of(ckpt) != TERRACL_VALUE_STRING)
+            continue;
         char path[4096];
         st = resolve_relative(config_file, terracl_value_string(ckpt), path, sizeof path, err);
         if (st == TERRACL_OK)
-            st = terracl_value_map_set(args, "backbone_ckpt_path", terracl_value_new_string(path), err);
+            st = terracl_value_map_set(args, k_path_keys[i], terracl_value_new_string(path), err);
     }
     if (st == TERRACL_OK && cfg->task != TC_TASK_NONE &&
         terracl_value_map_peek(args, "task") == NULL)
@@ -230,14 +243,17 @@ static int is_timm_factory(const char *factory)
  * downloads the published weights, then the fine-tuned checkpoint replaces
  * every one of them. When the model's own weights are given (or are random),
  * the download is moot, so the backbone is built as not pretrained instead of
- * failing for want of a ckpt_path. A ckpt_path that is given still loads
- * (its tensors fill whatever the model's checkpoint lacks). */
+ * failing for want of a ckpt_path. A ckpt_path (or a torchgeo backbone's
+ * ckpt_data) that is given still loads (its tensors fill whatever the
+ * model's checkpoint lacks). */
 static terracl_status pretrained_from_model_weights(terracl_value *model_args, terracl_error *err)
 {
     const terracl_value *pre = terracl_value_map_peek(model_args, "backbone_pretrained");
     const terracl_value *ckpt = terracl_value_map_peek(model_args, "backbone_ckpt_path");
+    const terracl_value *data = terracl_value_map_peek(model_args, "backbone_ckpt_data");
     if (pre == NULL || terracl_value_type_of(pre) != TERRACL_VALUE_BOOL || !terracl_value_bool(pre) ||
-        (ckpt != NULL && terracl_value_type_of(ckpt) != TERRACL_VALUE_NULL))
+        (ckpt != NULL && terracl_value_type_of(ckpt) != TERRACL_VALUE_NULL) ||
+        (data != NULL && terracl_value_type_of(data) != TERRACL_VALUE_NULL))
         return TERRACL_OK;
     return terracl_value_map_set(model_args, "backbone_pretrained", terracl_value_new_bool(0), err);
 }
@@ -260,6 +276,42 @@ static terracl_status prithvi_factory_pretrained(const char *factory, terracl_va
     if (!asked || (ckpt != NULL && terracl_value_type_of(ckpt) != TERRACL_VALUE_NULL))
         return TERRACL_OK;
     return terracl_value_map_set(model_args, "pretrained", terracl_value_new_bool(0), err);
+}
+
+/* The weight source of a torchgeo backbone's ckpt_data, bound to the timm
+ * model inside it: torchgeo's own state dict (timm's keys, no prefix; the
+ * band weight adapted to the model's bands), or a fine-tuned TerraTorch
+ * checkpoint that holds the wrapper under a prefix (bands already the
+ * model's). The file stays open as model->backbone_ckpt. */
+static terracl_status torchgeo_source(terracl_model *model, struct tc_weight_source *src,
+                                      char *prefix, size_t cap, terracl_error *err)
+{
+    const char *path = tc_torchgeo_ckpt_data(model->backbone);
+    const char *marker = tc_torchgeo_marker(model->backbone);
+    const char *band_key = strchr(marker, '.') + 1; /* the key inside the timm model */
+    terracl_status st = tc_checkpoint_open(path, &model->backbone_ckpt, err);
+    if (st == TERRACL_OK)
+        st = tc_peft_refuse_unmerged(model->backbone_ckpt, err);
+    if (st != TERRACL_OK)
+        return tc_fail_context(err, st, "backbone ckpt_data");
+    int flat = tc_checkpoint_find(model->backbone_ckpt, band_key) >= 0;
+    if (!flat) {
+        char found[256];
+        if (tc_weights_find_prefix(model->backbone_ckpt, marker, found, sizeof found) == NULL)
+            return tc_fail(err, TERRACL_ERR_FORMAT,
+                           "ckpt_data %s: neither %s (torchgeo's weights) nor a key ending in %s "
+                           "(a fine-tuned TerraTorch model)",
+                           path, band_key, marker);
+        /* "encoder." + "resnet_model.": the wrapper's child, under the model's prefix. */
+        int w = snprintf(prefix, cap, "%s%.*s", found, (int)(band_key - marker), marker);
+        if (w < 0 || (size_t)w >= cap)
+            return tc_fail(err, TERRACL_ERR_FORMAT, "ckpt_data %s: prefix too long", path);
+    } else {
+        prefix[0] = '\0';
+    }
+    *src = (struct tc_weight_source){model->backbone_ckpt, prefix,
+                                     tc_torchgeo_inner(model->backbone), flat};
+    return TERRACL_OK;
 }
 
 /* Builds and binds a model. `config` (taken over; NULL: read from
@@ -324,7 +376,8 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
                                  ? "encoder_norm.weight"
                              : model->backbone && tc_timm_vit_is(model->backbone)
                                  ? "model.patch_embed.proj.weight"
-                                 : "patch_embed.proj.weight";
+                             : tc_torchgeo_is(model->backbone) ? tc_torchgeo_marker(model->backbone)
+                                                               : "patch_embed.proj.weight";
         if (model->backbone_only &&
             tc_weights_find_prefix(model->weights, marker, main_prefix, sizeof main_prefix) == NULL)
             main_prefix[0] = '\0';
@@ -364,6 +417,9 @@ static terracl_status model_create(terracl_runtime *rt, terracl_value *config,
             (struct tc_weight_source){model->backbone_ckpt, "", model->backbone, 1};
         ckpt = NULL;
     }
+    if (!random_weights && tc_torchgeo_ckpt_data(model->backbone) != NULL &&
+        (st = torchgeo_source(model, &sources[nsources++], ckpt_prefix, sizeof ckpt_prefix, err)))
+        goto fail;
     if (ckpt != NULL) {
         if ((st = tc_checkpoint_open(ckpt, &model->backbone_ckpt, err))) {
             tc_fail_context(err, st, "backbone ckpt_path");
@@ -501,15 +557,16 @@ terracl_status terracl_model_check_input(terracl_model *model, int ndim, const i
     memset(&e, 0, sizeof e);
     tc_mem_add_device(&e, "input", ndim, dims, 1);
     tc_mem_add_host(&e, ndim, dims, 1);
+    const terracl_module *timm = tc_torchgeo_inner(model->backbone);
     if (tc_prithvi_is(model->backbone))
         tc_prithvi_estimate(model->backbone, ndim, dims, attn_scratch, model->rt,
                             model->backbone_only, &e);
-    else if (tc_timm_resnet_is(model->backbone))
-        tc_timm_resnet_estimate(model->backbone, ndim, dims, &e);
-    else if (tc_timm_convnext_is(model->backbone))
-        tc_timm_convnext_estimate(model->backbone, ndim, dims, &e);
-    else if (tc_timm_vit_is(model->backbone))
-        tc_timm_vit_estimate(model->backbone, ndim, dims, attn_scratch, model->rt, &e);
+    else if (tc_timm_resnet_is(timm))
+        tc_timm_resnet_estimate(timm, ndim, dims, &e);
+    else if (tc_timm_convnext_is(timm))
+        tc_timm_convnext_estimate(timm, ndim, dims, &e);
+    else if (tc_timm_vit_is(timm))
+        tc_timm_vit_estimate(timm, ndim, dims, attn_scratch, model->rt, &e);
     else if (tc_terramind_is(model->backbone))
         tc_terramind_estimate(model->backbone, ndim, dims, attn_scratch, model->rt,
                               model->backbone_only, &e);

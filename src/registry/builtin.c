@@ -17,6 +17,7 @@
 #include "models/backbones/resnet.h"
 #include "models/backbones/terramind.h"
 #include "models/backbones/timm_vit.h"
+#include "models/backbones/torchgeo.h"
 #include "models/decoders/decoders.h"
 #include "models/decoders/smp.h"
 #include "models/factories/factories.h"
@@ -52,6 +53,11 @@ static const struct tc_builtin k_backbones[] = {
     {"convnextv2_base", tc_mmearth_convnextv2_refused, 0},
     {"convnextv2_large", tc_mmearth_convnextv2_refused, 0},
     {"convnextv2_huge", tc_mmearth_convnextv2_refused, 0},
+    /* The torchgeo families (ssl4eol_*, ssl4eos12_*, seco_*, fmow_*,
+     * satlas_*), listed once in models/backbones/torchgeo.h. */
+#define TC_TORCHGEO_ENTRY(name, arch, bands) {#name, tc_torchgeo_##name, 0},
+    TC_TORCHGEO_BACKBONES(TC_TORCHGEO_ENTRY)
+#undef TC_TORCHGEO_ENTRY
     {NULL, NULL, 0},
 };
 

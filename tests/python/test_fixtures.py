@@ -3,7 +3,7 @@
 For every tests/fixtures/<name>/ (and weights/sample/) this rebuilds the model
 from config.yaml through TerraTorch's registries, loads weights.h5 (or, for a
 backbone with backbone_ckpt_path, lets TerraTorch load the checkpoint, after
-turning the HDF5 file back into a PyTorch state dict), runs input.h5 and
+turning the HDF5 file back into a PyTorch state dict; ckpt_data likewise), runs input.h5 and
 compares with expected.h5. So the config is known to be complete, the weights
 file to be the model's state dict, and the expected output to be TerraTorch's.
 
@@ -122,13 +122,15 @@ def run_fixture(folder):
             task=cfg["task"], **args)
     else:
         bkw = {k[len("backbone_"):]: v for k, v in args.items() if k.startswith("backbone_")}
-        if bkw.get("ckpt_path"):
+        # ckpt_data: the torchgeo backbones' checkpoint argument.
+        key = "ckpt_path" if bkw.get("ckpt_path") else "ckpt_data"
+        if bkw.get(key):
             # TerraTorch reads PyTorch files: rebuild one from the converted HDF5.
-            sd, _ = read_state_dict(os.path.join(folder, bkw["ckpt_path"]))
+            sd, _ = read_state_dict(os.path.join(folder, bkw[key]))
             tmp = tempfile.NamedTemporaryFile(suffix=".pt", delete=False)
             tmp.close()
             torch.save({k: torch.from_numpy(np.array(v)) for k, v in sd.items()}, tmp.name)
-            bkw["ckpt_path"] = tmp.name
+            bkw[key] = tmp.name
         model = BACKBONE_REGISTRY.build(args["backbone"], **bkw)
     try:
         if os.path.exists(os.path.join(folder, "weights.h5")):

@@ -7,6 +7,7 @@
 
 #include "graph/exec.h"
 #include "graph/mem_estimate.h"
+#include "models/backbones/feature_config.h"
 #include "models/layers.h"
 #include "ops/dwconv.h"
 #include "ops/grn.h"
@@ -80,7 +81,7 @@ struct convnext {
     struct norm stem_norm;
     struct stage stages[STAGES];
     int n_stages;             /* stages built: up to the last one out_indices needs */
-    int out_indices[STAGES];  /* as given (the channel list's order) */
+    int64_t out_indices[STAGES]; /* as given (the channel list's order) */
     size_t n_out;
     int keep[STAGES];         /* stages returned, in stage order */
 };
@@ -162,38 +163,6 @@ static terracl_status declare_block(terracl_module *m, const struct convnext *c,
     return st;
 }
 
-static terracl_status read_out_indices(const terracl_value *args, struct convnext *c,
-                                       terracl_error *err)
-{
-    int64_t idx[STAGES + 1];
-    size_t n = 0;
-    int present = 0;
-    terracl_status st = terracl_args_int_list(args, "out_indices", idx, STAGES + 1, &n, &present,
-                                              err);
-    if (st != TERRACL_OK)
-        return st;
-    if (!present) {
-        for (int i = 0; i < STAGES; i++)
-            idx[i] = i;
-        n = STAGES;
-    }
-    if (n == 0 || n > STAGES)
-        return tc_fail(err, TERRACL_ERR_CONFIG, "out_indices: expected 1 to %d entries", STAGES);
-    for (size_t i = 0; i < n; i++) {
-        int64_t k = idx[i] < 0 ? idx[i] + STAGES : idx[i];
-        if (k < 0 || k >= STAGES)
-            return tc_fail(err, TERRACL_ERR_CONFIG, "out_indices entry %lld outside 0..%d",
-                           (long long)idx[i], STAGES - 1);
-        if (c->keep[k])
-            return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "out_indices lists stage %lld twice",
-                           (long long)k);
-        c->keep[k] = 1;
-        c->out_indices[i] = (int)k;
-    }
-    c->n_out = n;
-    return TERRACL_OK;
-}
-
 /* A list of STAGES ints from `key`, or the defaults left in `v`. */
 static terracl_status read_stage_list(const terracl_value *args, const char *key, int64_t *v,
                                       terracl_error *err)
@@ -216,43 +185,14 @@ static terracl_status record_config(terracl_module *m, const char *name, int64_t
                                     terracl_error *err)
 {
     const struct convnext *c = m->impl;
-    terracl_value *cfg = terracl_value_new_map();
-    terracl_value *outs = terracl_value_new_list(), *ds = terracl_value_new_list(),
-                  *ws = terracl_value_new_list();
-    terracl_status st = cfg && outs && ds && ws
-                            ? TERRACL_OK
-                            : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
-    for (size_t i = 0; st == TERRACL_OK && i < c->n_out; i++)
-        st = terracl_value_list_append(outs, terracl_value_new_int(c->out_indices[i]), err);
-    for (int s = 0; st == TERRACL_OK && s < STAGES; s++)
-        if ((st = terracl_value_list_append(ds, terracl_value_new_int(depths[s]), err)) ==
-            TERRACL_OK)
-            st = terracl_value_list_append(ws, terracl_value_new_int(dims[s]), err);
-    if (st == TERRACL_OK)
-        st = terracl_value_map_set(cfg, "model_name", terracl_value_new_string(name), err);
-    if (st == TERRACL_OK)
-        st = terracl_value_map_set(cfg, "in_chans", terracl_value_new_int(in_chans), err);
-    /* map_set owns its item from the call on, whatever it returns. */
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "out_indices", outs, err);
-        outs = NULL;
-    }
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "depths", ds, err);
-        ds = NULL;
-    }
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "dims", ws, err);
-        ws = NULL;
-    }
+    terracl_value *cfg = NULL;
+    terracl_status st = tc_feature_config_stages(name, in_chans, c->out_indices, c->n_out, "depths",
+                                                 depths, "dims", dims, STAGES, &cfg, err);
     if (st == TERRACL_OK)
         st = terracl_value_map_set(cfg, "use_grn", terracl_value_new_bool(c->grn), err);
     if (st == TERRACL_OK)
         st = terracl_value_map_set(cfg, "layer_scale", terracl_value_new_bool(c->layer_scale),
                                    err);
-    terracl_value_free(outs);
-    terracl_value_free(ds);
-    terracl_value_free(ws);
     if (st != TERRACL_OK) {
         terracl_value_free(cfg);
         return st;
@@ -337,9 +277,11 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     if (st == TERRACL_OK)
         st = read_stage_list(args, "dims", dims, err);
     if (st == TERRACL_OK)
-        st = read_out_indices(args, c, err);
+        st = tc_feature_out_indices(args, STAGES, "stage", c->out_indices, &c->n_out, err);
     if (st != TERRACL_OK)
         goto fail;
+    for (size_t i = 0; i < c->n_out; i++)
+        c->keep[c->out_indices[i]] = 1;
     if (pretrained) {
         st = tc_fail(err, TERRACL_ERR_CONFIG,
                      "pretrained=True: terracl never downloads weights; build with "
@@ -375,7 +317,7 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     c->kernel = kernel;
     for (size_t i = 0; i < c->n_out; i++)
         if (c->out_indices[i] + 1 > c->n_stages)
-            c->n_stages = c->out_indices[i] + 1;
+            c->n_stages = (int)c->out_indices[i] + 1;
 
     st = tc_module_create("TimmConvNeXt", &k_convnext_vt, c, &m, err);
     c = NULL; /* owned by m from here */

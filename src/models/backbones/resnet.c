@@ -7,6 +7,7 @@
 
 #include "graph/exec.h"
 #include "graph/mem_estimate.h"
+#include "models/backbones/feature_config.h"
 #include "models/layers.h"
 #include "ops/avgpool.h"
 #include "ops/conv.h"
@@ -60,8 +61,9 @@ struct resnet {
     int64_t stem_out;          /* the stem's width (act1's channels) */
     struct block *blocks[STAGES];
     int64_t nblocks[STAGES];
-    int n_stages;           /* stages built: up to the last one out_indices needs */
-    int out_indices[FEATS]; /* feature ids 0..4, in the order given */
+    int n_stages;           /* stages built: up to the last one out_indices needs, or all */
+    int run_stages;         /* stages the forward runs: up to the last one returned */
+    int64_t out_indices[FEATS]; /* feature ids 0..4, in the order given */
     size_t n_out;
 };
 
@@ -124,78 +126,17 @@ static terracl_status declare_block(terracl_module *m, const struct resnet *r, i
     return conv_bn(m, p[6], p[7], in, outc, 1, stride, &blk->down, err);
 }
 
-static terracl_status read_out_indices(const terracl_value *args, struct resnet *r,
-                                       terracl_error *err)
-{
-    int64_t idx[FEATS + 1];
-    size_t n = 0;
-    int present = 0;
-    terracl_status st = terracl_args_int_list(args, "out_indices", idx, FEATS + 1, &n, &present,
-                                              err);
-    if (st != TERRACL_OK)
-        return st;
-    if (!present) {
-        for (int i = 0; i < FEATS; i++)
-            r->out_indices[i] = i;
-        r->n_out = FEATS;
-        return TERRACL_OK;
-    }
-    if (n == 0 || n > FEATS)
-        return tc_fail(err, TERRACL_ERR_CONFIG, "out_indices: expected 1 to %d entries", FEATS);
-    for (size_t i = 0; i < n; i++) {
-        int64_t k = idx[i] < 0 ? idx[i] + FEATS : idx[i];
-        if (k < 0 || k >= FEATS)
-            return tc_fail(err, TERRACL_ERR_CONFIG, "out_indices entry %lld outside 0..%d",
-                           (long long)idx[i], FEATS - 1);
-        r->out_indices[i] = (int)k;
-    }
-    r->n_out = n;
-    return TERRACL_OK;
-}
-
 static terracl_status record_config(terracl_module *m, const char *name, int64_t in_chans,
                                     const int64_t *layers, const int64_t *channels,
                                     terracl_error *err)
 {
     const struct resnet *r = m->impl;
-    terracl_value *cfg = terracl_value_new_map();
-    terracl_value *outs = terracl_value_new_list(), *ls = terracl_value_new_list(),
-                  *cs = terracl_value_new_list();
-    terracl_status st = cfg && outs && ls && cs
-                            ? TERRACL_OK
-                            : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
-    for (size_t i = 0; st == TERRACL_OK && i < r->n_out; i++)
-        st = terracl_value_list_append(outs, terracl_value_new_int(r->out_indices[i]), err);
-    for (int s = 0; st == TERRACL_OK && s < STAGES; s++)
-        if ((st = terracl_value_list_append(ls, terracl_value_new_int(layers[s]), err)) ==
-            TERRACL_OK)
-            st = terracl_value_list_append(cs, terracl_value_new_int(channels[s]), err);
+    terracl_value *cfg = NULL;
+    terracl_status st = tc_feature_config_stages(name, in_chans, r->out_indices, r->n_out, "layers",
+                                                 layers, "channels", channels, STAGES, &cfg, err);
     if (st == TERRACL_OK)
-        st = terracl_value_map_set(cfg, "model_name", terracl_value_new_string(name), err);
-    if (st == TERRACL_OK)
-        st = terracl_value_map_set(cfg, "in_chans", terracl_value_new_int(in_chans), err);
-    /* map_set owns its item from the call on, whatever it returns. */
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "out_indices", outs, err);
-        outs = NULL;
-    }
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "layers", ls, err);
-        ls = NULL;
-    }
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "channels", cs, err);
-        cs = NULL;
-    }
-    terracl_value_free(outs);
-    terracl_value_free(ls);
-    terracl_value_free(cs);
-    if (st != TERRACL_OK) {
-        terracl_value_free(cfg);
-        return st;
-    }
-    tc_module_set_config(m, cfg);
-    return TERRACL_OK;
+        tc_module_set_config(m, cfg);
+    return st;
 }
 
 static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
@@ -203,8 +144,30 @@ static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
                                      terracl_error *err);
 static const struct tc_module_vtable k_resnet_vt = {resnet_forward, resnet_free};
 
+/* The whole classifier (tc_timm_resnet_whole): the features to return,
+ * every stage declared and the fc head counted. NULL in `build`: timm's
+ * features_only extractor. */
+struct whole {
+    const int *feats;
+    size_t n;
+};
+
+static terracl_status whole_features(const struct whole *w, struct resnet *r, terracl_error *err)
+{
+    if (w->n == 0 || w->n > FEATS)
+        return tc_fail(err, TERRACL_ERR_CONFIG, "expected 1 to %d features", FEATS);
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->feats[i] < 0 || w->feats[i] >= FEATS)
+            return tc_fail(err, TERRACL_ERR_CONFIG, "feature %d outside 0..%d", w->feats[i],
+                           FEATS - 1);
+        r->out_indices[i] = w->feats[i];
+    }
+    r->n_out = w->n;
+    return TERRACL_OK;
+}
+
 static terracl_status build(const struct variant *v, const terracl_value *args,
-                            terracl_module **out, terracl_error *err)
+                            const struct whole *whole, terracl_module **out, terracl_error *err)
 {
     *out = NULL;
     terracl_value *empty = NULL;
@@ -219,7 +182,8 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     int64_t in_chans = 3, output_stride = 32, layers[STAGES], channels[STAGES] = {64, 128, 256, 512};
     int64_t list[STAGES + 1];
     size_t n = 0;
-    int present = 0, pretrained = 0, features_only = 1, avg_down = v->deep;
+    int present = 0, pretrained = 0, features_only = whole == NULL, avg_down = v->deep;
+    int64_t num_classes = 0;
     int64_t stem_width = v->deep ? 32 : 64;
     const char *stem_type = v->deep ? "deep" : "";
     for (int s = 0; s < STAGES; s++)
@@ -231,7 +195,9 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "pretrained", 0, &pretrained, err);
     if (st == TERRACL_OK)
-        st = terracl_args_bool(args, "features_only", 1, &features_only, err);
+        st = terracl_args_bool(args, "features_only", features_only, &features_only, err);
+    if (st == TERRACL_OK && whole != NULL)
+        st = terracl_args_int(args, "num_classes", 1000, &num_classes, err);
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "avg_down", v->deep, &avg_down, err);
     if (st == TERRACL_OK)
@@ -266,7 +232,9 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
             channels[i] = list[i];
     }
     if (st == TERRACL_OK)
-        st = read_out_indices(args, r, err);
+        st = whole ? whole_features(whole, r, err)
+                   : tc_feature_out_indices(args, FEATS, "feature", r->out_indices, &r->n_out,
+                                            err);
     if (st != TERRACL_OK)
         goto fail;
     if (pretrained) {
@@ -275,9 +243,17 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
                      "pretrained=False and load a converted checkpoint");
         goto fail;
     }
-    if (!features_only || output_stride != 32) {
+    if (features_only != (whole == NULL) || output_stride != 32) {
         st = tc_fail(err, TERRACL_ERR_UNSUPPORTED, "%s is not supported",
-                     !features_only ? "features_only=False" : "output_stride other than 32");
+                     output_stride != 32 ? "output_stride other than 32"
+                     : features_only     ? "features_only=True (TerraTorch's wrapper needs the "
+                                           "whole model's forward_intermediates)"
+                                         : "features_only=False");
+        goto fail;
+    }
+    if (num_classes < 0 || num_classes > 1 << 20) {
+        st = tc_fail(err, TERRACL_ERR_CONFIG, "num_classes %lld is invalid",
+                     (long long)num_classes);
         goto fail;
     }
     int deep_stem = strcmp(stem_type, "deep") == 0;
@@ -302,10 +278,11 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
     for (int s = 0; s < STAGES; s++)
         r->widths[s] = channels[s];
     /* timm's FeatureListNet keeps the modules up to the last requested feature. */
-    r->n_stages = 0;
+    r->run_stages = 0;
     for (size_t i = 0; i < r->n_out; i++)
-        if (r->out_indices[i] > r->n_stages)
-            r->n_stages = r->out_indices[i];
+        if (r->out_indices[i] > r->run_stages)
+            r->run_stages = (int)r->out_indices[i];
+    r->n_stages = whole ? STAGES : r->run_stages;
 
     st = tc_module_create("TimmResNet", &k_resnet_vt, r, &m, err);
     r = NULL; /* owned by m from here */
@@ -343,6 +320,11 @@ static terracl_status build(const struct variant *v, const terracl_value *args,
             inplanes = channels[s] * expansion;
         }
     }
+    /* The classifier head: a parameter of the whole model, never run. */
+    int64_t fc_w[2] = {num_classes, ch[STAGES]};
+    if (num_classes > 0 && ((st = tc_module_add_counted(m, "fc.weight", 2, fc_w, err)) ||
+                            (st = tc_module_add_counted(m, "fc.bias", 1, fc_w, err))))
+        goto fail;
     int64_t reported[FEATS];
     for (size_t i = 0; i < rr->n_out; i++)
         reported[i] = ch[rr->out_indices[i]];
@@ -357,7 +339,7 @@ fail:
     resnet_free(r);
     terracl_module_destroy(m);
     terracl_value_free(empty);
-    return tc_fail_context(err, st, "timm_%s", v->name);
+    return tc_fail_context(err, st, whole ? "%s" : "timm_%s", v->name);
 }
 
 #define RESNET_CTOR(fn, index)                                                                     \
@@ -366,7 +348,7 @@ fail:
     {                                                                                              \
         (void)first;                                                                               \
         (void)user;                                                                                \
-        return build(&k_variants[index], args, out, err);                                          \
+        return build(&k_variants[index], args, NULL, out, err);                                    \
     }
 RESNET_CTOR(tc_timm_resnet18, 0)
 RESNET_CTOR(tc_timm_resnet34, 1)
@@ -378,6 +360,18 @@ RESNET_CTOR(tc_timm_resnet34d, 6)
 RESNET_CTOR(tc_timm_resnet50d, 7)
 RESNET_CTOR(tc_timm_resnet101d, 8)
 RESNET_CTOR(tc_timm_resnet152d, 9)
+
+terracl_status tc_timm_resnet_whole(const char *arch, const terracl_value *args, const int *feats,
+                                    size_t n, terracl_module **out, terracl_error *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < sizeof k_variants / sizeof *k_variants; i++)
+        if (strcmp(k_variants[i].name, arch) == 0) {
+            const struct whole w = {feats, n};
+            return build(&k_variants[i], args, &w, out, err);
+        }
+    return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "timm ResNet '%s' is not supported", arch);
+}
 
 int tc_timm_resnet_is(const terracl_module *m) { return m != NULL && m->vt == &k_resnet_vt; }
 
@@ -422,7 +416,7 @@ void tc_timm_resnet_estimate(const terracl_module *m, int ndim, const int64_t *d
     tc_mem_add_device(e, "ResNet stem", 4, stem, 1);
     h = (h - 1) / 2 + 1;
     w = (w - 1) / 2 + 1;
-    for (int s = 0; s < r->n_stages; s++) {
+    for (int s = 0; s < r->run_stages; s++) {
         if (s > 0) {
             h = (h - 1) / 2 + 1;
             w = (w - 1) / 2 + 1;
@@ -517,7 +511,7 @@ static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
     } else {
         st = run_conv_bn(m, rt, &r->stem, &in->t[0], 1, &feat[0], err);
     }
-    if (st == TERRACL_OK && r->n_stages > 0) {
+    if (st == TERRACL_OK && r->run_stages > 0) {
         const struct tc_tensor *s0 = &feat[0];
         if (s0->dims[2] < 2 || s0->dims[3] < 2)
             st = tc_fail(err, TERRACL_ERR_SHAPE, "input too small for the stem's max pool");
@@ -531,7 +525,7 @@ static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
     }
     cur = pooled;
     int cur_owned = 1; /* `cur` is pooled or a block output not yet kept */
-    for (int s = 0; st == TERRACL_OK && s < r->n_stages; s++) {
+    for (int s = 0; st == TERRACL_OK && s < r->run_stages; s++) {
         for (int64_t b = 0; st == TERRACL_OK && b < r->nblocks[s]; b++) {
             struct tc_tensor y = {0};
             st = run_block(m, rt, r, &r->blocks[s][b], &cur, &y, err);
@@ -549,11 +543,11 @@ static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
     }
     if (cur_owned && st != TERRACL_OK)
         tc_tensor_free(&cur);
-    if (st == TERRACL_OK && r->n_stages == 0)
+    if (st == TERRACL_OK && r->run_stages == 0)
         tc_tensor_free(&pooled);
     /* Hand out the requested features (a feature asked for twice is copied by view). */
     for (size_t i = 0; st == TERRACL_OK && i < r->n_out; i++) {
-        int k = r->out_indices[i];
+        int k = (int)r->out_indices[i];
         if (keep[k] == 1) {
             out->t[i] = feat[k];
             feat[k] = (struct tc_tensor){0};

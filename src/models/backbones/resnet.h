@@ -35,6 +35,17 @@ terracl_status tc_timm_resnet101d(const terracl_value *first, const terracl_valu
 terracl_status tc_timm_resnet152d(const terracl_value *first, const terracl_value *args,
                                   void *user, terracl_module **out, terracl_error *err);
 
+/* The whole timm ResNet classifier `arch` ("resnet18", "resnet50", ...), as
+ * torchgeo's resnet18/50/152 create it for TerraTorch's torchgeo backbones:
+ * timm.create_model(arch, **args), keys timm's own without a prefix, every
+ * stage declared and the fc head (num_classes, default 1000) counted but
+ * neither loaded nor run. Forward returns the features `feats` (ids 0..4:
+ * act1, layer1..layer4) in the order given, running the stages up to the
+ * last of them. */
+TC_NODISCARD terracl_status tc_timm_resnet_whole(const char *arch, const terracl_value *args,
+                                                 const int *feats, size_t n, terracl_module **out,
+                                                 terracl_error *err);
+
 /* Whether a module is one of these ResNets. */
 int tc_timm_resnet_is(const terracl_module *m);
 

@@ -15,6 +15,7 @@
 #include "core/checked.h"
 #include "graph/exec.h"
 #include "graph/mem_estimate.h"
+#include "models/backbones/feature_config.h"
 #include "models/backbones/prithvi_vit.h"
 #include "models/backbones/vit_attention.h"
 #include "ops/elementwise.h"
@@ -46,6 +47,7 @@ struct block {
 struct vit {
     char prefix[16]; /* "model." (FeatureGetterNet) or "timm_model." (TimmModelWrapper) */
     int classifier;  /* the whole classifier: final norm, CLS token, head */
+    int whole;       /* every block returned; norm and head counted, never run */
     int64_t num_classes;
     size_t p_norm_w, p_norm_b, p_head_w, p_head_b;
     int64_t dim, heads, hidden, patch, in_chans, img_h, img_w, grid_h, grid_w;
@@ -220,6 +222,17 @@ static terracl_status declare_params(terracl_module *m, struct vit *v, terracl_e
     for (int64_t i = 0; i < v->n_blocks; i++)
         if ((st = declare_block(m, v, i, err)))
             return tc_fail_context(err, st, "block %lld", (long long)i);
+    if (v->whole) {
+        /* forward_intermediates skips them; they count as the model's. */
+        int64_t norm[1] = {D}, head[2] = {v->num_classes, D};
+        if ((st = tc_module_add_counted(m, "norm.weight", 1, norm, err)) ||
+            (st = tc_module_add_counted(m, "norm.bias", 1, norm, err)))
+            return st;
+        if (v->num_classes > 0 && ((st = tc_module_add_counted(m, "head.weight", 2, head, err)) ||
+                                   (st = tc_module_add_counted(m, "head.bias", 1, head, err))))
+            return st;
+        return TERRACL_OK;
+    }
     if (!v->classifier)
         return TERRACL_OK;
     const char *tail[4] = {"norm.weight", "norm.bias", "head.weight", "head.bias"};
@@ -237,37 +250,24 @@ static terracl_status record_config(terracl_module *m, const char *name, int64_t
                                     terracl_error *err)
 {
     const struct vit *v = m->impl;
-    terracl_value *cfg = terracl_value_new_map(), *outs = terracl_value_new_list(),
-                  *img = terracl_value_new_list();
-    terracl_status st = cfg && outs && img ? TERRACL_OK
-                                           : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
-    for (int64_t i = 0; st == TERRACL_OK && v->keep != NULL && i < v->n_blocks; i++)
+    int64_t outs[MAX_DEPTH], img[2] = {v->img_h, v->img_w};
+    size_t n = 0;
+    for (int64_t i = 0; v->keep != NULL && i < v->n_blocks; i++)
         if (v->keep[i])
-            st = terracl_value_list_append(outs, terracl_value_new_int(i), err);
-    if (st == TERRACL_OK)
-        st = terracl_value_list_append(img, terracl_value_new_int(v->img_h), err);
-    if (st == TERRACL_OK)
-        st = terracl_value_list_append(img, terracl_value_new_int(v->img_w), err);
+            outs[n++] = i;
     const struct {
         const char *key;
         int64_t value;
-    } ints[] = {{"in_chans", v->in_chans}, {"patch_size", v->patch}, {"embed_dim", v->dim},
-                {"depth", depth},          {"num_heads", v->heads},  {"mlp_hidden", v->hidden}};
-    if (st == TERRACL_OK)
-        st = terracl_value_map_set(cfg, "model_name", terracl_value_new_string(name), err);
+    } ints[] = {{"patch_size", v->patch}, {"embed_dim", v->dim},   {"depth", depth},
+                {"num_heads", v->heads},  {"mlp_hidden", v->hidden}};
+    terracl_value *cfg = tc_feature_config_new(name, v->in_chans);
+    terracl_status st = cfg ? TERRACL_OK : tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
     for (size_t i = 0; st == TERRACL_OK && i < sizeof ints / sizeof *ints; i++)
         st = terracl_value_map_set(cfg, ints[i].key, terracl_value_new_int(ints[i].value), err);
-    /* map_set owns its item from the call on, whatever it returns. */
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "img_size", img, err);
-        img = NULL;
-    }
-    if (st == TERRACL_OK) {
-        st = terracl_value_map_set(cfg, "out_indices", outs, err);
-        outs = NULL;
-    }
-    terracl_value_free(img);
-    terracl_value_free(outs);
+    if (st == TERRACL_OK)
+        st = tc_feature_config_ints(cfg, "img_size", img, 2, err);
+    if (st == TERRACL_OK)
+        st = tc_feature_config_ints(cfg, "out_indices", outs, n, err);
     if (st != TERRACL_OK) {
         terracl_value_free(cfg);
         return st;
@@ -276,9 +276,12 @@ static terracl_status record_config(terracl_module *m, const char *name, int64_t
     return TERRACL_OK;
 }
 
-/* num_classes < 0: the features_only extractor; otherwise the classifier. */
+/* num_classes < 0: the features_only extractor (`whole`: the whole model
+ * returning every block, num_classes read from args); otherwise the
+ * classifier. */
 static terracl_status build(const struct variant *var, const terracl_value *args,
-                            int64_t num_classes, terracl_module **out, terracl_error *err)
+                            int64_t num_classes, int whole, terracl_module **out,
+                            terracl_error *err)
 {
     *out = NULL;
     terracl_value *empty = NULL;
@@ -297,8 +300,10 @@ static terracl_status build(const struct variant *var, const terracl_value *args
     if (st == TERRACL_OK) {
         v->qkv_bias = 1;
         v->classifier = num_classes >= 0;
+        v->whole = whole;
         v->num_classes = num_classes;
-        snprintf(v->prefix, sizeof v->prefix, "%s", v->classifier ? "timm_model." : "model.");
+        snprintf(v->prefix, sizeof v->prefix, "%s",
+                 v->classifier ? "timm_model." : whole ? "" : "model.");
         st = read_img_size(args, var->img, &v->img_h, &v->img_w, err);
     }
     if (st == TERRACL_OK)
@@ -317,8 +322,12 @@ static terracl_status build(const struct variant *var, const terracl_value *args
         st = terracl_args_bool(args, "qkv_bias", 1, &v->qkv_bias, err);
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "pretrained", 0, &pretrained, err);
+    if (st == TERRACL_OK && whole) {
+        features_only = 0;
+        st = terracl_args_int(args, "num_classes", 1000, &v->num_classes, err);
+    }
     if (st == TERRACL_OK && !v->classifier)
-        st = terracl_args_bool(args, "features_only", 1, &features_only, err);
+        st = terracl_args_bool(args, "features_only", features_only, &features_only, err);
     if (st == TERRACL_OK)
         st = terracl_args_bool(args, "dynamic_img_size", 0, &dynamic, err);
     if (st == TERRACL_OK)
@@ -349,7 +358,10 @@ static terracl_status build(const struct variant *var, const terracl_value *args
                      "pretrained=False and load a converted checkpoint");
         goto fail;
     }
-    const char *unsupported = !features_only ? "features_only=False"
+    const char *unsupported = features_only == whole
+                                  ? (whole ? "features_only=True (TerraTorch's wrapper needs the "
+                                             "whole model's forward_intermediates)"
+                                           : "features_only=False")
                               : dynamic      ? "dynamic_img_size=True"
                               : !class_token ? "class_token=False"
                               : strcmp(pool, "token") != 0 ? "a global_pool other than token"
@@ -382,6 +394,20 @@ static terracl_status build(const struct variant *var, const terracl_value *args
         }
         v->n_blocks = depth;
         v->n_out = 1;
+    } else if (whole) {
+        if (v->num_classes < 0 || v->num_classes > 1 << 20 || depth > TC_MAX_FEATS) {
+            st = tc_fail(err, TERRACL_ERR_CONFIG,
+                         "num_classes %lld or depth %lld (at most %d blocks returned) is invalid",
+                         (long long)v->num_classes, (long long)depth, TC_MAX_FEATS);
+            goto fail;
+        }
+        v->n_blocks = depth;
+        v->n_out = (size_t)depth;
+        if ((v->keep = malloc((size_t)depth)) == NULL) {
+            st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+            goto fail;
+        }
+        memset(v->keep, 1, (size_t)depth);
     } else if ((st = read_out_indices(args, depth, v, err))) {
         goto fail;
     }
@@ -409,7 +435,7 @@ fail:
     vit_free(v);
     terracl_module_destroy(m);
     terracl_value_free(empty);
-    return tc_fail_context(err, st, "timm_%s", var->name);
+    return tc_fail_context(err, st, whole ? "%s" : "timm_%s", var->name);
 }
 
 #define VIT_CTOR(fn, index)                                                                        \
@@ -418,7 +444,7 @@ fail:
     {                                                                                              \
         (void)first;                                                                               \
         (void)user;                                                                                \
-        return build(&k_variants[index], args, -1, out, err);                                      \
+        return build(&k_variants[index], args, -1, 0, out, err);                                   \
     }
 VIT_CTOR(tc_timm_vit_tiny_patch16_224, 0)
 VIT_CTOR(tc_timm_vit_small_patch16_224, 1)
@@ -438,11 +464,21 @@ terracl_status tc_timm_vit_classifier(const char *name, const terracl_value *arg
     size_t len = strcspn(name, ".");
     for (size_t i = 0; i < sizeof k_variants / sizeof *k_variants; i++)
         if (strlen(k_variants[i].name) == len && strncmp(k_variants[i].name, name, len) == 0)
-            return build(&k_variants[i], args, num_classes, out, err);
+            return build(&k_variants[i], args, num_classes, 0, out, err);
     return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                    "timm model '%s' is not supported as a classifier (supported: the plain "
                    "vit_{tiny,small,base,large}_patch16_{224,384})",
                    name);
+}
+
+terracl_status tc_timm_vit_whole(const char *arch, const terracl_value *args,
+                                 terracl_module **out, terracl_error *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < sizeof k_variants / sizeof *k_variants; i++)
+        if (strcmp(k_variants[i].name, arch) == 0)
+            return build(&k_variants[i], args, -1, 1, out, err);
+    return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "timm ViT '%s' is not supported", arch);
 }
 
 void tc_timm_vit_estimate(const terracl_module *m, int ndim, const int64_t *dims,

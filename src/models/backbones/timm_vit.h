@@ -46,6 +46,14 @@ TC_NODISCARD terracl_status tc_timm_vit_classifier(const char *name, const terra
                                                    int64_t num_classes, terracl_module **out,
                                                    terracl_error *err);
 
+/* The whole timm ViT `arch` ("vit_small_patch16_224", ...) as torchgeo
+ * creates it for TerraTorch's torchgeo backbones: keys timm's own without a
+ * prefix, the final norm and the head (num_classes, default 1000) counted
+ * but never run; forward is timm's forward_intermediates: every block's
+ * output without CLS token or final norm, as [B, D, H/p, W/p]. */
+TC_NODISCARD terracl_status tc_timm_vit_whole(const char *arch, const terracl_value *args,
+                                              terracl_module **out, terracl_error *err);
+
 /* Whether a module is one of these ViTs. */
 int tc_timm_vit_is(const terracl_module *m);
 /* Its patch size (TerraTorch's factory pads inputs to a multiple of it). */

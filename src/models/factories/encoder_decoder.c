@@ -28,6 +28,7 @@
 #include "models/backbones/prithvi_vit.h"
 #include "models/backbones/terramind.h"
 #include "models/backbones/timm_vit.h"
+#include "models/backbones/torchgeo.h"
 #include "models/heads/heads.h"
 #include "ops/pad.h"
 #include "ops/resize.h"
@@ -215,8 +216,9 @@ static void resolve_patch(struct encdec *e, const terracl_value *bb_args)
         e->patch_w = tc_prithvi_patch_size(e->encoder, 2);
     } else if (tc_terramind_is(e->encoder)) {
         e->patch_h = e->patch_w = tc_terramind_patch_size(e->encoder);
-    } else if (tc_timm_vit_is(e->encoder)) {
-        e->patch_h = e->patch_w = tc_timm_vit_patch_size(e->encoder);
+    } else if (tc_timm_vit_is(tc_torchgeo_inner(e->encoder))) {
+        /* timm's PatchEmbed has a patch_size, also inside torchgeo's wrapper. */
+        e->patch_h = e->patch_w = tc_timm_vit_patch_size(tc_torchgeo_inner(e->encoder));
     }
 }
 
