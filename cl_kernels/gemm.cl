@@ -324,11 +324,16 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
  * says) for a Linear weight W [N, K] stored panel-packed by the host
  * (tc_gemm_pack_weight): panel q holds columns q*64 .. q*64+63 of W^T as
  * K rows of 64 contiguous floats, so the tile below streams its B operand
- * sequentially. Each step broadcasts one element of each of GEMM_MR rows of
- * A against four float16 vectors of the panel: no horizontal sums, unlike
- * tc_sgemm_nt. N is a multiple of 64 (the host packs only such weights).
+ * sequentially. A tile is GEMM_MR rows by GEMM_PV float16 vectors of one
+ * panel (GEMM_PV 4: the whole panel; 2: one half of it). Each step
+ * broadcasts one element of each of GEMM_MR rows of A against the tile's
+ * GEMM_PV vectors of the panel: no horizontal sums, unlike tc_sgemm_nt.
+ * N is a multiple of 64 (the host packs only such weights).
  */
 #define TC_PACK_W 64
+#ifndef GEMM_PV
+#define GEMM_PV 4
+#endif
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_sgemm_packed(int M, int N, int K, float beta,
                      __global const float *restrict A, uint a_off, int lda,
@@ -348,24 +353,26 @@ void tc_sgemm_packed(int M, int N, int K, float beta,
     TC_GEMM_ROWS_OF_A(arow, A, i0, M, lda);
 
     for (int t = 0; t < tcount; t++) {
-        const int q = tn0 + t, j0 = q * TC_PACK_W;
-        __global const float *bp = P + (size_t)q * K * TC_PACK_W;
-        float16 acc[GEMM_MR][4];
+        const int tn = tn0 + t, j0 = tn * (16 * GEMM_PV);
+        const int q = j0 / TC_PACK_W;
+        __global const float *bp = P + (size_t)q * K * TC_PACK_W + (j0 - q * TC_PACK_W);
+        float16 acc[GEMM_MR][GEMM_PV];
 #pragma unroll
         for (int i = 0; i < GEMM_MR; i++)
 #pragma unroll
-            for (int v = 0; v < 4; v++)
+            for (int v = 0; v < GEMM_PV; v++)
                 acc[i][v] = (float16)(0.0f);
         for (int p = 0; p < K; p++, bp += TC_PACK_W) {
-            float16 b0 = vload16(0, bp), b1 = vload16(1, bp), b2 = vload16(2, bp),
-                    b3 = vload16(3, bp);
+            float16 b[GEMM_PV];
+#pragma unroll
+            for (int v = 0; v < GEMM_PV; v++)
+                b[v] = vload16(v, bp);
 #pragma unroll
             for (int i = 0; i < GEMM_MR; i++) {
                 float16 a = (float16)(arow[i][p]);
-                acc[i][0] = fma(a, b0, acc[i][0]);
-                acc[i][1] = fma(a, b1, acc[i][1]);
-                acc[i][2] = fma(a, b2, acc[i][2]);
-                acc[i][3] = fma(a, b3, acc[i][3]);
+#pragma unroll
+                for (int v = 0; v < GEMM_PV; v++)
+                    acc[i][v] = fma(a, b[v], acc[i][v]);
             }
         }
 #pragma unroll
@@ -373,7 +380,7 @@ void tc_sgemm_packed(int M, int N, int K, float beta,
             if (i0 + i < M) {
                 __global float *crow = C + (size_t)(i0 + i) * ldc + j0;
 #pragma unroll
-                for (int v = 0; v < 4; v++) {
+                for (int v = 0; v < GEMM_PV; v++) {
                     float16 r = acc[i][v];
                     if (beta != 0.0f)
                         r = fma((float16)(beta), vload16(v, crow), r);
