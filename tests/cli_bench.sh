@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `terracl bench` output as tools read it: the JSON record of a GEMM and of
 # a backbone carries the fields bench/ scripts use, and --profile lists the
-# kernels that ran with their launches per run.
+# kernels that ran with their launches per run; a backbone without default
+# bands (TerraTorch's torchgeo names) is timed with its weights' bands.
 #   cli_bench.sh TERRACL_BINARY
 set -euo pipefail
 bin="$1"
@@ -12,10 +13,16 @@ trap 'rm -rf "$work"' EXIT
 "$bin" bench --backbone prithvi_eo_tiny --size 32 --repeat 2 --format json --profile \
   >"$work/bb.json" 2>/dev/null
 "$bin" bench --gemm 33,40,17 --repeat 2 --profile >"$work/table.txt"
+# A torchgeo backbone has no default bands: bench uses its weights' bands
+# (13 for this Sentinel-2 ResNet-18), as `terracl info` shows them.
+"$bin" bench --backbone ssl4eos12_resnet18_sentinel2_all_moco --size 32 --repeat 1 --format json \
+  >"$work/tg.json" 2>/dev/null
 grep -q "device time per run by kernel" "$work/table.txt"
 
-python3 - "$work/gemm.json" "$work/bb.json" <<'PY'
+python3 - "$work/gemm.json" "$work/bb.json" "$work/tg.json" <<'PY'
 import json, sys
+tg = json.load(open(sys.argv[3]))
+assert tg["model"] == "ssl4eos12_resnet18_sentinel2_all_moco" and tg["gflop"] > 0, tg
 gemm = json.load(open(sys.argv[1]))
 for key in ("device", "gemm", "warm_ms_median", "gflops", "peak_device_bytes", "profile"):
     assert key in gemm, key

@@ -25,6 +25,8 @@
 
 #include "cli/cli.h"
 #include "graph/module.h"
+#include "io/yaml_config.h"
+#include "models/backbones/torchgeo.h"
 #include "models/model_internal.h"
 #include "runtime/runtime.h"
 
@@ -85,6 +87,16 @@ static terracl_value *backbone_config(const struct bench_opts *o)
         st = terracl_value_map_set(args, "backbone_num_frames", terracl_value_new_int(o->frames), NULL);
     if (st == TERRACL_OK && o->size > 0)
         st = terracl_value_map_set(args, "backbone_img_size", terracl_value_new_int(o->size), NULL);
+    /* TerraTorch's torchgeo backbones have no default bands: time them with
+     * the bands of their pretrained weights, as `terracl info` shows them. */
+    char bands[512];
+    if (st == TERRACL_OK && tc_torchgeo_example_bands(o->backbone, bands, sizeof bands)) {
+        terracl_value *list = NULL;
+        terracl_error err = {0};
+        st = tc_yaml_parse(bands, strlen(bands), "model_bands", &list, &err);
+        if (st == TERRACL_OK)
+            st = terracl_value_map_set(args, "backbone_model_bands", list, NULL);
+    }
     if (st == TERRACL_OK)
         st = terracl_value_map_set(root, "model_factory", terracl_value_new_string("EncoderDecoderFactory"), NULL);
     if (st == TERRACL_OK)
