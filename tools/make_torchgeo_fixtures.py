@@ -93,6 +93,27 @@ fixture("bb_torchgeo_resnet18_ckpt", kind="ckpt", seed=133,
              "state dict (timm keys, a 10-class fc that TerraTorch drops), conv1 columns picked "
              "for model_bands [RED, NIR_BROAD, BLUE]")
 
+# Full size (not committed; tools/check_full_timm.sh makes and checks them
+# in a scratch folder): the whole ResNet-50 on all 13 Sentinel-2 bands of its
+# weights, and the whole ViT-S/16 at 224 with UperNet.
+S2_ALL = ["COASTAL_AEROSOL", "BLUE", "GREEN", "RED", "RED_EDGE_1", "RED_EDGE_2", "RED_EDGE_3",
+          "NIR_BROAD", "NIR_NARROW", "WATER_VAPOR", "CIRRUS", "SWIR_1", "SWIR_2"]
+fixture("full_torchgeo_resnet50", kind="backbone", seed=134, full=True,
+        model_args=mf._bb("ssl4eos12_resnet50_sentinel2_all_moco", model_bands=S2_ALL,
+                          out_indices=[0, 1, 2, 3, 4]),
+        input=(2, 13, 97, 83),
+        note="torchgeo ResNet-50 (SSL4EO-S12 MoCo name) at full size, all 13 bands, five "
+             "features, batch 2 at 97x83")
+fixture("full_torchgeo_vit_small_upernet", kind="model", seed=233, task="segmentation", full=True,
+        model_args=_with_decoder(
+            mf._bb("ssl4eos12_vit_small_patch16_224_sentinel2_all_dino", model_bands=S2_ALL),
+            ("necks", [{"name": "SelectIndices", "indices": [2, 5, 8, 11]},
+                       {"name": "LearnedInterpolateToPyramidal"}]),
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 256), ("num_classes", 4)),
+        input=(1, 13, 224, 224),
+        note="torchgeo ViT-S/16 (SSL4EO-S12 DINO name) at full size, 13 bands, blocks 2/5/8/11 "
+             "+ UperNetDecoder(256), 224x224")
+
 # Every torchgeo ResNet/ViT name at full size, model_bands as many as its
 # pretrained weights have, and a few overrides.
 COUNT_OVERRIDES = [
@@ -199,12 +220,14 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(mf.ROOT, "tests", "fixtures"))
     ap.add_argument("--list", action="store_true", help="list the fixtures and exit")
     ap.add_argument("--no-counts", action="store_true", help="skip torchgeo_param_counts.tsv")
+    ap.add_argument("--full", action="store_true",
+                    help="also the full-size full_* fixtures (big; tools/check_full_timm.sh)")
     args = ap.parse_args(argv)
     if args.list:
         for name, spec in FIXTURES.items():
             print("%-26s %s" % (name, spec["note"]))
         return 0
-    names = args.only or list(FIXTURES)
+    names = args.only or [n for n, spec in FIXTURES.items() if args.full or not spec.get("full")]
     unknown = [n for n in names if n not in FIXTURES]
     if unknown:
         sys.stderr.write("make_torchgeo_fixtures: error: unknown fixture(s) %s\n" % ", ".join(unknown))
