@@ -568,7 +568,8 @@ fixture("fm_timm_vit_unet", kind="model", seed=229, task="segmentation",
              "already images, so no ReshapeTokensToImage) into UNetDecoder, centre-cropped back")
 
 
-# Full-size ResNets, ConvNeXts and ViTs (timm's own depths and widths): too large to commit
+# Full-size ResNets, ConvNeXts and ViTs (timm's own depths and widths), alone and with
+# UNet, UperNet and FCN decoders: too large to commit
 # (tens of MB of weights each), so only made on request (--full or --only),
 # into a scratch folder by tools/check_full_timm.sh.
 fixture("full_timm_resnet50_unet", kind="model", seed=230, task="segmentation", full=True,
@@ -609,6 +610,41 @@ fixture("full_timm_vit_small_upernet", kind="model", seed=235, task="segmentatio
         input=(2, 6, 211, 199),
         note="full ViT-S/16 (6 bands, img_size 224) + LearnedInterpolateToPyramidal + "
              "UperNetDecoder, batch 2 at 211x199 padded to 224x224")
+fixture("full_timm_resnet50_upernet", kind="model", seed=237, task="segmentation", full=True,
+        model_args=collections.OrderedDict(
+            list(_bb("timm_resnet50", in_chans=6, out_indices=[1, 2, 3, 4]).items()) + [
+            ("decoder", "UperNetDecoder"), ("decoder_channels", 256), ("num_classes", 3)]),
+        input=(2, 6, 99, 83),
+        note="full ResNet-50 (6 bands, layer1..layer4) + UperNetDecoder(256), batch 2 at 99x83")
+fixture("full_timm_convnext_tiny_fcn", kind="model", seed=238, task="segmentation", full=True,
+        model_args=collections.OrderedDict(
+            list(_bb("timm_convnext_tiny", in_chans=4).items()) + [
+            ("decoder", "FCNDecoder"), ("decoder_channels", 128), ("num_classes", 3)]),
+        input=(2, 4, 101, 87),
+        note="full ConvNeXt-T (4 bands) + FCNDecoder, batch 2 at 101x87")
+fixture("full_timm_convnext_tiny_unet", kind="model", seed=239, task="segmentation", full=True,
+        model_args=collections.OrderedDict(
+            list(_bb("timm_convnext_tiny", in_chans=6).items()) + [
+            ("decoder", "UNetDecoder"), ("decoder_channels", [256, 128, 64, 32]),
+            ("num_classes", 2)]),
+        input=(2, 6, 97, 89),
+        note="full ConvNeXt-T (6 bands) + UNetDecoder over its four stages, batch 2 at 97x89")
+fixture("full_timm_vit_small_unet", kind="model", seed=240, task="segmentation", full=True,
+        model_args=collections.OrderedDict(
+            list(_bb("timm_vit_small_patch16_224", in_chans=6,
+                     out_indices=[2, 5, 8, 11]).items()) + [
+            ("necks", [{"name": "LearnedInterpolateToPyramidal"}]),
+            ("decoder", "UNetDecoder"), ("decoder_channels", [256, 128, 64, 32]),
+            ("num_classes", 2)]),
+        input=(2, 6, 209, 215),
+        note="full ViT-S/16 (6 bands, img_size 224) + LearnedInterpolateToPyramidal + "
+             "UNetDecoder, batch 2 at 209x215 padded to 224x224")
+fixture("full_timm_vit_small_fcn", kind="model", seed=241, task="segmentation", full=True,
+        model_args=collections.OrderedDict(
+            list(_bb("timm_vit_small_patch16_224", in_chans=3).items()) + [
+            ("decoder", "FCNDecoder"), ("decoder_channels", 128), ("num_classes", 4)]),
+        input=(1, 3, 224, 224),
+        note="full ViT-S/16 (3 bands) + FCNDecoder on its last block, 224x224")
 fixture("full_timm_resnet50d", kind="backbone", seed=236, full=True,
         model_args=_bb("timm_resnet50d", in_chans=4),
         input=(2, 4, 67, 73),
