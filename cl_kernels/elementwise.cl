@@ -87,14 +87,16 @@ __kernel void tc_bias_residual(__global float *acc, uint acc_off, __global const
     acc[acc_off + i] += x[x_off + i] + bias[b_off + c];
 }
 
-/* SiLU, as PyTorch's nn.SiLU: x * sigmoid(x). */
-__kernel void tc_silu(__global const float *x, uint x_off, __global float *y, uint y_off, uint n)
+/* The gate of a SwiGLU feed-forward, y = silu(a) * b on same-shaped
+ * tensors, in one pass (y may alias a or b). */
+__kernel void tc_silu_mul(__global const float *a, uint a_off, __global const float *b,
+                          uint b_off, __global float *y, uint y_off, uint n)
 {
     uint i = get_global_id(0);
     if (i >= n)
         return;
-    float v = x[x_off + i];
-    y[y_off + i] = v / (1.0f + exp(-v));
+    float v = a[a_off + i];
+    y[y_off + i] = v / (1.0f + exp(-v)) * b[b_off + i];
 }
 
 __kernel void tc_relu(__global const float *x, uint x_off, __global float *y, uint y_off, uint n)

@@ -103,6 +103,25 @@ static void test_unary_ops(void **state)
         assert_true(tc_test_max_abs(got, want, (size_t)n) == 0);
         free(got);
 
+        /* The SwiGLU gate, out of place and in place (as TerraMind runs it). */
+        float *g = malloc((size_t)n * sizeof *g);
+        tc_test_fill(g, (size_t)n, 8, -2, 2);
+        struct tc_tensor tg = tc_test_upload(g, 1, &n);
+        TC_ASSERT_OK(tc_op_silu_mul(tc_test_rt, &tx, &tg, &ty, &err), err);
+        got = tc_test_download(&ty);
+        for (int64_t i = 0; i < n; i++)
+            want[i] = (float)(x[i] / (1.0 + exp(-(double)x[i])) * g[i]);
+        assert_true(tc_test_max_abs(got, want, (size_t)n) < 1e-5);
+        free(got);
+        TC_ASSERT_OK(tc_op_silu_mul(tc_test_rt, &ty, &tg, &ty, &err), err); /* in place */
+        int64_t half = n / 2;
+        struct tc_tensor short_view = tg;
+        short_view.dims[0] = half;
+        assert_int_equal(tc_op_silu_mul(tc_test_rt, &tx, &short_view, &ty, &err),
+                         TERRACL_ERR_SHAPE);
+        tc_tensor_free(&tg);
+        free(g);
+
         TC_ASSERT_OK(tc_op_scale(tc_test_rt, &tx, 0.25f, -1.5f, &ty, &err), err);
         got = tc_test_download(&ty);
         for (int64_t i = 0; i < n; i++)

@@ -87,10 +87,18 @@ terracl_status tc_op_gelu(terracl_runtime *rt, const struct tc_tensor *x, struct
     return unary(rt, "tc_gelu", x, y, err);
 }
 
-terracl_status tc_op_silu(terracl_runtime *rt, const struct tc_tensor *x, struct tc_tensor *y,
-                          terracl_error *err)
+terracl_status tc_op_silu_mul(terracl_runtime *rt, const struct tc_tensor *a,
+                              const struct tc_tensor *b, struct tc_tensor *y, terracl_error *err)
 {
-    return unary(rt, "tc_silu", x, y, err);
+    terracl_status st = same_count(a, y, "silu_mul", err);
+    struct tc_karg oa, ob, oy;
+    if (st || (st = same_count(b, y, "silu_mul", err)) || (st = tc_offset_arg(a, &oa, err)) ||
+        (st = tc_offset_arg(b, &ob, err)) || (st = tc_offset_arg(y, &oy, err)))
+        return st;
+    size_t n = tc_tensor_numel(y);
+    struct tc_karg args[] = {TC_KBUF(a->buf), oa, TC_KBUF(b->buf), ob,
+                             TC_KBUF(y->buf), oy, TC_KUINT(n)};
+    return tc_launch_1d(rt, "elementwise", "tc_silu_mul", n, args, 7, err);
 }
 
 terracl_status tc_op_relu(terracl_runtime *rt, const struct tc_tensor *x, struct tc_tensor *y,

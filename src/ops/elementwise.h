@@ -19,9 +19,10 @@ TC_NODISCARD terracl_status tc_op_scale(terracl_runtime *rt, const struct tc_ten
 /* Exact (erf) GELU and ReLU. */
 TC_NODISCARD terracl_status tc_op_gelu(terracl_runtime *rt, const struct tc_tensor *x,
                                        struct tc_tensor *y, terracl_error *err);
-/* SiLU (x * sigmoid(x)), the gate of a SwiGLU feed-forward. */
-TC_NODISCARD terracl_status tc_op_silu(terracl_runtime *rt, const struct tc_tensor *x,
-                                       struct tc_tensor *y, terracl_error *err);
+/* y = silu(a) * b, a, b and y of one size (the SwiGLU gate in one pass). */
+TC_NODISCARD terracl_status tc_op_silu_mul(terracl_runtime *rt, const struct tc_tensor *a,
+                                           const struct tc_tensor *b, struct tc_tensor *y,
+                                           terracl_error *err);
 TC_NODISCARD terracl_status tc_op_relu(terracl_runtime *rt, const struct tc_tensor *x,
                                        struct tc_tensor *y, terracl_error *err);
 

@@ -899,9 +899,8 @@ static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const st
     if (p->biases) /* fc2(gelu(fc1 h)) */
         st = tc_op_linear_ex(rt, &s->h, param(m, bp->fc1_w), opt(m, bp->fc1_b), 1, 0, &s->hidden, err);
     else if ((st = tc_op_linear(rt, &s->h, param(m, bp->fc1_w), NULL, &s->hidden, err)) == TERRACL_OK &&
-             (st = tc_op_linear(rt, &s->h, param(m, bp->fc3_w), NULL, &s->gate, err)) == TERRACL_OK &&
-             (st = tc_op_silu(rt, &s->hidden, &s->hidden, err)) == TERRACL_OK)
-        st = tc_op_mul(rt, &s->hidden, &s->gate, &s->hidden, err); /* silu(fc1 h) * fc3 h */
+             (st = tc_op_linear(rt, &s->h, param(m, bp->fc3_w), NULL, &s->gate, err)) == TERRACL_OK)
+        st = tc_op_silu_mul(rt, &s->hidden, &s->gate, &s->hidden, err); /* silu(fc1 h) * fc3 h */
     if (st == TERRACL_OK)
         st = tc_op_linear_ex(rt, &s->hidden, param(m, bp->fc2_w), opt(m, bp->fc2_b), 0, 1, &s->x, err);
     return st;
