@@ -41,7 +41,7 @@ __kernel void tc_gelu(__global const float *x, uint x_off, __global float *y, ui
     y[y_off + i] = tc_gelu_erf(x[x_off + i]);
 }
 
-/* Same-shape addition (no repetition, so no index division). */
+/* Same-shape addition and product (no repetition, so no index division). */
 __kernel void tc_add_same(__global const float *a, uint a_off, __global const float *b,
                           uint b_off, __global float *c, uint c_off, uint n)
 {
@@ -49,6 +49,15 @@ __kernel void tc_add_same(__global const float *a, uint a_off, __global const fl
     if (i >= n)
         return;
     c[c_off + i] = a[a_off + i] + b[b_off + i];
+}
+
+__kernel void tc_mul_same(__global const float *a, uint a_off, __global const float *b,
+                          uint b_off, __global float *c, uint c_off, uint n)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    c[c_off + i] = a[a_off + i] * b[b_off + i];
 }
 
 /*

@@ -37,6 +37,13 @@ static void test_add_mul_broadcast(void **state)
         assert_true(tc_test_max_abs(got, want, n) == 0);
         free(got);
 
+        TC_ASSERT_OK(tc_op_mul(tc_test_rt, &ta, &tfull, &out, &err), err);
+        got = tc_test_download(&out);
+        for (size_t i = 0; i < n; i++)
+            want[i] = a[i] * b[i];
+        assert_true(tc_test_max_abs(got, want, n) == 0);
+        free(got);
+
         TC_ASSERT_OK(tc_op_mul(tc_test_rt, &ta, &trow, &out, &err), err);
         got = tc_test_download(&out);
         for (size_t i = 0; i < n; i++)

@@ -1,7 +1,6 @@
 /* Element-wise ops: shape checks here, arithmetic in cl_kernels/elementwise.cl. */
 #include "ops/elementwise.h"
 
-#include <string.h>
 
 #include "ops/launch.h"
 
@@ -17,8 +16,11 @@ static terracl_status same_count(const struct tc_tensor *x, const struct tc_tens
     return TERRACL_OK;
 }
 
-static terracl_status binary(terracl_runtime *rt, const char *kernel, const struct tc_tensor *a,
-                             const struct tc_tensor *b, struct tc_tensor *c, terracl_error *err)
+/* `kernel` repeats b over a; `same_kernel` is the same op for same-sized
+ * operands, without the index division. */
+static terracl_status binary(terracl_runtime *rt, const char *kernel, const char *same_kernel,
+                             const struct tc_tensor *a, const struct tc_tensor *b,
+                             struct tc_tensor *c, terracl_error *err)
 {
     size_t n = tc_tensor_numel(a), nb = tc_tensor_numel(b);
     terracl_status st = same_count(a, c, kernel, err);
@@ -34,10 +36,10 @@ static terracl_status binary(terracl_runtime *rt, const char *kernel, const stru
     if ((st = tc_offset_arg(a, &oa, err)) || (st = tc_offset_arg(b, &ob, err)) ||
         (st = tc_offset_arg(c, &oc, err)))
         return st;
-    if (nb == n && strcmp(kernel, "tc_add") == 0) {
+    if (nb == n) {
         struct tc_karg same[] = {TC_KBUF(a->buf), oa, TC_KBUF(b->buf), ob,
                                  TC_KBUF(c->buf), oc, TC_KUINT(n)};
-        return tc_launch_1d(rt, "elementwise", "tc_add_same", n, same, 7, err);
+        return tc_launch_1d(rt, "elementwise", same_kernel, n, same, 7, err);
     }
     struct tc_karg args[] = {TC_KBUF(a->buf), oa, TC_KBUF(b->buf), ob, TC_KUINT(nb),
                              TC_KBUF(c->buf), oc, TC_KUINT(n)};
@@ -47,13 +49,13 @@ static terracl_status binary(terracl_runtime *rt, const char *kernel, const stru
 terracl_status tc_op_add(terracl_runtime *rt, const struct tc_tensor *a, const struct tc_tensor *b,
                          struct tc_tensor *c, terracl_error *err)
 {
-    return binary(rt, "tc_add", a, b, c, err);
+    return binary(rt, "tc_add", "tc_add_same", a, b, c, err);
 }
 
 terracl_status tc_op_mul(terracl_runtime *rt, const struct tc_tensor *a, const struct tc_tensor *b,
                          struct tc_tensor *c, terracl_error *err)
 {
-    return binary(rt, "tc_mul", a, b, c, err);
+    return binary(rt, "tc_mul", "tc_mul_same", a, b, c, err);
 }
 
 terracl_status tc_op_scale(terracl_runtime *rt, const struct tc_tensor *x, float alpha, float beta,
