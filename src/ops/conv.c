@@ -3,8 +3,10 @@
  *
  * Conv2d is im2col + one GEMM per batch item, y_b = W cols_b, except for
  * 1x1 convolutions without stride or padding, where x_b already is the
- * column matrix. On CPU devices the columns are pixel-major and made band
- * by band (conv2d_cpu) so that the GEMM is the fast A B^T kernel.
+ * column matrix. On CPU devices, kernels up to 7x7 with strides up to 4 are
+ * implicit GEMMs without columns (conv_implicit.c); for the rest the
+ * columns are pixel-major and made band by band (conv2d_cpu) so that the
+ * GEMM is the fast A B^T kernel.
  * ConvTranspose2d is the reverse: cols_b = W^T x_b (one GEMM; on CPUs its
  * transpose) then a gather kernel sums the taps that land on each output
  * pixel. The column scratch is allocated per call and released once
