@@ -1,10 +1,9 @@
 /*
- * Conv2d on CPU devices without im2col: copy the input once with its zero
- * padding (split into its stride x stride phases when strided), then one
- * implicit-GEMM kernel reads shifted runs of it as the rows of B and
- * writes y with bias and ReLU applied (cl_kernels/conv_implicit.cl). The
- * copy is about Cin (H + 2 ph) (W + 2 pw) floats, against Cin kh kw Ho Wo
- * for the column matrix.
+ * Stride-1 Conv2d on CPU devices without im2col: copy the input once with
+ * its zero padding, then one implicit-GEMM kernel reads shifted runs of it
+ * as the rows of B and writes y with bias and ReLU applied
+ * (cl_kernels/conv_implicit.cl). The padded copy is Cin (H + 2 ph)
+ * (W + 2 pw) floats, against Cin kh kw Ho Wo for the column matrix.
  */
 #include "ops/conv_implicit.h"
 
@@ -33,55 +32,20 @@
 #define NR 64 /* CONV_NV float16 vectors */
 #define PANEL 2
 
-/* The implicit GEMM's view of one convolution: phases copied along y and
- * x, the phase planes (Hq x Wq), floats per channel of xq, and the
- * furthest tap offset inside a channel (see conv_implicit.cl). */
-struct implicit_geom {
-    int64_t py, px, Hq, Wq, plane, tmax;
-};
-
-static struct implicit_geom implicit_geom(const struct tc_tensor *x, const struct tc_tensor *w,
-                                          const struct tc_conv_geom *g)
-{
-    struct implicit_geom q;
-    int64_t kh = w->dims[2], kw = w->dims[3];
-    int64_t eff_h = g->dil_h * (kh - 1) + 1, eff_w = g->dil_w * (kw - 1) + 1;
-    int64_t Hp = x->dims[2] + 2 * g->pad_h, Wp = x->dims[3] + 2 * g->pad_w;
-    q.py = g->stride_h < eff_h ? g->stride_h : eff_h;
-    q.px = g->stride_w < eff_w ? g->stride_w : eff_w;
-    q.Hq = (Hp + g->stride_h - 1) / g->stride_h;
-    q.Wq = (Wp + g->stride_w - 1) / g->stride_w;
-    q.plane = q.py * q.px * q.Hq * q.Wq;
-    q.tmax = 0;
-    for (int64_t ky = 0; ky < kh; ky++)
-        for (int64_t kx = 0; kx < kw; kx++) {
-            int64_t ry = ky * g->dil_h, rx = kx * g->dil_w;
-            int64_t off = ((ry % g->stride_h) * q.px + rx % g->stride_w) * q.Hq * q.Wq +
-                          ry / g->stride_h * q.Wq + rx / g->stride_w;
-            if (off > q.tmax)
-                q.tmax = off;
-        }
-    return q;
-}
-
 int tc_conv2d_implicit_wanted(const terracl_runtime *rt, const struct tc_tensor *x,
                               const struct tc_tensor *w, const struct tc_conv_geom *g)
 {
+    if (!tc_runtime_is_cpu(rt) || g->stride_h != 1 || g->stride_w != 1)
+        return 0;
     int64_t kh = w->dims[2], kw = w->dims[3];
-    /* Kernels up to 7x7 (the taps are unrolled), strides up to 4. */
-    if (!tc_runtime_is_cpu(rt) || kh < 1 || kh > 7 || kw < 1 || kw > 7 || g->stride_h > 4 ||
-        g->stride_w > 4 || g->dil_h > 64 || g->dil_w > 64 || x->dims[2] > INT_MAX / 4 ||
-        x->dims[3] > INT_MAX / 4 || g->pad_h > INT_MAX / 4 || g->pad_w > INT_MAX / 4)
+    if (!((kh == 1 && kw == 1) || (kh == 3 && kw == 3)))
         return 0;
-    struct implicit_geom q = implicit_geom(x, w, g);
-    int64_t Cin = x->dims[1], Cout = w->dims[0], lim = INT_MAX / 2;
-    /* The phase-split input with a tile of slack, the weight and one output
-     * plane all addressed with 32-bit ints (the sizes are below 2^31 each,
-     * so the products below fit in 64 bits). */
-    if (q.Hq * q.Wq >= lim / 16 || Cin >= lim || Cout >= lim)
-        return 0;
-    return (Cin + 1) * q.plane + 2 * CNR + q.tmax < lim && Cin * kh * kw < lim &&
-           Cout * Cin * kh * kw < lim && Cout * q.Hq * q.Wq < lim;
+    int64_t Cin = x->dims[1], Hp = x->dims[2] + 2 * g->pad_h, Wp = x->dims[3] + 2 * g->pad_w;
+    /* Padded input with a tile of slack, the weight and one output plane
+     * all addressed with 32-bit ints. */
+    int64_t padded = Cin * Hp * Wp + Hp * Wp + 2 * CNR + (kw - 1) * g->dil_w;
+    return padded < INT_MAX / 2 && Cin * kh * kw < INT_MAX / 2 && w->dims[0] * Cin * kh * kw < INT_MAX / 2 &&
+           g->dil_h * (kh - 1) * Wp < INT_MAX / 2 && w->dims[0] * Hp * Wp < INT_MAX / 2;
 }
 
 terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x,
@@ -92,14 +56,13 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
     int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
     int64_t Cout = w->dims[0], kh = w->dims[2], kw = w->dims[3];
     int64_t Ho = y->dims[2], Wo = y->dims[3];
-    const struct implicit_geom q = implicit_geom(x, w, g);
-    size_t plane = (size_t)q.plane, ncols = (size_t)(Ho * q.Wq);
+    int64_t Hp = H + 2 * g->pad_h, Wp = W + 2 * g->pad_w;
+    size_t plane = (size_t)(Hp * Wp), ncols = (size_t)(Ho * Wp);
     size_t tiles_m = ((size_t)Cout + CMR - 1) / CMR, tiles_n = (ncols + CNR - 1) / CNR;
     size_t strips = (tiles_n + CPANEL - 1) / CPANEL;
-    /* The last tile reads CNR columns past its start from the last
-     * channel's furthest tap: slack after the planes, zero-filled. */
-    size_t reach = (size_t)(Cin - 1) * plane + (size_t)q.tmax + tiles_n * CNR;
-    size_t slack = (reach > (size_t)Cin * plane ? reach - (size_t)Cin * plane : 0) + 1;
+    /* The last tile reads CNR columns past its start from the last channel's
+     * last tap: slack after the planes, zero-filled. */
+    size_t slack = tiles_n * CNR - ncols + (size_t)((kw - 1) * g->dil_w) + 1;
     size_t padded = (size_t)Cin * plane + slack;
     terracl_status st;
     if (tiles_m * strips > INT_MAX)
@@ -108,52 +71,45 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
     if ((st = tc_offset_arg(w, &ow, err)) || (b && (st = tc_offset_arg(b, &ob, err))) ||
         (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv2d output", err)))
         return st;
-    /* Input channels per launch: the strip of xq one work-item reads for
-     * them (CPANEL tiles of CNR columns in each phase, plus the rows the
-     * taps reach) within the device's conv_block_kib (tuned, or 256 KiB),
-     * so that it stays in L2 across the row tiles. */
+    /* Input channels per launch: the strip of xp one work-item reads for
+     * them (CPANEL tiles of CNR columns, plus the rows the taps reach)
+     * within the device's conv_block_kib (tuned, or 256 KiB), so that it
+     * stays in L2 across the row tiles. */
     const size_t block_bytes = tc_runtime_native_params(rt)->conv_block_kib << 10;
-    size_t reach_rows = (size_t)((kh - 1) * g->dil_h / g->stride_h * q.Wq +
-                                 (kw - 1) * g->dil_w / g->stride_w);
-    size_t per_channel = (size_t)(q.py * q.px) * (CPANEL * CNR + reach_rows) * sizeof(float);
+    size_t per_channel = (CPANEL * CNR + (size_t)((kh - 1) * g->dil_h * Wp + (kw - 1) * g->dil_w)) *
+                         sizeof(float);
     int64_t block = (int64_t)(block_bytes / per_channel);
     if (block < 16)
         block = 16;
-    /* A 1x1 convolution without stride or padding reads x as it is. */
-    const int copy = !(kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0 &&
-                       g->stride_h == 1 && g->stride_w == 1);
-    struct tc_tensor xq = {0};
+    /* A 1x1 convolution without padding reads x as it is. */
+    const int copy = !(kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0);
+    struct tc_tensor xp = {0};
     int64_t pd[1] = {(int64_t)padded};
-    if (copy && (st = tc_tensor_alloc(rt, 1, pd, &xq, err)))
+    if (copy && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
         return st;
-    char options[192];
-    snprintf(options, sizeof options,
-             CONV_OPTIONS " -DCONV_KH=%d -DCONV_KW=%d -DCONV_SH=%d -DCONV_SW=%d -DCONV_PY=%d "
-                          "-DCONV_PX=%d -DCONV_GUARD=%d",
-             (int)kh, (int)kw, (int)g->stride_h, (int)g->stride_w, (int)q.py, (int)q.px, !copy);
-    struct tc_kernel *kern = NULL, *pad_kern = NULL;
+    char options[96];
+    snprintf(options, sizeof options, CONV_OPTIONS " -DCONV_KH=%d -DCONV_KW=%d", (int)kh, (int)kw);
+    struct tc_kernel *kern = NULL;
     st = tc_kernel_get(rt, "conv_implicit", "tc_conv2d_implicit", options, &kern, err);
-    if (st == TERRACL_OK && copy)
-        st = tc_kernel_get(rt, "conv_implicit", "tc_conv_pad_input", options, &pad_kern, err);
     for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
         size_t xo = x->offset + (size_t)(bi * Cin * H * W);
         size_t yo = y->offset + (size_t)(bi * Cout * Ho * Wo);
-        if (copy) {
-            struct tc_karg pa[] = {TC_KBUF(x->buf),    TC_KUINT(xo),       TC_KBUF(xq.buf),
-                                   TC_KUINT(H),        TC_KUINT(W),        TC_KUINT(q.Hq),
-                                   TC_KUINT(q.Wq),     TC_KUINT(g->pad_h), TC_KUINT(g->pad_w),
-                                   TC_KUINT(Cin),      TC_KUINT(slack)};
-            size_t local[1] = {tc_runtime_max_workgroup(rt) < 64 ? 1 : 64};
-            size_t rows[1] = {(size_t)(Cin * q.py * q.px * q.Hq) + 1};
-            rows[0] = (rows[0] + local[0] - 1) / local[0] * local[0];
-            st = tc_kernel_launch(rt, pad_kern, 1, rows, local, pa, 11, err);
-            if (st != TERRACL_OK)
-                break;
-        }
-        /* What the kernel reads: the phase-split copy (with its slack), or
-         * the batch item's Cin planes of x. */
-        const struct tc_buf *src = copy ? xq.buf : x->buf;
+        struct tc_karg pa[] = {TC_KBUF(x->buf),      TC_KUINT(xo),         TC_KBUF(xp.buf),
+                               TC_KUINT(H),          TC_KUINT(W),          TC_KUINT(Hp),
+                               TC_KUINT(Wp),         TC_KUINT(g->pad_h),   TC_KUINT(g->pad_w),
+                               TC_KUINT(Cin),        TC_KUINT(slack)};
+        if (copy)
+            st = tc_launch_1d(rt, "conv_implicit", "tc_conv_pad_input", (size_t)(Cin * Hp) + 1,
+                              pa, 11, err);
+        if (st != TERRACL_OK)
+            break;
+        /* What the kernel reads: the padded copy (with its slack), or the
+         * batch item's Cin planes of x. */
+        const struct tc_buf *src = copy ? xp.buf : x->buf;
         size_t src_off = copy ? 0 : xo, src_len = copy ? padded : (size_t)Cin * plane;
+        char tag[96];
+        snprintf(tag, sizeof tag, "%lldx%lldx%lld k%lldx%lld", (long long)Cout,
+                 (long long)(Ho * Wo), (long long)(Cin * kh * kw), (long long)kh, (long long)kw);
         tc_runtime_count_flops(rt, 2ull * (uint64_t)Cout * (uint64_t)(Ho * Wo) *
                                        (uint64_t)(Cin * kh * kw));
         for (int64_t c0 = 0; c0 < Cin && st == TERRACL_OK; c0 += block) {
@@ -163,25 +119,19 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
                                      TC_KBUF(w->buf),   ow,
                                      TC_KBUF(src),      TC_KUINT(src_off),
                                      TC_KUINT(src_len), TC_KUINT(plane),
-                                     TC_KUINT(q.Hq * q.Wq), TC_KINT(q.Wq),
-                                     TC_KINT(g->dil_h), TC_KINT(g->dil_w),
-                                     TC_KBUF(y->buf),   TC_KUINT(yo),
-                                     TC_KINT(Ho),       TC_KINT(Wo),
-                                     TC_KINT(tiles_m),  TC_KINT(tiles_n),
-                                     TC_KBUF(b ? b->buf : w->buf), ob,
-                                     TC_KINT(b != NULL), TC_KINT(relu != 0),
-                                     TC_KINT(c0 > 0),   TC_KINT(c1 == Cin)};
-            /* Profiles name the launch by its GEMM shape, K counting only
-             * this block's channels: 2 M N K flops per launch. */
-            char tag[96];
-            snprintf(tag, sizeof tag, "%lldx%lldx%lld k%lldx%lld s%lldx%lld", (long long)Cout,
-                     (long long)(Ho * Wo), (long long)((c1 - c0) * kh * kw), (long long)kh,
-                     (long long)kw, (long long)g->stride_h, (long long)g->stride_w);
+                                     TC_KINT(Wp),       TC_KINT(g->dil_h),
+                                     TC_KINT(g->dil_w), TC_KBUF(y->buf),
+                                     TC_KUINT(yo),      TC_KINT(Ho),
+                                     TC_KINT(Wo),       TC_KINT(tiles_m),
+                                     TC_KINT(tiles_n),  TC_KBUF(b ? b->buf : w->buf),
+                                     ob,                TC_KINT(b != NULL),
+                                     TC_KINT(relu != 0), TC_KINT(c0 > 0),
+                                     TC_KINT(c1 == Cin)};
             const size_t global[1] = {tiles_m * strips}, local[1] = {1};
-            st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args, 26, err);
+            st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args, 25, err);
         }
     }
-    tc_tensor_free(&xq);
+    tc_tensor_free(&xp);
     return st;
 }
 

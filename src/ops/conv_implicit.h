@@ -1,12 +1,12 @@
-/* Conv2d as an implicit GEMM on CPU devices (no column matrix); see
- * cl_kernels/conv_implicit.cl. Only conv.c calls this. */
+/* Conv2d with stride 1 as an implicit GEMM on CPU devices (no column
+ * matrix); see cl_kernels/conv_implicit.cl. Only conv.c calls this. */
 #ifndef TC_OPS_CONV_IMPLICIT_H
 #define TC_OPS_CONV_IMPLICIT_H
 
 #include "ops/conv.h"
 
-/* Whether tc_conv2d_implicit runs this convolution: CPU devices, kernels
- * up to 7x7, strides up to 4, sizes within the kernel's 32-bit indices. */
+/* Whether tc_conv2d_implicit runs this convolution: CPU devices, stride 1,
+ * 1x1 or 3x3 kernels, sizes within the kernel's 32-bit indices. */
 int tc_conv2d_implicit_wanted(const terracl_runtime *rt, const struct tc_tensor *x,
                               const struct tc_tensor *w, const struct tc_conv_geom *g);
 
