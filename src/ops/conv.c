@@ -3,8 +3,11 @@
  *
  * Conv2d is im2col + one GEMM per batch item, y_b = W cols_b, except for
  * 1x1 convolutions without stride or padding, where x_b already is the
- * column matrix. On CPU devices the columns are pixel-major and made band
- * by band (conv2d_cpu) so that the GEMM is the fast A B^T kernel.
+ * column matrix. On CPU devices, 1x1 and 3x3 kernels with stride 1
+ * (conv_implicit.c) and kernels up to 7x7 with strides 2 to 4
+ * (conv_phase.c) are implicit GEMMs without columns; for the rest the
+ * columns are pixel-major and made band by band (conv2d_cpu) so that the
+ * GEMM is the fast A B^T kernel.
  * ConvTranspose2d is the reverse: cols_b = W^T x_b (one GEMM; on CPUs its
  * transpose) then a gather kernel sums the taps that land on each output
  * pixel. The column scratch is allocated per call and released once
@@ -14,6 +17,7 @@
 
 #include "core/checked.h"
 #include "ops/conv_implicit.h"
+#include "ops/conv_phase.h"
 #include "ops/launch.h"
 
 static terracl_status shape_error(const char *op, const char *what, const struct tc_tensor *x,
@@ -167,6 +171,8 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
         return shape_error(op, "the bias does not match the output channels", x, w, y, err);
     if (tc_conv2d_implicit_wanted(rt, x, w, g))
         return tc_conv2d_implicit(rt, x, w, b, g, relu, y, err);
+    if (tc_conv2d_phase_wanted(rt, x, w, g))
+        return tc_conv2d_phase(rt, x, w, b, g, relu, y, err);
     if (!direct && tc_runtime_is_cpu(rt))
         return conv2d_cpu(rt, x, w, b, g, relu, y, err);
     struct tc_tensor cols = {0};
