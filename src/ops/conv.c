@@ -3,8 +3,10 @@
  *
  * Conv2d is im2col + one GEMM per batch item, y_b = W cols_b, except for
  * 1x1 convolutions without stride or padding, where x_b already is the
- * column matrix. On CPU devices, 1x1 and 3x3 kernels with stride 1
- * (conv_implicit.c) and kernels up to 7x7 with strides 2 to 4
+ * column matrix (on CPUs for maps of 128 pixels or more; on smaller ones
+ * the implicit kernel is faster). On CPU devices, the other 1x1 and the
+ * 3x3 kernels with stride 1 (conv_implicit.c) and kernels up to 7x7 with
+ * strides 2 to 4
  * (conv_phase.c) are implicit GEMMs without columns; for the rest the
  * columns are pixel-major and made band by band (conv2d_cpu) so that the
  * GEMM is the fast A B^T kernel.
