@@ -3,10 +3,10 @@
  *
  * Conv2d is im2col + one GEMM per batch item, y_b = W cols_b, except for
  * 1x1 convolutions without stride or padding, where x_b already is the
- * column matrix (on CPUs for maps of 128 pixels or more; on smaller ones
- * the implicit kernel is faster). On CPU devices, the other 1x1 and the
- * 3x3 kernels with stride 1 (conv_implicit.c) and kernels up to 7x7 with
- * strides 2 to 4
+ * column matrix (on CPUs for maps of 128 pixels or more; smaller maps take
+ * the pixel-major columns below, whose A B^T kernel is faster there). On
+ * CPU devices, the other 1x1 and the 3x3 kernels with stride 1
+ * (conv_implicit.c) and kernels up to 7x7 with strides 2 to 4
  * (conv_phase.c) are implicit GEMMs without columns; for the rest the
  * columns are pixel-major and made band by band (conv2d_cpu) so that the
  * GEMM is the fast A B^T kernel.
@@ -175,7 +175,9 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
         return tc_conv2d_implicit(rt, x, w, b, g, relu, y, err);
     if (tc_conv2d_phase_wanted(rt, x, w, g))
         return tc_conv2d_phase(rt, x, w, b, g, relu, y, err);
-    if (!direct && tc_runtime_is_cpu(rt))
+    /* On CPUs a small map's 1x1 convolution, too, is faster as columns
+     * (its transpose) times the weight in the A B^T kernel. */
+    if ((!direct || P < 128) && tc_runtime_is_cpu(rt))
         return conv2d_cpu(rt, x, w, b, g, relu, y, err);
     struct tc_tensor cols = {0};
     if (!direct) {
