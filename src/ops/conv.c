@@ -3,9 +3,9 @@
  *
  * Conv2d is im2col + one GEMM per batch item, y_b = W cols_b, except for
  * 1x1 convolutions without stride or padding, where x_b already is the
- * column matrix (on CPUs for maps of 128 pixels or more; smaller maps take
- * the pixel-major columns below, whose A B^T kernel is faster there). On
- * CPU devices, the other 1x1 and the 3x3 kernels with stride 1
+ * column matrix (on CPUs for maps of DIRECT_MIN_PIXELS or more; smaller
+ * maps take the pixel-major columns below, whose A B^T kernel is faster
+ * there). On CPU devices, the other 1x1 and the 3x3 kernels with stride 1
  * (conv_implicit.c) and kernels up to 7x7 with strides 2 to 4
  * (conv_phase.c) are implicit GEMMs without columns; for the rest the
  * columns are pixel-major and made band by band (conv2d_cpu) so that the
@@ -21,6 +21,10 @@
 #include "ops/conv_implicit.h"
 #include "ops/conv_phase.h"
 #include "ops/launch.h"
+
+/* Pixels from which a CPU runs an unpadded 1x1 convolution as the NN GEMM
+ * on its input rather than through pixel-major columns (see below). */
+#define DIRECT_MIN_PIXELS 128
 
 static terracl_status shape_error(const char *op, const char *what, const struct tc_tensor *x,
                                   const struct tc_tensor *w, const struct tc_tensor *y,
@@ -171,13 +175,18 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
                  g->pad_w == 0;
     if (b != NULL && tc_tensor_numel(b) != (size_t)Cout)
         return shape_error(op, "the bias does not match the output channels", x, w, y, err);
-    if (tc_conv2d_implicit_wanted(rt, x, w, g))
+    /* An unpadded 1x1 convolution is a plain GEMM, never the implicit
+     * kernel: on CPUs, on maps of DIRECT_MIN_PIXELS or more the NN kernel
+     * on the input as it is runs at about twice the implicit kernel's
+     * speed; on smaller ones (ResNet's 7x7 last stage) the A B^T kernel on
+     * the transposed input (conv2d_cpu's columns) runs 2-5x faster than
+     * it, whose partial vectors of columns waste most of each tile
+     * (resnet50 + smp Unet at 224, --profile, alternating runs). */
+    if (!direct && tc_conv2d_implicit_wanted(rt, x, w, g))
         return tc_conv2d_implicit(rt, x, w, b, g, relu, y, err);
     if (tc_conv2d_phase_wanted(rt, x, w, g))
         return tc_conv2d_phase(rt, x, w, b, g, relu, y, err);
-    /* On CPUs a small map's 1x1 convolution, too, is faster as columns
-     * (its transpose) times the weight in the A B^T kernel. */
-    if ((!direct || P < 128) && tc_runtime_is_cpu(rt))
+    if ((!direct || P < DIRECT_MIN_PIXELS) && tc_runtime_is_cpu(rt))
         return conv2d_cpu(rt, x, w, b, g, relu, y, err);
     struct tc_tensor cols = {0};
     if (!direct) {

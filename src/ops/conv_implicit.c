@@ -40,14 +40,6 @@ int tc_conv2d_implicit_wanted(const terracl_runtime *rt, const struct tc_tensor 
     int64_t kh = w->dims[2], kw = w->dims[3];
     if (!((kh == 1 && kw == 1) || (kh == 3 && kw == 3)))
         return 0;
-    /* An unpadded 1x1 convolution is a plain GEMM (conv.c): on maps of
-     * 128 pixels or more the NN kernel on the input as it is runs at about
-     * twice this kernel's speed; on smaller ones (ResNet's 7x7 last stage)
-     * the A B^T kernel on the transposed input runs 2-5x faster than this
-     * kernel, whose partial vectors of columns waste most of each tile
-     * (resnet50 + smp Unet at 224, --profile, alternating runs). */
-    if (kh == 1 && g->pad_h == 0 && g->pad_w == 0)
-        return 0;
     int64_t Cin = x->dims[1], Hp = x->dims[2] + 2 * g->pad_h, Wp = x->dims[3] + 2 * g->pad_w;
     /* Padded input with a tile of slack, the weight and one output plane
      * all addressed with 32-bit ints. */

@@ -1,7 +1,6 @@
 /* Element-wise ops: shape checks here, arithmetic in cl_kernels/elementwise.cl. */
 #include "ops/elementwise.h"
 
-
 #include "ops/launch.h"
 
 static terracl_status same_count(const struct tc_tensor *x, const struct tc_tensor *y,
