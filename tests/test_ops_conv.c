@@ -86,9 +86,29 @@ static void test_conv2d(void **state)
         {1, 40, 15, 14, 9, 1, 1, {2, 2, 0, 0, 1, 1}, 0},
         {1, 33, 19, 23, 6, 5, 3, {3, 2, 2, 1, 2, 1}, 1},
         {1, 40, 30, 31, 6, 9, 9, {5, 5, 4, 4, 1, 1}, 1},
+        /* 64 or 128 output channels: on CPUs the weight may be packed
+         * (run both ways below): same padding on odd sizes with batch 2,
+         * fewer pixels than a tile, the stem, strided 3x3 and 1x1,
+         * DeepLab's and ASPP's dilations, a non-square kernel. */
+        {2, 19, 13, 11, 64, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+        {1, 33, 2, 2, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 0},
+        {1, 3, 29, 31, 64, 7, 7, {2, 2, 3, 3, 1, 1}, 1},
+        {2, 21, 15, 17, 128, 3, 3, {2, 2, 1, 1, 1, 1}, 0},
+        {1, 70, 15, 14, 64, 1, 1, {2, 2, 0, 0, 1, 1}, 1},
+        {2, 45, 9, 10, 64, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
+        {1, 10, 17, 15, 64, 3, 3, {1, 1, 2, 2, 2, 2}, 1},
+        {1, 6, 27, 26, 64, 3, 3, {1, 1, 12, 12, 12, 12}, 1},
+        {1, 5, 13, 12, 64, 5, 3, {1, 2, 2, 1, 1, 1}, 1},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const struct conv_case *c = &cases[i];
+    for (size_t i = 0; i < 2 * sizeof cases / sizeof cases[0]; i++) {
+        const size_t ncases = sizeof cases / sizeof cases[0];
+        /* The second pass: the cases whose weight is packable, packed. */
+        const int packed = i >= ncases;
+        const struct conv_case *c = &cases[i % ncases];
+        if (packed && !(tc_conv2d_weight_packable(c->Cout, c->Cin, c->kh, c->kw, &c->g) &&
+                        tc_gemm_pack_wanted(tc_test_rt, (size_t)c->Cout,
+                                            (size_t)(c->Cin * c->kh * c->kw))))
+            continue;
         int64_t Ho = (c->H + 2 * c->g.pad_h - c->g.dil_h * (c->kh - 1) - 1) / c->g.stride_h + 1;
         int64_t Wo = (c->W + 2 * c->g.pad_w - c->g.dil_w * (c->kw - 1) - 1) / c->g.stride_w + 1;
         int64_t xd[4] = {c->B, c->Cin, c->H, c->W}, wd[4] = {c->Cout, c->Cin, c->kh, c->kw};
@@ -100,13 +120,17 @@ static void test_conv2d(void **state)
         float *want = malloc(ny * sizeof *want);
         ref_conv2d(c, x, w, b, Ho, Wo, want);
 
-        struct tc_tensor tx = tc_test_upload(x, 4, xd), tw = tc_test_upload(w, 4, wd), tb = tc_test_upload(b, 1, &c->Cout), ty;
+        struct tc_tensor tx = tc_test_upload(x, 4, xd), tb = tc_test_upload(b, 1, &c->Cout), ty;
+        struct tc_tensor tw;
         terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, wd, &tw, &err), err);
+        tw.gemm_packed = packed;
+        TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &tw, w, &err), err);
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
         TC_ASSERT_OK(tc_op_conv2d(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, &c->g, &ty, &err), err);
         float *got = tc_test_download(&ty);
         char what[64];
-        snprintf(what, sizeof what, "conv2d case %zu", i);
+        snprintf(what, sizeof what, "conv2d case %zu%s", i % ncases, packed ? " (packed)" : "");
         expect_close(got, want, ny, what);
 
         /* With ReLU in the epilogue (a convolution with a folded BatchNorm). */
@@ -117,7 +141,8 @@ static void test_conv2d(void **state)
                      err);
         free(got);
         got = tc_test_download(&ty);
-        snprintf(what, sizeof what, "conv2d + relu case %zu", i);
+        snprintf(what, sizeof what, "conv2d + relu case %zu%s", i % ncases,
+                 packed ? " (packed)" : "");
         expect_close(got, want, ny, what);
 
         /* A wrong output shape is refused with a message. */

@@ -155,10 +155,10 @@ terracl_status tc_module_add_counted(terracl_module *m, const char *name, int nd
     return st;
 }
 
-void tc_module_mark_linear_weight(terracl_module *m, size_t index)
+void tc_module_mark_gemm_weight(terracl_module *m, size_t index)
 {
     if (index < m->nparams && m->params[index].ndim >= 2)
-        m->params[index].linear_weight = 1;
+        m->params[index].gemm_weight = 1;
 }
 
 terracl_status tc_module_add_fixed(terracl_module *m, const char *name, int ndim,

@@ -38,11 +38,11 @@ struct tc_param {
     int ndim;
     int64_t dims[TC_MAX_DIMS];
     int learnable;          /* counted by param_count; fixed tables are not */
-    /* A Linear weight [N, K] (or [N, ...] flattened to it) used only as
-     * tc_op_linear's weight: the binder
-     * may store it in the GEMM module's packed layout (tc_gemm_pack_weight)
-     * where that runs faster. Set with tc_module_mark_linear_weight. */
-    int linear_weight;
+    /* A GEMM weight [N, K] (or [N, ...] flattened to it) used only as
+     * tc_op_linear's or tc_op_conv2d's weight: the binder may store it in
+     * the GEMM module's packed layout (tc_gemm_pack_weight) where that runs
+     * faster. Set with tc_module_mark_gemm_weight. */
+    int gemm_weight;
     int from_checkpoint;    /* must be present in the weights */
     struct tc_tensor value; /* device copy once bound; a view into the model's weight buffer */
     float *host;            /* for values computed at build time (fixed tables); owned */
@@ -108,10 +108,10 @@ TC_NODISCARD terracl_status tc_module_add_buffer(terracl_module *m, const char *
  * param_count, neither required in nor read from checkpoints. */
 TC_NODISCARD terracl_status tc_module_add_counted(terracl_module *m, const char *name, int ndim,
                                                   const int64_t *dims, terracl_error *err);
-/* Marks parameter `index` as used only as tc_op_linear's weight (see
- * tc_param.linear_weight): [N, K], or [N, ...] used through its [N, K]
- * flattening (a Conv3d patch embedding). */
-void tc_module_mark_linear_weight(terracl_module *m, size_t index);
+/* Marks parameter `index` as used only as tc_op_linear's or tc_op_conv2d's
+ * weight (see tc_param.gemm_weight): [N, K], or [N, ...] used through its
+ * [N, K] flattening (a Conv3d patch embedding, a Conv2d weight). */
+void tc_module_mark_gemm_weight(terracl_module *m, size_t index);
 /* A parameter computed on the host at build time (not in checkpoints, not
  * learnable); takes ownership of `host` (numel floats). */
 TC_NODISCARD terracl_status tc_module_add_fixed(terracl_module *m, const char *name, int ndim,

@@ -2,6 +2,7 @@
 #include "graph/tensor.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/checked.h"
@@ -100,19 +101,45 @@ terracl_status tc_tensor_reshape(const struct tc_tensor *t, int ndim, const int6
     return TERRACL_OK;
 }
 
+/* A packed weight's [N, K]: N is its first dimension. */
+static void packed_dims(const struct tc_tensor *t, size_t *n, size_t *k)
+{
+    *n = t->dims[0] > 0 ? (size_t)t->dims[0] : 1;
+    *k = tc_tensor_numel(t) / *n;
+}
+
 terracl_status tc_tensor_upload(terracl_runtime *rt, struct tc_tensor *t, const float *host,
                                 terracl_error *err)
 {
-    return tc_buf_write(rt, t->buf, t->offset * sizeof(float), host,
-                        tc_tensor_numel(t) * sizeof(float), err);
+    size_t bytes = tc_tensor_numel(t) * sizeof(float);
+    if (!t->gemm_packed)
+        return tc_buf_write(rt, t->buf, t->offset * sizeof(float), host, bytes, err);
+    float *packed = malloc(bytes > 0 ? bytes : 1);
+    if (packed == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory packing a weight");
+    size_t n, k;
+    packed_dims(t, &n, &k);
+    tc_gemm_pack_weight(host, n, k, packed);
+    terracl_status st = tc_buf_write(rt, t->buf, t->offset * sizeof(float), packed, bytes, err);
+    free(packed);
+    return st;
 }
 
 terracl_status tc_tensor_download(terracl_runtime *rt, const struct tc_tensor *t, float *host,
                                   terracl_error *err)
 {
-    if (t->gemm_packed)
-        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
-                       "a Linear weight in the packed GEMM layout cannot be read back");
-    return tc_buf_read(rt, t->buf, t->offset * sizeof(float), host,
-                       tc_tensor_numel(t) * sizeof(float), err);
+    size_t bytes = tc_tensor_numel(t) * sizeof(float);
+    if (!t->gemm_packed)
+        return tc_buf_read(rt, t->buf, t->offset * sizeof(float), host, bytes, err);
+    float *packed = malloc(bytes > 0 ? bytes : 1);
+    if (packed == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory unpacking a weight");
+    terracl_status st = tc_buf_read(rt, t->buf, t->offset * sizeof(float), packed, bytes, err);
+    if (st == TERRACL_OK) {
+        size_t n, k;
+        packed_dims(t, &n, &k);
+        tc_gemm_unpack_weight(packed, n, k, host);
+    }
+    free(packed);
+    return st;
 }

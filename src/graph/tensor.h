@@ -19,9 +19,10 @@ struct tc_tensor {
     int ndim;
     int64_t dims[TC_MAX_DIMS];
     int owns_buf;
-    /* Non-zero: a Linear weight [N, K] stored in the GEMM module's packed
-     * layout (tc_gemm_pack_weight), readable only by tc_op_linear; it cannot
-     * be reshaped or downloaded. */
+    /* Non-zero: a weight [N, ...] used as [N, K] and stored in the GEMM
+     * module's packed layout (tc_gemm_pack_weight), readable only by
+     * tc_op_linear and tc_op_conv2d; it cannot be reshaped, and upload and
+     * download convert from and to the plain layout. */
     int gemm_packed;
 };
 

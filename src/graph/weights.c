@@ -181,7 +181,7 @@ uint64_t tc_weights_bytes(const struct tc_weights *w) { return w ? w->bytes : 0;
 static int packs(const terracl_runtime *rt, const struct planned *it)
 {
     const struct tc_param *p = it->param;
-    if (!p->linear_weight || p->ndim < 2 || p->dims[0] <= 0)
+    if (!p->gemm_weight || p->ndim < 2 || p->dims[0] <= 0)
         return 0;
     size_t n = (size_t)p->dims[0];
     return tc_gemm_pack_wanted(rt, n, it->numel / n);

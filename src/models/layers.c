@@ -74,6 +74,8 @@ terracl_status tc_layer_conv2d(terracl_module *m, const char *prefix, int64_t in
     c->has_bias = bias;
     int64_t wd[4] = {out, in, k, k};
     terracl_status st = add(m, prefix, "weight", 0, 4, wd, &c->w, err);
+    if (st == TERRACL_OK && tc_conv2d_weight_packable(out, in, k, k, &c->geom))
+        tc_module_mark_gemm_weight(m, c->w);
     if (st == TERRACL_OK && bias)
         st = add(m, prefix, "bias", 0, 1, &out, &c->b, err);
     return st;
@@ -133,8 +135,6 @@ static terracl_status fold_hook(terracl_module *m, terracl_runtime *rt, const vo
 {
     const struct bn_fold *f = user;
     size_t out = (size_t)f->out, numel = (size_t)f->numel, inner = (size_t)f->inner;
-    if (value(m, f->w)->gemm_packed)
-        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "a folded convolution weight is packed");
     float *w = malloc(numel * sizeof *w);
     double *scale = malloc(out * sizeof *scale);
     float *v = malloc(5 * out * sizeof *v);
@@ -356,7 +356,7 @@ terracl_status tc_layer_linear(terracl_module *m, const char *prefix, int64_t in
     int64_t wd[2] = {out, in};
     terracl_status st = add(m, prefix, "weight", 0, 2, wd, &l->w, err);
     if (st == TERRACL_OK)
-        tc_module_mark_linear_weight(m, l->w);
+        tc_module_mark_gemm_weight(m, l->w);
     if (st == TERRACL_OK && bias)
         st = add(m, prefix, "bias", 0, 1, &out, &l->b, err);
     return st;

@@ -19,6 +19,7 @@
 
 #include "core/checked.h"
 #include "ops/conv_implicit.h"
+#include "ops/conv_packed.h"
 #include "ops/conv_phase.h"
 #include "ops/launch.h"
 
@@ -64,6 +65,14 @@ static terracl_status conv_gemm(terracl_runtime *rt, int trans_b, size_t m, size
                              TC_KUINT(m),    TC_KUINT(n),        TC_KBUF(bias ? bias->buf : c.buf),
                              ob,             TC_KINT(bias != NULL), TC_KINT(relu != 0)};
     return tc_launch_2d(rt, "conv", "tc_row_bias", n, m, args, 9, err);
+}
+
+int tc_conv2d_weight_packable(int64_t out, int64_t in, int64_t kh, int64_t kw,
+                              const struct tc_conv_geom *g)
+{
+    /* The packed kernel compiles kernel size, stride and dilation in. */
+    return out > 0 && out % 64 == 0 && in > 0 && kh >= 1 && kh <= 15 && kw >= 1 && kw <= 15 &&
+           g->stride_h <= 64 && g->stride_w <= 64 && g->dil_h <= 64 && g->dil_w <= 64;
 }
 
 static int fits_int(int64_t v) { return v >= 0 && v <= INT32_MAX; }
@@ -142,9 +151,6 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
                                 terracl_error *err)
 {
     const char *op = "conv2d";
-    if (w->gemm_packed)
-        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
-                       "conv2d: the weight is a Linear weight in the packed GEMM layout");
     if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4)
         return shape_error(op, "expected 4-D tensors", x, w, y, err);
     int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
@@ -182,6 +188,8 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
      * the transposed input (conv2d_cpu's columns) runs 2-5x faster than
      * it, whose partial vectors of columns waste most of each tile
      * (resnet50 + smp Unet at 224, --profile, alternating runs). */
+    if (w->gemm_packed)
+        return tc_conv2d_packed(rt, x, w, b, g, relu, y, err);
     if (!direct && tc_conv2d_implicit_wanted(rt, x, w, g))
         return tc_conv2d_implicit(rt, x, w, b, g, relu, y, err);
     if (tc_conv2d_phase_wanted(rt, x, w, g))

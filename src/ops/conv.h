@@ -24,6 +24,12 @@ TC_NODISCARD terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct t
                                              const struct tc_conv_geom *g, int relu,
                                              struct tc_tensor *y, terracl_error *err);
 
+/* Whether a Conv2d weight [out, in, kh, kw] with this geometry may be
+ * stored packed (tc_param.gemm_weight): tc_op_conv2d then runs it with the
+ * pixel-major packed kernel on devices that pack GEMM weights. */
+int tc_conv2d_weight_packable(int64_t out, int64_t in, int64_t kh, int64_t kw,
+                              const struct tc_conv_geom *g);
+
 /* nn.ConvTranspose2d (dilation 1): w [Cin, Cout, kh, kw]; y [B, Cout, Ho, Wo]
  * with Ho = (H - 1) stride - 2 pad + kh + output_padding. */
 TC_NODISCARD terracl_status tc_op_conv_transpose2d(terracl_runtime *rt,

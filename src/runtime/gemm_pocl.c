@@ -256,6 +256,17 @@ void tc_gemm_pack_weight(const float *w, size_t n, size_t k, float *out)
         }
 }
 
+void tc_gemm_unpack_weight(const float *packed, size_t n, size_t k, float *out)
+{
+    for (size_t q = 0; q < n / PACK_W; q++)
+        for (size_t c = 0; c < PACK_W; c++) {
+            const float *src = packed + q * k * PACK_W + c;
+            float *dst = out + (q * PACK_W + c) * k;
+            for (size_t p = 0; p < k; p++)
+                dst[p] = src[p * PACK_W];
+        }
+}
+
 /* Packed Linear weights, K-blocked (tc_sgemm_packed_kb) with K blocks of kc
  * rows (the device's native parameters): a work-item owns a panel and a run
  * of row tiles, split so that there are at least KB_MIN_ITEMS work-items. */

@@ -125,11 +125,12 @@ TC_NODISCARD terracl_status tc_sgemm_ex(terracl_runtime *rt, int trans_a, int tr
  * (columns of W^T), which the packed kernel streams sequentially.
  * tc_gemm_pack_wanted says whether this runtime would use a packed n x k
  * weight; tc_gemm_pack_weight reorders one on the host (out holds n*k
- * floats); tc_sgemm_packed computes C = A W^T + beta*C with the epilogue
+ * floats) and tc_gemm_unpack_weight undoes it; tc_sgemm_packed computes C = A W^T + beta*C with the epilogue
  * (NULL: none) for A [m, k] and the packed weight at packed_offset.
  */
 int tc_gemm_pack_wanted(const terracl_runtime *rt, size_t n, size_t k);
 void tc_gemm_pack_weight(const float *w, size_t n, size_t k, float *out);
+void tc_gemm_unpack_weight(const float *packed, size_t n, size_t k, float *out);
 TC_NODISCARD terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k,
                                             struct tc_matrix a, const struct tc_buf *packed,
                                             size_t packed_offset, float beta, struct tc_matrix c,

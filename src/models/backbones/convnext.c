@@ -125,7 +125,7 @@ static terracl_status add_pointwise(terracl_module *m, const struct convnext *c,
     terracl_status st = tc_module_add_param(m, name, 4, wd, &l->w, err);
     if (st != TERRACL_OK)
         return st;
-    tc_module_mark_linear_weight(m, l->w);
+    tc_module_mark_gemm_weight(m, l->w);
     snprintf(name, sizeof name, "%s.bias", prefix);
     return tc_module_add_param(m, name, 1, &out, &l->b, err);
 }

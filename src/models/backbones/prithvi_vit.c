@@ -313,7 +313,7 @@ static terracl_status add_mat(terracl_module *m, const char *name, int64_t rows,
     int64_t d[2] = {rows, cols};
     terracl_status st = tc_module_add_param(m, name, 2, d, idx, err);
     if (st == TERRACL_OK)
-        tc_module_mark_linear_weight(m, *idx);
+        tc_module_mark_gemm_weight(m, *idx);
     return st;
 }
 
@@ -342,7 +342,7 @@ static terracl_status declare_params(terracl_module *m, struct prithvi *p, terra
         (st = add_vec(m, "patch_embed.proj.bias", D, &p->p_patch_b, err)))
         return st;
     /* Only ever the Linear weight of the patch GEMM, through its flattening. */
-    tc_module_mark_linear_weight(m, p->p_patch_w);
+    tc_module_mark_gemm_weight(m, p->p_patch_w);
     if (p->remap_bands) {
         struct tc_param *pw = tc_module_param(m, p->p_patch_w);
         pw->adapt_ndim = 5;

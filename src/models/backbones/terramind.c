@@ -417,7 +417,7 @@ static terracl_status add_mat(terracl_module *m, const char *name, int64_t rows,
     int64_t d[2] = {rows, cols};
     terracl_status st = tc_module_add_param(m, name, 2, d, idx, err);
     if (st == TERRACL_OK)
-        tc_module_mark_linear_weight(m, *idx);
+        tc_module_mark_gemm_weight(m, *idx);
     return st;
 }
 

@@ -169,7 +169,7 @@ static terracl_status add_mat(terracl_module *m, const char *name, int64_t rows,
     int64_t d[2] = {rows, cols};
     terracl_status st = tc_module_add_param(m, name, 2, d, idx, err);
     if (st == TERRACL_OK)
-        tc_module_mark_linear_weight(m, *idx);
+        tc_module_mark_gemm_weight(m, *idx);
     return st;
 }
 
@@ -218,7 +218,7 @@ static terracl_status declare_params(terracl_module *m, struct vit *v, terracl_e
         (st = add_vec(m, n[3], D, &v->p_patch_b, err)))
         return st;
     /* Only ever the Linear weight of the patch GEMM, through its flattening. */
-    tc_module_mark_linear_weight(m, v->p_patch_w);
+    tc_module_mark_gemm_weight(m, v->p_patch_w);
     for (int64_t i = 0; i < v->n_blocks; i++)
         if ((st = declare_block(m, v, i, err)))
             return tc_fail_context(err, st, "block %lld", (long long)i);

@@ -1,0 +1,18 @@
+/* Conv2d on CPU devices with the weight in the packed GEMM layout, as a
+ * pixel-major implicit GEMM (no column matrix, any stride); see
+ * cl_kernels/conv_packed.cl. Only conv.c calls this. */
+#ifndef TC_OPS_CONV_PACKED_H
+#define TC_OPS_CONV_PACKED_H
+
+#include "ops/conv.h"
+
+/* y = act(conv(x, w) + b) for shapes the caller has checked, w packed
+ * (w->gemm_packed; Cout a multiple of 64); b may be NULL; relu: ReLU after
+ * the bias. Fails with TERRACL_ERR_UNSUPPORTED for sizes beyond the
+ * kernel's 32-bit indices. */
+TC_NODISCARD terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
+                                             const struct tc_tensor *w, const struct tc_tensor *b,
+                                             const struct tc_conv_geom *g, int relu,
+                                             struct tc_tensor *y, terracl_error *err);
+
+#endif /* TC_OPS_CONV_PACKED_H */
