@@ -3,7 +3,11 @@
  * bilinear/nearest resize) on UperNet-like shapes. Each op: one warm-up
  * call, then the best of N calls, each ended by terracl_runtime_finish.
  *
- *   build/bench/bench_conv [--device D] [--repeat N] [--filter SUBSTRING]
+ *   build/bench/bench_conv [--device D] [--repeat N] [--filter SUBSTRING] [--unpacked]
+ *
+ * Conv2d weights are packed where a model's would be
+ * (tc_conv2d_weight_packable on a device that packs GEMM weights);
+ * --unpacked keeps them plain, for the other kernels.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +42,13 @@ static const struct cfg k_cfgs[] = {
     {"conv1x1 256->256 @56", CONV, 256, 256, 56, 56, 1, 1, 0, 0, 0},
     {"conv1x1 256->2 @56", CONV, 256, 2, 56, 56, 1, 1, 0, 0, 0},
     {"conv3x3 64->64 @224", CONV, 64, 64, 224, 224, 3, 1, 1, 0, 0},
+    /* ResNet-50 bottleneck 1x1 convolutions, 224 input */
+    {"conv1x1 64->256 @56", CONV, 64, 256, 56, 56, 1, 1, 0, 0, 0},
+    {"conv1x1 256->64 @56", CONV, 256, 64, 56, 56, 1, 1, 0, 0, 0},
+    {"conv1x1 512->128 @28", CONV, 512, 128, 28, 28, 1, 1, 0, 0, 0},
+    {"conv1x1 128->512 @28", CONV, 128, 512, 28, 28, 1, 1, 0, 0, 0},
+    {"conv1x1 1024->256 @14", CONV, 1024, 256, 14, 14, 1, 1, 0, 0, 0},
+    {"conv1x1 256->1024 @14", CONV, 256, 1024, 14, 14, 1, 1, 0, 0, 0},
     /* UNet decoder shapes (Prithvi ViT-L + LearnedInterpolateToPyramidal, 224) */
     {"conv3x3 3072->256 @14", CONV, 3072, 256, 14, 14, 3, 1, 1, 0, 0},
     {"conv3x3 2048->512 @14", CONV, 2048, 512, 14, 14, 3, 1, 1, 0, 0},
@@ -67,12 +78,16 @@ static const struct cfg k_cfgs[] = {
     {"nearest 256 56->112", NEAREST, 256, 256, 56, 56, 0, 0, 0, 112, 112},
 };
 
+static int unpacked;
+
+/* A tensor of deterministic values; packed: in the packed GEMM layout. */
 static terracl_status make(terracl_runtime *rt, struct tc_tensor *t, int ndim,
-                           const int64_t *dims, terracl_error *err)
+                           const int64_t *dims, int packed, terracl_error *err)
 {
     terracl_status st = tc_tensor_alloc(rt, ndim, dims, t, err);
     if (st != TERRACL_OK)
         return st;
+    t->gemm_packed = packed;
     size_t n = tc_tensor_numel(t);
     float *h = malloc(n * sizeof *h);
     if (h == NULL)
@@ -102,17 +117,20 @@ static terracl_status bench(terracl_runtime *rt, const struct cfg *c, int64_t re
         yd[3] = (c->w - 1) * c->stride - 2 * c->pad + c->k;
         flops = 2.0 * (double)c->cin * (double)(c->cout * c->k * c->k) * (double)(c->h * c->w);
     }
-    terracl_status st = make(rt, &x, 4, xd, err);
+    struct tc_conv_geom g = {c->stride, c->stride, c->pad, c->pad, 1, 1};
+    int packed = c->kind == CONV && !unpacked &&
+                 tc_conv2d_weight_packable(c->cout, c->cin, c->k, c->k, &g) &&
+                 tc_gemm_pack_wanted(rt, (size_t)c->cout, (size_t)(c->cin * c->k * c->k));
+    terracl_status st = make(rt, &x, 4, xd, 0, err);
     if (st == TERRACL_OK)
-        st = make(rt, &y, 4, yd, err);
+        st = make(rt, &y, 4, yd, 0, err);
     if (st == TERRACL_OK && (c->kind == CONV || c->kind == CONVT))
-        st = make(rt, &w, 4, wd, err);
+        st = make(rt, &w, 4, wd, packed, err);
     if (st == TERRACL_OK && (c->kind == CONV || c->kind == CONVT))
-        st = make(rt, &b, 1, bd, err);
+        st = make(rt, &b, 1, bd, 0, err);
     double best = 1e30;
     for (int64_t r = -1; r < repeat && st == TERRACL_OK; r++) {
         double t0 = now_ms();
-        struct tc_conv_geom g = {c->stride, c->stride, c->pad, c->pad, 1, 1};
         switch (c->kind) {
         case CONV: st = tc_op_conv2d(rt, &x, &w, &b, &g, &y, err); break;
         case CONVT: st = tc_op_conv_transpose2d(rt, &x, &w, &b, c->stride, c->pad, 0, &y, err); break;
@@ -150,8 +168,10 @@ int main(int argc, char **argv)
             repeat = atoll(argv[++i]);
         else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
             filter = argv[++i];
+        else if (strcmp(argv[i], "--unpacked") == 0)
+            unpacked = 1;
         else {
-            fprintf(stderr, "usage: bench_conv [--device D] [--repeat N] [--filter S]\n");
+            fprintf(stderr, "usage: bench_conv [--device D] [--repeat N] [--filter S] [--unpacked]\n");
             return 2;
         }
     }

@@ -33,26 +33,36 @@
 #endif
 #define CONV_NR (16 * CONV_NV)
 
-/* The padded copy of x [channels, H, W] (one batch item), one element per
- * work-item (px, r) so that the driver vectorises along px: row r <
- * channels Hp is padded row r of xp (Wp floats, 0 in the padding); the
- * row r = channels Hp is the `slack` zeros after the last row. The launch
- * covers max(Wp, slack) columns. */
+/* The padded copy of x [channels, H, W] (one batch item): work-item r <
+ * channels Hp writes padded row r of xp (Wp floats, 0 in the padding); the
+ * work-item r = channels Hp zeroes the `slack` floats after the last row. */
 __kernel void tc_conv_pad_input(__global const float *restrict x, uint x_off,
                                 __global float *restrict xp, uint H, uint W, uint Hp, uint Wp,
                                 uint ph, uint pw, uint channels, uint slack)
 {
-    uint px = get_global_id(0), r = get_global_id(1);
+    uint r = get_global_id(0);
     uint rows = channels * Hp;
-    if (r > rows || px >= (r == rows ? slack : Wp))
+    if (r > rows)
         return;
+    __global float *restrict dst = xp + (size_t)r * Wp;
+    if (r == rows) {
+        for (uint i = 0; i < slack; i++)
+            dst[i] = 0.0f;
+        return;
+    }
     uint ci = r / Hp, py = r - ci * Hp;
-    /* Unsigned wrap-around turns the left and top padding into large values. */
-    uint sy = py - ph, sx = px - pw;
-    float v = 0.0f;
-    if (r < rows && sy < H && sx < W)
-        v = x[x_off + ((size_t)ci * H + sy) * W + sx];
-    xp[(size_t)r * Wp + px] = v;
+    if (py < ph || py >= ph + H) {
+        for (uint px = 0; px < Wp; px++)
+            dst[px] = 0.0f;
+        return;
+    }
+    __global const float *restrict src = x + x_off + ((size_t)ci * H + (py - ph)) * W;
+    for (uint px = 0; px < pw; px++)
+        dst[px] = 0.0f;
+    for (uint px = 0; px < W; px++)
+        dst[pw + px] = src[px];
+    for (uint px = pw + W; px < Wp; px++)
+        dst[px] = 0.0f;
 }
 
 /* p[0..15], with 0 for the lanes at or past `avail` floats. */

@@ -46,6 +46,9 @@
  *   4  relu(... + bias[i])
  * tc_sgemm_nn takes 0, 3 and 4.
  */
+#ifndef GEMM_A_PACKED
+#define GEMM_A_PACKED 0 /* 1: A is a packed weight (tc_sgemm_nn) */
+#endif
 #ifndef GEMM_EPILOGUE
 #define GEMM_EPILOGUE 0
 #endif
@@ -60,6 +63,9 @@ static inline float tc_hsum16(float16 v)
     float2 c = b.lo + b.hi;
     return c.x + c.y;
 }
+
+/* Width of the panels of packed weights (tc_gemm_pack_weight). */
+#define TC_PACK_W 64
 
 /* Linear group id -> (row tile, first column tile, column tiles in strip). */
 #define TC_GEMM_TILE_INDEX(tiles_m, tiles_n, tm, tn0, tcount)                                  \
@@ -250,7 +256,17 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
     const int i0 = tm * GEMM_MR;
 
     __global const float *arow[GEMM_MR];
+#if GEMM_A_PACKED
+    /* A is a packed weight (see tc_sgemm_packed): row r is column r % 64
+     * of panel r / 64, its K elements 64 floats apart (a_cs). */
+#pragma unroll
+    for (int i = 0; i < GEMM_MR; i++) {
+        int r = min(i0 + i, M - 1);
+        arow[i] = A + (size_t)(r / TC_PACK_W) * K * TC_PACK_W + r % TC_PACK_W;
+    }
+#else
     TC_GEMM_ROWS_OF_A(arow, A, i0, M, a_rs);
+#endif
 
     for (int t = 0; t < tcount; t++) {
         const int j0 = (tn0 + t) * (16 * GEMM_NV);
@@ -330,7 +346,6 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
  * GEMM_PV vectors of the panel: no horizontal sums, unlike tc_sgemm_nt.
  * N is a multiple of 64 (the host packs only such weights).
  */
-#define TC_PACK_W 64
 #ifndef GEMM_PV
 #define GEMM_PV 4
 #endif

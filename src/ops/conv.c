@@ -5,7 +5,10 @@
  * 1x1 convolutions without stride or padding, where x_b already is the
  * column matrix (on CPUs for maps of DIRECT_MIN_PIXELS or more; smaller
  * maps take the pixel-major columns below, whose A B^T kernel is faster
- * there). On CPU devices, the other 1x1 and the 3x3 kernels with stride 1
+ * there). On CPU devices, weights with a multiple of 64 output channels
+ * are packed at bind time (tc_conv2d_weight_packable) and take the
+ * pixel-major packed kernel (conv_packed.c) or, 1x1 on large maps, the NN
+ * GEMM with the packed weight as A. Otherwise the 1x1 and the 3x3 kernels with stride 1
  * (conv_implicit.c) and kernels up to 7x7 with strides 2 to 4
  * (conv_phase.c) are implicit GEMMs without columns; for the rest the
  * columns are pixel-major and made band by band (conv2d_cpu) so that the
@@ -26,6 +29,13 @@
 /* Pixels from which a CPU runs an unpadded 1x1 convolution as the NN GEMM
  * on its input rather than through pixel-major columns (see below). */
 #define DIRECT_MIN_PIXELS 128
+/* The same with a packed weight, against the packed convolution kernel:
+ * on ResNet-50's 1x1 shapes (bench_conv, best of 20, three alternating
+ * rounds) the GEMM took 0.54-0.61 ms against 0.78-1.18 at 56x56 (64->256)
+ * and 8.7-9.3 against 10.1-10.8 (1024->256), the kernel 0.53-0.56 against
+ * 0.62-0.70 at 28x28 (512->128) and 0.49-0.55 against 0.61-0.70 at 14x14
+ * (1024->256). */
+#define PACKED_GEMM_MIN_PIXELS 2048
 
 static terracl_status shape_error(const char *op, const char *what, const struct tc_tensor *x,
                                   const struct tc_tensor *w, const struct tc_tensor *y,
@@ -36,6 +46,20 @@ static terracl_status shape_error(const char *op, const char *what, const struct
                    tc_shape_str(x->ndim, x->dims, s1, sizeof s1),
                    tc_shape_str(w->ndim, w->dims, s2, sizeof s2),
                    tc_shape_str(y->ndim, y->dims, s3, sizeof s3));
+}
+
+/* + bias per row of the m x n block c (bias may be NULL), then ReLU. */
+static terracl_status row_bias_pass(terracl_runtime *rt, size_t m, size_t n, struct tc_matrix c,
+                                    const struct tc_tensor *bias, int relu, terracl_error *err)
+{
+    terracl_status st;
+    struct tc_karg ob = TC_KUINT(0);
+    if (bias && (st = tc_offset_arg(bias, &ob, err)))
+        return st;
+    struct tc_karg args[] = {TC_KBUF(c.buf), TC_KUINT(c.offset), TC_KUINT(c.ld),
+                             TC_KUINT(m),    TC_KUINT(n),        TC_KBUF(bias ? bias->buf : c.buf),
+                             ob,             TC_KINT(bias != NULL), TC_KINT(relu != 0)};
+    return tc_launch_2d(rt, "conv", "tc_row_bias", n, m, args, 9, err);
 }
 
 /*
@@ -58,13 +82,26 @@ static terracl_status conv_gemm(terracl_runtime *rt, int trans_b, size_t m, size
     }
     if (st != TERRACL_OK || done)
         return st;
-    struct tc_karg ob = TC_KUINT(0);
-    if (bias && (st = tc_offset_arg(bias, &ob, err)))
+    return row_bias_pass(rt, m, n, c, bias, relu, err);
+}
+
+/* The 1x1 convolution without stride or padding of batch item `bi` as
+ * y_b = W x_b with W packed, bias and ReLU in the GEMM's epilogue. */
+static terracl_status conv1x1_packed(terracl_runtime *rt, const struct tc_tensor *x,
+                                     const struct tc_tensor *w, const struct tc_tensor *bias,
+                                     int relu, struct tc_tensor *y, int64_t bi, terracl_error *err)
+{
+    size_t Cout = (size_t)w->dims[0], Cin = (size_t)x->dims[1];
+    size_t P = (size_t)(x->dims[2] * x->dims[3]);
+    struct tc_matrix c = {y->buf, y->offset + (size_t)bi * Cout * P, P};
+    struct tc_gemm_epilogue ep = {bias ? bias->buf : NULL, bias ? bias->offset : 0, 0, 1,
+                                  relu != 0};
+    terracl_status st = tc_sgemm_packed_a(rt, Cout, P, Cin, w->buf, w->offset,
+                                          (struct tc_matrix){x->buf, x->offset + (size_t)bi * Cin * P, P},
+                                          c, bias ? &ep : NULL, err);
+    if (st != TERRACL_OK || bias != NULL || !relu)
         return st;
-    struct tc_karg args[] = {TC_KBUF(c.buf), TC_KUINT(c.offset), TC_KUINT(c.ld),
-                             TC_KUINT(m),    TC_KUINT(n),        TC_KBUF(bias ? bias->buf : c.buf),
-                             ob,             TC_KINT(bias != NULL), TC_KINT(relu != 0)};
-    return tc_launch_2d(rt, "conv", "tc_row_bias", n, m, args, 9, err);
+    return row_bias_pass(rt, Cout, P, c, NULL, relu, err);
 }
 
 int tc_conv2d_weight_packable(int64_t out, int64_t in, int64_t kh, int64_t kw,
@@ -181,13 +218,21 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
                  g->pad_w == 0;
     if (b != NULL && tc_tensor_numel(b) != (size_t)Cout)
         return shape_error(op, "the bias does not match the output channels", x, w, y, err);
-    /* An unpadded 1x1 convolution is a plain GEMM, never the implicit
-     * kernel: on CPUs, on maps of DIRECT_MIN_PIXELS or more the NN kernel
+    /* A packed weight (CPUs, 64-multiple output channels) takes the packed
+     * convolution kernel, or for an unpadded 1x1 convolution on a large map
+     * the NN GEMM with the packed weight as A.
+     * Otherwise an unpadded 1x1 convolution is a plain GEMM, never the
+     * implicit kernel: on CPUs, on maps of DIRECT_MIN_PIXELS or more the NN kernel
      * on the input as it is runs at about twice the implicit kernel's
      * speed; on smaller ones (ResNet's 7x7 last stage) the A B^T kernel on
      * the transposed input (conv2d_cpu's columns) runs 2-5x faster than
      * it, whose partial vectors of columns waste most of each tile
      * (resnet50 + smp Unet at 224, --profile, alternating runs). */
+    if (w->gemm_packed && direct && P >= PACKED_GEMM_MIN_PIXELS) {
+        for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++)
+            st = conv1x1_packed(rt, x, w, b, relu, y, bi, err);
+        return st;
+    }
     if (w->gemm_packed)
         return tc_conv2d_packed(rt, x, w, b, g, relu, y, err);
     if (!direct && tc_conv2d_implicit_wanted(rt, x, w, g))

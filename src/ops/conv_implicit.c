@@ -99,9 +99,8 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
                                TC_KUINT(Wp),         TC_KUINT(g->pad_h),   TC_KUINT(g->pad_w),
                                TC_KUINT(Cin),        TC_KUINT(slack)};
         if (copy)
-            st = tc_launch_2d(rt, "conv_implicit", "tc_conv_pad_input",
-                              (size_t)Wp > slack ? (size_t)Wp : slack, (size_t)(Cin * Hp) + 1, pa,
-                              11, err);
+            st = tc_launch_1d(rt, "conv_implicit", "tc_conv_pad_input", (size_t)(Cin * Hp) + 1,
+                              pa, 11, err);
         if (st != TERRACL_OK)
             break;
         /* What the kernel reads: the padded copy (with its slack), or the

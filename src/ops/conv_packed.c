@@ -69,8 +69,8 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
                                    TC_KUINT(H),     TC_KUINT(W),          TC_KUINT(Hp),
                                    TC_KUINT(Wp),    TC_KUINT(g->pad_h),   TC_KUINT(g->pad_w),
                                    TC_KUINT(Cin),   TC_KUINT(0)};
-            st = tc_launch_2d(rt, "conv_implicit", "tc_conv_pad_input", (size_t)Wp,
-                              (size_t)(Cin * Hp) + 1, pa, 11, err);
+            st = tc_launch_1d(rt, "conv_implicit", "tc_conv_pad_input", (size_t)(Cin * Hp) + 1,
+                              pa, 11, err);
             if (st != TERRACL_OK)
                 break;
         }

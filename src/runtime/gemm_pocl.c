@@ -49,6 +49,11 @@ static const char *const k_nt_options[2][5] = {
     " -DGEMM_EPILOGUE=" #e
 static const char *const k_nn_options[5] = {NN_OPTIONS(0), NULL, NULL, NN_OPTIONS(3),
                                             NN_OPTIONS(4)};
+/* The same with A a packed weight (tc_gemm_pack_weight layout). */
+static const char *const k_nn_packed_a_options[5] = {
+    NN_OPTIONS(0) " -DGEMM_A_PACKED=1", NULL, NULL, NN_OPTIONS(3) " -DGEMM_A_PACKED=1",
+    NN_OPTIONS(4) " -DGEMM_A_PACKED=1"};
+#define PACK_W 64
 
 enum gemm_mode { MODE_AUTO, MODE_CLBLAST, MODE_NATIVE };
 
@@ -148,11 +153,14 @@ static terracl_status epilogue_kind(const struct tc_gemm_epilogue *ep, size_t m,
     return TERRACL_OK;
 }
 
-terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
-                               size_t k, float alpha, struct tc_matrix a, size_t stride_a,
-                               struct tc_matrix b, size_t stride_b, float beta,
-                               struct tc_matrix c, size_t stride_c, size_t batch,
-                               const struct tc_gemm_epilogue *ep, terracl_error *err)
+/* tc_sgemm_native, or with packed_a the product W B of a packed weight W
+ * [m, k] (a.ld = k; no transposes, one batch) through the NN kernel. */
+static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
+                                  size_t n, size_t k, float alpha, struct tc_matrix a,
+                                  size_t stride_a, struct tc_matrix b, size_t stride_b, float beta,
+                                  struct tc_matrix c, size_t stride_c, size_t batch,
+                                  const struct tc_gemm_epilogue *ep, int packed_a,
+                                  terracl_error *err)
 {
     if (m == 0 || n == 0 || batch == 0)
         return TERRACL_OK;
@@ -162,6 +170,7 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "native GEMM: sizes, offsets or strides beyond the kernel's 32-bit range");
     terracl_status st;
+    /* A packed weight spans m k floats like the plain one with ld = k. */
     if ((st = check_operand("A", &a, trans_a ? k : m, trans_a ? m : k, stride_a, batch, err)) ||
         (st = check_operand("B", &b, trans_b ? n : k, trans_b ? k : n, stride_b, batch, err)) ||
         (st = check_operand("C", &c, m, n, stride_c, batch, err)))
@@ -186,8 +195,9 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "native GEMM: too many tiles");
 
     struct tc_kernel *kern = NULL;
+    const char *const *nn_options = packed_a ? k_nn_packed_a_options : k_nn_options;
     st = tc_kernel_get(rt, "gemm", nt ? "tc_sgemm_nt" : "tc_sgemm_nn",
-                       nt ? k_nt_options[long_k][epilogue] : k_nn_options[epilogue], &kern, err);
+                       nt ? k_nt_options[long_k][epilogue] : nn_options[epilogue], &kern, err);
     if (st != TERRACL_OK)
         return st;
 
@@ -203,8 +213,9 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
     if (nt) {
         args[na++] = TC_KINT(a.ld);
     } else {
-        args[na++] = TC_KINT(trans_a ? 1 : a.ld); /* step between rows of op(A) */
-        args[na++] = TC_KINT(trans_a ? a.ld : 1); /* step along K */
+        /* Step between rows of op(A) (unused for a packed A), along K. */
+        args[na++] = TC_KINT(trans_a ? 1 : a.ld);
+        args[na++] = TC_KINT(packed_a ? PACK_W : trans_a ? a.ld : 1);
     }
     args[na++] = TC_KUINT(stride_a);
     args[na++] = TC_KBUF(b.buf);
@@ -223,6 +234,32 @@ terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, si
     char tag[96]; /* names the launch in kernel profiles */
     tc_profile_gemm_tag(tag, sizeof tag, m, n, k, batch, epilogue, beta);
     return tc_kernel_launch_tagged(rt, kern, tag, 2, global, local, args, na, err);
+}
+
+terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
+                               size_t k, float alpha, struct tc_matrix a, size_t stride_a,
+                               struct tc_matrix b, size_t stride_b, float beta,
+                               struct tc_matrix c, size_t stride_c, size_t batch,
+                               const struct tc_gemm_epilogue *ep, terracl_error *err)
+{
+    return native_gemm(rt, trans_a, trans_b, m, n, k, alpha, a, stride_a, b, stride_b, beta, c,
+                       stride_c, batch, ep, 0, err);
+}
+
+terracl_status tc_sgemm_packed_a(terracl_runtime *rt, size_t m, size_t n, size_t k,
+                                 const struct tc_buf *packed, size_t packed_offset,
+                                 struct tc_matrix b, struct tc_matrix c,
+                                 const struct tc_gemm_epilogue *ep, terracl_error *err)
+{
+    if (!tc_gemm_pack_wanted(rt, m, k))
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "packed GEMM: %zu x %zu weight not packable on this device", m, k);
+    if (ep != NULL && ep->bias != NULL && !ep->per_row)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "packed GEMM: a packed A takes only a row-bias epilogue");
+    tc_runtime_count_flops(rt, 2ull * m * n * k);
+    return native_gemm(rt, 0, 0, m, n, k, 1.0f, (struct tc_matrix){packed, packed_offset, k}, 0, b,
+                       0, 0.0f, c, 0, 1, ep, 1, err);
 }
 
 /* Packed Linear weights: panels of PACK_W columns of W^T (see tc_sgemm_packed

@@ -131,6 +131,14 @@ TC_NODISCARD terracl_status tc_sgemm_ex(terracl_runtime *rt, int trans_a, int tr
 int tc_gemm_pack_wanted(const terracl_runtime *rt, size_t n, size_t k);
 void tc_gemm_pack_weight(const float *w, size_t n, size_t k, float *out);
 void tc_gemm_unpack_weight(const float *packed, size_t n, size_t k, float *out);
+/* C [m, n] = W B (+ row bias, ReLU as ep says) for a packed weight W [m, k]
+ * (packed by tc_gemm_pack_weight with n = m) at packed_offset and a plain
+ * B [k, n]: a 1x1 convolution on a map whose pixels run along B's rows. */
+TC_NODISCARD terracl_status tc_sgemm_packed_a(terracl_runtime *rt, size_t m, size_t n, size_t k,
+                                              const struct tc_buf *packed, size_t packed_offset,
+                                              struct tc_matrix b, struct tc_matrix c,
+                                              const struct tc_gemm_epilogue *ep,
+                                              terracl_error *err);
 TC_NODISCARD terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k,
                                             struct tc_matrix a, const struct tc_buf *packed,
                                             size_t packed_offset, float beta, struct tc_matrix c,
