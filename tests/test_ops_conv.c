@@ -99,6 +99,10 @@ static void test_conv2d(void **state)
         {1, 10, 17, 15, 64, 3, 3, {1, 1, 2, 2, 2, 2}, 1},
         {1, 6, 27, 26, 64, 3, 3, {1, 1, 12, 12, 12, 12}, 1},
         {1, 5, 13, 12, 64, 5, 3, {1, 2, 2, 1, 1, 1}, 1},
+        /* Unpadded 1x1 on maps of 2048 pixels or more: the NN GEMM with the
+         * packed weight as A (6-row tiles straddle the 64-row panels). */
+        {1, 19, 48, 45, 64, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
+        {2, 13, 41, 53, 128, 1, 1, {1, 1, 0, 0, 1, 1}, 0},
     };
     for (size_t i = 0; i < 2 * sizeof cases / sizeof cases[0]; i++) {
         const size_t ncases = sizeof cases / sizeof cases[0];
