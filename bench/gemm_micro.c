@@ -199,11 +199,14 @@ static void run_packed(void *p)
     clSetKernelArg(r->kern, a++, sizeof(cl_mem), &r->a);
     clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
     clSetKernelArg(r->kern, a++, sizeof(int), &s.k);
+    clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero); /* batch strides: one product */
     clSetKernelArg(r->kern, a++, sizeof(cl_mem), &r->packed);
+    clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
     clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
     clSetKernelArg(r->kern, a++, sizeof(cl_mem), &r->c);
     clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
     clSetKernelArg(r->kern, a++, sizeof(int), &s.n);
+    clSetKernelArg(r->kern, a++, sizeof(cl_uint), &zero);
     clSetKernelArg(r->kern, a++, sizeof(int), &tiles_m);
     clSetKernelArg(r->kern, a++, sizeof(int), &tiles_n);
     clSetKernelArg(r->kern, a++, sizeof(cl_mem), &r->c);

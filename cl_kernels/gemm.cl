@@ -344,21 +344,24 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
  * panel (GEMM_PV 4: the whole panel; 2: one half of it). Each step
  * broadcasts one element of each of GEMM_MR rows of A against the tile's
  * GEMM_PV vectors of the panel: no horizontal sums, unlike tc_sgemm_nt.
- * N is a multiple of 64 (the host packs only such weights).
+ * N is a multiple of 64 (the host packs only such weights). Dimension 1
+ * of the launch indexes a batch of such products, a_stride, p_stride and
+ * c_stride floats apart (Winograd's transformed tiles).
  */
 #ifndef GEMM_PV
 #define GEMM_PV 4
 #endif
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_sgemm_packed(int M, int N, int K, float beta,
-                     __global const float *restrict A, uint a_off, int lda,
-                     __global const float *restrict P, uint p_off,
-                     __global float *restrict C, uint c_off, int ldc,
+                     __global const float *restrict A, uint a_off, int lda, uint a_stride,
+                     __global const float *restrict P, uint p_off, uint p_stride,
+                     __global float *restrict C, uint c_off, int ldc, uint c_stride,
                      int tiles_m, int tiles_n, __global const float *restrict bias, uint bias_off)
 {
-    A += a_off;
-    P += p_off;
-    C += c_off;
+    const size_t batch = get_global_id(1);
+    A += a_off + batch * a_stride;
+    P += p_off + batch * p_stride;
+    C += c_off + batch * c_stride;
     bias += bias_off;
     int tm, tn0, tcount;
     TC_GEMM_TILE_INDEX(tiles_m, tiles_n, tm, tn0, tcount);

@@ -7,6 +7,7 @@
 
 #include "graph/tensor.h"
 #include "ops/conv.h"
+#include "ops/conv_winograd.h"
 
 static float *random_buf(size_t n, uint32_t seed, float lo, float hi)
 {
@@ -59,6 +60,39 @@ static void ref_conv2d(const struct conv_case *c, const float *x, const float *w
                 }
 }
 
+/* The weight [Cout, Cin, kh, kw] as the binder leaves it: pass 0 plain,
+ * 1 packed, 2 packed with its Winograd form after it. `store` owns the
+ * buffer; the returned tensor is a view into it. */
+static struct tc_tensor upload_weight(const float *w, const int64_t *wd, int pass,
+                                      struct tc_tensor *store)
+{
+    terracl_error err = {0};
+    size_t nw = (size_t)(wd[0] * wd[1] * wd[2] * wd[3]), at = (nw + 63) / 64 * 64;
+    size_t derived = pass == 2 ? tc_conv2d_winograd_numel(wd[0], wd[1]) : 0;
+    int64_t total = (int64_t)(at + derived);
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 1, &total, store, &err), err);
+    struct tc_tensor t = *store;
+    t.owns_buf = 0;
+    t.ndim = 4;
+    memcpy(t.dims, wd, 4 * sizeof *wd);
+    t.gemm_packed = pass >= 1;
+    TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &t, w, &err), err);
+    if (pass == 2) {
+        struct tc_param p = {0};
+        p.ndim = 4;
+        memcpy(p.dims, wd, 4 * sizeof *wd);
+        float *form = malloc(derived * sizeof *form);
+        assert_non_null(form);
+        assert_int_equal(tc_conv2d_winograd_derive(&p, w, form), 0);
+        TC_ASSERT_OK(tc_buf_write(tc_test_rt, t.buf, at * sizeof(float), form,
+                                  derived * sizeof(float), &err),
+                     err);
+        free(form);
+        t.derived_offset = at;
+    }
+    return t;
+}
+
 static void test_conv2d(void **state)
 {
     (void)state;
@@ -103,15 +137,24 @@ static void test_conv2d(void **state)
          * packed weight as A (6-row tiles straddle the 64-row panels). */
         {1, 19, 48, 45, 64, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
         {2, 13, 41, 53, 128, 1, 1, {1, 1, 0, 0, 1, 1}, 0},
+        /* Winograd F(2x2, 3x3) (128 output channels or more): odd sizes
+         * (partial edge tiles) with batch 2, no padding with channels not
+         * a multiple of 16, wider padding, one tile. */
+        {2, 19, 13, 11, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+        {1, 40, 9, 8, 192, 3, 3, {1, 1, 0, 0, 1, 1}, 1},
+        {1, 16, 5, 7, 128, 3, 3, {1, 1, 2, 2, 1, 1}, 0},
     };
-    for (size_t i = 0; i < 2 * sizeof cases / sizeof cases[0]; i++) {
-        const size_t ncases = sizeof cases / sizeof cases[0];
-        /* The second pass: the cases whose weight is packable, packed. */
-        const int packed = i >= ncases;
+    const size_t ncases = sizeof cases / sizeof cases[0];
+    for (size_t i = 0; i < 3 * ncases; i++) {
+        /* Pass 1: the cases whose weight is packable, packed; pass 2: those
+         * with a Winograd form too. */
+        const int pass = (int)(i / ncases);
         const struct conv_case *c = &cases[i % ncases];
-        if (packed && !(tc_conv2d_weight_packable(c->Cout, c->Cin, c->kh, c->kw, &c->g) &&
-                        tc_gemm_pack_wanted(tc_test_rt, (size_t)c->Cout,
-                                            (size_t)(c->Cin * c->kh * c->kw))))
+        if (pass >= 1 && !(tc_conv2d_weight_packable(c->Cout, c->Cin, c->kh, c->kw, &c->g) &&
+                           tc_gemm_pack_wanted(tc_test_rt, (size_t)c->Cout,
+                                               (size_t)(c->Cin * c->kh * c->kw))))
+            continue;
+        if (pass == 2 && !tc_conv2d_winograd_eligible(c->Cout, c->Cin, c->kh, c->kw, &c->g))
             continue;
         int64_t Ho = (c->H + 2 * c->g.pad_h - c->g.dil_h * (c->kh - 1) - 1) / c->g.stride_h + 1;
         int64_t Wo = (c->W + 2 * c->g.pad_w - c->g.dil_w * (c->kw - 1) - 1) / c->g.stride_w + 1;
@@ -125,16 +168,15 @@ static void test_conv2d(void **state)
         ref_conv2d(c, x, w, b, Ho, Wo, want);
 
         struct tc_tensor tx = tc_test_upload(x, 4, xd), tb = tc_test_upload(b, 1, &c->Cout), ty;
-        struct tc_tensor tw;
+        struct tc_tensor wstore;
+        struct tc_tensor tw = upload_weight(w, wd, pass, &wstore);
         terracl_error err = {0};
-        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, wd, &tw, &err), err);
-        tw.gemm_packed = packed;
-        TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &tw, w, &err), err);
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
         TC_ASSERT_OK(tc_op_conv2d(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, &c->g, &ty, &err), err);
         float *got = tc_test_download(&ty);
         char what[64];
-        snprintf(what, sizeof what, "conv2d case %zu%s", i % ncases, packed ? " (packed)" : "");
+        static const char *const pass_name[3] = {"", " (packed)", " (Winograd)"};
+        snprintf(what, sizeof what, "conv2d case %zu%s", i % ncases, pass_name[pass]);
         expect_close(got, want, ny, what);
 
         /* With ReLU in the epilogue (a convolution with a folded BatchNorm). */
@@ -145,8 +187,7 @@ static void test_conv2d(void **state)
                      err);
         free(got);
         got = tc_test_download(&ty);
-        snprintf(what, sizeof what, "conv2d + relu case %zu%s", i % ncases,
-                 packed ? " (packed)" : "");
+        snprintf(what, sizeof what, "conv2d + relu case %zu%s", i % ncases, pass_name[pass]);
         expect_close(got, want, ny, what);
 
         /* A wrong output shape is refused with a message. */
@@ -164,7 +205,7 @@ static void test_conv2d(void **state)
         free(w);
         free(b);
         tc_tensor_free(&tx);
-        tc_tensor_free(&tw);
+        tc_tensor_free(&wstore);
         tc_tensor_free(&tb);
         tc_tensor_free(&ty);
     }

@@ -43,6 +43,14 @@ struct tc_param {
      * the GEMM module's packed layout (tc_gemm_pack_weight) where that runs
      * faster. Set with tc_module_mark_gemm_weight. */
     int gemm_weight;
+    /* A second form of a GEMM weight that the forward pass reads where the
+     * binder packs the weight (terracl's own CPU kernels run there):
+     * derived_numel floats made on the host by derive() from the weight's
+     * final plain values, once the bind hooks ran, and stored after it in
+     * the same buffer (tc_tensor.derived_offset). NULL: none. derive
+     * returns 0, or -1 when out of memory. */
+    int (*derive)(const struct tc_param *p, const float *plain, float *out);
+    size_t derived_numel;
     int from_checkpoint;    /* must be present in the weights */
     struct tc_tensor value; /* device copy once bound; a view into the model's weight buffer */
     float *host;            /* for values computed at build time (fixed tables); owned */

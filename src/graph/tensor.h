@@ -24,6 +24,9 @@ struct tc_tensor {
      * tc_op_linear and tc_op_conv2d; it cannot be reshaped, and upload and
      * download convert from and to the plain layout. */
     int gemm_packed;
+    /* Non-zero: a weight's derived form (tc_param.derive) starts at this
+     * element offset of buf. */
+    size_t derived_offset;
 };
 
 size_t tc_tensor_numel(const struct tc_tensor *t);

@@ -25,6 +25,7 @@ struct planned {
     size_t ckpt_numel; /* elements stored in the checkpoint (differs when adapted) */
     int adapted;
     size_t buf, offset; /* chunk and element offset once packed */
+    size_t derived;     /* floats of the derived form after it (0: none) */
 };
 
 struct plan {
@@ -187,6 +188,36 @@ static int packs(const terracl_runtime *rt, const struct planned *it)
     return tc_gemm_pack_wanted(rt, n, it->numel / n);
 }
 
+/* The derived forms (tc_param.derive) of the planned parameters that have
+ * one, from their final values, after their own data in the buffer. */
+static terracl_status derive_forms(terracl_runtime *rt, const struct plan *pl, terracl_error *err)
+{
+    terracl_status st = TERRACL_OK;
+    for (size_t i = 0; i < pl->n && st == TERRACL_OK; i++) {
+        const struct planned *it = &pl->items[i];
+        if (it->derived == 0)
+            continue;
+        struct tc_param *p = it->param;
+        float *plain = malloc(it->numel * sizeof *plain);
+        float *form = malloc(it->derived * sizeof *form);
+        if (plain == NULL || form == NULL)
+            st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory deriving %s", p->name);
+        if (st == TERRACL_OK)
+            st = tc_tensor_download(rt, &p->value, plain, err);
+        if (st == TERRACL_OK && p->derive(p, plain, form) != 0)
+            st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory deriving %s", p->name);
+        if (st == TERRACL_OK) {
+            size_t at = it->offset + (it->numel + ALIGN_ELEMS - 1) / ALIGN_ELEMS * ALIGN_ELEMS;
+            st = tc_buf_write(rt, p->value.buf, at * sizeof(float), form,
+                              it->derived * sizeof(float), err);
+            p->value.derived_offset = at;
+        }
+        free(plain);
+        free(form);
+    }
+    return st;
+}
+
 /* Packs items into chunks no larger than the device's largest allocation. */
 static terracl_status pack(struct plan *pl, size_t max_elems, size_t **chunk_sizes, size_t *nchunks,
                            terracl_error *err)
@@ -198,6 +229,7 @@ static terracl_status pack(struct plan *pl, size_t max_elems, size_t **chunk_siz
     for (size_t i = 0; i < pl->n; i++) {
         struct planned *it = &pl->items[i];
         size_t need = (it->numel + ALIGN_ELEMS - 1) / ALIGN_ELEMS * ALIGN_ELEMS;
+        need += (it->derived + ALIGN_ELEMS - 1) / ALIGN_ELEMS * ALIGN_ELEMS;
         if (need > max_elems) {
             free(sizes);
             return tc_fail(err, TERRACL_ERR_NO_MEMORY,
@@ -238,6 +270,10 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
     if (st != TERRACL_OK)
         goto out;
 
+    for (size_t i = 0; i < pl.n; i++) {
+        const struct tc_param *p = pl.items[i].param;
+        pl.items[i].derived = p->derive != NULL && packs(rt, &pl.items[i]) ? p->derived_numel : 0;
+    }
     uint64_t max_alloc = terracl_runtime_device(rt)->max_alloc_bytes;
     size_t max_elems = (size_t)(max_alloc / sizeof(float)) / ALIGN_ELEMS * ALIGN_ELEMS;
     if ((st = pack(&pl, max_elems, &sizes, &nchunks, err)))
@@ -314,7 +350,7 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
     }
     /* Parameters rewritten from others (a BatchNorm folded into its
      * convolution) once everything is uploaded. */
-    if ((st = tc_module_run_bind_hooks(m, rt, err)))
+    if ((st = tc_module_run_bind_hooks(m, rt, err)) || (st = derive_forms(rt, &pl, err)))
         goto out;
     *out = w;
     w = NULL;

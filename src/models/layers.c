@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ops/conv_winograd.h"
 #include "ops/linear.h"
 
 /* "<prefix>.<leaf>", or just the leaf when the prefix is empty. */
@@ -76,6 +77,11 @@ terracl_status tc_layer_conv2d(terracl_module *m, const char *prefix, int64_t in
     terracl_status st = add(m, prefix, "weight", 0, 4, wd, &c->w, err);
     if (st == TERRACL_OK && tc_conv2d_weight_packable(out, in, k, k, &c->geom))
         tc_module_mark_gemm_weight(m, c->w);
+    if (st == TERRACL_OK && tc_conv2d_winograd_eligible(out, in, k, k, &c->geom)) {
+        struct tc_param *p = tc_module_param(m, c->w);
+        p->derive = tc_conv2d_winograd_derive;
+        p->derived_numel = tc_conv2d_winograd_numel(out, in);
+    }
     if (st == TERRACL_OK && bias)
         st = add(m, prefix, "bias", 0, 1, &out, &c->b, err);
     return st;

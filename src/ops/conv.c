@@ -23,6 +23,7 @@
 #include "core/checked.h"
 #include "ops/conv_implicit.h"
 #include "ops/conv_packed.h"
+#include "ops/conv_winograd.h"
 #include "ops/conv_phase.h"
 #include "ops/launch.h"
 
@@ -233,6 +234,8 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
             st = conv1x1_packed(rt, x, w, b, relu, y, bi, err);
         return st;
     }
+    if (w->derived_offset != 0 && tc_conv2d_winograd_eligible(Cout, Cin, kh, kw, g))
+        return tc_conv2d_winograd(rt, x, w, b, g, relu, y, err);
     if (w->gemm_packed)
         return tc_conv2d_packed(rt, x, w, b, g, relu, y, err);
     if (!direct && tc_conv2d_implicit_wanted(rt, x, w, g))

@@ -350,24 +350,27 @@ static terracl_status packed_kb(terracl_runtime *rt, size_t m, size_t n, size_t 
                                    (int)(sizeof args / sizeof args[0]), err);
 }
 
-terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k,
-                               struct tc_matrix a, const struct tc_buf *packed,
-                               size_t packed_offset, float beta, struct tc_matrix c,
-                               const struct tc_gemm_epilogue *ep, terracl_error *err)
+/* tc_sgemm_packed over `batch` products (strides in floats); only a
+ * single product may take the K-blocked kernel. */
+static terracl_status packed_gemm(terracl_runtime *rt, size_t m, size_t n, size_t k,
+                                  struct tc_matrix a, size_t a_stride, const struct tc_buf *packed,
+                                  size_t packed_offset, size_t p_stride, float beta,
+                                  struct tc_matrix c, size_t c_stride, size_t batch,
+                                  const struct tc_gemm_epilogue *ep, terracl_error *err)
 {
-    if (m == 0)
+    if (m == 0 || batch == 0)
         return TERRACL_OK;
     if (!tc_gemm_pack_wanted(rt, n, k))
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "packed GEMM: %zu x %zu weight not packable on this device", n, k);
     struct tc_matrix b = {packed, packed_offset, k};
-    if (!fits_kernel(m, n, k, a, 0, b, 0, c, 0, 1))
+    if (!fits_kernel(m, n, k, a, a_stride, b, p_stride, c, c_stride, batch))
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "packed GEMM: sizes or offsets beyond the kernel's 32-bit range");
     terracl_status st;
-    if ((st = check_operand("A", &a, m, k, 0, 1, err)) ||
-        (st = check_operand("packed B", &b, n, k, 0, 1, err)) ||
-        (st = check_operand("C", &c, m, n, 0, 1, err)))
+    if ((st = check_operand("A", &a, m, k, a_stride, batch, err)) ||
+        (st = check_operand("packed B", &b, n, k, p_stride, batch, err)) ||
+        (st = check_operand("C", &c, m, n, c_stride, batch, err)))
         return st;
     int epilogue = 0;
     if ((st = epilogue_kind(ep, m, n, &epilogue, err)))
@@ -379,7 +382,7 @@ terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k
     if (tiles_m > INT_MAX || tiles_m * strips > INT_MAX)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "packed GEMM: too many tiles");
     size_t kc = tc_runtime_native_params(rt)->packed_kc;
-    if (kc != 0)
+    if (kc != 0 && batch == 1)
         return packed_kb(rt, m, n, k, a, packed, packed_offset, beta, c, ep, epilogue, kc, tiles_m,
                          tiles_n, err);
     static const char *const options[3] = {PACKED_OPTIONS "0", PACKED_OPTIONS "1",
@@ -394,19 +397,40 @@ terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k
                              TC_KBUF(a.buf),
                              TC_KUINT(a.offset),
                              TC_KINT(a.ld),
+                             TC_KUINT(a_stride),
                              TC_KBUF(packed),
                              TC_KUINT(packed_offset),
+                             TC_KUINT(p_stride),
                              TC_KBUF(c.buf),
                              TC_KUINT(c.offset),
                              TC_KINT(c.ld),
+                             TC_KUINT(c_stride),
                              TC_KINT(tiles_m),
                              TC_KINT(tiles_n),
                              TC_KBUF(epilogue ? ep->bias : c.buf),
                              TC_KUINT(epilogue ? ep->bias_offset : 0)};
-    const size_t global[2] = {tiles_m * strips, 1}, local[2] = {1, 1};
+    const size_t global[2] = {tiles_m * strips, batch}, local[2] = {1, 1};
     char tag[96];
-    tc_profile_gemm_tag(tag, sizeof tag, m, n, k, 1, epilogue, beta);
-    tc_runtime_count_flops(rt, 2ull * m * n * k);
+    tc_profile_gemm_tag(tag, sizeof tag, m, n, k, batch, epilogue, beta);
+    tc_runtime_count_flops(rt, 2ull * m * n * k * batch);
     return tc_kernel_launch_tagged(rt, kern, tag, 2, global, local, args,
                                    (int)(sizeof args / sizeof args[0]), err);
+}
+
+terracl_status tc_sgemm_packed(terracl_runtime *rt, size_t m, size_t n, size_t k,
+                               struct tc_matrix a, const struct tc_buf *packed,
+                               size_t packed_offset, float beta, struct tc_matrix c,
+                               const struct tc_gemm_epilogue *ep, terracl_error *err)
+{
+    return packed_gemm(rt, m, n, k, a, 0, packed, packed_offset, 0, beta, c, 0, 1, ep, err);
+}
+
+terracl_status tc_sgemm_packed_batched(terracl_runtime *rt, size_t m, size_t n, size_t k,
+                                       struct tc_matrix a, size_t a_stride,
+                                       const struct tc_buf *packed, size_t packed_offset,
+                                       size_t p_stride, struct tc_matrix c, size_t c_stride,
+                                       size_t batch, terracl_error *err)
+{
+    return packed_gemm(rt, m, n, k, a, a_stride, packed, packed_offset, p_stride, 0.0f, c,
+                       c_stride, batch, NULL, err);
 }

@@ -131,6 +131,15 @@ TC_NODISCARD terracl_status tc_sgemm_ex(terracl_runtime *rt, int trans_a, int tr
 int tc_gemm_pack_wanted(const terracl_runtime *rt, size_t n, size_t k);
 void tc_gemm_pack_weight(const float *w, size_t n, size_t k, float *out);
 void tc_gemm_unpack_weight(const float *packed, size_t n, size_t k, float *out);
+/* `batch` products C_i = A_i W_i^T with packed weights W_i [n, k], the
+ * operands of product i a_stride, p_stride and c_stride floats after
+ * those of product 0 (the GEMMs of a Winograd convolution). */
+TC_NODISCARD terracl_status tc_sgemm_packed_batched(terracl_runtime *rt, size_t m, size_t n,
+                                                    size_t k, struct tc_matrix a, size_t a_stride,
+                                                    const struct tc_buf *packed,
+                                                    size_t packed_offset, size_t p_stride,
+                                                    struct tc_matrix c, size_t c_stride,
+                                                    size_t batch, terracl_error *err);
 /* C [m, n] = W B (+ row bias, ReLU as ep says) for a packed weight W [m, k]
  * (packed by tc_gemm_pack_weight with n = m) at packed_offset and a plain
  * B [k, n]: a 1x1 convolution on a map whose pixels run along B's rows. */

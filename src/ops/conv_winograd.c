@@ -1,0 +1,138 @@
+/*
+ * Winograd F(2x2, 3x3) convolution on CPU devices: the input transform
+ * writes V [16][T][Cin] for the T tiles of 2x2 output pixels, one batched
+ * packed GEMM per element makes M [16][T][Cout] = V_e U_e^T, and the output
+ * transform folds M back into y with bias and ReLU
+ * (cl_kernels/conv_winograd.cl). Scratch: 16 T (Cin + Cout) floats per
+ * batch item, allocated per call like the other convolution paths'.
+ */
+#include "ops/conv_winograd.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/checked.h"
+#include "ops/launch.h"
+
+#define WINO_ELEMS 16
+
+int tc_conv2d_winograd_eligible(int64_t out, int64_t in, int64_t kh, int64_t kw,
+                                const struct tc_conv_geom *g)
+{
+    /* With 64 output channels the transforms (4 floats of V per input
+     * float) cost more than the GEMMs save: resnet50 + smp Unet at 224,
+     * --profile, 64 -> 64 at 56x56: 6.1 ms against 4.9-6.2 for the packed
+     * kernel; 128 -> 128 at 28x28 4.5 against 4.5-6.1; 256 -> 256 at 14x14
+     * 5.0 against 7.0-9.4; the decoder's 3072 -> 256 at 14x14 8.4 against
+     * 13.9-19.5. */
+    return kh == 3 && kw == 3 && g->stride_h == 1 && g->stride_w == 1 && g->dil_h == 1 &&
+           g->dil_w == 1 && out >= 128 && out % 64 == 0 && in >= 16 &&
+           out <= INT_MAX / WINO_ELEMS / in;
+}
+
+size_t tc_conv2d_winograd_numel(int64_t out, int64_t in)
+{
+    return (size_t)WINO_ELEMS * (size_t)out * (size_t)in;
+}
+
+int tc_conv2d_winograd_derive(const struct tc_param *p, const float *plain, float *out)
+{
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    const size_t n = (size_t)p->dims[0], k = (size_t)p->dims[1];
+    float *u = malloc(n * k * sizeof *u);
+    if (u == NULL)
+        return -1;
+    for (int e = 0; e < WINO_ELEMS; e++) {
+        const int i = e / 4, j = e % 4;
+        for (size_t co = 0; co < n; co++)
+            for (size_t ci = 0; ci < k; ci++) {
+                const float *g = plain + (co * k + ci) * 9;
+                double s = 0.0;
+                for (int a = 0; a < 3; a++)
+                    for (int b = 0; b < 3; b++)
+                        s += G[i][a] * (double)g[a * 3 + b] * G[j][b];
+                u[co * k + ci] = (float)s;
+            }
+        tc_gemm_pack_weight(u, n, k, out + (size_t)e * n * k);
+    }
+    free(u);
+    return 0;
+}
+
+terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x,
+                                  const struct tc_tensor *w, const struct tc_tensor *b,
+                                  const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
+                                  terracl_error *err)
+{
+    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t Cout = w->dims[0], Ho = y->dims[2], Wo = y->dims[3];
+    int64_t tiles_x = (Wo + 1) / 2, T = (Ho + 1) / 2 * tiles_x;
+    if (w->derived_offset == 0)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "conv2d: the weight has no Winograd form");
+    if (T * WINO_ELEMS * (Cin > Cout ? Cin : Cout) >= INT_MAX / 2 || H * W * Cin >= INT_MAX / 2 ||
+        Ho * Wo * Cout >= INT_MAX / 2)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "conv2d: sizes beyond the Winograd kernels' range");
+    struct tc_karg ob = TC_KUINT(0);
+    terracl_status st;
+    if ((b && (st = tc_offset_arg(b, &ob, err))) ||
+        (st = tc_check_u32(x->offset + tc_tensor_numel(x), "conv2d input", err)) ||
+        (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv2d output", err)) ||
+        (st = tc_check_u32(w->derived_offset + tc_conv2d_winograd_numel(Cout, Cin),
+                           "conv2d weight", err)))
+        return st;
+    struct tc_tensor v = {0}, m = {0};
+    int64_t vd[3] = {WINO_ELEMS, T, Cin}, md[3] = {WINO_ELEMS, T, Cout};
+    if ((st = tc_tensor_alloc(rt, 3, vd, &v, err)) || (st = tc_tensor_alloc(rt, 3, md, &m, err))) {
+        tc_tensor_free(&v);
+        return st;
+    }
+    struct tc_kernel *kin = NULL, *kout = NULL;
+    if ((st = tc_kernel_get(rt, "conv_winograd", "tc_wino_input", NULL, &kin, err)) == TERRACL_OK)
+        st = tc_kernel_get(rt, "conv_winograd", "tc_wino_output", NULL, &kout, err);
+    char tag[96];
+    snprintf(tag, sizeof tag, "%lldx%lldx%lld", (long long)Cout, (long long)(Ho * Wo),
+             (long long)(Cin * 9));
+    const size_t local[2] = {1, 1};
+    for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
+        struct tc_karg in_args[] = {TC_KBUF(x->buf),
+                                    TC_KUINT(x->offset + (size_t)(bi * Cin * H * W)),
+                                    TC_KBUF(v.buf),
+                                    TC_KINT(Cin),
+                                    TC_KINT(H),
+                                    TC_KINT(W),
+                                    TC_KINT(g->pad_h),
+                                    TC_KINT(g->pad_w),
+                                    TC_KINT(tiles_x),
+                                    TC_KINT(T)};
+        const size_t in_global[2] = {(size_t)(Cin + 15) / 16, (size_t)(T / tiles_x)};
+        st = tc_kernel_launch_tagged(rt, kin, tag, 2, in_global, local, in_args, 10, err);
+        if (st == TERRACL_OK)
+            st = tc_sgemm_packed_batched(rt, (size_t)T, (size_t)Cout, (size_t)Cin,
+                                         (struct tc_matrix){v.buf, 0, (size_t)Cin},
+                                         (size_t)(T * Cin), w->buf, w->derived_offset,
+                                         (size_t)(Cout * Cin),
+                                         (struct tc_matrix){m.buf, 0, (size_t)Cout},
+                                         (size_t)(T * Cout), WINO_ELEMS, err);
+        if (st != TERRACL_OK)
+            break;
+        struct tc_karg out_args[] = {TC_KBUF(m.buf),
+                                     TC_KBUF(y->buf),
+                                     TC_KUINT(y->offset + (size_t)(bi * Cout * Ho * Wo)),
+                                     TC_KINT(Cout),
+                                     TC_KINT(Ho),
+                                     TC_KINT(Wo),
+                                     TC_KINT(tiles_x),
+                                     TC_KINT(T),
+                                     TC_KBUF(b ? b->buf : w->buf),
+                                     ob,
+                                     TC_KINT(b != NULL),
+                                     TC_KINT(relu != 0)};
+        const size_t out_global[2] = {(size_t)Cout / 16, (size_t)(T / tiles_x)};
+        st = tc_kernel_launch_tagged(rt, kout, tag, 2, out_global, local, out_args, 12, err);
+    }
+    tc_tensor_free(&v);
+    tc_tensor_free(&m);
+    return st;
+}

@@ -1,0 +1,35 @@
+/* 3x3 Conv2d with stride and dilation 1 as Winograd F(2x2, 3x3) on CPU
+ * devices (cl_kernels/conv_winograd.cl): 16 multiplications per 2x2
+ * output tile and channel pair instead of 36. The weight's transformed
+ * form is derived at bind time (tc_param.derive). */
+#ifndef TC_OPS_CONV_WINOGRAD_H
+#define TC_OPS_CONV_WINOGRAD_H
+
+#include "graph/module.h"
+#include "ops/conv.h"
+
+/* Whether a Conv2d weight [out, in, kh, kw] with geometry g gets a
+ * Winograd form where it is packed: 3x3, stride 1, dilation 1, output
+ * channels a multiple of 64 from 128 on, at least 16 input channels. */
+int tc_conv2d_winograd_eligible(int64_t out, int64_t in, int64_t kh, int64_t kw,
+                                const struct tc_conv_geom *g);
+
+/* Floats of the Winograd form of a [out, in, 3, 3] weight: 16 packed
+ * [out, in] matrices. */
+size_t tc_conv2d_winograd_numel(int64_t out, int64_t in);
+
+/* tc_param.derive for such a weight: U_e = (G g G^T)_e for each of the 16
+ * elements e, each packed as a GEMM weight [out, in] (tc_gemm_pack_weight),
+ * computed in double and rounded once. Returns 0, or -1 when out of
+ * memory. */
+int tc_conv2d_winograd_derive(const struct tc_param *p, const float *plain, float *out);
+
+/* y = act(conv(x, w) + b) with w's Winograd form (w->derived_offset) for
+ * shapes the caller has checked; b may be NULL; relu: ReLU after the bias. */
+TC_NODISCARD terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x,
+                                               const struct tc_tensor *w,
+                                               const struct tc_tensor *b,
+                                               const struct tc_conv_geom *g, int relu,
+                                               struct tc_tensor *y, terracl_error *err);
+
+#endif /* TC_OPS_CONV_WINOGRAD_H */
