@@ -87,7 +87,7 @@ static terracl_status make(terracl_runtime *rt, struct tc_tensor *t, int ndim,
     terracl_status st = tc_tensor_alloc(rt, ndim, dims, t, err);
     if (st != TERRACL_OK)
         return st;
-    t->gemm_packed = packed;
+    t->gemm_packed = packed ? TC_PACKED_TAPS : TC_PLAIN;
     size_t n = tc_tensor_numel(t);
     float *h = malloc(n * sizeof *h);
     if (h == NULL)

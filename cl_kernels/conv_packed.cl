@@ -1,7 +1,11 @@
 /*
  * Conv2d for CPU OpenCL drivers with the weight in the packed GEMM layout
  * (the one Linear weights use: panel q holds output channels q*64 ..
- * q*64+63 as K = Cin kh kw rows of 64 contiguous floats, k = (ci, ky, kx)).
+ * q*64+63 as K = Cin kh kw rows of 64 contiguous floats), taps-major: k =
+ * (ky, kx, ci). The input is copied channels-last with its zero padding,
+ * xp [Hp, Wp, Cin], so that each pixel's taps read runs of channels; an
+ * unpadded 1x1 convolution (CONV_PLANAR) reads x [Cin, H, W] as it is,
+ * channels a plane apart, which costs less than the copy.
  *
  * The GEMM is pixel-major: a tile is CONV_MR output pixels by the
  * CONV_PV float16 vectors of output channels of one panel. Each step
@@ -42,10 +46,48 @@
 #ifndef CONV_DW
 #define CONV_DW 1
 #endif
+#ifndef CONV_PLANAR
+#define CONV_PLANAR 0
+#endif
 #define CONV_PACK_W 64
 
-/* xp: the batch item's input [Cin, Hp, Wp] with its zero padding (or x
- * itself when there is none); plane = Hp Wp. */
+/* xp [Hp, Wp, Cin] (Hp = H + 2 ph, Wp = W + 2 pw) from x [Cin, H, W] (one
+ * batch item): work-item (cg, py) writes channels 16 cg .. 16 cg + 15 of
+ * padded row py. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_conv_channels_last(__global const float *restrict x, uint x_off,
+                           __global float *restrict xp, int Cin, int H, int W, int Wp, int ph,
+                           int pw)
+{
+    const int cg = (int)get_global_id(0), py = (int)get_global_id(1);
+    const int c0 = 16 * cg, lanes = min(16, Cin - c0), iy = py - ph;
+    const size_t plane = (size_t)H * W;
+    __global const float *src =
+        x + x_off + (size_t)c0 * plane + (iy >= 0 && iy < H ? (size_t)iy * W : 0);
+    __global float *dst = xp + (size_t)py * Wp * Cin + c0;
+    for (int px = 0; px < Wp; px++, dst += Cin) {
+        const int ix = px - pw;
+        const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+        float v[16];
+        if (inside && lanes == 16) {
+#pragma unroll
+            for (int l = 0; l < 16; l++)
+                v[l] = src[l * plane + ix];
+        } else {
+            for (int l = 0; l < 16; l++)
+                v[l] = inside && l < lanes ? src[l * plane + ix] : 0.0f;
+        }
+        if (lanes == 16) {
+            vstore16(vload16(0, v), 0, dst);
+        } else {
+            for (int l = 0; l < lanes; l++)
+                dst[l] = v[l];
+        }
+    }
+}
+
+/* xp: the batch item's input channels-last with its zero padding, or
+ * (CONV_PLANAR) x itself at xp_off with planes of `plane` floats. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint w_off,
                       __global const float *restrict xp, uint xp_off, uint plane, int Wp,
@@ -64,14 +106,16 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
     const int p0 = tm * CONV_MR;
 
     /* Where each pixel's window starts in xp; pixels past the map repeat
-     * the last one (computed, never stored). Stride and dilation are
-     * compile-time so that the taps' column offsets are constants of the
-     * loads' addresses. */
+     * the last one (computed, never stored). */
     int base[CONV_MR];
 #pragma unroll
     for (int i = 0; i < CONV_MR; i++) {
         int p = min(p0 + i, P - 1), oy = p / Wo, ox = p - oy * Wo;
+#if CONV_PLANAR
         base[i] = oy * CONV_SH * Wp + ox * CONV_SW;
+#else
+        base[i] = (oy * CONV_SH * Wp + ox * CONV_SW) * Cin;
+#endif
     }
 
     for (int t = 0; t < qcount; t++) {
@@ -84,32 +128,33 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
             for (int v = 0; v < CONV_PV; v++)
                 acc[i][v] = (float16)(0.0f);
 
-        __global const float *px[CONV_MR];
 #pragma unroll
-        for (int i = 0; i < CONV_MR; i++)
-            px[i] = xp + base[i];
-        for (int ci = 0; ci < Cin; ci++) {
+        for (int ky = 0; ky < CONV_KH; ky++) {
 #pragma unroll
-            for (int ky = 0; ky < CONV_KH; ky++) {
-                const int row = ky * CONV_DH * Wp;
+            for (int kx = 0; kx < CONV_KW; kx++) {
+                const size_t tap = (size_t)(ky * CONV_DH * Wp + kx * CONV_DW) * Cin;
+                __global const float *px[CONV_MR];
 #pragma unroll
-                for (int kx = 0; kx < CONV_KW; kx++, bp += CONV_PACK_W) {
+                for (int i = 0; i < CONV_MR; i++)
+                    px[i] = xp + tap + base[i];
+                for (int ci = 0; ci < Cin; ci++, bp += CONV_PACK_W) {
                     float16 b[CONV_PV];
 #pragma unroll
                     for (int v = 0; v < CONV_PV; v++)
                         b[v] = vload16(v, bp);
 #pragma unroll
                     for (int i = 0; i < CONV_MR; i++) {
-                        float16 a = (float16)(px[i][row + kx * CONV_DW]);
+#if CONV_PLANAR
+                        float16 a = (float16)(px[i][(size_t)ci * plane]);
+#else
+                        float16 a = (float16)(px[i][ci]);
+#endif
 #pragma unroll
                         for (int v = 0; v < CONV_PV; v++)
                             acc[i][v] = fma(a, b[v], acc[i][v]);
                     }
                 }
             }
-#pragma unroll
-            for (int i = 0; i < CONV_MR; i++)
-                px[i] += plane;
         }
 
 #pragma unroll

@@ -75,7 +75,7 @@ static struct tc_tensor upload_weight(const float *w, const int64_t *wd, int pas
     t.owns_buf = 0;
     t.ndim = 4;
     memcpy(t.dims, wd, 4 * sizeof *wd);
-    t.gemm_packed = pass >= 1;
+    t.gemm_packed = pass >= 1 ? TC_PACKED_TAPS : TC_PLAIN;
     TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &t, w, &err), err);
     if (pass == 2) {
         struct tc_param p = {0};

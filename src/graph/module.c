@@ -158,7 +158,13 @@ terracl_status tc_module_add_counted(terracl_module *m, const char *name, int nd
 void tc_module_mark_gemm_weight(terracl_module *m, size_t index)
 {
     if (index < m->nparams && m->params[index].ndim >= 2)
-        m->params[index].gemm_weight = 1;
+        m->params[index].gemm_weight = TC_PACKED;
+}
+
+void tc_module_mark_conv_weight(terracl_module *m, size_t index)
+{
+    if (index < m->nparams && m->params[index].ndim == 4)
+        m->params[index].gemm_weight = TC_PACKED_TAPS;
 }
 
 terracl_status tc_module_add_fixed(terracl_module *m, const char *name, int ndim,

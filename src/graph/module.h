@@ -41,7 +41,8 @@ struct tc_param {
     /* A GEMM weight [N, K] (or [N, ...] flattened to it) used only as
      * tc_op_linear's or tc_op_conv2d's weight: the binder may store it in
      * the GEMM module's packed layout (tc_gemm_pack_weight) where that runs
-     * faster. Set with tc_module_mark_gemm_weight. */
+     * faster; the value is the layout (enum tc_packing). Set with
+     * tc_module_mark_gemm_weight. */
     int gemm_weight;
     /* A second form of a GEMM weight that the forward pass reads where the
      * binder packs the weight (terracl's own CPU kernels run there):
@@ -120,6 +121,9 @@ TC_NODISCARD terracl_status tc_module_add_counted(terracl_module *m, const char 
  * weight (see tc_param.gemm_weight): [N, K], or [N, ...] used through its
  * [N, K] flattening (a Conv3d patch embedding, a Conv2d weight). */
 void tc_module_mark_gemm_weight(terracl_module *m, size_t index);
+/* The same for a Conv2d weight [N, Cin, kh, kw], packed taps-major
+ * (TC_PACKED_TAPS). */
+void tc_module_mark_conv_weight(terracl_module *m, size_t index);
 /* A parameter computed on the host at build time (not in checkpoints, not
  * learnable); takes ownership of `host` (numel floats). */
 TC_NODISCARD terracl_status tc_module_add_fixed(terracl_module *m, const char *name, int ndim,

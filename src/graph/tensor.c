@@ -108,6 +108,45 @@ static void packed_dims(const struct tc_tensor *t, size_t *n, size_t *k)
     *k = tc_tensor_numel(t) / *n;
 }
 
+/* [N, Cin, kh, kw] <-> [N, kh, kw, Cin] (to_taps: the first way). */
+static void permute_taps(const struct tc_tensor *t, const float *in, float *out, int to_taps)
+{
+    size_t n = (size_t)t->dims[0], cin = (size_t)t->dims[1];
+    size_t taps = (size_t)(t->dims[2] * t->dims[3]);
+    for (size_t o = 0; o < n; o++)
+        for (size_t c = 0; c < cin; c++)
+            for (size_t k = 0; k < taps; k++) {
+                size_t plain = (o * cin + c) * taps + k, tapped = (o * taps + k) * cin + c;
+                if (to_taps)
+                    out[tapped] = in[plain];
+                else
+                    out[plain] = in[tapped];
+            }
+}
+
+static int taps_major(const struct tc_tensor *t)
+{
+    return t->gemm_packed == TC_PACKED_TAPS && t->ndim == 4;
+}
+
+terracl_status tc_tensor_pack_host(const struct tc_tensor *t, const float *plain, float *out,
+                                   terracl_error *err)
+{
+    size_t n, k;
+    packed_dims(t, &n, &k);
+    if (!taps_major(t)) {
+        tc_gemm_pack_weight(plain, n, k, out);
+        return TERRACL_OK;
+    }
+    float *tapped = malloc(n * k * sizeof *tapped + 1);
+    if (tapped == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory packing a weight");
+    permute_taps(t, plain, tapped, 1);
+    tc_gemm_pack_weight(tapped, n, k, out);
+    free(tapped);
+    return TERRACL_OK;
+}
+
 terracl_status tc_tensor_upload(terracl_runtime *rt, struct tc_tensor *t, const float *host,
                                 terracl_error *err)
 {
@@ -117,10 +156,9 @@ terracl_status tc_tensor_upload(terracl_runtime *rt, struct tc_tensor *t, const 
     float *packed = malloc(bytes > 0 ? bytes : 1);
     if (packed == NULL)
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory packing a weight");
-    size_t n, k;
-    packed_dims(t, &n, &k);
-    tc_gemm_pack_weight(host, n, k, packed);
-    terracl_status st = tc_buf_write(rt, t->buf, t->offset * sizeof(float), packed, bytes, err);
+    terracl_status st = tc_tensor_pack_host(t, host, packed, err);
+    if (st == TERRACL_OK)
+        st = tc_buf_write(rt, t->buf, t->offset * sizeof(float), packed, bytes, err);
     free(packed);
     return st;
 }
@@ -138,7 +176,18 @@ terracl_status tc_tensor_download(terracl_runtime *rt, const struct tc_tensor *t
     if (st == TERRACL_OK) {
         size_t n, k;
         packed_dims(t, &n, &k);
-        tc_gemm_unpack_weight(packed, n, k, host);
+        /* Unpacked into the staging buffer again when the taps need
+         * permuting back. */
+        float *tapped = taps_major(t) ? malloc(bytes) : NULL;
+        if (taps_major(t) && tapped == NULL) {
+            st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory unpacking a weight");
+        } else if (tapped != NULL) {
+            tc_gemm_unpack_weight(packed, n, k, tapped);
+            permute_taps(t, tapped, host, 0);
+        } else {
+            tc_gemm_unpack_weight(packed, n, k, host);
+        }
+        free(tapped);
     }
     free(packed);
     return st;

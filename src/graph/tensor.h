@@ -13,15 +13,22 @@
 
 #define TC_MAX_DIMS 5
 
+/* Layouts of tc_tensor.gemm_packed. TC_PACKED_TAPS: a Conv2d weight [N,
+ * Cin, kh, kw] whose K runs over (ky, kx, ci), channels fastest, before
+ * packing: the order in which the packed convolution kernel reads its
+ * channels-last input. */
+enum tc_packing { TC_PLAIN = 0, TC_PACKED = 1, TC_PACKED_TAPS = 2 };
+
 struct tc_tensor {
     struct tc_buf *buf;
     size_t offset; /* in elements */
     int ndim;
     int64_t dims[TC_MAX_DIMS];
     int owns_buf;
-    /* Non-zero: a weight [N, ...] used as [N, K] and stored in the GEMM
-     * module's packed layout (tc_gemm_pack_weight), readable only by
-     * tc_op_linear and tc_op_conv2d; it cannot be reshaped, and upload and
+    /* How the values are stored (enum tc_packing): plain, or a weight
+     * [N, ...] used as [N, K] in the GEMM module's packed layout
+     * (tc_gemm_pack_weight), readable only by tc_op_linear and
+     * tc_op_conv2d; a packed tensor cannot be reshaped, and upload and
      * download convert from and to the plain layout. */
     int gemm_packed;
     /* Non-zero: a weight's derived form (tc_param.derive) starts at this
@@ -43,6 +50,11 @@ void tc_tensor_free(struct tc_tensor *t); /* frees the buffer only if owned */
 TC_NODISCARD terracl_status tc_tensor_reshape(const struct tc_tensor *t, int ndim,
                                               const int64_t *dims, struct tc_tensor *out,
                                               terracl_error *err);
+
+/* The packed form (t->gemm_packed) of t's plain values, into out (numel
+ * floats); fails only when out of memory. */
+TC_NODISCARD terracl_status tc_tensor_pack_host(const struct tc_tensor *t, const float *plain,
+                                                float *out, terracl_error *err);
 
 TC_NODISCARD terracl_status tc_tensor_upload(terracl_runtime *rt, struct tc_tensor *t,
                                              const float *host, terracl_error *err);

@@ -341,9 +341,10 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
             t->dims[0] = 1;
         if (packs(rt, it)) {
             float *packed = staging + largest;
-            tc_gemm_pack_weight(src, (size_t)t->dims[0], it->numel / (size_t)t->dims[0], packed);
+            t->gemm_packed = it->param->gemm_weight;
+            if ((st = tc_tensor_pack_host(t, src, packed, err)))
+                goto out;
             src = packed;
-            t->gemm_packed = 1;
         }
         if ((st = tc_buf_write(rt, t->buf, it->offset * sizeof(float), src, it->numel * sizeof(float), err)))
             goto out;

@@ -76,7 +76,7 @@ terracl_status tc_layer_conv2d(terracl_module *m, const char *prefix, int64_t in
     int64_t wd[4] = {out, in, k, k};
     terracl_status st = add(m, prefix, "weight", 0, 4, wd, &c->w, err);
     if (st == TERRACL_OK && tc_conv2d_weight_packable(out, in, k, k, &c->geom))
-        tc_module_mark_gemm_weight(m, c->w);
+        tc_module_mark_conv_weight(m, c->w);
     if (st == TERRACL_OK && tc_conv2d_winograd_eligible(out, in, k, k, &c->geom)) {
         struct tc_param *p = tc_module_param(m, c->w);
         p->derive = tc_conv2d_winograd_derive;

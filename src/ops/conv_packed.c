@@ -1,9 +1,9 @@
 /*
- * Conv2d with a packed weight on CPU devices: copy the input once with its
- * zero padding (none needed without padding), then one pixel-major
- * implicit-GEMM kernel per batch item reads each tile's pixels' windows
- * straight from it (cl_kernels/conv_packed.cl). Strides and dilations are
- * only addresses there, so every geometry takes the same kernel.
+ * Conv2d with a packed weight on CPU devices: copy the input once
+ * channels-last with its zero padding, then one pixel-major implicit-GEMM
+ * kernel per batch item reads each tile's pixels' windows straight from it
+ * (cl_kernels/conv_packed.cl). Strides and dilations are only addresses
+ * there, so every geometry takes the same kernel.
  */
 #include "ops/conv_packed.h"
 
@@ -27,10 +27,11 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
     int64_t Cout = w->dims[0], kh = w->dims[2], kw = w->dims[3];
     int64_t Ho = y->dims[2], Wo = y->dims[3];
     int64_t Hp = H + 2 * g->pad_h, Wp = W + 2 * g->pad_w;
-    if (Cout % PACK_W != 0 || !w->gemm_packed)
+    if (Cout % PACK_W != 0 || !w->gemm_packed ||
+        (w->gemm_packed != TC_PACKED_TAPS && !(kh == 1 && kw == 1)))
         return tc_fail(err, TERRACL_ERR_INVALID_ARG,
-                       "conv2d: a packed convolution needs a packed weight with a multiple of "
-                       "64 output channels (got %lld)", (long long)Cout);
+                       "conv2d: a packed convolution needs a taps-major packed weight with a "
+                       "multiple of 64 output channels (got %lld)", (long long)Cout);
     /* Every index of the kernel in 32 bits: the padded planes, the
      * weight, one output map. */
     if (Cin * Hp * Wp >= INT_MAX / 2 || Cout * Cin * kh * kw >= INT_MAX / 2 ||
@@ -45,45 +46,48 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
         (st = tc_check_u32(x->offset + tc_tensor_numel(x), "conv2d input", err)) ||
         (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv2d output", err)))
         return st;
-    const int copy = g->pad_h > 0 || g->pad_w > 0;
+    /* An unpadded 1x1 convolution reads x as it is (CONV_PLANAR): on
+     * ResNet-50's 14x14 1x1 shapes (bench_conv, best of 15) the copy made
+     * it 20-40% slower. */
+    const int planar = kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0;
     struct tc_tensor xp = {0};
-    int64_t pd[1] = {Cin * Hp * Wp};
-    if (copy && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
+    int64_t pd[1] = {Hp * Wp * Cin};
+    if (!planar && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
         return st;
-    char options[160];
+    char options[176];
     snprintf(options, sizeof options,
              "-DCONV_MR=%d -DCONV_PANEL=%d -DCONV_KH=%d -DCONV_KW=%d -DCONV_SH=%d -DCONV_SW=%d "
-             "-DCONV_DH=%d -DCONV_DW=%d",
+             "-DCONV_DH=%d -DCONV_DW=%d -DCONV_PLANAR=%d",
              PMR, PPANEL, (int)kh, (int)kw, (int)g->stride_h, (int)g->stride_w, (int)g->dil_h,
-             (int)g->dil_w);
-    struct tc_kernel *kern = NULL;
-    st = tc_kernel_get(rt, "conv_packed", "tc_conv2d_packed", options, &kern, err);
+             (int)g->dil_w, planar);
+    struct tc_kernel *kern = NULL, *copy = NULL;
+    if ((st = tc_kernel_get(rt, "conv_packed", "tc_conv2d_packed", options, &kern, err)) ==
+        TERRACL_OK)
+        st = tc_kernel_get(rt, "conv_packed", "tc_conv_channels_last", options, &copy, err);
     char tag[96];
     snprintf(tag, sizeof tag, "%lldx%lldx%lld k%lldx%lld s%lld", (long long)Cout, (long long)P,
              (long long)(Cin * kh * kw), (long long)kh, (long long)kw, (long long)g->stride_h);
+    const size_t local[2] = {1, 1};
     for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
-        size_t xo = x->offset + (size_t)(bi * Cin * H * W);
-        size_t yo = y->offset + (size_t)(bi * Cout) * P;
-        if (copy) {
-            struct tc_karg pa[] = {TC_KBUF(x->buf), TC_KUINT(xo),         TC_KBUF(xp.buf),
-                                   TC_KUINT(H),     TC_KUINT(W),          TC_KUINT(Hp),
-                                   TC_KUINT(Wp),    TC_KUINT(g->pad_h),   TC_KUINT(g->pad_w),
-                                   TC_KUINT(Cin),   TC_KUINT(0)};
-            st = tc_launch_1d(rt, "conv_implicit", "tc_conv_pad_input", (size_t)(Cin * Hp) + 1,
-                              pa, 11, err);
-            if (st != TERRACL_OK)
-                break;
-        }
+        struct tc_karg ca[] = {TC_KBUF(x->buf), TC_KUINT(x->offset + (size_t)(bi * Cin * H * W)),
+                               TC_KBUF(xp.buf), TC_KINT(Cin),
+                               TC_KINT(H),      TC_KINT(W),
+                               TC_KINT(Wp),     TC_KINT(g->pad_h),
+                               TC_KINT(g->pad_w)};
+        const size_t copy_global[2] = {(size_t)(Cin + 15) / 16, (size_t)Hp};
+        if (!planar &&
+            (st = tc_kernel_launch_tagged(rt, copy, tag, 2, copy_global, local, ca, 9, err)))
+            break;
         struct tc_karg args[] = {TC_KINT(Cout),
                                  TC_KINT(Cin),
                                  TC_KBUF(w->buf),
                                  ow,
-                                 TC_KBUF(copy ? xp.buf : x->buf),
-                                 TC_KUINT(copy ? 0 : xo),
-                                 TC_KUINT(Hp * Wp),
+                                 TC_KBUF(planar ? x->buf : xp.buf),
+                                 TC_KUINT(planar ? x->offset + (size_t)(bi * Cin * H * W) : 0),
+                                 TC_KUINT(H * W),
                                  TC_KINT(Wp),
                                  TC_KBUF(y->buf),
-                                 TC_KUINT(yo),
+                                 TC_KUINT(y->offset + (size_t)(bi * Cout) * P),
                                  TC_KINT(Ho),
                                  TC_KINT(Wo),
                                  TC_KINT(tiles_m),
@@ -92,9 +96,9 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
                                  ob,
                                  TC_KINT(b != NULL),
                                  TC_KINT(relu != 0)};
-        const size_t global[1] = {tiles_m * strips}, local[1] = {1};
+        const size_t global[1] = {tiles_m * strips}, local1[1] = {1};
         tc_runtime_count_flops(rt, 2ull * (uint64_t)Cout * (uint64_t)P * (uint64_t)(Cin * kh * kw));
-        st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args, 18, err);
+        st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local1, args, 18, err);
     }
     tc_tensor_free(&xp);
     return st;

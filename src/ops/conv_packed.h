@@ -7,7 +7,8 @@
 #include "ops/conv.h"
 
 /* y = act(conv(x, w) + b) for shapes the caller has checked, w packed
- * (w->gemm_packed; Cout a multiple of 64); b may be NULL; relu: ReLU after
+ * taps-major (TC_PACKED_TAPS, or either layout for 1x1; Cout a multiple
+ * of 64); b may be NULL; relu: ReLU after
  * the bias. Fails with TERRACL_ERR_UNSUPPORTED for sizes beyond the
  * kernel's 32-bit indices. */
 TC_NODISCARD terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,

@@ -303,7 +303,7 @@ terracl_status tc_mlp_decoder(const terracl_value *first, const terracl_value *a
         st = tc_layer_linear(m, "hidden_layer", p->out_channels * (int64_t)p->ch.n,
                              p->out_channels, 1, &p->hidden, err);
     if (st == TERRACL_OK) /* mlp_forward runs it as a 1x1 convolution: keep it unpacked */
-        tc_module_param(m, p->hidden.w)->gemm_weight = 0;
+        tc_module_param(m, p->hidden.w)->gemm_weight = TC_PLAIN;
     if (st == TERRACL_OK) {
         terracl_value *cfg = terracl_value_new_map();
         tc_value_set_chained(cfg, "embed_dim", tc_value_int_list(p->ch.c, p->ch.n), &st, err);
