@@ -102,6 +102,7 @@ struct terracl_profile_row {
     char variant[96];  /* GEMM shape (MxNxK[xbatch]) or build options, possibly cut short */
     uint64_t launches;
     double device_ms;  /* sum of end - start over the launches */
+    uint64_t flops;    /* arithmetic the launches did (0 for data movement) */
 };
 /* Waits for queued work and writes up to `capacity` rows, slowest first, for
  * everything launched since creation or the last reset; *count receives the

@@ -138,8 +138,10 @@ static terracl_status collect_profile(terracl_runtime *rt, const struct bench_op
     if (st != TERRACL_OK)
         return st;
     r->nprofile = total < BENCH_PROFILE_ROWS ? total : BENCH_PROFILE_ROWS;
-    for (size_t i = 0; i < r->nprofile; i++)
+    for (size_t i = 0; i < r->nprofile; i++) {
         r->profile[i].device_ms /= (double)o->repeat;
+        r->profile[i].flops /= (uint64_t)o->repeat;
+    }
     return TERRACL_OK;
 }
 
@@ -320,12 +322,16 @@ static void print_profile(FILE *f, const struct bench_opts *o, const struct benc
     for (size_t i = 0; i < r->nprofile; i++)
         total += r->profile[i].device_ms;
     fprintf(f, "  device time per run by kernel (%s), %.2f ms in all:\n", r->device, total);
-    fprintf(f, "  %10s %6s %9s  %-28s %s\n", "ms", "%", "launches", "kernel", "variant");
+    fprintf(f, "  %10s %6s %9s %8s  %-28s %s\n", "ms", "%", "launches", "GFLOP/s", "kernel",
+            "variant");
     for (size_t i = 0; i < r->nprofile; i++) {
         const struct terracl_profile_row *p = &r->profile[i];
-        fprintf(f, "  %10.3f %6.1f %9.1f  %-28s %s\n", p->device_ms,
+        char rate[16] = "-";
+        if (p->flops > 0 && p->device_ms > 0)
+            snprintf(rate, sizeof rate, "%.1f", (double)p->flops * 1e-6 / p->device_ms);
+        fprintf(f, "  %10.3f %6.1f %9.1f %8s  %-28s %s\n", p->device_ms,
                 total > 0 ? 100.0 * p->device_ms / total : 0.0,
-                (double)p->launches / (double)o->repeat, p->kernel, p->variant);
+                (double)p->launches / (double)o->repeat, rate, p->kernel, p->variant);
     }
 }
 
@@ -357,8 +363,10 @@ static void print_result(const struct bench_opts *o, const struct bench_result *
                 json_string(p->kernel);
                 printf(", \"variant\": ");
                 json_string(p->variant);
-                printf(", \"launches_per_run\": %.2f, \"device_ms_per_run\": %.4f}",
-                       (double)p->launches / (double)o->repeat, p->device_ms);
+                printf(", \"launches_per_run\": %.2f, \"device_ms_per_run\": %.4f, "
+                       "\"flops_per_run\": %llu}",
+                       (double)p->launches / (double)o->repeat, p->device_ms,
+                       (unsigned long long)p->flops);
             }
             printf("]");
         }

@@ -99,11 +99,12 @@ terracl_status tc_op_attention_fused(terracl_runtime *rt, const struct tc_tensor
         size_t fl0 = wg >= ATT_WG ? ATT_WG : 1;
         size_t rows = (s.len + ATT_R - 1) / ATT_R;
         size_t fg[3] = {(rows + fl0 - 1) / fl0 * fl0, s.heads, nb}, fl[3] = {fl0, 1, 1};
+        /* The same work as the two GEMMs it replaces: QK^T and PV
+         * (counted before the launch, which the profile credits with it). */
+        tc_runtime_count_flops(rt, 4ull * nb * s.heads * s.len * s.len * s.hd);
         if ((st = tc_kernel_launch(rt, kf, 3, fg, fl, fa, 11, err)))
             return st;
     }
-    /* The same work as the two GEMMs it replaces: QK^T and PV. */
-    tc_runtime_count_flops(rt, 4ull * s.batch * s.heads * s.len * s.len * s.hd);
     return TERRACL_OK;
 }
 

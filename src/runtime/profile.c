@@ -25,6 +25,7 @@ struct tc_profile {
     size_t nrows;
     struct pending pending[TC_PROFILE_PENDING];
     size_t npending;
+    uint64_t flops_seen; /* rt->flops when the last launch was recorded */
 };
 
 terracl_status tc_profile_create(terracl_runtime *rt, terracl_error *err)
@@ -64,6 +65,7 @@ static int find_row(struct tc_profile *p, const char *kernel, const char *varian
         return -1;
     probe.launches = 0;
     probe.device_ms = 0.0;
+    probe.flops = 0;
     p->rows[p->nrows] = probe;
     return (int)p->nrows++;
 }
@@ -109,6 +111,10 @@ terracl_status tc_profile_record(terracl_runtime *rt, const char *kernel, const 
         clReleaseEvent(event);
         return TERRACL_OK;
     }
+    /* Operations count their arithmetic just before launching it, so what
+     * was counted since the last launch is this one's. */
+    p->rows[row].flops += rt->flops - p->flops_seen;
+    p->flops_seen = rt->flops;
     if (p->npending == TC_PROFILE_PENDING) {
         terracl_status st = fold_pending(p, err);
         if (st != TERRACL_OK) {
@@ -173,4 +179,5 @@ void terracl_runtime_profile_reset(terracl_runtime *rt)
     clFinish(rt->queue);
     release_pending(rt->profile);
     rt->profile->nrows = 0;
+    rt->profile->flops_seen = rt->flops;
 }
