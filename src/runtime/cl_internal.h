@@ -27,7 +27,7 @@ terracl_status tc_device_lookup(size_t index, cl_platform_id *platform, cl_devic
 struct tc_program_entry; /* program.c's in-memory cache entries */
 struct tc_profile;       /* profile.c: per-kernel device times */
 
-#define TC_POOL_SLOTS 32
+#define TC_POOL_SLOTS 64
 
 struct terracl_runtime {
     struct terracl_device_info info;
@@ -46,8 +46,9 @@ struct terracl_runtime {
     uint64_t mem_peak;
     uint64_t flops; /* multiply-adds x 2 issued through the GEMM module */
     /* Freed device buffers kept for reuse (see runtime.c). */
-    struct tc_buf *pool[TC_POOL_SLOTS];
+    struct tc_buf *pool[TC_POOL_SLOTS]; /* oldest first */
     size_t npool;
+    size_t pool_bytes; /* their capacity in all */
     struct tc_gemm_table *gemm_table;
     int gemm_forced;
     struct tc_gemm_set gemm_force_set;
