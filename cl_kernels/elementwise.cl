@@ -51,6 +51,16 @@ __kernel void tc_add_same(__global const float *a, uint a_off, __global const fl
     c[c_off + i] = a[a_off + i] + b[b_off + i];
 }
 
+/* c = max(a + b, 0): a residual sum and its ReLU in one pass. */
+__kernel void tc_add_relu_same(__global const float *a, uint a_off, __global const float *b,
+                               uint b_off, __global float *c, uint c_off, uint n)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    c[c_off + i] = fmax(a[a_off + i] + b[b_off + i], 0.0f);
+}
+
 __kernel void tc_mul_same(__global const float *a, uint a_off, __global const float *b,
                           uint b_off, __global float *c, uint c_off, uint n)
 {

@@ -44,6 +44,16 @@ static void test_add_mul_broadcast(void **state)
         assert_true(tc_test_max_abs(got, want, n) == 0);
         free(got);
 
+        /* A residual's sum and ReLU; it repeats nothing. */
+        TC_ASSERT_OK(tc_op_add_relu(tc_test_rt, &ta, &tfull, &out, &err), err);
+        got = tc_test_download(&out);
+        for (size_t i = 0; i < n; i++)
+            want[i] = a[i] + b[i] > 0.0f ? a[i] + b[i] : 0.0f;
+        assert_true(tc_test_max_abs(got, want, n) == 0);
+        free(got);
+        if (rows > 1)
+            assert_int_equal(tc_op_add_relu(tc_test_rt, &ta, &trow, &out, &err), TERRACL_ERR_SHAPE);
+
         TC_ASSERT_OK(tc_op_mul(tc_test_rt, &ta, &trow, &out, &err), err);
         got = tc_test_download(&out);
         for (size_t i = 0; i < n; i++)

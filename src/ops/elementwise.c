@@ -51,6 +51,15 @@ terracl_status tc_op_add(terracl_runtime *rt, const struct tc_tensor *a, const s
     return binary(rt, "tc_add", "tc_add_same", a, b, c, err);
 }
 
+terracl_status tc_op_add_relu(terracl_runtime *rt, const struct tc_tensor *a,
+                              const struct tc_tensor *b, struct tc_tensor *c, terracl_error *err)
+{
+    terracl_status st = same_count(b, a, "add_relu", err);
+    if (st != TERRACL_OK)
+        return st;
+    return binary(rt, "tc_add_relu_same", "tc_add_relu_same", a, b, c, err);
+}
+
 terracl_status tc_op_mul(terracl_runtime *rt, const struct tc_tensor *a, const struct tc_tensor *b,
                          struct tc_tensor *c, terracl_error *err)
 {

@@ -9,6 +9,10 @@
 TC_NODISCARD terracl_status tc_op_add(terracl_runtime *rt, const struct tc_tensor *a,
                                       const struct tc_tensor *b, struct tc_tensor *c,
                                       terracl_error *err);
+/* c = relu(a + b) for same-sized a, b and c (a residual block's end). */
+TC_NODISCARD terracl_status tc_op_add_relu(terracl_runtime *rt, const struct tc_tensor *a,
+                                           const struct tc_tensor *b, struct tc_tensor *c,
+                                           terracl_error *err);
 TC_NODISCARD terracl_status tc_op_mul(terracl_runtime *rt, const struct tc_tensor *a,
                                       const struct tc_tensor *b, struct tc_tensor *c,
                                       terracl_error *err);

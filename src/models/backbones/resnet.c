@@ -471,9 +471,7 @@ static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const st
         st = run_conv_bn(m, rt, &blk->down, x, 0, &sc, err);
     }
     if (st == TERRACL_OK)
-        st = tc_op_add(rt, &a, blk->has_down ? &sc : x, &a, err);
-    if (st == TERRACL_OK)
-        st = tc_op_relu(rt, &a, &a, err);
+        st = tc_op_add_relu(rt, &a, blk->has_down ? &sc : x, &a, err);
     tc_tensor_free(&sc);
     if (st != TERRACL_OK) {
         tc_tensor_free(&a);
