@@ -8,6 +8,7 @@
 #include "graph/tensor.h"
 #include "ops/conv.h"
 #include "ops/conv_winograd.h"
+#include "models/layers.h"
 
 static float *random_buf(size_t n, uint32_t seed, float lo, float hi)
 {
@@ -88,6 +89,7 @@ static struct tc_tensor upload_weight(const float *w, const int64_t *wd, int pas
                                   derived * sizeof(float), &err),
                      err);
         free(form);
+        t.has_derived = 1;
         t.derived_offset = at;
     }
     return t;
@@ -209,6 +211,32 @@ static void test_conv2d(void **state)
         tc_tensor_free(&tb);
         tc_tensor_free(&ty);
     }
+}
+
+/* What the binder may store for a Conv2d weight follows its geometry, also
+ * when a built encoder's stage is dilated afterwards (smp's DeepLab). */
+static void test_conv_weight_forms(void **state)
+{
+    (void)state;
+    static const struct tc_module_vtable no_ops = {0};
+    terracl_module *m = NULL;
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_module_create("Test", &no_ops, NULL, &m, &err), err);
+    struct tc_conv2d c;
+    TC_ASSERT_OK(tc_layer_conv2d(m, "conv", 16, 128, 3, 1, 1, 1, 0, &c, &err), err);
+    const struct tc_param *p = tc_module_param(m, c.w);
+    assert_int_equal(p->gemm_weight, TC_PACKED_TAPS);
+    assert_non_null(p->derive);
+    assert_true(p->derived_replaces);
+    tc_layer_conv2d_set_geometry(m, &c, (struct tc_conv_geom){1, 1, 2, 2, 2, 2});
+    assert_int_equal(p->gemm_weight, TC_PACKED_TAPS); /* dilated: packed, no Winograd */
+    assert_null(p->derive);
+    tc_layer_conv2d_set_geometry(m, &c, (struct tc_conv_geom){1, 1, 100, 100, 100, 100});
+    assert_int_equal(p->gemm_weight, TC_PLAIN); /* beyond the packed kernel's dilations */
+    struct tc_conv2d narrow;
+    TC_ASSERT_OK(tc_layer_conv2d(m, "narrow", 16, 96, 3, 1, 1, 1, 0, &narrow, &err), err);
+    assert_int_equal(tc_module_param(m, narrow.w)->gemm_weight, TC_PLAIN);
+    terracl_module_destroy(m);
 }
 
 /* ---- ConvTranspose2d --------------------------------------------------- */
@@ -463,7 +491,8 @@ int main(void)
 {
     tc_test_runtime_or_skip();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv2d),         cmocka_unit_test(test_conv_transpose2d),
+        cmocka_unit_test(test_conv2d),         cmocka_unit_test(test_conv_weight_forms),
+        cmocka_unit_test(test_conv_transpose2d),
         cmocka_unit_test(test_pixel_shuffle),  cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_activations),    cmocka_unit_test(test_scse_gate),
     };

@@ -49,9 +49,12 @@ struct tc_param {
      * derived_numel floats made on the host by derive() from the weight's
      * final plain values, once the bind hooks ran, and stored after it in
      * the same buffer (tc_tensor.derived_offset). NULL: none. derive
-     * returns 0, or -1 when out of memory. */
+     * returns 0, or -1 when out of memory. derived_replaces: the forward
+     * pass reads only the derived form, which then takes the weight's
+     * place (TC_DERIVED_ONLY) instead of adding to the device memory. */
     int (*derive)(const struct tc_param *p, const float *plain, float *out);
     size_t derived_numel;
+    int derived_replaces;
     int from_checkpoint;    /* must be present in the weights */
     struct tc_tensor value; /* device copy once bound; a view into the model's weight buffer */
     float *host;            /* for values computed at build time (fixed tables); owned */

@@ -147,10 +147,19 @@ terracl_status tc_tensor_pack_host(const struct tc_tensor *t, const float *plain
     return TERRACL_OK;
 }
 
+static terracl_status derived_only(terracl_error *err)
+{
+    return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                   "the weight was replaced by its derived form when bound: its own values "
+                   "are no longer on the device");
+}
+
 terracl_status tc_tensor_upload(terracl_runtime *rt, struct tc_tensor *t, const float *host,
                                 terracl_error *err)
 {
     size_t bytes = tc_tensor_numel(t) * sizeof(float);
+    if (t->gemm_packed == TC_DERIVED_ONLY)
+        return derived_only(err);
     if (!t->gemm_packed)
         return tc_buf_write(rt, t->buf, t->offset * sizeof(float), host, bytes, err);
     float *packed = malloc(bytes > 0 ? bytes : 1);
@@ -167,6 +176,8 @@ terracl_status tc_tensor_download(terracl_runtime *rt, const struct tc_tensor *t
                                   terracl_error *err)
 {
     size_t bytes = tc_tensor_numel(t) * sizeof(float);
+    if (t->gemm_packed == TC_DERIVED_ONLY)
+        return derived_only(err);
     if (!t->gemm_packed)
         return tc_buf_read(rt, t->buf, t->offset * sizeof(float), host, bytes, err);
     float *packed = malloc(bytes > 0 ? bytes : 1);

@@ -17,7 +17,9 @@
  * Cin, kh, kw] whose K runs over (ky, kx, ci), channels fastest, before
  * packing: the order in which the packed convolution kernel reads its
  * channels-last input. */
-enum tc_packing { TC_PLAIN = 0, TC_PACKED = 1, TC_PACKED_TAPS = 2 };
+/* TC_DERIVED_ONLY: the buffer holds only the weight's derived form
+ * (tc_param.derived_replaces); its own values are gone. */
+enum tc_packing { TC_PLAIN = 0, TC_PACKED = 1, TC_PACKED_TAPS = 2, TC_DERIVED_ONLY = 3 };
 
 struct tc_tensor {
     struct tc_buf *buf;
@@ -31,8 +33,9 @@ struct tc_tensor {
      * tc_op_conv2d; a packed tensor cannot be reshaped, and upload and
      * download convert from and to the plain layout. */
     int gemm_packed;
-    /* Non-zero: a weight's derived form (tc_param.derive) starts at this
-     * element offset of buf. */
+    /* has_derived: a weight's derived form (tc_param.derive) starts at
+     * element derived_offset of buf. */
+    int has_derived;
     size_t derived_offset;
 };
 

@@ -25,7 +25,8 @@ struct planned {
     size_t ckpt_numel; /* elements stored in the checkpoint (differs when adapted) */
     int adapted;
     size_t buf, offset; /* chunk and element offset once packed */
-    size_t derived;     /* floats of the derived form after it (0: none) */
+    size_t derived;     /* floats of the derived form (0: none) */
+    int replaces;       /* the derived form takes the tensor's place */
 };
 
 struct plan {
@@ -189,7 +190,8 @@ static int packs(const terracl_runtime *rt, const struct planned *it)
 }
 
 /* The derived forms (tc_param.derive) of the planned parameters that have
- * one, from their final values, after their own data in the buffer. */
+ * one, from their final values: after their own data in the buffer, or in
+ * its place when the form replaces it. */
 static terracl_status derive_forms(terracl_runtime *rt, const struct plan *pl, terracl_error *err)
 {
     terracl_status st = TERRACL_OK;
@@ -207,10 +209,15 @@ static terracl_status derive_forms(terracl_runtime *rt, const struct plan *pl, t
         if (st == TERRACL_OK && p->derive(p, plain, form) != 0)
             st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory deriving %s", p->name);
         if (st == TERRACL_OK) {
-            size_t at = it->offset + (it->numel + ALIGN_ELEMS - 1) / ALIGN_ELEMS * ALIGN_ELEMS;
+            size_t at = it->replaces ? it->offset
+                                     : it->offset + (it->numel + ALIGN_ELEMS - 1) / ALIGN_ELEMS *
+                                                        ALIGN_ELEMS;
             st = tc_buf_write(rt, p->value.buf, at * sizeof(float), form,
                               it->derived * sizeof(float), err);
+            p->value.has_derived = st == TERRACL_OK;
             p->value.derived_offset = at;
+            if (it->replaces)
+                p->value.gemm_packed = TC_DERIVED_ONLY;
         }
         free(plain);
         free(form);
@@ -229,7 +236,11 @@ static terracl_status pack(struct plan *pl, size_t max_elems, size_t **chunk_siz
     for (size_t i = 0; i < pl->n; i++) {
         struct planned *it = &pl->items[i];
         size_t need = (it->numel + ALIGN_ELEMS - 1) / ALIGN_ELEMS * ALIGN_ELEMS;
-        need += (it->derived + ALIGN_ELEMS - 1) / ALIGN_ELEMS * ALIGN_ELEMS;
+        size_t derived = (it->derived + ALIGN_ELEMS - 1) / ALIGN_ELEMS * ALIGN_ELEMS;
+        if (it->replaces)
+            need = need > derived ? need : derived;
+        else
+            need += derived;
         if (need > max_elems) {
             free(sizes);
             return tc_fail(err, TERRACL_ERR_NO_MEMORY,
@@ -273,6 +284,7 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
     for (size_t i = 0; i < pl.n; i++) {
         const struct tc_param *p = pl.items[i].param;
         pl.items[i].derived = p->derive != NULL && packs(rt, &pl.items[i]) ? p->derived_numel : 0;
+        pl.items[i].replaces = pl.items[i].derived > 0 && p->derived_replaces;
     }
     uint64_t max_alloc = terracl_runtime_device(rt)->max_alloc_bytes;
     size_t max_elems = (size_t)(max_alloc / sizeof(float)) / ALIGN_ELEMS * ALIGN_ELEMS;

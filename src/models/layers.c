@@ -58,6 +58,26 @@ static terracl_status check_input(const struct tc_tensor *x, int64_t channels, c
 
 /* ---- Conv2d ------------------------------------------------------------ */
 
+void tc_layer_conv2d_set_geometry(terracl_module *m, struct tc_conv2d *c,
+                                  struct tc_conv_geom geom)
+{
+    c->geom = geom;
+    /* What the binder may store for the weight follows from the geometry:
+     * the packed layout, and the Winograd form that replaces it. */
+    struct tc_param *p = tc_module_param(m, c->w);
+    p->gemm_weight = TC_PLAIN;
+    p->derive = NULL;
+    p->derived_numel = 0;
+    p->derived_replaces = 0;
+    if (tc_conv2d_weight_packable(c->out, c->in, c->kh, c->kw, &geom))
+        tc_module_mark_conv_weight(m, c->w);
+    if (tc_conv2d_winograd_eligible(c->out, c->in, c->kh, c->kw, &geom)) {
+        p->derive = tc_conv2d_winograd_derive;
+        p->derived_numel = tc_conv2d_winograd_numel(c->out, c->in);
+        p->derived_replaces = 1;
+    }
+}
+
 terracl_status tc_layer_conv2d(terracl_module *m, const char *prefix, int64_t in, int64_t out,
                                int64_t k, int64_t stride, int64_t pad, int64_t dilation, int bias,
                                struct tc_conv2d *c, terracl_error *err)
@@ -75,13 +95,8 @@ terracl_status tc_layer_conv2d(terracl_module *m, const char *prefix, int64_t in
     c->has_bias = bias;
     int64_t wd[4] = {out, in, k, k};
     terracl_status st = add(m, prefix, "weight", 0, 4, wd, &c->w, err);
-    if (st == TERRACL_OK && tc_conv2d_weight_packable(out, in, k, k, &c->geom))
-        tc_module_mark_conv_weight(m, c->w);
-    if (st == TERRACL_OK && tc_conv2d_winograd_eligible(out, in, k, k, &c->geom)) {
-        struct tc_param *p = tc_module_param(m, c->w);
-        p->derive = tc_conv2d_winograd_derive;
-        p->derived_numel = tc_conv2d_winograd_numel(out, in);
-    }
+    if (st == TERRACL_OK)
+        tc_layer_conv2d_set_geometry(m, c, c->geom);
     if (st == TERRACL_OK && bias)
         st = add(m, prefix, "bias", 0, 1, &out, &c->b, err);
     return st;

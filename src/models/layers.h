@@ -45,6 +45,10 @@ struct tc_linear {
     int64_t in, out;
 };
 
+/* Changes a built convolution's geometry (smp's dilated encoder stages)
+ * and with it what the binder may store for its weight; before binding. */
+void tc_layer_conv2d_set_geometry(terracl_module *m, struct tc_conv2d *c,
+                                  struct tc_conv_geom geom);
 TC_NODISCARD terracl_status tc_layer_conv2d(terracl_module *m, const char *prefix, int64_t in,
                                             int64_t out, int64_t k, int64_t stride, int64_t pad,
                                             int64_t dilation, int bias, struct tc_conv2d *c,

@@ -234,8 +234,12 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
             st = conv1x1_packed(rt, x, w, b, relu, y, bi, err);
         return st;
     }
-    if (w->derived_offset != 0 && tc_conv2d_winograd_eligible(Cout, Cin, kh, kw, g))
+    if (w->has_derived && tc_conv2d_winograd_eligible(Cout, Cin, kh, kw, g))
         return tc_conv2d_winograd(rt, x, w, b, g, relu, y, err);
+    if (w->gemm_packed == TC_DERIVED_ONLY)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "conv2d: the weight holds only a Winograd form, which this geometry "
+                       "cannot use");
     if (w->gemm_packed)
         return tc_conv2d_packed(rt, x, w, b, g, relu, y, err);
     if (!direct && tc_conv2d_implicit_wanted(rt, x, w, g))

@@ -68,7 +68,7 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
     int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
     int64_t Cout = w->dims[0], Ho = y->dims[2], Wo = y->dims[3];
     int64_t tiles_x = (Wo + 1) / 2, T = (Ho + 1) / 2 * tiles_x;
-    if (w->derived_offset == 0)
+    if (!w->has_derived)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "conv2d: the weight has no Winograd form");
     if (T * WINO_ELEMS * (Cin > Cout ? Cin : Cout) >= INT_MAX / 2 || H * W * Cin >= INT_MAX / 2 ||
         Ho * Wo * Cout >= INT_MAX / 2)

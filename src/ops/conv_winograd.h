@@ -24,7 +24,7 @@ size_t tc_conv2d_winograd_numel(int64_t out, int64_t in);
  * memory. */
 int tc_conv2d_winograd_derive(const struct tc_param *p, const float *plain, float *out);
 
-/* y = act(conv(x, w) + b) with w's Winograd form (w->derived_offset) for
+/* y = act(conv(x, w) + b) with w's Winograd form (w->has_derived) for
  * shapes the caller has checked; b may be NULL; relu: ReLU after the bias. */
 TC_NODISCARD terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x,
                                                const struct tc_tensor *w,

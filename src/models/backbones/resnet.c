@@ -376,9 +376,10 @@ terracl_status tc_timm_resnet_whole(const char *arch, const terracl_value *args,
 int tc_timm_resnet_is(const terracl_module *m) { return m != NULL && m->vt == &k_resnet_vt; }
 
 /* smp's replace_strides_with_dilation on one convolution. */
-static void dilate(struct tc_conv2d *c, int64_t rate)
+static void dilate(terracl_module *m, struct tc_conv2d *c, int64_t rate)
 {
-    c->geom = (struct tc_conv_geom){1, 1, (c->kh / 2) * rate, (c->kw / 2) * rate, rate, rate};
+    tc_layer_conv2d_set_geometry(
+        m, c, (struct tc_conv_geom){1, 1, (c->kh / 2) * rate, (c->kw / 2) * rate, rate, rate});
 }
 
 terracl_status tc_timm_resnet_dilate_stage(terracl_module *m, int stage, int64_t rate,
@@ -394,9 +395,9 @@ terracl_status tc_timm_resnet_dilate_stage(terracl_module *m, int stage, int64_t
     for (int64_t b = 0; b < r->nblocks[stage - 1]; b++) {
         struct block *blk = &r->blocks[stage - 1][b];
         for (int i = 0; i < convs; i++)
-            dilate(&blk->c[i].conv, rate);
+            dilate(m, &blk->c[i].conv, rate);
         if (blk->has_down)
-            dilate(&blk->down.conv, rate);
+            dilate(m, &blk->down.conv, rate);
     }
     return TERRACL_OK;
 }
