@@ -6,13 +6,14 @@
  * column matrix (on CPUs for maps of DIRECT_MIN_PIXELS or more; smaller
  * maps take the pixel-major columns below, whose A B^T kernel is faster
  * there). On CPU devices, weights with a multiple of 64 output channels
- * are packed at bind time (tc_conv2d_weight_packable) and take the
- * pixel-major packed kernel (conv_packed.c) or, 1x1 on large maps, the NN
- * GEMM with the packed weight as A. Otherwise the 1x1 and the 3x3 kernels with stride 1
- * (conv_implicit.c) and kernels up to 7x7 with strides 2 to 4
- * (conv_phase.c) are implicit GEMMs without columns; for the rest the
- * columns are pixel-major and made band by band (conv2d_cpu) so that the
- * GEMM is the fast A B^T kernel.
+ * are packed at bind time (tc_conv2d_weight_packable) and take Winograd
+ * (conv_winograd.c: 3x3, stride 1, 128+ channels), the pixel-major packed
+ * kernel (conv_packed.c: any geometry) or, 1x1 on large maps, the NN GEMM
+ * with the packed weight as A. Otherwise stride-1 1x1 and 3x3 kernels are
+ * implicit GEMMs without columns (conv_implicit.c); for the rest (strided
+ * or larger kernels with few output channels: stems of ResNet-d and
+ * ConvNeXt, ViT patch embeddings) the columns are pixel-major and made
+ * band by band (conv2d_cpu) so that the GEMM is the fast A B^T kernel.
  * ConvTranspose2d is the reverse: cols_b = W^T x_b (one GEMM; on CPUs its
  * transpose) then a gather kernel sums the taps that land on each output
  * pixel. The column scratch is allocated per call and released once
@@ -24,7 +25,6 @@
 #include "ops/conv_implicit.h"
 #include "ops/conv_packed.h"
 #include "ops/conv_winograd.h"
-#include "ops/conv_phase.h"
 #include "ops/launch.h"
 
 /* Pixels from which a CPU runs an unpadded 1x1 convolution as the NN GEMM
@@ -75,7 +75,8 @@ static terracl_status conv_gemm(terracl_runtime *rt, int trans_b, size_t m, size
     int done = 0;
     terracl_status st;
     if (bias != NULL) {
-        struct tc_gemm_epilogue ep = {bias->buf, bias->offset, 0, 1, relu != 0};
+        struct tc_gemm_epilogue ep = {
+            .bias = bias->buf, .bias_offset = bias->offset, .per_row = 1, .relu = relu != 0};
         st = tc_sgemm_ex(rt, 0, trans_b, m, n, k, 1.0f, a, b, 0.0f, c, &ep, &done, err);
     } else {
         st = tc_sgemm(rt, 0, trans_b, m, n, k, 1.0f, a, b, 0.0f, c, err);
@@ -95,8 +96,10 @@ static terracl_status conv1x1_packed(terracl_runtime *rt, const struct tc_tensor
     size_t Cout = (size_t)w->dims[0], Cin = (size_t)x->dims[1];
     size_t P = (size_t)(x->dims[2] * x->dims[3]);
     struct tc_matrix c = {y->buf, y->offset + (size_t)bi * Cout * P, P};
-    struct tc_gemm_epilogue ep = {bias ? bias->buf : NULL, bias ? bias->offset : 0, 0, 1,
-                                  relu != 0};
+    struct tc_gemm_epilogue ep = {.bias = bias ? bias->buf : NULL,
+                                  .bias_offset = bias ? bias->offset : 0,
+                                  .per_row = 1,
+                                  .relu = relu != 0};
     terracl_status st = tc_sgemm_packed_a(rt, Cout, P, Cin, w->buf, w->offset,
                                           (struct tc_matrix){x->buf, x->offset + (size_t)bi * Cin * P, P},
                                           c, bias ? &ep : NULL, err);
@@ -244,8 +247,6 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
         return tc_conv2d_packed(rt, x, w, b, g, relu, y, err);
     if (!direct && tc_conv2d_implicit_wanted(rt, x, w, g))
         return tc_conv2d_implicit(rt, x, w, b, g, relu, y, err);
-    if (tc_conv2d_phase_wanted(rt, x, w, g))
-        return tc_conv2d_phase(rt, x, w, b, g, relu, y, err);
     if ((!direct || P < DIRECT_MIN_PIXELS) && tc_runtime_is_cpu(rt))
         return conv2d_cpu(rt, x, w, b, g, relu, y, err);
     struct tc_tensor cols = {0};
