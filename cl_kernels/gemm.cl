@@ -337,7 +337,7 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
 
 /*
  * tc_sgemm_packed: C = A * W^T (+ beta*C, + bias, GELU as GEMM_EPILOGUE
- * says) for a Linear weight W [N, K] stored panel-packed by the host
+ * says; 5: C = silu(C) * A W^T, the SwiGLU gate) for a Linear weight W [N, K] stored panel-packed by the host
  * (tc_gemm_pack_weight): panel q holds columns q*64 .. q*64+63 of W^T as
  * K rows of 64 contiguous floats, so the tile below streams its B operand
  * sequentially. A tile is GEMM_MR rows by GEMM_PV float16 vectors of one
@@ -402,11 +402,15 @@ void tc_sgemm_packed(int M, int N, int K, float beta,
                     float16 r = acc[i][v];
                     if (beta != 0.0f)
                         r = fma((float16)(beta), vload16(v, crow), r);
-#if GEMM_EPILOGUE >= 1
+#if GEMM_EPILOGUE == 1 || GEMM_EPILOGUE == 2
                     r += vload16(v, bias + j0);
 #endif
 #if GEMM_EPILOGUE == 2
                     r = tc_gelu_erf(r);
+#endif
+#if GEMM_EPILOGUE == 5 /* SwiGLU: C = silu(C) * (A W^T) */
+                    const float16 gate = vload16(v, crow);
+                    r *= gate / (1.0f + exp(-gate));
 #endif
                     vstore16(r, v, crow);
                 }

@@ -477,6 +477,56 @@ static void test_linear_packed_weights(void **state)
     }
 }
 
+/* The SwiGLU gate y = silu(y) * (x W^T): inside the packed GEMM's
+ * epilogue (also with the K-blocked kernel chosen, which the gate must
+ * leave), and through the element-wise pass with a plain weight. */
+static void test_linear_silu_gate(void **state)
+{
+    (void)state;
+    const int64_t M = 13, N = 128, K = 40;
+    float *x = malloc(sizeof(float) * (size_t)(M * K)), *w = malloc(sizeof(float) * (size_t)(N * K));
+    float *y0 = malloc(sizeof(float) * (size_t)(M * N)), *want = malloc(sizeof(float) * (size_t)(M * N));
+    assert_true(x && w && y0 && want);
+    tc_test_fill(x, (size_t)(M * K), 71, -1, 1);
+    tc_test_fill(w, (size_t)(N * K), 72, -0.5f, 0.5f);
+    tc_test_fill(y0, (size_t)(M * N), 73, -3, 3);
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double s = 0.0, g = y0[i * N + j];
+            for (int64_t k = 0; k < K; k++)
+                s += (double)x[i * K + k] * w[j * K + k];
+            want[i * N + j] = (float)(g / (1.0 + exp(-g)) * s);
+        }
+    int64_t xd[2] = {M, K}, wd[2] = {N, K}, yd[2] = {M, N};
+    for (int run = 0; run < 3; run++) {
+        int packed = run > 0 && tc_gemm_pack_wanted(tc_test_rt, (size_t)N, (size_t)K);
+        if (run > 0 && !packed)
+            continue;
+        struct tc_native_params np = tc_native_default;
+        np.packed_kc = run == 2 ? 16 : 0;
+        tc_native_force(tc_test_rt, &np);
+        terracl_error err = {0};
+        struct tc_tensor tx = tc_test_upload(x, 2, xd), ty = tc_test_upload(y0, 2, yd), tw;
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 2, wd, &tw, &err), err);
+        tw.gemm_packed = packed ? TC_PACKED : TC_PLAIN;
+        TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &tw, w, &err), err);
+        TC_ASSERT_OK(tc_op_linear_silu_gate(tc_test_rt, &tx, &tw, &ty, &err), err);
+        float *got = tc_test_download(&ty);
+        double e = tc_test_rel_l2(got, want, (size_t)(M * N));
+        if (!(e < 1e-6))
+            fail_msg("SwiGLU gate (%s): relative L2 %.3g", run ? "packed" : "plain", e);
+        free(got);
+        tc_tensor_free(&tx);
+        tc_tensor_free(&ty);
+        tc_tensor_free(&tw);
+    }
+    tc_native_force(tc_test_rt, NULL);
+    free(x);
+    free(w);
+    free(y0);
+    free(want);
+}
+
 int main(void)
 {
     tc_test_runtime_or_skip();
@@ -491,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_concat),
         cmocka_unit_test(test_linear_fused_forms),
         cmocka_unit_test(test_linear_packed_weights),
+        cmocka_unit_test(test_linear_silu_gate),
     };
     int rc = cmocka_run_group_tests_name("ops", tests, NULL, NULL);
     tc_test_runtime_release();

@@ -113,10 +113,9 @@ static void test_conv2d(void **state)
         {2, 512, 20, 19, 9, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         {1, 231, 23, 21, 7, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         {1, 300, 17, 9, 5, 3, 3, {2, 1, 2, 0, 2, 1}, 0}, /* bands with stride, dilation */
-        /* Strided kernels as implicit GEMMs over the input split into its
-         * stride phases: the ResNet stem, its 3x3 and 1x1 downsampling, odd
-         * strides with dilation; then a kernel past the implicit one's 7x7
-         * (im2col bands). */
+        /* Strided kernels with few output channels (im2col bands): the
+         * ResNet stem, its 3x3 and 1x1 downsampling, odd strides with
+         * dilation, a 9x9 kernel. */
         {1, 3, 29, 31, 20, 7, 7, {2, 2, 3, 3, 1, 1}, 1},
         {2, 70, 17, 16, 11, 3, 3, {2, 2, 1, 1, 1, 1}, 1},
         {1, 40, 15, 14, 9, 1, 1, {2, 2, 0, 0, 1, 1}, 0},

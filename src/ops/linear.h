@@ -20,6 +20,14 @@ TC_NODISCARD terracl_status tc_op_linear_ex(terracl_runtime *rt, const struct tc
                                             int gelu, int accumulate, struct tc_tensor *y,
                                             terracl_error *err);
 
+/* A SwiGLU MLP's gate: y = silu(y) * (x W^T) with y holding the other
+ * half's x W1^T (no bias). On CPUs (W packed) inside the GEMM's epilogue;
+ * elsewhere through a temporary and an element-wise pass. */
+TC_NODISCARD terracl_status tc_op_linear_silu_gate(terracl_runtime *rt,
+                                                   const struct tc_tensor *x,
+                                                   const struct tc_tensor *w,
+                                                   struct tc_tensor *y, terracl_error *err);
+
 /* tc_op_attention moved to ops/attention.h; included here for its callers. */
 #include "ops/attention.h"
 

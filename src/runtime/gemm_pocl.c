@@ -274,6 +274,7 @@ terracl_status tc_sgemm_packed_a(terracl_runtime *rt, size_t m, size_t n, size_t
 #define PACK_W 64
 #define PACKED_OPTIONS "-DGEMM_MR=6 -DGEMM_PANEL=2 -DGEMM_EPILOGUE="
 #define PACKED_MR 6
+#define PACKED_SILU_GATE 5 /* GEMM_EPILOGUE of tc_sgemm_packed's SwiGLU gate */
 #define PACKED_PANEL 2
 
 int tc_gemm_pack_wanted(const terracl_runtime *rt, size_t n, size_t k)
@@ -377,16 +378,25 @@ static terracl_status packed_gemm(terracl_runtime *rt, size_t m, size_t n, size_
         return st;
     if (epilogue > 2)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "packed GEMM: no row-bias epilogue");
+    if (ep != NULL && ep->silu_gate) {
+        if (epilogue != 0 || beta != 0.0f)
+            return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                           "packed GEMM: the SwiGLU gate takes no bias and no beta");
+        epilogue = PACKED_SILU_GATE;
+    }
     size_t tiles_m = (m + PACKED_MR - 1) / PACKED_MR, tiles_n = n / PACK_W;
     size_t strips = (tiles_n + PACKED_PANEL - 1) / PACKED_PANEL;
     if (tiles_m > INT_MAX || tiles_m * strips > INT_MAX)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "packed GEMM: too many tiles");
     size_t kc = tc_runtime_native_params(rt)->packed_kc;
-    if (kc != 0 && batch == 1)
+    /* The K-blocked kernel keeps partial sums in C, where the gate reads. */
+    if (kc != 0 && batch == 1 && epilogue != PACKED_SILU_GATE)
         return packed_kb(rt, m, n, k, a, packed, packed_offset, beta, c, ep, epilogue, kc, tiles_m,
                          tiles_n, err);
-    static const char *const options[3] = {PACKED_OPTIONS "0", PACKED_OPTIONS "1",
-                                           PACKED_OPTIONS "2"};
+    const int with_bias = epilogue == 1 || epilogue == 2;
+    static const char *const options[PACKED_SILU_GATE + 1] = {
+        PACKED_OPTIONS "0", PACKED_OPTIONS "1", PACKED_OPTIONS "2", NULL, NULL,
+        PACKED_OPTIONS "5"};
     struct tc_kernel *kern = NULL;
     if ((st = tc_kernel_get(rt, "gemm", "tc_sgemm_packed", options[epilogue], &kern, err)))
         return st;
@@ -407,8 +417,8 @@ static terracl_status packed_gemm(terracl_runtime *rt, size_t m, size_t n, size_
                              TC_KUINT(c_stride),
                              TC_KINT(tiles_m),
                              TC_KINT(tiles_n),
-                             TC_KBUF(epilogue ? ep->bias : c.buf),
-                             TC_KUINT(epilogue ? ep->bias_offset : 0)};
+                             TC_KBUF(with_bias ? ep->bias : c.buf),
+                             TC_KUINT(with_bias ? ep->bias_offset : 0)};
     const size_t global[2] = {tiles_m * strips, batch}, local[2] = {1, 1};
     char tag[96];
     tc_profile_gemm_tag(tag, sizeof tag, m, n, k, batch, epilogue, beta);

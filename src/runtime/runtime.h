@@ -113,6 +113,9 @@ struct tc_gemm_epilogue {
     size_t bias_offset;
     int gelu;
     int per_row, relu; /* per_row: bias[row]; relu only with per_row */
+    /* C = silu(C) * (A W^T) (a SwiGLU gate over the C the other half of the
+     * MLP wrote): tc_sgemm_packed only, without bias, beta 0. */
+    int silu_gate;
 };
 TC_NODISCARD terracl_status tc_sgemm_ex(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
                                         size_t n, size_t k, float alpha, struct tc_matrix a,

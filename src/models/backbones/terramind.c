@@ -197,7 +197,7 @@ void tc_terramind_estimate(const terracl_module *m, int ndim, const int64_t *dim
     tc_mem_add_device(e, "qkv", 3, qkv, 1);
     tc_mem_add_device(e, "attention scratch", 1, scores, 1);
     tc_mem_add_device(e, "attention output", 3, x, 1);
-    tc_mem_add_device(e, "MLP hidden", 3, hidden, p->biases ? 1 : 2); /* + the SwiGLU gate */
+    tc_mem_add_device(e, "MLP hidden", 3, hidden, 1);
     tc_mem_add_device(e, "block outputs", 3, x, final_only ? 1 : (uint64_t)p->depth);
     /* Host: the position table at the construction grid and resized. */
     int64_t pos[2] = {p->mods[0].grid * p->mods[0].grid + Ni, (int64_t)D};
@@ -870,7 +870,7 @@ out:
 }
 
 struct vit_scratch {
-    struct tc_tensor x, h, qkv, attn, hidden, gate, scores;
+    struct tc_tensor x, h, qkv, attn, hidden, scores;
 };
 
 static void scratch_free(struct vit_scratch *s)
@@ -880,7 +880,6 @@ static void scratch_free(struct vit_scratch *s)
     tc_tensor_free(&s->qkv);
     tc_tensor_free(&s->attn);
     tc_tensor_free(&s->hidden);
-    tc_tensor_free(&s->gate);
     tc_tensor_free(&s->scores);
 }
 
@@ -898,9 +897,8 @@ static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const st
         return st;
     if (p->biases) /* fc2(gelu(fc1 h)) */
         st = tc_op_linear_ex(rt, &s->h, param(m, bp->fc1_w), opt(m, bp->fc1_b), 1, 0, &s->hidden, err);
-    else if ((st = tc_op_linear(rt, &s->h, param(m, bp->fc1_w), NULL, &s->hidden, err)) == TERRACL_OK &&
-             (st = tc_op_linear(rt, &s->h, param(m, bp->fc3_w), NULL, &s->gate, err)) == TERRACL_OK)
-        st = tc_op_silu_mul(rt, &s->hidden, &s->gate, &s->hidden, err); /* silu(fc1 h) * fc3 h */
+    else if ((st = tc_op_linear(rt, &s->h, param(m, bp->fc1_w), NULL, &s->hidden, err)) == TERRACL_OK)
+        st = tc_op_linear_silu_gate(rt, &s->h, param(m, bp->fc3_w), &s->hidden, err); /* silu(fc1 h) * fc3 h */
     if (st == TERRACL_OK)
         st = tc_op_linear_ex(rt, &s->hidden, param(m, bp->fc2_w), opt(m, bp->fc2_b), 0, 1, &s->x, err);
     return st;
@@ -1121,7 +1119,6 @@ static terracl_status terramind_forward(terracl_module *m, struct tc_exec *ex,
         (st = tc_tensor_alloc(rt, 3, qkv_dims, &s.qkv, err)) ||
         (st = tc_tensor_alloc(rt, 3, x_dims, &s.attn, err)) ||
         (st = tc_tensor_alloc(rt, 3, hid_dims, &s.hidden, err)) ||
-        (!p->biases && (st = tc_tensor_alloc(rt, 3, hid_dims, &s.gate, err))) ||
         (st = tc_tensor_alloc(rt, 1, sc_dims, &s.scores, err)))
         goto out;
 
