@@ -37,3 +37,22 @@ TC_DEFINE_ERF(float4)
 TC_DEFINE_ERF(float8)
 TC_DEFINE_ERF(float16)
 #undef TC_DEFINE_ERF
+
+/* Element `at` of `lanes` (<= 16) channel planes `plane` floats apart,
+ * starting at p, as one vector: 0 in the lanes past `lanes`, and in every
+ * lane when !inside (the pixel is padding; p[at] is not read then). The
+ * convolutions' channels-last copy and Winograd's input transform. */
+static inline float16 tc_gather_channels(__global const float *restrict p, size_t plane,
+                                         size_t at, int inside, int lanes)
+{
+    float v[16];
+    if (inside && lanes == 16) {
+#pragma unroll
+        for (int l = 0; l < 16; l++)
+            v[l] = p[l * plane + at];
+    } else {
+        for (int l = 0; l < 16; l++)
+            v[l] = inside && l < lanes ? p[l * plane + at] : 0.0f;
+    }
+    return vload16(0, v);
+}

@@ -68,20 +68,14 @@ void tc_conv_channels_last(__global const float *restrict x, uint x_off,
     for (int px = 0; px < Wp; px++, dst += Cin) {
         const int ix = px - pw;
         const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-        float v[16];
-        if (inside && lanes == 16) {
-#pragma unroll
-            for (int l = 0; l < 16; l++)
-                v[l] = src[l * plane + ix];
-        } else {
-            for (int l = 0; l < 16; l++)
-                v[l] = inside && l < lanes ? src[l * plane + ix] : 0.0f;
-        }
+        const float16 v = tc_gather_channels(src, plane, inside ? (size_t)ix : 0, inside, lanes);
         if (lanes == 16) {
-            vstore16(vload16(0, v), 0, dst);
+            vstore16(v, 0, dst);
         } else {
+            float s[16];
+            vstore16(v, 0, s);
             for (int l = 0; l < lanes; l++)
-                dst[l] = v[l];
+                dst[l] = s[l];
         }
     }
 }

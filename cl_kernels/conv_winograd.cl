@@ -24,17 +24,7 @@ static inline void tc_wino_column(__global const float *restrict x, size_t plane
     for (int r = 0; r < 4; r++) {
         const int iy = y0 + r;
         const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-        const size_t at = inside ? (size_t)iy * W + ix : 0;
-        float v[16];
-        if (inside && lanes == 16) {
-#pragma unroll
-            for (int l = 0; l < 16; l++)
-                v[l] = x[l * plane + at];
-        } else {
-            for (int l = 0; l < 16; l++)
-                v[l] = inside && l < lanes ? x[l * plane + at] : 0.0f;
-        }
-        col[r] = vload16(0, v);
+        col[r] = tc_gather_channels(x, plane, inside ? (size_t)iy * W + ix : 0, inside, lanes);
     }
 }
 
