@@ -78,6 +78,13 @@ static struct tc_tensor upload_weight(const float *w, const int64_t *wd, int pas
     memcpy(t.dims, wd, 4 * sizeof *wd);
     t.gemm_packed = pass >= 1 ? TC_PACKED_TAPS : TC_PLAIN;
     TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &t, w, &err), err);
+    if (pass == 1) { /* the packed layout reads back as the plain weight */
+        float *back = malloc(nw * sizeof *back);
+        assert_non_null(back);
+        TC_ASSERT_OK(tc_tensor_download(tc_test_rt, &t, back, &err), err);
+        assert_memory_equal(back, w, nw * sizeof *back);
+        free(back);
+    }
     if (pass == 2) {
         struct tc_param p = {0};
         p.ndim = 4;

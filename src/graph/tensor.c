@@ -147,6 +147,25 @@ terracl_status tc_tensor_pack_host(const struct tc_tensor *t, const float *plain
     return TERRACL_OK;
 }
 
+/* The inverse of tc_tensor_pack_host. */
+static terracl_status unpack_host(const struct tc_tensor *t, const float *packed, float *plain,
+                                  terracl_error *err)
+{
+    size_t n, k;
+    packed_dims(t, &n, &k);
+    if (!taps_major(t)) {
+        tc_gemm_unpack_weight(packed, n, k, plain);
+        return TERRACL_OK;
+    }
+    float *tapped = malloc(n * k * sizeof *tapped + 1);
+    if (tapped == NULL)
+        return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory unpacking a weight");
+    tc_gemm_unpack_weight(packed, n, k, tapped);
+    permute_taps(t, tapped, plain, 0);
+    free(tapped);
+    return TERRACL_OK;
+}
+
 static terracl_status derived_only(terracl_error *err)
 {
     return tc_fail(err, TERRACL_ERR_INVALID_ARG,
@@ -184,22 +203,8 @@ terracl_status tc_tensor_download(terracl_runtime *rt, const struct tc_tensor *t
     if (packed == NULL)
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory unpacking a weight");
     terracl_status st = tc_buf_read(rt, t->buf, t->offset * sizeof(float), packed, bytes, err);
-    if (st == TERRACL_OK) {
-        size_t n, k;
-        packed_dims(t, &n, &k);
-        /* Unpacked into the staging buffer again when the taps need
-         * permuting back. */
-        float *tapped = taps_major(t) ? malloc(bytes) : NULL;
-        if (taps_major(t) && tapped == NULL) {
-            st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory unpacking a weight");
-        } else if (tapped != NULL) {
-            tc_gemm_unpack_weight(packed, n, k, tapped);
-            permute_taps(t, tapped, host, 0);
-        } else {
-            tc_gemm_unpack_weight(packed, n, k, host);
-        }
-        free(tapped);
-    }
+    if (st == TERRACL_OK)
+        st = unpack_host(t, packed, host, err);
     free(packed);
     return st;
 }
