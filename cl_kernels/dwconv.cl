@@ -40,72 +40,93 @@ __kernel void tc_dwconv2d(__global const float *x, uint x_off, __global const fl
 }
 
 /*
- * The same for stride 1 and dilation 1 (ConvNeXt's 7x7) with the kernel
- * size fixed at build time (TC_DW_KH x TC_DW_KW): a work-item computes
- * TC_DW_STRIP neighbouring outputs of one row, reading each input row
- * segment once into registers and reusing it for every kernel column.
- * Work-items enumerate (b, c, oy, strip) with the strip fastest.
+ * The same for stride 1 at any dilation (ConvNeXt's 7x7, smp's separable
+ * 3x3 and DeepLabV3+'s atrous ones) with the kernel size fixed at build time
+ * (TC_DW_KH x TC_DW_KW): each output vector of TC_DW_VEC neighbouring pixels
+ * is one vector load and one vector FMA per tap. The input row a tap row
+ * reads is first copied into a private, zero-bordered row of TC_DW_ROW
+ * floats (pad_w zeros, the row, zeros to the end), so no tap needs a bounds
+ * check per lane and the accumulator stays in registers; tap rows outside
+ * the map are skipped. One work-item per work-group (PoCL then
+ * runs the vector code as written instead of vectorising across
+ * work-items) covers rows_per_item output rows of one (b, c) plane;
+ * work-items enumerate (b, c, row block), row block fastest.
  */
 #ifdef TC_DW_KW
-#define TC_DW_STRIP 8
-__kernel void tc_dwconv2d_strip(__global const float *x, uint x_off, __global const float *w,
-                                uint w_off, __global const float *bias, uint b_off,
-                                uint has_bias, __global float *y, uint y_off, uint channels,
-                                uint h, uint wd, uint ho, uint wo, uint pad_h, uint pad_w,
-                                uint channels_last, uint strips, uint n)
+#if TC_DW_VEC == 16
+#define TC_DW_FLOATV float16
+#define TC_DW_LOAD vload16
+#define TC_DW_STORE vstore16
+#else
+#define TC_DW_FLOATV float8
+#define TC_DW_LOAD vload8
+#define TC_DW_STORE vstore8
+#endif
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
+tc_dwconv2d_vec(__global const float *x, uint x_off, __global const float *w, uint w_off,
+                __global const float *bias, uint b_off, uint has_bias, __global float *y,
+                uint y_off, uint channels, uint h, uint wd, uint ho, uint wo, uint pad_h,
+                uint pad_w, uint dil_h, uint dil_w, uint channels_last, uint rows_per_item,
+                uint row_blocks)
 {
     uint i = get_global_id(0);
-    if (i >= n)
-        return;
-    uint s = i % strips;
-    uint t = i / strips;
-    uint oy = t % ho;
-    t /= ho;
-    uint c = t % channels;
-    uint b = t / channels;
-    uint ox0 = s * TC_DW_STRIP;
+    uint blk = i % row_blocks;
+    uint c = (i / row_blocks) % channels;
+    uint b = i / row_blocks / channels;
     __global const float *xp = x + x_off + ((size_t)b * channels + c) * h * wd;
     __global const float *wp = w + w_off + (size_t)c * TC_DW_KH * TC_DW_KW;
-    float b0 = has_bias ? bias[b_off + c] : 0.0f;
-    float acc[TC_DW_STRIP];
+    float wk[TC_DW_KH * TC_DW_KW];
 #pragma unroll
-    for (int j = 0; j < TC_DW_STRIP; j++)
-        acc[j] = b0;
-    int x0 = (int)ox0 - (int)pad_w;
-    int interior = x0 >= 0 && x0 + TC_DW_STRIP + TC_DW_KW - 1 <= (int)wd;
-    for (int ky = 0; ky < TC_DW_KH; ky++) {
-        int iy = (int)oy - (int)pad_h + ky;
-        if (iy < 0 || iy >= (int)h)
-            continue;
-        __global const float *row = xp + (size_t)iy * wd;
-        float in[TC_DW_STRIP + TC_DW_KW - 1];
-        if (interior) {
+    for (int j = 0; j < TC_DW_KH * TC_DW_KW; j++)
+        wk[j] = wp[j];
+    const float b0 = has_bias ? bias[b_off + c] : 0.0f;
+    /* One bordered copy per tap row; the borders stay zero, only
+     * [pad_w, pad_w + wd) is rewritten for each output row. */
+    float prow[TC_DW_KH][TC_DW_ROW];
+    for (int r = 0; r < TC_DW_KH; r++)
+        for (int j = 0; j < TC_DW_ROW; j++)
+            prow[r][j] = 0.0f;
+    const int nvec = ((int)wo + TC_DW_VEC - 1) / TC_DW_VEC;
+    uint oy_end = min(ho, (blk + 1) * rows_per_item);
+    for (uint oy = blk * rows_per_item; oy < oy_end; oy++) {
+        int valid[TC_DW_KH];
+        for (int ky = 0; ky < TC_DW_KH; ky++) {
+            int iy = (int)oy - (int)pad_h + ky * (int)dil_h;
+            valid[ky] = iy >= 0 && iy < (int)h;
+            if (!valid[ky])
+                continue;
+            __global const float *row = xp + (size_t)iy * wd;
+            int j = 0;
+            for (; j + TC_DW_VEC <= (int)wd; j += TC_DW_VEC)
+                TC_DW_STORE(TC_DW_LOAD(0, row + j), 0, &prow[ky][pad_w + j]);
+            for (; j < (int)wd; j++)
+                prow[ky][pad_w + j] = row[j];
+        }
+        for (int s = 0; s < nvec; s++) {
+            int ox0 = s * TC_DW_VEC;
+            TC_DW_FLOATV acc = (TC_DW_FLOATV)(b0);
+            for (int ky = 0; ky < TC_DW_KH; ky++) {
+                if (!valid[ky])
+                    continue;
 #pragma unroll
-            for (int j = 0; j < TC_DW_STRIP + TC_DW_KW - 1; j++)
-                in[j] = row[x0 + j];
-        } else {
-#pragma unroll
-            for (int j = 0; j < TC_DW_STRIP + TC_DW_KW - 1; j++) {
-                int ix = x0 + j;
-                in[j] = ix >= 0 && ix < (int)wd ? row[ix] : 0.0f;
+                for (int kx = 0; kx < TC_DW_KW; kx++)
+                    acc = fma(TC_DW_LOAD(0, &prow[ky][ox0 + kx * (int)dil_w]),
+                              (TC_DW_FLOATV)(wk[ky * TC_DW_KW + kx]), acc);
+            }
+            if (!channels_last && ox0 + TC_DW_VEC <= (int)wo) {
+                TC_DW_STORE(acc, 0,
+                            y + y_off + (((size_t)b * channels + c) * ho + oy) * wo + ox0);
+                continue;
+            }
+            float out[TC_DW_VEC];
+            TC_DW_STORE(acc, 0, out);
+            for (int j = 0; j < TC_DW_VEC && ox0 + j < (int)wo; j++) {
+                uint ox = (uint)(ox0 + j);
+                size_t o = channels_last ? (((size_t)b * ho + oy) * wo + ox) * channels + c
+                                         : (((size_t)b * channels + c) * ho + oy) * wo + ox;
+                y[y_off + o] = out[j];
             }
         }
-#pragma unroll
-        for (int kx = 0; kx < TC_DW_KW; kx++) {
-            float wv = wp[ky * TC_DW_KW + kx];
-#pragma unroll
-            for (int j = 0; j < TC_DW_STRIP; j++)
-                acc[j] = fma(in[j + kx], wv, acc[j]);
-        }
-    }
-#pragma unroll
-    for (int j = 0; j < TC_DW_STRIP; j++) {
-        uint ox = ox0 + (uint)j;
-        if (ox >= wo)
-            break;
-        size_t out = channels_last ? (((size_t)b * ho + oy) * wo + ox) * channels + c
-                                   : (((size_t)b * channels + c) * ho + oy) * wo + ox;
-        y[y_off + out] = acc[j];
     }
 }
 #endif

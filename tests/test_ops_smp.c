@@ -104,6 +104,12 @@ static void test_depthwise(void **state)
         {1, 4, 11, 13, 3, {1, 1, 12, 12, 12, 12}, 1},
         {2, 3, 10, 9, 3, {2, 2, 1, 1, 1, 1}, 1},
         {1, 2, 6, 5, 5, {1, 2, 2, 0, 2, 1}, 0},
+        /* DeepLabV3+'s atrous rates on a map smaller than the dilation */
+        {1, 3, 14, 14, 3, {1, 1, 24, 24, 24, 24}, 1},
+        {2, 2, 14, 13, 3, {1, 1, 36, 36, 36, 36}, 0},
+        /* rows of 32+ take 16 lanes: interior windows, both ends, a partial strip */
+        {2, 3, 9, 40, 3, {1, 1, 1, 1, 1, 1}, 1},
+        {1, 2, 7, 70, 3, {1, 1, 12, 12, 12, 12}, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t B = cases[i].B, C = cases[i].C, H = cases[i].H, W = cases[i].W, k = cases[i].k;

@@ -75,6 +75,8 @@ static void test_dwconv(void **state)
         {2, 4, 2, 1, 7, 7, {1, 1, 3, 3, 1, 1}, 0, 1},   /* map smaller than the kernel */
         {1, 6, 13, 12, 3, 5, {2, 1, 1, 2, 1, 1}, 1, 0}, /* strided, non-square */
         {1, 2, 15, 15, 3, 3, {1, 2, 2, 2, 2, 2}, 0, 1}, /* dilated */
+        {1, 3, 5, 37, 7, 7, {1, 1, 3, 3, 1, 1}, 1, 1},  /* 16-lane rows, channels-last */
+        {1, 2, 6, 48, 7, 7, {1, 1, 3, 3, 1, 1}, 0, 0},  /* 16-lane rows, NCHW */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct dw_case *c = &cases[i];

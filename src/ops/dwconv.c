@@ -5,25 +5,47 @@
 
 #include "ops/launch.h"
 
-#define STRIP 8 /* must match TC_DW_STRIP in dwconv.cl */
+#define MAX_ROW 2048 /* floats of the vector kernel's private zero-bordered row */
 
-/* Stride 1, dilation 1: the strip kernel, built for this kernel size. */
-static terracl_status run_strip(terracl_runtime *rt, const struct tc_tensor *x, struct tc_karg ox,
+/* Floats the vector kernel's zero-bordered row needs for this geometry and
+ * vector width (a multiple of 64, so similar maps share one build), or 0
+ * when it would exceed MAX_ROW. */
+static int64_t vec_row_floats(int64_t wd, int64_t wo, int64_t kw, const struct tc_conv_geom *g,
+                              int vec)
+{
+    int64_t need = (wo + vec - 1) / vec * vec + (kw - 1) * g->dil_w;
+    if (need < g->pad_w + wd)
+        need = g->pad_w + wd;
+    need = (need + 63) / 64 * 64;
+    return need <= MAX_ROW ? need : 0;
+}
+
+/* Stride 1: the vector kernel, built for this kernel size, row length and a
+ * vector width that fits the output rows (16 lanes; 8 on rows of 8 or fewer,
+ * which would leave most of 16 idle). */
+static terracl_status run_vec(terracl_runtime *rt, const struct tc_tensor *x, struct tc_karg ox,
                                 const struct tc_tensor *w, struct tc_karg ow,
                                 const struct tc_tensor *b, struct tc_karg ob, struct tc_tensor *y,
                                 struct tc_karg oy, const struct tc_conv_geom *g, int64_t ho,
                                 int64_t wo, int channels_last, terracl_error *err)
 {
-    char options[64];
-    snprintf(options, sizeof options, "-DTC_DW_KH=%lld -DTC_DW_KW=%lld", (long long)w->dims[2],
-             (long long)w->dims[3]);
+    int vec = wo <= 8 ? 8 : 16;
+    char options[96];
+    snprintf(options, sizeof options, "-DTC_DW_KH=%lld -DTC_DW_KW=%lld -DTC_DW_VEC=%d -DTC_DW_ROW=%lld",
+             (long long)w->dims[2], (long long)w->dims[3], vec,
+             (long long)vec_row_floats(x->dims[3], wo, w->dims[3], g, vec));
     struct tc_kernel *k = NULL;
-    terracl_status st = tc_kernel_get(rt, "dwconv", "tc_dwconv2d_strip", options, &k, err);
+    terracl_status st = tc_kernel_get(rt, "dwconv", "tc_dwconv2d_vec", options, &k, err);
     if (st != TERRACL_OK)
         return st;
-    int64_t strips = (wo + STRIP - 1) / STRIP;
-    size_t n = (size_t)(x->dims[0] * x->dims[1] * ho * strips);
-    if ((st = tc_check_u32(n, "dwconv2d strips", err)))
+    /* Enough work-items to spread over the compute units, few enough that
+     * scheduling one work-group each stays negligible. */
+    int64_t planes = x->dims[0] * x->dims[1];
+    int64_t blocks_wanted = (512 + planes - 1) / planes;
+    int64_t rows_per_item = (ho + blocks_wanted - 1) / blocks_wanted;
+    int64_t row_blocks = (ho + rows_per_item - 1) / rows_per_item;
+    size_t n = (size_t)(planes * row_blocks);
+    if ((st = tc_check_u32(n, "dwconv2d work-items", err)))
         return st;
     struct tc_karg args[] = {TC_KBUF(x->buf),
                              ox,
@@ -41,14 +63,13 @@ static terracl_status run_strip(terracl_runtime *rt, const struct tc_tensor *x, 
                              TC_KUINT(wo),
                              TC_KUINT(g->pad_h),
                              TC_KUINT(g->pad_w),
+                             TC_KUINT(g->dil_h),
+                             TC_KUINT(g->dil_w),
                              TC_KUINT(channels_last != 0),
-                             TC_KUINT(strips),
-                             TC_KUINT(n)};
-    size_t local = 64;
-    if (local > tc_runtime_max_workgroup(rt))
-        local = tc_runtime_max_workgroup(rt);
-    size_t global = (n + local - 1) / local * local;
-    return tc_kernel_launch(rt, k, 1, &global, &local, args, 19, err);
+                             TC_KUINT(rows_per_item),
+                             TC_KUINT(row_blocks)};
+    size_t local = 1, global = n;
+    return tc_kernel_launch(rt, k, 1, &global, &local, args, 21, err);
 }
 
 terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_tensor *x,
@@ -93,9 +114,9 @@ terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_tensor *x,
         return st;
     if (b != NULL && (st = tc_offset_arg(b, &ob, err)))
         return st;
-    if (g->stride_h == 1 && g->stride_w == 1 && g->dil_h == 1 && g->dil_w == 1 && kh <= 15 &&
-        kw <= 15)
-        return run_strip(rt, x, ox, w, ow, b, b ? ob : ow, y, oy, g, ho, wo, channels_last, err);
+    if (g->stride_h == 1 && g->stride_w == 1 && kh <= 15 && kw <= 15 &&
+        vec_row_floats(wd, wo, kw, g, wo <= 8 ? 8 : 16) > 0)
+        return run_vec(rt, x, ox, w, ow, b, b ? ob : ow, y, oy, g, ho, wo, channels_last, err);
     /* A missing bias is passed as the weight buffer with has_bias 0. */
     struct tc_karg args[] = {TC_KBUF(x->buf),
                              ox,

@@ -1,8 +1,8 @@
 /* Depthwise convolution (nn.Conv2d with groups == in_channels == out_channels):
  * ConvNeXt's 7x7 token mixer (stride 1, channels-last output) and the first
- * half of smp's SeparableConv2d (3x3, dilated in DeepLabV3+'s ASPP). Stride 1,
- * dilation 1 and kernels up to 15x15 take a register-blocked strip kernel;
- * everything else a one-output-per-work-item kernel. */
+ * half of smp's SeparableConv2d (3x3, dilated in DeepLabV3+'s ASPP). Stride 1
+ * with kernels up to 15x15 takes a kernel that computes a vector of outputs
+ * per work-item; everything else a one-output-per-work-item kernel. */
 #ifndef TC_OPS_DWCONV_H
 #define TC_OPS_DWCONV_H
 
