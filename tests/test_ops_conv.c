@@ -151,6 +151,14 @@ static void test_conv2d(void **state)
         {2, 19, 13, 11, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         {1, 40, 9, 8, 192, 3, 3, {1, 1, 0, 0, 1, 1}, 1},
         {1, 16, 5, 7, 128, 3, 3, {1, 1, 2, 2, 1, 1}, 0},
+        /* Dilated Winograd (a tiling per phase): DeepLab's layer4 with
+         * batch 2, unequal dilations and padding on odd sizes, dilation 4
+         * with more phases than some rows have tiles, a dilation past the
+         * map. */
+        {2, 19, 14, 14, 128, 3, 3, {1, 1, 2, 2, 2, 2}, 1},
+        {1, 16, 13, 11, 128, 3, 3, {1, 1, 3, 1, 3, 2}, 0},
+        {1, 20, 9, 30, 192, 3, 3, {1, 1, 4, 4, 4, 4}, 1},
+        {1, 17, 6, 7, 128, 3, 3, {1, 1, 12, 12, 12, 12}, 1},
     };
     const size_t ncases = sizeof cases / sizeof cases[0];
     for (size_t i = 0; i < 3 * ncases; i++) {
@@ -235,7 +243,10 @@ static void test_conv_weight_forms(void **state)
     assert_non_null(p->derive);
     assert_true(p->derived_replaces);
     tc_layer_conv2d_set_geometry(m, &c, (struct tc_conv_geom){1, 1, 2, 2, 2, 2});
-    assert_int_equal(p->gemm_weight, TC_PACKED_TAPS); /* dilated: packed, no Winograd */
+    assert_int_equal(p->gemm_weight, TC_PACKED_TAPS); /* dilated: packed, Winograd too */
+    assert_non_null(p->derive);
+    tc_layer_conv2d_set_geometry(m, &c, (struct tc_conv_geom){2, 2, 1, 1, 1, 1});
+    assert_int_equal(p->gemm_weight, TC_PACKED_TAPS); /* strided: packed, no Winograd */
     assert_null(p->derive);
     tc_layer_conv2d_set_geometry(m, &c, (struct tc_conv_geom){1, 1, 100, 100, 100, 100});
     assert_int_equal(p->gemm_weight, TC_PLAIN); /* beyond the packed kernel's dilations */

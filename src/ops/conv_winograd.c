@@ -3,7 +3,8 @@
  * writes V [16][T][Cin] for the T tiles of 2x2 output pixels, one batched
  * packed GEMM per element makes M [16][T][Cout] = V_e U_e^T, and the output
  * transform folds M back into y with bias and ReLU
- * (cl_kernels/conv_winograd.cl). Scratch: 16 T (Cin + Cout) floats per
+ * (cl_kernels/conv_winograd.cl); dilated kernels tile each phase of the
+ * output on its own. Scratch: 16 T (Cin + Cout) floats per
  * batch item, allocated per call like the other convolution paths'.
  */
 #include "ops/conv_winograd.h"
@@ -26,9 +27,18 @@ int tc_conv2d_winograd_eligible(int64_t out, int64_t in, int64_t kh, int64_t kw,
      * kernel; 128 -> 128 at 28x28 4.5 against 4.5-6.1; 256 -> 256 at 14x14
      * 5.0 against 7.0-9.4; the decoder's 3072 -> 256 at 14x14 8.4 against
      * 13.9-19.5. */
-    return kh == 3 && kw == 3 && g->stride_h == 1 && g->stride_w == 1 && g->dil_h == 1 &&
-           g->dil_w == 1 && out >= 128 && out % 64 == 0 && in >= 16 &&
-           out <= INT_MAX / WINO_ELEMS / in;
+    return kh == 3 && kw == 3 && g->stride_h == 1 && g->stride_w == 1 && g->dil_h >= 1 &&
+           g->dil_h <= 64 && g->dil_w >= 1 && g->dil_w <= 64 && out >= 128 && out % 64 == 0 &&
+           in >= 16 && out <= INT_MAX / WINO_ELEMS / in;
+}
+
+/* Tiles along an output dimension of n pixels at dilation d: the bases b
+ * < n with b mod 2d < d (cl_kernels/conv_winograd.cl), n / 2 rounded up
+ * when d = 1. */
+static int64_t wino_tiles(int64_t n, int64_t d)
+{
+    int64_t rest = n % (2 * d);
+    return n / (2 * d) * d + (rest < d ? rest : d);
 }
 
 size_t tc_conv2d_winograd_numel(int64_t out, int64_t in)
@@ -67,7 +77,8 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
 {
     int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
     int64_t Cout = w->dims[0], Ho = y->dims[2], Wo = y->dims[3];
-    int64_t tiles_x = (Wo + 1) / 2, T = (Ho + 1) / 2 * tiles_x;
+    int64_t tiles_x = wino_tiles(Wo, g->dil_w), tiles_y = wino_tiles(Ho, g->dil_h);
+    int64_t T = tiles_y * tiles_x;
     if (!w->has_derived)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "conv2d: the weight has no Winograd form");
     if (T * WINO_ELEMS * (Cin > Cout ? Cin : Cout) >= INT_MAX / 2 || H * W * Cin >= INT_MAX / 2 ||
@@ -104,10 +115,12 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
                                     TC_KINT(W),
                                     TC_KINT(g->pad_h),
                                     TC_KINT(g->pad_w),
+                                    TC_KINT(g->dil_h),
+                                    TC_KINT(g->dil_w),
                                     TC_KINT(tiles_x),
                                     TC_KINT(T)};
-        const size_t in_global[2] = {(size_t)(Cin + 15) / 16, (size_t)(T / tiles_x)};
-        st = tc_kernel_launch_tagged(rt, kin, tag, 2, in_global, local, in_args, 10, err);
+        const size_t in_global[2] = {(size_t)(Cin + 15) / 16, (size_t)tiles_y};
+        st = tc_kernel_launch_tagged(rt, kin, tag, 2, in_global, local, in_args, 12, err);
         if (st == TERRACL_OK)
             st = tc_sgemm_packed_batched(rt, (size_t)T, (size_t)Cout, (size_t)Cin,
                                          (struct tc_matrix){v.buf, 0, (size_t)Cin},
@@ -123,14 +136,16 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
                                      TC_KINT(Cout),
                                      TC_KINT(Ho),
                                      TC_KINT(Wo),
+                                     TC_KINT(g->dil_h),
+                                     TC_KINT(g->dil_w),
                                      TC_KINT(tiles_x),
                                      TC_KINT(T),
                                      TC_KBUF(b ? b->buf : w->buf),
                                      ob,
                                      TC_KINT(b != NULL),
                                      TC_KINT(relu != 0)};
-        const size_t out_global[2] = {(size_t)Cout / 16, (size_t)(T / tiles_x)};
-        st = tc_kernel_launch_tagged(rt, kout, tag, 2, out_global, local, out_args, 12, err);
+        const size_t out_global[2] = {(size_t)Cout / 16, (size_t)tiles_y};
+        st = tc_kernel_launch_tagged(rt, kout, tag, 2, out_global, local, out_args, 14, err);
     }
     tc_tensor_free(&v);
     tc_tensor_free(&m);

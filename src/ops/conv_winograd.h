@@ -1,4 +1,4 @@
-/* 3x3 Conv2d with stride and dilation 1 as Winograd F(2x2, 3x3) on CPU
+/* 3x3 Conv2d with stride 1 (any dilation) as Winograd F(2x2, 3x3) on CPU
  * devices (cl_kernels/conv_winograd.cl): 16 multiplications per 2x2
  * output tile and channel pair instead of 36. The weight's transformed
  * form is derived at bind time (tc_param.derive). */
@@ -9,7 +9,7 @@
 #include "ops/conv.h"
 
 /* Whether a Conv2d weight [out, in, kh, kw] with geometry g gets a
- * Winograd form where it is packed: 3x3, stride 1, dilation 1, output
+ * Winograd form where it is packed: 3x3, stride 1, dilation up to 64, output
  * channels a multiple of 64 from 128 on, at least 16 input channels. */
 int tc_conv2d_winograd_eligible(int64_t out, int64_t in, int64_t kh, int64_t kw,
                                 const struct tc_conv_geom *g);
