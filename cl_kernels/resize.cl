@@ -203,3 +203,55 @@ __kernel void tc_resize_nearest_rows(__global const float *restrict x, uint x_of
             dst[ox] = src[nearest_src(ox, in_w, out_w, scale_w)];
     }
 }
+
+/* Padded max pooling on CPU devices: one work-item per output row (row =
+ * plane * out_h + oy). The rows of the window are reduced first, 16
+ * columns at a time, into a private row bordered by pad -inf columns
+ * (PyTorch's padding), then each output takes the maximum of its k
+ * columns there. A NaN in a window wins, as in the per-element kernel.
+ * The host keeps in_w + 2 pad within TC_POOL_ROW. */
+#define TC_POOL_ROW 2048
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_max_pool2d_pad_rows(__global const float *restrict x, uint x_off,
+                            __global float *restrict y, uint y_off, uint in_h, uint in_w,
+                            uint out_h, uint out_w, uint k, uint s, uint pad, uint rows)
+{
+    uint row = get_global_id(0);
+    if (row >= rows)
+        return;
+    uint p = row / out_h;
+    uint oy = row - p * out_h;
+    int r_begin = max((int)(oy * s) - (int)pad, 0);
+    int r_end = min((int)(oy * s) - (int)pad + (int)k, (int)in_h);
+    __global const float *src = x + x_off + (size_t)p * in_h * in_w;
+    float cols[TC_POOL_ROW];
+    for (uint j = 0; j < pad; j++) {
+        cols[j] = -INFINITY;
+        cols[pad + in_w + j] = -INFINITY;
+    }
+    uint ix = 0;
+    for (; ix + 16 <= in_w; ix += 16) {
+        float16 m = vload16(0, src + (size_t)r_begin * in_w + ix);
+        for (int r = r_begin + 1; r < r_end; r++) {
+            float16 v = vload16(0, src + (size_t)r * in_w + ix);
+            m = select(m, v, isgreater(v, m) | isnan(v));
+        }
+        vstore16(m, 0, cols + pad + ix);
+    }
+    for (; ix < in_w; ix++) {
+        float m = src[(size_t)r_begin * in_w + ix];
+        for (int r = r_begin + 1; r < r_end; r++) {
+            float v = src[(size_t)r * in_w + ix];
+            m = (v > m || isnan(v)) ? v : m;
+        }
+        cols[pad + ix] = m;
+    }
+    __global float *dst = y + y_off + (size_t)row * out_w;
+    for (uint ox = 0; ox < out_w; ox++) {
+        const float *c = cols + ox * s;
+        float m = c[0];
+        for (uint j = 1; j < k; j++)
+            m = (c[j] > m || isnan(c[j])) ? c[j] : m;
+        dst[ox] = m;
+    }
+}

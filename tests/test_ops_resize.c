@@ -225,6 +225,8 @@ static void test_max_pool_padded(void **state)
         /* c, h, w, kernel, stride, padding */
         {3, 9, 7, 3, 2, 1}, {2, 8, 8, 3, 2, 1}, {1, 2, 2, 3, 2, 1}, {2, 6, 5, 3, 1, 1},
         {1, 7, 10, 5, 3, 2}, {2, 4, 4, 2, 2, 0},
+        /* rows of 16+ columns (the row kernel's vector part, then its tail) */
+        {2, 9, 37, 3, 2, 1}, {1, 5, 32, 3, 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t c = cases[i][0], h = cases[i][1], w = cases[i][2], k = cases[i][3],
@@ -235,6 +237,7 @@ static void test_max_pool_padded(void **state)
         float *x = malloc(nin * sizeof *x), *want = malloc(nout * sizeof *want);
         tc_test_fill(x, nin, (uint32_t)i + 71, -5, 5);
         x[nin / 2] = NAN;
+        x[nin / 3 + 17] = NAN; /* in the 16-column part of wide rows */
         for (int64_t p = 0; p < 2 * c; p++)
             for (int64_t r = 0; r < oh; r++)
                 for (int64_t q = 0; q < ow; q++) {

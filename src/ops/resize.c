@@ -2,8 +2,9 @@
  * Resizing and pooling ops; kernels in cl_kernels/resize.cl. The host side
  * checks shapes, computes the per-axis scales the way PyTorch does (in
  * float) and launches one work-item per output element, or on CPU devices
- * one per output row for the resizes (per-element work-groups cost more
- * than the work there: 3x (bilinear) and 30x (nearest) on PoCL).
+ * one per output row for the resizes and padded max pooling (per-element
+ * work-groups cost more than the work there: 3x (bilinear), 30x (nearest)
+ * and 5x (ResNet's stem pool) on PoCL).
  */
 #include "ops/resize.h"
 
@@ -44,6 +45,8 @@ static terracl_status plane_args(const struct tc_tensor *x, const struct tc_tens
     args[7] = TC_KUINT(y->dims[3]);
     return TERRACL_OK;
 }
+
+#define POOL_ROW 2048 /* TC_POOL_ROW in resize.cl */
 
 /* The row kernels (CPU devices): one row per work-group, measured no
  * slower than groups of 4-64 rows on PoCL. */
@@ -184,10 +187,15 @@ terracl_status tc_op_max_pool2d_padded(terracl_runtime *rt, const struct tc_tens
                        (long long)stride, (long long)pad, (long long)oh, (long long)ow);
     if ((st = plane_args(x, y, args, err)))
         return st;
-    size_t n = tc_tensor_numel(y);
+    size_t n = tc_tensor_numel(y), w = (size_t)y->dims[3];
     args[8] = TC_KUINT(kernel);
     args[9] = TC_KUINT(stride);
     args[10] = TC_KUINT(pad);
+    /* The row kernel's private row holds in_w + 2 pad floats. */
+    if (tc_runtime_is_cpu(rt) && x->dims[3] + 2 * pad <= POOL_ROW) {
+        args[11] = TC_KUINT(n / w);
+        return launch_rows(rt, "tc_max_pool2d_pad_rows", n / w, args, 12, err);
+    }
     args[11] = TC_KUINT(n);
     return tc_launch_1d(rt, "resize", "tc_max_pool2d_pad", n, args, 12, err);
 }
