@@ -1,40 +1,83 @@
 /*
- * 3x3 Conv2d with stride 1 as Winograd F(2x2, 3x3) on CPU devices: each
- * 2x2 block of output pixels (a tile) comes from the 4x4 window of input
- * around it with 16 products per channel instead of 36.
+ * 3x3 Conv2d with stride 1 as Winograd F(m x m, 3x3) on CPU devices, m =
+ * WINO_M (2 or 4, fixed at build time): each m x m block of output pixels
+ * (a tile) comes from the a x a window of input around it (a = m + 2)
+ * with a^2 products per channel instead of 9 m^2 (16 for 36 at m = 2,
+ * 36 for 144 at m = 4).
  *
  * Dilation d spreads a tile's pixels and its window d apart: tile bases
- * are the positions b with b mod 2d < d (tile index t -> base
- * (t / d) 2d + t mod d), so the tiles of one phase (b mod d) cover it
- * without overlap, the pixels b and b + d of a tile sharing the phase.
- * With d = 1 this is the plain tiling b = 2t.
+ * are the positions b with b mod md < d (tile index t -> base
+ * (t / d) md + t mod d), so the tiles of one phase (b mod d) cover it
+ * without overlap, the pixels b, b + d, .. of a tile sharing the phase.
+ * With d = 1 this is the plain tiling b = mt.
  *
  *   V = B^T d B   per input window d and channel (tc_wino_input)
- *   M_e = V_e U_e^T   16 GEMMs over the channels, one per element e of the
- *                 4x4 transformed tile, with U = G g G^T the transformed
- *                 weights packed per e (tc_sgemm_packed, batched)
+ *   M_e = V_e U_e^T   a^2 GEMMs over the channels, one per element e of
+ *                 the a x a transformed tile, with U = G g G^T the
+ *                 transformed weights packed per e (tc_sgemm_packed,
+ *                 batched; made on the host, conv_winograd.c)
  *   y = A^T M A + bias, ReLU  per tile and output channel (tc_wino_output)
  *
- * with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], A^T = [1 1 1 0;
- * 0 1 -1 -1] and G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1] (the weights are
- * transformed on the host). A work-item handles 16 channels of one tile as
- * float16 lanes.
+ * with, for m = 2 (interpolation points 0, 1, -1, inf),
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1]
+ * and for m = 4 (points 0, 1, -1, 2, -2, inf)
+ *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
+ *          0 2 -1 -2 1 0; 0 4 0 -5 0 1],
+ *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
+ * A work-item handles 16 channels as float16 lanes.
  */
+#ifndef WINO_M
+#define WINO_M 2
+#endif
+#define WINO_A (WINO_M + 2)
+
+/* out = B^T in for one line of the window. */
+static inline void tc_wino_bt(const float16 in[WINO_A], float16 out[WINO_A])
+{
+#if WINO_M == 2
+    out[0] = in[0] - in[2];
+    out[1] = in[1] + in[2];
+    out[2] = in[2] - in[1];
+    out[3] = in[1] - in[3];
+#else
+    out[0] = 4.0f * in[0] - 5.0f * in[2] + in[4];
+    out[1] = in[3] + in[4] - 4.0f * (in[1] + in[2]);
+    out[2] = in[4] - in[3] + 4.0f * (in[1] - in[2]);
+    out[3] = in[4] - in[2] + 2.0f * (in[3] - in[1]);
+    out[4] = in[4] - in[2] + 2.0f * (in[1] - in[3]);
+    out[5] = 4.0f * in[1] - 5.0f * in[3] + in[5];
+#endif
+}
+
+/* out = A^T in for one line of the transformed tile. */
+static inline void tc_wino_at(const float16 in[WINO_A], float16 out[WINO_M])
+{
+#if WINO_M == 2
+    out[0] = in[0] + in[1] + in[2];
+    out[1] = in[1] - in[2] - in[3];
+#else
+    const float16 s12 = in[1] + in[2], d12 = in[1] - in[2];
+    const float16 s34 = in[3] + in[4], d34 = in[3] - in[4];
+    out[0] = in[0] + s12 + s34;
+    out[1] = d12 + 2.0f * d34;
+    out[2] = s12 + 4.0f * s34;
+    out[3] = d12 + 8.0f * d34 + in[5];
+#endif
+}
 
 /* The first pixel of tile t along a dimension dilated by d. */
 static inline int tc_wino_base(int t, int d)
 {
-    return t / d * 2 * d + t % d;
+    return t / d * WINO_M * d + t % d;
 }
 
-/* One column of the input window: rows y0, y0 + dh, .., y0 + 3 dh at
- * column ix of the `lanes` channels at x (planes `plane` floats apart), 0
- * outside. */
+/* One column of the input window: rows y0, y0 + dh, .. at column ix of
+ * the `lanes` channels at x (planes `plane` floats apart), 0 outside. */
 static inline void tc_wino_column(__global const float *restrict x, size_t plane, int H, int W,
-                                  int y0, int dh, int ix, int lanes, float16 col[4])
+                                  int y0, int dh, int ix, int lanes, float16 col[WINO_A])
 {
 #pragma unroll
-    for (int r = 0; r < 4; r++) {
+    for (int r = 0; r < WINO_A; r++) {
         const int iy = y0 + r * dh;
         const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
         col[r] = tc_gather_channels(x, plane, inside ? (size_t)iy * W + ix : 0, inside, lanes);
@@ -42,29 +85,24 @@ static inline void tc_wino_column(__global const float *restrict x, size_t plane
 }
 
 /* B^T d B for the window d (d[c][r]: column c, row r) of `lanes`
- * channels, stored at out + e estride for each element e = 4 r + c. */
-static inline void tc_wino_store_tile(float16 d[4][4], int lanes, __global float *out,
-                                      size_t estride)
+ * channels, stored at out + e estride for each element e = a r + c. */
+static inline void tc_wino_store_tile(float16 d[WINO_A][WINO_A], int lanes,
+                                      __global float *out, size_t estride)
 {
-    /* B^T d (along rows), then (B^T d) B (along columns). */
-    float16 m[4][4]; /* m[r][c] */
+    float16 m[WINO_A][WINO_A]; /* m[c][r]: B^T along each column */
 #pragma unroll
-    for (int c = 0; c < 4; c++) {
-        m[0][c] = d[c][0] - d[c][2];
-        m[1][c] = d[c][1] + d[c][2];
-        m[2][c] = d[c][2] - d[c][1];
-        m[3][c] = d[c][1] - d[c][3];
-    }
+    for (int c = 0; c < WINO_A; c++)
+        tc_wino_bt(d[c], m[c]);
 #pragma unroll
-    for (int r = 0; r < 4; r++) {
-        float16 v[4];
-        v[0] = m[r][0] - m[r][2];
-        v[1] = m[r][1] + m[r][2];
-        v[2] = m[r][2] - m[r][1];
-        v[3] = m[r][1] - m[r][3];
+    for (int r = 0; r < WINO_A; r++) {
+        float16 row[WINO_A], v[WINO_A];
 #pragma unroll
-        for (int c = 0; c < 4; c++) {
-            __global float *p = out + (size_t)(4 * r + c) * estride;
+        for (int c = 0; c < WINO_A; c++)
+            row[c] = m[c][r];
+        tc_wino_bt(row, v);
+#pragma unroll
+        for (int c = 0; c < WINO_A; c++) {
+            __global float *p = out + (size_t)(WINO_A * r + c) * estride;
             if (lanes == 16) {
                 vstore16(v[c], 0, p);
             } else {
@@ -77,14 +115,14 @@ static inline void tc_wino_store_tile(float16 d[4][4], int lanes, __global float
     }
 }
 
-/* V [16][T][Cin] (element e of tile t, channel ci at e T Cin + t Cin + ci)
+/* V [a^2][T][Cin] (element e of tile t, channel ci at e T Cin + t Cin + ci)
  * from x [Cin, H, W] (one batch item) with zero padding (ph, pw) and
- * dilation (dh, dw). Tile t = ty tiles_x + tx covers output rows by,
- * by + dh and columns bx, bx + dw (by, bx its bases), its window input
- * rows by - ph + {0, 1, 2, 3} dh. A work-item makes one row of tiles for
- * 16 channels (a work-item per tile costs more in the driver's scheduling
- * than its work), phase by phase, so that neighbouring windows of a phase
- * share two columns. */
+ * dilation (dh, dw). Tile t = ty tiles_x + tx covers output rows by +
+ * {0 .. m-1} dh and columns bx + {0 .. m-1} dw (by, bx its bases), its
+ * window input rows by - ph + {0 .. a-1} dh. A work-item makes one row of
+ * tiles for 16 channels (a work-item per tile costs more in the driver's
+ * scheduling than its work), phase by phase, so that neighbouring windows
+ * of a phase share two columns. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_wino_input(__global const float *restrict x, uint x_off, __global float *restrict V,
                    int Cin, int H, int W, int ph, int pw, int dh, int dw, int tiles_x, int T)
@@ -95,26 +133,27 @@ void tc_wino_input(__global const float *restrict x, uint x_off, __global float 
     const size_t plane = (size_t)H * W, estride = (size_t)T * Cin;
     x += x_off + (size_t)c0 * plane;
 
-    float16 d[4][4]; /* d[c][r]: column c, row r of the window */
+    float16 d[WINO_A][WINO_A]; /* d[c][r]: column c, row r of the window */
     for (int phase = 0; phase < dw && phase < tiles_x; phase++) {
-        tc_wino_column(x, plane, H, W, y0, dh, phase - pw, lanes, d[2]);
-        tc_wino_column(x, plane, H, W, y0, dh, phase - pw + dw, lanes, d[3]);
+        tc_wino_column(x, plane, H, W, y0, dh, phase - pw, lanes, d[WINO_M]);
+        tc_wino_column(x, plane, H, W, y0, dh, phase - pw + dw, lanes, d[WINO_M + 1]);
         for (int tx = phase; tx < tiles_x; tx += dw) {
             const int x0 = tc_wino_base(tx, dw) - pw;
 #pragma unroll
-            for (int r = 0; r < 4; r++) {
-                d[0][r] = d[2][r];
-                d[1][r] = d[3][r];
+            for (int r = 0; r < WINO_A; r++) {
+                d[0][r] = d[WINO_M][r];
+                d[1][r] = d[WINO_M + 1][r];
             }
-            tc_wino_column(x, plane, H, W, y0, dh, x0 + 2 * dw, lanes, d[2]);
-            tc_wino_column(x, plane, H, W, y0, dh, x0 + 3 * dw, lanes, d[3]);
+#pragma unroll
+            for (int c = 2; c < WINO_A; c++)
+                tc_wino_column(x, plane, H, W, y0, dh, x0 + c * dw, lanes, d[c]);
             tc_wino_store_tile(d, lanes, V + (size_t)(ty * tiles_x + tx) * Cin + c0, estride);
         }
     }
 }
 
 /* y [Cout, Ho, Wo] (one batch item, at y_off) = A^T M A + bias, ReLU
- * (relu) from M [16][T][Cout]; the output pixels of edge tiles past Ho or
+ * (relu) from M [a^2][T][Cout]; the output pixels of edge tiles past Ho or
  * Wo are dropped. Cout is a multiple of 16. A work-item makes one row of
  * tiles for 16 channels. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
@@ -127,39 +166,42 @@ void tc_wino_output(__global const float *restrict M, __global float *restrict y
     const size_t estride = (size_t)T * Cout, out_plane = (size_t)Ho * Wo;
     const float16 b = has_bias ? vload16(0, bias + b_off + c0) : (float16)(0.0f);
     __global float *base = y + y_off + (size_t)c0 * out_plane;
+    const int by = tc_wino_base(ty, dh);
 
     for (int tx = 0; tx < tiles_x; tx++) {
         __global const float *in = M + (size_t)(ty * tiles_x + tx) * Cout + c0;
-        float16 m[4][4];
+        const int bx = tc_wino_base(tx, dw);
+        /* A^T along each column of the tile, then along each row. */
+        float16 s[WINO_M][WINO_A]; /* s[i][c] */
 #pragma unroll
-        for (int e = 0; e < 16; e++)
-            m[e / 4][e % 4] = vload16(0, in + (size_t)e * estride);
-        /* A^T M, then (A^T M) A. */
-        float16 s0[4], s1[4];
+        for (int c = 0; c < WINO_A; c++) {
+            float16 col[WINO_A], o[WINO_M];
 #pragma unroll
-        for (int c = 0; c < 4; c++) {
-            s0[c] = m[0][c] + m[1][c] + m[2][c];
-            s1[c] = m[1][c] - m[2][c] - m[3][c];
+            for (int r = 0; r < WINO_A; r++)
+                col[r] = vload16(0, in + (size_t)(WINO_A * r + c) * estride);
+            tc_wino_at(col, o);
+#pragma unroll
+            for (int i = 0; i < WINO_M; i++)
+                s[i][c] = o[i];
         }
-        float16 o[2][2];
-        o[0][0] = s0[0] + s0[1] + s0[2] + b;
-        o[0][1] = s0[1] - s0[2] - s0[3] + b;
-        o[1][0] = s1[0] + s1[1] + s1[2] + b;
-        o[1][1] = s1[1] - s1[2] - s1[3] + b;
 #pragma unroll
-        for (int r = 0; r < 2; r++) {
-            const int oy = tc_wino_base(ty, dh) + r * dh;
+        for (int i = 0; i < WINO_M; i++) {
+            const int oy = by + i * dh;
+            float16 o[WINO_M];
+            tc_wino_at(s[i], o);
 #pragma unroll
-            for (int c = 0; c < 2; c++) {
-                const int ox = tc_wino_base(tx, dw) + c * dw;
+            for (int j = 0; j < WINO_M; j++) {
+                const int ox = bx + j * dw;
                 if (oy >= Ho || ox >= Wo)
                     continue;
-                float16 v = relu ? fmax(o[r][c], (float16)(0.0f)) : o[r][c];
-                float s[16];
-                vstore16(v, 0, s);
+                float16 v = o[j] + b;
+                if (relu)
+                    v = fmax(v, (float16)(0.0f));
+                float lane[16];
+                vstore16(v, 0, lane);
                 __global float *p = base + (size_t)oy * Wo + ox;
                 for (int l = 0; l < 16; l++)
-                    p[l * out_plane] = s[l];
+                    p[l * out_plane] = lane[l];
             }
         }
     }

@@ -1,11 +1,11 @@
 /*
- * Winograd F(2x2, 3x3) convolution on CPU devices: the input transform
- * writes V [16][T][Cin] for the T tiles of 2x2 output pixels, one batched
- * packed GEMM per element makes M [16][T][Cout] = V_e U_e^T, and the output
- * transform folds M back into y with bias and ReLU
- * (cl_kernels/conv_winograd.cl); dilated kernels tile each phase of the
- * output on its own. Scratch: 16 T (Cin + Cout) floats per
- * batch item, allocated per call like the other convolution paths'.
+ * Winograd F(m x m, 3x3) convolution on CPU devices, m = 2 or 4: the input
+ * transform writes V [a^2][T][Cin] (a = m + 2) for the T tiles of m x m
+ * output pixels, one batched packed GEMM per element makes
+ * M [a^2][T][Cout] = V_e U_e^T, and the output transform folds M back into
+ * y with bias and ReLU (cl_kernels/conv_winograd.cl); dilated kernels tile
+ * each phase of the output on its own. Scratch: a^2 T (Cin + Cout) floats
+ * per batch item, allocated per call like the other convolution paths'.
  */
 #include "ops/conv_winograd.h"
 
@@ -16,52 +16,77 @@
 #include "core/checked.h"
 #include "ops/launch.h"
 
-#define WINO_ELEMS 16
+int tc_conv2d_winograd_tile(int64_t out, int64_t in)
+{
+    /* F(4x4) does a quarter of the direct arithmetic (F(2x2): 4/9) and
+     * writes 2.25 floats of V per input float (F(2x2): 4), but its weights
+     * are 4x the plain ones (F(2x2): 16/9): it is for the narrower layers,
+     * which in ResNets and UNets run on the larger maps. With F(2x2) alone
+     * 64 output channels did not pay: resnet50 + smp Unet at 224,
+     * --profile, 64 -> 64 at 56x56 6.1 ms against 4.9-6.2 for the packed
+     * kernel. */
+    if (out % 64 != 0 || in < 16)
+        return 0;
+    if (out <= 128 && in <= 768)
+        return 4;
+    return out >= 128 ? 2 : 0;
+}
+
+/* Elements of the transformed tile: (m + 2)^2. */
+static int64_t wino_elems(int m)
+{
+    return (int64_t)(m + 2) * (m + 2);
+}
 
 int tc_conv2d_winograd_eligible(int64_t out, int64_t in, int64_t kh, int64_t kw,
                                 const struct tc_conv_geom *g)
 {
-    /* With 64 output channels the transforms (4 floats of V per input
-     * float) cost more than the GEMMs save: resnet50 + smp Unet at 224,
-     * --profile, 64 -> 64 at 56x56: 6.1 ms against 4.9-6.2 for the packed
-     * kernel; 128 -> 128 at 28x28 4.5 against 4.5-6.1; 256 -> 256 at 14x14
-     * 5.0 against 7.0-9.4; the decoder's 3072 -> 256 at 14x14 8.4 against
-     * 13.9-19.5. */
-    return kh == 3 && kw == 3 && g->stride_h == 1 && g->stride_w == 1 && g->dil_h >= 1 &&
-           g->dil_h <= 64 && g->dil_w >= 1 && g->dil_w <= 64 && out >= 128 && out % 64 == 0 &&
-           in >= 16 && out <= INT_MAX / WINO_ELEMS / in;
+    int m = tc_conv2d_winograd_tile(out, in);
+    return m != 0 && kh == 3 && kw == 3 && g->stride_h == 1 && g->stride_w == 1 &&
+           g->dil_h >= 1 && g->dil_h <= 64 && g->dil_w >= 1 && g->dil_w <= 64 &&
+           out <= INT_MAX / wino_elems(m) / in;
 }
 
-/* Tiles along an output dimension of n pixels at dilation d: the bases b
- * < n with b mod 2d < d (cl_kernels/conv_winograd.cl), n / 2 rounded up
- * when d = 1. */
-static int64_t wino_tiles(int64_t n, int64_t d)
+/* Tiles of m pixels along an output dimension of n pixels at dilation d:
+ * the bases b < n with b mod md < d (cl_kernels/conv_winograd.cl), n / m
+ * rounded up when d = 1. */
+static int64_t wino_tiles(int64_t n, int64_t d, int m)
 {
-    int64_t rest = n % (2 * d);
-    return n / (2 * d) * d + (rest < d ? rest : d);
+    int64_t rest = n % (m * d);
+    return n / (m * d) * d + (rest < d ? rest : d);
 }
 
 size_t tc_conv2d_winograd_numel(int64_t out, int64_t in)
 {
-    return (size_t)WINO_ELEMS * (size_t)out * (size_t)in;
+    return (size_t)wino_elems(tc_conv2d_winograd_tile(out, in)) * (size_t)out * (size_t)in;
 }
 
 int tc_conv2d_winograd_derive(const struct tc_param *p, const float *plain, float *out)
 {
-    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double G4[6][3] = {{1.0 / 4, 0, 0},
+                                    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                    {0, 0, 1}};
     const size_t n = (size_t)p->dims[0], k = (size_t)p->dims[1];
+    const int m = tc_conv2d_winograd_tile(p->dims[0], p->dims[1]), a = m + 2;
+    const double(*G)[3] = m == 4 ? G4 : G2;
     float *u = malloc(n * k * sizeof *u);
-    if (u == NULL)
+    if (u == NULL || m == 0) {
+        free(u);
         return -1;
-    for (int e = 0; e < WINO_ELEMS; e++) {
-        const int i = e / 4, j = e % 4;
+    }
+    for (int e = 0; e < a * a; e++) {
+        const int i = e / a, j = e % a;
         for (size_t co = 0; co < n; co++)
             for (size_t ci = 0; ci < k; ci++) {
                 const float *g = plain + (co * k + ci) * 9;
                 double s = 0.0;
-                for (int a = 0; a < 3; a++)
-                    for (int b = 0; b < 3; b++)
-                        s += G[i][a] * (double)g[a * 3 + b] * G[j][b];
+                for (int r = 0; r < 3; r++)
+                    for (int c = 0; c < 3; c++)
+                        s += G[i][r] * (double)g[r * 3 + c] * G[j][c];
                 u[co * k + ci] = (float)s;
             }
         tc_gemm_pack_weight(u, n, k, out + (size_t)e * n * k);
@@ -77,11 +102,13 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
 {
     int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
     int64_t Cout = w->dims[0], Ho = y->dims[2], Wo = y->dims[3];
-    int64_t tiles_x = wino_tiles(Wo, g->dil_w), tiles_y = wino_tiles(Ho, g->dil_h);
+    const int m = tc_conv2d_winograd_tile(Cout, Cin);
+    const int64_t elems = wino_elems(m);
+    int64_t tiles_x = wino_tiles(Wo, g->dil_w, m), tiles_y = wino_tiles(Ho, g->dil_h, m);
     int64_t T = tiles_y * tiles_x;
-    if (!w->has_derived)
+    if (!w->has_derived || m == 0)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "conv2d: the weight has no Winograd form");
-    if (T * WINO_ELEMS * (Cin > Cout ? Cin : Cout) >= INT_MAX / 2 || H * W * Cin >= INT_MAX / 2 ||
+    if (T * elems * (Cin > Cout ? Cin : Cout) >= INT_MAX / 2 || H * W * Cin >= INT_MAX / 2 ||
         Ho * Wo * Cout >= INT_MAX / 2)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "conv2d: sizes beyond the Winograd kernels' range");
@@ -93,18 +120,20 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
         (st = tc_check_u32(w->derived_offset + tc_conv2d_winograd_numel(Cout, Cin),
                            "conv2d weight", err)))
         return st;
-    struct tc_tensor v = {0}, m = {0};
-    int64_t vd[3] = {WINO_ELEMS, T, Cin}, md[3] = {WINO_ELEMS, T, Cout};
-    if ((st = tc_tensor_alloc(rt, 3, vd, &v, err)) || (st = tc_tensor_alloc(rt, 3, md, &m, err))) {
+    struct tc_tensor v = {0}, mt = {0};
+    int64_t vd[3] = {elems, T, Cin}, md[3] = {elems, T, Cout};
+    if ((st = tc_tensor_alloc(rt, 3, vd, &v, err)) || (st = tc_tensor_alloc(rt, 3, md, &mt, err))) {
         tc_tensor_free(&v);
         return st;
     }
     struct tc_kernel *kin = NULL, *kout = NULL;
-    if ((st = tc_kernel_get(rt, "conv_winograd", "tc_wino_input", NULL, &kin, err)) == TERRACL_OK)
-        st = tc_kernel_get(rt, "conv_winograd", "tc_wino_output", NULL, &kout, err);
-    char tag[96];
-    snprintf(tag, sizeof tag, "%lldx%lldx%lld", (long long)Cout, (long long)(Ho * Wo),
-             (long long)(Cin * 9));
+    char options[32], tag[96];
+    snprintf(options, sizeof options, "-DWINO_M=%d", m);
+    if ((st = tc_kernel_get(rt, "conv_winograd", "tc_wino_input", options, &kin, err)) ==
+        TERRACL_OK)
+        st = tc_kernel_get(rt, "conv_winograd", "tc_wino_output", options, &kout, err);
+    snprintf(tag, sizeof tag, "%lldx%lldx%lld F%d", (long long)Cout, (long long)(Ho * Wo),
+             (long long)(Cin * 9), m);
     const size_t local[2] = {1, 1};
     for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
         struct tc_karg in_args[] = {TC_KBUF(x->buf),
@@ -126,11 +155,11 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
                                          (struct tc_matrix){v.buf, 0, (size_t)Cin},
                                          (size_t)(T * Cin), w->buf, w->derived_offset,
                                          (size_t)(Cout * Cin),
-                                         (struct tc_matrix){m.buf, 0, (size_t)Cout},
-                                         (size_t)(T * Cout), WINO_ELEMS, err);
+                                         (struct tc_matrix){mt.buf, 0, (size_t)Cout},
+                                         (size_t)(T * Cout), (size_t)elems, err);
         if (st != TERRACL_OK)
             break;
-        struct tc_karg out_args[] = {TC_KBUF(m.buf),
+        struct tc_karg out_args[] = {TC_KBUF(mt.buf),
                                      TC_KBUF(y->buf),
                                      TC_KUINT(y->offset + (size_t)(bi * Cout * Ho * Wo)),
                                      TC_KINT(Cout),
@@ -148,6 +177,6 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
         st = tc_kernel_launch_tagged(rt, kout, tag, 2, out_global, local, out_args, 14, err);
     }
     tc_tensor_free(&v);
-    tc_tensor_free(&m);
+    tc_tensor_free(&mt);
     return st;
 }

@@ -1,25 +1,32 @@
-/* 3x3 Conv2d with stride 1 (any dilation) as Winograd F(2x2, 3x3) on CPU
- * devices (cl_kernels/conv_winograd.cl): 16 multiplications per 2x2
- * output tile and channel pair instead of 36. The weight's transformed
- * form is derived at bind time (tc_param.derive). */
+/* 3x3 Conv2d with stride 1 (any dilation) as Winograd F(m x m, 3x3) on CPU
+ * devices (cl_kernels/conv_winograd.cl): (m + 2)^2 multiplications per
+ * m x m output tile and channel pair instead of 9 m^2, m = 2 or 4 by the
+ * layer's width. The weight's transformed form is derived at bind time
+ * (tc_param.derive). */
 #ifndef TC_OPS_CONV_WINOGRAD_H
 #define TC_OPS_CONV_WINOGRAD_H
 
 #include "graph/module.h"
 #include "ops/conv.h"
 
+/* The tile m a [out, in, 3, 3] weight's Winograd form has: 4 for up to
+ * 128 output and 768 input channels, 2 for wider layers of 128+ output
+ * channels, 0 (none) for output channels not a multiple of 64 or fewer
+ * than 16 input channels. */
+int tc_conv2d_winograd_tile(int64_t out, int64_t in);
+
 /* Whether a Conv2d weight [out, in, kh, kw] with geometry g gets a
- * Winograd form where it is packed: 3x3, stride 1, dilation up to 64, output
- * channels a multiple of 64 from 128 on, at least 16 input channels. */
+ * Winograd form where it is packed: 3x3, stride 1, dilation up to 64, a
+ * tile above. */
 int tc_conv2d_winograd_eligible(int64_t out, int64_t in, int64_t kh, int64_t kw,
                                 const struct tc_conv_geom *g);
 
-/* Floats of the Winograd form of a [out, in, 3, 3] weight: 16 packed
- * [out, in] matrices. */
+/* Floats of the Winograd form of a [out, in, 3, 3] weight: (m + 2)^2
+ * packed [out, in] matrices. */
 size_t tc_conv2d_winograd_numel(int64_t out, int64_t in);
 
-/* tc_param.derive for such a weight: U_e = (G g G^T)_e for each of the 16
- * elements e, each packed as a GEMM weight [out, in] (tc_gemm_pack_weight),
+/* tc_param.derive for such a weight: U_e = (G g G^T)_e for each of the
+ * (m + 2)^2 elements e, each packed as a GEMM weight [out, in] (tc_gemm_pack_weight),
  * computed in double and rounded once. Returns 0, or -1 when out of
  * memory. */
 int tc_conv2d_winograd_derive(const struct tc_param *p, const float *plain, float *out);
