@@ -242,6 +242,7 @@ static void test_conv_weight_forms(void **state)
     assert_int_equal(p->gemm_weight, TC_PACKED_TAPS);
     assert_non_null(p->derive);
     assert_true(p->derived_replaces);
+    assert_int_equal(p->derived_numel, (size_t)36 * 128 * 16); /* F(4x4): 36 elements */
     tc_layer_conv2d_set_geometry(m, &c, (struct tc_conv_geom){1, 1, 2, 2, 2, 2});
     assert_int_equal(p->gemm_weight, TC_PACKED_TAPS); /* dilated: packed, Winograd too */
     assert_non_null(p->derive);
@@ -250,6 +251,15 @@ static void test_conv_weight_forms(void **state)
     assert_null(p->derive);
     tc_layer_conv2d_set_geometry(m, &c, (struct tc_conv_geom){1, 1, 100, 100, 100, 100});
     assert_int_equal(p->gemm_weight, TC_PLAIN); /* beyond the packed kernel's dilations */
+    /* The tile follows the layer's width: F(4x4) for the narrower layers,
+     * F(2x2) for the wider ones, none below 64-multiple outputs. */
+    assert_int_equal(tc_conv2d_winograd_tile(64, 384), 4);
+    assert_int_equal(tc_conv2d_winograd_tile(128, 768), 4);
+    assert_int_equal(tc_conv2d_winograd_tile(128, 1024), 2);
+    assert_int_equal(tc_conv2d_winograd_tile(256, 3072), 2);
+    assert_int_equal(tc_conv2d_winograd_tile(64, 1024), 0);
+    assert_int_equal(tc_conv2d_winograd_tile(32, 64), 0);
+    assert_int_equal(tc_conv2d_winograd_tile(128, 8), 0);
     struct tc_conv2d narrow;
     TC_ASSERT_OK(tc_layer_conv2d(m, "narrow", 16, 96, 3, 1, 1, 1, 0, &narrow, &err), err);
     assert_int_equal(tc_module_param(m, narrow.w)->gemm_weight, TC_PLAIN);
