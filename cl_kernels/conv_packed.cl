@@ -16,9 +16,13 @@
  * strides waste nothing: only the last tile of a map is partial.
  * Work-items: (pixel tile, strip of CONV_PANEL panels), pixel tiles fastest
  * so that neighbours stream the same panel.
- * Epilogue: + bias[co] (has_bias), then ReLU (relu); the tile's results
+ * Epilogue: + bias[co] (has_bias), with CONV_ACCUMULATE + y's own value
+ * (a residual the caller left there), then ReLU (relu); the tile's results
  * land in y [Cout, Ho, Wo] one channel row at a time.
  */
+#ifndef CONV_ACCUMULATE
+#define CONV_ACCUMULATE 0
+#endif
 #ifndef CONV_MR
 #define CONV_MR 6
 #endif
@@ -159,7 +163,7 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
 #pragma unroll
             for (int i = 0; i < CONV_MR; i++) {
                 float16 r = acc[i][v] + bv;
-                if (relu)
+                if (relu && !CONV_ACCUMULATE)
                     r = fmax(r, (float16)(0.0f));
                 vstore16(r, 0, lane[i]);
             }
@@ -167,8 +171,15 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
                 __global float *yrow = y + (size_t)(cv + l) * P + p0;
 #pragma unroll
                 for (int i = 0; i < CONV_MR; i++)
-                    if (p0 + i < P)
+                    if (p0 + i < P) {
+#if CONV_ACCUMULATE
+                        /* y held the residual: y = act(conv + bias + y). */
+                        const float s = lane[i][l] + yrow[i];
+                        yrow[i] = relu ? fmax(s, 0.0f) : s;
+#else
                         yrow[i] = lane[i][l];
+#endif
+                    }
             }
         }
     }

@@ -206,6 +206,26 @@ static void test_conv2d(void **state)
         snprintf(what, sizeof what, "conv2d + relu case %zu%s", i % ncases, pass_name[pass]);
         expect_close(got, want, ny, what);
 
+        /* A residual block's end: y = relu(conv + bias + y), y holding a
+         * residual; every path (the packed kernels add it in their
+         * epilogue, the others through scratch). */
+        float *res = random_buf(ny, 40 + (uint32_t)i, -2, 2);
+        ref_conv2d(c, x, w, b, Ho, Wo, want);
+        for (size_t j = 0; j < ny; j++) {
+            float s = want[j] + res[j];
+            want[j] = s > 0.0f ? s : 0.0f;
+        }
+        struct tc_tensor tr = tc_test_upload(res, 4, yd);
+        TC_ASSERT_OK(tc_op_conv2d_accumulate(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, &c->g, 1,
+                                             &tr, &err),
+                     err);
+        free(got);
+        got = tc_test_download(&tr);
+        snprintf(what, sizeof what, "conv2d + residual case %zu%s", i % ncases, pass_name[pass]);
+        expect_close(got, want, ny, what);
+        tc_tensor_free(&tr);
+        free(res);
+
         /* A wrong output shape is refused with a message. */
         int64_t bad[4] = {c->B, c->Cout, Ho + 1, Wo};
         struct tc_tensor tbad;

@@ -255,6 +255,16 @@ terracl_status tc_layer_conv2d_bn_run(terracl_module *m, terracl_runtime *rt,
     return st;
 }
 
+terracl_status tc_layer_conv2d_bn_accumulate(terracl_module *m, terracl_runtime *rt,
+                                             const struct tc_conv2d *c,
+                                             const struct tc_batchnorm2d *bn, int relu,
+                                             const struct tc_tensor *x, struct tc_tensor *y,
+                                             terracl_error *err)
+{
+    return tc_op_conv2d_accumulate(rt, x, value(m, c->w), value(m, bn->b), &c->geom, relu, y,
+                                   err);
+}
+
 /* ---- ConvTranspose2d --------------------------------------------------- */
 
 terracl_status tc_layer_conv_transpose2d(terracl_module *m, const char *prefix, int64_t in,

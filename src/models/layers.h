@@ -95,6 +95,14 @@ TC_NODISCARD terracl_status tc_layer_conv2d_bn_run(terracl_module *m, terracl_ru
                                                    const struct tc_batchnorm2d *bn, int relu,
                                                    const struct tc_tensor *x, struct tc_tensor *y,
                                                    terracl_error *err);
+/* The same ending a residual block: y = act(BN(conv(x)) + y), y holding
+ * the residual (the output's shape) on entry; one pass on CPU devices. */
+TC_NODISCARD terracl_status tc_layer_conv2d_bn_accumulate(terracl_module *m, terracl_runtime *rt,
+                                                          const struct tc_conv2d *c,
+                                                          const struct tc_batchnorm2d *bn,
+                                                          int relu, const struct tc_tensor *x,
+                                                          struct tc_tensor *y,
+                                                          terracl_error *err);
 
 /* The same for ConvTranspose2d followed by BatchNorm2d (a neck's upsampling
  * unit): weight [in, out, k, k] scaled per output channel. */

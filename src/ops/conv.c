@@ -25,6 +25,7 @@
 #include "ops/conv_implicit.h"
 #include "ops/conv_packed.h"
 #include "ops/conv_winograd.h"
+#include "ops/elementwise.h"
 #include "ops/launch.h"
 
 /* Pixels from which a CPU runs an unpadded 1x1 convolution as the NN GEMM
@@ -88,10 +89,12 @@ static terracl_status conv_gemm(terracl_runtime *rt, int trans_b, size_t m, size
 }
 
 /* The 1x1 convolution without stride or padding of batch item `bi` as
- * y_b = W x_b with W packed, bias and ReLU in the GEMM's epilogue. */
+ * y_b = W x_b (+ y_b with accumulate) with W packed, bias and ReLU in the
+ * GEMM's epilogue. */
 static terracl_status conv1x1_packed(terracl_runtime *rt, const struct tc_tensor *x,
                                      const struct tc_tensor *w, const struct tc_tensor *bias,
-                                     int relu, struct tc_tensor *y, int64_t bi, terracl_error *err)
+                                     int relu, int accumulate, struct tc_tensor *y, int64_t bi,
+                                     terracl_error *err)
 {
     size_t Cout = (size_t)w->dims[0], Cin = (size_t)x->dims[1];
     size_t P = (size_t)(x->dims[2] * x->dims[3]);
@@ -99,10 +102,11 @@ static terracl_status conv1x1_packed(terracl_runtime *rt, const struct tc_tensor
     struct tc_gemm_epilogue ep = {.bias = bias ? bias->buf : NULL,
                                   .bias_offset = bias ? bias->offset : 0,
                                   .per_row = 1,
-                                  .relu = relu != 0};
+                                  .relu = relu != 0,
+                                  .accumulate = accumulate != 0};
     terracl_status st = tc_sgemm_packed_a(rt, Cout, P, Cin, w->buf, w->offset,
                                           (struct tc_matrix){x->buf, x->offset + (size_t)bi * Cin * P, P},
-                                          c, bias ? &ep : NULL, err);
+                                          c, bias || accumulate ? &ep : NULL, err);
     if (st != TERRACL_OK || bias != NULL || !relu)
         return st;
     return row_bias_pass(rt, Cout, P, c, NULL, relu, err);
@@ -186,10 +190,13 @@ terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
     return tc_op_conv2d_act(rt, x, w, b, g, 0, y, err);
 }
 
-terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
-                                const struct tc_tensor *w, const struct tc_tensor *b,
-                                const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
-                                terracl_error *err)
+/* y = act(conv(x) + b), with accumulate y = act(conv(x) + b + y). The
+ * packed paths (CPUs) add y in their epilogues; `*fused` tells the caller
+ * whether the accumulation happened (otherwise y was not touched). */
+static terracl_status conv2d_run(terracl_runtime *rt, const struct tc_tensor *x,
+                                 const struct tc_tensor *w, const struct tc_tensor *b,
+                                 const struct tc_conv_geom *g, int relu, int accumulate,
+                                 int *fused, struct tc_tensor *y, terracl_error *err)
 {
     const char *op = "conv2d";
     if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4)
@@ -232,19 +239,25 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
      * the transposed input (conv2d_cpu's columns) runs 2-5x faster than
      * it, whose partial vectors of columns waste most of each tile
      * (resnet50 + smp Unet at 224, --profile, alternating runs). */
-    if (w->gemm_packed && direct && P >= PACKED_GEMM_MIN_PIXELS) {
-        for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++)
-            st = conv1x1_packed(rt, x, w, b, relu, y, bi, err);
-        return st;
-    }
-    if (w->has_derived && tc_conv2d_winograd_eligible(Cout, Cin, kh, kw, g))
-        return tc_conv2d_winograd(rt, x, w, b, g, relu, y, err);
-    if (w->gemm_packed == TC_DERIVED_ONLY)
+    const int winograd = w->has_derived && tc_conv2d_winograd_eligible(Cout, Cin, kh, kw, g);
+    if (w->gemm_packed == TC_DERIVED_ONLY && !winograd)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG,
                        "conv2d: the weight holds only a Winograd form, which this geometry "
                        "cannot use");
+    if (accumulate) {
+        *fused = w->gemm_packed && !winograd;
+        if (!*fused)
+            return TERRACL_OK;
+    }
+    if (w->gemm_packed && direct && P >= PACKED_GEMM_MIN_PIXELS) {
+        for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++)
+            st = conv1x1_packed(rt, x, w, b, relu, accumulate, y, bi, err);
+        return st;
+    }
+    if (winograd)
+        return tc_conv2d_winograd(rt, x, w, b, g, relu, y, err);
     if (w->gemm_packed)
-        return tc_conv2d_packed(rt, x, w, b, g, relu, y, err);
+        return tc_conv2d_packed(rt, x, w, b, g, relu, accumulate, y, err);
     if (!direct && tc_conv2d_implicit_wanted(rt, x, w, g))
         return tc_conv2d_implicit(rt, x, w, b, g, relu, y, err);
     if ((!direct || P < DIRECT_MIN_PIXELS) && tc_runtime_is_cpu(rt))
@@ -279,6 +292,34 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
             break;
     }
     tc_tensor_free(&cols);
+    return st;
+}
+
+terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
+                                const struct tc_tensor *w, const struct tc_tensor *b,
+                                const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
+                                terracl_error *err)
+{
+    return conv2d_run(rt, x, w, b, g, relu, 0, NULL, y, err);
+}
+
+terracl_status tc_op_conv2d_accumulate(terracl_runtime *rt, const struct tc_tensor *x,
+                                       const struct tc_tensor *w, const struct tc_tensor *b,
+                                       const struct tc_conv_geom *g, int relu,
+                                       struct tc_tensor *y, terracl_error *err)
+{
+    int fused = 0;
+    terracl_status st = conv2d_run(rt, x, w, b, g, relu, 1, &fused, y, err);
+    if (st != TERRACL_OK || fused)
+        return st;
+    /* No kernel here adds y itself: convolve into scratch, then add. */
+    struct tc_tensor t = {0};
+    if ((st = tc_tensor_alloc(rt, y->ndim, y->dims, &t, err)))
+        return st;
+    st = conv2d_run(rt, x, w, b, g, 0, 0, NULL, &t, err);
+    if (st == TERRACL_OK)
+        st = relu ? tc_op_add_relu(rt, &t, y, y, err) : tc_op_add(rt, y, &t, y, err);
+    tc_tensor_free(&t);
     return st;
 }
 

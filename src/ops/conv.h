@@ -24,6 +24,17 @@ TC_NODISCARD terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct t
                                              const struct tc_conv_geom *g, int relu,
                                              struct tc_tensor *y, terracl_error *err);
 
+/* A residual block's end in one pass where the device allows: y =
+ * act(conv(x, w) + b + y), y holding the residual on entry (same shape as
+ * the output). The packed kernels add it in their epilogue; other paths
+ * convolve into scratch and add. */
+TC_NODISCARD terracl_status tc_op_conv2d_accumulate(terracl_runtime *rt,
+                                                    const struct tc_tensor *x,
+                                                    const struct tc_tensor *w,
+                                                    const struct tc_tensor *b,
+                                                    const struct tc_conv_geom *g, int relu,
+                                                    struct tc_tensor *y, terracl_error *err);
+
 /* Whether a Conv2d weight [out, in, kh, kw] with this geometry may be
  * stored packed (tc_param.gemm_weight): tc_op_conv2d then runs it with the
  * pixel-major packed kernel on devices that pack GEMM weights. */

@@ -20,8 +20,8 @@
 
 terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
                                 const struct tc_tensor *w, const struct tc_tensor *b,
-                                const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
-                                terracl_error *err)
+                                const struct tc_conv_geom *g, int relu, int accumulate,
+                                struct tc_tensor *y, terracl_error *err)
 {
     int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
     int64_t Cout = w->dims[0], kh = w->dims[2], kw = w->dims[3];
@@ -54,12 +54,12 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
     int64_t pd[1] = {Hp * Wp * Cin};
     if (!planar && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
         return st;
-    char options[176];
+    char options[200];
     snprintf(options, sizeof options,
              "-DCONV_MR=%d -DCONV_PANEL=%d -DCONV_KH=%d -DCONV_KW=%d -DCONV_SH=%d -DCONV_SW=%d "
-             "-DCONV_DH=%d -DCONV_DW=%d -DCONV_PLANAR=%d",
+             "-DCONV_DH=%d -DCONV_DW=%d -DCONV_PLANAR=%d -DCONV_ACCUMULATE=%d",
              PMR, PPANEL, (int)kh, (int)kw, (int)g->stride_h, (int)g->stride_w, (int)g->dil_h,
-             (int)g->dil_w, planar);
+             (int)g->dil_w, planar, accumulate != 0);
     struct tc_kernel *kern = NULL, *copy = NULL;
     if ((st = tc_kernel_get(rt, "conv_packed", "tc_conv2d_packed", options, &kern, err)) ==
         TERRACL_OK)

@@ -6,14 +6,15 @@
 
 #include "ops/conv.h"
 
-/* y = act(conv(x, w) + b) for shapes the caller has checked, w packed
- * taps-major (TC_PACKED_TAPS, or either layout for 1x1; Cout a multiple
- * of 64); b may be NULL; relu: ReLU after
- * the bias. Fails with TERRACL_ERR_UNSUPPORTED for sizes beyond the
+/* y = act(conv(x, w) + b), or with accumulate y = act(conv(x, w) + b + y),
+ * for shapes the caller has checked, w packed taps-major (TC_PACKED_TAPS,
+ * or either layout for 1x1; Cout a multiple of 64); b may be NULL; relu:
+ * ReLU last. Fails with TERRACL_ERR_UNSUPPORTED for sizes beyond the
  * kernel's 32-bit indices. */
 TC_NODISCARD terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
                                              const struct tc_tensor *w, const struct tc_tensor *b,
                                              const struct tc_conv_geom *g, int relu,
-                                             struct tc_tensor *y, terracl_error *err);
+                                             int accumulate, struct tc_tensor *y,
+                                             terracl_error *err);
 
 #endif /* TC_OPS_CONV_PACKED_H */

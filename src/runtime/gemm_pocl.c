@@ -258,8 +258,9 @@ terracl_status tc_sgemm_packed_a(terracl_runtime *rt, size_t m, size_t n, size_t
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "packed GEMM: a packed A takes only a row-bias epilogue");
     tc_runtime_count_flops(rt, 2ull * m * n * k);
+    const float beta = ep != NULL && ep->accumulate ? 1.0f : 0.0f;
     return native_gemm(rt, 0, 0, m, n, k, 1.0f, (struct tc_matrix){packed, packed_offset, k}, 0, b,
-                       0, 0.0f, c, 0, 1, ep, 1, err);
+                       0, beta, c, 0, 1, ep, 1, err);
 }
 
 /* Packed Linear weights: panels of PACK_W columns of W^T (see tc_sgemm_packed

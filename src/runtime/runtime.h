@@ -113,6 +113,9 @@ struct tc_gemm_epilogue {
     size_t bias_offset;
     int gelu;
     int per_row, relu; /* per_row: bias[row]; relu only with per_row */
+    /* C = act(A B + bias + C) (beta 1: a residual the caller left in C):
+     * tc_sgemm_packed_a only. */
+    int accumulate;
     /* C = silu(C) * (A W^T) (a SwiGLU gate over the C the other half of the
      * MLP wrote): tc_sgemm_packed only, without bias, beta 0. */
     int silu_gate;

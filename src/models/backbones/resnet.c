@@ -442,16 +442,19 @@ static terracl_status run_conv_bn(terracl_module *m, terracl_runtime *rt, const 
     return tc_layer_conv2d_bn_run(m, rt, &u->conv, &u->bn, relu, x, y, err);
 }
 
-/* relu(branch(x) + shortcut(x)). */
+/* relu(branch(x) + shortcut(x)). The branch's last convolution adds the
+ * shortcut in its epilogue: into the downsampled shortcut, or, without a
+ * downsample, into x itself when the caller hands x over (x_owned; x is
+ * then emptied); otherwise into a copy-free sum of two maps. */
 static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const struct resnet *r,
-                                const struct block *blk, const struct tc_tensor *x,
+                                const struct block *blk, struct tc_tensor *x, int x_owned,
                                 struct tc_tensor *y, terracl_error *err)
 {
     struct tc_tensor a = {0}, b = {0}, sc = {0};
     int last = r->bottleneck ? 2 : 1;
     terracl_status st = run_conv_bn(m, rt, &blk->c[0], x, 1, &a, err);
-    for (int i = 1; st == TERRACL_OK && i <= last; i++) {
-        st = run_conv_bn(m, rt, &blk->c[i], &a, i < last, &b, err);
+    for (int i = 1; st == TERRACL_OK && i < last; i++) {
+        st = run_conv_bn(m, rt, &blk->c[i], &a, 1, &b, err);
         tc_tensor_free(&a);
         a = b;
         b = (struct tc_tensor){0};
@@ -470,15 +473,25 @@ static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const st
         tc_tensor_free(&pooled);
     } else if (st == TERRACL_OK && blk->has_down) {
         st = run_conv_bn(m, rt, &blk->down, x, 0, &sc, err);
+    } else if (st == TERRACL_OK && x_owned) {
+        sc = *x;
+        *x = (struct tc_tensor){0};
     }
-    if (st == TERRACL_OK)
-        st = tc_op_add_relu(rt, &a, blk->has_down ? &sc : x, &a, err);
-    tc_tensor_free(&sc);
+    const struct conv_bn *end = &blk->c[last];
+    if (st == TERRACL_OK && sc.buf != NULL) {
+        st = tc_layer_conv2d_bn_accumulate(m, rt, &end->conv, &end->bn, 1, &a, &sc, err);
+    } else if (st == TERRACL_OK) {
+        st = run_conv_bn(m, rt, end, &a, 0, &b, err);
+        if (st == TERRACL_OK)
+            st = tc_op_add_relu(rt, &b, x, &b, err);
+        sc = b;
+    }
+    tc_tensor_free(&a);
     if (st != TERRACL_OK) {
-        tc_tensor_free(&a);
+        tc_tensor_free(&sc);
         return st;
     }
-    *y = a;
+    *y = sc;
     return TERRACL_OK;
 }
 
@@ -527,7 +540,7 @@ static terracl_status resnet_forward(terracl_module *m, struct tc_exec *ex,
     for (int s = 0; st == TERRACL_OK && s < r->run_stages; s++) {
         for (int64_t b = 0; st == TERRACL_OK && b < r->nblocks[s]; b++) {
             struct tc_tensor y = {0};
-            st = run_block(m, rt, r, &r->blocks[s][b], &cur, &y, err);
+            st = run_block(m, rt, r, &r->blocks[s][b], &cur, cur_owned, &y, err);
             if (st != TERRACL_OK)
                 break;
             if (cur_owned)
