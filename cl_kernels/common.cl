@@ -56,3 +56,16 @@ static inline float16 tc_gather_channels(__global const float *restrict p, size_
     }
     return vload16(0, v);
 }
+
+/* PyTorch's nearest_idx (F.interpolate, mode "nearest"): identity for equal
+ * sizes, dst / 2 for exact doubling, else min(floor(dst * scale), in - 1)
+ * with scale = in / out (or 1 / scale_factor) in float. */
+static inline uint tc_nearest_src(uint dst, uint in, uint out, float scale)
+{
+    if (out == in)
+        return dst;
+    if (out == 2 * in)
+        return dst >> 1;
+    uint s = (uint)floor((float)dst * scale);
+    return s < in - 1 ? s : in - 1;
+}

@@ -71,16 +71,28 @@ static inline int tc_wino_base(int t, int d)
     return t / d * WINO_M * d + t % d;
 }
 
+/* Where the input channels come from: a map of the input's size (Hs, Ws
+ * = H, W), or (a UNet decoder's upsampled half) a smaller map that nearest
+ * interpolation resizes to it. */
+struct tc_wino_src {
+    __global const float *restrict x;
+    int Hs, Ws;
+    float sh, sw; /* nearest scales, Hs / H and Ws / W */
+};
+
 /* One column of the input window: rows y0, y0 + dh, .. at column ix of
- * the `lanes` channels at x (planes `plane` floats apart), 0 outside. */
-static inline void tc_wino_column(__global const float *restrict x, size_t plane, int H, int W,
-                                  int y0, int dh, int ix, int lanes, float16 col[WINO_A])
+ * the `lanes` channels of s (0 outside the H x W map). */
+static inline void tc_wino_column(const struct tc_wino_src *s, int H, int W, int y0, int dh,
+                                  int ix, int lanes, float16 col[WINO_A])
 {
+    const size_t plane = (size_t)s->Hs * s->Ws;
+    const int sx = ix >= 0 && ix < W ? (int)tc_nearest_src((uint)ix, s->Ws, W, s->sw) : 0;
 #pragma unroll
     for (int r = 0; r < WINO_A; r++) {
         const int iy = y0 + r * dh;
         const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-        col[r] = tc_gather_channels(x, plane, inside ? (size_t)iy * W + ix : 0, inside, lanes);
+        const int sy = inside ? (int)tc_nearest_src((uint)iy, s->Hs, H, s->sh) : 0;
+        col[r] = tc_gather_channels(s->x, plane, (size_t)sy * s->Ws + sx, inside, lanes);
     }
 }
 
@@ -116,27 +128,43 @@ static inline void tc_wino_store_tile(float16 d[WINO_A][WINO_A], int lanes,
 }
 
 /* V [a^2][T][Cin] (element e of tile t, channel ci at e T Cin + t Cin + ci)
- * from x [Cin, H, W] (one batch item) with zero padding (ph, pw) and
- * dilation (dh, dw). Tile t = ty tiles_x + tx covers output rows by +
+ * from the input [Cin, H, W] (one batch item) with zero padding (ph, pw)
+ * and dilation (dh, dw). Its channels [0, C0) are x [C0, H0, W0] resized
+ * (nearest) to H x W, the rest x1 [Cin - C0, H, W] (a UNet decoder's
+ * torch.cat([interpolate(x), skip]) read where it lies; C0 a multiple of
+ * 16 when below Cin); a plain input is x with C0 = Cin, H0 = H, W0 = W. Tile t = ty tiles_x + tx covers output rows by +
  * {0 .. m-1} dh and columns bx + {0 .. m-1} dw (by, bx its bases), its
  * window input rows by - ph + {0 .. a-1} dh. A work-item makes one row of
  * tiles for 16 channels (a work-item per tile costs more in the driver's
  * scheduling than its work), phase by phase, so that neighbouring windows
  * of a phase share two columns. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void tc_wino_input(__global const float *restrict x, uint x_off, __global float *restrict V,
-                   int Cin, int H, int W, int ph, int pw, int dh, int dw, int tiles_x, int T)
+void tc_wino_input(__global const float *restrict x, uint x_off,
+                   __global const float *restrict x1, uint x1_off, __global float *restrict V,
+                   int Cin, int C0, int H0, int W0, float sh, float sw, int H, int W, int ph,
+                   int pw, int dh, int dw, int tiles_x, int T)
 {
     const int cg = (int)get_global_id(0), ty = (int)get_global_id(1);
-    const int c0 = 16 * cg, lanes = min(16, Cin - c0);
+    const int c0 = 16 * cg, up = c0 < C0, lanes = min(16, (up ? C0 : Cin) - c0);
     const int y0 = tc_wino_base(ty, dh) - ph;
-    const size_t plane = (size_t)H * W, estride = (size_t)T * Cin;
-    x += x_off + (size_t)c0 * plane;
+    const size_t estride = (size_t)T * Cin;
+    struct tc_wino_src s;
+    if (up) {
+        s.x = x + x_off + (size_t)c0 * H0 * W0;
+        s.Hs = H0;
+        s.Ws = W0;
+    } else {
+        s.x = x1 + x1_off + (size_t)(c0 - C0) * H * W;
+        s.Hs = H;
+        s.Ws = W;
+    }
+    s.sh = sh;
+    s.sw = sw;
 
     float16 d[WINO_A][WINO_A]; /* d[c][r]: column c, row r of the window */
     for (int phase = 0; phase < dw && phase < tiles_x; phase++) {
-        tc_wino_column(x, plane, H, W, y0, dh, phase - pw, lanes, d[WINO_M]);
-        tc_wino_column(x, plane, H, W, y0, dh, phase - pw + dw, lanes, d[WINO_M + 1]);
+        tc_wino_column(&s, H, W, y0, dh, phase - pw, lanes, d[WINO_M]);
+        tc_wino_column(&s, H, W, y0, dh, phase - pw + dw, lanes, d[WINO_M + 1]);
         for (int tx = phase; tx < tiles_x; tx += dw) {
             const int x0 = tc_wino_base(tx, dw) - pw;
 #pragma unroll
@@ -146,7 +174,7 @@ void tc_wino_input(__global const float *restrict x, uint x_off, __global float 
             }
 #pragma unroll
             for (int c = 2; c < WINO_A; c++)
-                tc_wino_column(x, plane, H, W, y0, dh, x0 + c * dw, lanes, d[c]);
+                tc_wino_column(&s, H, W, y0, dh, x0 + c * dw, lanes, d[c]);
             tc_wino_store_tile(d, lanes, V + (size_t)(ty * tiles_x + tx) * Cin + c0, estride);
         }
     }

@@ -43,18 +43,6 @@ __kernel void tc_resize_bilinear(__global const float *x, uint x_off, __global f
     y[y_off + i] = ly0 * top + ly1 * bot;
 }
 
-/* PyTorch's nearest_idx: identity for equal sizes, dst/2 for exact
- * doubling, else min(floor(dst * scale), in - 1). */
-static uint nearest_src(uint dst, uint in, uint out, float scale)
-{
-    if (out == in)
-        return dst;
-    if (out == 2 * in)
-        return dst >> 1;
-    uint s = (uint)floor((float)dst * scale);
-    return s < in - 1 ? s : in - 1;
-}
-
 __kernel void tc_resize_nearest(__global const float *x, uint x_off, __global float *y, uint y_off,
                                 uint in_h, uint in_w, uint out_h, uint out_w, float scale_h,
                                 float scale_w, uint n)
@@ -65,8 +53,8 @@ __kernel void tc_resize_nearest(__global const float *x, uint x_off, __global fl
     uint ox = i % out_w;
     uint oy = (i / out_w) % out_h;
     uint p = i / out_w / out_h;
-    uint sy = nearest_src(oy, in_h, out_h, scale_h);
-    uint sx = nearest_src(ox, in_w, out_w, scale_w);
+    uint sy = tc_nearest_src(oy, in_h, out_h, scale_h);
+    uint sx = tc_nearest_src(ox, in_w, out_w, scale_w);
     y[y_off + i] = x[x_off + (size_t)p * in_h * in_w + sy * in_w + sx];
 }
 
@@ -186,7 +174,7 @@ __kernel void tc_resize_nearest_rows(__global const float *restrict x, uint x_of
         return;
     uint p = row / out_h;
     uint oy = row - p * out_h;
-    uint sy = nearest_src(oy, in_h, out_h, scale_h);
+    uint sy = tc_nearest_src(oy, in_h, out_h, scale_h);
     __global const float *restrict src = x + x_off + ((size_t)p * in_h + sy) * in_w;
     __global float *restrict dst = y + y_off + (size_t)row * out_w;
     if (out_w == in_w) {
@@ -200,7 +188,7 @@ __kernel void tc_resize_nearest_rows(__global const float *restrict x, uint x_of
         }
     } else {
         for (uint ox = 0; ox < out_w; ox++)
-            dst[ox] = src[nearest_src(ox, in_w, out_w, scale_w)];
+            dst[ox] = src[tc_nearest_src(ox, in_w, out_w, scale_w)];
     }
 }
 

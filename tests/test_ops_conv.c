@@ -8,6 +8,7 @@
 #include "graph/tensor.h"
 #include "ops/conv.h"
 #include "ops/conv_winograd.h"
+#include "ops/upcat.h"
 #include "models/layers.h"
 
 static float *random_buf(size_t n, uint32_t seed, float lo, float hi)
@@ -244,6 +245,85 @@ static void test_conv2d(void **state)
         tc_tensor_free(&wstore);
         tc_tensor_free(&tb);
         tc_tensor_free(&ty);
+    }
+}
+
+/* A UNet block's first convolution on torch.cat([interpolate(up), skip])
+ * (nearest), read in place where the Winograd form applies and made
+ * otherwise, against a host join and the double reference. */
+static void test_conv_upcat(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t B, C0, H0, W0, Cs, H, W, Cout;
+    } cases[] = {
+        {2, 16, 5, 4, 19, 10, 8, 64},  /* exact doubling, F(4x4), batch 2 */
+        {1, 32, 5, 4, 7, 11, 9, 128},  /* a size nearest maps by its scale */
+        {1, 32, 3, 3, 16, 6, 6, 192},  /* F(2x2) */
+        {1, 10, 4, 4, 9, 8, 8, 64},    /* 10 upsampled channels: made */
+        {1, 16, 4, 4, 16, 8, 8, 32},   /* no Winograd form: made */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t B = cases[i].B, C0 = cases[i].C0, H0 = cases[i].H0, W0 = cases[i].W0;
+        int64_t Cs = cases[i].Cs, H = cases[i].H, W = cases[i].W, Cout = cases[i].Cout;
+        struct conv_case c = {B, C0 + Cs, H, W, Cout, 3, 3, {1, 1, 1, 1, 1, 1}, 1};
+        size_t nu = (size_t)(B * C0 * H0 * W0), ns = (size_t)(B * Cs * H * W);
+        size_t nj = (size_t)(B * c.Cin * H * W), nw = (size_t)(Cout * c.Cin * 9);
+        size_t ny = (size_t)(B * Cout * H * W);
+        float *u = random_buf(nu, 60 + (uint32_t)i, -1, 1), *s = random_buf(ns, 70, -1, 1);
+        float *w = random_buf(nw, 80, -1, 1), *b = random_buf((size_t)Cout, 90, -1, 1);
+        float *joined = malloc(nj * sizeof *joined), *want = malloc(ny * sizeof *want);
+        assert_non_null(joined);
+        assert_non_null(want);
+        for (int64_t n = 0; n < B; n++)
+            for (int64_t ch = 0; ch < c.Cin; ch++)
+                for (int64_t y = 0; y < H; y++)
+                    for (int64_t x = 0; x < W; x++) {
+                        /* PyTorch's nearest index: floor(dst * (float)in / out). */
+                        int64_t sy = (int64_t)floorf((float)y * ((float)H0 / (float)H));
+                        int64_t sx = (int64_t)floorf((float)x * ((float)W0 / (float)W));
+                        sy = sy < H0 - 1 ? sy : H0 - 1;
+                        sx = sx < W0 - 1 ? sx : W0 - 1;
+                        joined[((n * c.Cin + ch) * H + y) * W + x] =
+                            ch < C0 ? u[((n * C0 + ch) * H0 + sy) * W0 + sx]
+                                    : s[((n * Cs + ch - C0) * H + y) * W + x];
+                    }
+        ref_conv2d(&c, joined, w, b, H, W, want);
+        for (size_t j = 0; j < ny; j++)
+            want[j] = want[j] > 0.0f ? want[j] : 0.0f;
+        int64_t ud[4] = {B, C0, H0, W0}, sd[4] = {B, Cs, H, W}, wd[4] = {Cout, c.Cin, 3, 3};
+        int64_t yd[4] = {B, Cout, H, W};
+        int wino = tc_conv2d_weight_packable(Cout, c.Cin, 3, 3, &c.g) &&
+                   tc_gemm_pack_wanted(tc_test_rt, (size_t)Cout, (size_t)(c.Cin * 9)) &&
+                   tc_conv2d_winograd_eligible(Cout, c.Cin, 3, 3, &c.g);
+        struct tc_tensor tu = tc_test_upload(u, 4, ud), ts = tc_test_upload(s, 4, sd);
+        struct tc_tensor tb = tc_test_upload(b, 1, &Cout), ty, wstore;
+        struct tc_tensor tw = upload_weight(w, wd, wino ? 2 : 0, &wstore);
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
+        TC_ASSERT_OK(tc_op_conv2d_upcat(tc_test_rt, &tu, &ts, &tw, &tb, &c.g, 1, &ty, &err), err);
+        float *got = tc_test_download(&ty);
+        char what[64];
+        snprintf(what, sizeof what, "conv2d on an upsampled join, case %zu", i);
+        expect_close(got, want, ny, what);
+        /* A weight for another join is refused with a message. */
+        struct tc_tensor narrow = tw;
+        narrow.dims[1] = c.Cin - 1;
+        assert_int_equal(tc_op_conv2d_upcat(tc_test_rt, &tu, &ts, &narrow, &tb, &c.g, 1, &ty, &err),
+                         TERRACL_ERR_SHAPE);
+        assert_non_null(strstr(err.message, "input channels"));
+        free(got);
+        free(u);
+        free(s);
+        free(w);
+        free(b);
+        free(joined);
+        free(want);
+        tc_tensor_free(&tu);
+        tc_tensor_free(&ts);
+        tc_tensor_free(&tb);
+        tc_tensor_free(&ty);
+        tc_tensor_free(&wstore);
     }
 }
 
@@ -539,6 +619,7 @@ int main(void)
     tc_test_runtime_or_skip();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),         cmocka_unit_test(test_conv_weight_forms),
+        cmocka_unit_test(test_conv_upcat),
         cmocka_unit_test(test_conv_transpose2d),
         cmocka_unit_test(test_pixel_shuffle),  cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_activations),    cmocka_unit_test(test_scse_gate),

@@ -7,6 +7,7 @@
 
 #include "ops/conv_winograd.h"
 #include "ops/linear.h"
+#include "ops/upcat.h"
 
 /* "<prefix>.<leaf>", or just the leaf when the prefix is empty. */
 static terracl_status full_name(const char *prefix, const char *leaf, char *buf, size_t cap,
@@ -263,6 +264,30 @@ terracl_status tc_layer_conv2d_bn_accumulate(terracl_module *m, terracl_runtime 
 {
     return tc_op_conv2d_accumulate(rt, x, value(m, c->w), value(m, bn->b), &c->geom, relu, y,
                                    err);
+}
+
+terracl_status tc_layer_conv2d_bn_upcat(terracl_module *m, terracl_runtime *rt,
+                                        const struct tc_conv2d *c, const struct tc_batchnorm2d *bn,
+                                        int relu, const struct tc_tensor *up,
+                                        const struct tc_tensor *skip, struct tc_tensor *y,
+                                        terracl_error *err)
+{
+    if (up->ndim != 4 || skip->ndim != 4) {
+        char s1[128], s2[128];
+        return tc_fail(err, TERRACL_ERR_SHAPE, "Conv2d: cannot join %s with skip %s",
+                       tc_shape_str(up->ndim, up->dims, s1, sizeof s1),
+                       tc_shape_str(skip->ndim, skip->dims, s2, sizeof s2));
+    }
+    /* The output's size is that of the convolution on the joined map. */
+    struct tc_tensor joined = *skip;
+    joined.dims[1] = up->dims[1] + skip->dims[1];
+    terracl_status st = conv2d_output(rt, c, &joined, y, err);
+    if (st != TERRACL_OK)
+        return st;
+    st = tc_op_conv2d_upcat(rt, up, skip, value(m, c->w), value(m, bn->b), &c->geom, relu, y, err);
+    if (st != TERRACL_OK)
+        tc_tensor_free(y);
+    return st;
 }
 
 /* ---- ConvTranspose2d --------------------------------------------------- */

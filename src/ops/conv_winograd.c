@@ -95,13 +95,18 @@ int tc_conv2d_winograd_derive(const struct tc_param *p, const float *plain, floa
     return 0;
 }
 
-terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x,
-                                  const struct tc_tensor *w, const struct tc_tensor *b,
-                                  const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
-                                  terracl_error *err)
+/* The convolution of the input whose channels are up resized (nearest) to
+ * x's size followed by x's, or of x alone when up is NULL. */
+static terracl_status wino_run(terracl_runtime *rt, const struct tc_tensor *up,
+                               const struct tc_tensor *x, const struct tc_tensor *w,
+                               const struct tc_tensor *b, const struct tc_conv_geom *g, int relu,
+                               struct tc_tensor *y, terracl_error *err)
 {
-    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t B = x->dims[0], H = x->dims[2], W = x->dims[3];
+    int64_t C0 = up ? up->dims[1] : x->dims[1], Cin = up ? C0 + x->dims[1] : C0;
+    int64_t H0 = up ? up->dims[2] : H, W0 = up ? up->dims[3] : W;
     int64_t Cout = w->dims[0], Ho = y->dims[2], Wo = y->dims[3];
+    const struct tc_tensor *first = up ? up : x;
     const int m = tc_conv2d_winograd_tile(Cout, Cin);
     const int64_t elems = wino_elems(m);
     int64_t tiles_x = wino_tiles(Wo, g->dil_w, m), tiles_y = wino_tiles(Ho, g->dil_h, m);
@@ -109,13 +114,14 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
     if (!w->has_derived || m == 0)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG, "conv2d: the weight has no Winograd form");
     if (T * elems * (Cin > Cout ? Cin : Cout) >= INT_MAX / 2 || H * W * Cin >= INT_MAX / 2 ||
-        Ho * Wo * Cout >= INT_MAX / 2)
+        H0 * W0 * C0 >= INT_MAX / 2 || Ho * Wo * Cout >= INT_MAX / 2)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "conv2d: sizes beyond the Winograd kernels' range");
     struct tc_karg ob = TC_KUINT(0);
     terracl_status st;
     if ((b && (st = tc_offset_arg(b, &ob, err))) ||
         (st = tc_check_u32(x->offset + tc_tensor_numel(x), "conv2d input", err)) ||
+        (st = tc_check_u32(first->offset + tc_tensor_numel(first), "conv2d input", err)) ||
         (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv2d output", err)) ||
         (st = tc_check_u32(w->derived_offset + tc_conv2d_winograd_numel(Cout, Cin),
                            "conv2d weight", err)))
@@ -136,10 +142,18 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
              (long long)(Cin * 9), m);
     const size_t local[2] = {1, 1};
     for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
-        struct tc_karg in_args[] = {TC_KBUF(x->buf),
-                                    TC_KUINT(x->offset + (size_t)(bi * Cin * H * W)),
+        const size_t x_item = up ? (size_t)((Cin - C0) * H * W) : (size_t)(Cin * H * W);
+        struct tc_karg in_args[] = {TC_KBUF(first->buf),
+                                    TC_KUINT(first->offset + (size_t)(bi * C0 * H0 * W0)),
+                                    TC_KBUF(x->buf),
+                                    TC_KUINT(x->offset + (size_t)bi * x_item),
                                     TC_KBUF(v.buf),
                                     TC_KINT(Cin),
+                                    TC_KINT(C0),
+                                    TC_KINT(H0),
+                                    TC_KINT(W0),
+                                    TC_KFLOAT((float)H0 / (float)H),
+                                    TC_KFLOAT((float)W0 / (float)W),
                                     TC_KINT(H),
                                     TC_KINT(W),
                                     TC_KINT(g->pad_h),
@@ -149,7 +163,7 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
                                     TC_KINT(tiles_x),
                                     TC_KINT(T)};
         const size_t in_global[2] = {(size_t)(Cin + 15) / 16, (size_t)tiles_y};
-        st = tc_kernel_launch_tagged(rt, kin, tag, 2, in_global, local, in_args, 12, err);
+        st = tc_kernel_launch_tagged(rt, kin, tag, 2, in_global, local, in_args, 19, err);
         if (st == TERRACL_OK)
             st = tc_sgemm_packed_batched(rt, (size_t)T, (size_t)Cout, (size_t)Cin,
                                          (struct tc_matrix){v.buf, 0, (size_t)Cin},
@@ -179,4 +193,24 @@ terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x
     tc_tensor_free(&v);
     tc_tensor_free(&mt);
     return st;
+}
+
+terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x,
+                                  const struct tc_tensor *w, const struct tc_tensor *b,
+                                  const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
+                                  terracl_error *err)
+{
+    return wino_run(rt, NULL, x, w, b, g, relu, y, err);
+}
+
+terracl_status tc_conv2d_winograd_upcat(terracl_runtime *rt, const struct tc_tensor *up,
+                                        const struct tc_tensor *skip, const struct tc_tensor *w,
+                                        const struct tc_tensor *b, const struct tc_conv_geom *g,
+                                        int relu, struct tc_tensor *y, terracl_error *err)
+{
+    if (up->dims[1] % 16 != 0)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "conv2d: the upsampled part of a joined input needs a multiple of 16 "
+                       "channels (got %lld)", (long long)up->dims[1]);
+    return wino_run(rt, up, skip, w, b, g, relu, y, err);
 }

@@ -39,4 +39,16 @@ TC_NODISCARD terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct
                                                const struct tc_conv_geom *g, int relu,
                                                struct tc_tensor *y, terracl_error *err);
 
+/* The same for the input torch.cat([interpolate(up, size of skip,
+ * "nearest"), skip], 1) without making it: up [B, C0, H0, W0] with C0 a
+ * multiple of 16, skip [B, Cs, H, W], w [Cout, C0 + Cs, 3, 3]; y
+ * [B, Cout, Ho, Wo] for an H x W input. The caller has checked shapes. */
+TC_NODISCARD terracl_status tc_conv2d_winograd_upcat(terracl_runtime *rt,
+                                                     const struct tc_tensor *up,
+                                                     const struct tc_tensor *skip,
+                                                     const struct tc_tensor *w,
+                                                     const struct tc_tensor *b,
+                                                     const struct tc_conv_geom *g, int relu,
+                                                     struct tc_tensor *y, terracl_error *err);
+
 #endif /* TC_OPS_CONV_WINOGRAD_H */

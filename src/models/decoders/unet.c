@@ -34,6 +34,7 @@
 #include "ops/elementwise.h"
 #include "ops/layout.h"
 #include "ops/resize.h"
+#include "ops/upcat.h"
 
 struct unet_conv {
     struct tc_conv2d conv;
@@ -107,40 +108,6 @@ static int64_t feature_channels(const struct unet *p, size_t j)
     return p->smp ? p->ch.c[j] : p->ch.c[j == 0 ? 0 : j - 1];
 }
 
-/* cat = torch.cat([upsample(cur), skip], 1) (nearest, or bilinear for smp) with the upsampled
- * channels written straight into their slice of cat (no separate tensor
- * copied in afterwards), batch item by batch item. */
-static terracl_status upsample_concat(terracl_runtime *rt, int bilinear, const struct tc_tensor *cur,
-                                      const struct tc_tensor *skip, struct tc_tensor *cat,
-                                      terracl_error *err)
-{
-    int64_t B = cat->dims[0], C = cur->dims[1], Cs = skip->dims[1];
-    if (skip->ndim != 4 || cur->ndim != 4 || skip->dims[0] != B || cur->dims[0] != B ||
-        skip->dims[2] != cat->dims[2] || skip->dims[3] != cat->dims[3]) {
-        char s1[128], s2[128];
-        return tc_fail(err, TERRACL_ERR_SHAPE, "UNetDecoder: cannot join %s with skip %s",
-                       tc_shape_str(cur->ndim, cur->dims, s1, sizeof s1),
-                       tc_shape_str(skip->ndim, skip->dims, s2, sizeof s2));
-    }
-    size_t out_px = (size_t)(cat->dims[2] * cat->dims[3]), in_px = (size_t)(cur->dims[2] * cur->dims[3]);
-    terracl_status st = TERRACL_OK;
-    for (int64_t b = 0; b < B && st == TERRACL_OK; b++) {
-        struct tc_tensor src = *cur, dst = *cat;
-        src.owns_buf = dst.owns_buf = 0;
-        src.dims[0] = dst.dims[0] = 1;
-        dst.dims[1] = C;
-        src.offset = cur->offset + (size_t)b * (size_t)C * in_px;
-        dst.offset = cat->offset + (size_t)b * (size_t)(C + Cs) * out_px;
-        st = bilinear ? tc_op_resize_bilinear(rt, &src, 0, &dst, err)
-                      : tc_op_resize_nearest(rt, &src, 0.0, 0.0, &dst, err);
-    }
-    if (st == TERRACL_OK)
-        st = tc_op_copy2d(rt, skip->buf, skip->offset, (size_t)Cs * out_px, cat->buf,
-                          cat->offset + (size_t)C * out_px, (size_t)(C + Cs) * out_px, (size_t)B,
-                          (size_t)Cs * out_px, err);
-    return st;
-}
-
 static terracl_status unet_forward(terracl_module *m, struct tc_exec *ex, const struct tc_feats *in,
                                    struct tc_feats *out, terracl_error *err)
 {
@@ -158,10 +125,16 @@ static terracl_status unet_forward(terracl_module *m, struct tc_exec *ex, const 
         const struct tc_tensor *target = skip ? skip : feature(p, in, 0);
         int64_t H = target->dims[2], W = target->dims[3], C = cur->dims[1];
         struct tc_tensor up = {0}, cat = {0}, mid = {0};
-        if (skip) {
+        /* The usual block (nearest, BatchNorm, no attention gate on the
+         * join) convolves the join where it lies; otherwise it is made. */
+        const int joined_in_place = skip && !p->bilinear && p->batchnorm && !p->scse;
+        if (joined_in_place) {
+            st = tc_layer_conv2d_bn_upcat(m, rt, &p->blocks[i][0].conv, &p->blocks[i][0].bn, 1,
+                                          cur, skip, &mid, err);
+        } else if (skip) {
             st = tc_dec_alloc(rt, B, C + skip->dims[1], H, W, &cat, err);
             if (st == TERRACL_OK)
-                st = upsample_concat(rt, p->bilinear, cur, skip, &cat, err);
+                st = tc_op_upsample_concat(rt, cur, skip, p->bilinear, &cat, err);
             if (st == TERRACL_OK && p->scse)
                 st = scse_run(m, rt, &p->att[i][0], &cat, err);
         } else {
@@ -170,7 +143,7 @@ static terracl_status unet_forward(terracl_module *m, struct tc_exec *ex, const 
                 st = p->bilinear ? tc_op_resize_bilinear(rt, cur, 0, &up, err)
                                  : tc_op_resize_nearest(rt, cur, 0.0, 0.0, &up, err);
         }
-        if (st == TERRACL_OK)
+        if (st == TERRACL_OK && !joined_in_place)
             st = conv_relu(m, rt, p, &p->blocks[i][0], skip ? &cat : &up, &mid, err);
         tc_tensor_free(&up);
         tc_tensor_free(&cat);
