@@ -33,12 +33,17 @@
 #endif
 #define CONV_NR (16 * CONV_NV)
 
-/* The padded copy of x [channels, H, W] (one batch item): work-item r <
- * channels Hp writes padded row r of xp (Wp floats, 0 in the padding); the
- * work-item r = channels Hp zeroes the `slack` floats after the last row. */
+/* The padded copy of the input [channels, H, W] (one batch item):
+ * work-item r < channels Hp writes padded row r of xp (Wp floats, 0 in the
+ * padding); the work-item r = channels Hp zeroes the `slack` floats after
+ * the last row. Channels [0, C0) are up [C0, H0, W0] resized (nearest) to
+ * H x W, the rest x (a UNet decoder's torch.cat([interpolate(up), skip])
+ * joined here); C0 = 0 copies x alone. */
 __kernel void tc_conv_pad_input(__global const float *restrict x, uint x_off,
                                 __global float *restrict xp, uint H, uint W, uint Hp, uint Wp,
-                                uint ph, uint pw, uint channels, uint slack)
+                                uint ph, uint pw, uint channels, uint slack,
+                                __global const float *restrict up, uint up_off, uint C0, uint H0,
+                                uint W0, float sh, float sw)
 {
     uint r = get_global_id(0);
     uint rows = channels * Hp;
@@ -56,11 +61,18 @@ __kernel void tc_conv_pad_input(__global const float *restrict x, uint x_off,
             dst[px] = 0.0f;
         return;
     }
-    __global const float *restrict src = x + x_off + ((size_t)ci * H + (py - ph)) * W;
     for (uint px = 0; px < pw; px++)
         dst[px] = 0.0f;
-    for (uint px = 0; px < W; px++)
-        dst[pw + px] = src[px];
+    if (ci < C0) {
+        uint sy = tc_nearest_src(py - ph, H0, H, sh);
+        __global const float *restrict src = up + up_off + ((size_t)ci * H0 + sy) * W0;
+        for (uint px = 0; px < W; px++)
+            dst[pw + px] = src[tc_nearest_src(px, W0, W, sw)];
+    } else {
+        __global const float *restrict src = x + x_off + ((size_t)(ci - C0) * H + (py - ph)) * W;
+        for (uint px = 0; px < W; px++)
+            dst[pw + px] = src[px];
+    }
     for (uint px = pw + W; px < Wp; px++)
         dst[px] = 0.0f;
 }

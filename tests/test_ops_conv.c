@@ -249,27 +249,30 @@ static void test_conv2d(void **state)
 }
 
 /* A UNet block's first convolution on torch.cat([interpolate(up), skip])
- * (nearest), read in place where the Winograd form applies and made
- * otherwise, against a host join and the double reference. */
+ * (nearest), read in place where the Winograd form applies, joined by the
+ * implicit kernel's padded copy or made otherwise, against a host join and
+ * the double reference. */
 static void test_conv_upcat(void **state)
 {
     (void)state;
     static const struct {
-        int64_t B, C0, H0, W0, Cs, H, W, Cout;
+        int64_t B, C0, H0, W0, Cs, H, W, Cout, stride;
     } cases[] = {
-        {2, 16, 5, 4, 19, 10, 8, 64},  /* exact doubling, F(4x4), batch 2 */
-        {1, 32, 5, 4, 7, 11, 9, 128},  /* a size nearest maps by its scale */
-        {1, 32, 3, 3, 16, 6, 6, 192},  /* F(2x2) */
-        {1, 10, 4, 4, 9, 8, 8, 64},    /* 10 upsampled channels: made */
-        {1, 16, 4, 4, 16, 8, 8, 32},   /* no Winograd form: made */
+        {2, 16, 5, 4, 19, 10, 8, 64, 1}, /* exact doubling, F(4x4), batch 2 */
+        {1, 32, 5, 4, 7, 11, 9, 128, 1}, /* a size nearest maps by its scale */
+        {1, 32, 3, 3, 16, 6, 6, 192, 1}, /* F(2x2) */
+        {1, 10, 4, 4, 9, 8, 8, 64, 1},   /* plain weight: the implicit kernel */
+        {2, 16, 4, 3, 16, 9, 7, 32, 1},  /* no Winograd form: the implicit kernel */
+        {1, 8, 4, 4, 5, 8, 8, 16, 2},    /* strided: the join is made */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t B = cases[i].B, C0 = cases[i].C0, H0 = cases[i].H0, W0 = cases[i].W0;
         int64_t Cs = cases[i].Cs, H = cases[i].H, W = cases[i].W, Cout = cases[i].Cout;
-        struct conv_case c = {B, C0 + Cs, H, W, Cout, 3, 3, {1, 1, 1, 1, 1, 1}, 1};
+        int64_t st = cases[i].stride, Ho = (H - 1) / st + 1, Wo = (W - 1) / st + 1;
+        struct conv_case c = {B, C0 + Cs, H, W, Cout, 3, 3, {st, st, 1, 1, 1, 1}, 1};
         size_t nu = (size_t)(B * C0 * H0 * W0), ns = (size_t)(B * Cs * H * W);
         size_t nj = (size_t)(B * c.Cin * H * W), nw = (size_t)(Cout * c.Cin * 9);
-        size_t ny = (size_t)(B * Cout * H * W);
+        size_t ny = (size_t)(B * Cout * Ho * Wo);
         float *u = random_buf(nu, 60 + (uint32_t)i, -1, 1), *s = random_buf(ns, 70, -1, 1);
         float *w = random_buf(nw, 80, -1, 1), *b = random_buf((size_t)Cout, 90, -1, 1);
         float *joined = malloc(nj * sizeof *joined), *want = malloc(ny * sizeof *want);
@@ -288,11 +291,11 @@ static void test_conv_upcat(void **state)
                             ch < C0 ? u[((n * C0 + ch) * H0 + sy) * W0 + sx]
                                     : s[((n * Cs + ch - C0) * H + y) * W + x];
                     }
-        ref_conv2d(&c, joined, w, b, H, W, want);
+        ref_conv2d(&c, joined, w, b, Ho, Wo, want);
         for (size_t j = 0; j < ny; j++)
             want[j] = want[j] > 0.0f ? want[j] : 0.0f;
         int64_t ud[4] = {B, C0, H0, W0}, sd[4] = {B, Cs, H, W}, wd[4] = {Cout, c.Cin, 3, 3};
-        int64_t yd[4] = {B, Cout, H, W};
+        int64_t yd[4] = {B, Cout, Ho, Wo};
         int wino = tc_conv2d_weight_packable(Cout, c.Cin, 3, 3, &c.g) &&
                    tc_gemm_pack_wanted(tc_test_rt, (size_t)Cout, (size_t)(c.Cin * 9)) &&
                    tc_conv2d_winograd_eligible(Cout, c.Cin, 3, 3, &c.g);

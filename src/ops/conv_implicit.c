@@ -48,12 +48,16 @@ int tc_conv2d_implicit_wanted(const terracl_runtime *rt, const struct tc_tensor 
            g->dil_h * (kh - 1) * Wp < INT_MAX / 2 && w->dims[0] * Hp * Wp < INT_MAX / 2;
 }
 
-terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x,
-                                  const struct tc_tensor *w, const struct tc_tensor *b,
-                                  const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
-                                  terracl_error *err)
+/* The convolution of the input whose channels are up resized (nearest) to
+ * x's size followed by x's, or of x alone when up is NULL. */
+static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *up,
+                                   const struct tc_tensor *x, const struct tc_tensor *w,
+                                   const struct tc_tensor *b, const struct tc_conv_geom *g,
+                                   int relu, struct tc_tensor *y, terracl_error *err)
 {
-    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t B = x->dims[0], H = x->dims[2], W = x->dims[3];
+    int64_t C0 = up ? up->dims[1] : 0, Cin = C0 + x->dims[1];
+    int64_t H0 = up ? up->dims[2] : H, W0 = up ? up->dims[3] : W;
     int64_t Cout = w->dims[0], kh = w->dims[2], kw = w->dims[3];
     int64_t Ho = y->dims[2], Wo = y->dims[3];
     int64_t Hp = H + 2 * g->pad_h, Wp = W + 2 * g->pad_w;
@@ -81,8 +85,12 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
     int64_t block = (int64_t)(block_bytes / per_channel);
     if (block < 16)
         block = 16;
-    /* A 1x1 convolution without padding reads x as it is. */
-    const int copy = !(kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0);
+    /* A 1x1 convolution without padding reads x as it is; a joined input
+     * is always made by the copy. */
+    const int copy = up != NULL || !(kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0);
+    if (up != NULL && ((st = tc_check_u32(up->offset + tc_tensor_numel(up), "conv2d input", err)) ||
+                       H0 * W0 * C0 >= INT_MAX / 2))
+        return st ? st : tc_fail(err, TERRACL_ERR_UNSUPPORTED, "conv2d: upsampled input too large");
     struct tc_tensor xp = {0};
     int64_t pd[1] = {(int64_t)padded};
     if (copy && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
@@ -92,15 +100,19 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
     struct tc_kernel *kern = NULL;
     st = tc_kernel_get(rt, "conv_implicit", "tc_conv2d_implicit", options, &kern, err);
     for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
-        size_t xo = x->offset + (size_t)(bi * Cin * H * W);
+        size_t xo = x->offset + (size_t)(bi * (Cin - C0) * H * W);
+        size_t uo = up ? up->offset + (size_t)(bi * C0 * H0 * W0) : 0;
         size_t yo = y->offset + (size_t)(bi * Cout * Ho * Wo);
         struct tc_karg pa[] = {TC_KBUF(x->buf),      TC_KUINT(xo),         TC_KBUF(xp.buf),
                                TC_KUINT(H),          TC_KUINT(W),          TC_KUINT(Hp),
                                TC_KUINT(Wp),         TC_KUINT(g->pad_h),   TC_KUINT(g->pad_w),
-                               TC_KUINT(Cin),        TC_KUINT(slack)};
+                               TC_KUINT(Cin),        TC_KUINT(slack),
+                               TC_KBUF(up ? up->buf : x->buf), TC_KUINT(uo),
+                               TC_KUINT(C0),         TC_KUINT(H0),         TC_KUINT(W0),
+                               TC_KFLOAT((float)H0 / (float)H), TC_KFLOAT((float)W0 / (float)W)};
         if (copy)
             st = tc_launch_1d(rt, "conv_implicit", "tc_conv_pad_input", (size_t)(Cin * Hp) + 1,
-                              pa, 11, err);
+                              pa, 18, err);
         if (st != TERRACL_OK)
             break;
         /* What the kernel reads: the padded copy (with its slack), or the
@@ -133,6 +145,22 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
     }
     tc_tensor_free(&xp);
     return st;
+}
+
+terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x,
+                                  const struct tc_tensor *w, const struct tc_tensor *b,
+                                  const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
+                                  terracl_error *err)
+{
+    return implicit_run(rt, NULL, x, w, b, g, relu, y, err);
+}
+
+terracl_status tc_conv2d_implicit_upcat(terracl_runtime *rt, const struct tc_tensor *up,
+                                        const struct tc_tensor *skip, const struct tc_tensor *w,
+                                        const struct tc_tensor *b, const struct tc_conv_geom *g,
+                                        int relu, struct tc_tensor *y, terracl_error *err)
+{
+    return implicit_run(rt, up, skip, w, b, g, relu, y, err);
 }
 
 int tc_conv_transpose2d_direct_wanted(const terracl_runtime *rt, const struct tc_tensor *x,

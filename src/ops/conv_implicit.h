@@ -18,6 +18,17 @@ TC_NODISCARD terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct
                                                const struct tc_conv_geom *g, int relu,
                                                struct tc_tensor *y, terracl_error *err);
 
+/* The same for the input torch.cat([interpolate(up, size of skip,
+ * "nearest"), skip], 1), joined by the padded copy the kernel reads anyway:
+ * up [B, C0, H0, W0], skip [B, Cs, H, W], w [Cout, C0 + Cs, kh, kw]. */
+TC_NODISCARD terracl_status tc_conv2d_implicit_upcat(terracl_runtime *rt,
+                                                     const struct tc_tensor *up,
+                                                     const struct tc_tensor *skip,
+                                                     const struct tc_tensor *w,
+                                                     const struct tc_tensor *b,
+                                                     const struct tc_conv_geom *g, int relu,
+                                                     struct tc_tensor *y, terracl_error *err);
+
 /* ConvTranspose2d with kernel = stride, no padding or output padding, as
  * one GEMM that stores each tap at its output place (no column matrix):
  * whether it runs this one (CPU devices, Cout k k a multiple of 64, 32-bit
