@@ -10,6 +10,7 @@
 #include "ops/conv_winograd.h"
 #include "ops/upcat.h"
 #include "models/layers.h"
+#include "runtime/gemm_params.h"
 
 static float *random_buf(size_t n, uint32_t seed, float lo, float hi)
 {
@@ -246,6 +247,59 @@ static void test_conv2d(void **state)
         tc_tensor_free(&tb);
         tc_tensor_free(&ty);
     }
+}
+
+/* Every tile `terracl tune` may pick for the implicit convolution (the
+ * narrow layers' kernel) computes the same convolution: odd sizes, batch
+ * 2, dilation, fewer output channels than a tile, a padded 1x1. */
+static void test_conv_implicit_tiles(void **state)
+{
+    (void)state;
+    static const struct conv_case cases[] = {
+        {2, 13, 17, 23, 5, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+        {1, 32, 30, 29, 16, 3, 3, {1, 1, 2, 2, 2, 2}, 0},
+        {1, 9, 41, 37, 2, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+        {1, 20, 11, 13, 33, 1, 1, {1, 1, 1, 1, 1, 1}, 1},
+    };
+    terracl_error err = {0};
+    for (int tile = 0; tile < TC_CONV_TILES; tile++) {
+        struct tc_native_params np = tc_native_default;
+        np.conv_tile = (size_t)tile;
+        tc_native_force(tc_test_rt, &np);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            const struct conv_case *c = &cases[i];
+            int64_t Ho = c->H + 2 * c->g.pad_h - c->g.dil_h * (c->kh - 1);
+            int64_t Wo = c->W + 2 * c->g.pad_w - c->g.dil_w * (c->kw - 1);
+            int64_t xd[4] = {c->B, c->Cin, c->H, c->W}, wd[4] = {c->Cout, c->Cin, c->kh, c->kw};
+            int64_t yd[4] = {c->B, c->Cout, Ho, Wo};
+            size_t nx = (size_t)(c->B * c->Cin * c->H * c->W);
+            size_t nw = (size_t)(c->Cout * c->Cin * c->kh * c->kw);
+            size_t ny = (size_t)(c->B * c->Cout * Ho * Wo);
+            float *x = random_buf(nx, 100 + (uint32_t)i, -1, 1), *w = random_buf(nw, 110, -1, 1);
+            float *b = random_buf((size_t)c->Cout, 120, -1, 1), *want = malloc(ny * sizeof *want);
+            assert_non_null(want);
+            ref_conv2d(c, x, w, b, Ho, Wo, want);
+            struct tc_tensor tx = tc_test_upload(x, 4, xd), tw = tc_test_upload(w, 4, wd);
+            struct tc_tensor tb = tc_test_upload(b, 1, &c->Cout), ty;
+            TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
+            TC_ASSERT_OK(tc_op_conv2d(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, &c->g, &ty, &err),
+                         err);
+            float *got = tc_test_download(&ty);
+            char what[64];
+            snprintf(what, sizeof what, "implicit conv2d case %zu, tile %d", i, tile);
+            expect_close(got, want, ny, what);
+            free(got);
+            free(x);
+            free(w);
+            free(b);
+            free(want);
+            tc_tensor_free(&tx);
+            tc_tensor_free(&tw);
+            tc_tensor_free(&tb);
+            tc_tensor_free(&ty);
+        }
+    }
+    tc_native_force(tc_test_rt, NULL);
 }
 
 /* A UNet block's first convolution on torch.cat([interpolate(up), skip])
@@ -622,7 +676,7 @@ int main(void)
     tc_test_runtime_or_skip();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),         cmocka_unit_test(test_conv_weight_forms),
-        cmocka_unit_test(test_conv_upcat),
+        cmocka_unit_test(test_conv_upcat),     cmocka_unit_test(test_conv_implicit_tiles),
         cmocka_unit_test(test_conv_transpose2d),
         cmocka_unit_test(test_pixel_shuffle),  cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_activations),    cmocka_unit_test(test_scse_gate),

@@ -127,31 +127,109 @@ static double time_linear(terracl_runtime *rt, struct linear_case *cs, size_t n)
     return total;
 }
 
-/* The decoder convolution timed for conv_block_kib: 3x3, 1024 -> 256 at
- * 28x28 (a UNet stage; its 9216-long sums span several channel blocks). */
-#define CONV_CIN 1024
-#define CONV_COUT 256
-#define CONV_HW 28
-static double time_conv(terracl_runtime *rt, const struct tc_tensor *x, const struct tc_tensor *w,
-                        struct tc_tensor *y, const float *want, float *got)
+/* One convolution the tuner times (3x3, stride 1, padding 1, a plain
+ * weight: the implicit-GEMM kernel), with its device buffers; `want` holds
+ * the first accepted candidate's output, the reference of the others (the
+ * op itself is tested against naive C). */
+struct conv_case {
+    int64_t cin, cout, hw;
+    struct tc_tensor x, w, y;
+    float *want, *got;
+    int have_ref;
+};
+
+static terracl_status conv_setup(terracl_runtime *rt, struct conv_case *c, terracl_error *err)
+{
+    int64_t xd[4] = {1, c->cin, c->hw, c->hw}, wd[4] = {c->cout, c->cin, 3, 3};
+    int64_t yd[4] = {1, c->cout, c->hw, c->hw};
+    size_t xs = (size_t)(c->cin * c->hw * c->hw), ws = (size_t)(c->cout * c->cin * 9);
+    size_t ys = (size_t)(c->cout * c->hw * c->hw);
+    float *hx = malloc(xs * sizeof *hx), *hw = malloc(ws * sizeof *hw);
+    c->want = malloc(ys * sizeof *c->want);
+    c->got = malloc(ys * sizeof *c->got);
+    terracl_status st = TERRACL_OK;
+    if (!hx || !hw || !c->want || !c->got)
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    if (st == TERRACL_OK) {
+        fill(hx, xs, 3);
+        fill(hw, ws, 4);
+        if ((st = tc_tensor_alloc(rt, 4, xd, &c->x, err)) == TERRACL_OK &&
+            (st = tc_tensor_upload(rt, &c->x, hx, err)) == TERRACL_OK &&
+            (st = tc_tensor_alloc(rt, 4, wd, &c->w, err)) == TERRACL_OK &&
+            (st = tc_tensor_upload(rt, &c->w, hw, err)) == TERRACL_OK)
+            st = tc_tensor_alloc(rt, 4, yd, &c->y, err);
+    }
+    free(hx);
+    free(hw);
+    return st;
+}
+
+static void conv_free(struct conv_case *c)
+{
+    tc_tensor_free(&c->x);
+    tc_tensor_free(&c->w);
+    tc_tensor_free(&c->y);
+    free(c->want);
+    free(c->got);
+}
+
+/* Best of REPS calls after a first that compiles and is checked; -1 when
+ * the candidate fails or disagrees with the reference. */
+static double time_conv(terracl_runtime *rt, struct conv_case *c)
 {
     terracl_error err = {0};
     const struct tc_conv_geom g = {1, 1, 1, 1, 1, 1};
     double best = INFINITY;
     for (int r = 0; r <= REPS; r++) {
         double t0 = now_s();
-        if (tc_op_conv2d(rt, x, w, NULL, &g, y, &err) || terracl_runtime_finish(rt, &err))
+        if (tc_op_conv2d(rt, &c->x, &c->w, NULL, &g, &c->y, &err) ||
+            terracl_runtime_finish(rt, &err))
             return -1;
         double dt = now_s() - t0;
-        if (r == 0 && want != NULL) {
-            if (tc_tensor_download(rt, y, got, &err) ||
-                !(rel_l2(got, want, tc_tensor_numel(y)) < 1e-5))
+        if (r == 0) {
+            float *dst = c->have_ref ? c->got : c->want;
+            if (tc_tensor_download(rt, &c->y, dst, &err))
                 return -1;
-        } else if (r > 0 && dt < best) {
+            if (c->have_ref && !(rel_l2(c->got, c->want, tc_tensor_numel(&c->y)) < 1e-5))
+                return -1;
+            c->have_ref = 1;
+        } else if (dt < best) {
             best = dt;
         }
     }
     return best;
+}
+
+/* Times each candidate value of one convolution parameter (`field` of the
+ * parameters) on the cases, ROUNDS times in turn; returns the winner's
+ * index or -1, with the per-candidate sums in t (-1: rejected). */
+static int pick_conv_param(terracl_runtime *rt, struct tc_native_params *best,
+                           size_t *field, const size_t *values, int n, struct conv_case *cases,
+                           int ncases, double *t)
+{
+    for (int i = 0; i < n; i++)
+        t[i] = INFINITY;
+    for (int round = 0; round < ROUNDS; round++)
+        for (int i = 0; i < n; i++) {
+            size_t keep = *field;
+            *field = values[i];
+            tc_native_force(rt, best);
+            *field = keep;
+            double sum = 0;
+            for (int j = 0; j < ncases && sum >= 0; j++) {
+                double tj = time_conv(rt, &cases[j]);
+                sum = tj < 0 ? -1 : sum + tj;
+            }
+            if (sum < 0)
+                t[i] = -1; /* rejected for good */
+            else if (t[i] >= 0 && sum < t[i])
+                t[i] = sum;
+        }
+    int win = -1;
+    for (int i = 0; i < n; i++)
+        if (t[i] >= 0 && (win < 0 || t[i] < t[win]))
+            win = i;
+    return win;
 }
 
 int tc_tune_native(terracl_runtime *rt, size_t tokens)
@@ -202,67 +280,45 @@ int tc_tune_native(terracl_runtime *rt, size_t tokens)
     for (size_t i = 0; i < 3; i++)
         linear_free(&cs[i]);
 
-    /* The convolution's channel blocks; the first candidate's output is the
-     * reference for the others (the op itself is tested against naive C). */
-    struct tc_tensor x = {0}, w = {0}, y = {0};
-    int64_t xd[4] = {1, CONV_CIN, CONV_HW, CONV_HW}, wd[4] = {CONV_COUT, CONV_CIN, 3, 3};
-    int64_t yd[4] = {1, CONV_COUT, CONV_HW, CONV_HW};
-    size_t xs = (size_t)CONV_CIN * CONV_HW * CONV_HW, ws = (size_t)CONV_COUT * CONV_CIN * 9;
-    size_t ys = (size_t)CONV_COUT * CONV_HW * CONV_HW;
-    float *hx = malloc(xs * sizeof *hx), *hw = malloc(ws * sizeof *hw);
-    float *want = malloc(ys * sizeof *want), *got = malloc(ys * sizeof *got);
-    if (st == TERRACL_OK && (!hx || !hw || !want || !got))
-        st = tc_fail(&err, TERRACL_ERR_NO_MEMORY, "out of memory");
+    /* The implicit convolution's tile, on the narrow decoder layers that
+     * take that kernel (smp Unet's last blocks), then its channel blocks
+     * on a wide one (a UNet stage; its 9216-long sums span several blocks). */
+    struct conv_case narrow[2] = {{.cin = 128, .cout = 32, .hw = 112},
+                                  {.cin = 32, .cout = 16, .hw = 224}};
+    struct conv_case wide = {.cin = 1024, .cout = 256, .hw = 28};
+    for (int i = 0; i < 2 && st == TERRACL_OK; i++)
+        st = conv_setup(rt, &narrow[i], &err);
+    if (st == TERRACL_OK)
+        st = conv_setup(rt, &wide, &err);
     if (st == TERRACL_OK) {
-        fill(hx, xs, 3);
-        fill(hw, ws, 4);
-        if ((st = tc_tensor_alloc(rt, 4, xd, &x, &err)) == TERRACL_OK &&
-            (st = tc_tensor_upload(rt, &x, hx, &err)) == TERRACL_OK &&
-            (st = tc_tensor_alloc(rt, 4, wd, &w, &err)) == TERRACL_OK &&
-            (st = tc_tensor_upload(rt, &w, hw, &err)) == TERRACL_OK)
-            st = tc_tensor_alloc(rt, 4, yd, &y, &err);
-    }
-    double t_blk[NBLK];
-    int have_ref = 0;
-    for (int i = 0; i < NBLK; i++)
-        t_blk[i] = INFINITY;
-    for (int round = 0; round < ROUNDS && st == TERRACL_OK; round++)
-        for (int i = 0; i < NBLK; i++) {
-            struct tc_native_params p = best;
-            p.conv_block_kib = blocks[i];
-            tc_native_force(rt, &p);
-            double t = time_conv(rt, &x, &w, &y, have_ref ? want : NULL, got);
-            if (!have_ref && t >= 0) {
-                if (tc_tensor_download(rt, &y, want, &err))
-                    t = -1;
-                else
-                    have_ref = 1;
-            }
-            if (t < 0)
-                t_blk[i] = -1;
-            else if (t_blk[i] >= 0 && t < t_blk[i])
-                t_blk[i] = t;
+        static const size_t tiles[TC_CONV_TILES] = {0, 1, 2, 3};
+        double t[TC_CONV_TILES];
+        win = pick_conv_param(rt, &best, &best.conv_tile, tiles, TC_CONV_TILES, narrow, 2, t);
+        for (int i = 0; i < TC_CONV_TILES; i++) {
+            printf("native: conv3x3 128->32 @112 + 32->16 @224, tiles of %d x %d: ",
+                   tc_conv_implicit_tiles[i][0], 16 * tc_conv_implicit_tiles[i][1]);
+            if (t[i] < 0)
+                printf("rejected\n");
+            else
+                printf("%.2f ms\n", t[i] * 1e3);
         }
-    win = -1;
-    for (int i = 0; i < NBLK && st == TERRACL_OK; i++) {
-        printf("native: conv3x3 %d->%d @%d, channel blocks of %zu KiB: ", CONV_CIN, CONV_COUT,
-               CONV_HW, blocks[i]);
-        if (t_blk[i] < 0)
-            printf("rejected\n");
-        else
-            printf("%.2f ms\n", t_blk[i] * 1e3);
-        if (t_blk[i] >= 0 && (win < 0 || t_blk[i] < t_blk[win]))
-            win = i;
+        if (win >= 0)
+            best.conv_tile = tiles[win];
+        double tb[NBLK];
+        win = pick_conv_param(rt, &best, &best.conv_block_kib, blocks, NBLK, &wide, 1, tb);
+        for (int i = 0; i < NBLK; i++) {
+            printf("native: conv3x3 1024->256 @28, channel blocks of %zu KiB: ", blocks[i]);
+            if (tb[i] < 0)
+                printf("rejected\n");
+            else
+                printf("%.2f ms\n", tb[i] * 1e3);
+        }
+        if (win >= 0)
+            best.conv_block_kib = blocks[win];
     }
-    if (win >= 0)
-        best.conv_block_kib = blocks[win];
-    tc_tensor_free(&x);
-    tc_tensor_free(&w);
-    tc_tensor_free(&y);
-    free(hx);
-    free(hw);
-    free(want);
-    free(got);
+    for (int i = 0; i < 2; i++)
+        conv_free(&narrow[i]);
+    conv_free(&wide);
     tc_native_force(rt, NULL);
     if (st == TERRACL_OK)
         st = tc_gemm_table_store_native(rt, table, &best, &err);

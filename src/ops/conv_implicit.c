@@ -14,18 +14,16 @@
 #include "ops/launch.h"
 #include "runtime/gemm_params.h"
 
-/* Convolution tiles: 4 output channels x 96 columns (six float16), one per
- * work-item. Chosen over the 6 x 64 tiles of the GEMM kernels by CPU time
+/* Convolution tiles: the device's conv_tile of tc_conv_implicit_tiles
+ * (output channels x 16-pixel vectors), one tile per work-item. The shipped
+ * 4 x 96 was chosen over the 6 x 64 tiles of the GEMM kernels by CPU time
  * (less sensitive than wall time on a shared machine), bench_conv, three
  * alternating rounds: conv3x3 1024->256 @56 0.87-0.92 against 1.17-1.19 s,
  * 128->64 @112 0.13-0.15 against 0.17-0.19 s, 256->256 @28 0.09-0.11
  * against 0.12-0.14 s, 3072->256 @14 0.32-0.37 against 0.35-0.42 s,
- * 2048->256 @7 the same. */
-#define CMR 4
-#define CNV 6
-#define CNR (16 * CNV)
+ * 2048->256 @7 the same; `terracl tune` times them all on the device. */
 #define CPANEL 1
-#define CONV_OPTIONS "-DCONV_MR=4 -DCONV_NV=6 -DCONV_PANEL=1"
+#define MAX_CNR 192 /* the widest tile's columns */
 /* ConvTranspose tiles (the kernel's defaults): 6 pixels x 64 taps, two per
  * work-item. */
 #define MR 6
@@ -43,7 +41,7 @@ int tc_conv2d_implicit_wanted(const terracl_runtime *rt, const struct tc_tensor 
     int64_t Cin = x->dims[1], Hp = x->dims[2] + 2 * g->pad_h, Wp = x->dims[3] + 2 * g->pad_w;
     /* Padded input with a tile of slack, the weight and one output plane
      * all addressed with 32-bit ints. */
-    int64_t padded = Cin * Hp * Wp + Hp * Wp + 2 * CNR + (kw - 1) * g->dil_w;
+    int64_t padded = Cin * Hp * Wp + Hp * Wp + 2 * MAX_CNR + (kw - 1) * g->dil_w;
     return padded < INT_MAX / 2 && Cin * kh * kw < INT_MAX / 2 && w->dims[0] * Cin * kh * kw < INT_MAX / 2 &&
            g->dil_h * (kh - 1) * Wp < INT_MAX / 2 && w->dims[0] * Hp * Wp < INT_MAX / 2;
 }
@@ -62,11 +60,14 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
     int64_t Ho = y->dims[2], Wo = y->dims[3];
     int64_t Hp = H + 2 * g->pad_h, Wp = W + 2 * g->pad_w;
     size_t plane = (size_t)(Hp * Wp), ncols = (size_t)(Ho * Wp);
-    size_t tiles_m = ((size_t)Cout + CMR - 1) / CMR, tiles_n = (ncols + CNR - 1) / CNR;
+    const size_t tile = tc_runtime_native_params(rt)->conv_tile;
+    const size_t tile_rows = (size_t)tc_conv_implicit_tiles[tile][0];
+    const size_t tile_cols = 16 * (size_t)tc_conv_implicit_tiles[tile][1];
+    size_t tiles_m = ((size_t)Cout + tile_rows - 1) / tile_rows, tiles_n = (ncols + tile_cols - 1) / tile_cols;
     size_t strips = (tiles_n + CPANEL - 1) / CPANEL;
-    /* The last tile reads CNR columns past its start from the last channel's
+    /* The last tile reads tile_cols columns past its start from the last channel's
      * last tap: slack after the planes, zero-filled. */
-    size_t slack = tiles_n * CNR - ncols + (size_t)((kw - 1) * g->dil_w) + 1;
+    size_t slack = tiles_n * tile_cols - ncols + (size_t)((kw - 1) * g->dil_w) + 1;
     size_t padded = (size_t)Cin * plane + slack;
     terracl_status st;
     if (tiles_m * strips > INT_MAX)
@@ -76,11 +77,11 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
         (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv2d output", err)))
         return st;
     /* Input channels per launch: the strip of xp one work-item reads for
-     * them (CPANEL tiles of CNR columns, plus the rows the taps reach)
+     * them (CPANEL tiles of tile_cols columns, plus the rows the taps reach)
      * within the device's conv_block_kib (tuned, or 256 KiB), so that it
      * stays in L2 across the row tiles. */
     const size_t block_bytes = tc_runtime_native_params(rt)->conv_block_kib << 10;
-    size_t per_channel = (CPANEL * CNR + (size_t)((kh - 1) * g->dil_h * Wp + (kw - 1) * g->dil_w)) *
+    size_t per_channel = (CPANEL * tile_cols + (size_t)((kh - 1) * g->dil_h * Wp + (kw - 1) * g->dil_w)) *
                          sizeof(float);
     int64_t block = (int64_t)(block_bytes / per_channel);
     if (block < 16)
@@ -96,7 +97,10 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
     if (copy && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
         return st;
     char options[96];
-    snprintf(options, sizeof options, CONV_OPTIONS " -DCONV_KH=%d -DCONV_KW=%d", (int)kh, (int)kw);
+    snprintf(options, sizeof options,
+             "-DCONV_MR=%d -DCONV_NV=%d -DCONV_PANEL=%d -DCONV_KH=%d -DCONV_KW=%d",
+             tc_conv_implicit_tiles[tile][0], tc_conv_implicit_tiles[tile][1], CPANEL, (int)kh,
+             (int)kw);
     struct tc_kernel *kern = NULL;
     st = tc_kernel_get(rt, "conv_implicit", "tc_conv2d_implicit", options, &kern, err);
     for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {

@@ -56,7 +56,14 @@ struct tc_gemm_table {
 /* The panel kernel for packed Linear weights, and 256 KiB strips for the
  * implicit convolution: what the 2-core AVX-512 machine ran with when the
  * K-blocked kernel and other blocks measured within the noise of these. */
-const struct tc_native_params tc_native_default = {0, 256};
+const struct tc_native_params tc_native_default = {0, 256, 0};
+
+/* 4 x 96 first (the shipped default: chosen over 6 x 64 by CPU time on
+ * bench_conv's decoder shapes); 6 x 64 is the GEMM kernels' tile, 8 x 48
+ * re-reads the input less for narrow layers, 2 x 128 wastes nothing on
+ * two-class heads. Each keeps its accumulators and one row of input
+ * vectors within 32 vector registers. */
+const int tc_conv_implicit_tiles[TC_CONV_TILES][2] = {{4, 6}, {6, 4}, {8, 3}, {2, 8}};
 
 int tc_gemm_set_valid(const struct tc_gemm_set *s)
 {
@@ -193,7 +200,7 @@ int tc_gemm_parse_set(const char *text, struct tc_gemm_set *set, double *gflops)
 
 int tc_native_parse(const char *text, struct tc_native_params *p)
 {
-    size_t kc = 0, blk = 0;
+    size_t kc = 0, blk = 0, tile = tc_native_default.conv_tile;
     int seen = 0;
     const char *s = text;
     while (*s) {
@@ -213,6 +220,10 @@ int tc_native_parse(const char *text, struct tc_native_params *p)
         } else if ((size_t)(eq - s) == 14 && strncmp(s, "conv_block_kib", 14) == 0) {
             blk = v;
             seen |= 2;
+        } else if ((size_t)(eq - s) == 9 && strncmp(s, "conv_tile", 9) == 0) {
+            if (v >= TC_CONV_TILES)
+                return 0;
+            tile = v;
         } else {
             return 0;
         }
@@ -222,12 +233,14 @@ int tc_native_parse(const char *text, struct tc_native_params *p)
         return 0;
     p->packed_kc = kc;
     p->conv_block_kib = blk;
+    p->conv_tile = tile;
     return 1;
 }
 
 const char *tc_native_str(const struct tc_native_params *p, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "packed_kc=%zu conv_block_kib=%zu", p->packed_kc, p->conv_block_kib);
+    snprintf(buf, cap, "packed_kc=%zu conv_block_kib=%zu conv_tile=%zu", p->packed_kc,
+             p->conv_block_kib, p->conv_tile);
     return buf;
 }
 
