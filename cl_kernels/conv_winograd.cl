@@ -180,14 +180,16 @@ void tc_wino_input(__global const float *restrict x, uint x_off,
     }
 }
 
-/* y [Cout, Ho, Wo] (one batch item, at y_off) = A^T M A + bias, ReLU
- * (relu) from M [a^2][T][Cout]; the output pixels of edge tiles past Ho or
- * Wo are dropped. Cout is a multiple of 16. A work-item makes one row of
- * tiles for 16 channels. */
+/* y [Cout, Ho, Wo] (one batch item, at y_off) = A^T M A + bias (+ y's own
+ * value with accumulate: a residual the caller left there), ReLU (relu)
+ * from M [a^2][T][Cout]; the output pixels of edge tiles past Ho or Wo are
+ * dropped. Cout is a multiple of 16. A work-item makes one row of tiles
+ * for 16 channels. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_wino_output(__global const float *restrict M, __global float *restrict y, uint y_off,
                     int Cout, int Ho, int Wo, int dh, int dw, int tiles_x, int T,
-                    __global const float *restrict bias, uint b_off, int has_bias, int relu)
+                    __global const float *restrict bias, uint b_off, int has_bias, int relu,
+                    int accumulate)
 {
     const int cg = (int)get_global_id(0), ty = (int)get_global_id(1);
     const int c0 = 16 * cg;
@@ -222,14 +224,13 @@ void tc_wino_output(__global const float *restrict M, __global float *restrict y
                 const int ox = bx + j * dw;
                 if (oy >= Ho || ox >= Wo)
                     continue;
-                float16 v = o[j] + b;
-                if (relu)
-                    v = fmax(v, (float16)(0.0f));
                 float lane[16];
-                vstore16(v, 0, lane);
+                vstore16(o[j] + b, 0, lane);
                 __global float *p = base + (size_t)oy * Wo + ox;
-                for (int l = 0; l < 16; l++)
-                    p[l * out_plane] = lane[l];
+                for (int l = 0; l < 16; l++) {
+                    float v = accumulate ? lane[l] + p[l * out_plane] : lane[l];
+                    p[l * out_plane] = relu ? fmax(v, 0.0f) : v;
+                }
             }
         }
     }

@@ -245,7 +245,7 @@ static terracl_status conv2d_run(terracl_runtime *rt, const struct tc_tensor *x,
                        "conv2d: the weight holds only a Winograd form, which this geometry "
                        "cannot use");
     if (accumulate) {
-        *fused = w->gemm_packed && !winograd;
+        *fused = w->gemm_packed != 0;
         if (!*fused)
             return TERRACL_OK;
     }
@@ -255,7 +255,7 @@ static terracl_status conv2d_run(terracl_runtime *rt, const struct tc_tensor *x,
         return st;
     }
     if (winograd)
-        return tc_conv2d_winograd(rt, x, w, b, g, relu, y, err);
+        return tc_conv2d_winograd(rt, x, w, b, g, relu, accumulate, y, err);
     if (w->gemm_packed)
         return tc_conv2d_packed(rt, x, w, b, g, relu, accumulate, y, err);
     if (!direct && tc_conv2d_implicit_wanted(rt, x, w, g))

@@ -100,7 +100,7 @@ int tc_conv2d_winograd_derive(const struct tc_param *p, const float *plain, floa
 static terracl_status wino_run(terracl_runtime *rt, const struct tc_tensor *up,
                                const struct tc_tensor *x, const struct tc_tensor *w,
                                const struct tc_tensor *b, const struct tc_conv_geom *g, int relu,
-                               struct tc_tensor *y, terracl_error *err)
+                               int accumulate, struct tc_tensor *y, terracl_error *err)
 {
     int64_t B = x->dims[0], H = x->dims[2], W = x->dims[3];
     int64_t C0 = up ? up->dims[1] : x->dims[1], Cin = up ? C0 + x->dims[1] : C0;
@@ -186,9 +186,10 @@ static terracl_status wino_run(terracl_runtime *rt, const struct tc_tensor *up,
                                      TC_KBUF(b ? b->buf : w->buf),
                                      ob,
                                      TC_KINT(b != NULL),
-                                     TC_KINT(relu != 0)};
+                                     TC_KINT(relu != 0),
+                                     TC_KINT(accumulate != 0)};
         const size_t out_global[2] = {(size_t)Cout / 16, (size_t)tiles_y};
-        st = tc_kernel_launch_tagged(rt, kout, tag, 2, out_global, local, out_args, 14, err);
+        st = tc_kernel_launch_tagged(rt, kout, tag, 2, out_global, local, out_args, 15, err);
     }
     tc_tensor_free(&v);
     tc_tensor_free(&mt);
@@ -197,10 +198,10 @@ static terracl_status wino_run(terracl_runtime *rt, const struct tc_tensor *up,
 
 terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x,
                                   const struct tc_tensor *w, const struct tc_tensor *b,
-                                  const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
-                                  terracl_error *err)
+                                  const struct tc_conv_geom *g, int relu, int accumulate,
+                                  struct tc_tensor *y, terracl_error *err)
 {
-    return wino_run(rt, NULL, x, w, b, g, relu, y, err);
+    return wino_run(rt, NULL, x, w, b, g, relu, accumulate, y, err);
 }
 
 terracl_status tc_conv2d_winograd_upcat(terracl_runtime *rt, const struct tc_tensor *up,
@@ -212,5 +213,5 @@ terracl_status tc_conv2d_winograd_upcat(terracl_runtime *rt, const struct tc_ten
         return tc_fail(err, TERRACL_ERR_INVALID_ARG,
                        "conv2d: the upsampled part of a joined input needs a multiple of 16 "
                        "channels (got %lld)", (long long)up->dims[1]);
-    return wino_run(rt, up, skip, w, b, g, relu, y, err);
+    return wino_run(rt, up, skip, w, b, g, relu, 0, y, err);
 }

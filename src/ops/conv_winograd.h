@@ -31,13 +31,15 @@ size_t tc_conv2d_winograd_numel(int64_t out, int64_t in);
  * memory. */
 int tc_conv2d_winograd_derive(const struct tc_param *p, const float *plain, float *out);
 
-/* y = act(conv(x, w) + b) with w's Winograd form (w->has_derived) for
- * shapes the caller has checked; b may be NULL; relu: ReLU after the bias. */
+/* y = act(conv(x, w) + b), or with accumulate y = act(conv(x, w) + b + y),
+ * with w's Winograd form (w->has_derived) for shapes the caller has
+ * checked; b may be NULL; relu: ReLU last. */
 TC_NODISCARD terracl_status tc_conv2d_winograd(terracl_runtime *rt, const struct tc_tensor *x,
                                                const struct tc_tensor *w,
                                                const struct tc_tensor *b,
                                                const struct tc_conv_geom *g, int relu,
-                                               struct tc_tensor *y, terracl_error *err);
+                                               int accumulate, struct tc_tensor *y,
+                                               terracl_error *err);
 
 /* The same for the input torch.cat([interpolate(up, size of skip,
  * "nearest"), skip], 1) without making it: up [B, C0, H0, W0] with C0 a
