@@ -193,10 +193,9 @@ terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
 /* y = act(conv(x) + b), with accumulate y = act(conv(x) + b + y). The
  * packed paths (CPUs) add y in their epilogues; `*fused` tells the caller
  * whether the accumulation happened (otherwise y was not touched). */
-static terracl_status conv2d_run(terracl_runtime *rt, const struct tc_tensor *x,
-                                 const struct tc_tensor *w, const struct tc_tensor *b,
-                                 const struct tc_conv_geom *g, int relu, int accumulate,
-                                 int *fused, struct tc_tensor *y, terracl_error *err)
+terracl_status tc_conv2d_check(const struct tc_tensor *x, const struct tc_tensor *w,
+                               const struct tc_tensor *b, const struct tc_conv_geom *g,
+                               const struct tc_tensor *y, terracl_error *err)
 {
     const char *op = "conv2d";
     if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4)
@@ -221,14 +220,25 @@ static terracl_status conv2d_run(terracl_runtime *rt, const struct tc_tensor *x,
         return tc_fail(err, TERRACL_ERR_SHAPE, "conv2d: output should be %s",
                        tc_shape_str(4, want, s, sizeof s));
     }
-    size_t K = (size_t)(Cin * kh * kw), P = (size_t)(Ho * Wo), in_px = (size_t)(H * W);
-    terracl_status st;
-    if ((st = tc_check_u32(x->offset + tc_tensor_numel(x), "conv2d input", err)))
-        return st;
-    int direct = kh == 1 && kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 &&
-                 g->pad_w == 0;
     if (b != NULL && tc_tensor_numel(b) != (size_t)Cout)
         return shape_error(op, "the bias does not match the output channels", x, w, y, err);
+    return tc_check_u32(x->offset + tc_tensor_numel(x), "conv2d input", err);
+}
+
+static terracl_status conv2d_run(terracl_runtime *rt, const struct tc_tensor *x,
+                                 const struct tc_tensor *w, const struct tc_tensor *b,
+                                 const struct tc_conv_geom *g, int relu, int accumulate,
+                                 int *fused, struct tc_tensor *y, terracl_error *err)
+{
+    terracl_status st = tc_conv2d_check(x, w, b, g, y, err);
+    if (st != TERRACL_OK)
+        return st;
+    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t Cout = w->dims[0], kh = w->dims[2], kw = w->dims[3];
+    int64_t Ho = y->dims[2], Wo = y->dims[3];
+    size_t K = (size_t)(Cin * kh * kw), P = (size_t)(Ho * Wo), in_px = (size_t)(H * W);
+    int direct = kh == 1 && kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 &&
+                 g->pad_w == 0;
     /* A packed weight (CPUs, 64-multiple output channels) takes the packed
      * convolution kernel, or for an unpadded 1x1 convolution on a large map
      * the NN GEMM with the packed weight as A.

@@ -16,6 +16,14 @@ TC_NODISCARD terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_te
                                          const struct tc_conv_geom *g, struct tc_tensor *y,
                                          terracl_error *err);
 
+/* The shape checks every Conv2d op makes: 4-D tensors, channels matching,
+ * a valid geometry, y of the output's shape, a bias of Cout floats, x
+ * within 32-bit offsets. x may be a stand-in of the input's shape. */
+TC_NODISCARD terracl_status tc_conv2d_check(const struct tc_tensor *x, const struct tc_tensor *w,
+                                            const struct tc_tensor *b,
+                                            const struct tc_conv_geom *g,
+                                            const struct tc_tensor *y, terracl_error *err);
+
 /* The same followed by ReLU when relu is set: y = relu(conv(x, w) + b),
  * with bias and ReLU applied while the GEMM tile is in registers where the
  * device's GEMM allows (a convolution with a BatchNorm folded into it). */

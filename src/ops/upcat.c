@@ -61,37 +61,24 @@ terracl_status tc_op_conv2d_upcat(terracl_runtime *rt, const struct tc_tensor *u
     /* The joined map is read in place by Winograd's input transform, or
      * joined by the implicit kernel's padded copy (which it makes anyway);
      * its shape checks are the convolution's own, on a stand-in of the
-     * joined shape. */
+     * joined shape (skip's buffer and offset, so the 32-bit check is
+     * skip's). */
     struct tc_tensor joined = *skip;
     joined.dims[1] = Cin;
     joined.owns_buf = 0;
+    terracl_status st = tc_conv2d_check(&joined, w, b, g, y, err);
+    if (st != TERRACL_OK)
+        return st;
     const int winograd =
         w->has_derived && C0 % 16 == 0 && tc_conv2d_winograd_eligible(w->dims[0], Cin, kh, kw, g);
     const int implicit = !w->gemm_packed && !(kh == 1 && kw == 1) &&
                          tc_conv2d_implicit_wanted(rt, &joined, w, g);
-    if (winograd || implicit) {
-        int64_t eff_h = g->dil_h * (kh - 1) + 1, eff_w = g->dil_w * (kw - 1) + 1;
-        int64_t H = skip->dims[2], W = skip->dims[3];
-        int64_t want[4] = {skip->dims[0], w->dims[0], (H + 2 * g->pad_h - eff_h) / g->stride_h + 1,
-                           (W + 2 * g->pad_w - eff_w) / g->stride_w + 1};
-        if (H + 2 * g->pad_h < eff_h || W + 2 * g->pad_w < eff_w)
-            return join_error("the kernel is larger than the padded map", up, skip, err);
-        for (int i = 0; i < 4; i++)
-            if (y->dims[i] != want[i]) {
-                char s[128];
-                return tc_fail(err, TERRACL_ERR_SHAPE, "conv2d: output should be %s",
-                               tc_shape_str(4, want, s, sizeof s));
-            }
-        if (b != NULL && tc_tensor_numel(b) != (size_t)w->dims[0])
-            return join_error("the bias does not match the output channels", up, skip, err);
-        terracl_status st = tc_check_u32(skip->offset + tc_tensor_numel(skip), "conv2d input", err);
-        if (st != TERRACL_OK)
-            return st;
-        return winograd ? tc_conv2d_winograd_upcat(rt, up, skip, w, b, g, relu, y, err)
-                        : tc_conv2d_implicit_upcat(rt, up, skip, w, b, g, relu, y, err);
-    }
+    if (winograd)
+        return tc_conv2d_winograd_upcat(rt, up, skip, w, b, g, relu, y, err);
+    if (implicit)
+        return tc_conv2d_implicit_upcat(rt, up, skip, w, b, g, relu, y, err);
     struct tc_tensor cat = {0};
-    terracl_status st = tc_tensor_alloc(rt, 4, joined.dims, &cat, err);
+    st = tc_tensor_alloc(rt, 4, joined.dims, &cat, err);
     if (st == TERRACL_OK)
         st = tc_op_upsample_concat(rt, up, skip, 0, &cat, err);
     if (st == TERRACL_OK)
