@@ -412,9 +412,11 @@ static void test_conv_weight_forms(void **state)
      * F(2x2) for the wider ones, none below 64-multiple outputs. */
     assert_int_equal(tc_conv2d_winograd_tile(64, 384), 4);
     assert_int_equal(tc_conv2d_winograd_tile(128, 768), 4);
-    assert_int_equal(tc_conv2d_winograd_tile(128, 1024), 2);
+    assert_int_equal(tc_conv2d_winograd_tile(256, 1024), 4);
+    assert_int_equal(tc_conv2d_winograd_tile(128, 1280), 2);
+    assert_int_equal(tc_conv2d_winograd_tile(512, 512), 2);
     assert_int_equal(tc_conv2d_winograd_tile(256, 3072), 2);
-    assert_int_equal(tc_conv2d_winograd_tile(64, 1024), 0);
+    assert_int_equal(tc_conv2d_winograd_tile(64, 1280), 0);
     assert_int_equal(tc_conv2d_winograd_tile(32, 64), 0);
     assert_int_equal(tc_conv2d_winograd_tile(128, 8), 0);
     struct tc_conv2d narrow;

@@ -24,10 +24,14 @@ int tc_conv2d_winograd_tile(int64_t out, int64_t in)
      * which in ResNets and UNets run on the larger maps. With F(2x2) alone
      * 64 output channels did not pay: resnet50 + smp Unet at 224,
      * --profile, 64 -> 64 at 56x56 6.1 ms against 4.9-6.2 for the packed
-     * kernel. */
+     * kernel. UperNet's 256-channel FPN and fuse convolutions (up to
+     * 1024 -> 256 at 56x56) run F(4x4) too: ConvNeXt-T + UperNet 150 ->
+     * 125 ms at 224, 820 -> 690 at 512; on 14x14 maps (ResNet-50's
+     * layer3, 16 tiles a GEMM) the two were even. Wider layers keep F(2x2):
+     * F(4x4)'s weights of 3072 -> 256 would be 113 MB. */
     if (out % 64 != 0 || in < 16)
         return 0;
-    if (out <= 128 && in <= 768)
+    if (out <= 256 && in <= 1024)
         return 4;
     return out >= 128 ? 2 : 0;
 }

@@ -10,7 +10,7 @@
 #include "ops/conv.h"
 
 /* The tile m a [out, in, 3, 3] weight's Winograd form has: 4 for up to
- * 128 output and 768 input channels, 2 for wider layers of 128+ output
+ * 256 output and 1024 input channels, 2 for wider layers of 128+ output
  * channels, 0 (none) for output channels not a multiple of 64 or fewer
  * than 16 input channels. */
 int tc_conv2d_winograd_tile(int64_t out, int64_t in);
