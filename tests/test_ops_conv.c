@@ -425,6 +425,75 @@ static void test_conv_weight_forms(void **state)
     terracl_module_destroy(m);
 }
 
+/* A profiled runtime files a convolution's kernels under its layer as well:
+ * one call per op and shape, the direct convolution's arithmetic also where
+ * Winograd executes less, the layer's time the sum of its kernels'. The
+ * runtime is swapped in for tc_test_rt while the tensors live. */
+static void test_conv_op_profile(void **state)
+{
+    (void)state;
+    terracl_error err = {0};
+    struct terracl_runtime_params params = {0};
+    params.profile = 1;
+    terracl_runtime *saved = tc_test_rt, *prt = NULL;
+    TC_ASSERT_OK(terracl_runtime_create(&params, &prt, &err), err);
+    tc_test_rt = prt;
+    const struct tc_conv_geom g = {1, 1, 1, 1, 1, 1};
+    const int64_t xd[4] = {1, 32, 12, 10}, wd[4] = {128, 32, 3, 3}, yd[4] = {1, 128, 12, 10};
+    float *x = random_buf(32 * 12 * 10, 71, -1, 1), *w = random_buf(128 * 32 * 9, 72, -1, 1);
+    const int pass = tc_conv2d_weight_packable(128, 32, 3, 3, &g) &&
+                             tc_gemm_pack_wanted(prt, 128, 32 * 9)
+                         ? 2
+                         : 0;
+    struct tc_tensor tx = tc_test_upload(x, 4, xd), wstore, ty;
+    struct tc_tensor tw = upload_weight(w, wd, pass, &wstore);
+    TC_ASSERT_OK(tc_tensor_alloc(prt, 4, yd, &ty, &err), err);
+    for (int i = 0; i < 3; i++)
+        TC_ASSERT_OK(tc_op_conv2d(prt, &tx, &tw, NULL, &g, &ty, &err), err);
+
+    struct terracl_profile_row ops[8], kernels[32];
+    size_t nops = 0, nkernels = 0;
+    TC_ASSERT_OK(terracl_runtime_profile_ops(prt, ops, 8, &nops, &err), err);
+    TC_ASSERT_OK(terracl_runtime_profile(prt, kernels, 32, &nkernels, &err), err);
+    assert_int_equal(nops, 1);
+    assert_string_equal(ops[0].kernel, "Conv2d");
+    assert_string_equal(ops[0].variant, "3x3 32->128 @12x10");
+    assert_int_equal(ops[0].launches, 3);
+    assert_true(ops[0].flops == 3ull * 2 * 128 * 12 * 10 * 32 * 9);
+    double sum = 0.0;
+    uint64_t executed = 0;
+    for (size_t i = 0; i < nkernels && i < 32; i++) {
+        sum += kernels[i].device_ms;
+        executed += kernels[i].flops;
+    }
+    assert_true(nkernels >= 1 && nkernels <= 32);
+    assert_true(fabs(ops[0].device_ms - sum) <= 1e-9 + 1e-9 * sum);
+    if (pass == 2) /* F(4x4): a quarter of the multiplications */
+        assert_true(executed > 0 && executed < ops[0].flops / 2);
+
+    /* Strides, dilations and batches are named; a reset forgets both tables. */
+    terracl_runtime_profile_reset(prt);
+    const struct tc_conv_geom g2 = {2, 2, 2, 2, 2, 2};
+    const int64_t yd2[4] = {1, 128, 6, 5};
+    struct tc_tensor ty2, tw0 = tc_test_upload(w, 4, wd);
+    TC_ASSERT_OK(tc_tensor_alloc(prt, 4, yd2, &ty2, &err), err);
+    TC_ASSERT_OK(tc_op_conv2d(prt, &tx, &tw0, NULL, &g2, &ty2, &err), err);
+    TC_ASSERT_OK(terracl_runtime_profile_ops(prt, ops, 8, &nops, &err), err);
+    assert_int_equal(nops, 1);
+    assert_string_equal(ops[0].variant, "3x3 32->128 @12x10 s2 d2");
+    assert_true(ops[0].flops == 2ull * 128 * 6 * 5 * 32 * 9);
+
+    tc_tensor_free(&ty2);
+    tc_tensor_free(&tw0);
+    tc_tensor_free(&ty);
+    tc_tensor_free(&wstore);
+    tc_tensor_free(&tx);
+    free(x);
+    free(w);
+    tc_test_rt = saved;
+    terracl_runtime_destroy(prt);
+}
+
 /* ---- ConvTranspose2d --------------------------------------------------- */
 
 struct convt_case {
@@ -679,7 +748,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),         cmocka_unit_test(test_conv_weight_forms),
         cmocka_unit_test(test_conv_upcat),     cmocka_unit_test(test_conv_implicit_tiles),
-        cmocka_unit_test(test_conv_transpose2d),
+        cmocka_unit_test(test_conv_op_profile), cmocka_unit_test(test_conv_transpose2d),
         cmocka_unit_test(test_pixel_shuffle),  cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_activations),    cmocka_unit_test(test_scse_gate),
     };

@@ -111,6 +111,17 @@ TERRACL_API terracl_status terracl_runtime_profile(terracl_runtime *rt,
                                                    struct terracl_profile_row *rows,
                                                    size_t capacity, size_t *count,
                                                    terracl_error *err);
+/* Device time per operation (Conv2d, ConvTranspose2d, ...), for runtimes
+ * created with params.profile: kernel holds the operation, variant its
+ * shape, launches the calls, device_ms the summed time of their kernels
+ * and flops the arithmetic the model defines for them (a direct
+ * convolution's, also where Winograd executes less), so flops / time is the
+ * rate the model runs at. Operations that are one kernel or one GEMM are
+ * in terracl_runtime_profile only. Same contract as terracl_runtime_profile. */
+TERRACL_API terracl_status terracl_runtime_profile_ops(terracl_runtime *rt,
+                                                       struct terracl_profile_row *rows,
+                                                       size_t capacity, size_t *count,
+                                                       terracl_error *err);
 /* Forgets what was profiled so far (no-op without profiling). */
 TERRACL_API void terracl_runtime_profile_reset(terracl_runtime *rt);
 

@@ -47,6 +47,8 @@ struct bench_result {
     int random_weights;
     struct terracl_profile_row profile[BENCH_PROFILE_ROWS];
     size_t nprofile; /* rows in profile; device_ms there is per warm run */
+    struct terracl_profile_row ops[BENCH_PROFILE_ROWS]; /* the same by operation */
+    size_t nops;
 };
 
 static double now_ms(void)
@@ -127,21 +129,32 @@ static int64_t backbone_setting(const terracl_module *root, const char *key, int
     return def;
 }
 
-/* Per-run device time per kernel over the warm runs, when --profile. */
+/* Rows of one profile table, made per warm run. */
+static size_t per_run(struct terracl_profile_row *rows, size_t total, const struct bench_opts *o)
+{
+    size_t n = total < BENCH_PROFILE_ROWS ? total : BENCH_PROFILE_ROWS;
+    for (size_t i = 0; i < n; i++) {
+        rows[i].device_ms /= (double)o->repeat;
+        rows[i].flops /= (uint64_t)o->repeat;
+    }
+    return n;
+}
+
+/* Per-run device time per kernel and per operation over the warm runs,
+ * when --profile. */
 static terracl_status collect_profile(terracl_runtime *rt, const struct bench_opts *o,
                                       struct bench_result *r, terracl_error *err)
 {
     if (!o->profile)
         return TERRACL_OK;
-    size_t total = 0;
-    terracl_status st = terracl_runtime_profile(rt, r->profile, BENCH_PROFILE_ROWS, &total, err);
+    size_t kernels = 0, ops = 0;
+    terracl_status st = terracl_runtime_profile(rt, r->profile, BENCH_PROFILE_ROWS, &kernels, err);
+    if (st == TERRACL_OK)
+        st = terracl_runtime_profile_ops(rt, r->ops, BENCH_PROFILE_ROWS, &ops, err);
     if (st != TERRACL_OK)
         return st;
-    r->nprofile = total < BENCH_PROFILE_ROWS ? total : BENCH_PROFILE_ROWS;
-    for (size_t i = 0; i < r->nprofile; i++) {
-        r->profile[i].device_ms /= (double)o->repeat;
-        r->profile[i].flops /= (uint64_t)o->repeat;
-    }
+    r->nprofile = per_run(r->profile, kernels, o);
+    r->nops = per_run(r->ops, ops, o);
     return TERRACL_OK;
 }
 
@@ -316,16 +329,14 @@ static void json_string(const char *s)
     putchar('"');
 }
 
-static void print_profile(FILE *f, const struct bench_opts *o, const struct bench_result *r)
+/* One profile table: `total` is what the percentages are of. */
+static void print_profile_rows(FILE *f, const struct bench_opts *o,
+                               const struct terracl_profile_row *rows, size_t n, double total,
+                               const char *count, const char *name, const char *variant)
 {
-    double total = 0.0;
-    for (size_t i = 0; i < r->nprofile; i++)
-        total += r->profile[i].device_ms;
-    fprintf(f, "  device time per run by kernel (%s), %.2f ms in all:\n", r->device, total);
-    fprintf(f, "  %10s %6s %9s %8s  %-28s %s\n", "ms", "%", "launches", "GFLOP/s", "kernel",
-            "variant");
-    for (size_t i = 0; i < r->nprofile; i++) {
-        const struct terracl_profile_row *p = &r->profile[i];
+    fprintf(f, "  %10s %6s %9s %8s  %-28s %s\n", "ms", "%", count, "GFLOP/s", name, variant);
+    for (size_t i = 0; i < n; i++) {
+        const struct terracl_profile_row *p = &rows[i];
         char rate[16] = "-";
         if (p->flops > 0 && p->device_ms > 0)
             snprintf(rate, sizeof rate, "%.1f", (double)p->flops * 1e-6 / p->device_ms);
@@ -333,6 +344,45 @@ static void print_profile(FILE *f, const struct bench_opts *o, const struct benc
                 total > 0 ? 100.0 * p->device_ms / total : 0.0,
                 (double)p->launches / (double)o->repeat, rate, p->kernel, p->variant);
     }
+}
+
+static void print_profile(FILE *f, const struct bench_opts *o, const struct bench_result *r)
+{
+    double total = 0.0;
+    for (size_t i = 0; i < r->nprofile; i++)
+        total += r->profile[i].device_ms;
+    fprintf(f, "  device time per run by kernel (%s), %.2f ms in all:\n", r->device, total);
+    print_profile_rows(f, o, r->profile, r->nprofile, total, "launches", "kernel", "variant");
+    if (r->nops == 0)
+        return;
+    /* The same time by layer: every kernel of a convolution (copies,
+     * Winograd transforms, GEMMs) under its shape, at the model's
+     * arithmetic (a direct convolution's, where Winograd executes less). */
+    fprintf(f, "  the same by operation (GFLOP/s of the model's arithmetic; %% of the %.2f ms):\n",
+            total);
+    print_profile_rows(f, o, r->ops, r->nops, total, "calls", "operation", "shape");
+}
+
+/* JSON keys of a profile table's fields: name, variant, count, flops. */
+static const char *const k_kernel_keys[4] = {"kernel", "variant", "launches_per_run",
+                                             "flops_per_run"};
+static const char *const k_operation_keys[4] = {"operation", "shape", "calls_per_run",
+                                                "model_flops_per_run"};
+
+static void json_profile_rows(const struct bench_opts *o, const struct terracl_profile_row *rows,
+                              size_t n, const char *const keys[4])
+{
+    putchar('[');
+    for (size_t i = 0; i < n; i++) {
+        printf("%s{\"%s\": ", i ? ", " : "", keys[0]);
+        json_string(rows[i].kernel);
+        printf(", \"%s\": ", keys[1]);
+        json_string(rows[i].variant);
+        printf(", \"%s\": %.2f, \"device_ms_per_run\": %.4f, \"%s\": %llu}", keys[2],
+               (double)rows[i].launches / (double)o->repeat, rows[i].device_ms, keys[3],
+               (unsigned long long)rows[i].flops);
+    }
+    putchar(']');
 }
 
 /* `index` counts the results printed so far; a list (several devices) is
@@ -356,19 +406,10 @@ static void print_result(const struct bench_opts *o, const struct bench_result *
             printf(", \"weight_bytes\": %.0f, \"random_weights\": %s", r->weight_bytes,
                    r->random_weights ? "true" : "false");
         if (o->profile) {
-            printf(", \"profile\": [");
-            for (size_t i = 0; i < r->nprofile; i++) {
-                const struct terracl_profile_row *p = &r->profile[i];
-                printf("%s{\"kernel\": ", i ? ", " : "");
-                json_string(p->kernel);
-                printf(", \"variant\": ");
-                json_string(p->variant);
-                printf(", \"launches_per_run\": %.2f, \"device_ms_per_run\": %.4f, "
-                       "\"flops_per_run\": %llu}",
-                       (double)p->launches / (double)o->repeat, p->device_ms,
-                       (unsigned long long)p->flops);
-            }
-            printf("]");
+            printf(", \"profile\": ");
+            json_profile_rows(o, r->profile, r->nprofile, k_kernel_keys);
+            printf(", \"operations\": ");
+            json_profile_rows(o, r->ops, r->nops, k_operation_keys);
         }
         printf("}%s", count > 1 ? "" : "\n");
     } else if (strcmp(o->format, "csv") == 0) {
@@ -414,7 +455,8 @@ static const char k_help[] =
     "  --repeat N         warm runs (1..100000, default 5)\n"
     "  --device D|all     a device as in `terracl run --help`, or every device\n"
     "  --format F         table (default), csv or json\n"
-    "  --profile          device time per kernel and GEMM shape over the warm runs\n"
+    "  --profile          device time per kernel and GEMM shape over the warm runs,\n"
+    "                     then per convolution layer shape at the model's arithmetic\n"
     "  -h, --help         this text\n";
 
 static int usage(const char *msg)

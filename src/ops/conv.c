@@ -21,6 +21,8 @@
  */
 #include "ops/conv.h"
 
+#include <stdio.h>
+
 #include "core/checked.h"
 #include "ops/conv_implicit.h"
 #include "ops/conv_packed.h"
@@ -183,6 +185,51 @@ static terracl_status conv2d_cpu(terracl_runtime *rt, const struct tc_tensor *x,
     return st;
 }
 
+void tc_conv_profile_begin(terracl_runtime *rt, const char *op, const struct tc_tensor *x,
+                           int64_t cin, int64_t cout, int64_t kh, int64_t kw,
+                           const struct tc_conv_geom *g, uint64_t flops)
+{
+    if (!tc_profile_active(rt))
+        return;
+    char shape[96];
+    size_t n = 0;
+#define SHAPE_APPEND(...)                                                                      \
+    do {                                                                                       \
+        int len_ = snprintf(shape + n, sizeof shape - n, __VA_ARGS__);                         \
+        n = len_ < 0 || (size_t)len_ >= sizeof shape - n ? sizeof shape - 1 : n + (size_t)len_; \
+    } while (0)
+    SHAPE_APPEND("%lldx%lld %lld->%lld @%lldx%lld", (long long)kh, (long long)kw, (long long)cin,
+                 (long long)cout, (long long)x->dims[2], (long long)x->dims[3]);
+    if (g->stride_h != 1 || g->stride_w != 1)
+        SHAPE_APPEND(g->stride_h == g->stride_w ? " s%lld" : " s%lldx%lld", (long long)g->stride_h,
+                     (long long)g->stride_w);
+    if (g->dil_h != 1 || g->dil_w != 1)
+        SHAPE_APPEND(g->dil_h == g->dil_w ? " d%lld" : " d%lldx%lld", (long long)g->dil_h,
+                     (long long)g->dil_w);
+    if (x->dims[0] != 1)
+        SHAPE_APPEND(" x%lld", (long long)x->dims[0]);
+#undef SHAPE_APPEND
+    tc_profile_op_begin(rt, op, shape, flops);
+}
+
+uint64_t tc_conv2d_flops(const struct tc_tensor *w, const struct tc_tensor *y)
+{
+    return 2ull * (uint64_t)y->dims[0] * (uint64_t)y->dims[1] * (uint64_t)y->dims[2] *
+           (uint64_t)y->dims[3] * (uint64_t)w->dims[1] * (uint64_t)w->dims[2] *
+           (uint64_t)w->dims[3];
+}
+
+static void conv2d_profile_begin(terracl_runtime *rt, const char *op, const struct tc_tensor *x,
+                                 const struct tc_tensor *w, const struct tc_conv_geom *g,
+                                 const struct tc_tensor *y)
+{
+    if (x->ndim == 4 && w->ndim == 4 && y->ndim == 4)
+        tc_conv_profile_begin(rt, op, x, w->dims[1], w->dims[0], w->dims[2], w->dims[3], g,
+                              tc_conv2d_flops(w, y));
+    else /* the checks will refuse it; the scope still pairs with its end */
+        tc_profile_op_begin(rt, op, "(not 4-D)", 0);
+}
+
 terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
                             const struct tc_tensor *w, const struct tc_tensor *b,
                             const struct tc_conv_geom *g, struct tc_tensor *y, terracl_error *err)
@@ -310,7 +357,10 @@ terracl_status tc_op_conv2d_act(terracl_runtime *rt, const struct tc_tensor *x,
                                 const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
                                 terracl_error *err)
 {
-    return conv2d_run(rt, x, w, b, g, relu, 0, NULL, y, err);
+    conv2d_profile_begin(rt, "Conv2d", x, w, g, y);
+    terracl_status st = conv2d_run(rt, x, w, b, g, relu, 0, NULL, y, err);
+    tc_profile_op_end(rt);
+    return st;
 }
 
 terracl_status tc_op_conv2d_accumulate(terracl_runtime *rt, const struct tc_tensor *x,
@@ -319,24 +369,26 @@ terracl_status tc_op_conv2d_accumulate(terracl_runtime *rt, const struct tc_tens
                                        struct tc_tensor *y, terracl_error *err)
 {
     int fused = 0;
+    conv2d_profile_begin(rt, "Conv2d +residual", x, w, g, y);
     terracl_status st = conv2d_run(rt, x, w, b, g, relu, 1, &fused, y, err);
-    if (st != TERRACL_OK || fused)
-        return st;
-    /* No kernel here adds y itself: convolve into scratch, then add. */
-    struct tc_tensor t = {0};
-    if ((st = tc_tensor_alloc(rt, y->ndim, y->dims, &t, err)))
-        return st;
-    st = conv2d_run(rt, x, w, b, g, 0, 0, NULL, &t, err);
-    if (st == TERRACL_OK)
-        st = relu ? tc_op_add_relu(rt, &t, y, y, err) : tc_op_add(rt, y, &t, y, err);
-    tc_tensor_free(&t);
+    if (st == TERRACL_OK && !fused) {
+        /* No kernel here adds y itself: convolve into scratch, then add. */
+        struct tc_tensor t = {0};
+        st = tc_tensor_alloc(rt, y->ndim, y->dims, &t, err);
+        if (st == TERRACL_OK)
+            st = conv2d_run(rt, x, w, b, g, 0, 0, NULL, &t, err);
+        if (st == TERRACL_OK)
+            st = relu ? tc_op_add_relu(rt, &t, y, y, err) : tc_op_add(rt, y, &t, y, err);
+        tc_tensor_free(&t);
+    }
+    tc_profile_op_end(rt);
     return st;
 }
 
-terracl_status tc_op_conv_transpose2d(terracl_runtime *rt, const struct tc_tensor *x,
-                                      const struct tc_tensor *w, const struct tc_tensor *b,
-                                      int64_t stride, int64_t pad, int64_t output_padding,
-                                      struct tc_tensor *y, terracl_error *err)
+static terracl_status conv_transpose2d_run(terracl_runtime *rt, const struct tc_tensor *x,
+                                           const struct tc_tensor *w, const struct tc_tensor *b,
+                                           int64_t stride, int64_t pad, int64_t output_padding,
+                                           struct tc_tensor *y, terracl_error *err)
 {
     const char *op = "conv_transpose2d";
     if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4)
@@ -408,6 +460,28 @@ terracl_status tc_op_conv_transpose2d(terracl_runtime *rt, const struct tc_tenso
         st = tc_launch_2d(rt, "conv", "tc_col2im_transpose", out_px, (size_t)Cout, args, 16, err);
     }
     tc_tensor_free(&cols);
+    return st;
+}
+
+terracl_status tc_op_conv_transpose2d(terracl_runtime *rt, const struct tc_tensor *x,
+                                      const struct tc_tensor *w, const struct tc_tensor *b,
+                                      int64_t stride, int64_t pad, int64_t output_padding,
+                                      struct tc_tensor *y, terracl_error *err)
+{
+    if (x->ndim == 4 && w->ndim == 4) {
+        /* Every input pixel meets every tap: 2 B Cin H W Cout kh kw. */
+        const struct tc_conv_geom g = {stride, stride, pad, pad, 1, 1};
+        uint64_t flops = 2ull * (uint64_t)x->dims[0] * (uint64_t)x->dims[1] *
+                         (uint64_t)x->dims[2] * (uint64_t)x->dims[3] * (uint64_t)w->dims[1] *
+                         (uint64_t)w->dims[2] * (uint64_t)w->dims[3];
+        tc_conv_profile_begin(rt, "ConvTranspose2d", x, w->dims[0], w->dims[1], w->dims[2],
+                              w->dims[3], &g, flops);
+    } else {
+        tc_profile_op_begin(rt, "ConvTranspose2d", "(not 4-D)", 0);
+    }
+    terracl_status st =
+        conv_transpose2d_run(rt, x, w, b, stride, pad, output_padding, y, err);
+    tc_profile_op_end(rt);
     return st;
 }
 

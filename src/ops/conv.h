@@ -16,6 +16,20 @@ TC_NODISCARD terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_te
                                          const struct tc_conv_geom *g, struct tc_tensor *y,
                                          terracl_error *err);
 
+/* Opens the profile scope (tc_profile_op_begin, closed by
+ * tc_profile_op_end) of convolution `op` over x's map with a kh x kw
+ * kernel from cin to cout channels: its shape reads "KHxKW CIN->COUT
+ * @HxW" (+ " sS" / " dD" for strides and dilations past 1, " xB" for
+ * batches); `flops` is the direct convolution's arithmetic. */
+void tc_conv_profile_begin(terracl_runtime *rt, const char *op, const struct tc_tensor *x,
+                           int64_t cin, int64_t cout, int64_t kh, int64_t kw,
+                           const struct tc_conv_geom *g, uint64_t flops);
+
+/* A Conv2d's arithmetic as the model defines it, 2 B Cout Ho Wo Cin kh kw
+ * from its 4-D weight and output (unsigned: the profile asks before the
+ * shapes are checked). */
+uint64_t tc_conv2d_flops(const struct tc_tensor *w, const struct tc_tensor *y);
+
 /* The shape checks every Conv2d op makes: 4-D tensors, channels matching,
  * a valid geometry, y of the output's shape, a bias of Cout floats, x
  * within 32-bit offsets. x may be a stand-in of the input's shape. */

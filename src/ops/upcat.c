@@ -46,10 +46,10 @@ terracl_status tc_op_upsample_concat(terracl_runtime *rt, const struct tc_tensor
     return st;
 }
 
-terracl_status tc_op_conv2d_upcat(terracl_runtime *rt, const struct tc_tensor *up,
-                                  const struct tc_tensor *skip, const struct tc_tensor *w,
-                                  const struct tc_tensor *b, const struct tc_conv_geom *g, int relu,
-                                  struct tc_tensor *y, terracl_error *err)
+static terracl_status conv2d_upcat_run(terracl_runtime *rt, const struct tc_tensor *up,
+                                       const struct tc_tensor *skip, const struct tc_tensor *w,
+                                       const struct tc_tensor *b, const struct tc_conv_geom *g,
+                                       int relu, struct tc_tensor *y, terracl_error *err)
 {
     if (up->ndim != 4 || skip->ndim != 4 || w->ndim != 4 || y->ndim != 4 ||
         up->dims[0] != skip->dims[0])
@@ -84,5 +84,20 @@ terracl_status tc_op_conv2d_upcat(terracl_runtime *rt, const struct tc_tensor *u
     if (st == TERRACL_OK)
         st = tc_op_conv2d_act(rt, &cat, w, b, g, relu, y, err);
     tc_tensor_free(&cat);
+    return st;
+}
+
+terracl_status tc_op_conv2d_upcat(terracl_runtime *rt, const struct tc_tensor *up,
+                                  const struct tc_tensor *skip, const struct tc_tensor *w,
+                                  const struct tc_tensor *b, const struct tc_conv_geom *g, int relu,
+                                  struct tc_tensor *y, terracl_error *err)
+{
+    if (skip->ndim == 4 && w->ndim == 4 && y->ndim == 4)
+        tc_conv_profile_begin(rt, "Conv2d +join", skip, w->dims[1], w->dims[0], w->dims[2],
+                              w->dims[3], g, tc_conv2d_flops(w, y));
+    else
+        tc_profile_op_begin(rt, "Conv2d +join", "(not 4-D)", 0);
+    terracl_status st = conv2d_upcat_run(rt, up, skip, w, b, g, relu, y, err);
+    tc_profile_op_end(rt);
     return st;
 }

@@ -2,7 +2,8 @@
  * Per-kernel device times from OpenCL profiling events. Events wait in a
  * small list and are folded into per-(kernel, variant) totals whenever the
  * list fills or a caller asks for the profile, so a long run holds at most
- * TC_PROFILE_PENDING events at a time.
+ * TC_PROFILE_PENDING events at a time. A launch inside an operation's scope
+ * (tc_profile_op_begin) is folded into that operation's row as well.
  */
 #include "runtime/profile.h"
 
@@ -18,11 +19,16 @@
 struct pending {
     cl_event event;
     int row;
+    int op_row; /* -1: launched outside any operation's scope */
 };
 
 struct tc_profile {
     struct terracl_profile_row rows[TC_PROFILE_ROWS];
     size_t nrows;
+    struct terracl_profile_row ops[TC_PROFILE_ROWS];
+    size_t nops;
+    int op_depth; /* open operation scopes; the outermost one owns launches */
+    int op_row;   /* its row in ops, -1 when the table was full */
     struct pending pending[TC_PROFILE_PENDING];
     size_t npending;
     uint64_t flops_seen; /* rt->flops when the last launch was recorded */
@@ -52,22 +58,25 @@ void tc_profile_destroy(terracl_runtime *rt)
     rt->profile = NULL;
 }
 
-static int find_row(struct tc_profile *p, const char *kernel, const char *variant)
+/* The row of (kernel, variant) in rows [*n], added when new; -1 when the
+ * table is full. */
+static int find_row(struct terracl_profile_row *rows, size_t *n, const char *kernel,
+                    const char *variant)
 {
     struct terracl_profile_row probe;
     snprintf(probe.kernel, sizeof probe.kernel, "%s", kernel);
     snprintf(probe.variant, sizeof probe.variant, "%s", variant ? variant : "");
-    for (size_t i = 0; i < p->nrows; i++)
-        if (strcmp(p->rows[i].kernel, probe.kernel) == 0 &&
-            strcmp(p->rows[i].variant, probe.variant) == 0)
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(rows[i].kernel, probe.kernel) == 0 &&
+            strcmp(rows[i].variant, probe.variant) == 0)
             return (int)i;
-    if (p->nrows == TC_PROFILE_ROWS)
+    if (*n == TC_PROFILE_ROWS)
         return -1;
     probe.launches = 0;
     probe.device_ms = 0.0;
     probe.flops = 0;
-    p->rows[p->nrows] = probe;
-    return (int)p->nrows++;
+    rows[*n] = probe;
+    return (int)(*n)++;
 }
 
 /* Waits for the pending events and adds their times to their rows. */
@@ -87,9 +96,12 @@ static terracl_status fold_pending(struct tc_profile *p, terracl_error *err)
             st = tc_cl_fail(err, "clGetEventProfilingInfo", rc);
             break;
         }
+        const double ms = end > start ? (double)(end - start) * 1e-6 : 0.0;
         struct terracl_profile_row *row = &p->rows[p->pending[i].row];
         row->launches++;
-        row->device_ms += end > start ? (double)(end - start) * 1e-6 : 0.0;
+        row->device_ms += ms;
+        if (p->pending[i].op_row >= 0)
+            p->ops[p->pending[i].op_row].device_ms += ms;
     }
     release_pending(p);
     return st;
@@ -104,9 +116,9 @@ terracl_status tc_profile_record(terracl_runtime *rt, const char *kernel, const 
             clReleaseEvent(event);
         return TERRACL_OK;
     }
-    int row = find_row(p, kernel, variant);
-    if (row < 0)
-        row = find_row(p, "(other kernels)", NULL); /* the table is full: lump the rest */
+    int row = find_row(p->rows, &p->nrows, kernel, variant);
+    if (row < 0) /* the table is full: lump the rest */
+        row = find_row(p->rows, &p->nrows, "(other kernels)", NULL);
     if (row < 0) {
         clReleaseEvent(event);
         return TERRACL_OK;
@@ -124,8 +136,32 @@ terracl_status tc_profile_record(terracl_runtime *rt, const char *kernel, const 
     }
     p->pending[p->npending].event = event;
     p->pending[p->npending].row = row;
+    p->pending[p->npending].op_row = p->op_depth > 0 ? p->op_row : -1;
     p->npending++;
     return TERRACL_OK;
+}
+
+int tc_profile_active(const terracl_runtime *rt) { return rt->profile != NULL; }
+
+void tc_profile_op_begin(terracl_runtime *rt, const char *op, const char *shape, uint64_t flops)
+{
+    struct tc_profile *p = rt->profile;
+    if (p == NULL || p->op_depth++ > 0)
+        return;
+    p->op_row = find_row(p->ops, &p->nops, op, shape);
+    if (p->op_row < 0)
+        p->op_row = find_row(p->ops, &p->nops, "(other operations)", NULL);
+    if (p->op_row >= 0) {
+        p->ops[p->op_row].launches++;
+        p->ops[p->op_row].flops += flops;
+    }
+}
+
+void tc_profile_op_end(terracl_runtime *rt)
+{
+    struct tc_profile *p = rt->profile;
+    if (p != NULL && p->op_depth > 0)
+        p->op_depth--;
 }
 
 void tc_profile_gemm_tag(char *buf, size_t cap, size_t m, size_t n, size_t k, size_t batch,
@@ -148,11 +184,15 @@ static int by_time_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-terracl_status terracl_runtime_profile(terracl_runtime *rt, struct terracl_profile_row *rows,
-                                       size_t capacity, size_t *count, terracl_error *err)
+/* Folds what is pending, then copies the kernel table or (ops) the
+ * operation table, slowest first (sorted in place: rows are found by name,
+ * and no operation's scope is open while a caller asks). */
+static terracl_status profile_rows(terracl_runtime *rt, const char *fn, int ops,
+                                   struct terracl_profile_row *rows, size_t capacity,
+                                   size_t *count, terracl_error *err)
 {
     if (rt == NULL || count == NULL || (rows == NULL && capacity > 0))
-        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "terracl_runtime_profile: NULL argument");
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG, "%s: NULL argument", fn);
     *count = 0;
     if (rt->profile == NULL)
         return tc_fail(err, TERRACL_ERR_INVALID_ARG,
@@ -164,12 +204,26 @@ terracl_status terracl_runtime_profile(terracl_runtime *rt, struct terracl_profi
     if (st != TERRACL_OK)
         return st;
     struct tc_profile *p = rt->profile;
-    qsort(p->rows, p->nrows, sizeof p->rows[0], by_time_desc);
-    size_t n = p->nrows < capacity ? p->nrows : capacity;
+    struct terracl_profile_row *table = ops ? p->ops : p->rows;
+    size_t total = ops ? p->nops : p->nrows;
+    qsort(table, total, sizeof table[0], by_time_desc);
+    size_t n = total < capacity ? total : capacity;
     if (n > 0)
-        memcpy(rows, p->rows, n * sizeof rows[0]);
-    *count = p->nrows;
+        memcpy(rows, table, n * sizeof rows[0]);
+    *count = total;
     return TERRACL_OK;
+}
+
+terracl_status terracl_runtime_profile(terracl_runtime *rt, struct terracl_profile_row *rows,
+                                       size_t capacity, size_t *count, terracl_error *err)
+{
+    return profile_rows(rt, "terracl_runtime_profile", 0, rows, capacity, count, err);
+}
+
+terracl_status terracl_runtime_profile_ops(terracl_runtime *rt, struct terracl_profile_row *rows,
+                                           size_t capacity, size_t *count, terracl_error *err)
+{
+    return profile_rows(rt, "terracl_runtime_profile_ops", 1, rows, capacity, count, err);
 }
 
 void terracl_runtime_profile_reset(terracl_runtime *rt)
@@ -179,5 +233,6 @@ void terracl_runtime_profile_reset(terracl_runtime *rt)
     clFinish(rt->queue);
     release_pending(rt->profile);
     rt->profile->nrows = 0;
+    rt->profile->nops = 0;
     rt->profile->flops_seen = rt->flops;
 }

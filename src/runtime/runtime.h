@@ -75,6 +75,17 @@ TC_NODISCARD terracl_status tc_kernel_launch_tagged(terracl_runtime *rt, struct 
  * reports (GEMMs count themselves). */
 void tc_runtime_count_flops(terracl_runtime *rt, uint64_t flops);
 
+/* Profiles by operation as well as by kernel: the launches between
+ * tc_profile_op_begin and tc_profile_op_end are also filed under the
+ * operation `op` with `shape` (free text), which is charged `flops`: the
+ * arithmetic the model defines for it (a direct convolution's), whatever
+ * its kernels execute (Winograd does less). A scope opened inside another
+ * belongs to the outer one. Both are no-ops on an unprofiled runtime. */
+void tc_profile_op_begin(terracl_runtime *rt, const char *op, const char *shape, uint64_t flops);
+/* Whether rt profiles (callers skip formatting a shape otherwise). */
+int tc_profile_active(const terracl_runtime *rt);
+void tc_profile_op_end(terracl_runtime *rt);
+
 /* Preferred work-group size multiple (SIMD width on CPUs, warp on GPUs). */
 size_t tc_runtime_simd_width(const terracl_runtime *rt);
 size_t tc_runtime_max_workgroup(const terracl_runtime *rt);
