@@ -69,18 +69,21 @@ void tc_conv_channels_last(__global const float *restrict x, uint x_off,
     __global const float *src =
         x + x_off + (size_t)c0 * plane + (iy >= 0 && iy < H ? (size_t)iy * W : 0);
     __global float *dst = xp + (size_t)py * Wp * Cin + c0;
+    if (lanes < 16) {
+        /* A few channels (a stem's bands): channel by channel along the
+         * row, contiguous reads, instead of a partial gather per pixel. */
+        for (int l = 0; l < lanes; l++)
+            for (int px = 0; px < Wp; px++) {
+                const int ix = px - pw;
+                const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+                dst[(size_t)px * Cin + l] = inside ? src[(size_t)l * plane + ix] : 0.0f;
+            }
+        return;
+    }
     for (int px = 0; px < Wp; px++, dst += Cin) {
         const int ix = px - pw;
         const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-        const float16 v = tc_gather_channels(src, plane, inside ? (size_t)ix : 0, inside, lanes);
-        if (lanes == 16) {
-            vstore16(v, 0, dst);
-        } else {
-            float s[16];
-            vstore16(v, 0, s);
-            for (int l = 0; l < lanes; l++)
-                dst[l] = s[l];
-        }
+        vstore16(tc_gather_channels(src, plane, inside ? (size_t)ix : 0, inside, 16), 0, dst);
     }
 }
 
