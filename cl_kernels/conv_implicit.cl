@@ -197,8 +197,14 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
  * kernel equals the stride), bias added. Tiles: CONV_MR pixels x
  * 16 CONV_NV taps, one input value broadcast against CONV_NV vectors of a
  * weight row per step; a work-item walks CONV_PANEL tiles along the taps.
- * The host sends only Cout k k that are multiples of 16 CONV_NV.
+ * The host sends only Cout k k that are multiples of 16 CONV_NV. With
+ * CONV_PACKED_B the weight is packed (TC_PACKED_KN: panel q holds taps
+ * 64 q .. 64 q + 63 as Cin rows of 64 floats, CONV_NR = 64), so a tile's
+ * weight rows are one contiguous stream instead of rows M floats apart.
  */
+#ifndef CONV_PACKED_B
+#define CONV_PACKED_B 0
+#endif
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_conv_transpose2d_direct(int P, int M, int Cin, __global const float *restrict x,
                                 uint x_off, __global const float *restrict Wt, uint w_off,
@@ -233,8 +239,14 @@ void tc_conv_transpose2d_direct(int P, int M, int Cin, __global const float *res
 #pragma unroll
             for (int v = 0; v < CONV_NV; v++)
                 acc[i][v] = (float16)(0.0f);
+#if CONV_PACKED_B
+        __global const float *bp = Wt + (size_t)j0 * Cin;
+        const int b_step = CONV_NR;
+#else
         __global const float *bp = Wt + j0;
-        for (int ci = 0; ci < Cin; ci++, bp += M) {
+        const int b_step = M;
+#endif
+        for (int ci = 0; ci < Cin; ci++, bp += b_step) {
             float16 bv[CONV_NV];
 #pragma unroll
             for (int v = 0; v < CONV_NV; v++)

@@ -543,8 +543,16 @@ static void test_conv_transpose2d(void **state)
         {1, 70, 7, 6, 48, 2, 2, 0, 0, 0},
         {1, 9, 3, 5, 4, 4, 4, 0, 0, 1},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const struct convt_case *c = &cases[i];
+    const size_t ncases = sizeof cases / sizeof cases[0];
+    for (size_t i = 0; i < 2 * ncases; i++) {
+        /* Pass 1: the cases whose weight packs (TC_PACKED_KN), packed. */
+        const int packed = i >= ncases;
+        const struct convt_case *c = &cases[i % ncases];
+        if (packed && !(tc_conv_transpose2d_weight_packable(c->Cin, c->Cout, c->k, c->stride,
+                                                            c->pad, c->output_padding) &&
+                        tc_gemm_pack_wanted(tc_test_rt, (size_t)(c->Cout * c->k * c->k),
+                                            (size_t)c->Cin)))
+            continue;
         int64_t Ho = (c->H - 1) * c->stride - 2 * c->pad + c->k + c->output_padding;
         int64_t Wo = (c->W - 1) * c->stride - 2 * c->pad + c->k + c->output_padding;
         int64_t xd[4] = {c->B, c->Cin, c->H, c->W}, wd[4] = {c->Cin, c->Cout, c->k, c->k};
@@ -556,15 +564,24 @@ static void test_conv_transpose2d(void **state)
         float *want = malloc(ny * sizeof *want);
         ref_conv_transpose2d(c, x, w, b, Ho, Wo, want);
 
-        struct tc_tensor tx = tc_test_upload(x, 4, xd), tw = tc_test_upload(w, 4, wd), tb = tc_test_upload(b, 1, &c->Cout), ty;
+        struct tc_tensor tx = tc_test_upload(x, 4, xd), tw, tb = tc_test_upload(b, 1, &c->Cout), ty;
         terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, wd, &tw, &err), err);
+        tw.gemm_packed = packed ? TC_PACKED_KN : TC_PLAIN;
+        TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &tw, w, &err), err);
+        if (packed) { /* the packed layout reads back as the plain weight */
+            float *back = tc_test_download(&tw);
+            assert_memory_equal(back, w, nw * sizeof *back);
+            free(back);
+        }
         TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
         TC_ASSERT_OK(tc_op_conv_transpose2d(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, c->stride,
                                             c->pad, c->output_padding, &ty, &err),
                      err);
         float *got = tc_test_download(&ty);
         char what[64];
-        snprintf(what, sizeof what, "conv_transpose2d case %zu", i);
+        snprintf(what, sizeof what, "conv_transpose2d case %zu%s", i % ncases,
+                 packed ? " (packed)" : "");
         expect_close(got, want, ny, what);
         free(got);
         free(want);

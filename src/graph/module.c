@@ -167,6 +167,12 @@ void tc_module_mark_conv_weight(terracl_module *m, size_t index)
         m->params[index].gemm_weight = TC_PACKED_TAPS;
 }
 
+void tc_module_mark_conv_transpose_weight(terracl_module *m, size_t index)
+{
+    if (index < m->nparams && m->params[index].ndim == 4)
+        m->params[index].gemm_weight = TC_PACKED_KN;
+}
+
 terracl_status tc_module_add_fixed(terracl_module *m, const char *name, int ndim,
                                    const int64_t *dims, float *host, size_t *index,
                                    terracl_error *err)

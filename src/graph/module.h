@@ -127,6 +127,9 @@ void tc_module_mark_gemm_weight(terracl_module *m, size_t index);
 /* The same for a Conv2d weight [N, Cin, kh, kw], packed taps-major
  * (TC_PACKED_TAPS). */
 void tc_module_mark_conv_weight(terracl_module *m, size_t index);
+/* The same for a ConvTranspose2d weight [Cin, Cout, k, k] used only as
+ * tc_op_conv_transpose2d's direct GEMM over K = Cin (TC_PACKED_KN). */
+void tc_module_mark_conv_transpose_weight(terracl_module *m, size_t index);
 /* A parameter computed on the host at build time (not in checkpoints, not
  * learnable); takes ownership of `host` (numel floats). */
 TC_NODISCARD terracl_status tc_module_add_fixed(terracl_module *m, const char *name, int ndim,

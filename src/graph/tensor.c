@@ -101,10 +101,17 @@ terracl_status tc_tensor_reshape(const struct tc_tensor *t, int ndim, const int6
     return TERRACL_OK;
 }
 
-/* A packed weight's [N, K]: N is its first dimension. */
+/* A packed weight's [N, K]: N is its first dimension, or (TC_PACKED_KN)
+ * K is. */
 static void packed_dims(const struct tc_tensor *t, size_t *n, size_t *k)
 {
-    *n = t->dims[0] > 0 ? (size_t)t->dims[0] : 1;
+    size_t first = t->dims[0] > 0 ? (size_t)t->dims[0] : 1;
+    if (t->gemm_packed == TC_PACKED_KN) {
+        *k = first;
+        *n = tc_tensor_numel(t) / first;
+        return;
+    }
+    *n = first;
     *k = tc_tensor_numel(t) / *n;
 }
 
@@ -124,9 +131,22 @@ static void permute_taps(const struct tc_tensor *t, const float *in, float *out,
             }
 }
 
-static int taps_major(const struct tc_tensor *t)
+/* [K, N] <-> [N, K] (to_nk: the first way). */
+static void transpose_kn(size_t n, size_t k, const float *in, float *out, int to_nk)
 {
-    return t->gemm_packed == TC_PACKED_TAPS && t->ndim == 4;
+    for (size_t p = 0; p < k; p++)
+        for (size_t c = 0; c < n; c++) {
+            if (to_nk)
+                out[c * k + p] = in[p * n + c];
+            else
+                out[p * n + c] = in[c * k + p];
+        }
+}
+
+/* Whether the plain layout is reordered into [N, K] before packing. */
+static int reordered(const struct tc_tensor *t)
+{
+    return (t->gemm_packed == TC_PACKED_TAPS && t->ndim == 4) || t->gemm_packed == TC_PACKED_KN;
 }
 
 terracl_status tc_tensor_pack_host(const struct tc_tensor *t, const float *plain, float *out,
@@ -134,16 +154,19 @@ terracl_status tc_tensor_pack_host(const struct tc_tensor *t, const float *plain
 {
     size_t n, k;
     packed_dims(t, &n, &k);
-    if (!taps_major(t)) {
+    if (!reordered(t)) {
         tc_gemm_pack_weight(plain, n, k, out);
         return TERRACL_OK;
     }
-    float *tapped = malloc(n * k * sizeof *tapped + 1);
-    if (tapped == NULL)
+    float *nk = malloc(n * k * sizeof *nk + 1);
+    if (nk == NULL)
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory packing a weight");
-    permute_taps(t, plain, tapped, 1);
-    tc_gemm_pack_weight(tapped, n, k, out);
-    free(tapped);
+    if (t->gemm_packed == TC_PACKED_KN)
+        transpose_kn(n, k, plain, nk, 1);
+    else
+        permute_taps(t, plain, nk, 1);
+    tc_gemm_pack_weight(nk, n, k, out);
+    free(nk);
     return TERRACL_OK;
 }
 
@@ -153,16 +176,19 @@ static terracl_status unpack_host(const struct tc_tensor *t, const float *packed
 {
     size_t n, k;
     packed_dims(t, &n, &k);
-    if (!taps_major(t)) {
+    if (!reordered(t)) {
         tc_gemm_unpack_weight(packed, n, k, plain);
         return TERRACL_OK;
     }
-    float *tapped = malloc(n * k * sizeof *tapped + 1);
-    if (tapped == NULL)
+    float *nk = malloc(n * k * sizeof *nk + 1);
+    if (nk == NULL)
         return tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory unpacking a weight");
-    tc_gemm_unpack_weight(packed, n, k, tapped);
-    permute_taps(t, tapped, plain, 0);
-    free(tapped);
+    tc_gemm_unpack_weight(packed, n, k, nk);
+    if (t->gemm_packed == TC_PACKED_KN)
+        transpose_kn(n, k, nk, plain, 0);
+    else
+        permute_taps(t, nk, plain, 0);
+    free(nk);
     return TERRACL_OK;
 }
 

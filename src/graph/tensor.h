@@ -18,8 +18,16 @@
  * packing: the order in which the packed convolution kernel reads its
  * channels-last input. */
 /* TC_DERIVED_ONLY: the buffer holds only the weight's derived form
- * (tc_param.derived_replaces); its own values are gone. */
-enum tc_packing { TC_PLAIN = 0, TC_PACKED = 1, TC_PACKED_TAPS = 2, TC_DERIVED_ONLY = 3 };
+ * (tc_param.derived_replaces); its own values are gone. TC_PACKED_KN: a
+ * ConvTranspose2d weight [Cin, Cout, kh, kw], whose GEMM runs over K = Cin
+ * with N = Cout kh kw, packed as the [N, K] weight it is the transpose of. */
+enum tc_packing {
+    TC_PLAIN = 0,
+    TC_PACKED = 1,
+    TC_PACKED_TAPS = 2,
+    TC_DERIVED_ONLY = 3,
+    TC_PACKED_KN = 4
+};
 
 struct tc_tensor {
     struct tc_buf *buf;

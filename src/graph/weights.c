@@ -185,8 +185,10 @@ static int packs(const terracl_runtime *rt, const struct planned *it)
     const struct tc_param *p = it->param;
     if (!p->gemm_weight || p->ndim < 2 || p->dims[0] <= 0)
         return 0;
-    size_t n = (size_t)p->dims[0];
-    return tc_gemm_pack_wanted(rt, n, it->numel / n);
+    size_t first = (size_t)p->dims[0];
+    if (p->gemm_weight == TC_PACKED_KN) /* [K, N ...] */
+        return tc_gemm_pack_wanted(rt, it->numel / first, first);
+    return tc_gemm_pack_wanted(rt, first, it->numel / first);
 }
 
 /* The derived forms (tc_param.derive) of the planned parameters that have

@@ -313,6 +313,11 @@ terracl_status tc_layer_conv_transpose2d(terracl_module *m, const char *prefix, 
     c->has_bias = bias;
     int64_t wd[4] = {in, out, k, k};
     terracl_status st = add(m, prefix, "weight", 0, 4, wd, &c->w, err);
+    /* Kernel = stride, no padding: one GEMM whose weight streams from
+     * packed panels where the device packs (the direct CPU kernel). */
+    if (st == TERRACL_OK && tc_conv_transpose2d_weight_packable(in, out, k, stride, pad,
+                                                                output_padding))
+        tc_module_mark_conv_transpose_weight(m, c->w);
     if (st == TERRACL_OK && bias)
         st = add(m, prefix, "bias", 0, 1, &out, &c->b, err);
     return st;

@@ -419,6 +419,10 @@ static terracl_status conv_transpose2d_run(terracl_runtime *rt, const struct tc_
         return shape_error(op, "the bias does not match the output channels", x, w, y, err);
     if (tc_conv_transpose2d_direct_wanted(rt, x, w, stride, pad, output_padding))
         return tc_conv_transpose2d_direct(rt, x, w, b, y, err);
+    if (w->gemm_packed)
+        return tc_fail(err, TERRACL_ERR_INVALID_ARG,
+                       "conv_transpose2d: a packed weight needs kernel = stride, no padding and "
+                       "sizes within the direct kernel's 32-bit range");
     size_t M = (size_t)(Cout * k * k), P = (size_t)(H * W), out_px = (size_t)(Ho * Wo);
     size_t cn;
     terracl_status st = TERRACL_OK;

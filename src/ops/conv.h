@@ -63,6 +63,13 @@ TC_NODISCARD terracl_status tc_op_conv2d_accumulate(terracl_runtime *rt,
 int tc_conv2d_weight_packable(int64_t out, int64_t in, int64_t kh, int64_t kw,
                               const struct tc_conv_geom *g);
 
+/* Whether a ConvTranspose2d weight [in, out, k, k] with this geometry may
+ * be stored packed as TC_PACKED_KN: kernel = stride, no padding, out k k a
+ * multiple of 64 (tc_op_conv_transpose2d's direct kernel, whose 64-tap
+ * tiles are the packed panels). */
+int tc_conv_transpose2d_weight_packable(int64_t in, int64_t out, int64_t k, int64_t stride,
+                                        int64_t pad, int64_t output_padding);
+
 /* nn.ConvTranspose2d (dilation 1): w [Cin, Cout, kh, kw]; y [B, Cout, Ho, Wo]
  * with Ho = (H - 1) stride - 2 pad + kh + output_padding. */
 TC_NODISCARD terracl_status tc_op_conv_transpose2d(terracl_runtime *rt,

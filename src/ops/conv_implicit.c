@@ -167,6 +167,13 @@ terracl_status tc_conv2d_implicit_upcat(terracl_runtime *rt, const struct tc_ten
     return implicit_run(rt, up, skip, w, b, g, relu, y, err);
 }
 
+int tc_conv_transpose2d_weight_packable(int64_t in, int64_t out, int64_t k, int64_t stride,
+                                        int64_t pad, int64_t output_padding)
+{
+    return in > 0 && out > 0 && k == stride && pad == 0 && output_padding == 0 && k > 0 &&
+           k <= 64 && (out * k * k) % NR == 0 && in * out * k * k < INT_MAX / 2;
+}
+
 int tc_conv_transpose2d_direct_wanted(const terracl_runtime *rt, const struct tc_tensor *x,
                                       const struct tc_tensor *w, int64_t stride, int64_t pad,
                                       int64_t output_padding)
@@ -196,8 +203,12 @@ terracl_status tc_conv_transpose2d_direct(terracl_runtime *rt, const struct tc_t
         (st = tc_check_u32(x->offset + tc_tensor_numel(x), "conv_transpose2d input", err)) ||
         (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv_transpose2d output", err)))
         return st;
+    /* A packed weight (TC_PACKED_KN) streams each 64-tap tile's K rows
+     * from one panel; a plain one reads rows of the [Cin, M] matrix. */
+    const int packed = w->gemm_packed == TC_PACKED_KN;
     struct tc_kernel *kern = NULL;
-    if ((st = tc_kernel_get(rt, "conv_implicit", "tc_conv_transpose2d_direct", NULL, &kern, err)))
+    if ((st = tc_kernel_get(rt, "conv_implicit", "tc_conv_transpose2d_direct",
+                            packed ? "-DCONV_PACKED_B=1" : NULL, &kern, err)))
         return st;
     char tag[96];
     snprintf(tag, sizeof tag, "%lldx%lldx%lld k%lld", (long long)P, (long long)M, (long long)Cin,
