@@ -143,10 +143,12 @@ static void test_conv2d(void **state)
         {1, 10, 17, 15, 64, 3, 3, {1, 1, 2, 2, 2, 2}, 1},
         {1, 6, 27, 26, 64, 3, 3, {1, 1, 12, 12, 12, 12}, 1},
         {1, 5, 13, 12, 64, 5, 3, {1, 2, 2, 1, 1, 1}, 1},
-        /* Unpadded 1x1 on maps of 2048 pixels or more: the NN GEMM with the
-         * packed weight as A (6-row tiles straddle the 64-row panels). */
+        /* Unpadded 1x1 on maps of 1024 pixels or more: the NN GEMM with the
+         * packed weight as A (6-row tiles straddle the 64-row panels), the
+         * last strip of columns partial. */
         {1, 19, 48, 45, 64, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
         {2, 13, 41, 53, 128, 1, 1, {1, 1, 0, 0, 1, 1}, 0},
+        {1, 70, 33, 32, 192, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
         /* Winograd F(2x2, 3x3) (128 output channels or more): odd sizes
          * (partial edge tiles) with batch 2, no padding with channels not
          * a multiple of 16, wider padding, one tile. */

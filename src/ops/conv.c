@@ -38,8 +38,12 @@
  * rounds) the GEMM took 0.54-0.61 ms against 0.78-1.18 at 56x56 (64->256)
  * and 8.7-9.3 against 10.1-10.8 (1024->256), the kernel 0.53-0.56 against
  * 0.62-0.70 at 28x28 (512->128) and 0.49-0.55 against 0.61-0.70 at 14x14
- * (1024->256). */
-#define PACKED_GEMM_MIN_PIXELS 2048
+ * (1024->256). At 32x32 (a 512 input's layer3, DeepLab's dilated layer4)
+ * the kernel, whose tiles read each input channel's plane a line at a
+ * time, fell to 100-150 GFLOP/s inside the model where the GEMM ran at
+ * 145-194 (smp DeepLabV3+ at 512: 449 -> 361 ms, --profile, alternating);
+ * at 28x28 the kernel still won there (512->128: 140-166 against 103-120). */
+#define PACKED_GEMM_MIN_PIXELS 1024
 
 static terracl_status shape_error(const char *op, const char *what, const struct tc_tensor *x,
                                   const struct tc_tensor *w, const struct tc_tensor *y,
