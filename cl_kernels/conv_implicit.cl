@@ -205,6 +205,12 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
 #ifndef CONV_PACKED_B
 #define CONV_PACKED_B 0
 #endif
+#ifndef CONV_TK
+#define CONV_TK 0 /* 2 or 4: the kernel size, known at build time */
+#endif
+#if CONV_TK != 0 && CONV_TK != 2 && CONV_TK != 4
+#error "CONV_TK must be 0, 2 or 4"
+#endif
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_conv_transpose2d_direct(int P, int M, int Cin, __global const float *restrict x,
                                 uint x_off, __global const float *restrict Wt, uint w_off,
@@ -259,6 +265,41 @@ void tc_conv_transpose2d_direct(int P, int M, int Cin, __global const float *res
                     acc[i][v] = fma(a, bv[v], acc[i][v]);
             }
         }
+#if CONV_TK
+        /* k = CONV_TK at build time: the taps of a tile are (co, ky, kx)
+         * with kx fastest, so each group of CONV_TK lanes is one run of
+         * adjacent output floats; no divisions per lane, one vector store
+         * per run instead of CONV_TK scalar ones. */
+        const int kk_tk = CONV_TK * CONV_TK;
+        size_t off[CONV_NR / CONV_TK];
+        float bcol[CONV_NR / kk_tk];
+        for (int c = 0; c < CONV_NR / CONV_TK; c++) {
+            int r = j0 + c * CONV_TK, co = r / kk_tk, ky = (r - co * kk_tk) / CONV_TK;
+            off[c] = (size_t)co * out_plane + (size_t)ky * Wo;
+        }
+        for (int c = 0; c < CONV_NR / kk_tk; c++)
+            bcol[c] = has_bias ? bias[j0 / kk_tk + c] : 0.0f;
+#pragma unroll
+        for (int i = 0; i < CONV_MR; i++) {
+            if (i0 + i >= P)
+                break;
+            __global float *base = y + pix[i];
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++) {
+                float lane[16];
+                vstore16(acc[i][v], 0, lane);
+#pragma unroll
+                for (int l = 0; l < 16; l += CONV_TK) {
+                    const int c = 16 * v + l;
+#if CONV_TK == 2
+                    vstore2(vload2(0, lane + l) + bcol[c / kk_tk], 0, base + off[c / 2]);
+#else
+                    vstore4(vload4(0, lane + l) + bcol[c / kk_tk], 0, base + off[c / 4]);
+#endif
+                }
+            }
+        }
+#else
         /* Tap r -> its place relative to the pixel's (0, 0) tap, and its bias. */
         size_t off[CONV_NR];
         float bcol[CONV_NR];
@@ -280,5 +321,6 @@ void tc_conv_transpose2d_direct(int P, int M, int Cin, __global const float *res
                     base[off[16 * v + l]] = lane[l] + bcol[16 * v + l];
             }
         }
+#endif
     }
 }

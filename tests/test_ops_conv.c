@@ -540,10 +540,12 @@ static void test_conv_transpose2d(void **state)
         {2, 1, 5, 3, 2, 5, 3, 2, 2, 1},   /* stride 3 with overlaps */
         /* Kernel = stride with Cout k k a multiple of 64: the direct CPU
          * kernel (taps stored in place); pixels not a multiple of its
-         * 6-pixel tiles, an odd number of 64-tap tiles, k = 4. */
+         * 6-pixel tiles, an odd number of 64-tap tiles, k = 4 (k = 2
+         * and 4 are build constants of the kernel, k = 8 is not). */
         {2, 37, 5, 9, 16, 2, 2, 0, 0, 1},
         {1, 70, 7, 6, 48, 2, 2, 0, 0, 0},
         {1, 9, 3, 5, 4, 4, 4, 0, 0, 1},
+        {1, 3, 3, 4, 2, 8, 8, 0, 0, 1},
     };
     const size_t ncases = sizeof cases / sizeof cases[0];
     for (size_t i = 0; i < 2 * ncases; i++) {
