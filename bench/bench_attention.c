@@ -1,7 +1,8 @@
 /*
  * bench_attention: the fused attention kernel against the GEMM + softmax
  * path on Prithvi shapes (batch 1): L = 197 and 589 tokens, 12 heads x 64
- * and 16 heads x 80. Each: one warm-up call, then the best of N calls, each
+ * and 16 heads x 80; ViT-L's 16 x 64 at 197 and 1025 tokens (224 and 512
+ * inputs). Each: one warm-up call, then the best of N calls, each
  * ended by terracl_runtime_finish (host monotonic clock); also the relative
  * L2 difference between the two outputs.
  *
@@ -122,7 +123,8 @@ int main(int argc, char **argv)
         printf("device: %s, batch 1, best of %lld\n%-15s %10s %10s %9s %8s %8s %10s\n",
                terracl_runtime_device(rt)->name, (long long)repeat, "shape", "gemm ms",
                "fused ms", "speedup", "GF/s g", "GF/s f", "rel L2");
-    static const int64_t shapes[][3] = {{197, 12, 64}, {589, 12, 64}, {197, 16, 80}, {589, 16, 80}};
+    static const int64_t shapes[][3] = {{197, 12, 64},  {589, 12, 64}, {197, 16, 80},
+                                        {589, 16, 80},  {197, 16, 64}, {1025, 16, 64}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0] && st == TERRACL_OK; i++)
         st = one(rt, shapes[i][0], shapes[i][1], shapes[i][2], repeat, &err);
     if (st != TERRACL_OK)

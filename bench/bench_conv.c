@@ -48,6 +48,10 @@ static const struct cfg k_cfgs[] = {
     {"conv1x1 512->128 @28", CONV, 512, 128, 28, 28, 1, 1, 0, 0, 0},
     {"conv1x1 128->512 @28", CONV, 128, 512, 28, 28, 1, 1, 0, 0, 0},
     {"conv1x1 1024->256 @14", CONV, 1024, 256, 14, 14, 1, 1, 0, 0, 0},
+    /* UperNet's lateral convolutions on ConvNeXt-T's stages */
+    {"conv1x1 96->256 @56", CONV, 96, 256, 56, 56, 1, 1, 0, 0, 0},
+    {"conv1x1 192->256 @28", CONV, 192, 256, 28, 28, 1, 1, 0, 0, 0},
+    {"conv1x1 384->256 @14", CONV, 384, 256, 14, 14, 1, 1, 0, 0, 0},
     {"conv1x1 256->1024 @14", CONV, 256, 1024, 14, 14, 1, 1, 0, 0, 0},
     /* UNet decoder shapes (Prithvi ViT-L + LearnedInterpolateToPyramidal, 224) */
     {"conv3x3 3072->256 @14", CONV, 3072, 256, 14, 14, 3, 1, 1, 0, 0},

@@ -238,6 +238,42 @@ void tc_sgemm_nt(int M, int N, int K, float alpha, float beta,
     }
 }
 
+/* One tc_sgemm_nn tile: GEMM_MR rows of C by NV float16 vectors from
+ * column j0 (all inside C), with the epilogue. */
+#define TC_NN_TILE(NV, j0)                                                                     \
+    do {                                                                                       \
+        float16 acc[GEMM_MR][NV];                                                              \
+        _Pragma("unroll") for (int i = 0; i < GEMM_MR; i++)                                    \
+            _Pragma("unroll") for (int v = 0; v < (NV); v++) acc[i][v] = (float16)(0.0f);      \
+        __global const float *bp = B + (j0);                                                   \
+        for (int p = 0; p < K; p++, bp += ldb) {                                               \
+            float16 bv[NV];                                                                    \
+            _Pragma("unroll") for (int v = 0; v < (NV); v++) bv[v] = vload16(v, bp);           \
+            _Pragma("unroll") for (int i = 0; i < GEMM_MR; i++) {                              \
+                float16 a = (float16)(arow[i][(size_t)p * a_cs]);                              \
+                _Pragma("unroll") for (int v = 0; v < (NV); v++) acc[i][v] =                   \
+                    fma(a, bv[v], acc[i][v]);                                                  \
+            }                                                                                  \
+        }                                                                                      \
+        _Pragma("unroll") for (int i = 0; i < GEMM_MR; i++) {                                  \
+            if (i0 + i < M) {                                                                  \
+                __global float *crow = C + (size_t)(i0 + i) * ldc + (j0);                      \
+                _Pragma("unroll") for (int v = 0; v < (NV); v++) {                             \
+                    float16 r = alpha * acc[i][v];                                             \
+                    if (beta != 0.0f)                                                          \
+                        r = fma((float16)(beta), vload16(v, crow), r);                         \
+                    r = TC_NN_EPILOGUE(r, i0 + i);                                             \
+                    vstore16(r, v, crow);                                                      \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+    } while (0)
+#if TC_ROW_BIAS
+#define TC_NN_EPILOGUE(r, row) TC_EPILOGUE_VEC((r) + bias[row])
+#else
+#define TC_NN_EPILOGUE(r, row) (r)
+#endif
+
 /* A(i, p) is A[i * a_rs + p * a_cs]: (lda, 1) plain, (1, lda) transposed. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
@@ -271,45 +307,15 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
     for (int t = 0; t < tcount; t++) {
         const int j0 = (tn0 + t) * (16 * GEMM_NV);
         if (j0 + 16 * GEMM_NV <= N) {
-            float16 acc[GEMM_MR][GEMM_NV];
-#pragma unroll
-            for (int i = 0; i < GEMM_MR; i++)
-#pragma unroll
-                for (int v = 0; v < GEMM_NV; v++)
-                    acc[i][v] = (float16)(0.0f);
-            __global const float *bp = B + j0;
-            for (int p = 0; p < K; p++, bp += ldb) {
-                float16 bv[GEMM_NV];
-#pragma unroll
-                for (int v = 0; v < GEMM_NV; v++)
-                    bv[v] = vload16(v, bp);
-#pragma unroll
-                for (int i = 0; i < GEMM_MR; i++) {
-                    float16 a = (float16)(arow[i][(size_t)p * a_cs]);
-#pragma unroll
-                    for (int v = 0; v < GEMM_NV; v++)
-                        acc[i][v] = fma(a, bv[v], acc[i][v]);
-                }
-            }
-#pragma unroll
-            for (int i = 0; i < GEMM_MR; i++) {
-                if (i0 + i < M) {
-                    __global float *crow = C + (size_t)(i0 + i) * ldc + j0;
-#pragma unroll
-                    for (int v = 0; v < GEMM_NV; v++) {
-                        float16 r = alpha * acc[i][v];
-                        if (beta != 0.0f)
-                            r = fma((float16)(beta), vload16(v, crow), r);
-#if TC_ROW_BIAS
-                        r = TC_EPILOGUE_VEC(r + bias[i0 + i]);
-#endif
-                        vstore16(r, v, crow);
-                    }
-                }
-            }
+            TC_NN_TILE(GEMM_NV, j0);
         } else {
-            /* Partial strip of columns: one column at a time. */
-            for (int j = j0; j < N; j++) {
+            /* A partial strip of columns: its whole 16-column vectors one
+             * at a time (the 16 last columns of a 28x28 map's 784), then
+             * single columns. */
+            int j = j0;
+            for (; j + 16 <= N; j += 16)
+                TC_NN_TILE(1, j);
+            for (; j < N; j++) {
                 float s[GEMM_MR];
 #pragma unroll
                 for (int i = 0; i < GEMM_MR; i++)
