@@ -1,6 +1,6 @@
 /*
  * bench_conv: times the decoder-side ops (Conv2d, ConvTranspose2d,
- * bilinear/nearest resize) on UperNet-like shapes. Each op: one warm-up
+ * bilinear/nearest resize, depthwise Conv2d) on UperNet-like shapes. Each op: one warm-up
  * call, then the best of N calls, each ended by terracl_runtime_finish.
  *
  *   build/bench/bench_conv [--device D] [--repeat N] [--filter SUBSTRING] [--unpacked]
@@ -16,6 +16,7 @@
 
 #include "graph/tensor.h"
 #include "ops/conv.h"
+#include "ops/dwconv.h"
 #include "ops/resize.h"
 #include "terracl/terracl.h"
 
@@ -26,7 +27,7 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-enum kind { CONV, CONVT, BILINEAR, NEAREST };
+enum kind { CONV, CONVT, BILINEAR, NEAREST, DWCONV };
 struct cfg {
     const char *name;
     enum kind kind;
@@ -80,6 +81,13 @@ static const struct cfg k_cfgs[] = {
     {"bilinear 256 14->56", BILINEAR, 256, 256, 14, 14, 0, 0, 0, 56, 56},
     {"bilinear 2 56->224", BILINEAR, 2, 2, 56, 56, 0, 0, 0, 224, 224},
     {"nearest 256 56->112", NEAREST, 256, 256, 56, 56, 0, 0, 0, 112, 112},
+    /* depthwise, "same" padding (the dilation is pad / ((k - 1) / 2)):
+     * DeepLabV3+'s atrous ASPP at 224 (rates 12 and 24 on the 14x14 map)
+     * and its decoder's separable 3x3, ConvNeXt-T's 7x7 */
+    {"dw3x3 d12 2048 @14", DWCONV, 2048, 2048, 14, 14, 3, 1, 12, 0, 0},
+    {"dw3x3 d24 2048 @14", DWCONV, 2048, 2048, 14, 14, 3, 1, 24, 0, 0},
+    {"dw3x3 304 @56", DWCONV, 304, 304, 56, 56, 3, 1, 1, 0, 0},
+    {"dw7x7 96 @56", DWCONV, 96, 96, 56, 56, 7, 1, 3, 0, 0},
 };
 
 static int unpacked;
@@ -114,6 +122,11 @@ static terracl_status bench(terracl_runtime *rt, const struct cfg *c, int64_t re
         yd[2] = (c->h + 2 * c->pad - c->k) / c->stride + 1;
         yd[3] = (c->w + 2 * c->pad - c->k) / c->stride + 1;
         flops = 2.0 * (double)(c->cin * c->k * c->k) * (double)c->cout * (double)(yd[2] * yd[3]);
+    } else if (c->kind == DWCONV) {
+        wd[1] = 1;
+        yd[2] = c->h;
+        yd[3] = c->w;
+        flops = 2.0 * (double)(c->k * c->k) * (double)c->cout * (double)(yd[2] * yd[3]);
     } else if (c->kind == CONVT) {
         wd[0] = c->cin;
         wd[1] = c->cout;
@@ -121,16 +134,18 @@ static terracl_status bench(terracl_runtime *rt, const struct cfg *c, int64_t re
         yd[3] = (c->w - 1) * c->stride - 2 * c->pad + c->k;
         flops = 2.0 * (double)c->cin * (double)(c->cout * c->k * c->k) * (double)(c->h * c->w);
     }
-    struct tc_conv_geom g = {c->stride, c->stride, c->pad, c->pad, 1, 1};
+    int64_t dil = c->kind == DWCONV ? c->pad / ((c->k - 1) / 2) : 1;
+    struct tc_conv_geom g = {c->stride, c->stride, c->pad, c->pad, dil, dil};
     int packed = c->kind == CONV && !unpacked &&
                  tc_conv2d_weight_packable(c->cout, c->cin, c->k, c->k, &g) &&
                  tc_gemm_pack_wanted(rt, (size_t)c->cout, (size_t)(c->cin * c->k * c->k));
     terracl_status st = make(rt, &x, 4, xd, 0, err);
     if (st == TERRACL_OK)
         st = make(rt, &y, 4, yd, 0, err);
-    if (st == TERRACL_OK && (c->kind == CONV || c->kind == CONVT))
+    const int weighted = c->kind == CONV || c->kind == CONVT || c->kind == DWCONV;
+    if (st == TERRACL_OK && weighted)
         st = make(rt, &w, 4, wd, packed, err);
-    if (st == TERRACL_OK && (c->kind == CONV || c->kind == CONVT))
+    if (st == TERRACL_OK && weighted)
         st = make(rt, &b, 1, bd, 0, err);
     double best = 1e30;
     for (int64_t r = -1; r < repeat && st == TERRACL_OK; r++) {
@@ -140,6 +155,7 @@ static terracl_status bench(terracl_runtime *rt, const struct cfg *c, int64_t re
         case CONVT: st = tc_op_conv_transpose2d(rt, &x, &w, &b, c->stride, c->pad, 0, &y, err); break;
         case BILINEAR: st = tc_op_resize_bilinear(rt, &x, 0, &y, err); break;
         case NEAREST: st = tc_op_resize_nearest(rt, &x, 2.0, 2.0, &y, err); break;
+        case DWCONV: st = tc_op_dwconv2d(rt, &x, &w, &b, &g, 0, &y, err); break;
         }
         if (st == TERRACL_OK)
             st = terracl_runtime_finish(rt, err);

@@ -40,6 +40,32 @@ __kernel void tc_dwconv2d(__global const float *x, uint x_off, __global const fl
 }
 
 /*
+ * The same when only one tap of the kernel ever lands inside the map, at
+ * offset (0, 0) from its output pixel: an atrous 3x3 whose dilation is at
+ * least the map's size (DeepLabV3+'s rates 24 and 36 on a 14x14 map) reads
+ * only zero padding through its other taps. Then y = x w[c][tap] + bias[c]:
+ * one work-item per (batch, channel) plane of `pixels` floats, 16 at a time
+ * (stride 1, same size, NCHW output).
+ */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
+tc_dwconv2d_one_tap(__global const float *x, uint x_off, __global const float *w, uint w_off,
+                    uint taps, uint tap, __global const float *bias, uint b_off, uint has_bias,
+                    __global float *y, uint y_off, uint channels, uint pixels)
+{
+    const size_t plane = get_global_id(0);
+    const uint c = (uint)(plane % channels);
+    const float wc = w[w_off + (size_t)c * taps + tap];
+    const float b0 = has_bias ? bias[b_off + c] : 0.0f;
+    __global const float *xp = x + x_off + plane * pixels;
+    __global float *yp = y + y_off + plane * pixels;
+    uint j = 0;
+    for (; j + 16 <= pixels; j += 16)
+        vstore16(fma(vload16(0, xp + j), (float16)(wc), (float16)(b0)), 0, yp + j);
+    for (; j < pixels; j++)
+        yp[j] = fma(xp[j], wc, b0);
+}
+
+/*
  * The same for stride 1 at any dilation (ConvNeXt's 7x7, smp's separable
  * 3x3 and DeepLabV3+'s atrous ones) with the kernel size fixed at build time
  * (TC_DW_KH x TC_DW_KW): each output vector of TC_DW_VEC neighbouring pixels
@@ -86,21 +112,32 @@ tc_dwconv2d_vec(__global const float *x, uint x_off, __global const float *w, ui
     for (int r = 0; r < TC_DW_KH; r++)
         for (int j = 0; j < TC_DW_ROW; j++)
             prow[r][j] = 0.0f;
+    /* With dil_h = 1 the tap rows of consecutive output rows overlap:
+     * input row iy lives in slot iy % TC_DW_KH and is copied once, not
+     * once per output row reading it (which_row: what a slot holds). */
+    int which_row[TC_DW_KH];
+    for (int r = 0; r < TC_DW_KH; r++)
+        which_row[r] = -1;
     const int nvec = ((int)wo + TC_DW_VEC - 1) / TC_DW_VEC;
     uint oy_end = min(ho, (blk + 1) * rows_per_item);
     for (uint oy = blk * rows_per_item; oy < oy_end; oy++) {
-        int valid[TC_DW_KH];
+        int valid[TC_DW_KH], slot[TC_DW_KH];
         for (int ky = 0; ky < TC_DW_KH; ky++) {
             int iy = (int)oy - (int)pad_h + ky * (int)dil_h;
             valid[ky] = iy >= 0 && iy < (int)h;
             if (!valid[ky])
                 continue;
+            slot[ky] = dil_h == 1 ? iy % TC_DW_KH : ky;
+            if (which_row[slot[ky]] == iy)
+                continue;
+            which_row[slot[ky]] = iy;
             __global const float *row = xp + (size_t)iy * wd;
+            float *dst = &prow[slot[ky]][pad_w];
             int j = 0;
             for (; j + TC_DW_VEC <= (int)wd; j += TC_DW_VEC)
-                TC_DW_STORE(TC_DW_LOAD(0, row + j), 0, &prow[ky][pad_w + j]);
+                TC_DW_STORE(TC_DW_LOAD(0, row + j), 0, dst + j);
             for (; j < (int)wd; j++)
-                prow[ky][pad_w + j] = row[j];
+                dst[j] = row[j];
         }
         for (int s = 0; s < nvec; s++) {
             int ox0 = s * TC_DW_VEC;
@@ -110,7 +147,7 @@ tc_dwconv2d_vec(__global const float *x, uint x_off, __global const float *w, ui
                     continue;
 #pragma unroll
                 for (int kx = 0; kx < TC_DW_KW; kx++)
-                    acc = fma(TC_DW_LOAD(0, &prow[ky][ox0 + kx * (int)dil_w]),
+                    acc = fma(TC_DW_LOAD(0, &prow[slot[ky]][ox0 + kx * (int)dil_w]),
                               (TC_DW_FLOATV)(wk[ky * TC_DW_KW + kx]), acc);
             }
             if (!channels_last && ox0 + TC_DW_VEC <= (int)wo) {

@@ -107,6 +107,8 @@ static void test_depthwise(void **state)
         /* DeepLabV3+'s atrous rates on a map smaller than the dilation */
         {1, 3, 14, 14, 3, {1, 1, 24, 24, 24, 24}, 1},
         {2, 2, 14, 13, 3, {1, 1, 36, 36, 36, 36}, 0},
+        /* ... along one axis only (a wide map keeps the other taps) */
+        {1, 2, 14, 40, 3, {1, 1, 24, 24, 24, 24}, 1},
         /* rows of 32+ take 16 lanes: interior windows, both ends, a partial strip */
         {2, 3, 9, 40, 3, {1, 1, 1, 1, 1, 1}, 1},
         {1, 2, 7, 70, 3, {1, 1, 12, 12, 12, 12}, 1},

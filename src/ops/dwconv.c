@@ -20,6 +20,39 @@ static int64_t vec_row_floats(int64_t wd, int64_t wo, int64_t kw, const struct t
     return need <= MAX_ROW ? need : 0;
 }
 
+/* The taps along one axis of a stride-1 depthwise convolution that land
+ * inside the input for at least one output position: [*lo, *hi]. Tap k
+ * reads input o - pad + k dil for outputs o in [0, out). */
+static void live_taps(int64_t in, int64_t out, int64_t k, int64_t pad, int64_t dil, int64_t *lo,
+                      int64_t *hi)
+{
+    *lo = k;
+    *hi = -1;
+    for (int64_t t = 0; t < k; t++) {
+        int64_t first = -pad + t * dil, last = out - 1 - pad + t * dil;
+        if (last >= 0 && first < in) {
+            if (t < *lo)
+                *lo = t;
+            *hi = t;
+        }
+    }
+}
+
+/* Stride 1 with a single live tap at offset (0, 0), same-size NCHW output
+ * (see tc_dwconv2d_one_tap): the tap's index, else -1. */
+static int64_t single_live_tap(int64_t h, int64_t wd, int64_t ho, int64_t wo, int64_t kh,
+                               int64_t kw, const struct tc_conv_geom *g, int channels_last)
+{
+    if (channels_last || g->stride_h != 1 || g->stride_w != 1 || ho != h || wo != wd)
+        return -1;
+    int64_t ylo, yhi, xlo, xhi;
+    live_taps(h, ho, kh, g->pad_h, g->dil_h, &ylo, &yhi);
+    live_taps(wd, wo, kw, g->pad_w, g->dil_w, &xlo, &xhi);
+    if (ylo != yhi || xlo != xhi || ylo * g->dil_h != g->pad_h || xlo * g->dil_w != g->pad_w)
+        return -1;
+    return ylo * kw + xlo;
+}
+
 /* Stride 1: the vector kernel, built for this kernel size, row length and a
  * vector width that fits the output rows (16 lanes; 8 on rows of 8 or fewer,
  * which would leave most of 16 idle). */
@@ -114,6 +147,21 @@ terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_tensor *x,
         return st;
     if (b != NULL && (st = tc_offset_arg(b, &ob, err)))
         return st;
+    int64_t tap = single_live_tap(h, wd, ho, wo, kh, kw, g, channels_last);
+    if (tap >= 0) {
+        struct tc_karg args[] = {TC_KBUF(x->buf),      ox,
+                                 TC_KBUF(w->buf),      ow,
+                                 TC_KUINT(kh * kw),    TC_KUINT(tap),
+                                 TC_KBUF(b ? b->buf : w->buf), b ? ob : ow,
+                                 TC_KUINT(b != NULL),  TC_KBUF(y->buf),
+                                 oy,                   TC_KUINT(c),
+                                 TC_KUINT(h * wd)};
+        struct tc_kernel *k = NULL;
+        if ((st = tc_kernel_get(rt, "dwconv", "tc_dwconv2d_one_tap", NULL, &k, err)))
+            return st;
+        size_t planes = (size_t)(bsz * c), local = 1;
+        return tc_kernel_launch(rt, k, 1, &planes, &local, args, 13, err);
+    }
     if (g->stride_h == 1 && g->stride_w == 1 && kh <= 15 && kw <= 15 &&
         vec_row_floats(wd, wo, kw, g, wo <= 8 ? 8 : 16) > 0)
         return run_vec(rt, x, ox, w, ow, b, b ? ob : ow, y, oy, g, ho, wo, channels_last, err);
