@@ -4,10 +4,12 @@
  * call, then the best of N calls, each ended by terracl_runtime_finish.
  *
  *   build/bench/bench_conv [--device D] [--repeat N] [--filter SUBSTRING] [--unpacked]
+ *                          [--residual]
  *
  * Conv2d weights are packed where a model's would be
  * (tc_conv2d_weight_packable on a device that packs GEMM weights);
- * --unpacked keeps them plain, for the other kernels.
+ * --unpacked keeps them plain, for the other kernels. --residual runs each
+ * Conv2d as a ResNet block's last one: y = relu(conv(x) + b + y).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +92,7 @@ static const struct cfg k_cfgs[] = {
     {"dw7x7 96 @56", DWCONV, 96, 96, 56, 56, 7, 1, 3, 0, 0},
 };
 
-static int unpacked;
+static int unpacked, residual;
 
 /* A tensor of deterministic values; packed: in the packed GEMM layout. */
 static terracl_status make(terracl_runtime *rt, struct tc_tensor *t, int ndim,
@@ -151,7 +153,10 @@ static terracl_status bench(terracl_runtime *rt, const struct cfg *c, int64_t re
     for (int64_t r = -1; r < repeat && st == TERRACL_OK; r++) {
         double t0 = now_ms();
         switch (c->kind) {
-        case CONV: st = tc_op_conv2d(rt, &x, &w, &b, &g, &y, err); break;
+        case CONV:
+            st = residual ? tc_op_conv2d_accumulate(rt, &x, &w, &b, &g, 1, &y, err)
+                          : tc_op_conv2d(rt, &x, &w, &b, &g, &y, err);
+            break;
         case CONVT: st = tc_op_conv_transpose2d(rt, &x, &w, &b, c->stride, c->pad, 0, &y, err); break;
         case BILINEAR: st = tc_op_resize_bilinear(rt, &x, 0, &y, err); break;
         case NEAREST: st = tc_op_resize_nearest(rt, &x, 2.0, 2.0, &y, err); break;
@@ -190,8 +195,11 @@ int main(int argc, char **argv)
             filter = argv[++i];
         else if (strcmp(argv[i], "--unpacked") == 0)
             unpacked = 1;
+        else if (strcmp(argv[i], "--residual") == 0)
+            residual = 1;
         else {
-            fprintf(stderr, "usage: bench_conv [--device D] [--repeat N] [--filter S] [--unpacked]\n");
+            fprintf(stderr, "usage: bench_conv [--device D] [--repeat N] [--filter S] [--unpacked] "
+                            "[--residual]\n");
             return 2;
         }
     }

@@ -165,6 +165,75 @@ __kernel void tc_resize_bilinear_rows(__global const float *restrict x, uint x_o
     }
 }
 
+/* Bilinear on CPU devices, upsampling: one work-item per band of output
+ * rows of one plane. The columns' source indices and weights are worked
+ * out once per band, each source row is interpolated along x once into a
+ * private row (an upsampling reads each source row for several output
+ * rows), and every output row is then the blend of two such rows, a
+ * contiguous loop the compiler vectorises. The per-element arithmetic is
+ * the per-element kernel's, in the same order, so the results are the
+ * same bits. The host keeps out_w within TC_RESIZE_ROW. */
+#define TC_RESIZE_ROW 1024
+static void resize_row_x(__global const float *restrict r, const uint *cx0, const uint *cx1,
+                         const float *wx0, const float *wx1, uint out_w, float *h)
+{
+    for (uint ox = 0; ox < out_w; ox++)
+        h[ox] = wx0[ox] * r[cx0[ox]] + wx1[ox] * r[cx1[ox]];
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_resize_bilinear_band(__global const float *restrict x, uint x_off,
+                             __global float *restrict y, uint y_off, uint in_h, uint in_w,
+                             uint out_h, uint out_w, float scale_h, float scale_w,
+                             int align_corners, uint bands, uint band_rows)
+{
+    const uint item = get_global_id(0), p = item / bands, band = item - p * bands;
+    const uint oy_begin = band * band_rows, oy_end = min(oy_begin + band_rows, out_h);
+    uint cx0[TC_RESIZE_ROW], cx1[TC_RESIZE_ROW];
+    float wx0[TC_RESIZE_ROW], wx1[TC_RESIZE_ROW];
+    float hrow[2][TC_RESIZE_ROW];
+    int hsrc[2] = {-1, -1};
+    for (uint ox = 0; ox < out_w; ox++) {
+        float sx = align_corners ? scale_w * (float)ox : scale_w * ((float)ox + 0.5f) - 0.5f;
+        sx = sx < 0.0f ? 0.0f : sx;
+        uint x0 = (uint)sx;
+        if (x0 > in_w - 1)
+            x0 = in_w - 1;
+        cx0[ox] = x0;
+        cx1[ox] = x0 + (x0 < in_w - 1 ? 1u : 0u);
+        wx1[ox] = sx - (float)x0;
+        wx0[ox] = 1.0f - wx1[ox];
+    }
+    __global const float *restrict plane = x + x_off + (size_t)p * in_h * in_w;
+    for (uint oy = oy_begin; oy < oy_end; oy++) {
+        float sy = align_corners ? scale_h * (float)oy : scale_h * ((float)oy + 0.5f) - 0.5f;
+        sy = sy < 0.0f ? 0.0f : sy;
+        uint y0 = (uint)sy;
+        if (y0 > in_h - 1)
+            y0 = in_h - 1;
+        const uint y1 = y0 + (y0 < in_h - 1 ? 1u : 0u);
+        const float ly1 = sy - (float)y0, ly0 = 1.0f - ly1;
+        /* The slots holding source rows y0 and y1, interpolated on
+         * demand; y1's never evicts y0's. */
+        int s0 = hsrc[0] == (int)y0 ? 0 : hsrc[1] == (int)y0 ? 1 : -1;
+        if (s0 < 0) {
+            s0 = hsrc[0] == (int)y1 ? 1 : 0;
+            resize_row_x(plane + (size_t)y0 * in_w, cx0, cx1, wx0, wx1, out_w, hrow[s0]);
+            hsrc[s0] = (int)y0;
+        }
+        int s1 = hsrc[0] == (int)y1 ? 0 : hsrc[1] == (int)y1 ? 1 : -1;
+        if (s1 < 0) {
+            s1 = 1 - s0;
+            resize_row_x(plane + (size_t)y1 * in_w, cx0, cx1, wx0, wx1, out_w, hrow[s1]);
+            hsrc[s1] = (int)y1;
+        }
+        const float *top = hrow[s0], *bot = hrow[s1];
+        __global float *restrict dst = y + y_off + ((size_t)p * out_h + oy) * out_w;
+        for (uint ox = 0; ox < out_w; ox++)
+            dst[ox] = ly0 * top[ox] + ly1 * bot[ox];
+    }
+}
+
 __kernel void tc_resize_nearest_rows(__global const float *restrict x, uint x_off,
                                      __global float *restrict y, uint y_off, uint in_h, uint in_w, uint out_h, uint out_w,
                                      float scale_h, float scale_w, uint rows)

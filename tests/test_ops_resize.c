@@ -19,6 +19,9 @@ static const struct resize_case k_resize[] = {
     /* Rows doubled but not columns, and the reverse (the CPU row kernels'
      * special cases per axis). */
     {1, 2, 5, 8, 10, 13}, {2, 2, 9, 6, 7, 12},
+    /* Enough planes for whole-plane bands of the CPU bilinear kernel, and
+     * rows wider than its private rows (the row kernel then). */
+    {1, 70, 5, 6, 11, 13}, {1, 1, 3, 600, 5, 1100},
 };
 #define NRESIZE (sizeof k_resize / sizeof k_resize[0])
 

@@ -2,7 +2,8 @@
  * Resizing and pooling ops; kernels in cl_kernels/resize.cl. The host side
  * checks shapes, computes the per-axis scales the way PyTorch does (in
  * float) and launches one work-item per output element, or on CPU devices
- * one per output row for the resizes and padded max pooling (per-element
+ * one per output row (for bilinear, a band of rows) for the
+ * resizes and padded max pooling (per-element
  * work-groups cost more than the work there: 3x (bilinear), 30x (nearest)
  * and 5x (ResNet's stem pool) on PoCL).
  */
@@ -47,6 +48,9 @@ static terracl_status plane_args(const struct tc_tensor *x, const struct tc_tens
 }
 
 #define POOL_ROW 2048 /* TC_POOL_ROW in resize.cl */
+#define RESIZE_ROW 1024 /* TC_RESIZE_ROW in resize.cl */
+/* Work-items the bilinear band kernel aims for at least: a few per thread. */
+#define BAND_ITEMS 64
 
 /* The row kernels (CPU devices): one row per work-group, measured no
  * slower than groups of 4-64 rows on PoCL. */
@@ -82,6 +86,19 @@ terracl_status tc_op_resize_bilinear(terracl_runtime *rt, const struct tc_tensor
     args[8] = TC_KFLOAT(sh);
     args[9] = TC_KFLOAT(sw);
     args[10] = TC_KINT(align_corners ? 1 : 0);
+    if (tc_runtime_is_cpu(rt) && w <= RESIZE_ROW) {
+        /* Bands of output rows: whole planes when there are enough of
+         * them to share out, shorter bands for a few planes (a
+         * segmentation head's classes). */
+        size_t planes = n / w / (size_t)y->dims[2], out_h = (size_t)y->dims[2];
+        size_t bands = planes >= BAND_ITEMS ? 1 : (BAND_ITEMS + planes - 1) / planes;
+        bands = bands > out_h ? out_h : bands;
+        size_t band_rows = (out_h + bands - 1) / bands;
+        bands = (out_h + band_rows - 1) / band_rows;
+        args[11] = TC_KUINT(bands);
+        args[12] = TC_KUINT(band_rows);
+        return launch_rows(rt, "tc_resize_bilinear_band", planes * bands, args, 13, err);
+    }
     if (tc_runtime_is_cpu(rt)) {
         args[11] = TC_KUINT(n / w);
         return launch_rows(rt, "tc_resize_bilinear_rows", n / w, args, 12, err);
