@@ -173,10 +173,9 @@ static void test_grn(void **state)
     free(want);
 }
 
-static void test_layer_scale_residual(void **state)
+/* Layer scale + residual on one shape, with and without gamma. */
+static void layer_scale_case(int64_t B, int64_t C, int64_t H, int64_t W)
 {
-    (void)state;
-    const int64_t B = 2, C = 5, H = 3, W = 4;
     size_t n = (size_t)(B * C * H * W);
     float *t = random_buf(n, 11, -1, 1), *res = random_buf(n, 12, -1, 1);
     float *g = random_buf((size_t)C, 13, -1, 1), *want = malloc(n * sizeof *want);
@@ -214,6 +213,14 @@ static void test_layer_scale_residual(void **state)
     free(g);
     free(want);
     free(plain);
+}
+
+static void test_layer_scale_residual(void **state)
+{
+    (void)state;
+    layer_scale_case(2, 5, 3, 4);
+    /* Several channel groups and pixel tiles of the CPU kernel, both partial. */
+    layer_scale_case(2, 40, 9, 15);
 }
 
 /* ---- the backbones --------------------------------------------------------- */

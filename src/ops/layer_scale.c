@@ -3,6 +3,8 @@
 
 #include "ops/launch.h"
 
+#define LS_TILE_P 64 /* LS_TILE_P in layer_scale.cl */
+
 terracl_status tc_op_layer_scale_residual(terracl_runtime *rt, const struct tc_tensor *t,
                                           const struct tc_tensor *gamma,
                                           const struct tc_tensor *res, struct tc_tensor *y,
@@ -36,6 +38,20 @@ terracl_status tc_op_layer_scale_residual(terracl_runtime *rt, const struct tc_t
                              oy,
                              TC_KUINT(res->dims[1]),
                              TC_KUINT(res->dims[2] * res->dims[3]),
-                             TC_KUINT(n)};
+                             TC_KUINT(n),
+                             TC_KUINT(0)};
+    if (tc_runtime_is_cpu(rt)) {
+        /* Tiles of 16 channels x LS_TILE_P pixels (layer_scale.cl). */
+        size_t channels = (size_t)res->dims[1], pixels = (size_t)(res->dims[2] * res->dims[3]);
+        size_t groups = (channels + 15) / 16, tiles_p = (pixels + LS_TILE_P - 1) / LS_TILE_P;
+        size_t items = (size_t)res->dims[0] * groups * tiles_p, local = 1;
+        args[11] = TC_KUINT(groups);
+        args[12] = TC_KUINT(tiles_p);
+        struct tc_kernel *k = NULL;
+        if ((st = tc_kernel_get(rt, "layer_scale", "tc_layer_scale_residual_tiles", NULL, &k,
+                                err)))
+            return st;
+        return tc_kernel_launch(rt, k, 1, &items, &local, args, 13, err);
+    }
     return tc_launch_1d(rt, "layer_scale", "tc_layer_scale_residual", n, args, 12, err);
 }
