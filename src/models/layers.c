@@ -403,6 +403,15 @@ terracl_status tc_layer_conv_module_run(terracl_module *m, terracl_runtime *rt,
     return tc_layer_conv2d_bn_run(m, rt, &c->conv, &c->norm, 1, x, y, err);
 }
 
+terracl_status tc_layer_conv_module_run_into(terracl_module *m, terracl_runtime *rt,
+                                             const struct tc_conv_module *c,
+                                             const struct tc_tensor *x, struct tc_tensor *y,
+                                             terracl_error *err)
+{
+    return tc_op_conv2d_act(rt, x, value(m, c->conv.w), value(m, c->norm.b), &c->conv.geom, 1, y,
+                            err);
+}
+
 /* ---- Linear ------------------------------------------------------------ */
 
 terracl_status tc_layer_linear(terracl_module *m, const char *prefix, int64_t in, int64_t out,

@@ -136,6 +136,12 @@ TC_NODISCARD terracl_status tc_layer_conv_module_run(terracl_module *m, terracl_
                                                      const struct tc_conv_module *c,
                                                      const struct tc_tensor *x,
                                                      struct tc_tensor *y, terracl_error *err);
+/* The same into y allocated by the caller with the output's shape (a
+ * view into a larger buffer, such as a slice of a concatenation). */
+TC_NODISCARD terracl_status tc_layer_conv_module_run_into(terracl_module *m, terracl_runtime *rt,
+                                                          const struct tc_conv_module *c,
+                                                          const struct tc_tensor *x,
+                                                          struct tc_tensor *y, terracl_error *err);
 
 TC_NODISCARD terracl_status tc_layer_linear(terracl_module *m, const char *prefix, int64_t in,
                                             int64_t out, int bias, struct tc_linear *l,

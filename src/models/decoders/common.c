@@ -85,11 +85,20 @@ terracl_status tc_dec_clone(terracl_runtime *rt, const struct tc_tensor *x, stru
 {
     terracl_status st = tc_tensor_alloc(rt, x->ndim, x->dims, y, err);
     if (st == TERRACL_OK)
-        st = tc_buf_copy(rt, x->buf, x->offset * sizeof(float), y->buf, 0,
-                         tc_tensor_numel(x) * sizeof(float), err);
+        st = tc_dec_copy(rt, x, y, err);
     if (st != TERRACL_OK)
         tc_tensor_free(y);
     return st;
+}
+
+terracl_status tc_dec_copy(terracl_runtime *rt, const struct tc_tensor *x, struct tc_tensor *y,
+                           terracl_error *err)
+{
+    if (tc_tensor_numel(x) != tc_tensor_numel(y))
+        return tc_fail(err, TERRACL_ERR_SHAPE, "copy: %zu elements into %zu",
+                       tc_tensor_numel(x), tc_tensor_numel(y));
+    return tc_buf_copy(rt, x->buf, x->offset * sizeof(float), y->buf, y->offset * sizeof(float),
+                       tc_tensor_numel(x) * sizeof(float), err);
 }
 
 void tc_dec_output(struct tc_feats *out, struct tc_tensor *y)

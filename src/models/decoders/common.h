@@ -35,6 +35,9 @@ TC_NODISCARD terracl_status tc_dec_alloc(terracl_runtime *rt, int64_t b, int64_t
 /* y = a new copy of x (same shape). */
 TC_NODISCARD terracl_status tc_dec_clone(terracl_runtime *rt, const struct tc_tensor *x,
                                          struct tc_tensor *y, terracl_error *err);
+/* x's values into y, which the caller allocated with as many elements. */
+TC_NODISCARD terracl_status tc_dec_copy(terracl_runtime *rt, const struct tc_tensor *x,
+                                        struct tc_tensor *y, terracl_error *err);
 /* Hands y to out as its only (owned) tensor. */
 void tc_dec_output(struct tc_feats *out, struct tc_tensor *y);
 /* Borrowed view of parameter `index`'s device tensor. */

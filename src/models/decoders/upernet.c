@@ -113,6 +113,58 @@ static terracl_status psp_forward(terracl_module *m, terracl_runtime *rt, const 
     return st;
 }
 
+/* The fuse bottleneck's input: the fpn convolutions of lat[0 .. L-2] and
+ * lat[L-1] itself, resized to lat[0]'s size and concatenated along the
+ * channels. For one batch item each part is made straight into its slice
+ * of cat (a contiguous run of channels); otherwise the parts land in outs
+ * and are copied together. */
+static terracl_status fuse_input(terracl_module *m, terracl_runtime *rt, const struct upernet *p,
+                                 struct tc_tensor *lat, struct tc_tensor *outs,
+                                 struct tc_tensor *cat, terracl_error *err)
+{
+    const size_t L = p->eff.n;
+    const int64_t B = lat[0].dims[0], C = p->channels, H0 = lat[0].dims[2], W0 = lat[0].dims[3];
+    const int sliced = B == 1;
+    terracl_status st = tc_dec_alloc(rt, B, (int64_t)L * C, H0, W0, cat, err);
+    for (size_t i = 0; i < L && st == TERRACL_OK; i++) {
+        struct tc_tensor slice = *cat, conv = {0};
+        slice.owns_buf = 0;
+        slice.dims[1] = C;
+        slice.offset += i * (size_t)(C * H0 * W0);
+        struct tc_tensor *dst = sliced ? &slice : &outs[i];
+        const int same_size = lat[i].dims[2] == H0 && lat[i].dims[3] == W0;
+        if (i + 1 < L && same_size) {
+            /* The fpn convolution keeps the size: its output is the part. */
+            if (sliced)
+                st = tc_layer_conv_module_run_into(m, rt, &p->fpn[i], &lat[i], dst, err);
+            else
+                st = tc_layer_conv_module_run(m, rt, &p->fpn[i], &lat[i], dst, err);
+            continue;
+        }
+        const struct tc_tensor *src = &lat[i];
+        if (i + 1 < L) {
+            st = tc_layer_conv_module_run(m, rt, &p->fpn[i], &lat[i], &conv, err);
+            src = &conv;
+        }
+        if (st == TERRACL_OK) {
+            if (same_size && sliced) {
+                st = tc_dec_copy(rt, src, dst, err);
+            } else if (same_size) {
+                *dst = *src; /* lat[L-1], read by the concatenation below */
+                dst->owns_buf = 0;
+            } else if (sliced) {
+                st = tc_op_resize_bilinear(rt, src, p->align_corners, dst, err);
+            } else {
+                st = resize_to(rt, src, H0, W0, p->align_corners, dst, err);
+            }
+        }
+        tc_tensor_free(&conv);
+    }
+    if (st == TERRACL_OK && !sliced)
+        st = tc_op_concat(rt, outs, L, 1, cat, err);
+    return st;
+}
+
 static terracl_status upernet_forward(terracl_module *m, struct tc_exec *ex,
                                       const struct tc_feats *in, struct tc_feats *out,
                                       terracl_error *err)
@@ -155,25 +207,8 @@ static terracl_status upernet_forward(terracl_module *m, struct tc_exec *ex,
             st = tc_op_add(rt, &lat[i - 1], &up, &lat[i - 1], err);
         tc_tensor_free(&up);
     }
-    for (size_t i = 0; i + 1 < L && st == TERRACL_OK; i++)
-        st = tc_layer_conv_module_run(m, rt, &p->fpn[i], &lat[i], &outs[i], err);
-    if (st == TERRACL_OK) {
-        outs[L - 1] = lat[L - 1];
-        memset(&lat[L - 1], 0, sizeof lat[L - 1]);
-    }
-    int64_t H0 = outs[0].dims[2], W0 = outs[0].dims[3];
-    for (size_t i = 1; i < L && st == TERRACL_OK; i++) {
-        if (outs[i].dims[2] == H0 && outs[i].dims[3] == W0)
-            continue; /* resizing to the same size is the identity */
-        struct tc_tensor r = {0};
-        st = resize_to(rt, &outs[i], H0, W0, p->align_corners, &r, err);
-        tc_tensor_free(&outs[i]);
-        outs[i] = r;
-    }
     if (st == TERRACL_OK)
-        st = tc_dec_alloc(rt, outs[0].dims[0], (int64_t)L * p->channels, H0, W0, &cat, err);
-    if (st == TERRACL_OK)
-        st = tc_op_concat(rt, outs, L, 1, &cat, err);
+        st = fuse_input(m, rt, p, lat, outs, &cat, err);
     for (size_t i = 0; i < L; i++) {
         tc_tensor_free(&lat[i]);
         tc_tensor_free(&outs[i]);
