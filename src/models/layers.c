@@ -256,6 +256,15 @@ terracl_status tc_layer_conv2d_bn_run(terracl_module *m, terracl_runtime *rt,
     return st;
 }
 
+terracl_status tc_layer_conv2d_bn_run_into(terracl_module *m, terracl_runtime *rt,
+                                           const struct tc_conv2d *c,
+                                           const struct tc_batchnorm2d *bn, int relu,
+                                           const struct tc_tensor *x, struct tc_tensor *y,
+                                           terracl_error *err)
+{
+    return tc_op_conv2d_act(rt, x, value(m, c->w), value(m, bn->b), &c->geom, relu, y, err);
+}
+
 terracl_status tc_layer_conv2d_bn_accumulate(terracl_module *m, terracl_runtime *rt,
                                              const struct tc_conv2d *c,
                                              const struct tc_batchnorm2d *bn, int relu,
@@ -408,8 +417,7 @@ terracl_status tc_layer_conv_module_run_into(terracl_module *m, terracl_runtime 
                                              const struct tc_tensor *x, struct tc_tensor *y,
                                              terracl_error *err)
 {
-    return tc_op_conv2d_act(rt, x, value(m, c->conv.w), value(m, c->norm.b), &c->conv.geom, 1, y,
-                            err);
+    return tc_layer_conv2d_bn_run_into(m, rt, &c->conv, &c->norm, 1, x, y, err);
 }
 
 /* ---- Linear ------------------------------------------------------------ */

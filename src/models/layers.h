@@ -95,6 +95,13 @@ TC_NODISCARD terracl_status tc_layer_conv2d_bn_run(terracl_module *m, terracl_ru
                                                    const struct tc_batchnorm2d *bn, int relu,
                                                    const struct tc_tensor *x, struct tc_tensor *y,
                                                    terracl_error *err);
+/* The same into y allocated by the caller with the output's shape (a
+ * view into a larger buffer, such as a slice of a concatenation). */
+TC_NODISCARD terracl_status tc_layer_conv2d_bn_run_into(terracl_module *m, terracl_runtime *rt,
+                                                        const struct tc_conv2d *c,
+                                                        const struct tc_batchnorm2d *bn, int relu,
+                                                        const struct tc_tensor *x,
+                                                        struct tc_tensor *y, terracl_error *err);
 /* The same ending a residual block: y = act(BN(conv(x)) + y), y holding
  * the residual (the output's shape) on entry; one pass on CPU devices. */
 TC_NODISCARD terracl_status tc_layer_conv2d_bn_accumulate(terracl_module *m, terracl_runtime *rt,
@@ -136,8 +143,7 @@ TC_NODISCARD terracl_status tc_layer_conv_module_run(terracl_module *m, terracl_
                                                      const struct tc_conv_module *c,
                                                      const struct tc_tensor *x,
                                                      struct tc_tensor *y, terracl_error *err);
-/* The same into y allocated by the caller with the output's shape (a
- * view into a larger buffer, such as a slice of a concatenation). */
+/* The same into y allocated by the caller (tc_layer_conv2d_bn_run_into). */
 TC_NODISCARD terracl_status tc_layer_conv_module_run_into(terracl_module *m, terracl_runtime *rt,
                                                           const struct tc_conv_module *c,
                                                           const struct tc_tensor *x,

@@ -91,6 +91,15 @@ terracl_status tc_dec_clone(terracl_runtime *rt, const struct tc_tensor *x, stru
     return st;
 }
 
+struct tc_tensor tc_dec_channel_slice(const struct tc_tensor *cat, int64_t c0, int64_t c)
+{
+    struct tc_tensor slice = *cat;
+    slice.owns_buf = 0;
+    slice.dims[1] = c;
+    slice.offset += (size_t)(c0 * cat->dims[2] * cat->dims[3]);
+    return slice;
+}
+
 terracl_status tc_dec_copy(terracl_runtime *rt, const struct tc_tensor *x, struct tc_tensor *y,
                            terracl_error *err)
 {

@@ -35,6 +35,10 @@ TC_NODISCARD terracl_status tc_dec_alloc(terracl_runtime *rt, int64_t b, int64_t
 /* y = a new copy of x (same shape). */
 TC_NODISCARD terracl_status tc_dec_clone(terracl_runtime *rt, const struct tc_tensor *x,
                                          struct tc_tensor *y, terracl_error *err);
+/* A borrowed view of channels [c0, c0 + c) of cat [1, C, H, W]: for one
+ * batch item a run of channels is contiguous, so producers can write a
+ * concatenation's parts in place. */
+struct tc_tensor tc_dec_channel_slice(const struct tc_tensor *cat, int64_t c0, int64_t c);
 /* x's values into y, which the caller allocated with as many elements. */
 TC_NODISCARD terracl_status tc_dec_copy(terracl_runtime *rt, const struct tc_tensor *x,
                                         struct tc_tensor *y, terracl_error *err);

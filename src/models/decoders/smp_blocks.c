@@ -45,10 +45,11 @@ terracl_status smp_conv_declare(terracl_module *m, const char *name, int64_t in,
 /* The convolution, or with bn the convolution with that BatchNorm folded
  * into it (and ReLU when relu) in its epilogue: a separable one folds into
  * its pointwise half, which the BatchNorm follows. */
+/* into: y was allocated by the caller (with bn only). */
 static terracl_status conv_maybe_bn_run(terracl_module *m, terracl_runtime *rt,
                                         const struct smp_conv *c, const struct tc_batchnorm2d *bn,
-                                        int relu, const struct tc_tensor *x, struct tc_tensor *y,
-                                        terracl_error *err)
+                                        int relu, int into, const struct tc_tensor *x,
+                                        struct tc_tensor *y, terracl_error *err)
 {
     const struct tc_tensor *src = x;
     struct tc_tensor mid = {0};
@@ -73,7 +74,9 @@ static terracl_status conv_maybe_bn_run(terracl_module *m, terracl_runtime *rt,
             st = tc_op_dwconv2d(rt, x, w, NULL, g, 0, &mid, err);
         src = &mid;
     }
-    if (st == TERRACL_OK)
+    if (st == TERRACL_OK && into)
+        st = tc_layer_conv2d_bn_run_into(m, rt, &c->conv, bn, relu, src, y, err);
+    else if (st == TERRACL_OK)
         st = bn != NULL ? tc_layer_conv2d_bn_run(m, rt, &c->conv, bn, relu, src, y, err)
                         : tc_layer_conv2d_run(m, rt, &c->conv, src, y, err);
     tc_tensor_free(&mid);
@@ -83,7 +86,7 @@ static terracl_status conv_maybe_bn_run(terracl_module *m, terracl_runtime *rt,
 terracl_status smp_conv_run(terracl_module *m, terracl_runtime *rt, const struct smp_conv *c,
                             const struct tc_tensor *x, struct tc_tensor *y, terracl_error *err)
 {
-    return conv_maybe_bn_run(m, rt, c, NULL, 0, x, y, err);
+    return conv_maybe_bn_run(m, rt, c, NULL, 0, 0, x, y, err);
 }
 
 terracl_status smp_cbr_declare(terracl_module *m, const char *conv_name, const char *bn_name,
@@ -103,7 +106,14 @@ terracl_status smp_cbr_declare(terracl_module *m, const char *conv_name, const c
 terracl_status smp_cbr_run(terracl_module *m, terracl_runtime *rt, const struct smp_cbr *c,
                            const struct tc_tensor *x, struct tc_tensor *y, terracl_error *err)
 {
-    return conv_maybe_bn_run(m, rt, &c->conv, &c->bn, 1, x, y, err);
+    return conv_maybe_bn_run(m, rt, &c->conv, &c->bn, 1, 0, x, y, err);
+}
+
+terracl_status smp_cbr_run_into(terracl_module *m, terracl_runtime *rt, const struct smp_cbr *c,
+                                const struct tc_tensor *x, struct tc_tensor *y,
+                                terracl_error *err)
+{
+    return conv_maybe_bn_run(m, rt, &c->conv, &c->bn, 1, 1, x, y, err);
 }
 
 void smp_accept_head_args(const terracl_value *args, int has_upsampling)

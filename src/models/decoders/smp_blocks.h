@@ -47,6 +47,11 @@ TC_NODISCARD terracl_status smp_cbr_declare(terracl_module *m, const char *conv_
 TC_NODISCARD terracl_status smp_cbr_run(terracl_module *m, terracl_runtime *rt,
                                         const struct smp_cbr *c, const struct tc_tensor *x,
                                         struct tc_tensor *y, terracl_error *err);
+/* The same into y allocated by the caller with the output's shape (a slice
+ * of a concatenation, say). */
+TC_NODISCARD terracl_status smp_cbr_run_into(terracl_module *m, terracl_runtime *rt,
+                                             const struct smp_cbr *c, const struct tc_tensor *x,
+                                             struct tc_tensor *y, terracl_error *err);
 
 /* Marks the smp model arguments that only shape parts TerraTorch throws
  * away (the segmentation head's activation and upsampling, the aux_

@@ -69,28 +69,37 @@ static terracl_status aspp_declare(terracl_module *m, const char *base, int64_t 
     return st;
 }
 
+/* The five branches, concatenated into cat: for one batch item each made
+ * straight into its slice, otherwise made apart and copied together. */
 static terracl_status aspp_run(terracl_module *m, terracl_runtime *rt, const struct aspp *a,
                                const struct tc_tensor *x, struct tc_tensor *y, terracl_error *err)
 {
     int64_t B = x->dims[0], H = x->dims[2], W = x->dims[3];
+    const int sliced = B == 1;
     struct tc_tensor parts[5], pooled = {0}, pconv = {0}, cat = {0};
     memset(parts, 0, sizeof parts);
-    terracl_status st = TERRACL_OK;
-    for (int i = 0; i < 4 && st == TERRACL_OK; i++)
-        st = smp_cbr_run(m, rt, &a->branch[i], x, &parts[i], err);
+    terracl_status st = tc_dec_alloc(rt, B, 5 * a->out, H, W, &cat, err);
+    for (int i = 0; i < 4 && st == TERRACL_OK; i++) {
+        if (sliced) {
+            struct tc_tensor slice = tc_dec_channel_slice(&cat, i * a->out, a->out);
+            st = smp_cbr_run_into(m, rt, &a->branch[i], x, &slice, err);
+        } else {
+            st = smp_cbr_run(m, rt, &a->branch[i], x, &parts[i], err);
+        }
+    }
     if (st == TERRACL_OK)
         st = tc_dec_alloc(rt, B, x->dims[1], 1, 1, &pooled, err);
     if (st == TERRACL_OK)
         st = tc_op_adaptive_avg_pool2d(rt, x, &pooled, err);
     if (st == TERRACL_OK)
         st = smp_cbr_run(m, rt, &a->pool, &pooled, &pconv, err);
-    if (st == TERRACL_OK)
+    if (st == TERRACL_OK && sliced)
+        parts[4] = tc_dec_channel_slice(&cat, 4 * a->out, a->out);
+    else if (st == TERRACL_OK)
         st = tc_dec_alloc(rt, B, a->out, H, W, &parts[4], err);
     if (st == TERRACL_OK)
         st = tc_op_resize_bilinear(rt, &pconv, 0, &parts[4], err);
-    if (st == TERRACL_OK)
-        st = tc_dec_alloc(rt, B, 5 * a->out, H, W, &cat, err);
-    if (st == TERRACL_OK)
+    if (st == TERRACL_OK && !sliced)
         st = tc_op_concat(rt, parts, 5, 1, &cat, err);
     for (int i = 0; i < 5; i++)
         tc_tensor_free(&parts[i]);
@@ -125,17 +134,25 @@ static terracl_status deeplab_forward(terracl_module *m, struct tc_exec *ex,
                          "(smp's DeepLabV3Plus concatenates the two)",
                          (long long)p->scale, (long long)H, (long long)W, (long long)f2->dims[2],
                          (long long)f2->dims[3]);
+        /* [upsampled ASPP output, block1(feature 2)], for one batch item
+         * made in place in the concatenation. */
+        const int sliced = t.dims[0] == 1;
         if (st == TERRACL_OK)
+            st = tc_dec_alloc(rt, t.dims[0], p->channels + HIGHRES_CHANNELS, H, W, &cat, err);
+        if (st == TERRACL_OK && sliced) {
+            up = tc_dec_channel_slice(&cat, 0, p->channels);
+            hi = tc_dec_channel_slice(&cat, p->channels, HIGHRES_CHANNELS);
+        } else if (st == TERRACL_OK) {
             st = tc_dec_alloc(rt, t.dims[0], t.dims[1], H, W, &up, err);
+        }
         if (st == TERRACL_OK)
             st = tc_op_resize_bilinear(rt, &t, 1, &up, err);
         if (st == TERRACL_OK)
-            st = smp_cbr_run(m, rt, &p->block1, f2, &hi, err);
-        if (st == TERRACL_OK) {
+            st = sliced ? smp_cbr_run_into(m, rt, &p->block1, f2, &hi, err)
+                        : smp_cbr_run(m, rt, &p->block1, f2, &hi, err);
+        if (st == TERRACL_OK && !sliced) {
             struct tc_tensor parts[2] = {up, hi};
-            st = tc_dec_alloc(rt, t.dims[0], p->channels + HIGHRES_CHANNELS, H, W, &cat, err);
-            if (st == TERRACL_OK)
-                st = tc_op_concat(rt, parts, 2, 1, &cat, err);
+            st = tc_op_concat(rt, parts, 2, 1, &cat, err);
         }
         tc_tensor_free(&up);
         tc_tensor_free(&hi);

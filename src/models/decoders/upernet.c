@@ -127,10 +127,7 @@ static terracl_status fuse_input(terracl_module *m, terracl_runtime *rt, const s
     const int sliced = B == 1;
     terracl_status st = tc_dec_alloc(rt, B, (int64_t)L * C, H0, W0, cat, err);
     for (size_t i = 0; i < L && st == TERRACL_OK; i++) {
-        struct tc_tensor slice = *cat, conv = {0};
-        slice.owns_buf = 0;
-        slice.dims[1] = C;
-        slice.offset += i * (size_t)(C * H0 * W0);
+        struct tc_tensor slice = tc_dec_channel_slice(cat, (int64_t)i * C, C), conv = {0};
         struct tc_tensor *dst = sliced ? &slice : &outs[i];
         const int same_size = lat[i].dims[2] == H0 && lat[i].dims[3] == W0;
         if (i + 1 < L && same_size) {
