@@ -214,3 +214,124 @@ __kernel void tc_attention_fwd(__global const float *qkv, uint qkv_off, __global
         }
     }
 }
+
+/* The same for sequences of up to TC_LMAX keys (padded), in two passes
+ * over a private row of scores per query row: all the scores and their
+ * running maximum first, then one exp per score against the row's
+ * maximum (PyTorch's softmax arithmetic) and P V over the whole row. No
+ * running rescaling of the partial sums and outputs between key blocks,
+ * which in the one-pass kernel above costs as many instructions as the
+ * scores themselves. Same launch and arguments as tc_attention_fwd. */
+#define TC_LMAX 1056
+__kernel void tc_attention_rows(__global const float *qkv, uint qkv_off,
+                                __global const float *kt, uint kt_off, __global float *out,
+                                uint out_off, uint len, uint lp, uint dim, uint heads,
+                                float scale)
+{
+    uint qb = get_global_id(0), h = get_global_id(1), b = get_global_id(2);
+    uint q0 = qb * TC_R;
+    if (q0 >= len || h >= heads || lp > TC_LMAX)
+        return;
+    size_t ld = 3 * (size_t)dim;
+    __global const float *qbase = qkv + qkv_off + (size_t)b * len * ld + h * TC_HD;
+    __global const float *vbase = qbase + 2 * (size_t)dim;
+    __global const float *ktb = kt + kt_off + ((size_t)b * heads + h) * TC_HD * lp;
+
+    __global const float *qrow[TC_R];
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++)
+        qrow[r] = qbase + (size_t)min(q0 + (uint)r, len - 1) * ld;
+
+    /* Pass 1: scaled scores, padded keys at -inf, and each row's maximum. */
+    float srow[TC_R][TC_LMAX];
+    float16 mx[TC_R];
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++)
+        mx[r] = (float16)(-INFINITY);
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (uint j0 = 0; j0 < len; j0 += TC_KB) {
+        float16 s0[TC_R], s1[TC_R];
+        #pragma unroll
+        for (int r = 0; r < TC_R; r++)
+            s0[r] = s1[r] = (float16)(0.0f);
+        __global const float *kp = ktb + j0;
+        uint nk = min((uint)TC_KB, len - j0);
+        if (nk > 16) {
+            for (int d = 0; d < TC_HD; d++, kp += lp) {
+                float16 k0 = vload16(0, kp), k1 = vload16(1, kp);
+                #pragma unroll
+                for (int r = 0; r < TC_R; r++) {
+                    float qv = qrow[r][d];
+                    s0[r] = fma((float16)(qv), k0, s0[r]);
+                    s1[r] = fma((float16)(qv), k1, s1[r]);
+                }
+            }
+        } else {
+            for (int d = 0; d < TC_HD; d++, kp += lp) {
+                float16 k0 = vload16(0, kp);
+                #pragma unroll
+                for (int r = 0; r < TC_R; r++)
+                    s0[r] = fma((float16)(qrow[r][d]), k0, s0[r]);
+            }
+        }
+        #pragma unroll
+        for (int r = 0; r < TC_R; r++) {
+            float16 a = s0[r] * scale, c = s1[r] * scale;
+            if (nk < TC_KB) {
+                a = select(a, (float16)(-INFINITY), lane >= (int)nk);
+                c = select(c, (float16)(-INFINITY), lane + 16 >= (int)nk);
+            }
+            mx[r] = fmax(mx[r], fmax(a, c));
+            vstore16(a, 0, srow[r] + j0);
+            vstore16(c, 0, srow[r] + j0 + 16);
+        }
+    }
+
+    /* Pass 2: the row's probabilities, unnormalised, and their sum. */
+    const uint nvec = (len + 15) / 16;
+    float inv[TC_R];
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++) {
+        const float m = hmax16(mx[r]);
+        float16 sum = (float16)(0.0f);
+        for (uint v = 0; v < nvec; v++) {
+            float16 e = exp(vload16(v, srow[r]) - m);
+            vstore16(e, v, srow[r]);
+            sum += e;
+        }
+        inv[r] = 1.0f / hsum16(sum);
+    }
+
+    /* Pass 3: O = P V over all the keys. */
+    dvec o[TC_R][TC_ND];
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++)
+        #pragma unroll
+        for (int n = 0; n < TC_ND; n++)
+            o[r][n] = (dvec)(0.0f);
+    __global const float *vp = vbase;
+    for (uint jj = 0; jj < len; jj++, vp += ld) {
+        dvec v[TC_ND];
+        #pragma unroll
+        for (int n = 0; n < TC_ND; n++)
+            v[n] = DLOAD(n, vp);
+        #pragma unroll
+        for (int r = 0; r < TC_R; r++) {
+            dvec pr = (dvec)(srow[r][jj]);
+            #pragma unroll
+            for (int n = 0; n < TC_ND; n++)
+                o[r][n] = fma(pr, v[n], o[r][n]);
+        }
+    }
+
+    __global float *obase = out + out_off + ((size_t)b * len + q0) * dim + h * TC_HD;
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++) {
+        dvec scale_r = (dvec)(inv[r]);
+        if (q0 + (uint)r < len) {
+            #pragma unroll
+            for (int n = 0; n < TC_ND; n++)
+                DSTORE(o[r][n] * scale_r, n, obase + (size_t)r * dim);
+        }
+    }
+}

@@ -10,6 +10,10 @@
 #define ATT_KB 32 /* keys per block: must match TC_KB in attention.cl */
 #define ATT_R 4   /* query rows per work-item (TC_R) */
 #define ATT_WG 8  /* work-items per work-group along the query blocks */
+/* Padded lengths up to which the two-pass kernel runs (TC_LMAX in
+ * attention.cl: its private rows of scores); longer ones take the online
+ * softmax kernel. */
+#define ATT_LMAX 1056
 
 struct att_shape {
     size_t batch, len, dim, heads, hd;
@@ -71,7 +75,9 @@ terracl_status tc_op_attention_fused(terracl_runtime *rt, const struct tc_tensor
     const int kt_blocks = s.hd % 16 == 0; /* 16x16 blocks per work-item */
     if ((st = tc_kernel_get(rt, "attention", kt_blocks ? "tc_attention_kt" : "tc_attention_kt1",
                             opts, &kt, err)) ||
-        (st = tc_kernel_get(rt, "attention", "tc_attention_fwd", opts, &kf, err)))
+        (st = tc_kernel_get(rt, "attention",
+                            lp <= ATT_LMAX ? "tc_attention_rows" : "tc_attention_fwd", opts, &kf,
+                            err)))
         return st;
     size_t chunk = tc_tensor_numel(scratch) / per_item;
     if (chunk > s.batch)
