@@ -108,6 +108,81 @@ static float hsum16(float16 v)
     return c.x + c.y;
 }
 
+/* The scaled scores of the TC_R query rows against the keys j0 .. j0 + nk
+ * - 1 of one block (nk <= TC_KB; kp = K^T at key j0): keys j0 .. j0 + 15
+ * in a, the next 16 in c, padded keys at -inf. */
+static inline void att_score_block(__global const float *const qrow[TC_R],
+                                   __global const float *kp, uint lp, uint nk, float scale,
+                                   float16 a[TC_R], float16 c[TC_R])
+{
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    float16 s0[TC_R], s1[TC_R];
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++)
+        s0[r] = s1[r] = (float16)(0.0f);
+    if (nk > 16) {
+        for (int d = 0; d < TC_HD; d++, kp += lp) {
+            float16 k0 = vload16(0, kp), k1 = vload16(1, kp);
+            #pragma unroll
+            for (int r = 0; r < TC_R; r++) {
+                float qv = qrow[r][d];
+                s0[r] = fma((float16)(qv), k0, s0[r]);
+                s1[r] = fma((float16)(qv), k1, s1[r]);
+            }
+        }
+    } else { /* a last block of at most 16 keys: the upper half is padding */
+        for (int d = 0; d < TC_HD; d++, kp += lp) {
+            float16 k0 = vload16(0, kp);
+            #pragma unroll
+            for (int r = 0; r < TC_R; r++)
+                s0[r] = fma((float16)(qrow[r][d]), k0, s0[r]);
+        }
+    }
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++) {
+        a[r] = s0[r] * scale;
+        c[r] = s1[r] * scale;
+        if (nk < TC_KB) { /* padded keys take no weight */
+            a[r] = select(a[r], (float16)(-INFINITY), lane >= (int)nk);
+            c[r] = select(c[r], (float16)(-INFINITY), lane + 16 >= (int)nk);
+        }
+    }
+}
+
+/* o[r] += sum over the n keys from vp (rows ld apart) of p[r * pstride + j] V[j]. */
+static inline void att_accumulate_pv(const float *p, uint pstride, __global const float *vp,
+                                     size_t ld, uint n, dvec o[TC_R][TC_ND])
+{
+    for (uint jj = 0; jj < n; jj++, vp += ld) {
+        dvec v[TC_ND];
+        #pragma unroll
+        for (int k = 0; k < TC_ND; k++)
+            v[k] = DLOAD(k, vp);
+        #pragma unroll
+        for (int r = 0; r < TC_R; r++) {
+            dvec pr = (dvec)(p[r * pstride + jj]);
+            #pragma unroll
+            for (int k = 0; k < TC_ND; k++)
+                o[r][k] = fma(pr, v[k], o[r][k]);
+        }
+    }
+}
+
+/* The rows of O that exist (query q0 + r < len), each times inv[r]. */
+static inline void att_store_rows(dvec o[TC_R][TC_ND], const float inv[TC_R],
+                                  __global float *obase, uint dim, uint q0, uint len)
+{
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++) {
+        dvec f = (dvec)(inv[r]);
+        if (q0 + (uint)r < len) {
+            #pragma unroll
+            for (int n = 0; n < TC_ND; n++)
+                DSTORE(o[r][n] * f, n, obase + (size_t)r * dim);
+        }
+    }
+}
+
 /* Global size (ceil(len / TC_R), heads, batch). kt holds this launch's
  * batch items from kt_off, [batch][heads][TC_HD][lp]. */
 __kernel void tc_attention_fwd(__global const float *qkv, uint qkv_off, __global const float *kt,
@@ -141,40 +216,14 @@ __kernel void tc_attention_fwd(__global const float *qkv, uint qkv_off, __global
         m[r] = -INFINITY;
     }
     float p[TC_R][TC_KB];
-    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 
     for (uint j0 = 0; j0 < len; j0 += TC_KB) {
-        float16 s0[TC_R], s1[TC_R];
-        #pragma unroll
-        for (int r = 0; r < TC_R; r++)
-            s0[r] = s1[r] = (float16)(0.0f);
-        __global const float *kp = ktb + j0;
         uint nk = min((uint)TC_KB, len - j0);
-        if (nk > 16) {
-            for (int d = 0; d < TC_HD; d++, kp += lp) {
-                float16 k0 = vload16(0, kp), k1 = vload16(1, kp);
-                #pragma unroll
-                for (int r = 0; r < TC_R; r++) {
-                    float qv = qrow[r][d];
-                    s0[r] = fma((float16)(qv), k0, s0[r]);
-                    s1[r] = fma((float16)(qv), k1, s1[r]);
-                }
-            }
-        } else { /* a last block of at most 16 keys: the upper half is padding */
-            for (int d = 0; d < TC_HD; d++, kp += lp) {
-                float16 k0 = vload16(0, kp);
-                #pragma unroll
-                for (int r = 0; r < TC_R; r++)
-                    s0[r] = fma((float16)(qrow[r][d]), k0, s0[r]);
-            }
-        }
+        float16 sa[TC_R], sc[TC_R];
+        att_score_block(qrow, ktb + j0, lp, nk, scale, sa, sc);
         #pragma unroll
         for (int r = 0; r < TC_R; r++) {
-            float16 a = s0[r] * scale, c = s1[r] * scale;
-            if (nk < TC_KB) { /* padded keys take no weight */
-                a = select(a, (float16)(-INFINITY), lane >= (int)nk);
-                c = select(c, (float16)(-INFINITY), lane + 16 >= (int)nk);
-            }
+            float16 a = sa[r], c = sc[r];
             float mn = fmax(m[r], hmax16(fmax(a, c)));
             float alpha = exp(m[r] - mn); /* 0 on the first block */
             m[r] = mn;
@@ -187,32 +236,15 @@ __kernel void tc_attention_fwd(__global const float *qkv, uint qkv_off, __global
             vstore16(a, 0, p[r]);
             vstore16(c, 1, p[r]);
         }
-        __global const float *vp = vbase + (size_t)j0 * ld;
-        for (uint jj = 0; jj < nk; jj++, vp += ld) {
-            dvec v[TC_ND];
-            #pragma unroll
-            for (int n = 0; n < TC_ND; n++)
-                v[n] = DLOAD(n, vp);
-            #pragma unroll
-            for (int r = 0; r < TC_R; r++) {
-                dvec pr = (dvec)(p[r][jj]);
-                #pragma unroll
-                for (int n = 0; n < TC_ND; n++)
-                    o[r][n] = fma(pr, v[n], o[r][n]);
-            }
-        }
+        att_accumulate_pv(&p[0][0], TC_KB, vbase + (size_t)j0 * ld, ld, nk, o);
     }
 
-    __global float *obase = out + out_off + ((size_t)b * len + q0) * dim + h * TC_HD;
+    float inv[TC_R];
     #pragma unroll
-    for (int r = 0; r < TC_R; r++) {
-        dvec inv = (dvec)(1.0f / hsum16(lsum[r]));
-        if (q0 + (uint)r < len) {
-            #pragma unroll
-            for (int n = 0; n < TC_ND; n++)
-                DSTORE(o[r][n] * inv, n, obase + (size_t)r * dim);
-        }
-    }
+    for (int r = 0; r < TC_R; r++)
+        inv[r] = 1.0f / hsum16(lsum[r]);
+    att_store_rows(o, inv, out + out_off + ((size_t)b * len + q0) * dim + h * TC_HD, dim, q0,
+                   len);
 }
 
 /* The same for sequences of up to TC_LMAX keys (padded), in two passes
@@ -248,42 +280,14 @@ __kernel void tc_attention_rows(__global const float *qkv, uint qkv_off,
     #pragma unroll
     for (int r = 0; r < TC_R; r++)
         mx[r] = (float16)(-INFINITY);
-    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (uint j0 = 0; j0 < len; j0 += TC_KB) {
-        float16 s0[TC_R], s1[TC_R];
-        #pragma unroll
-        for (int r = 0; r < TC_R; r++)
-            s0[r] = s1[r] = (float16)(0.0f);
-        __global const float *kp = ktb + j0;
-        uint nk = min((uint)TC_KB, len - j0);
-        if (nk > 16) {
-            for (int d = 0; d < TC_HD; d++, kp += lp) {
-                float16 k0 = vload16(0, kp), k1 = vload16(1, kp);
-                #pragma unroll
-                for (int r = 0; r < TC_R; r++) {
-                    float qv = qrow[r][d];
-                    s0[r] = fma((float16)(qv), k0, s0[r]);
-                    s1[r] = fma((float16)(qv), k1, s1[r]);
-                }
-            }
-        } else {
-            for (int d = 0; d < TC_HD; d++, kp += lp) {
-                float16 k0 = vload16(0, kp);
-                #pragma unroll
-                for (int r = 0; r < TC_R; r++)
-                    s0[r] = fma((float16)(qrow[r][d]), k0, s0[r]);
-            }
-        }
+        float16 a[TC_R], c[TC_R];
+        att_score_block(qrow, ktb + j0, lp, min((uint)TC_KB, len - j0), scale, a, c);
         #pragma unroll
         for (int r = 0; r < TC_R; r++) {
-            float16 a = s0[r] * scale, c = s1[r] * scale;
-            if (nk < TC_KB) {
-                a = select(a, (float16)(-INFINITY), lane >= (int)nk);
-                c = select(c, (float16)(-INFINITY), lane + 16 >= (int)nk);
-            }
-            mx[r] = fmax(mx[r], fmax(a, c));
-            vstore16(a, 0, srow[r] + j0);
-            vstore16(c, 0, srow[r] + j0 + 16);
+            mx[r] = fmax(mx[r], fmax(a[r], c[r]));
+            vstore16(a[r], 0, srow[r] + j0);
+            vstore16(c[r], 0, srow[r] + j0 + 16);
         }
     }
 
@@ -309,29 +313,7 @@ __kernel void tc_attention_rows(__global const float *qkv, uint qkv_off,
         #pragma unroll
         for (int n = 0; n < TC_ND; n++)
             o[r][n] = (dvec)(0.0f);
-    __global const float *vp = vbase;
-    for (uint jj = 0; jj < len; jj++, vp += ld) {
-        dvec v[TC_ND];
-        #pragma unroll
-        for (int n = 0; n < TC_ND; n++)
-            v[n] = DLOAD(n, vp);
-        #pragma unroll
-        for (int r = 0; r < TC_R; r++) {
-            dvec pr = (dvec)(srow[r][jj]);
-            #pragma unroll
-            for (int n = 0; n < TC_ND; n++)
-                o[r][n] = fma(pr, v[n], o[r][n]);
-        }
-    }
-
-    __global float *obase = out + out_off + ((size_t)b * len + q0) * dim + h * TC_HD;
-    #pragma unroll
-    for (int r = 0; r < TC_R; r++) {
-        dvec scale_r = (dvec)(inv[r]);
-        if (q0 + (uint)r < len) {
-            #pragma unroll
-            for (int n = 0; n < TC_ND; n++)
-                DSTORE(o[r][n] * scale_r, n, obase + (size_t)r * dim);
-        }
-    }
+    att_accumulate_pv(&srow[0][0], TC_LMAX, vbase, ld, len, o);
+    att_store_rows(o, inv, out + out_off + ((size_t)b * len + q0) * dim + h * TC_HD, dim, q0,
+                   len);
 }

@@ -7,7 +7,28 @@
 #pragma OPENCL FP_CONTRACT OFF
 
 /* Bilinear: align_corners -> src = scale * dst; otherwise
- * src = max(0, scale * (dst + 0.5) - 0.5). */
+ * src = max(0, scale * (dst + 0.5) - 0.5). The two source indices along an
+ * axis of `in` pixels and their weights for output index o. */
+struct tc_bilinear_tap {
+    uint i0, i1;
+    float w0, w1;
+};
+
+static inline struct tc_bilinear_tap tc_bilinear_tap(uint o, uint in, float scale,
+                                                     int align_corners)
+{
+    float s = align_corners ? scale * (float)o : scale * ((float)o + 0.5f) - 0.5f;
+    s = s < 0.0f ? 0.0f : s;
+    struct tc_bilinear_tap t;
+    t.i0 = (uint)s;
+    if (t.i0 > in - 1)
+        t.i0 = in - 1;
+    t.i1 = t.i0 + (t.i0 < in - 1 ? 1u : 0u);
+    t.w1 = s - (float)t.i0;
+    t.w0 = 1.0f - t.w1;
+    return t;
+}
+
 __kernel void tc_resize_bilinear(__global const float *x, uint x_off, __global float *y, uint y_off,
                                  uint in_h, uint in_w, uint out_h, uint out_w, float scale_h,
                                  float scale_w, int align_corners, uint n)
@@ -18,29 +39,12 @@ __kernel void tc_resize_bilinear(__global const float *x, uint x_off, __global f
     uint ox = i % out_w;
     uint oy = (i / out_w) % out_h;
     uint p = i / out_w / out_h;
-    float sy, sx;
-    if (align_corners) {
-        sy = scale_h * (float)oy;
-        sx = scale_w * (float)ox;
-    } else {
-        sy = scale_h * ((float)oy + 0.5f) - 0.5f;
-        sx = scale_w * ((float)ox + 0.5f) - 0.5f;
-        sy = sy < 0.0f ? 0.0f : sy;
-        sx = sx < 0.0f ? 0.0f : sx;
-    }
-    uint y0 = (uint)sy, x0 = (uint)sx;
-    if (y0 > in_h - 1)
-        y0 = in_h - 1;
-    if (x0 > in_w - 1)
-        x0 = in_w - 1;
-    uint y1 = y0 + (y0 < in_h - 1 ? 1u : 0u);
-    uint x1 = x0 + (x0 < in_w - 1 ? 1u : 0u);
-    float ly1 = sy - (float)y0, lx1 = sx - (float)x0;
-    float ly0 = 1.0f - ly1, lx0 = 1.0f - lx1;
+    const struct tc_bilinear_tap ty = tc_bilinear_tap(oy, in_h, scale_h, align_corners);
+    const struct tc_bilinear_tap tx = tc_bilinear_tap(ox, in_w, scale_w, align_corners);
     __global const float *src = x + x_off + (size_t)p * in_h * in_w;
-    float top = lx0 * src[y0 * in_w + x0] + lx1 * src[y0 * in_w + x1];
-    float bot = lx0 * src[y1 * in_w + x0] + lx1 * src[y1 * in_w + x1];
-    y[y_off + i] = ly0 * top + ly1 * bot;
+    float top = tx.w0 * src[ty.i0 * in_w + tx.i0] + tx.w1 * src[ty.i0 * in_w + tx.i1];
+    float bot = tx.w0 * src[ty.i1 * in_w + tx.i0] + tx.w1 * src[ty.i1 * in_w + tx.i1];
+    y[y_off + i] = ty.w0 * top + ty.w1 * bot;
 }
 
 __kernel void tc_resize_nearest(__global const float *x, uint x_off, __global float *y, uint y_off,
@@ -139,29 +143,15 @@ __kernel void tc_resize_bilinear_rows(__global const float *restrict x, uint x_o
         return;
     uint p = row / out_h;
     uint oy = row - p * out_h;
-    float sy = align_corners ? scale_h * (float)oy : scale_h * ((float)oy + 0.5f) - 0.5f;
-    sy = sy < 0.0f ? 0.0f : sy;
-    uint y0 = (uint)sy;
-    if (y0 > in_h - 1)
-        y0 = in_h - 1;
-    uint y1 = y0 + (y0 < in_h - 1 ? 1u : 0u);
-    float ly1 = sy - (float)y0;
-    float ly0 = 1.0f - ly1;
-    __global const float *restrict r0 = x + x_off + ((size_t)p * in_h + y0) * in_w;
-    __global const float *restrict r1 = x + x_off + ((size_t)p * in_h + y1) * in_w;
+    const struct tc_bilinear_tap ty = tc_bilinear_tap(oy, in_h, scale_h, align_corners);
+    __global const float *restrict r0 = x + x_off + ((size_t)p * in_h + ty.i0) * in_w;
+    __global const float *restrict r1 = x + x_off + ((size_t)p * in_h + ty.i1) * in_w;
     __global float *restrict dst = y + y_off + (size_t)row * out_w;
     for (uint ox = 0; ox < out_w; ox++) {
-        float sx = align_corners ? scale_w * (float)ox : scale_w * ((float)ox + 0.5f) - 0.5f;
-        sx = sx < 0.0f ? 0.0f : sx;
-        uint x0 = (uint)sx;
-        if (x0 > in_w - 1)
-            x0 = in_w - 1;
-        uint x1 = x0 + (x0 < in_w - 1 ? 1u : 0u);
-        float lx1 = sx - (float)x0;
-        float lx0 = 1.0f - lx1;
-        float top = lx0 * r0[x0] + lx1 * r0[x1];
-        float bot = lx0 * r1[x0] + lx1 * r1[x1];
-        dst[ox] = ly0 * top + ly1 * bot;
+        const struct tc_bilinear_tap tx = tc_bilinear_tap(ox, in_w, scale_w, align_corners);
+        float top = tx.w0 * r0[tx.i0] + tx.w1 * r0[tx.i1];
+        float bot = tx.w0 * r1[tx.i0] + tx.w1 * r1[tx.i1];
+        dst[ox] = ty.w0 * top + ty.w1 * bot;
     }
 }
 
@@ -194,25 +184,16 @@ void tc_resize_bilinear_band(__global const float *restrict x, uint x_off,
     float hrow[2][TC_RESIZE_ROW];
     int hsrc[2] = {-1, -1};
     for (uint ox = 0; ox < out_w; ox++) {
-        float sx = align_corners ? scale_w * (float)ox : scale_w * ((float)ox + 0.5f) - 0.5f;
-        sx = sx < 0.0f ? 0.0f : sx;
-        uint x0 = (uint)sx;
-        if (x0 > in_w - 1)
-            x0 = in_w - 1;
-        cx0[ox] = x0;
-        cx1[ox] = x0 + (x0 < in_w - 1 ? 1u : 0u);
-        wx1[ox] = sx - (float)x0;
-        wx0[ox] = 1.0f - wx1[ox];
+        const struct tc_bilinear_tap tx = tc_bilinear_tap(ox, in_w, scale_w, align_corners);
+        cx0[ox] = tx.i0;
+        cx1[ox] = tx.i1;
+        wx0[ox] = tx.w0;
+        wx1[ox] = tx.w1;
     }
     __global const float *restrict plane = x + x_off + (size_t)p * in_h * in_w;
     for (uint oy = oy_begin; oy < oy_end; oy++) {
-        float sy = align_corners ? scale_h * (float)oy : scale_h * ((float)oy + 0.5f) - 0.5f;
-        sy = sy < 0.0f ? 0.0f : sy;
-        uint y0 = (uint)sy;
-        if (y0 > in_h - 1)
-            y0 = in_h - 1;
-        const uint y1 = y0 + (y0 < in_h - 1 ? 1u : 0u);
-        const float ly1 = sy - (float)y0, ly0 = 1.0f - ly1;
+        const struct tc_bilinear_tap ty = tc_bilinear_tap(oy, in_h, scale_h, align_corners);
+        const uint y0 = ty.i0, y1 = ty.i1;
         /* The slots holding source rows y0 and y1, interpolated on
          * demand; y1's never evicts y0's. */
         int s0 = hsrc[0] == (int)y0 ? 0 : hsrc[1] == (int)y0 ? 1 : -1;
@@ -230,7 +211,7 @@ void tc_resize_bilinear_band(__global const float *restrict x, uint x_off,
         const float *top = hrow[s0], *bot = hrow[s1];
         __global float *restrict dst = y + y_off + ((size_t)p * out_h + oy) * out_w;
         for (uint ox = 0; ox < out_w; ox++)
-            dst[ox] = ly0 * top[ox] + ly1 * bot[ox];
+            dst[ox] = ty.w0 * top[ox] + ty.w1 * bot[ox];
     }
 }
 
