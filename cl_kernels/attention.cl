@@ -108,6 +108,23 @@ static float hsum16(float16 v)
     return c.x + c.y;
 }
 
+/* The operands of the work-item holding query rows q0 .. q0 + TC_R - 1 of
+ * head h of batch item b: its query rows (rows past the end repeat the
+ * last one: computed, never stored), the head's first V row and its K^T. */
+static inline void att_operands(__global const float *qkv, __global const float *kt, uint len,
+                                uint lp, uint dim, uint heads, uint b, uint h, uint q0,
+                                __global const float *qrow[TC_R], __global const float **vbase,
+                                __global const float **ktb)
+{
+    const size_t ld = 3 * (size_t)dim;
+    __global const float *qbase = qkv + (size_t)b * len * ld + h * TC_HD;
+    #pragma unroll
+    for (int r = 0; r < TC_R; r++)
+        qrow[r] = qbase + (size_t)min(q0 + (uint)r, len - 1) * ld;
+    *vbase = qbase + 2 * (size_t)dim;
+    *ktb = kt + ((size_t)b * heads + h) * TC_HD * lp;
+}
+
 /* The scaled scores of the TC_R query rows against the keys j0 .. j0 + nk
  * - 1 of one block (nk <= TC_KB; kp = K^T at key j0): keys j0 .. j0 + 15
  * in a, the next 16 in c, padded keys at -inf. */
@@ -194,15 +211,8 @@ __kernel void tc_attention_fwd(__global const float *qkv, uint qkv_off, __global
     if (q0 >= len || h >= heads)
         return;
     size_t ld = 3 * (size_t)dim;
-    __global const float *qbase = qkv + qkv_off + (size_t)b * len * ld + h * TC_HD;
-    __global const float *vbase = qbase + 2 * (size_t)dim;
-    __global const float *ktb = kt + kt_off + ((size_t)b * heads + h) * TC_HD * lp;
-
-    /* Rows past the end repeat the last one (computed, never stored). */
-    __global const float *qrow[TC_R];
-    #pragma unroll
-    for (int r = 0; r < TC_R; r++)
-        qrow[r] = qbase + (size_t)min(q0 + (uint)r, len - 1) * ld;
+    __global const float *qrow[TC_R], *vbase, *ktb;
+    att_operands(qkv + qkv_off, kt + kt_off, len, lp, dim, heads, b, h, q0, qrow, &vbase, &ktb);
 
     dvec o[TC_R][TC_ND];
     float16 lsum[TC_R];
@@ -265,14 +275,8 @@ __kernel void tc_attention_rows(__global const float *qkv, uint qkv_off,
     if (q0 >= len || h >= heads || lp > TC_LMAX)
         return;
     size_t ld = 3 * (size_t)dim;
-    __global const float *qbase = qkv + qkv_off + (size_t)b * len * ld + h * TC_HD;
-    __global const float *vbase = qbase + 2 * (size_t)dim;
-    __global const float *ktb = kt + kt_off + ((size_t)b * heads + h) * TC_HD * lp;
-
-    __global const float *qrow[TC_R];
-    #pragma unroll
-    for (int r = 0; r < TC_R; r++)
-        qrow[r] = qbase + (size_t)min(q0 + (uint)r, len - 1) * ld;
+    __global const float *qrow[TC_R], *vbase, *ktb;
+    att_operands(qkv + qkv_off, kt + kt_off, len, lp, dim, heads, b, h, q0, qrow, &vbase, &ktb);
 
     /* Pass 1: scaled scores, padded keys at -inf, and each row's maximum. */
     float srow[TC_R][TC_LMAX];
