@@ -12,7 +12,9 @@
  * Tiles as tc_sgemm_nn (gemm.cl): CONV_MR output channels x 16 CONV_NV
  * columns per tile, one weight broadcast against CONV_NV float16 vectors of
  * B per step; a work-item walks CONV_PANEL tiles along the columns.
- * Epilogue: + bias[co] (has_bias), then ReLU (relu).
+ * Epilogue: + bias[co] (has_bias), then ReLU (relu). A vector of 16
+ * columns inside one output row is stored as one vector; the others (a
+ * row's end, its padding columns) lane by lane.
  * A 1x1 convolution without padding needs no copy: xp is x itself, and
  * its last column tiles, which would read past x, load lane by lane.
  */
@@ -157,11 +159,18 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
         else
             CONV_TILE_SUM(tc_conv_load_guarded(bp + 16 * v, (long)xp_len - (long)(bp - xp) - 16 * v));
 
-        /* Column j -> output pixel (j / Wp, j % Wp), kept when inside Wo. */
+        /* Column j -> output pixel (j / Wp, j % Wp), kept when inside Wo;
+         * one division per tile, not per column. */
         int dst[CONV_NR];
-        for (int c = 0; c < CONV_NR; c++) {
-            int j = j0 + c, oy = j / Wp, ox = j - oy * Wp;
-            dst[c] = j < ncols && ox < Wo ? oy * Wo + ox : -1;
+        {
+            int oy = j0 / Wp, ox = j0 - oy * Wp;
+            for (int c = 0; c < CONV_NR; c++) {
+                dst[c] = j0 + c < ncols && ox < Wo ? oy * Wo + ox : -1;
+                if (++ox == Wp) {
+                    ox = 0;
+                    oy++;
+                }
+            }
         }
         const size_t out_plane = (size_t)Ho * Wo;
 #pragma unroll
@@ -174,6 +183,15 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
 #pragma unroll
             for (int v = 0; v < CONV_NV; v++) {
                 float16 r = acc[i][v] + b;
+                const int d0 = dst[16 * v], d15 = dst[16 * v + 15];
+                if (d0 >= 0 && d15 == d0 + 15) {
+                    /* The vector's 16 columns are one run of an output row. */
+                    __global float *yo = yrow + d0;
+                    if (accumulate)
+                        r += vload16(0, yo);
+                    vstore16(act ? fmax(r, (float16)(0.0f)) : r, 0, yo);
+                    continue;
+                }
                 float lane[16];
                 vstore16(r, 0, lane);
                 for (int l = 0; l < 16; l++) {

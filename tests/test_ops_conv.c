@@ -253,7 +253,10 @@ static void test_conv2d(void **state)
 
 /* Every tile `terracl tune` may pick for the implicit convolution (the
  * narrow layers' kernel) computes the same convolution: odd sizes, batch
- * 2, dilation, fewer output channels than a tile, a padded 1x1. */
+ * 2, dilation, fewer output channels than a tile (1- and 2-channel heads
+ * take a narrower tile than the device's), a padded 1x1, rows of 16+
+ * outputs stored as vectors; with 16 KiB blocks the input channels are
+ * also summed in several launches (16 per launch), each adding to y. */
 static void test_conv_implicit_tiles(void **state)
 {
     (void)state;
@@ -262,11 +265,16 @@ static void test_conv_implicit_tiles(void **state)
         {1, 32, 30, 29, 16, 3, 3, {1, 1, 2, 2, 2, 2}, 0},
         {1, 9, 41, 37, 2, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         {1, 20, 11, 13, 33, 1, 1, {1, 1, 1, 1, 1, 1}, 1},
+        {1, 40, 19, 50, 1, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+        {2, 48, 21, 70, 18, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
     };
     terracl_error err = {0};
-    for (int tile = 0; tile < TC_CONV_TILES; tile++) {
+    for (int run = 0; run < 2 * TC_CONV_TILES; run++) {
+        const int tile = run % TC_CONV_TILES;
         struct tc_native_params np = tc_native_default;
         np.conv_tile = (size_t)tile;
+        if (run >= TC_CONV_TILES)
+            np.conv_block_kib = 16;
         tc_native_force(tc_test_rt, &np);
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             const struct conv_case *c = &cases[i];
@@ -288,7 +296,19 @@ static void test_conv_implicit_tiles(void **state)
                          err);
             float *got = tc_test_download(&ty);
             char what[64];
-            snprintf(what, sizeof what, "implicit conv2d case %zu, tile %d", i, tile);
+            snprintf(what, sizeof what, "implicit conv2d case %zu, tile %d, %zu KiB blocks", i,
+                     tile, np.conv_block_kib);
+            expect_close(got, want, ny, what);
+            /* ReLU comes once, after the last block's sum. */
+            for (size_t j = 0; j < ny; j++)
+                want[j] = want[j] > 0.0f ? want[j] : 0.0f;
+            TC_ASSERT_OK(tc_op_conv2d_act(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, &c->g, 1,
+                                          &ty, &err),
+                         err);
+            free(got);
+            got = tc_test_download(&ty);
+            snprintf(what, sizeof what, "implicit conv2d + relu case %zu, tile %d, %zu KiB", i,
+                     tile, np.conv_block_kib);
             expect_close(got, want, ny, what);
             free(got);
             free(x);
