@@ -14,16 +14,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_time.h"
+
 #include "graph/tensor.h"
 #include "ops/attention.h"
 #include "terracl/terracl.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
 
 struct bufs {
     struct tc_tensor qkv, scores, out;

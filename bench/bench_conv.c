@@ -16,18 +16,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_time.h"
+
 #include "graph/tensor.h"
 #include "ops/conv.h"
 #include "ops/dwconv.h"
 #include "ops/resize.h"
 #include "terracl/terracl.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
 
 enum kind { CONV, CONVT, BILINEAR, NEAREST, DWCONV };
 struct cfg {

@@ -13,17 +13,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_time.h"
+
 #include "graph/tensor.h"
 #include "runtime/gemm_params.h"
 #include "runtime/runtime.h"
 #include "terracl/terracl.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
 
 struct shape {
     size_t m, n, k;

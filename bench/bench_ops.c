@@ -11,19 +11,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_time.h"
+
 #include "graph/tensor.h"
 #include "ops/elementwise.h"
 #include "ops/linear.h"
 #include "ops/norm.h"
 #include "ops/softmax.h"
 #include "terracl/terracl.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
 
 enum op { LAYERNORM, SOFTMAX, GELU, BIAS_GELU, RESIDUAL, ATTENTION, QKV, PROJ, FC1, FC2, FC1_GELU, FC2_RES, NOPS };
 static const char *k_names[NOPS] = {"layernorm [L,768]",      "softmax [12L,L]",

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_time.h"
+
 static double now(void)
 {
     struct timespec t;
@@ -222,12 +224,6 @@ static void pack64(const float *w, int n, int k, float *out)
         for (int c = 0; c < 64; c++)
             for (int p = 0; p < k; p++)
                 out[((size_t)q0 * k + p) * 64 + c] = w[((size_t)q0 * 64 + c) * k + p];
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
 }
 
 /* Kernel `name` of gemm.cl built with the variant's options (the program

@@ -69,3 +69,16 @@ static inline uint tc_nearest_src(uint dst, uint in, uint out, float scale)
     uint s = (uint)floor((float)dst * scale);
     return s < in - 1 ? s : in - 1;
 }
+
+/* A hint to bring the line holding *p into the cache before it is used
+ * (write = 1: it is about to be written). PoCL compiles OpenCL's prefetch()
+ * to nothing, so this takes clang's builtin where the compiler has one and
+ * is nothing elsewhere. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_prefetch)
+#define TC_PREFETCH(p, write) __builtin_prefetch((const __global void *)(p), (write), 3)
+#endif
+#endif
+#ifndef TC_PREFETCH
+#define TC_PREFETCH(p, write) ((void)0)
+#endif

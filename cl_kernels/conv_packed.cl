@@ -87,6 +87,42 @@ void tc_conv_channels_last(__global const float *restrict x, uint x_off,
     }
 }
 
+/* A run of results r about to be stored at y: with CONV_ACCUMULATE, y held
+ * the residual, and the run becomes act(r + y) (otherwise ReLU came before). */
+static inline float4 conv_finish4(float4 r, __global const float *y, int relu)
+{
+#if CONV_ACCUMULATE
+    r += vload4(0, y);
+    return relu ? fmax(r, (float4)(0.0f)) : r;
+#else
+    (void)y;
+    (void)relu;
+    return r;
+#endif
+}
+static inline float2 conv_finish2(float2 r, __global const float *y, int relu)
+{
+#if CONV_ACCUMULATE
+    r += vload2(0, y);
+    return relu ? fmax(r, (float2)(0.0f)) : r;
+#else
+    (void)y;
+    (void)relu;
+    return r;
+#endif
+}
+static inline float conv_finish1(float r, __global const float *y, int relu)
+{
+#if CONV_ACCUMULATE
+    r += y[0];
+    return relu ? fmax(r, 0.0f) : r;
+#else
+    (void)y;
+    (void)relu;
+    return r;
+#endif
+}
+
 /* xp: the batch item's input channels-last with its zero padding, or
  * (CONV_PLANAR) x itself at xp_off with planes of `plane` floats. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
@@ -122,6 +158,18 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
     for (int t = 0; t < qcount; t++) {
         const int q = q0 + t, c0 = q * CONV_PACK_W;
         __global const float *bp = Wk + (size_t)q * K * CONV_PACK_W;
+        /* The tile's 64 output runs, one per channel row, requested now so
+         * that they arrive while the sums run: rows a plane apart defeat
+         * the hardware prefetcher, and the epilogue would wait on each
+         * (the residual it reads with CONV_ACCUMULATE, the lines it
+         * writes). In-model, one process, alternating: ResNet block ends
+         * 1x1 512->2048 @14x14 +residual 7.8 -> 6.3 ms. */
+        if (p0 + CONV_MR <= P)
+            for (int l = 0; l < CONV_PACK_W; l++) {
+                __global const float *yrow = y + (size_t)(c0 + l) * P + p0;
+                TC_PREFETCH(yrow, !CONV_ACCUMULATE);
+                TC_PREFETCH(yrow + CONV_MR - 1, !CONV_ACCUMULATE);
+            }
         float16 acc[CONV_MR][CONV_PV];
 #pragma unroll
         for (int i = 0; i < CONV_MR; i++)
@@ -169,6 +217,28 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
                 if (relu && !CONV_ACCUMULATE)
                     r = fmax(r, (float16)(0.0f));
                 vstore16(r, 0, lane[i]);
+            }
+            if (p0 + CONV_MR <= P) {
+                /* A whole tile: each channel's CONV_MR pixels are one run
+                 * of its row, stored (and with CONV_ACCUMULATE read) four
+                 * and two at a time. */
+#pragma unroll
+                for (int l = 0; l < 16; l++) {
+                    __global float *yrow = y + (size_t)(cv + l) * P + p0;
+#pragma unroll
+                    for (int i = 0; i + 4 <= CONV_MR; i += 4)
+                        vstore4(conv_finish4((float4)(lane[i][l], lane[i + 1][l], lane[i + 2][l],
+                                                      lane[i + 3][l]),
+                                             yrow + i, relu),
+                                0, yrow + i);
+#pragma unroll
+                    for (int i = CONV_MR / 4 * 4; i + 2 <= CONV_MR; i += 2)
+                        vstore2(conv_finish2((float2)(lane[i][l], lane[i + 1][l]), yrow + i, relu),
+                                0, yrow + i);
+                    if (CONV_MR % 2)
+                        yrow[CONV_MR - 1] = conv_finish1(lane[CONV_MR - 1][l], yrow + CONV_MR - 1, relu);
+                }
+                continue;
             }
             for (int l = 0; l < 16; l++) {
                 __global float *yrow = y + (size_t)(cv + l) * P + p0;
