@@ -263,6 +263,25 @@ void tc_conv_transpose2d_direct(int P, int M, int Cin, __global const float *res
 #pragma unroll
             for (int v = 0; v < CONV_NV; v++)
                 acc[i][v] = (float16)(0.0f);
+#if CONV_TK
+        /* k = CONV_TK at build time: the taps of a tile are (co, ky, kx)
+         * with kx fastest, so each group of CONV_TK lanes is one run of
+         * adjacent output floats; no divisions per lane, one vector store
+         * per run instead of CONV_TK scalar ones. */
+        const int kk_tk = CONV_TK * CONV_TK;
+        size_t off[CONV_NR / CONV_TK];
+        for (int c = 0; c < CONV_NR / CONV_TK; c++) {
+            int r = j0 + c * CONV_TK, co = r / kk_tk, ky = (r - co * kk_tk) / CONV_TK;
+            off[c] = (size_t)co * out_plane + (size_t)ky * Wo;
+        }
+        /* The output runs of the tile's first and last pixel, one per
+         * (co, ky), requested now: rows a plane apart defeat the hardware
+         * prefetcher, and the scattered stores would wait on them. */
+        for (int c = 0; c < CONV_NR / CONV_TK; c++) {
+            TC_PREFETCH(y + pix[0] + off[c], 1);
+            TC_PREFETCH(y + pix[CONV_MR - 1] + off[c] + CONV_TK - 1, 1);
+        }
+#endif
 #if CONV_PACKED_B
         __global const float *bp = Wt + (size_t)j0 * Cin;
         const int b_step = CONV_NR;
@@ -284,17 +303,7 @@ void tc_conv_transpose2d_direct(int P, int M, int Cin, __global const float *res
             }
         }
 #if CONV_TK
-        /* k = CONV_TK at build time: the taps of a tile are (co, ky, kx)
-         * with kx fastest, so each group of CONV_TK lanes is one run of
-         * adjacent output floats; no divisions per lane, one vector store
-         * per run instead of CONV_TK scalar ones. */
-        const int kk_tk = CONV_TK * CONV_TK;
-        size_t off[CONV_NR / CONV_TK];
         float bcol[CONV_NR / kk_tk];
-        for (int c = 0; c < CONV_NR / CONV_TK; c++) {
-            int r = j0 + c * CONV_TK, co = r / kk_tk, ky = (r - co * kk_tk) / CONV_TK;
-            off[c] = (size_t)co * out_plane + (size_t)ky * Wo;
-        }
         for (int c = 0; c < CONV_NR / kk_tk; c++)
             bcol[c] = has_bias ? bias[j0 / kk_tk + c] : 0.0f;
 #pragma unroll
