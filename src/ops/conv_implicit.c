@@ -122,8 +122,10 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
              "-DCONV_MR=%d -DCONV_NV=%d -DCONV_PANEL=%d -DCONV_KH=%d -DCONV_KW=%d",
              tc_conv_implicit_tiles[tile][0], tc_conv_implicit_tiles[tile][1], CPANEL, (int)kh,
              (int)kw);
-    struct tc_kernel *kern = NULL;
+    struct tc_kernel *kern = NULL, *pad = NULL;
     st = tc_kernel_get(rt, "conv_implicit", "tc_conv2d_implicit", options, &kern, err);
+    if (st == TERRACL_OK && copy)
+        st = tc_kernel_get(rt, "conv_implicit", "tc_conv_pad_input", NULL, &pad, err);
     for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
         size_t xo = x->offset + (size_t)(bi * (Cin - C0) * H * W);
         size_t uo = up ? up->offset + (size_t)(bi * C0 * H0 * W0) : 0;
@@ -135,9 +137,12 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
                                TC_KBUF(up ? up->buf : x->buf), TC_KUINT(uo),
                                TC_KUINT(C0),         TC_KUINT(H0),         TC_KUINT(W0),
                                TC_KFLOAT((float)H0 / (float)H), TC_KFLOAT((float)W0 / (float)W)};
-        if (copy)
-            st = tc_launch_1d(rt, "conv_implicit", "tc_conv_pad_input", (size_t)(Cin * Hp) + 1,
-                              pa, 18, err);
+        if (copy) {
+            /* One work-item per padded row, each its own group (the rows
+             * are copied with vectors inside the work-item). */
+            const size_t rows[1] = {(size_t)(Cin * Hp) + 1}, one[1] = {1};
+            st = tc_kernel_launch(rt, pad, 1, rows, one, pa, 18, err);
+        }
         if (st != TERRACL_OK)
             break;
         /* What the kernel reads: the padded copy (with its slack), or the
