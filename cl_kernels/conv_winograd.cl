@@ -219,6 +219,31 @@ void tc_wino_output(__global const float *restrict M, __global float *restrict y
             const int oy = by + i * dh;
             float16 o[WINO_M];
             tc_wino_at(s[i], o);
+            if (dw == 1 && oy < Ho && bx + WINO_M <= Wo) {
+                /* The tile's row is one run of each channel's output row:
+                 * stored (and with accumulate read) as one vector per
+                 * channel instead of one float per pixel and channel. */
+                float lane[WINO_M][16];
+#pragma unroll
+                for (int j = 0; j < WINO_M; j++)
+                    vstore16(o[j] + b, 0, lane[j]);
+                __global float *p = base + (size_t)oy * Wo + bx;
+#pragma unroll
+                for (int l = 0; l < 16; l++) {
+#if WINO_M == 2
+                    float2 v = (float2)(lane[0][l], lane[1][l]);
+                    if (accumulate)
+                        v += vload2(0, p + l * out_plane);
+                    vstore2(relu ? fmax(v, (float2)(0.0f)) : v, 0, p + l * out_plane);
+#else
+                    float4 v = (float4)(lane[0][l], lane[1][l], lane[2][l], lane[3][l]);
+                    if (accumulate)
+                        v += vload4(0, p + l * out_plane);
+                    vstore4(relu ? fmax(v, (float4)(0.0f)) : v, 0, p + l * out_plane);
+#endif
+                }
+                continue;
+            }
 #pragma unroll
             for (int j = 0; j < WINO_M; j++) {
                 const int ox = bx + j * dw;

@@ -149,12 +149,16 @@ static void test_conv2d(void **state)
         {1, 19, 48, 45, 64, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
         {2, 13, 41, 53, 128, 1, 1, {1, 1, 0, 0, 1, 1}, 0},
         {1, 70, 33, 32, 192, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
-        /* Winograd F(2x2, 3x3) (128 output channels or more): odd sizes
+        /* Winograd F(4x4, 3x3) (up to 256 output channels): odd sizes
          * (partial edge tiles) with batch 2, no padding with channels not
          * a multiple of 16, wider padding, one tile. */
         {2, 19, 13, 11, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         {1, 40, 9, 8, 192, 3, 3, {1, 1, 0, 0, 1, 1}, 1},
         {1, 16, 5, 7, 128, 3, 3, {1, 1, 2, 2, 1, 1}, 0},
+        /* Winograd F(2x2, 3x3) (more than 256 output channels): odd sizes
+         * with batch 2 (whole and partial edge tiles), dilation 2. */
+        {2, 24, 13, 11, 320, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+        {1, 17, 10, 9, 320, 3, 3, {1, 1, 2, 2, 2, 2}, 1},
         /* Dilated Winograd (a tiling per phase): DeepLab's layer4 with
          * batch 2, unequal dilations and padding on odd sizes, dilation 4
          * with more phases than some rows have tiles, a dilation past the
@@ -437,6 +441,7 @@ static void test_conv_weight_forms(void **state)
     assert_int_equal(tc_conv2d_winograd_tile(256, 1024), 4);
     assert_int_equal(tc_conv2d_winograd_tile(128, 1280), 2);
     assert_int_equal(tc_conv2d_winograd_tile(512, 512), 2);
+    assert_int_equal(tc_conv2d_winograd_tile(320, 24), 2); /* test_conv2d's F(2x2) cases */
     assert_int_equal(tc_conv2d_winograd_tile(256, 3072), 2);
     assert_int_equal(tc_conv2d_winograd_tile(64, 1280), 0);
     assert_int_equal(tc_conv2d_winograd_tile(32, 64), 0);
