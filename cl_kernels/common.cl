@@ -47,9 +47,13 @@ static inline float16 tc_gather_channels(__global const float *restrict p, size_
 {
     float v[16];
     if (inside && lanes == 16) {
-#pragma unroll
-        for (int l = 0; l < 16; l++)
-            v[l] = p[l * plane + at];
+        /* Built in registers: 16 scalar stores into v and one vector load
+         * back would stall on store-to-load forwarding. */
+        __global const float *q = p + at;
+        return (float16)(q[0], q[plane], q[2 * plane], q[3 * plane], q[4 * plane], q[5 * plane],
+                         q[6 * plane], q[7 * plane], q[8 * plane], q[9 * plane], q[10 * plane],
+                         q[11 * plane], q[12 * plane], q[13 * plane], q[14 * plane],
+                         q[15 * plane]);
     } else {
         for (int l = 0; l < 16; l++)
             v[l] = inside && l < lanes ? p[l * plane + at] : 0.0f;
