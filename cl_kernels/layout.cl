@@ -32,3 +32,41 @@ __kernel void tc_copy2d(__global const float *src, uint src_off, uint src_ld, __
         return;
     dst[dst_off + r * dst_ld + c] = src[src_off + r * src_ld + c];
 }
+
+/* y [batch][C][R] = x [batch][R][C] transposed, a tile of 16 x 16 per
+ * work-item (work-group of one): the tile's rows are read as vectors and
+ * its columns leave as vectors, where tc_permute reads one float per
+ * work-item with a stride of C. Work-item (column tile, row tile, batch). */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_transpose_tiles(__global const float *restrict x, uint x_off, __global float *restrict y,
+                        uint y_off, uint R, uint C)
+{
+    const uint c0 = 16 * (uint)get_global_id(0), r0 = 16 * (uint)get_global_id(1);
+    const size_t b = get_global_id(2), plane = (size_t)R * C;
+    __global const float *xs = x + x_off + b * plane;
+    __global float *ys = y + y_off + b * plane;
+    const uint rn = min(16u, R - r0), cn = min(16u, C - c0);
+    float tile[16][16];
+    for (uint r = 0; r < rn; r++) {
+        __global const float *row = xs + (size_t)(r0 + r) * C + c0;
+        if (cn == 16) {
+            vstore16(vload16(0, row), 0, tile[r]);
+        } else {
+            for (uint c = 0; c < cn; c++)
+                tile[r][c] = row[c];
+        }
+    }
+    for (uint c = 0; c < cn; c++) {
+        __global float *out = ys + (size_t)(c0 + c) * R + r0;
+        if (rn == 16) {
+            vstore16((float16)(tile[0][c], tile[1][c], tile[2][c], tile[3][c], tile[4][c],
+                               tile[5][c], tile[6][c], tile[7][c], tile[8][c], tile[9][c],
+                               tile[10][c], tile[11][c], tile[12][c], tile[13][c], tile[14][c],
+                               tile[15][c]),
+                     0, out);
+        } else {
+            for (uint r = 0; r < rn; r++)
+                out[r] = tile[r][c];
+        }
+    }
+}

@@ -270,8 +270,12 @@ static void test_permute(void **state)
     float *x = malloc(n * sizeof *x), *want = malloc(n * sizeof *want);
     tc_test_fill(x, n, 12, -1, 1);
     struct tc_tensor tx = tc_test_upload(x, 5, dims);
-    const int perms[][5] = {{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {0, 2, 1, 4, 3}, {2, 0, 4, 1, 3}};
-    for (size_t pi = 0; pi < 4; pi++) {
+    /* The last two are batched transposes of axis blocks (the tiled
+     * kernel): [2][7 5][4] -> [2][4][7 5] with 4-wide tiles, and
+     * [2][3 7][5 4] -> [2][5 4][3 7], whole and partial 16 x 16 tiles. */
+    const int perms[][5] = {{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {0, 2, 1, 4, 3},
+                            {2, 0, 4, 1, 3}, {0, 1, 4, 2, 3}, {0, 3, 4, 1, 2}};
+    for (size_t pi = 0; pi < sizeof perms / sizeof perms[0]; pi++) {
         const int *perm = perms[pi];
         int64_t od[5];
         for (int i = 0; i < 5; i++)

@@ -5,6 +5,35 @@
 
 #include "ops/launch.h"
 
+/* Whether perm, on x's dims, keeps a leading block of axes [0, k) in
+ * place and swaps the two blocks after it, [k, j) and [j, n): then y is
+ * batch matrices of rows x cols (the products of the blocks' dims)
+ * transposed. Both blocks hold at least one axis. */
+static int batched_transpose(const struct tc_tensor *x, const int *perm, size_t *batch,
+                             size_t *rows, size_t *cols)
+{
+    int n = x->ndim, k = 0;
+    while (k < n && perm[k] == k)
+        k++;
+    if (k >= n - 1)
+        return 0;
+    int j = perm[k]; /* the second block starts the output after the kept axes */
+    if (j <= k)
+        return 0;
+    for (int i = k; i < n; i++) {
+        int want = i < k + (n - j) ? j + (i - k) : k + (i - k - (n - j));
+        if (perm[i] != want)
+            return 0;
+    }
+    size_t b = 1, r = 1, c = 1;
+    for (int i = 0; i < n; i++)
+        *(i < k ? &b : i < j ? &r : &c) *= (size_t)x->dims[i];
+    *batch = b;
+    *rows = r;
+    *cols = c;
+    return r > 1 && c > 1;
+}
+
 terracl_status tc_op_permute(terracl_runtime *rt, const struct tc_tensor *x, const int *perm,
                              struct tc_tensor *y, terracl_error *err)
 {
@@ -41,6 +70,19 @@ terracl_status tc_op_permute(terracl_runtime *rt, const struct tc_tensor *x, con
     if ((st = tc_offset_arg(x, &ox, err)) || (st = tc_offset_arg(y, &oy, err)))
         return st;
     size_t total = tc_tensor_numel(x);
+    size_t batch, rows, cols;
+    if (total > 0 && batched_transpose(x, perm, &batch, &rows, &cols)) {
+        /* Matrices transposed (a ViT's tokens [N, D] into a map [D, N]):
+         * tiles of 16 x 16. */
+        struct tc_kernel *k = NULL;
+        if ((st = tc_kernel_get(rt, "layout", "tc_transpose_tiles", NULL, &k, err)))
+            return st;
+        struct tc_karg targs[] = {TC_KBUF(x->buf), ox, TC_KBUF(y->buf), oy,
+                                  TC_KUINT(rows), TC_KUINT(cols)};
+        const size_t global[3] = {(cols + 15) / 16, (rows + 15) / 16, batch};
+        const size_t local[3] = {1, 1, 1};
+        return tc_kernel_launch(rt, k, 3, global, local, targs, 6, err);
+    }
     struct tc_karg args[] = {TC_KBUF(x->buf), ox, TC_KBUF(y->buf), oy,
                              TC_KUINT(dims[0]), TC_KUINT(dims[1]), TC_KUINT(dims[2]),
                              TC_KUINT(dims[3]), TC_KUINT(dims[4]), TC_KUINT(strides[0]),
