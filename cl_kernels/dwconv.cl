@@ -167,3 +167,66 @@ tc_dwconv2d_vec(__global const float *x, uint x_off, __global const float *w, ui
     }
 }
 #endif
+
+/*
+ * Stride-1 depthwise convolution channels-last in and out (CPU devices):
+ * x [B, H, W, C], the weight as [kh kw, C] (tap-major), y [B, Ho, Wo, C],
+ * C a multiple of 16. Each tap is one vector multiply-add over 16
+ * channels of one pixel: no lane is idle at any map size, and each output
+ * pixel leaves as one vector. A work-item makes one output row for 16
+ * channels, TC_DWN_PX pixels at a time, each tap's weight vector loaded
+ * once for them; pixels whose taps all land inside the row skip the
+ * bounds checks. Work-item (channel group, output row, batch item).
+ */
+#define TC_DWN_PX 8
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
+tc_dwconv2d_nhwc(__global const float *restrict x, uint x_off, __global const float *restrict wt,
+                 uint w_off, __global const float *restrict bias, uint b_off, uint has_bias,
+                 __global float *restrict y, uint y_off, uint C, uint H, uint W, uint Ho, uint Wo,
+                 uint kh, uint kw, uint pad_h, uint pad_w, uint dil_h, uint dil_w)
+{
+    const uint c0 = 16 * (uint)get_global_id(0), oy = (uint)get_global_id(1);
+    const size_t b = get_global_id(2);
+    __global const float *xb = x + x_off + b * H * W * C + c0;
+    __global const float *wb = wt + w_off + c0;
+    __global float *yrow = y + y_off + ((b * Ho + oy) * Wo) * C + c0;
+    const float16 b0 = has_bias ? vload16(0, bias + b_off + c0) : (float16)(0.0f);
+    /* Output pixels [lo, hi) read only inside the row through every tap. */
+    const int span = (int)((kw - 1) * dil_w);
+    const int lo = min((int)pad_w, (int)Wo), hi = max(lo, min((int)Wo, (int)W + (int)pad_w - span));
+    for (int ox0 = 0; ox0 < (int)Wo; ox0 += TC_DWN_PX) {
+        const int n = min(TC_DWN_PX, (int)Wo - ox0);
+        const int interior = ox0 >= lo && ox0 + n <= hi;
+        float16 acc[TC_DWN_PX];
+#pragma unroll
+        for (int j = 0; j < TC_DWN_PX; j++)
+            acc[j] = b0;
+        for (uint ky = 0; ky < kh; ky++) {
+            const int iy = (int)oy - (int)pad_h + (int)(ky * dil_h);
+            if (iy < 0 || iy >= (int)H)
+                continue;
+            __global const float *xrow = xb + (size_t)iy * W * C;
+            for (uint kx = 0; kx < kw; kx++) {
+                const float16 wv = vload16(0, wb + (size_t)(ky * kw + kx) * C);
+                const int ix0 = ox0 - (int)pad_w + (int)(kx * dil_w);
+                if (interior && n == TC_DWN_PX) {
+#pragma unroll
+                    for (int j = 0; j < TC_DWN_PX; j++)
+                        acc[j] = fma(vload16(0, xrow + (size_t)(ix0 + j) * C), wv, acc[j]);
+                } else {
+                    /* Unrolled as well, so that acc stays in registers. */
+#pragma unroll
+                    for (int j = 0; j < TC_DWN_PX; j++) {
+                        const int ix = ix0 + j;
+                        if (j < n && ix >= 0 && ix < (int)W)
+                            acc[j] = fma(vload16(0, xrow + (size_t)ix * C), wv, acc[j]);
+                    }
+                }
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < TC_DWN_PX; j++)
+            if (j < n)
+                vstore16(acc[j], 0, yrow + (size_t)(ox0 + j) * C);
+    }
+}

@@ -77,6 +77,14 @@ static void test_dwconv(void **state)
         {1, 2, 15, 15, 3, 3, {1, 2, 2, 2, 2, 2}, 0, 1}, /* dilated */
         {1, 3, 5, 37, 7, 7, {1, 1, 3, 3, 1, 1}, 1, 1},  /* 16-lane rows, channels-last */
         {1, 2, 6, 48, 7, 7, {1, 1, 3, 3, 1, 1}, 0, 0},  /* 16-lane rows, NCHW */
+        /* Channels-last with 16-multiple channels (the channels-last
+         * kernel): batch 2 on a narrow map (8-pixel blocks all at the
+         * border), a wide row (blocks inside it and at both ends), a map
+         * smaller than the kernel, dilation 2. */
+        {2, 32, 13, 9, 7, 7, {1, 1, 3, 3, 1, 1}, 1, 1},
+        {1, 16, 6, 40, 7, 7, {1, 1, 3, 3, 1, 1}, 0, 1},
+        {2, 16, 2, 1, 7, 7, {1, 1, 3, 3, 1, 1}, 1, 1},
+        {1, 48, 15, 15, 3, 3, {1, 1, 2, 2, 2, 2}, 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct dw_case *c = &cases[i];

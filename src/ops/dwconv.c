@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "ops/launch.h"
+#include "ops/layout.h"
 
 #define MAX_ROW 2048 /* floats of the vector kernel's private zero-bordered row */
 
@@ -105,6 +106,60 @@ static terracl_status run_vec(terracl_runtime *rt, const struct tc_tensor *x, st
     return tc_kernel_launch(rt, k, 1, &global, &local, args, 21, err);
 }
 
+/* Stride 1 with channels-last output and C a multiple of 16 on a CPU
+ * device: x and the weight made channels-last / tap-major by tiled
+ * transposes, then tc_dwconv2d_nhwc. ConvNeXt's blocks (7x7 into
+ * LayerNorm over channels): the planar kernels store one float per
+ * output channel there, a line apart, and on 14x14 and 28x28 maps spend
+ * more on each row's bookkeeping than on its 49 taps. */
+static terracl_status run_nhwc(terracl_runtime *rt, const struct tc_tensor *x,
+                               const struct tc_tensor *w, const struct tc_tensor *b,
+                               const struct tc_conv_geom *g, struct tc_tensor *y,
+                               terracl_error *err)
+{
+    int64_t B = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t kh = w->dims[2], kw = w->dims[3], Ho = y->dims[1], Wo = y->dims[2];
+    int64_t xd[4] = {B, H, W, C}, wd[2] = {kh * kw, C};
+    struct tc_tensor xt = {0}, wt = {0}, wv = *w;
+    static const int to_nhwc[4] = {0, 2, 3, 1}, swap[2] = {1, 0};
+    wv.owns_buf = 0;
+    wv.ndim = 2;
+    wv.dims[0] = C;
+    wv.dims[1] = kh * kw;
+    terracl_status st = tc_tensor_alloc(rt, 4, xd, &xt, err);
+    if (st == TERRACL_OK)
+        st = tc_tensor_alloc(rt, 2, wd, &wt, err);
+    if (st == TERRACL_OK)
+        st = tc_op_permute(rt, x, to_nhwc, &xt, err);
+    if (st == TERRACL_OK)
+        st = tc_op_permute(rt, &wv, swap, &wt, err);
+    struct tc_kernel *k = NULL;
+    if (st == TERRACL_OK)
+        st = tc_kernel_get(rt, "dwconv", "tc_dwconv2d_nhwc", NULL, &k, err);
+    struct tc_karg ob = TC_KUINT(0), oy = TC_KUINT(0);
+    if (st == TERRACL_OK && b != NULL)
+        st = tc_offset_arg(b, &ob, err);
+    if (st == TERRACL_OK)
+        st = tc_offset_arg(y, &oy, err);
+    if (st == TERRACL_OK) {
+        struct tc_karg args[] = {TC_KBUF(xt.buf),    TC_KUINT(xt.offset),
+                                 TC_KBUF(wt.buf),    TC_KUINT(wt.offset),
+                                 TC_KBUF(b ? b->buf : wt.buf), ob,
+                                 TC_KUINT(b != NULL), TC_KBUF(y->buf),
+                                 oy,                 TC_KUINT(C),
+                                 TC_KUINT(H),        TC_KUINT(W),
+                                 TC_KUINT(Ho),       TC_KUINT(Wo),
+                                 TC_KUINT(kh),       TC_KUINT(kw),
+                                 TC_KUINT(g->pad_h), TC_KUINT(g->pad_w),
+                                 TC_KUINT(g->dil_h), TC_KUINT(g->dil_w)};
+        const size_t global[3] = {(size_t)(C / 16), (size_t)Ho, (size_t)B}, local[3] = {1, 1, 1};
+        st = tc_kernel_launch(rt, k, 3, global, local, args, 20, err);
+    }
+    tc_tensor_free(&wt);
+    tc_tensor_free(&xt);
+    return st;
+}
+
 terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_tensor *x,
                               const struct tc_tensor *w, const struct tc_tensor *b,
                               const struct tc_conv_geom *g, int channels_last, struct tc_tensor *y,
@@ -162,6 +217,9 @@ terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_tensor *x,
         size_t planes = (size_t)(bsz * c), local = 1;
         return tc_kernel_launch(rt, k, 1, &planes, &local, args, 13, err);
     }
+    if (channels_last && c % 16 == 0 && g->stride_h == 1 && g->stride_w == 1 &&
+        tc_runtime_is_cpu(rt) && !w->gemm_packed)
+        return run_nhwc(rt, x, w, b, g, y, err);
     if (g->stride_h == 1 && g->stride_w == 1 && kh <= 15 && kw <= 15 &&
         vec_row_floats(wd, wo, kw, g, wo <= 8 ? 8 : 16) > 0)
         return run_vec(rt, x, ox, w, ow, b, b ? ob : ow, y, oy, g, ho, wo, channels_last, err);
