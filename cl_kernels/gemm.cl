@@ -248,6 +248,13 @@ void tc_sgemm_nt(int M, int N, int K, float alpha, float beta,
         _Pragma("unroll") for (int i = 0; i < GEMM_MR; i++)                                    \
             _Pragma("unroll") for (int v = 0; v < (NV); v++) acc[i][v] = (float16)(0.0f);      \
         __global const float *bp = B + (j0);                                                   \
+        /* With beta, C's tile (a residual written layers ago) requested  \
+         * now, read in the epilogue (prefetching the lines only written    \
+         * slowed the products down). */                                    \
+        if (beta != 0.0f)                                                                      \
+            _Pragma("unroll") for (int i = 0; i < GEMM_MR; i++)                                \
+                _Pragma("unroll") for (int v = 0; v < (NV); v++)                               \
+                    TC_PREFETCH(C + (size_t)min(i0 + i, M - 1) * ldc + (j0) + 16 * v, 0);      \
         for (int p = 0; p < K; p++, bp += ldb) {                                               \
             float16 bv[NV];                                                                    \
             _Pragma("unroll") for (int v = 0; v < (NV); v++) bv[v] = vload16(v, bp);           \
