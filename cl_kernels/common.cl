@@ -76,9 +76,10 @@ static inline uint tc_nearest_src(uint dst, uint in, uint out, float scale)
 
 /* A hint to bring the line holding *p into the cache before it is used
  * (write = 1: it is about to be written). PoCL compiles OpenCL's prefetch()
- * to nothing, so this takes clang's builtin where the compiler has one and
- * is nothing elsewhere. */
-#if defined(__has_builtin)
+ * to nothing, so this takes clang's builtin where the runtime says the
+ * driver turns it into prefetch instructions (TC_PREFETCH_BUILTIN: PoCL)
+ * and is nothing elsewhere. */
+#if defined(TC_PREFETCH_BUILTIN) && defined(__has_builtin)
 #if __has_builtin(__builtin_prefetch)
 #define TC_PREFETCH(p, write) __builtin_prefetch((const __global void *)(p), (write), 3)
 #endif
