@@ -4,12 +4,16 @@
  * call, then the best of N calls, each ended by terracl_runtime_finish.
  *
  *   build/bench/bench_conv [--device D] [--repeat N] [--filter SUBSTRING] [--unpacked]
- *                          [--residual]
+ *                          [--residual] [--ab]
  *
  * Conv2d weights are packed where a model's would be
  * (tc_conv2d_weight_packable on a device that packs GEMM weights);
  * --unpacked keeps them plain, for the other kernels. --residual runs each
  * Conv2d as a ResNet block's last one: y = relu(conv(x) + b + y).
+ * --ab times each packable Conv2d with the packed and the plain weight,
+ * calls alternating in this one process (what the packed path gains, free
+ * of the process-to-process swings of a shared machine): best and median
+ * of each, and the packed median over the plain one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +91,7 @@ static const struct cfg k_cfgs[] = {
     {"dw7x7 96 @56", DWCONV, 96, 96, 56, 56, 7, 1, 3, 0, 0},
 };
 
-static int unpacked, residual;
+static int unpacked, residual, ab;
 
 /* A tensor of deterministic values; packed: in the packed GEMM layout. */
 static terracl_status make(terracl_runtime *rt, struct tc_tensor *t, int ndim,
@@ -105,6 +109,43 @@ static terracl_status make(terracl_runtime *rt, struct tc_tensor *t, int ndim,
         h[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
     st = tc_tensor_upload(rt, t, h, err);
     free(h);
+    return st;
+}
+
+#define AB_MAX 256
+
+/* --ab: the packed weight w against a plain copy of it, calls alternating
+ * (packed first on even rounds, plain first on odd ones). */
+static terracl_status ab_conv(terracl_runtime *rt, const struct cfg *c, const struct tc_tensor *x,
+                              const struct tc_tensor *w, const struct tc_tensor *b,
+                              const struct tc_conv_geom *g, struct tc_tensor *y, int64_t repeat,
+                              double flops, terracl_error *err)
+{
+    struct tc_tensor plain = {0};
+    terracl_status st = make(rt, &plain, 4, w->dims, 0, err);
+    double ms[2][AB_MAX];
+    int n = repeat < AB_MAX ? (int)repeat : AB_MAX;
+    for (int r = -1; r < n && st == TERRACL_OK; r++)
+        for (int turn = 0; turn < 2 && st == TERRACL_OK; turn++) {
+            const int side = (r & 1) ? 1 - turn : turn; /* 0: packed, 1: plain */
+            const struct tc_tensor *wk = side == 0 ? w : &plain;
+            double t0 = now_ms();
+            st = residual ? tc_op_conv2d_accumulate(rt, x, wk, b, g, 1, y, err)
+                          : tc_op_conv2d(rt, x, wk, b, g, y, err);
+            if (st == TERRACL_OK)
+                st = terracl_runtime_finish(rt, err);
+            if (r >= 0)
+                ms[side][r] = now_ms() - t0;
+        }
+    if (st == TERRACL_OK && n > 0) {
+        qsort(ms[0], (size_t)n, sizeof(double), cmp_double);
+        qsort(ms[1], (size_t)n, sizeof(double), cmp_double);
+        double mp = ms[0][n / 2], mu = ms[1][n / 2];
+        printf("%-26s packed %7.3f (%5.1f) med %7.3f | plain %7.3f (%5.1f) med %7.3f | %.3f\n",
+               c->name, ms[0][0], flops * 1e-6 / ms[0][0], mp, ms[1][0], flops * 1e-6 / ms[1][0],
+               mu, mp / mu);
+    }
+    tc_tensor_free(&plain);
     return st;
 }
 
@@ -144,8 +185,10 @@ static terracl_status bench(terracl_runtime *rt, const struct cfg *c, int64_t re
         st = make(rt, &w, 4, wd, packed, err);
     if (st == TERRACL_OK && weighted)
         st = make(rt, &b, 1, bd, 0, err);
+    if (st == TERRACL_OK && ab && packed)
+        st = ab_conv(rt, c, &x, &w, &b, &g, &y, repeat, flops, err);
     double best = 1e30;
-    for (int64_t r = -1; r < repeat && st == TERRACL_OK; r++) {
+    for (int64_t r = -1; r < repeat && st == TERRACL_OK && !(ab && packed); r++) {
         double t0 = now_ms();
         switch (c->kind) {
         case CONV:
@@ -163,7 +206,7 @@ static terracl_status bench(terracl_runtime *rt, const struct cfg *c, int64_t re
         if (r >= 0 && dt < best)
             best = dt;
     }
-    if (st == TERRACL_OK) {
+    if (st == TERRACL_OK && !(ab && packed)) {
         if (flops > 0)
             printf("%-26s %10.3f %10.1f\n", c->name, best, flops * 1e-9 / (best * 1e-3));
         else
@@ -192,9 +235,11 @@ int main(int argc, char **argv)
             unpacked = 1;
         else if (strcmp(argv[i], "--residual") == 0)
             residual = 1;
+        else if (strcmp(argv[i], "--ab") == 0)
+            ab = 1;
         else {
             fprintf(stderr, "usage: bench_conv [--device D] [--repeat N] [--filter S] [--unpacked] "
-                            "[--residual]\n");
+                            "[--residual] [--ab]\n");
             return 2;
         }
     }

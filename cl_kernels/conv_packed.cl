@@ -123,6 +123,15 @@ static inline float conv_finish1(float r, __global const float *y, int relu)
 #endif
 }
 
+/* CONV_CIN, where the host sets it, is Cin fixed at build time: a stem's
+ * few bands then unroll into straight runs of FMAs per tap instead of a
+ * loop of 3-16 turns with its pointer set-up. */
+#ifdef CONV_CIN
+#define CONV_CIN_LOOP CONV_CIN
+#else
+#define CONV_CIN_LOOP Cin
+#endif
+
 /* xp: the batch item's input channels-last with its zero padding, or
  * (CONV_PLANAR) x itself at xp_off with planes of `plane` floats. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
@@ -186,7 +195,7 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
 #pragma unroll
                 for (int i = 0; i < CONV_MR; i++)
                     px[i] = xp + tap + base[i];
-                for (int ci = 0; ci < Cin; ci++, bp += CONV_PACK_W) {
+                for (int ci = 0; ci < CONV_CIN_LOOP; ci++, bp += CONV_PACK_W) {
                     float16 b[CONV_PV];
 #pragma unroll
                     for (int v = 0; v < CONV_PV; v++)

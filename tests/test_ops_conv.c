@@ -133,7 +133,9 @@ static void test_conv2d(void **state)
         /* 64 or 128 output channels: on CPUs the weight may be packed
          * (run both ways below): same padding on odd sizes with batch 2,
          * fewer pixels than a tile, the stem, strided 3x3 and 1x1,
-         * DeepLab's and ASPP's dilations, a non-square kernel. */
+         * DeepLab's and ASPP's dilations, a non-square kernel; up to 16
+         * input channels the kernel is built for the exact count (the
+         * last case: 16, strided). */
         {2, 19, 13, 11, 64, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         {1, 33, 2, 2, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 0},
         {1, 3, 29, 31, 64, 7, 7, {2, 2, 3, 3, 1, 1}, 1},
@@ -143,6 +145,7 @@ static void test_conv2d(void **state)
         {1, 10, 17, 15, 64, 3, 3, {1, 1, 2, 2, 2, 2}, 1},
         {1, 6, 27, 26, 64, 3, 3, {1, 1, 12, 12, 12, 12}, 1},
         {1, 5, 13, 12, 64, 5, 3, {1, 2, 2, 1, 1, 1}, 1},
+        {2, 16, 12, 11, 64, 3, 3, {2, 2, 1, 1, 1, 1}, 0},
         /* Unpadded 1x1 on maps of 1024 pixels or more: the NN GEMM with the
          * packed weight as A (6-row tiles straddle the 64-row panels), the
          * last strip of columns partial. */

@@ -17,6 +17,9 @@
 #define PMR 6
 #define PACK_W 64
 #define PPANEL 1
+/* Up to this many input channels (a stem's bands) the kernel is built for
+ * the exact count (CONV_CIN in cl_kernels/conv_packed.cl). */
+#define SMALL_CIN 16
 
 terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
                                 const struct tc_tensor *w, const struct tc_tensor *b,
@@ -54,12 +57,14 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
     int64_t pd[1] = {Hp * Wp * Cin};
     if (!planar && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
         return st;
-    char options[200];
+    char options[200], cin_fixed[32] = "";
+    if (Cin <= SMALL_CIN)
+        snprintf(cin_fixed, sizeof cin_fixed, " -DCONV_CIN=%d", (int)Cin);
     snprintf(options, sizeof options,
              "-DCONV_MR=%d -DCONV_PANEL=%d -DCONV_KH=%d -DCONV_KW=%d -DCONV_SH=%d -DCONV_SW=%d "
-             "-DCONV_DH=%d -DCONV_DW=%d -DCONV_PLANAR=%d -DCONV_ACCUMULATE=%d",
+             "-DCONV_DH=%d -DCONV_DW=%d -DCONV_PLANAR=%d -DCONV_ACCUMULATE=%d%s",
              PMR, PPANEL, (int)kh, (int)kw, (int)g->stride_h, (int)g->stride_w, (int)g->dil_h,
-             (int)g->dil_w, planar, accumulate != 0);
+             (int)g->dil_w, planar, accumulate != 0, cin_fixed);
     struct tc_kernel *kern = NULL, *copy = NULL;
     if ((st = tc_kernel_get(rt, "conv_packed", "tc_conv2d_packed", options, &kern, err)) ==
         TERRACL_OK)
