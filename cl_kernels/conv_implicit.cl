@@ -103,6 +103,17 @@ static inline float16 tc_conv_load_guarded(__global const float *p, long avail)
     return vload16(0, t);
 }
 
+/* Dilations fixed at build time where the host sets them: each tap's
+ * offset in a row of xp is then a constant of the address, not one more
+ * live register (with nine taps and CONV_MR weight rows those spilled). */
+#ifdef CONV_DH
+#define TC_CONV_DH CONV_DH
+#define TC_CONV_DW CONV_DW
+#else
+#define TC_CONV_DH dh
+#define TC_CONV_DW dw
+#endif
+
 /* The tile's sums over channels [ci0, ci1): LOADV(v) gives vector v of the
  * B row at bp. */
 #define CONV_TILE_SUM(LOADV)                                                                    \
@@ -111,7 +122,7 @@ static inline float16 tc_conv_load_guarded(__global const float *p, long avail)
         for (int ci = ci0; ci < ci1; ci++, chan += plane) {                                     \
             _Pragma("unroll") for (int ky = 0; ky < CONV_KH; ky++) {                            \
                 _Pragma("unroll") for (int kx = 0; kx < CONV_KW; kx++, k++) {                   \
-                    __global const float *bp = chan + ky * dh * Wp + kx * dw;                   \
+                    __global const float *bp = chan + ky * TC_CONV_DH * Wp + kx * TC_CONV_DW;   \
                     float16 bv[CONV_NV];                                                        \
                     _Pragma("unroll") for (int v = 0; v < CONV_NV; v++) bv[v] = LOADV;          \
                     _Pragma("unroll") for (int i = 0; i < CONV_MR; i++) {                       \

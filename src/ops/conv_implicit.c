@@ -117,11 +117,12 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
     int64_t pd[1] = {(int64_t)padded};
     if (copy && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
         return st;
-    char options[96];
+    char options[128];
     snprintf(options, sizeof options,
-             "-DCONV_MR=%d -DCONV_NV=%d -DCONV_PANEL=%d -DCONV_KH=%d -DCONV_KW=%d",
+             "-DCONV_MR=%d -DCONV_NV=%d -DCONV_PANEL=%d -DCONV_KH=%d -DCONV_KW=%d -DCONV_DH=%d "
+             "-DCONV_DW=%d",
              tc_conv_implicit_tiles[tile][0], tc_conv_implicit_tiles[tile][1], CPANEL, (int)kh,
-             (int)kw);
+             (int)kw, (int)g->dil_h, (int)g->dil_w);
     struct tc_kernel *kern = NULL, *pad = NULL;
     st = tc_kernel_get(rt, "conv_implicit", "tc_conv2d_implicit", options, &kern, err);
     if (st == TERRACL_OK && copy)
