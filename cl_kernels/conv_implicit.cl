@@ -185,15 +185,25 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
         else
             CONV_TILE_SUM(tc_conv_load_guarded(bp + 16 * v, (long)xp_len - (long)(bp - xp) - 16 * v));
 
-        /* Column j -> output pixel (j / Wp, j % Wp), kept when inside Wo;
-         * one division per tile, not per column. */
-        int dst[CONV_NR];
+        /* Column j -> output pixel (j / Wp, j % Wp), kept when inside Wo.
+         * Per vector of 16 columns, where its first column lands and
+         * whether all 16 are one run of an output row (then one vector
+         * store); the others (a row's end and its padding columns, the last
+         * tile's columns past the map) go lane by lane. Worked out once per
+         * vector: with few input channels (a UNet's last blocks, 144-288
+         * products per column) a pass over every column cost as much as a
+         * tenth of the sums. */
+        int vy[CONV_NV], vx[CONV_NV], whole[CONV_NV];
         {
             int oy = j0 / Wp, ox = j0 - oy * Wp;
-            for (int c = 0; c < CONV_NR; c++) {
-                dst[c] = j0 + c < ncols && ox < Wo ? oy * Wo + ox : -1;
-                if (++ox == Wp) {
-                    ox = 0;
+#pragma unroll
+            for (int v = 0; v < CONV_NV; v++) {
+                vy[v] = oy;
+                vx[v] = ox;
+                whole[v] = ox + 15 < Wo && j0 + 16 * v + 15 < ncols;
+                ox += 16;
+                while (ox >= Wp) {
+                    ox -= Wp;
                     oy++;
                 }
             }
@@ -209,10 +219,8 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
 #pragma unroll
             for (int v = 0; v < CONV_NV; v++) {
                 float16 r = acc[i][v] + b;
-                const int d0 = dst[16 * v], d15 = dst[16 * v + 15];
-                if (d0 >= 0 && d15 == d0 + 15) {
-                    /* The vector's 16 columns are one run of an output row. */
-                    __global float *yo = yrow + d0;
+                if (whole[v]) {
+                    __global float *yo = yrow + vy[v] * Wo + vx[v];
                     if (accumulate)
                         r += vload16(0, yo);
                     vstore16(act ? fmax(r, (float16)(0.0f)) : r, 0, yo);
@@ -220,11 +228,16 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
                 }
                 float lane[16];
                 vstore16(r, 0, lane);
+                int oy = vy[v], ox = vx[v];
                 for (int l = 0; l < 16; l++) {
-                    int d = dst[16 * v + l];
-                    if (d >= 0) {
-                        float o = accumulate ? yrow[d] + lane[l] : lane[l];
-                        yrow[d] = act ? fmax(o, 0.0f) : o;
+                    if (j0 + 16 * v + l < ncols && ox < Wo) {
+                        __global float *yo = yrow + oy * Wo + ox;
+                        const float o = accumulate ? *yo + lane[l] : lane[l];
+                        *yo = act ? fmax(o, 0.0f) : o;
+                    }
+                    if (++ox == Wp) {
+                        ox = 0;
+                        oy++;
                     }
                 }
             }
