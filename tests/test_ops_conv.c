@@ -115,6 +115,8 @@ static void test_conv2d(void **state)
         {2, 7, 7, 13, 5, 1, 1, {1, 1, 0, 0, 1, 1}, 1},   /* 1x1: straight GEMM */
         {2, 37, 13, 11, 19, 1, 1, {1, 1, 0, 0, 1, 1}, 1}, /* 1x1, 143 pixels: the NN GEMM */
         {1, 70, 16, 8, 33, 1, 1, {1, 1, 0, 0, 1, 1}, 0},  /* the same at 128, no bias */
+        {2, 40, 12, 11, 2, 1, 1, {1, 1, 0, 0, 1, 1}, 1},  /* a 2-class 1x1 head, 132 pixels */
+        {1, 24, 16, 9, 3, 1, 1, {1, 1, 0, 0, 1, 1}, 0},   /* 3 classes, no bias */
         {1, 5, 13, 7, 3, 1, 1, {2, 3, 1, 0, 1, 1}, 1},   /* 1x1 with stride and padding */
         {1, 2, 1, 1, 1, 5, 5, {1, 1, 2, 2, 1, 1}, 1},    /* 1x1 input, 5x5 kernel */
         {1, 3, 13, 7, 4, 3, 1, {1, 2, 1, 0, 2, 1}, 1},   /* non-square kernel and geometry */

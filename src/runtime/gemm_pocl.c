@@ -187,7 +187,22 @@ static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b,
                        "native GEMM: column-bias epilogues need op(B) = B^T");
     const int long_k = k >= NT_LONG_K;
     const struct nt_tiles *tt = &k_nt_tiles[long_k];
-    const size_t mr = nt ? tt->mr : NN_MR, nr = nt ? tt->nr : 16 * NN_NV;
+    size_t mr = nt ? tt->mr : NN_MR;
+    const size_t nr = nt ? tt->nr : 16 * NN_NV;
+    const char *const *nn_options = packed_a ? k_nn_packed_a_options : k_nn_options;
+    const char *options = nt ? k_nt_options[long_k][epilogue] : nn_options[epilogue];
+    /* One to four rows (a 1x1 head's classes on a large map): tiles of
+     * exactly those rows. The 6-row tile repeats the last row in the
+     * others and does 1.5-6 times the arithmetic; with fewer rows each
+     * step is two to four times fewer multiply-adds per vector of B read. */
+    char few_rows[128];
+    if (!nt && m < NN_MR && m != 5) {
+        mr = m;
+        snprintf(few_rows, sizeof few_rows,
+                 "-DGEMM_MR=%zu -DGEMM_NV=%d -DGEMM_PANEL=%d -DGEMM_EPILOGUE=%d%s", m, NN_NV,
+                 NN_PANEL, epilogue, packed_a ? " -DGEMM_A_PACKED=1" : "");
+        options = few_rows;
+    }
     const size_t panel = nt ? tt->panel : NN_PANEL;
     size_t tiles_m = (m + mr - 1) / mr, tiles_n = (n + nr - 1) / nr;
     size_t strips = (tiles_n + panel - 1) / panel;
@@ -195,9 +210,7 @@ static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b,
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "native GEMM: too many tiles");
 
     struct tc_kernel *kern = NULL;
-    const char *const *nn_options = packed_a ? k_nn_packed_a_options : k_nn_options;
-    st = tc_kernel_get(rt, "gemm", nt ? "tc_sgemm_nt" : "tc_sgemm_nn",
-                       nt ? k_nt_options[long_k][epilogue] : nn_options[epilogue], &kern, err);
+    st = tc_kernel_get(rt, "gemm", nt ? "tc_sgemm_nt" : "tc_sgemm_nn", options, &kern, err);
     if (st != TERRACL_OK)
         return st;
 
