@@ -110,9 +110,37 @@ static void test_dwconv(void **state)
                                     c->channels_last, &ty, &err),
                      err);
         float *got = tc_test_download(&ty);
-        char what[32];
+        char what[48];
         snprintf(what, sizeof what, "dwconv case %zu", i);
         expect_close(got, want, ny, what);
+        if (c->channels_last && c->C % 16 == 0) {
+            /* The weight as the binder leaves it on CPUs: its tap-major
+             * form (tc_dwconv2d_taps_derive) after it, read in its place. */
+            struct tc_param p = {0};
+            p.ndim = 4;
+            memcpy(p.dims, wd, sizeof wd);
+            size_t at = (nw + 15) / 16 * 16;
+            float *both = calloc(at + nw, sizeof *both);
+            assert_non_null(both);
+            memcpy(both, w, nw * sizeof *w);
+            assert_int_equal(tc_dwconv2d_taps_derive(&p, w, both + at), 0);
+            int64_t total = (int64_t)(at + nw);
+            struct tc_tensor store = tc_test_upload(both, 1, &total), tw2 = store;
+            tw2.owns_buf = 0;
+            tw2.ndim = 4;
+            memcpy(tw2.dims, wd, sizeof wd);
+            tw2.has_derived = 1;
+            tw2.derived_offset = at;
+            TC_ASSERT_OK(tc_op_dwconv2d(tc_test_rt, &tx, &tw2, c->bias ? &tb : NULL, &c->g,
+                                        c->channels_last, &ty, &err),
+                         err);
+            float *got2 = tc_test_download(&ty);
+            snprintf(what, sizeof what, "dwconv case %zu, derived weight", i);
+            expect_close(got2, want, ny, what);
+            free(got2);
+            free(both);
+            tc_tensor_free(&store);
+        }
         /* An output of the other layout's shape is refused. */
         if (c->C != Ho || Ho != Wo) {
             struct tc_tensor wrong = ty;

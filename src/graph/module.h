@@ -44,8 +44,9 @@ struct tc_param {
      * faster; the value is the layout (enum tc_packing). Set with
      * tc_module_mark_gemm_weight. */
     int gemm_weight;
-    /* A second form of a GEMM weight that the forward pass reads where the
-     * binder packs the weight (terracl's own CPU kernels run there):
+    /* A second form of a weight that the forward pass reads where
+     * terracl's own CPU kernels run: for a GEMM weight where the binder
+     * packs it, for any other (a depthwise kernel) on CPU devices;
      * derived_numel floats made on the host by derive() from the weight's
      * final plain values, once the bind hooks ran, and stored after it in
      * the same buffer (tc_tensor.derived_offset). NULL: none. derive

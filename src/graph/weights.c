@@ -285,7 +285,12 @@ terracl_status tc_weights_bind(terracl_runtime *rt, terracl_module *m,
 
     for (size_t i = 0; i < pl.n; i++) {
         const struct tc_param *p = pl.items[i].param;
-        pl.items[i].derived = p->derive != NULL && packs(rt, &pl.items[i]) ? p->derived_numel : 0;
+        /* A GEMM weight's form is for where it packs; another weight's
+         * (a depthwise kernel's tap-major copy) for CPU devices, where
+         * terracl's own kernels read it. */
+        const int derives = p->derive != NULL && (p->gemm_weight ? packs(rt, &pl.items[i])
+                                                                 : tc_runtime_is_cpu(rt));
+        pl.items[i].derived = derives ? p->derived_numel : 0;
         pl.items[i].replaces = pl.items[i].derived > 0 && p->derived_replaces;
     }
     uint64_t max_alloc = terracl_runtime_device(rt)->max_alloc_bytes;

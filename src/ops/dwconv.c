@@ -122,17 +122,24 @@ static terracl_status run_nhwc(terracl_runtime *rt, const struct tc_tensor *x,
     int64_t xd[4] = {B, H, W, C}, wd[2] = {kh * kw, C};
     struct tc_tensor xt = {0}, wt = {0}, wv = *w;
     static const int to_nhwc[4] = {0, 2, 3, 1}, swap[2] = {1, 0};
-    wv.owns_buf = 0;
-    wv.ndim = 2;
-    wv.dims[0] = C;
-    wv.dims[1] = kh * kw;
     terracl_status st = tc_tensor_alloc(rt, 4, xd, &xt, err);
     if (st == TERRACL_OK)
-        st = tc_tensor_alloc(rt, 2, wd, &wt, err);
-    if (st == TERRACL_OK)
         st = tc_op_permute(rt, x, to_nhwc, &xt, err);
-    if (st == TERRACL_OK)
-        st = tc_op_permute(rt, &wv, swap, &wt, err);
+    if (w->has_derived) {
+        /* The binder's tap-major form (tc_dwconv2d_taps_derive). */
+        wt = *w;
+        wt.owns_buf = 0;
+        wt.offset = w->derived_offset;
+    } else {
+        wv.owns_buf = 0;
+        wv.ndim = 2;
+        wv.dims[0] = C;
+        wv.dims[1] = kh * kw;
+        if (st == TERRACL_OK)
+            st = tc_tensor_alloc(rt, 2, wd, &wt, err);
+        if (st == TERRACL_OK)
+            st = tc_op_permute(rt, &wv, swap, &wt, err);
+    }
     struct tc_kernel *k = NULL;
     if (st == TERRACL_OK)
         st = tc_kernel_get(rt, "dwconv", "tc_dwconv2d_nhwc", NULL, &k, err);
@@ -158,6 +165,15 @@ static terracl_status run_nhwc(terracl_runtime *rt, const struct tc_tensor *x,
     tc_tensor_free(&wt);
     tc_tensor_free(&xt);
     return st;
+}
+
+int tc_dwconv2d_taps_derive(const struct tc_param *p, const float *plain, float *out)
+{
+    const size_t C = (size_t)p->dims[0], taps = (size_t)(p->dims[2] * p->dims[3]);
+    for (size_t c = 0; c < C; c++)
+        for (size_t t = 0; t < taps; t++)
+            out[t * C + c] = plain[c * taps + t];
+    return 0;
 }
 
 terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_tensor *x,

@@ -6,6 +6,7 @@
 #ifndef TC_OPS_DWCONV_H
 #define TC_OPS_DWCONV_H
 
+#include "graph/module.h"
 #include "ops/conv.h"
 
 /* x [B, C, H, W], w [C, 1, kh, kw], b [C] or NULL; y is allocated by the
@@ -16,5 +17,11 @@ TC_NODISCARD terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_
                                            const struct tc_tensor *w, const struct tc_tensor *b,
                                            const struct tc_conv_geom *g, int channels_last,
                                            struct tc_tensor *y, terracl_error *err);
+
+/* The tap-major form [kh kw, C] of a depthwise weight [C, 1, kh, kw] (a
+ * tc_param.derive hook, for the weights of layers that run channels-last
+ * with C a multiple of 16): where the binder stored it (CPU devices),
+ * tc_op_dwconv2d reads it instead of transposing the weight on every call. */
+int tc_dwconv2d_taps_derive(const struct tc_param *p, const float *plain, float *out);
 
 #endif /* TC_OPS_DWCONV_H */

@@ -141,6 +141,13 @@ static terracl_status declare_block(terracl_module *m, const struct convnext *c,
     int64_t wd[4] = {dim, 1, c->kernel, c->kernel};
     snprintf(name, sizeof name, "%s.weight", q);
     terracl_status st = tc_module_add_param(m, name, 4, wd, &blk->dw_w, err);
+    if (st == TERRACL_OK && dim % 16 == 0) {
+        /* Channels-last on CPUs (tc_op_dwconv2d): the weight tap-major,
+         * made once at bind time. */
+        struct tc_param *dw = tc_module_param(m, blk->dw_w);
+        dw->derive = tc_dwconv2d_taps_derive;
+        dw->derived_numel = (size_t)(dim * c->kernel * c->kernel);
+    }
     snprintf(name, sizeof name, "%s.bias", q);
     blk->dw_bias = conv_bias;
     if (st == TERRACL_OK && conv_bias)
