@@ -6,9 +6,14 @@
  * measures up to 2x apart from process to process here); within one
  * process, interleaved, both sides see the same conditions.
  *
- *   build/bench/bench_ab --config C.yaml --a DIR --b DIR [--rounds N]
- *                        [--size S] [--chans C] [--frames T] [--filter S]
- *                        [--device D]
+ *   build/bench/bench_ab --config C.yaml [--a DIR] [--b DIR] [--a-native P]
+ *                        [--b-native P] [--rounds N] [--size S] [--chans C]
+ *                        [--frames T] [--filter S] [--device D]
+ *
+ * DIR: a kernel folder (default: the built-in kernels). P: native
+ * parameters for that side, as `terracl tune` stores them ("packed_kc=0
+ * conv_block_kib=256 conv_tile=2"), forced as the tuner
+ * forces its candidates: a host-side choice compared the same way.
  *
  * Weights are random (timings only). Prints, per kernel shape and per
  * operation whose name or shape contains the filter, the median device
@@ -21,6 +26,7 @@
 
 #include "bench_time.h"
 
+#include "runtime/gemm_params.h"
 #include "terracl/terracl.h"
 
 #define MAX_ROUNDS 64
@@ -95,13 +101,15 @@ static void report(const char *title, struct key_times *keys, int nkeys, const c
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_ab --config C.yaml --a DIR --b DIR [--rounds N] [--size S] "
-                    "[--chans C] [--frames T] [--filter S] [--device D]\n");
+    fprintf(stderr, "usage: bench_ab --config C.yaml [--a DIR] [--b DIR] [--a-native P] "
+                    "[--b-native P] [--rounds N] [--size S] [--chans C] [--frames T] "
+                    "[--filter S] [--device D]\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *config = NULL, *dir[2] = {NULL, NULL}, *filter = NULL, *device = "cpu";
+    const char *config = NULL, *dir[2] = {NULL, NULL}, *native[2] = {NULL, NULL};
+    const char *filter = NULL, *device = "cpu";
     long rounds = 8, size = 224, chans = 6, frames = 1;
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -115,6 +123,10 @@ int main(int argc, char **argv)
             dir[0] = v;
         else if (strcmp(argv[i], "--b") == 0)
             dir[1] = v;
+        else if (strcmp(argv[i], "--a-native") == 0)
+            native[0] = v;
+        else if (strcmp(argv[i], "--b-native") == 0)
+            native[1] = v;
         else if (strcmp(argv[i], "--filter") == 0)
             filter = v;
         else if (strcmp(argv[i], "--device") == 0)
@@ -133,7 +145,7 @@ int main(int argc, char **argv)
         }
         i++;
     }
-    if (config == NULL || dir[0] == NULL || dir[1] == NULL || rounds < 1 ||
+    if (config == NULL || rounds < 1 ||
         rounds > MAX_ROUNDS || size < 1 || size > 4096 || chans < 1 || chans > 1024 ||
         frames < 1 || frames > 64) {
         usage();
@@ -143,11 +155,23 @@ int main(int argc, char **argv)
     terracl_error err = {0};
     struct side sides[2] = {{0}};
     int rc = 1;
+    const char *label[2];
     for (int s = 0; s < 2; s++) {
+        label[s] = native[s] ? native[s] : dir[s] ? dir[s] : "built-in kernels";
         struct terracl_runtime_params p = {.device = device, .kernel_dir = dir[s], .profile = 1};
-        if (terracl_runtime_create(&p, &sides[s].rt, &err) != TERRACL_OK ||
-            terracl_model_load_random(sides[s].rt, config, &sides[s].model, &err) != TERRACL_OK) {
-            fprintf(stderr, "bench_ab: %s: %s\n", dir[s], err.message);
+        struct tc_native_params np;
+        if (native[s] && !tc_native_parse(native[s], &np)) {
+            fprintf(stderr, "bench_ab: native parameters \"%s\" not understood\n", native[s]);
+            goto out;
+        }
+        if (terracl_runtime_create(&p, &sides[s].rt, &err) != TERRACL_OK) {
+            fprintf(stderr, "bench_ab: %s: %s\n", label[s], err.message);
+            goto out;
+        }
+        if (native[s])
+            tc_native_force(sides[s].rt, &np);
+        if (terracl_model_load_random(sides[s].rt, config, &sides[s].model, &err) != TERRACL_OK) {
+            fprintf(stderr, "bench_ab: %s: %s\n", label[s], err.message);
             goto out;
         }
     }
@@ -184,7 +208,7 @@ int main(int argc, char **argv)
             terracl_runtime_profile_reset(sides[s].rt);
             double t0 = now_ms();
             if (terracl_model_run(sides[s].model, &in, &out, &err) != TERRACL_OK) {
-                fprintf(stderr, "bench_ab: %s: %s\n", dir[s], err.message);
+                fprintf(stderr, "bench_ab: %s: %s\n", label[s], err.message);
                 free(image);
                 goto out;
             }
@@ -201,8 +225,8 @@ int main(int argc, char **argv)
         }
     }
     free(image);
-    printf("A = %s\nB = %s\nwall ms per run, median of %ld: A %.2f  B %.2f  B/A %.3f\n\n", dir[0],
-           dir[1], rounds, median(wall[0], (int)rounds), median(wall[1], (int)rounds),
+    printf("A = %s\nB = %s\nwall ms per run, median of %ld: A %.2f  B %.2f  B/A %.3f\n\n", label[0],
+           label[1], rounds, median(wall[0], (int)rounds), median(wall[1], (int)rounds),
            median(wall[1], (int)rounds) / median(wall[0], (int)rounds));
     report("by kernel", kernels, nkernels, filter);
     printf("\n");

@@ -55,6 +55,13 @@ static const struct cfg k_cfgs[] = {
     {"conv1x1 192->256 @28", CONV, 192, 256, 28, 28, 1, 1, 0, 0, 0},
     {"conv1x1 384->256 @14", CONV, 384, 256, 14, 14, 1, 1, 0, 0, 0},
     {"conv1x1 256->1024 @14", CONV, 256, 1024, 14, 14, 1, 1, 0, 0, 0},
+    /* ResNet-50's layer3 and dilated layer4 at 512 (smp Unet and DeepLabV3+,
+     * 32x32 maps: planes 4 KiB apart) */
+    {"conv1x1 512->2048 @32", CONV, 512, 2048, 32, 32, 1, 1, 0, 0, 0},
+    {"conv1x1 2048->512 @32", CONV, 2048, 512, 32, 32, 1, 1, 0, 0, 0},
+    {"conv1x1 2048->256 @32", CONV, 2048, 256, 32, 32, 1, 1, 0, 0, 0},
+    {"conv1x1 1024->256 @32", CONV, 1024, 256, 32, 32, 1, 1, 0, 0, 0},
+    {"conv1x1 256->1024 @32", CONV, 256, 1024, 32, 32, 1, 1, 0, 0, 0},
     /* UNet decoder shapes (Prithvi ViT-L + LearnedInterpolateToPyramidal, 224) */
     {"conv3x3 3072->256 @14", CONV, 3072, 256, 14, 14, 3, 1, 1, 0, 0},
     {"conv3x3 2048->512 @14", CONV, 2048, 512, 14, 14, 3, 1, 1, 0, 0},
@@ -185,10 +192,11 @@ static terracl_status bench(terracl_runtime *rt, const struct cfg *c, int64_t re
         st = make(rt, &w, 4, wd, packed, err);
     if (st == TERRACL_OK && weighted)
         st = make(rt, &b, 1, bd, 0, err);
-    if (st == TERRACL_OK && ab && packed)
+    const int compare = ab && packed;
+    if (st == TERRACL_OK && compare)
         st = ab_conv(rt, c, &x, &w, &b, &g, &y, repeat, flops, err);
     double best = 1e30;
-    for (int64_t r = -1; r < repeat && st == TERRACL_OK && !(ab && packed); r++) {
+    for (int64_t r = -1; r < repeat && st == TERRACL_OK && !compare; r++) {
         double t0 = now_ms();
         switch (c->kind) {
         case CONV:
@@ -206,7 +214,7 @@ static terracl_status bench(terracl_runtime *rt, const struct cfg *c, int64_t re
         if (r >= 0 && dt < best)
             best = dt;
     }
-    if (st == TERRACL_OK && !(ab && packed)) {
+    if (st == TERRACL_OK && !compare) {
         if (flops > 0)
             printf("%-26s %10.3f %10.1f\n", c->name, best, flops * 1e-9 / (best * 1e-3));
         else
