@@ -35,20 +35,18 @@
 #endif
 #define CONV_NR (16 * CONV_NV)
 
-/* The padded copy of the input [channels, H, W] (one batch item):
- * work-item r < channels Hp writes padded row r of xp (Wp floats, 0 in the
- * padding); the work-item r = channels Hp zeroes the `slack` floats after
- * the last row. Channels [0, C0) are up [C0, H0, W0] resized (nearest) to
- * H x W, the rest x (a UNet decoder's torch.cat([interpolate(up), skip])
- * joined here); C0 = 0 copies x alone. */
-__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void tc_conv_pad_input(__global const float *restrict x, uint x_off,
-                                __global float *restrict xp, uint H, uint W, uint Hp, uint Wp,
-                                uint ph, uint pw, uint channels, uint slack,
-                                __global const float *restrict up, uint up_off, uint C0, uint H0,
-                                uint W0, float sh, float sw)
+/* The padded copy of the input [channels, H, W] (one batch item): row
+ * r < channels Hp of xp is padded row r (Wp floats, 0 in the padding); row
+ * r = channels Hp stands for the `slack` floats after the last row, zeroed.
+ * Channels [0, C0) are up [C0, H0, W0] resized (nearest) to H x W, the rest
+ * x (a UNet decoder's torch.cat([interpolate(up), skip]) joined here); C0 =
+ * 0 copies x alone. */
+static inline void tc_conv_pad_row(uint r, __global const float *restrict x, uint x_off,
+                                   __global float *restrict xp, uint H, uint W, uint Hp, uint Wp,
+                                   uint ph, uint pw, uint channels, uint slack,
+                                   __global const float *restrict up, uint up_off, uint C0,
+                                   uint H0, uint W0, float sh, float sw)
 {
-    uint r = get_global_id(0);
     uint rows = channels * Hp;
     if (r > rows)
         return;
@@ -92,6 +90,22 @@ void tc_conv_pad_input(__global const float *restrict x, uint x_off,
     }
     for (px = pw + W; px < Wp; px++)
         dst[px] = 0.0f;
+}
+
+/* Work-item i copies rows [i rows_per_item, (i + 1) rows_per_item): a few
+ * KiB each, so that short rows (16 channels at 224x224: 3600 rows of 226
+ * floats) do not cost a work-item each. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_conv_pad_input(__global const float *restrict x, uint x_off,
+                       __global float *restrict xp, uint H, uint W, uint Hp, uint Wp, uint ph,
+                       uint pw, uint channels, uint slack, __global const float *restrict up,
+                       uint up_off, uint C0, uint H0, uint W0, float sh, float sw,
+                       uint rows_per_item)
+{
+    const uint r0 = (uint)get_global_id(0) * rows_per_item;
+    for (uint r = r0; r < r0 + rows_per_item; r++)
+        tc_conv_pad_row(r, x, x_off, xp, H, W, Hp, Wp, ph, pw, channels, slack, up, up_off, C0,
+                        H0, W0, sh, sw);
 }
 
 /* p[0..15], with 0 for the lanes at or past `avail` floats. */

@@ -24,6 +24,10 @@
  * 2048->256 @7 the same; `terracl tune` times them all on the device. */
 #define CPANEL 1
 #define MAX_CNR 192 /* the widest tile's columns */
+/* The padded copy's work per work-item, in floats (whole rows): with one
+ * row each, 16 channels at 224x224 took 3600 work-items, whose start-up
+ * cost more than their copying. */
+#define PAD_ITEM_FLOATS 4096
 /* ConvTranspose tiles (the kernel's defaults): 6 pixels x 64 taps, two per
  * work-item. */
 #define MR 6
@@ -127,6 +131,8 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
     st = tc_kernel_get(rt, "conv_implicit", "tc_conv2d_implicit", options, &kern, err);
     if (st == TERRACL_OK && copy)
         st = tc_kernel_get(rt, "conv_implicit", "tc_conv_pad_input", NULL, &pad, err);
+    /* Rows of the padded copy per work-item: about PAD_ITEM_FLOATS floats. */
+    const size_t pad_rows = (size_t)Wp < PAD_ITEM_FLOATS ? PAD_ITEM_FLOATS / (size_t)Wp : 1;
     for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
         size_t xo = x->offset + (size_t)(bi * (Cin - C0) * H * W);
         size_t uo = up ? up->offset + (size_t)(bi * C0 * H0 * W0) : 0;
@@ -137,12 +143,13 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
                                TC_KUINT(Cin),        TC_KUINT(slack),
                                TC_KBUF(up ? up->buf : x->buf), TC_KUINT(uo),
                                TC_KUINT(C0),         TC_KUINT(H0),         TC_KUINT(W0),
-                               TC_KFLOAT((float)H0 / (float)H), TC_KFLOAT((float)W0 / (float)W)};
+                               TC_KFLOAT((float)H0 / (float)H), TC_KFLOAT((float)W0 / (float)W),
+                               TC_KUINT(pad_rows)};
         if (copy) {
-            /* One work-item per padded row, each its own group (the rows
-             * are copied with vectors inside the work-item). */
-            const size_t rows[1] = {(size_t)(Cin * Hp) + 1}, one[1] = {1};
-            st = tc_kernel_launch(rt, pad, 1, rows, one, pa, 18, err);
+            /* pad_rows padded rows per work-item, each its own group (the
+             * rows are copied with vectors inside the work-item). */
+            const size_t items[1] = {((size_t)(Cin * Hp) + pad_rows) / pad_rows}, one[1] = {1};
+            st = tc_kernel_launch(rt, pad, 1, items, one, pa, 19, err);
         }
         if (st != TERRACL_OK)
             break;
