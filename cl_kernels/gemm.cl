@@ -312,11 +312,13 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
     __global const float *arow[GEMM_MR];
 #if GEMM_A_PACKED
     /* A is a packed weight (see tc_sgemm_packed): row r is column r % 64
-     * of panel r / 64, its K elements 64 floats apart (a_cs). */
+     * of panel r / 64, its elements 64 floats apart (a_cs). A panel holds
+     * a_rs of them, the weight's whole K: a product over one block of K
+     * starts inside each panel (A's offset). */
 #pragma unroll
     for (int i = 0; i < GEMM_MR; i++) {
         int r = min(i0 + i, M - 1);
-        arow[i] = A + (size_t)(r / TC_PACK_W) * K * TC_PACK_W + r % TC_PACK_W;
+        arow[i] = A + (size_t)(r / TC_PACK_W) * a_rs * TC_PACK_W + r % TC_PACK_W;
     }
 #else
     TC_GEMM_ROWS_OF_A(arow, A, i0, M, a_rs);

@@ -334,6 +334,84 @@ static void test_conv_implicit_tiles(void **state)
     tc_native_force(tc_test_rt, NULL);
 }
 
+/* A packed 1x1 convolution on a map of 1024 pixels or more (the NN GEMM
+ * with the weight as A) summed in blocks of nn_kc input channels, each
+ * launch adding to y and the last applying bias, ReLU and the residual:
+ * blocks of 16 (five, the last of 6 channels), 48 (two) and none, with and
+ * without bias, against the double reference. */
+static void test_conv1x1_k_blocks(void **state)
+{
+    (void)state;
+    if (!tc_gemm_pack_wanted(tc_test_rt, 128, 70))
+        skip();
+    static const size_t blocks[] = {16, 48, 0};
+    const struct conv_case c = {2, 70, 33, 32, 128, 1, 1, {1, 1, 0, 0, 1, 1}, 1};
+    int64_t xd[4] = {c.B, c.Cin, c.H, c.W}, wd[4] = {c.Cout, c.Cin, 1, 1};
+    int64_t yd[4] = {c.B, c.Cout, c.H, c.W};
+    size_t nx = (size_t)(c.B * c.Cin * c.H * c.W), nw = (size_t)(c.Cout * c.Cin);
+    size_t ny = (size_t)(c.B * c.Cout * c.H * c.W);
+    float *x = random_buf(nx, 200, -1, 1), *w = random_buf(nw, 210, -1, 1);
+    float *b = random_buf((size_t)c.Cout, 220, -1, 1), *res = random_buf(ny, 230, -2, 2);
+    float *want = malloc(ny * sizeof *want), *want_relu = malloc(ny * sizeof *want);
+    float *want_res = malloc(ny * sizeof *want);
+    assert_non_null(want);
+    assert_non_null(want_relu);
+    assert_non_null(want_res);
+    terracl_error err = {0};
+    struct tc_tensor wstore, tw = upload_weight(w, wd, 1, &wstore);
+    struct tc_tensor tx = tc_test_upload(x, 4, xd), tb = tc_test_upload(b, 1, &c.Cout), ty;
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
+    for (int with_bias = 1; with_bias >= 0; with_bias--) {
+        struct conv_case cb = c;
+        cb.bias = with_bias;
+        ref_conv2d(&cb, x, w, b, c.H, c.W, want);
+        for (size_t j = 0; j < ny; j++) {
+            float s = want[j] + res[j];
+            want_relu[j] = want[j] > 0.0f ? want[j] : 0.0f;
+            want_res[j] = s > 0.0f ? s : 0.0f;
+        }
+        const struct tc_tensor *bias = with_bias ? &tb : NULL;
+        for (size_t k = 0; k < sizeof blocks / sizeof blocks[0]; k++) {
+            struct tc_native_params np = tc_native_default;
+            np.nn_kc = blocks[k];
+            tc_native_force(tc_test_rt, &np);
+            char what[80];
+            TC_ASSERT_OK(tc_op_conv2d(tc_test_rt, &tx, &tw, bias, &c.g, &ty, &err), err);
+            float *got = tc_test_download(&ty);
+            snprintf(what, sizeof what, "1x1 in blocks of %zu, bias %d", blocks[k], with_bias);
+            expect_close(got, want, ny, what);
+            free(got);
+            TC_ASSERT_OK(tc_op_conv2d_act(tc_test_rt, &tx, &tw, bias, &c.g, 1, &ty, &err), err);
+            got = tc_test_download(&ty);
+            snprintf(what, sizeof what, "1x1 + relu in blocks of %zu, bias %d", blocks[k],
+                     with_bias);
+            expect_close(got, want_relu, ny, what);
+            free(got);
+            struct tc_tensor tr = tc_test_upload(res, 4, yd);
+            TC_ASSERT_OK(tc_op_conv2d_accumulate(tc_test_rt, &tx, &tw, bias, &c.g, 1, &tr, &err),
+                         err);
+            got = tc_test_download(&tr);
+            snprintf(what, sizeof what, "1x1 + residual in blocks of %zu, bias %d", blocks[k],
+                     with_bias);
+            expect_close(got, want_res, ny, what);
+            free(got);
+            tc_tensor_free(&tr);
+        }
+    }
+    tc_native_force(tc_test_rt, NULL);
+    free(x);
+    free(w);
+    free(b);
+    free(res);
+    free(want);
+    free(want_relu);
+    free(want_res);
+    tc_tensor_free(&tx);
+    tc_tensor_free(&wstore);
+    tc_tensor_free(&tb);
+    tc_tensor_free(&ty);
+}
+
 /* A UNet block's first convolution on torch.cat([interpolate(up), skip])
  * (nearest), read in place where the Winograd form applies, joined by the
  * implicit kernel's padded copy or made otherwise, against a host join and
@@ -800,6 +878,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),         cmocka_unit_test(test_conv_weight_forms),
         cmocka_unit_test(test_conv_upcat),     cmocka_unit_test(test_conv_implicit_tiles),
+        cmocka_unit_test(test_conv1x1_k_blocks),
         cmocka_unit_test(test_conv_op_profile), cmocka_unit_test(test_conv_transpose2d),
         cmocka_unit_test(test_pixel_shuffle),  cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_activations),    cmocka_unit_test(test_scse_gate),

@@ -195,6 +195,9 @@ smp_model("full_smp_fpn_resnet50", 532, FULL_RESNET, "smp_FPN", [], (2, 6, 127, 
 smp_model("full_smp_deeplabv3plus_resnet50", 533, FULL_RESNET, "smp_DeepLabV3Plus", [],
           (2, 6, 127, 95), "full ResNet-50 + smp DeepLabV3Plus (defaults), batch 2 at 127x95",
           full=True)
+smp_model("full_smp_deeplabv3plus_resnet50_512", 535, FULL_RESNET, "smp_DeepLabV3Plus", [],
+          (1, 6, 512, 512), "full ResNet-50 + smp DeepLabV3Plus (defaults) at 512x512: layer4's "
+          "1x1 convolutions on 32x32 maps (2048 channels) sum in several blocks", full=True)
 smp_model("full_smp_deeplabv3_resnet50", 534, FULL_RESNET, "smp_DeepLabV3", [],
           (2, 6, 97, 83), "full ResNet-50 + smp DeepLabV3 (defaults), batch 2 at 97x83",
           full=True)

@@ -127,12 +127,14 @@ static double time_linear(terracl_runtime *rt, struct linear_case *cs, size_t n)
     return total;
 }
 
-/* One convolution the tuner times (3x3, stride 1, padding 1, a plain
- * weight: the implicit-GEMM kernel), with its device buffers; `want` holds
- * the first accepted candidate's output, the reference of the others (the
- * op itself is tested against naive C). */
+/* One convolution the tuner times, with its device buffers: 3x3 with
+ * padding 1 and a plain weight (the implicit-GEMM kernel), or with k = 1
+ * 1x1 without padding and a packed weight (on a map of 1024 pixels or
+ * more, the NN GEMM with the weight as A); stride 1. `want` holds the first
+ * accepted candidate's output, the reference of the others (the op itself
+ * is tested against naive C). */
 struct conv_case {
-    int64_t cin, cout, hw;
+    int64_t cin, cout, hw, k;
     struct tc_tensor x, w, y;
     float *want, *got;
     int have_ref;
@@ -140,9 +142,10 @@ struct conv_case {
 
 static terracl_status conv_setup(terracl_runtime *rt, struct conv_case *c, terracl_error *err)
 {
-    int64_t xd[4] = {1, c->cin, c->hw, c->hw}, wd[4] = {c->cout, c->cin, 3, 3};
+    const int64_t k = c->k == 1 ? 1 : 3;
+    int64_t xd[4] = {1, c->cin, c->hw, c->hw}, wd[4] = {c->cout, c->cin, k, k};
     int64_t yd[4] = {1, c->cout, c->hw, c->hw};
-    size_t xs = (size_t)(c->cin * c->hw * c->hw), ws = (size_t)(c->cout * c->cin * 9);
+    size_t xs = (size_t)(c->cin * c->hw * c->hw), ws = (size_t)(c->cout * c->cin * k * k);
     size_t ys = (size_t)(c->cout * c->hw * c->hw);
     float *hx = malloc(xs * sizeof *hx), *hw = malloc(ws * sizeof *hw);
     c->want = malloc(ys * sizeof *c->want);
@@ -154,10 +157,14 @@ static terracl_status conv_setup(terracl_runtime *rt, struct conv_case *c, terra
         fill(hx, xs, 3);
         fill(hw, ws, 4);
         if ((st = tc_tensor_alloc(rt, 4, xd, &c->x, err)) == TERRACL_OK &&
-            (st = tc_tensor_upload(rt, &c->x, hx, err)) == TERRACL_OK &&
-            (st = tc_tensor_alloc(rt, 4, wd, &c->w, err)) == TERRACL_OK &&
-            (st = tc_tensor_upload(rt, &c->w, hw, err)) == TERRACL_OK)
-            st = tc_tensor_alloc(rt, 4, yd, &c->y, err);
+            (st = tc_tensor_upload(rt, &c->x, hx, err)) == TERRACL_OK)
+            st = tc_tensor_alloc(rt, 4, wd, &c->w, err);
+        if (st == TERRACL_OK) {
+            /* Packed as the binder packs a model's 1x1 weights. */
+            c->w.gemm_packed = k == 1 ? TC_PACKED_TAPS : TC_PLAIN;
+            if ((st = tc_tensor_upload(rt, &c->w, hw, err)) == TERRACL_OK)
+                st = tc_tensor_alloc(rt, 4, yd, &c->y, err);
+        }
     }
     free(hx);
     free(hw);
@@ -178,7 +185,8 @@ static void conv_free(struct conv_case *c)
 static double time_conv(terracl_runtime *rt, struct conv_case *c)
 {
     terracl_error err = {0};
-    const struct tc_conv_geom g = {1, 1, 1, 1, 1, 1};
+    const int pad = c->k == 1 ? 0 : 1;
+    const struct tc_conv_geom g = {1, 1, pad, pad, 1, 1};
     double best = INFINITY;
     for (int r = 0; r <= REPS; r++) {
         double t0 = now_s();
@@ -236,7 +244,7 @@ int tc_tune_native(terracl_runtime *rt, size_t tokens)
 {
     static const size_t kcs[] = {0, 64, 128, 256};
     static const size_t blocks[] = {256, 128, 512, 1024};
-    enum { NKC = 4, NBLK = 4 };
+    enum { NKC = 4, NBLK = 4, NNKC = 4 };
     terracl_error err = {0};
     struct tc_gemm_table *table = tc_runtime_gemm_table(rt);
     struct tc_native_params best = *tc_runtime_native_params(rt);
@@ -286,10 +294,17 @@ int tc_tune_native(terracl_runtime *rt, size_t tokens)
     struct conv_case narrow[2] = {{.cin = 128, .cout = 32, .hw = 112},
                                   {.cin = 32, .cout = 16, .hw = 224}};
     struct conv_case wide = {.cin = 1024, .cout = 256, .hw = 28};
+    /* 1x1 convolutions of ResNet-50's last stages on 32x32 maps (DeepLab
+     * at 512x512), for the blocks of their long sums. */
+    struct conv_case pointwise[2] = {{.cin = 2048, .cout = 512, .hw = 32, .k = 1},
+                                     {.cin = 1024, .cout = 256, .hw = 32, .k = 1}};
     for (int i = 0; i < 2 && st == TERRACL_OK; i++)
         st = conv_setup(rt, &narrow[i], &err);
     if (st == TERRACL_OK)
         st = conv_setup(rt, &wide, &err);
+    const int pointwise_packed = tc_gemm_pack_wanted(rt, 512, 2048);
+    for (int i = 0; i < 2 && st == TERRACL_OK && pointwise_packed; i++)
+        st = conv_setup(rt, &pointwise[i], &err);
     if (st == TERRACL_OK) {
         static const size_t tiles[TC_CONV_TILES] = {0, 1, 2, 3};
         double t[TC_CONV_TILES];
@@ -316,15 +331,35 @@ int tc_tune_native(terracl_runtime *rt, size_t tokens)
         if (win >= 0)
             best.conv_block_kib = blocks[win];
     }
-    for (int i = 0; i < 2; i++)
+    if (st == TERRACL_OK && pointwise_packed) {
+        static const size_t nn_kcs[NNKC] = {512, 0, 256, 1024};
+        double tk[NNKC];
+        win = pick_conv_param(rt, &best, &best.nn_kc, nn_kcs, NNKC, pointwise, 2, tk);
+        for (int i = 0; i < NNKC; i++) {
+            if (nn_kcs[i] == 0)
+                printf("native: conv1x1 2048->512 + 1024->256 @32, whole sums: ");
+            else
+                printf("native: conv1x1 2048->512 + 1024->256 @32, sums in blocks of %zu: ",
+                       nn_kcs[i]);
+            if (tk[i] < 0)
+                printf("rejected\n");
+            else
+                printf("%.2f ms\n", tk[i] * 1e3);
+        }
+        if (win >= 0)
+            best.nn_kc = nn_kcs[win];
+    }
+    for (int i = 0; i < 2; i++) {
         conv_free(&narrow[i]);
+        conv_free(&pointwise[i]);
+    }
     conv_free(&wide);
     tc_native_force(rt, NULL);
     if (st == TERRACL_OK)
         st = tc_gemm_table_store_native(rt, table, &best, &err);
     if (st != TERRACL_OK)
         return tc_cli_fail(&err, st);
-    char text[96];
+    char text[128];
     printf("native: stored %s\n", tc_native_str(&best, text, sizeof text));
     return 0;
 }

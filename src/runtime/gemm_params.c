@@ -55,8 +55,10 @@ struct tc_gemm_table {
 
 /* The panel kernel for packed Linear weights, and 256 KiB strips for the
  * implicit convolution: what the 2-core AVX-512 machine ran with when the
- * K-blocked kernel and other blocks measured within the noise of these. */
-const struct tc_native_params tc_native_default = {0, 256, 0};
+ * K-blocked kernel and other blocks measured within the noise of these.
+ * Packed 1x1 convolutions on large maps sum 512 input channels per launch
+ * (ops in gemm_pocl.c's tc_sgemm_packed_a). */
+const struct tc_native_params tc_native_default = {0, 256, 0, 512};
 
 /* 4 x 96 first (the shipped default: chosen over 6 x 64 by CPU time on
  * bench_conv's decoder shapes); 6 x 64 is the GEMM kernels' tile, 8 x 48
@@ -200,7 +202,7 @@ int tc_gemm_parse_set(const char *text, struct tc_gemm_set *set, double *gflops)
 
 int tc_native_parse(const char *text, struct tc_native_params *p)
 {
-    size_t kc = 0, blk = 0, tile = tc_native_default.conv_tile;
+    size_t kc = 0, blk = 0, tile = tc_native_default.conv_tile, nn_kc = tc_native_default.nn_kc;
     int seen = 0;
     const char *s = text;
     while (*s) {
@@ -224,6 +226,10 @@ int tc_native_parse(const char *text, struct tc_native_params *p)
             if (v >= TC_CONV_TILES)
                 return 0;
             tile = v;
+        } else if ((size_t)(eq - s) == 5 && strncmp(s, "nn_kc", 5) == 0) {
+            if (v != 0 && (v < 16 || v % 16 != 0))
+                return 0;
+            nn_kc = v;
         } else {
             return 0;
         }
@@ -234,13 +240,14 @@ int tc_native_parse(const char *text, struct tc_native_params *p)
     p->packed_kc = kc;
     p->conv_block_kib = blk;
     p->conv_tile = tile;
+    p->nn_kc = nn_kc;
     return 1;
 }
 
 const char *tc_native_str(const struct tc_native_params *p, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "packed_kc=%zu conv_block_kib=%zu conv_tile=%zu", p->packed_kc,
-             p->conv_block_kib, p->conv_tile);
+    snprintf(buf, cap, "packed_kc=%zu conv_block_kib=%zu conv_tile=%zu nn_kc=%zu", p->packed_kc,
+             p->conv_block_kib, p->conv_tile, p->nn_kc);
     return buf;
 }
 

@@ -96,12 +96,15 @@ void tc_gemm_force(terracl_runtime *rt, const struct tc_gemm_set *set);
 
 /*
  * Parameters of terracl's own CPU kernels, kept in the same per-device file
- * as a line "native packed_kc=V conv_block_kib=V conv_tile=V": packed_kc 0
+ * as a line "native packed_kc=V conv_block_kib=V conv_tile=V nn_kc=V": packed_kc 0
  * runs the packed Linear weights through tc_sgemm_packed (panels of two
  * 64-column tiles), otherwise through tc_sgemm_packed_kb with K blocks of
  * packed_kc rows; conv_block_kib bounds the strip of padded input one launch
  * of the implicit-GEMM convolution reads and conv_tile picks that kernel's
- * register tile (ops/conv_implicit.c: tc_conv_implicit_tiles). Chosen by
+ * register tile (ops/conv_implicit.c: tc_conv_implicit_tiles); nn_kc
+ * splits the sums of a packed 1x1 convolution on a large map (the NN GEMM
+ * with the weight as A) into blocks of that many input channels, 0 not at
+ * all. Chosen by
  * `terracl tune` once per device and driver, else the shipped default;
  * nothing is timed at run time.
  */
@@ -109,14 +112,15 @@ struct tc_native_params {
     size_t packed_kc;      /* 0, or 16..4096 in steps of 16 */
     size_t conv_block_kib; /* 16..65536 */
     size_t conv_tile;      /* index into the implicit convolution's tiles */
+    size_t nn_kc;          /* 0, or 16..65536 in steps of 16 */
 };
 /* Tiles of the implicit convolution: output channels x 16-pixel vectors. */
 #define TC_CONV_TILES 4
 extern const int tc_conv_implicit_tiles[TC_CONV_TILES][2];
 extern const struct tc_native_params tc_native_default;
-/* Parses "packed_kc=V conv_block_kib=V [conv_tile=V]" (the first two
- * present, all in range; files written before conv_tile existed get the
- * default tile); 0 on error. */
+/* Parses "packed_kc=V conv_block_kib=V [conv_tile=V] [nn_kc=V]" (the
+ * first two present, all in range; files written before the later ones
+ * existed get their defaults); 0 on error. */
 int tc_native_parse(const char *text, struct tc_native_params *p);
 const char *tc_native_str(const struct tc_native_params *p, char *buf, size_t cap);
 /* In force for this runtime: the tuner's forced set, else the tuned file's,
