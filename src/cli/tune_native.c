@@ -240,6 +240,15 @@ static int pick_conv_param(terracl_runtime *rt, struct tc_native_params *best,
     return win;
 }
 
+/* The end of a candidate's line: its time, or that it was rejected. */
+static void print_time(double seconds)
+{
+    if (seconds < 0)
+        printf("rejected\n");
+    else
+        printf("%.2f ms\n", seconds * 1e3);
+}
+
 int tc_tune_native(terracl_runtime *rt, size_t tokens)
 {
     static const size_t kcs[] = {0, 64, 128, 256};
@@ -312,10 +321,7 @@ int tc_tune_native(terracl_runtime *rt, size_t tokens)
         for (int i = 0; i < TC_CONV_TILES; i++) {
             printf("native: conv3x3 128->32 @112 + 32->16 @224, tiles of %d x %d: ",
                    tc_conv_implicit_tiles[i][0], 16 * tc_conv_implicit_tiles[i][1]);
-            if (t[i] < 0)
-                printf("rejected\n");
-            else
-                printf("%.2f ms\n", t[i] * 1e3);
+            print_time(t[i]);
         }
         if (win >= 0)
             best.conv_tile = tiles[win];
@@ -323,10 +329,7 @@ int tc_tune_native(terracl_runtime *rt, size_t tokens)
         win = pick_conv_param(rt, &best, &best.conv_block_kib, blocks, NBLK, &wide, 1, tb);
         for (int i = 0; i < NBLK; i++) {
             printf("native: conv3x3 1024->256 @28, channel blocks of %zu KiB: ", blocks[i]);
-            if (tb[i] < 0)
-                printf("rejected\n");
-            else
-                printf("%.2f ms\n", tb[i] * 1e3);
+            print_time(tb[i]);
         }
         if (win >= 0)
             best.conv_block_kib = blocks[win];
@@ -341,10 +344,7 @@ int tc_tune_native(terracl_runtime *rt, size_t tokens)
             else
                 printf("native: conv1x1 2048->512 + 1024->256 @32, sums in blocks of %zu: ",
                        nn_kcs[i]);
-            if (tk[i] < 0)
-                printf("rejected\n");
-            else
-                printf("%.2f ms\n", tk[i] * 1e3);
+            print_time(tk[i]);
         }
         if (win >= 0)
             best.nn_kc = nn_kcs[win];
