@@ -278,23 +278,26 @@ terracl_status tc_sgemm_packed_a(terracl_runtime *rt, size_t m, size_t n, size_t
     if (ep != NULL && ep->bias != NULL && !ep->per_row)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "packed GEMM: a packed A takes only a row-bias epilogue");
-    tc_runtime_count_flops(rt, 2ull * m * n * k);
     const float beta = ep != NULL && ep->accumulate ? 1.0f : 0.0f;
     /* Long sums in blocks of nn_kc (gemm_params.h), each adding to C and
      * the last one applying the epilogue: a work-item's rows of the weight
      * and its strip of B then stay in L2 for the block. One process,
-     * launches alternating (bench_ab both ways): smp DeepLabV3+ 512 5.6-8%
-     * faster in all, its 1x1 2048->512 @32x32 19-24%, 2048->256 10-15%,
-     * 1024->256 8-12%; 256 was mixed and 1024 gained less. */
+     * runs alternating (bench_ab both ways): smp DeepLabV3+ 512 5.4-8%
+     * faster in all, its 1x1 2048->512 @32x32 10-24%, 2048->256 13-15%;
+     * blocks of 256 were mixed and of 1024 gained less (bench_conv). */
     const size_t kc = tc_runtime_native_params(rt)->nn_kc;
-    if (kc == 0 || k <= kc)
+    if (kc == 0 || k <= kc) {
+        tc_runtime_count_flops(rt, 2ull * m * n * k);
         return native_gemm(rt, 0, 0, m, n, k, 1.0f, (struct tc_matrix){packed, packed_offset, k},
                            0, b, 0, beta, c, 0, 1, ep, 1, 0, err);
+    }
     terracl_status st = TERRACL_OK;
     for (size_t k0 = 0; k0 < k && st == TERRACL_OK; k0 += kc) {
         const size_t kb = k - k0 < kc ? k - k0 : kc;
         const struct tc_matrix a_block = {packed, packed_offset + k0 * PACK_W, k};
         const struct tc_matrix b_block = {b.buf, b.offset + k0 * b.ld, b.ld};
+        /* Counted per launch: the kernel profile credits each with its own. */
+        tc_runtime_count_flops(rt, 2ull * m * n * kb);
         st = native_gemm(rt, 0, 0, m, n, kb, 1.0f, a_block, 0, b_block, 0, k0 == 0 ? beta : 1.0f,
                          c, 0, 1, k0 + kb == k ? ep : NULL, 1, k0 * PACK_W, err);
     }
