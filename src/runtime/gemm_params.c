@@ -57,7 +57,7 @@ struct tc_gemm_table {
  * implicit convolution: what the 2-core AVX-512 machine ran with when the
  * K-blocked kernel and other blocks measured within the noise of these.
  * Packed 1x1 convolutions on large maps sum 512 input channels per launch
- * (ops in gemm_pocl.c's tc_sgemm_packed_a). */
+ * (tc_sgemm_packed_a in gemm_pocl.c, where the measurements are). */
 const struct tc_native_params tc_native_default = {0, 256, 0, 512};
 
 /* 4 x 96 first (the shipped default: chosen over 6 x 64 by CPU time on

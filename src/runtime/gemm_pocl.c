@@ -53,6 +53,7 @@ static const char *const k_nn_options[5] = {NN_OPTIONS(0), NULL, NULL, NN_OPTION
 static const char *const k_nn_packed_a_options[5] = {
     NN_OPTIONS(0) " -DGEMM_A_PACKED=1", NULL, NULL, NN_OPTIONS(3) " -DGEMM_A_PACKED=1",
     NN_OPTIONS(4) " -DGEMM_A_PACKED=1"};
+/* Width of the panels of packed weights (tc_gemm_pack_weight). */
 #define PACK_W 64
 
 enum gemm_mode { MODE_AUTO, MODE_CLBLAST, MODE_NATIVE };
@@ -154,15 +155,14 @@ static terracl_status epilogue_kind(const struct tc_gemm_epilogue *ep, size_t m,
 }
 
 /* tc_sgemm_native, or with packed_a the product W B of a packed weight W
- * through the NN kernel (no transposes, one batch): its columns
- * [k0, k0 + k) of a weight [m, a.ld], a.offset pointing a_block = 64 k0
- * floats past the weight's start. */
+ * [m, a.ld] at a.offset through the NN kernel (no transposes, one batch),
+ * over its columns [k0, k0 + k). */
 static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
                                   size_t n, size_t k, float alpha, struct tc_matrix a,
                                   size_t stride_a, struct tc_matrix b, size_t stride_b, float beta,
                                   struct tc_matrix c, size_t stride_c, size_t batch,
                                   const struct tc_gemm_epilogue *ep, int packed_a,
-                                  size_t a_block, terracl_error *err)
+                                  size_t k0, terracl_error *err)
 {
     if (m == 0 || n == 0 || batch == 0)
         return TERRACL_OK;
@@ -172,13 +172,14 @@ static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b,
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                        "native GEMM: sizes, offsets or strides beyond the kernel's 32-bit range");
     terracl_status st;
-    /* A packed weight spans m a.ld floats (a.ld: its whole K) from its
-     * start, which is a_block floats before a.offset when the product
-     * covers a block of K starting inside the panels. */
-    struct tc_matrix a_whole = a;
-    if (packed_a)
-        a_whole.offset -= a_block;
-    if ((st = check_operand("A", &a_whole, trans_a ? k : m, packed_a ? a.ld : trans_a ? m : k,
+    /* A packed weight spans m a.ld floats like the plain one, whichever
+     * block of its columns the product covers; the kernel starts at the
+     * block's first column inside the first panel. */
+    const size_t a_first = a.offset + (packed_a ? k0 * PACK_W : 0);
+    if (a_first > UINT32_MAX)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "native GEMM: offsets beyond the kernel's 32-bit range");
+    if ((st = check_operand("A", &a, trans_a ? k : m, packed_a ? a.ld : trans_a ? m : k,
                             stride_a, batch, err)) ||
         (st = check_operand("B", &b, trans_b ? n : k, trans_b ? k : n, stride_b, batch, err)) ||
         (st = check_operand("C", &c, m, n, stride_c, batch, err)))
@@ -230,7 +231,7 @@ static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b,
     args[na++] = TC_KFLOAT(alpha);
     args[na++] = TC_KFLOAT(beta);
     args[na++] = TC_KBUF(a.buf);
-    args[na++] = TC_KUINT(a.offset);
+    args[na++] = TC_KUINT(a_first);
     if (nt) {
         args[na++] = TC_KINT(a.ld);
     } else {
@@ -294,12 +295,12 @@ terracl_status tc_sgemm_packed_a(terracl_runtime *rt, size_t m, size_t n, size_t
     terracl_status st = TERRACL_OK;
     for (size_t k0 = 0; k0 < k && st == TERRACL_OK; k0 += kc) {
         const size_t kb = k - k0 < kc ? k - k0 : kc;
-        const struct tc_matrix a_block = {packed, packed_offset + k0 * PACK_W, k};
-        const struct tc_matrix b_block = {b.buf, b.offset + k0 * b.ld, b.ld};
+        const struct tc_matrix b_rows = {b.buf, b.offset + k0 * b.ld, b.ld};
         /* Counted per launch: the kernel profile credits each with its own. */
         tc_runtime_count_flops(rt, 2ull * m * n * kb);
-        st = native_gemm(rt, 0, 0, m, n, kb, 1.0f, a_block, 0, b_block, 0, k0 == 0 ? beta : 1.0f,
-                         c, 0, 1, k0 + kb == k ? ep : NULL, 1, k0 * PACK_W, err);
+        st = native_gemm(rt, 0, 0, m, n, kb, 1.0f, (struct tc_matrix){packed, packed_offset, k}, 0,
+                         b_rows, 0, k0 == 0 ? beta : 1.0f, c, 0, 1, k0 + kb == k ? ep : NULL, 1,
+                         k0, err);
     }
     return st;
 }
@@ -313,7 +314,6 @@ terracl_status tc_sgemm_packed_a(terracl_runtime *rt, size_t m, size_t n, size_t
  * machine); 5- and 7-row tiles and strips of 1 or 4 panels came within a
  * few percent of it either way, 12x32 and 14x32 tiles 5-30% below it once
  * K >= 1024 (bench/gemm_micro.c -p). */
-#define PACK_W 64
 #define PACKED_OPTIONS "-DGEMM_MR=6 -DGEMM_PANEL=2 -DGEMM_EPILOGUE="
 #define PACKED_MR 6
 #define PACKED_SILU_GATE 5 /* GEMM_EPILOGUE of tc_sgemm_packed's SwiGLU gate */
