@@ -43,6 +43,9 @@ static const struct cfg k_cfgs[] = {
     {"conv1x1 1024->256 @56", CONV, 1024, 256, 56, 56, 1, 1, 0, 0, 0},
     {"conv1x1 256->256 @56", CONV, 256, 256, 56, 56, 1, 1, 0, 0, 0},
     {"conv1x1 256->2 @56", CONV, 256, 2, 56, 56, 1, 1, 0, 0, 0},
+    /* the same head at a 512 input; a UNet decoder's 16-channel head */
+    {"conv1x1 256->2 @128", CONV, 256, 2, 128, 128, 1, 1, 0, 0, 0},
+    {"conv1x1 16->2 @112", CONV, 16, 2, 112, 112, 1, 1, 0, 0, 0},
     {"conv3x3 64->64 @224", CONV, 64, 64, 224, 224, 3, 1, 1, 0, 0},
     /* ResNet-50 bottleneck 1x1 convolutions, 224 input */
     {"conv1x1 64->256 @56", CONV, 64, 256, 56, 56, 1, 1, 0, 0, 0},

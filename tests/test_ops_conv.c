@@ -117,6 +117,13 @@ static void test_conv2d(void **state)
         {1, 70, 16, 8, 33, 1, 1, {1, 1, 0, 0, 1, 1}, 0},  /* the same at 128, no bias */
         {2, 40, 12, 11, 2, 1, 1, {1, 1, 0, 0, 1, 1}, 1},  /* a 2-class 1x1 head, 132 pixels */
         {1, 24, 16, 9, 3, 1, 1, {1, 1, 0, 0, 1, 1}, 0},   /* 3 classes, no bias */
+        /* The narrow kernel's vector counts (up to 4, 8 and 16 outputs),
+         * maps of whole runs, a partial last run, one pixel, batch 2. */
+        {2, 16, 23, 29, 2, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
+        {1, 33, 8, 8, 16, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
+        {2, 256, 7, 9, 8, 1, 1, {1, 1, 0, 0, 1, 1}, 0},
+        {1, 9, 1, 1, 6, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
+        {1, 3, 40, 41, 11, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
         {1, 5, 13, 7, 3, 1, 1, {2, 3, 1, 0, 1, 1}, 1},   /* 1x1 with stride and padding */
         {1, 2, 1, 1, 1, 5, 5, {1, 1, 2, 2, 1, 1}, 1},    /* 1x1 input, 5x5 kernel */
         {1, 3, 13, 7, 4, 3, 1, {1, 2, 1, 0, 2, 1}, 1},   /* non-square kernel and geometry */

@@ -9,8 +9,10 @@
  * are packed at bind time (tc_conv2d_weight_packable) and take Winograd
  * (conv_winograd.c: 3x3, stride 1, 128+ channels), the pixel-major packed
  * kernel (conv_packed.c: any geometry) or, 1x1 on large maps, the NN GEMM
- * with the packed weight as A. Otherwise stride-1 1x1 and 3x3 kernels are
- * implicit GEMMs without columns (conv_implicit.c); for the rest (strided
+ * with the packed weight as A. A 1x1 convolution to at most 16 channels (a
+ * head's classes) takes the narrow kernel (conv_narrow.c). Otherwise
+ * stride-1 1x1 and 3x3 kernels are implicit GEMMs without columns
+ * (conv_implicit.c); for the rest (strided
  * or larger kernels with few output channels: stems of ResNet-d and
  * ConvNeXt, ViT patch embeddings) the columns are pixel-major and made
  * band by band (conv2d_cpu) so that the GEMM is the fast A B^T kernel.
@@ -25,6 +27,7 @@
 
 #include "core/checked.h"
 #include "ops/conv_implicit.h"
+#include "ops/conv_narrow.h"
 #include "ops/conv_packed.h"
 #include "ops/conv_winograd.h"
 #include "ops/elementwise.h"
@@ -319,6 +322,8 @@ static terracl_status conv2d_run(terracl_runtime *rt, const struct tc_tensor *x,
         return tc_conv2d_winograd(rt, x, w, b, g, relu, accumulate, y, err);
     if (w->gemm_packed)
         return tc_conv2d_packed(rt, x, w, b, g, relu, accumulate, y, err);
+    if (tc_conv2d_narrow_wanted(rt, w, g))
+        return tc_conv2d_narrow(rt, x, w, b, relu, y, err);
     if (!direct && tc_conv2d_implicit_wanted(rt, x, w, g))
         return tc_conv2d_implicit(rt, x, w, b, g, relu, y, err);
     if ((!direct || P < DIRECT_MIN_PIXELS) && tc_runtime_is_cpu(rt))
