@@ -153,6 +153,22 @@ static void test_native_transposes_and_odd_sizes(void **state)
     gemm_path("");
 }
 
+/* Sums longer than a driver lets one work-item loop (Mesa's llvmpipe ends
+ * a work-item's loops after 65535 passes): there the native kernels take K
+ * in blocks, each adding to C, alpha on every block, beta and the epilogue
+ * once. On other drivers the same cases run in one launch. */
+static void test_native_long_k(void **state)
+{
+    (void)state;
+    static const size_t shapes[][3] = {{5, 40, 4099}, {17, 70, 3072}, {3, 33, 2000}};
+    gemm_path("native");
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+                check_case(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], s % 2);
+    gemm_path("");
+}
+
 static void test_clblast_path_still_works(void **state)
 {
     (void)state;
@@ -313,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_sgemm_device_offsets),
         cmocka_unit_test(test_sgemm_strided_batched_heads),
         cmocka_unit_test(test_native_transposes_and_odd_sizes),
+        cmocka_unit_test(test_native_long_k),
         cmocka_unit_test(test_clblast_path_still_works),
         cmocka_unit_test(test_native_offsets_and_padding),
         cmocka_unit_test(test_native_strided_batched_attention),

@@ -9,6 +9,7 @@
 #include "ops/layout.h"
 #include "ops/linear.h"
 #include "ops/norm.h"
+#include "ops/reduce.h"
 #include "ops/softmax.h"
 #include "runtime/gemm_params.h"
 
@@ -531,6 +532,39 @@ static void test_linear_silu_gate(void **state)
     free(want);
 }
 
+/* A mean over a row longer than the driver lets one work-item loop is
+ * refused with a message, not summed in part (only where loops end early:
+ * Mesa's llvmpipe); elsewhere the same row is summed whole. */
+static void test_loop_limit_refused(void **state)
+{
+    (void)state;
+    const int64_t m = 200000;
+    float *x = malloc((size_t)m * sizeof *x);
+    assert_non_null(x);
+    double want = 0.0;
+    for (int64_t i = 0; i < m; i++) {
+        x[i] = (float)(i % 7) * 0.25f;
+        want += x[i];
+    }
+    int64_t one = 1;
+    struct tc_tensor tx = tc_test_upload(x, 1, &m), ty;
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 1, &one, &ty, &err), err);
+    terracl_status st = tc_op_reduce_last(tc_test_rt, &tx, TC_REDUCE_MEAN, &ty, &err);
+    if (tc_runtime_loop_limit(tc_test_rt) != 0) {
+        assert_int_equal(st, TERRACL_ERR_UNSUPPORTED);
+        assert_non_null(strstr(err.message, "ends a work-item's loops"));
+    } else {
+        TC_ASSERT_OK(st, err);
+        float *got = tc_test_download(&ty);
+        assert_true(fabs(got[0] - want / (double)m) <= 1e-4 * want / (double)m);
+        free(got);
+    }
+    tc_tensor_free(&tx);
+    tc_tensor_free(&ty);
+    free(x);
+}
+
 int main(void)
 {
     tc_test_runtime_or_skip();
@@ -546,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_linear_fused_forms),
         cmocka_unit_test(test_linear_packed_weights),
         cmocka_unit_test(test_linear_silu_gate),
+        cmocka_unit_test(test_loop_limit_refused),
     };
     int rc = cmocka_run_group_tests_name("ops", tests, NULL, NULL);
     tc_test_runtime_release();

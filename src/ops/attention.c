@@ -45,9 +45,23 @@ static size_t padded_len(size_t len) { return (len + ATT_KB - 1) / ATT_KB * ATT_
 
 size_t tc_attention_fused_scratch(size_t len, size_t dim) { return dim * padded_len(len); }
 
+/* Loop passes of a work-item per key at most (head dimension and query
+ * rows), for drivers that end a work-item's loops early. */
+#define LOOP_PASSES_PER_KEY 64
+
+/* Whether the fused kernel runs: CPUs, except where the driver would end
+ * its loops over the keys early (tc_runtime_loop_limit); the GEMM path
+ * splits its sums there. */
+static int fused_wanted(const terracl_runtime *rt, size_t len)
+{
+    const size_t loop_limit = tc_runtime_loop_limit(rt);
+    return tc_runtime_is_cpu(rt) &&
+           (loop_limit == 0 || padded_len(len) * LOOP_PASSES_PER_KEY <= loop_limit / 2);
+}
+
 size_t tc_attention_scratch(const terracl_runtime *rt, size_t len, size_t dim, size_t heads)
 {
-    return tc_runtime_is_cpu(rt) ? tc_attention_fused_scratch(len, dim) : heads * len * len;
+    return fused_wanted(rt, len) ? tc_attention_fused_scratch(len, dim) : heads * len * len;
 }
 
 terracl_status tc_op_attention_fused(terracl_runtime *rt, const struct tc_tensor *qkv,
@@ -162,7 +176,7 @@ terracl_status tc_op_attention(terracl_runtime *rt, const struct tc_tensor *qkv,
     terracl_status st = att_shape(qkv, heads, out, &s, err);
     if (st != TERRACL_OK)
         return st;
-    if (!tc_runtime_is_cpu(rt))
+    if (!fused_wanted(rt, s.len))
         return tc_op_attention_gemm(rt, qkv, heads, scale, scores, out, err);
     size_t need = tc_attention_fused_scratch(s.len, s.dim);
     if (tc_tensor_numel(scores) >= need)

@@ -41,7 +41,9 @@ terracl_status tc_op_groupnorm(terracl_runtime *rt, const struct tc_tensor *x, i
         return st;
     struct tc_karg a1[] = {TC_KBUF(x->buf), ox, TC_KBUF(stats.buf), TC_KUINT(rows), TC_KUINT(len),
                            TC_KFLOAT(eps)};
-    st = tc_launch_1d(rt, "groupnorm", "tc_groupnorm_stats", rows, a1, 6, err);
+    st = tc_check_loop_passes(rt, 2 * (uint64_t)len, "group_norm", err);
+    if (st == TERRACL_OK)
+        st = tc_launch_1d(rt, "groupnorm", "tc_groupnorm_stats", rows, a1, 6, err);
     if (st == TERRACL_OK) {
         struct tc_karg a2[] = {TC_KBUF(x->buf),      ox, TC_KBUF(y->buf), oy,
                                TC_KBUF(stats.buf),   TC_KBUF(gamma->buf), og,

@@ -36,6 +36,19 @@ terracl_status tc_launch_2d(terracl_runtime *rt, const char *program, const char
     return tc_kernel_launch(rt, k, 2, global, local, args, nargs, err);
 }
 
+terracl_status tc_check_loop_passes(const terracl_runtime *rt, uint64_t passes,
+                                    const char *what, terracl_error *err)
+{
+    const size_t limit = tc_runtime_loop_limit(rt);
+    if (limit == 0 || passes <= limit / 2)
+        return TERRACL_OK;
+    return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                   "%s: each work-item would loop about %llu times, but this device's driver "
+                   "ends a work-item's loops after %zu passes without an error (its results "
+                   "would be wrong); use another OpenCL device for this size",
+                   what, (unsigned long long)passes, limit);
+}
+
 terracl_status tc_offset_arg(const struct tc_tensor *t, struct tc_karg *out, terracl_error *err)
 {
     terracl_status st = tc_check_u32(t->offset + tc_tensor_numel(t), "tensor extent", err);

@@ -15,6 +15,13 @@ TC_NODISCARD terracl_status tc_launch_2d(terracl_runtime *rt, const char *progra
                                          const struct tc_karg *args, int nargs,
                                          terracl_error *err);
 
+/* Refuses, with a message naming `what`, a launch whose work-items each loop
+ * about `passes` times on a driver that ends loops early past its limit
+ * (tc_runtime_loop_limit: Mesa's llvmpipe), where the results would be
+ * partial sums without an error; kept to half the limit. */
+TC_NODISCARD terracl_status tc_check_loop_passes(const terracl_runtime *rt, uint64_t passes,
+                                                 const char *what, terracl_error *err);
+
 /* Element offset of a tensor as a kernel argument, checked to fit 32 bits. */
 TC_NODISCARD terracl_status tc_offset_arg(const struct tc_tensor *t, struct tc_karg *out,
                                           terracl_error *err);

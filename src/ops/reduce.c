@@ -21,5 +21,7 @@ terracl_status tc_op_reduce_last(terracl_runtime *rt, const struct tc_tensor *x,
         return st;
     struct tc_karg args[] = {TC_KBUF(x->buf), ox,          TC_KBUF(y->buf),  oy,
                              TC_KUINT(m),     TC_KUINT(mode), TC_KUINT(rows)};
+    if ((st = tc_check_loop_passes(rt, m, "reduce", err)))
+        return st;
     return tc_launch_1d(rt, "reduce", "tc_reduce_rows", rows, args, 7, err);
 }

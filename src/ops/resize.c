@@ -147,6 +147,11 @@ terracl_status tc_op_adaptive_avg_pool2d(terracl_runtime *rt, const struct tc_te
         return st;
     size_t n = tc_tensor_numel(y);
     args[8] = TC_KUINT(n);
+    /* A cell averages up to ceil(H / Ho) x ceil(W / Wo) pixels. */
+    const uint64_t cell = (uint64_t)((x->dims[2] + y->dims[2] - 1) / y->dims[2] + 1) *
+                          (uint64_t)((x->dims[3] + y->dims[3] - 1) / y->dims[3] + 1);
+    if ((st = tc_check_loop_passes(rt, cell, "adaptive_avg_pool2d", err)))
+        return st;
     return tc_launch_1d(rt, "resize", "tc_adaptive_avg_pool2d", n, args, 9, err);
 }
 

@@ -37,6 +37,7 @@ struct terracl_runtime {
     cl_command_queue queue;
     size_t simd_width;
     size_t max_workgroup;
+    size_t loop_limit; /* loop passes a work-item gets (0: no limit seen) */
     char cache_dir[1024];
     char kernel_dir[1024];
     terracl_log_fn log;
@@ -68,5 +69,7 @@ struct tc_buf {
 };
 
 void tc_programs_release(terracl_runtime *rt);
+/* Measures rt->loop_limit (loop_limit.c); at creation, once the queue is up. */
+void tc_runtime_probe_loop_limit(terracl_runtime *rt);
 
 #endif /* TC_RUNTIME_CL_INTERNAL_H */

@@ -258,14 +258,47 @@ static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b,
     return tc_kernel_launch_tagged(rt, kern, tag, 2, global, local, args, na, err);
 }
 
+/* Loop passes a work-item makes per element of K, over a strip of tiles
+ * (the tile loops count too where a driver keeps them as loops): an upper
+ * bound for both kernels' tiles. */
+#define PASSES_PER_K_AND_TILE 64
+
+/* The longest sum one launch may take on a driver that ends a work-item's
+ * loops after `limit` passes (tc_runtime_loop_limit), with half of them
+ * to spare; 0 for no bound. */
+static size_t k_block(const terracl_runtime *rt, int nt)
+{
+    const size_t limit = tc_runtime_loop_limit(rt);
+    if (limit == 0)
+        return 0;
+    const size_t panel = nt ? k_nt_tiles[0].panel : NN_PANEL;
+    const size_t kb = limit / 2 / (PASSES_PER_K_AND_TILE * panel) / 16 * 16;
+    return kb > 16 ? kb : 16;
+}
+
 terracl_status tc_sgemm_native(terracl_runtime *rt, int trans_a, int trans_b, size_t m, size_t n,
                                size_t k, float alpha, struct tc_matrix a, size_t stride_a,
                                struct tc_matrix b, size_t stride_b, float beta,
                                struct tc_matrix c, size_t stride_c, size_t batch,
                                const struct tc_gemm_epilogue *ep, terracl_error *err)
 {
-    return native_gemm(rt, trans_a, trans_b, m, n, k, alpha, a, stride_a, b, stride_b, beta, c,
-                       stride_c, batch, ep, 0, 0, err);
+    const size_t kc = k_block(rt, trans_b != 0);
+    if (kc == 0 || k <= kc)
+        return native_gemm(rt, trans_a, trans_b, m, n, k, alpha, a, stride_a, b, stride_b, beta,
+                           c, stride_c, batch, ep, 0, 0, err);
+    /* Sums in blocks of kc, each adding to C and the last one applying the
+     * epilogue: op(A)'s columns k0.. and op(B)'s rows k0.. of each block. */
+    terracl_status st = TERRACL_OK;
+    for (size_t k0 = 0; k0 < k && st == TERRACL_OK; k0 += kc) {
+        const size_t kb = k - k0 < kc ? k - k0 : kc;
+        struct tc_matrix ab = a, bb = b;
+        ab.offset += trans_a ? k0 * a.ld : k0;
+        bb.offset += trans_b ? k0 : k0 * b.ld;
+        st = native_gemm(rt, trans_a, trans_b, m, n, kb, alpha, ab, stride_a, bb, stride_b,
+                         k0 == 0 ? beta : 1.0f, c, stride_c, batch, k0 + kb == k ? ep : NULL, 0,
+                         0, err);
+    }
+    return st;
 }
 
 terracl_status tc_sgemm_packed_a(terracl_runtime *rt, size_t m, size_t n, size_t k,
@@ -321,7 +354,9 @@ terracl_status tc_sgemm_packed_a(terracl_runtime *rt, size_t m, size_t n, size_t
 
 int tc_gemm_pack_wanted(const terracl_runtime *rt, size_t n, size_t k)
 {
-    return native_enabled(rt) && n > 0 && k > 0 && n % PACK_W == 0 && n <= INT_MAX && k <= INT_MAX &&
+    /* Not where loops end early: the kernels on packed weights (Linear,
+     * convolutions, Winograd) sum each tile's whole K in one launch. */
+    return native_enabled(rt) && tc_runtime_loop_limit(rt) == 0 && n > 0 && k > 0 && n % PACK_W == 0 && n <= INT_MAX && k <= INT_MAX &&
            n <= UINT32_MAX / k;
 }
 

@@ -84,6 +84,7 @@ terracl_status terracl_runtime_create(const struct terracl_runtime_params *param
         st = tc_cl_fail(err, "clCreateCommandQueue", rc);
         goto fail;
     }
+    tc_runtime_probe_loop_limit(rt);
     if (params->profile && (st = tc_profile_create(rt, err)) != TERRACL_OK)
         goto fail;
     size_t wg = 0;

@@ -88,6 +88,11 @@ void tc_profile_op_end(terracl_runtime *rt);
 
 /* Preferred work-group size multiple (SIMD width on CPUs, warp on GPUs). */
 size_t tc_runtime_simd_width(const terracl_runtime *rt);
+/* Loop passes one work-item gets before the driver ends its loops, silently
+ * (Mesa's llvmpipe: 65535 in all), measured when the runtime was created;
+ * 0 where loops run to the end. Kernels that loop long inside a work-item
+ * split their launches to stay well under it. */
+size_t tc_runtime_loop_limit(const terracl_runtime *rt);
 size_t tc_runtime_max_workgroup(const terracl_runtime *rt);
 int tc_runtime_is_cpu(const terracl_runtime *rt);
 
