@@ -3,7 +3,48 @@
 
 #include <stdint.h>
 
+#include "core/checked.h"
 #include "ops/launch.h"
+
+/* Each row's mean and 1/sqrt(var + eps) into stats [rows, 2]: one
+ * work-item per row, or where the driver ends a work-item's loops early
+ * (tc_runtime_loop_limit) and a row is too long for one, in chunks of
+ * about a sixteenth of the limit summed by a second kernel. */
+static terracl_status group_stats(terracl_runtime *rt, const struct tc_tensor *x,
+                                  struct tc_karg ox, struct tc_tensor *stats, size_t rows,
+                                  size_t len, float eps, terracl_error *err)
+{
+    const size_t limit = tc_runtime_loop_limit(rt);
+    if (limit == 0 || 2 * len <= limit / 2) {
+        struct tc_karg a[] = {TC_KBUF(x->buf), ox,         TC_KBUF(stats->buf),
+                              TC_KUINT(rows),  TC_KUINT(len), TC_KFLOAT(eps)};
+        return tc_launch_1d(rt, "groupnorm", "tc_groupnorm_stats", rows, a, 6, err);
+    }
+    const size_t chunk = limit / 16 > 0 ? limit / 16 : 1, nchunks = (len + chunk - 1) / chunk;
+    terracl_status st = tc_check_loop_passes(rt, nchunks, "group_norm", err);
+    size_t np = 0;
+    if (st == TERRACL_OK && tc_mul_overflow(rows, nchunks, &np))
+        st = tc_fail(err, TERRACL_ERR_OVERFLOW, "group_norm: too many chunks");
+    struct tc_tensor part = {0};
+    int64_t pdims[1] = {(int64_t)np};
+    if (st == TERRACL_OK)
+        st = tc_tensor_alloc(rt, 1, pdims, &part, err);
+    for (int pass = 0; pass < 2 && st == TERRACL_OK; pass++) {
+        struct tc_karg a[] = {TC_KBUF(x->buf),   ox,
+                              TC_KBUF(part.buf), TC_KBUF(stats->buf),
+                              TC_KUINT(rows),    TC_KUINT(len),
+                              TC_KUINT(chunk),   TC_KUINT(nchunks),
+                              TC_KINT(pass)};
+        st = tc_launch_2d(rt, "groupnorm", "tc_groupnorm_partial", nchunks, rows, a, 9, err);
+        struct tc_karg f[] = {TC_KBUF(part.buf), TC_KBUF(stats->buf), TC_KUINT(rows),
+                              TC_KUINT(len),     TC_KUINT(nchunks),   TC_KFLOAT(eps),
+                              TC_KINT(pass)};
+        if (st == TERRACL_OK)
+            st = tc_launch_1d(rt, "groupnorm", "tc_groupnorm_finish", rows, f, 7, err);
+    }
+    tc_tensor_free(&part);
+    return st;
+}
 
 terracl_status tc_op_groupnorm(terracl_runtime *rt, const struct tc_tensor *x, int64_t groups,
                                const struct tc_tensor *gamma, const struct tc_tensor *beta,
@@ -39,11 +80,7 @@ terracl_status tc_op_groupnorm(terracl_runtime *rt, const struct tc_tensor *x, i
         (st = tc_offset_arg(gamma, &og, err)) || (st = tc_offset_arg(beta, &ob, err)) ||
         (st = tc_tensor_alloc(rt, 1, sdims, &stats, err)))
         return st;
-    struct tc_karg a1[] = {TC_KBUF(x->buf), ox, TC_KBUF(stats.buf), TC_KUINT(rows), TC_KUINT(len),
-                           TC_KFLOAT(eps)};
-    st = tc_check_loop_passes(rt, 2 * (uint64_t)len, "group_norm", err);
-    if (st == TERRACL_OK)
-        st = tc_launch_1d(rt, "groupnorm", "tc_groupnorm_stats", rows, a1, 6, err);
+    st = group_stats(rt, x, ox, &stats, rows, len, eps, err);
     if (st == TERRACL_OK) {
         struct tc_karg a2[] = {TC_KBUF(x->buf),      ox, TC_KBUF(y->buf), oy,
                                TC_KBUF(stats.buf),   TC_KBUF(gamma->buf), og,
