@@ -50,13 +50,12 @@ size_t tc_attention_fused_scratch(size_t len, size_t dim) { return dim * padded_
 #define LOOP_PASSES_PER_KEY 64
 
 /* Whether the fused kernel runs: CPUs, except where the driver would end
- * its loops over the keys early (tc_runtime_loop_limit); the GEMM path
+ * its loops over the keys early (tc_runtime_loop_budget); the GEMM path
  * splits its sums there. */
 static int fused_wanted(const terracl_runtime *rt, size_t len)
 {
-    const size_t loop_limit = tc_runtime_loop_limit(rt);
     return tc_runtime_is_cpu(rt) &&
-           (loop_limit == 0 || padded_len(len) * LOOP_PASSES_PER_KEY <= loop_limit / 2);
+           padded_len(len) * LOOP_PASSES_PER_KEY <= tc_runtime_loop_budget(rt);
 }
 
 size_t tc_attention_scratch(const terracl_runtime *rt, size_t len, size_t dim, size_t heads)

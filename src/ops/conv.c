@@ -12,10 +12,10 @@
  * with the packed weight as A. A 1x1 convolution to at most 16 channels (a
  * head's classes) takes the narrow kernel (conv_narrow.c). Otherwise
  * stride-1 1x1 and 3x3 kernels are implicit GEMMs without columns
- * (conv_implicit.c); for the rest (strided
- * or larger kernels with few output channels: stems of ResNet-d and
- * ConvNeXt, ViT patch embeddings) the columns are pixel-major and made
- * band by band (conv2d_cpu) so that the GEMM is the fast A B^T kernel.
+ * (conv_implicit.c); for the rest (strided or larger kernels with few
+ * output channels: stems of ResNet-d and ConvNeXt, ViT patch embeddings)
+ * the columns are pixel-major and made band by band (conv2d_cpu) so that
+ * the GEMM is the fast A B^T kernel.
  * ConvTranspose2d is the reverse: cols_b = W^T x_b (one GEMM; on CPUs its
  * transpose) then a gather kernel sums the taps that land on each output
  * pixel. The column scratch is allocated per call and released once

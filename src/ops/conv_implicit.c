@@ -8,6 +8,7 @@
 #include "ops/conv_implicit.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/checked.h"
@@ -114,13 +115,13 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
     int64_t block = (int64_t)(block_bytes / per_channel);
     if (block < 16)
         block = 16;
-    /* Where a driver ends a work-item's loops early (tc_runtime_loop_limit:
-     * llvmpipe, 65535 passes), launches sum few enough taps to stay under
-     * half of it; there the tile loops run as loops, 331-402 passes per
+    /* Where a driver ends a work-item's loops early (tc_runtime_loop_budget:
+     * llvmpipe, 65535 passes), launches sum few enough taps to stay within
+     * the budget; there the tile loops run as loops, 331-402 passes per
      * channel of a 3x3 kernel with the 4 x 96 and 8 x 48 tiles. */
-    const size_t loop_limit = tc_runtime_loop_limit(rt);
-    if (loop_limit != 0) {
-        int64_t fits = (int64_t)(loop_limit / 2 / (LOOP_PASSES_PER_TAP * (size_t)(kh * kw)));
+    const size_t budget = tc_runtime_loop_budget(rt);
+    if (budget != SIZE_MAX) {
+        int64_t fits = (int64_t)(budget / (LOOP_PASSES_PER_TAP * (size_t)(kh * kw)));
         block = block < fits ? block : fits > 1 ? fits : 1;
     }
     /* A 1x1 convolution without padding reads x as it is; a joined input
@@ -228,8 +229,7 @@ int tc_conv_transpose2d_direct_wanted(const terracl_runtime *rt, const struct tc
     int64_t out = x->dims[1] > 0 ? w->dims[1] * x->dims[2] * k * x->dims[3] * k : 0;
     /* Each work-item sums the input channels of PANEL tiles in one launch:
      * not where a driver would end those loops early. */
-    const size_t loop_limit = tc_runtime_loop_limit(rt);
-    if (loop_limit != 0 && (size_t)x->dims[1] * PANEL * LOOP_PASSES_PER_TAP > loop_limit / 2)
+    if ((size_t)x->dims[1] * PANEL * LOOP_PASSES_PER_TAP > tc_runtime_loop_budget(rt))
         return 0;
     return tc_runtime_is_cpu(rt) && k == stride && w->dims[3] == k && pad == 0 &&
            output_padding == 0 && M % NR == 0 && M < INT_MAX / 2 &&

@@ -16,15 +16,13 @@
 #define NARROW_MAX_COUT 16
 
 /* Loop passes per input channel at most (the output and vector loops), for
- * drivers that end a work-item's loops early (tc_runtime_loop_limit). */
+ * drivers that end a work-item's loops early (tc_runtime_loop_budget). */
 #define LOOP_PASSES_PER_CHANNEL 64
 
 int tc_conv2d_narrow_wanted(const terracl_runtime *rt, const struct tc_tensor *w,
                             const struct tc_conv_geom *g)
 {
-    const size_t loop_limit = tc_runtime_loop_limit(rt);
-    if (w->ndim == 4 && loop_limit != 0 &&
-        (size_t)w->dims[1] * LOOP_PASSES_PER_CHANNEL > loop_limit / 2)
+    if (w->ndim == 4 && (size_t)w->dims[1] * LOOP_PASSES_PER_CHANNEL > tc_runtime_loop_budget(rt))
         return 0;
     return tc_runtime_is_cpu(rt) && !w->gemm_packed && !w->has_derived && w->ndim == 4 &&
            w->dims[0] >= 1 && w->dims[0] <= NARROW_MAX_COUT && w->dims[2] == 1 &&

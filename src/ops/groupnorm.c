@@ -8,19 +8,19 @@
 
 /* Each row's mean and 1/sqrt(var + eps) into stats [rows, 2]: one
  * work-item per row, or where the driver ends a work-item's loops early
- * (tc_runtime_loop_limit) and a row is too long for one, in chunks of
- * about a sixteenth of the limit summed by a second kernel. */
+ * (tc_runtime_loop_budget) and a row is too long for one, in chunks of
+ * an eighth of the budget summed by a second kernel. */
 static terracl_status group_stats(terracl_runtime *rt, const struct tc_tensor *x,
                                   struct tc_karg ox, struct tc_tensor *stats, size_t rows,
                                   size_t len, float eps, terracl_error *err)
 {
-    const size_t limit = tc_runtime_loop_limit(rt);
-    if (limit == 0 || 2 * len <= limit / 2) {
+    const size_t budget = tc_runtime_loop_budget(rt);
+    if (2 * len <= budget) {
         struct tc_karg a[] = {TC_KBUF(x->buf), ox,         TC_KBUF(stats->buf),
                               TC_KUINT(rows),  TC_KUINT(len), TC_KFLOAT(eps)};
         return tc_launch_1d(rt, "groupnorm", "tc_groupnorm_stats", rows, a, 6, err);
     }
-    const size_t chunk = limit / 16 > 0 ? limit / 16 : 1, nchunks = (len + chunk - 1) / chunk;
+    const size_t chunk = budget / 8 > 0 ? budget / 8 : 1, nchunks = (len + chunk - 1) / chunk;
     terracl_status st = tc_check_loop_passes(rt, nchunks, "group_norm", err);
     size_t np = 0;
     if (st == TERRACL_OK && tc_mul_overflow(rows, nchunks, &np))

@@ -39,9 +39,9 @@ terracl_status tc_launch_2d(terracl_runtime *rt, const char *program, const char
 terracl_status tc_check_loop_passes(const terracl_runtime *rt, uint64_t passes,
                                     const char *what, terracl_error *err)
 {
-    const size_t limit = tc_runtime_loop_limit(rt);
-    if (limit == 0 || passes <= limit / 2)
+    if (passes <= tc_runtime_loop_budget(rt))
         return TERRACL_OK;
+    const size_t limit = tc_runtime_loop_limit(rt);
     return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
                    "%s: each work-item would loop about %llu times, but this device's driver "
                    "ends a work-item's loops after %zu passes without an error (its results "

@@ -18,7 +18,7 @@ TC_NODISCARD terracl_status tc_launch_2d(terracl_runtime *rt, const char *progra
 /* Refuses, with a message naming `what`, a launch whose work-items each loop
  * about `passes` times on a driver that ends loops early past its limit
  * (tc_runtime_loop_limit: Mesa's llvmpipe), where the results would be
- * partial sums without an error; kept to half the limit. */
+ * partial sums without an error: more than tc_runtime_loop_budget. */
 TC_NODISCARD terracl_status tc_check_loop_passes(const terracl_runtime *rt, uint64_t passes,
                                                  const char *what, terracl_error *err);
 

@@ -264,15 +264,14 @@ static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b,
 #define PASSES_PER_K_AND_TILE 64
 
 /* The longest sum one launch may take on a driver that ends a work-item's
- * loops after `limit` passes (tc_runtime_loop_limit), with half of them
- * to spare; 0 for no bound. */
+ * loops early (tc_runtime_loop_budget); 0 for no bound. */
 static size_t k_block(const terracl_runtime *rt, int nt)
 {
-    const size_t limit = tc_runtime_loop_limit(rt);
-    if (limit == 0)
+    const size_t budget = tc_runtime_loop_budget(rt);
+    if (budget == SIZE_MAX)
         return 0;
     const size_t panel = nt ? k_nt_tiles[0].panel : NN_PANEL;
-    const size_t kb = limit / 2 / (PASSES_PER_K_AND_TILE * panel) / 16 * 16;
+    const size_t kb = budget / (PASSES_PER_K_AND_TILE * panel) / 16 * 16;
     return kb > 16 ? kb : 16;
 }
 

@@ -10,6 +10,7 @@
  * than through the program cache: it must not depend on a user's kernel
  * folder, and it is not one of the model's programs.
  */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "runtime/cl_internal.h"
@@ -75,3 +76,8 @@ void tc_runtime_probe_loop_limit(terracl_runtime *rt)
 }
 
 size_t tc_runtime_loop_limit(const terracl_runtime *rt) { return rt->loop_limit; }
+
+size_t tc_runtime_loop_budget(const terracl_runtime *rt)
+{
+    return rt->loop_limit == 0 ? SIZE_MAX : rt->loop_limit / 2;
+}

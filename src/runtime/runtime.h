@@ -93,6 +93,10 @@ size_t tc_runtime_simd_width(const terracl_runtime *rt);
  * 0 where loops run to the end. Kernels that loop long inside a work-item
  * split their launches to stay well under it. */
 size_t tc_runtime_loop_limit(const terracl_runtime *rt);
+/* The loop passes one work-item may make in a launch: half the limit, the
+ * other half spare for the loops a kernel's estimate leaves out; SIZE_MAX
+ * where loops run to the end. What the ops that split their work test. */
+size_t tc_runtime_loop_budget(const terracl_runtime *rt);
 size_t tc_runtime_max_workgroup(const terracl_runtime *rt);
 int tc_runtime_is_cpu(const terracl_runtime *rt);
 
