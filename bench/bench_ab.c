@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "bench_time.h"
+#include "cli/pin_workers.h"
 
 #include "runtime/gemm_params.h"
 #include "terracl/terracl.h"
@@ -108,6 +109,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+    bench_note_pinned(tc_pin_driver_threads());
     const char *config = NULL, *dir[2] = {NULL, NULL}, *native[2] = {NULL, NULL};
     const char *filter = NULL, *device = "cpu";
     long rounds = 8, size = 224, chans = 6, frames = 1;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "bench_time.h"
+#include "cli/pin_workers.h"
 
 #include "graph/tensor.h"
 #include "ops/attention.h"
@@ -95,6 +96,7 @@ static terracl_status one(terracl_runtime *rt, int64_t L, int64_t heads, int64_t
 
 int main(int argc, char **argv)
 {
+    bench_note_pinned(tc_pin_driver_threads());
     struct terracl_runtime_params params = {0};
     int64_t repeat = 5;
     for (int i = 1; i < argc; i++) {

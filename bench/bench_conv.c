@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "bench_time.h"
+#include "cli/pin_workers.h"
 
 #include "graph/tensor.h"
 #include "ops/conv.h"
@@ -232,6 +233,7 @@ static terracl_status bench(terracl_runtime *rt, const struct cfg *c, int64_t re
 
 int main(int argc, char **argv)
 {
+    bench_note_pinned(tc_pin_driver_threads());
     struct terracl_runtime_params params = {0};
     int64_t repeat = 5;
     const char *filter = NULL;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "bench_time.h"
+#include "cli/pin_workers.h"
 
 #include "graph/tensor.h"
 #include "runtime/gemm_params.h"
@@ -70,6 +71,7 @@ static terracl_status time_once(terracl_runtime *rt, const struct shape *s, stru
 
 int main(int argc, char **argv)
 {
+    bench_note_pinned(tc_pin_driver_threads());
     struct terracl_runtime_params params = {0};
     int rounds = 5;
     struct shape shapes[16] = {{197, 4096, 1024}, {197, 1024, 4096}, {197, 3072, 1024},

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bench_time.h"
+#include "cli/pin_workers.h"
 
 #include "graph/tensor.h"
 #include "ops/elementwise.h"
@@ -71,6 +72,7 @@ static terracl_status make(terracl_runtime *rt, struct tc_tensor *t, int ndim, i
 
 int main(int argc, char **argv)
 {
+    bench_note_pinned(tc_pin_driver_threads());
     struct terracl_runtime_params params = {0};
     int64_t L = 197, repeat = 10;
     for (int i = 1; i < argc; i++) {

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/pin_workers.h"
 #include "graph/module.h"
 #include "io/yaml_config.h"
 #include "models/backbones/torchgeo.h"
@@ -532,6 +533,11 @@ int tc_cmd_bench(int argc, char **argv)
         return usage("--format expects table, csv or json");
 
     terracl_error err = {0};
+    /* One GEMM is timed one call at a time: PoCL's workers pinned, or a run
+     * of calls may come out at half speed (cli/pin_workers.h). A model
+     * keeps the queue full and runs as `terracl run` does, unpinned. */
+    if (o.gemm)
+        tc_pin_driver_threads();
     size_t first = 0, count = 1;
     if (o.device != NULL && strcmp(o.device, "all") == 0) {
         terracl_status st = terracl_device_count(&count, &err);

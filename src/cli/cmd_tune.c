@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/pin_workers.h"
 #include "models/model_internal.h"
 #include "runtime/gemm_params.h"
 
@@ -235,6 +236,9 @@ int tc_cmd_tune(int argc, char **argv)
         return 2;
     }
 
+    /* Candidates are timed one call at a time: PoCL's workers pinned, or a
+     * run of calls may come out at half speed (cli/pin_workers.h). */
+    tc_pin_driver_threads();
     terracl_error err = {0};
     terracl_runtime *rt = NULL;
     terracl_status st = terracl_runtime_create(&params, &rt, &err);
