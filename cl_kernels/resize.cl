@@ -62,25 +62,61 @@ __kernel void tc_resize_nearest(__global const float *x, uint x_off, __global fl
     y[y_off + i] = x[x_off + (size_t)p * in_h * in_w + sy * in_w + sx];
 }
 
-/* Bins [floor(o in / out), ceil((o + 1) in / out)) in each direction. */
+/* Adaptive average pooling, cell (p, oy, ox) over input rows [h0, h1) and
+ * columns [w0, w1) as PyTorch bounds them. Work-item i takes band b = i %
+ * nbands of cell i / nbands: rows h0 + b band .. of it. With one band the
+ * work-item writes the cell's mean to y; with several (a driver that ends
+ * a work-item's loops early, large cells) it writes its band's sum to
+ * part[i], and tc_adaptive_avg_pool2d_finish adds the bands up. */
+static inline void tc_adaptive_cell(uint cell, uint in_h, uint in_w, uint out_h, uint out_w,
+                                    ulong *h0, ulong *h1, ulong *w0, ulong *w1, uint *p)
+{
+    uint ox = cell % out_w;
+    uint oy = (cell / out_w) % out_h;
+    *p = cell / out_w / out_h;
+    *h0 = (ulong)oy * in_h / out_h;
+    *h1 = ((ulong)(oy + 1) * in_h + out_h - 1) / out_h;
+    *w0 = (ulong)ox * in_w / out_w;
+    *w1 = ((ulong)(ox + 1) * in_w + out_w - 1) / out_w;
+}
+
 __kernel void tc_adaptive_avg_pool2d(__global const float *x, uint x_off, __global float *y,
                                      uint y_off, uint in_h, uint in_w, uint out_h, uint out_w,
-                                     uint n)
+                                     uint items, uint band, uint nbands,
+                                     __global float *part)
 {
     uint i = get_global_id(0);
-    if (i >= n)
+    if (i >= items)
         return;
-    uint ox = i % out_w;
-    uint oy = (i / out_w) % out_h;
-    uint p = i / out_w / out_h;
-    ulong h0 = (ulong)oy * in_h / out_h, h1 = ((ulong)(oy + 1) * in_h + out_h - 1) / out_h;
-    ulong w0 = (ulong)ox * in_w / out_w, w1 = ((ulong)(ox + 1) * in_w + out_w - 1) / out_w;
+    uint cell = i / nbands, b = i - cell * nbands, p;
+    ulong h0, h1, w0, w1;
+    tc_adaptive_cell(cell, in_h, in_w, out_h, out_w, &h0, &h1, &w0, &w1, &p);
+    ulong r0 = h0 + (ulong)b * band, r1 = min(h1, r0 + band);
     __global const float *src = x + x_off + (size_t)p * in_h * in_w;
     float sum = 0.0f;
-    for (ulong r = h0; r < h1; r++)
+    for (ulong r = r0; r < r1; r++)
         for (ulong c = w0; c < w1; c++)
             sum += src[r * in_w + c];
-    y[y_off + i] = sum / (float)((h1 - h0) * (w1 - w0));
+    if (nbands == 1)
+        y[y_off + cell] = sum / (float)((h1 - h0) * (w1 - w0));
+    else
+        part[i] = sum;
+}
+
+__kernel void tc_adaptive_avg_pool2d_finish(__global const float *part, __global float *y,
+                                            uint y_off, uint in_h, uint in_w, uint out_h,
+                                            uint out_w, uint cells, uint nbands)
+{
+    uint cell = get_global_id(0);
+    if (cell >= cells)
+        return;
+    uint p;
+    ulong h0, h1, w0, w1;
+    tc_adaptive_cell(cell, in_h, in_w, out_h, out_w, &h0, &h1, &w0, &w1, &p);
+    float sum = 0.0f;
+    for (uint b = 0; b < nbands; b++)
+        sum += part[(size_t)cell * nbands + b];
+    y[y_off + cell] = sum / (float)((h1 - h0) * (w1 - w0));
 }
 
 /* Window k x k at stride s, no padding; NaN propagates as in PyTorch. */

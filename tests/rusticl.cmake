@@ -21,10 +21,11 @@ endfunction()
 terracl_rusticl_op_test(test_ops_rusticl test_ops "test_layernorm*")
 # Where llvmpipe ends a work-item's loops after 65535 passes (tc_runtime_loop_limit):
 # GEMMs with long sums, convolutions over many input channels, GroupNorm
-# over long groups (statistics in chunks), and a reduction too long to
-# split, refused with a message.
+# over long groups (statistics in chunks), reductions over long rows and
+# adaptive pooling over large cells (both in chunks).
 terracl_rusticl_op_test(test_gemm_rusticl test_gemm "test_native_long_k")
 terracl_rusticl_op_test(test_loop_limit_rusticl test_ops "test_loop_limit*")
+terracl_rusticl_op_test(test_pool_loop_limit_rusticl test_ops_resize "test_loop_limit*")
 terracl_rusticl_op_test(test_ops_conv_rusticl test_ops_conv "test_conv2d")
 terracl_rusticl_op_test(test_groupnorm_rusticl test_ops_smp "test_groupnorm")
 add_test(NAME test_parity_rusticl COMMAND test_parity_backbones bb_tiny)

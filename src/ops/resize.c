@@ -9,6 +9,7 @@
  */
 #include "ops/resize.h"
 
+#include "core/checked.h"
 #include "ops/launch.h"
 
 /* x and y are 4-D with the same N and C; both fit 32-bit indices. */
@@ -139,20 +140,47 @@ terracl_status tc_op_resize_nearest(terracl_runtime *rt, const struct tc_tensor 
 terracl_status tc_op_adaptive_avg_pool2d(terracl_runtime *rt, const struct tc_tensor *x,
                                          struct tc_tensor *y, terracl_error *err)
 {
-    struct tc_karg args[9];
+    struct tc_karg args[12];
     terracl_status st = check_planes("adaptive_avg_pool2d", x, y, err);
     if (st == TERRACL_OK)
         st = plane_args(x, y, args, err);
     if (st != TERRACL_OK)
         return st;
-    size_t n = tc_tensor_numel(y);
-    args[8] = TC_KUINT(n);
-    /* A cell averages up to ceil(H / Ho) x ceil(W / Wo) pixels. */
-    const uint64_t cell = (uint64_t)((x->dims[2] + y->dims[2] - 1) / y->dims[2] + 1) *
-                          (uint64_t)((x->dims[3] + y->dims[3] - 1) / y->dims[3] + 1);
-    if ((st = tc_check_loop_passes(rt, cell, "adaptive_avg_pool2d", err)))
+    size_t cells = tc_tensor_numel(y);
+    /* A cell spans up to ceil(H / Ho) + 1 rows of ceil(W / Wo) + 1 pixels.
+     * Where a driver ends a work-item's loops early (tc_runtime_loop_budget:
+     * llvmpipe), a work-item sums a band of a cell's rows that stays within
+     * the budget, and a second kernel adds the bands up. */
+    const uint64_t cell_h = (uint64_t)((x->dims[2] + y->dims[2] - 1) / y->dims[2] + 1);
+    const uint64_t cell_w = (uint64_t)((x->dims[3] + y->dims[3] - 1) / y->dims[3] + 1);
+    if ((st = tc_check_loop_passes(rt, cell_w + 1, "adaptive_avg_pool2d", err)))
         return st;
-    return tc_launch_1d(rt, "resize", "tc_adaptive_avg_pool2d", n, args, 9, err);
+    const size_t budget = tc_runtime_loop_budget(rt);
+    uint64_t band = cell_h * (cell_w + 1) <= budget ? cell_h : budget / (cell_w + 1);
+    uint64_t nbands = (cell_h + band - 1) / band;
+    size_t items;
+    if (tc_mul_overflow(cells, (size_t)nbands, &items) || items > UINT32_MAX)
+        return tc_fail(err, TERRACL_ERR_OVERFLOW, "adaptive_avg_pool2d: too many cells");
+    if ((st = tc_check_loop_passes(rt, nbands, "adaptive_avg_pool2d", err)))
+        return st;
+    struct tc_tensor part = {0};
+    if (nbands > 1) {
+        int64_t pd[1] = {(int64_t)items};
+        if ((st = tc_tensor_alloc(rt, 1, pd, &part, err)))
+            return st;
+    }
+    args[8] = TC_KUINT(items);
+    args[9] = TC_KUINT(band);
+    args[10] = TC_KUINT(nbands);
+    args[11] = TC_KBUF(nbands > 1 ? part.buf : y->buf);
+    st = tc_launch_1d(rt, "resize", "tc_adaptive_avg_pool2d", items, args, 12, err);
+    if (st == TERRACL_OK && nbands > 1) {
+        struct tc_karg f[] = {TC_KBUF(part.buf), args[2], args[3], args[4], args[5],
+                              args[6], args[7], TC_KUINT(cells), TC_KUINT(nbands)};
+        st = tc_launch_1d(rt, "resize", "tc_adaptive_avg_pool2d_finish", cells, f, 9, err);
+    }
+    tc_tensor_free(&part);
+    return st;
 }
 
 terracl_status tc_op_max_pool2d(terracl_runtime *rt, const struct tc_tensor *x, int64_t kernel,
