@@ -17,6 +17,7 @@ static terracl_status reduce_rows(terracl_runtime *rt, struct tc_buf *x, size_t 
     if (m > budget) {
         nchunks = (m + budget - 1) / budget;
         chunk = (m + nchunks - 1) / nchunks;
+        nchunks = (m + chunk - 1) / chunk; /* no chunk left empty (the kernel reads its first) */
     }
     size_t items;
     if (tc_mul_overflow(rows, nchunks, &items) || items > UINT32_MAX)
