@@ -139,11 +139,14 @@ static void test_native_transposes_and_odd_sizes(void **state)
     /* Edges of every tile (3x8 and 6x4 A*B^T, 6x64 A*B), K tails below
      * and above the 16-wide vectors, single rows and columns, A*B strips
      * ending in whole 16-column vectors (96, 33, 784 = 12 x 64 + 16);
-     * A*B with one to four rows takes tiles of exactly those rows. */
+     * A*B with one to four rows takes tiles of exactly those rows; short
+     * sums take strips of more column tiles (nn_steps: 8 for K = 64, 13
+     * for 40, the most, 16, for 24 over 2000 columns), ragged at the end. */
     static const size_t shapes[][3] = {
         {1, 1, 1},      {7, 1, 7},     {1, 197, 17},  {197, 7, 1},   {197, 33, 197},
         {589, 64, 33},  {7, 589, 64},  {197, 197, 64}, {589, 40, 770}, {24, 96, 16},
         {13, 784, 40},  {2, 130, 40},  {3, 784, 33},  {4, 97, 20},   {5, 150, 9},
+        {6, 2000, 24},
     };
     gemm_path("native");
     for (int ta = 0; ta < 2; ta++)

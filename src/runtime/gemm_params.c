@@ -58,7 +58,7 @@ struct tc_gemm_table {
  * K-blocked kernel and other blocks measured within the noise of these.
  * Packed 1x1 convolutions on large maps sum 512 input channels per launch
  * (tc_sgemm_packed_a in gemm_pocl.c, where the measurements are). */
-const struct tc_native_params tc_native_default = {0, 256, 0, 512};
+const struct tc_native_params tc_native_default = {0, 256, 0, 512, 512};
 
 /* 4 x 96 first (the shipped default: chosen over 6 x 64 by CPU time on
  * bench_conv's decoder shapes); 6 x 64 is the GEMM kernels' tile, 8 x 48
@@ -203,6 +203,7 @@ int tc_gemm_parse_set(const char *text, struct tc_gemm_set *set, double *gflops)
 int tc_native_parse(const char *text, struct tc_native_params *p)
 {
     size_t kc = 0, blk = 0, tile = tc_native_default.conv_tile, nn_kc = tc_native_default.nn_kc;
+    size_t nn_steps = tc_native_default.nn_steps;
     int seen = 0;
     const char *s = text;
     while (*s) {
@@ -230,6 +231,8 @@ int tc_native_parse(const char *text, struct tc_native_params *p)
             if (v != 0 && (v < 16 || v % 16 != 0))
                 return 0;
             nn_kc = v;
+        } else if ((size_t)(eq - s) == 8 && strncmp(s, "nn_steps", 8) == 0) {
+            nn_steps = v;
         } else {
             return 0;
         }
@@ -241,13 +244,14 @@ int tc_native_parse(const char *text, struct tc_native_params *p)
     p->conv_block_kib = blk;
     p->conv_tile = tile;
     p->nn_kc = nn_kc;
+    p->nn_steps = nn_steps;
     return 1;
 }
 
 const char *tc_native_str(const struct tc_native_params *p, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "packed_kc=%zu conv_block_kib=%zu conv_tile=%zu nn_kc=%zu", p->packed_kc,
-             p->conv_block_kib, p->conv_tile, p->nn_kc);
+    snprintf(buf, cap, "packed_kc=%zu conv_block_kib=%zu conv_tile=%zu nn_kc=%zu nn_steps=%zu",
+             p->packed_kc, p->conv_block_kib, p->conv_tile, p->nn_kc, p->nn_steps);
     return buf;
 }
 

@@ -157,6 +157,31 @@ static terracl_status epilogue_kind(const struct tc_gemm_epilogue *ep, size_t m,
 /* tc_sgemm_native, or with packed_a the product W B of a packed weight W
  * [m, a.ld] at a.offset through the NN kernel (no transposes, one batch),
  * over its columns [k0, k0 + k). */
+/* Column tiles per work-item of the NN kernel for sums of k: two, or for
+ * short sums enough that a work-item takes at least the device's nn_steps
+ * multiply-add steps (gemm_params.h), at most NN_MAX_PANEL. PoCL's cost per
+ * work-item is fixed; a 1x1 convolution from 96 channels does 2 x 96
+ * steps per work-item in two tiles. On ConvNeXt-T's lateral 1x1 96->256
+ * @56x56 (bench_conv --cold, best of 20, two processes each): 157-159
+ * GFLOP/s with two tiles, 182-183 with eight. In the models, one process,
+ * runs alternating (bench_ab --a-native/--b-native, 12 rounds, both
+ * orders), 512 steps against two tiles: that layer 0.94-0.96x of the time,
+ * smp DeepLabV3+'s 1x1 layers from 64 channels 0.83-0.94x, those from 256
+ * and 304 channels (three or two tiles) within 3%. Called again and again
+ * on warm caches, as `terracl tune` times its candidates, the two tiles
+ * were as fast or faster (1.36 against 1.46 ms on both 56x56 layers), so
+ * the tuner leaves this value alone. Drivers that end loops early keep
+ * two (k_block sizes the blocks of K for two). */
+#define NN_MAX_PANEL 16
+static size_t nn_panel(const terracl_runtime *rt, size_t k)
+{
+    const size_t steps = tc_runtime_native_params(rt)->nn_steps;
+    if (steps == 0 || k == 0 || tc_runtime_loop_budget(rt) != SIZE_MAX)
+        return NN_PANEL;
+    const size_t p = (steps + k - 1) / k;
+    return p < NN_PANEL ? NN_PANEL : p > NN_MAX_PANEL ? NN_MAX_PANEL : p;
+}
+
 static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
                                   size_t n, size_t k, float alpha, struct tc_matrix a,
                                   size_t stride_a, struct tc_matrix b, size_t stride_b, float beta,
@@ -204,15 +229,16 @@ static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b,
      * exactly those rows. The 6-row tile repeats the last row in the
      * others and does 1.5-6 times the arithmetic; with fewer rows each
      * step is two to four times fewer multiply-adds per vector of B read. */
-    char few_rows[128];
-    if (!nt && m < NN_MR && m != 5) {
-        mr = m;
-        snprintf(few_rows, sizeof few_rows,
-                 "-DGEMM_MR=%zu -DGEMM_NV=%d -DGEMM_PANEL=%d -DGEMM_EPILOGUE=%d%s", m, NN_NV,
-                 NN_PANEL, epilogue, packed_a ? " -DGEMM_A_PACKED=1" : "");
-        options = few_rows;
+    const size_t panel = nt ? tt->panel : nn_panel(rt, k);
+    char nn_built[128];
+    if (!nt && ((m < NN_MR && m != 5) || panel != NN_PANEL)) {
+        if (m < NN_MR && m != 5)
+            mr = m;
+        snprintf(nn_built, sizeof nn_built,
+                 "-DGEMM_MR=%zu -DGEMM_NV=%d -DGEMM_PANEL=%zu -DGEMM_EPILOGUE=%d%s", mr, NN_NV,
+                 panel, epilogue, packed_a ? " -DGEMM_A_PACKED=1" : "");
+        options = nn_built;
     }
-    const size_t panel = nt ? tt->panel : NN_PANEL;
     size_t tiles_m = (m + mr - 1) / mr, tiles_n = (n + nr - 1) / nr;
     size_t strips = (tiles_n + panel - 1) / panel;
     if (tiles_m > INT_MAX || tiles_n > INT_MAX || tiles_m * strips > INT_MAX)
