@@ -168,10 +168,12 @@ static void test_conv2d(void **state)
         {2, 19, 13, 11, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         {1, 40, 9, 8, 192, 3, 3, {1, 1, 0, 0, 1, 1}, 1},
         {1, 16, 5, 7, 128, 3, 3, {1, 1, 2, 2, 1, 1}, 0},
-        /* Winograd F(2x2, 3x3) (more than 256 output channels): odd sizes
+        /* F(4x4) past 256 outputs (ResNet's 512 -> 512), dilated. */
+        {1, 20, 9, 10, 384, 3, 3, {1, 1, 2, 2, 2, 2}, 1},
+        /* Winograd F(2x2, 3x3) (more than 512 output channels): odd sizes
          * with batch 2 (whole and partial edge tiles), dilation 2. */
-        {2, 24, 13, 11, 320, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
-        {1, 17, 10, 9, 320, 3, 3, {1, 1, 2, 2, 2, 2}, 1},
+        {2, 24, 13, 11, 576, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+        {1, 17, 10, 9, 576, 3, 3, {1, 1, 2, 2, 2, 2}, 1},
         /* Dilated Winograd (a tiling per phase): DeepLab's layer4 with
          * batch 2, unequal dilations and padding on odd sizes, dilation 4
          * with more phases than some rows have tiles, a dilation past the
@@ -525,14 +527,18 @@ static void test_conv_weight_forms(void **state)
     assert_null(p->derive);
     tc_layer_conv2d_set_geometry(m, &c, (struct tc_conv_geom){1, 1, 100, 100, 100, 100});
     assert_int_equal(p->gemm_weight, TC_PLAIN); /* beyond the packed kernel's dilations */
-    /* The tile follows the layer's width: F(4x4) for the narrower layers,
-     * F(2x2) for the wider ones, none below 64-multiple outputs. */
+    /* The tile follows the layer's width: F(4x4) for the narrower layers
+     * (up to 256 outputs from 1024 inputs, or 512 from 512), F(2x2) for
+     * the wider ones, none below 64-multiple outputs. */
     assert_int_equal(tc_conv2d_winograd_tile(64, 384), 4);
     assert_int_equal(tc_conv2d_winograd_tile(128, 768), 4);
     assert_int_equal(tc_conv2d_winograd_tile(256, 1024), 4);
     assert_int_equal(tc_conv2d_winograd_tile(128, 1280), 2);
-    assert_int_equal(tc_conv2d_winograd_tile(512, 512), 2);
-    assert_int_equal(tc_conv2d_winograd_tile(320, 24), 2); /* test_conv2d's F(2x2) cases */
+    assert_int_equal(tc_conv2d_winograd_tile(512, 512), 4); /* ResNet's layer4 */
+    assert_int_equal(tc_conv2d_winograd_tile(512, 1024), 2);
+    assert_int_equal(tc_conv2d_winograd_tile(1024, 512), 2);
+    assert_int_equal(tc_conv2d_winograd_tile(576, 24), 2); /* test_conv2d's F(2x2) cases */
+    assert_int_equal(tc_conv2d_winograd_tile(384, 20), 4);
     assert_int_equal(tc_conv2d_winograd_tile(256, 3072), 2);
     assert_int_equal(tc_conv2d_winograd_tile(64, 1280), 0);
     assert_int_equal(tc_conv2d_winograd_tile(32, 64), 0);

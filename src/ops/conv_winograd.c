@@ -27,11 +27,17 @@ int tc_conv2d_winograd_tile(int64_t out, int64_t in)
      * kernel. UperNet's 256-channel FPN and fuse convolutions (up to
      * 1024 -> 256 at 56x56) run F(4x4) too: ConvNeXt-T + UperNet 150 ->
      * 125 ms at 224, 820 -> 690 at 512; on 14x14 maps (ResNet-50's
-     * layer3, 16 tiles a GEMM) the two were even. Wider layers keep F(2x2):
-     * F(4x4)'s weights of 3072 -> 256 would be 113 MB. */
+     * layer3, 16 tiles a GEMM) the two were even. ResNet-50's 512 -> 512
+     * (layer4; dilated 2 in DeepLab) runs F(4x4) too, its weights 38 MB
+     * against 17: --profile, three runs each, alternating: smp DeepLabV3+
+     * at 512, 32x32 maps, 43.5-44.8 -> 27.3-29.1 ms in all, at 224
+     * (14x14) 10.8-11.0 -> 7.1-8.8; ResNet-50 UNets at 512 (16x16)
+     * 6.3-7.1 -> 4.8-5.7; at 224 (7x7, 4 tiles a GEMM) 2.2-2.5 -> 2.4-2.9,
+     * the one loss. Wider layers keep F(2x2): F(4x4)'s weights of 3072 ->
+     * 256 would be 113 MB. */
     if (out % 64 != 0 || in < 16)
         return 0;
-    if (out <= 256 && in <= 1024)
+    if ((out <= 256 && in <= 1024) || (out <= 512 && in <= 512))
         return 4;
     return out >= 128 ? 2 : 0;
 }
