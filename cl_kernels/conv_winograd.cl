@@ -78,7 +78,12 @@ struct tc_wino_src {
     __global const float *restrict x;
     int Hs, Ws;
     float sh, sw; /* nearest scales, Hs / H and Ws / W */
+    int cl;       /* WINO_CL: channels per pixel of x */
 };
+
+#ifndef WINO_CL
+#define WINO_CL 0
+#endif
 
 /* One column of the input window: rows y0, y0 + dh, .. at column ix of
  * the `lanes` channels of s (0 outside the H x W map). */
@@ -92,7 +97,20 @@ static inline void tc_wino_column(const struct tc_wino_src *s, int H, int W, int
         const int iy = y0 + r * dh;
         const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
         const int sy = inside ? (int)tc_nearest_src((uint)iy, s->Hs, H, s->sh) : 0;
+#if WINO_CL
+        (void)plane;
+        __global const float *p = s->x + ((size_t)sy * s->Ws + sx) * s->cl;
+        if (inside && lanes == 16) {
+            col[r] = vload16(0, p);
+        } else {
+            float v[16];
+            for (int l = 0; l < 16; l++)
+                v[l] = inside && l < lanes ? p[l] : 0.0f;
+            col[r] = vload16(0, v);
+        }
+#else
         col[r] = tc_gather_channels(s->x, plane, (size_t)sy * s->Ws + sx, inside, lanes);
+#endif
     }
 }
 
@@ -134,7 +152,10 @@ static inline void tc_wino_store_tile(float16 d[WINO_A][WINO_A], int lanes,
  * torch.cat([interpolate(x), skip]) read where it lies; C0 a multiple of
  * 16 when below Cin); a plain input is x with C0 = Cin, H0 = H, W0 = W. Tile t = ty tiles_x + tx covers output rows by +
  * {0 .. m-1} dh and columns bx + {0 .. m-1} dw (by, bx its bases), its
- * window input rows by - ph + {0 .. a-1} dh. A work-item makes one row of
+ * window input rows by - ph + {0 .. a-1} dh. With WINO_CL the host has
+ * transposed both sources channels-last (x [H0, W0, C0], x1 [H, W,
+ * Cin - C0]), and a pixel's channels are one vector load instead of a
+ * gather across planes. A work-item makes one row of
  * tiles for 16 channels (a work-item per tile costs more in the driver's
  * scheduling than its work), phase by phase, so that neighbouring windows
  * of a phase share two columns. */
@@ -149,14 +170,17 @@ void tc_wino_input(__global const float *restrict x, uint x_off,
     const int y0 = tc_wino_base(ty, dh) - ph;
     const size_t estride = (size_t)T * Cin;
     struct tc_wino_src s;
+    /* WINO_CL: x [H0, W0, C0] and x1 [H, W, Cin - C0], channels-last. */
     if (up) {
-        s.x = x + x_off + (size_t)c0 * H0 * W0;
+        s.x = x + x_off + (size_t)c0 * (WINO_CL ? 1 : H0 * W0);
         s.Hs = H0;
         s.Ws = W0;
+        s.cl = C0;
     } else {
-        s.x = x1 + x1_off + (size_t)(c0 - C0) * H * W;
+        s.x = x1 + x1_off + (size_t)(c0 - C0) * (WINO_CL ? 1 : H * W);
         s.Hs = H;
         s.Ws = W;
+        s.cl = Cin - C0;
     }
     s.sh = sh;
     s.sw = sw;

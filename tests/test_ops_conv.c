@@ -168,6 +168,9 @@ static void test_conv2d(void **state)
         {2, 19, 13, 11, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         {1, 40, 9, 8, 192, 3, 3, {1, 1, 0, 0, 1, 1}, 1},
         {1, 16, 5, 7, 128, 3, 3, {1, 1, 2, 2, 1, 1}, 0},
+        /* A 32x32 map (channel planes 4 KiB apart): the input transposed
+         * channels-last first, 20 channels (a partial group of 16). */
+        {1, 20, 32, 32, 64, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         /* F(4x4) past 256 outputs (ResNet's 512 -> 512), dilated. */
         {1, 20, 9, 10, 384, 3, 3, {1, 1, 2, 2, 2, 2}, 1},
         /* Winograd F(2x2, 3x3) (more than 512 output channels): odd sizes
@@ -434,6 +437,7 @@ static void test_conv_upcat(void **state)
         {2, 16, 5, 4, 19, 10, 8, 64, 1}, /* exact doubling, F(4x4), batch 2 */
         {1, 32, 5, 4, 7, 11, 9, 128, 1}, /* a size nearest maps by its scale */
         {1, 32, 3, 3, 16, 6, 6, 192, 1}, /* F(2x2) */
+        {2, 16, 16, 16, 20, 32, 32, 64, 1}, /* 32x32: both parts transposed first */
         {1, 10, 4, 4, 9, 8, 8, 64, 1},   /* plain weight: the implicit kernel */
         {2, 16, 4, 3, 16, 9, 7, 32, 1},  /* no Winograd form: the implicit kernel */
         {1, 8, 4, 4, 5, 8, 8, 16, 2},    /* strided: the join is made */
