@@ -33,18 +33,34 @@ __kernel void tc_copy2d(__global const float *src, uint src_off, uint src_ld, __
     dst[dst_off + r * dst_ld + c] = src[src_off + r * src_ld + c];
 }
 
-/* y [batch][C][R] = x [batch][R][C] transposed, a tile of 16 x 16 per
- * work-item (work-group of one): the tile's rows are read as vectors and
- * its columns leave as vectors, where tc_permute reads one float per
- * work-item with a stride of C. Work-item (column tile, row tile, batch). */
+/* y [batch][C][R] = x [batch][R][C] transposed, TC_TT_BLOCK x TC_TT_BLOCK
+ * tiles of 16 x 16 per work-item (work-group of one): a tile's rows are
+ * read as vectors and its columns leave as vectors, where tc_permute reads
+ * one float per work-item with a stride of C. Work-item (column block, row
+ * block, batch). */
+#ifndef TC_TT_BLOCK
+#define TC_TT_BLOCK 1
+#endif
+static inline void tc_transpose_tile(__global const float *restrict xs, __global float *restrict ys,
+                                     uint R, uint C, uint r0, uint c0);
+
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_transpose_tiles(__global const float *restrict x, uint x_off, __global float *restrict y,
                         uint y_off, uint R, uint C)
 {
-    const uint c0 = 16 * (uint)get_global_id(0), r0 = 16 * (uint)get_global_id(1);
+    const uint cb = 16 * TC_TT_BLOCK * (uint)get_global_id(0);
+    const uint rb = 16 * TC_TT_BLOCK * (uint)get_global_id(1);
     const size_t b = get_global_id(2), plane = (size_t)R * C;
     __global const float *xs = x + x_off + b * plane;
     __global float *ys = y + y_off + b * plane;
+    for (uint i = 0; i < TC_TT_BLOCK && rb + 16 * i < R; i++)
+        for (uint j = 0; j < TC_TT_BLOCK && cb + 16 * j < C; j++)
+            tc_transpose_tile(xs, ys, R, C, rb + 16 * i, cb + 16 * j);
+}
+
+static inline void tc_transpose_tile(__global const float *restrict xs, __global float *restrict ys,
+                                     uint R, uint C, uint r0, uint c0)
+{
     const uint rn = min(16u, R - r0), cn = min(16u, C - c0);
     float tile[16][16];
     for (uint r = 0; r < rn; r++) {

@@ -303,6 +303,30 @@ static void test_permute(void **state)
         free(got);
         tc_tensor_free(&ty);
     }
+    /* Two 1030 x 1021 matrices (4 MiB each): blocks of 4 x 4 tiles per
+     * work-item, the last blocks and tiles partial. */
+    {
+        int64_t d3[3] = {2, 1030, 1021}, t3[3] = {2, 1021, 1030};
+        const size_t rows = 1030, cols = 1021, nb = 2 * rows * cols;
+        float *a = malloc(nb * sizeof *a), *at = malloc(nb * sizeof *at);
+        tc_test_fill(a, nb, 14, -1, 1);
+        struct tc_tensor ma = tc_test_upload(a, 3, d3), mat;
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 3, t3, &mat, &err), err);
+        const int swap_last[3] = {0, 2, 1};
+        TC_ASSERT_OK(tc_op_permute(tc_test_rt, &ma, swap_last, &mat, &err), err);
+        float *got = tc_test_download(&mat);
+        for (size_t b = 0; b < 2; b++)
+            for (size_t r = 0; r < rows; r++)
+                for (size_t c = 0; c < cols; c++)
+                    at[b * rows * cols + c * rows + r] = a[b * rows * cols + r * cols + c];
+        assert_true(tc_test_max_abs(got, at, nb) == 0);
+        free(got);
+        free(a);
+        free(at);
+        tc_tensor_free(&ma);
+        tc_tensor_free(&mat);
+    }
     /* 2-D transpose of a 197 x 589 matrix. */
     int64_t d2[2] = {197, 589}, t2[2] = {589, 197};
     struct tc_tensor m2, m2t;
