@@ -140,7 +140,7 @@ static void test_native_transposes_and_odd_sizes(void **state)
      * and above the 16-wide vectors, single rows and columns, A*B strips
      * ending in whole 16-column vectors (96, 33, 784 = 12 x 64 + 16);
      * A*B with one to four rows takes tiles of exactly those rows; short
-     * sums take strips of more column tiles (nn_steps: 8 for K = 64, 13
+     * sums take strips of more column tiles (item_steps: 8 for K = 64, 13
      * for 40, the most, 16, for 24 over 2000 columns), ragged at the end. */
     static const size_t shapes[][3] = {
         {1, 1, 1},      {7, 1, 7},     {1, 197, 17},  {197, 7, 1},   {197, 33, 197},

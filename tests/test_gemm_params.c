@@ -117,11 +117,11 @@ static void test_native_params(void **state)
     assert_int_equal(p.conv_block_kib, 512);
     assert_int_equal(p.conv_tile, tc_native_default.conv_tile); /* a file from before the tile */
     assert_int_equal(p.nn_kc, tc_native_default.nn_kc);         /* ... and the 1x1 K block */
-    assert_int_equal(p.nn_steps, tc_native_default.nn_steps);   /* ... and the NN strips */
-    assert_true(tc_native_parse("packed_kc=0 conv_block_kib=256 nn_steps=0", &p));
-    assert_int_equal(p.nn_steps, 0);
-    assert_true(tc_native_parse("nn_steps=2048 packed_kc=0 conv_block_kib=256", &p));
-    assert_int_equal(p.nn_steps, 2048);
+    assert_int_equal(p.item_steps, tc_native_default.item_steps);   /* ... and the NN strips */
+    assert_true(tc_native_parse("packed_kc=0 conv_block_kib=256 item_steps=0", &p));
+    assert_int_equal(p.item_steps, 0);
+    assert_true(tc_native_parse("item_steps=2048 packed_kc=0 conv_block_kib=256", &p));
+    assert_int_equal(p.item_steps, 2048);
     assert_true(tc_native_parse("packed_kc=0 conv_block_kib=256 nn_kc=0", &p));
     assert_int_equal(p.nn_kc, 0);
     assert_true(tc_native_parse("nn_kc=1024 packed_kc=0 conv_block_kib=256", &p));
@@ -136,12 +136,12 @@ static void test_native_params(void **state)
     assert_int_equal(q.packed_kc, tc_native_default.packed_kc);
     assert_int_equal(q.conv_block_kib, tc_native_default.conv_block_kib);
     assert_int_equal(q.nn_kc, tc_native_default.nn_kc);
-    assert_int_equal(q.nn_steps, tc_native_default.nn_steps);
+    assert_int_equal(q.item_steps, tc_native_default.item_steps);
     struct tc_native_params r = {64, 128, TC_CONV_TILES - 1, 256, 768};
     assert_true(tc_native_parse(tc_native_str(&r, text, sizeof text), &q));
     assert_int_equal(q.conv_tile, TC_CONV_TILES - 1);
     assert_int_equal(q.nn_kc, 256);
-    assert_int_equal(q.nn_steps, 768);
+    assert_int_equal(q.item_steps, 768);
     static const char *const bad[] = {
         "packed_kc=128",                             /* a value missing */
         "packed_kc=100 conv_block_kib=256",          /* not a multiple of 16 */
@@ -156,7 +156,7 @@ static void test_native_params(void **state)
         "packed_kc=0 conv_block_kib=256 conv_tile=9", /* no such tile */
         "packed_kc=0 conv_block_kib=256 nn_kc=8",    /* 1x1 K block below 16 */
         "packed_kc=0 conv_block_kib=256 nn_kc=520",  /* not a multiple of 16 */
-        "packed_kc=0 conv_block_kib=256 nn_steps=70000", /* above 65536 */
+        "packed_kc=0 conv_block_kib=256 item_steps=70000", /* above 65536 */
         "conv_tile=1",                               /* the required values missing */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -203,7 +203,7 @@ int tc_gemm_parse_set(const char *text, struct tc_gemm_set *set, double *gflops)
 int tc_native_parse(const char *text, struct tc_native_params *p)
 {
     size_t kc = 0, blk = 0, tile = tc_native_default.conv_tile, nn_kc = tc_native_default.nn_kc;
-    size_t nn_steps = tc_native_default.nn_steps;
+    size_t item_steps = tc_native_default.item_steps;
     int seen = 0;
     const char *s = text;
     while (*s) {
@@ -231,8 +231,8 @@ int tc_native_parse(const char *text, struct tc_native_params *p)
             if (v != 0 && (v < 16 || v % 16 != 0))
                 return 0;
             nn_kc = v;
-        } else if ((size_t)(eq - s) == 8 && strncmp(s, "nn_steps", 8) == 0) {
-            nn_steps = v;
+        } else if ((size_t)(eq - s) == 10 && strncmp(s, "item_steps", 10) == 0) {
+            item_steps = v;
         } else {
             return 0;
         }
@@ -244,14 +244,14 @@ int tc_native_parse(const char *text, struct tc_native_params *p)
     p->conv_block_kib = blk;
     p->conv_tile = tile;
     p->nn_kc = nn_kc;
-    p->nn_steps = nn_steps;
+    p->item_steps = item_steps;
     return 1;
 }
 
 const char *tc_native_str(const struct tc_native_params *p, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "packed_kc=%zu conv_block_kib=%zu conv_tile=%zu nn_kc=%zu nn_steps=%zu",
-             p->packed_kc, p->conv_block_kib, p->conv_tile, p->nn_kc, p->nn_steps);
+    snprintf(buf, cap, "packed_kc=%zu conv_block_kib=%zu conv_tile=%zu nn_kc=%zu item_steps=%zu",
+             p->packed_kc, p->conv_block_kib, p->conv_tile, p->nn_kc, p->item_steps);
     return buf;
 }
 

@@ -96,18 +96,18 @@ void tc_gemm_force(terracl_runtime *rt, const struct tc_gemm_set *set);
 
 /*
  * Parameters of terracl's own CPU kernels, kept in the same per-device file
- * as a line "native packed_kc=V conv_block_kib=V conv_tile=V nn_kc=V nn_steps=V":
- * packed_kc 0
- * runs the packed Linear weights through tc_sgemm_packed (panels of two
+ * as a line "native packed_kc=V conv_block_kib=V conv_tile=V nn_kc=V
+ * item_steps=V": packed_kc 0 runs the packed Linear weights through tc_sgemm_packed (panels of two
  * 64-column tiles), otherwise through tc_sgemm_packed_kb with K blocks of
  * packed_kc rows; conv_block_kib bounds the strip of padded input one launch
  * of the implicit-GEMM convolution reads and conv_tile picks that kernel's
  * register tile (ops/conv_implicit.c: tc_conv_implicit_tiles); nn_kc
  * splits the sums of a packed 1x1 convolution on a large map (the NN GEMM
  * with the weight as A) into blocks of that many input channels, 0 not at
- * all; nn_steps is the least number of multiply-add steps (K times column
- * tiles) a work-item of the NN GEMM takes: short sums (a 1x1 convolution
- * from 64-192 channels) get strips of more than two column tiles so that
+ * all; item_steps is the least number of multiply-add steps (K times column
+ * tiles) a work-item of the NN and packed GEMMs takes: short sums (a 1x1
+ * convolution or a ConvNeXt MLP from 64-192 channels) get strips of more
+ * than two column tiles so that
  * the driver's cost per work-item stays small against its work, 0 keeps
  * two tiles everywhere (`terracl tune` keeps the shipped 512, which its
  * warm-cache timing cannot judge: see gemm_pocl.c). Chosen by
@@ -119,13 +119,13 @@ struct tc_native_params {
     size_t conv_block_kib; /* 16..65536 */
     size_t conv_tile;      /* index into the implicit convolution's tiles */
     size_t nn_kc;          /* 0, or 16..65536 in steps of 16 */
-    size_t nn_steps;       /* 0..65536 */
+    size_t item_steps;     /* 0..65536 */
 };
 /* Tiles of the implicit convolution: output channels x 16-pixel vectors. */
 #define TC_CONV_TILES 4
 extern const int tc_conv_implicit_tiles[TC_CONV_TILES][2];
 extern const struct tc_native_params tc_native_default;
-/* Parses "packed_kc=V conv_block_kib=V [conv_tile=V] [nn_kc=V] [nn_steps=V]" (the
+/* Parses "packed_kc=V conv_block_kib=V [conv_tile=V] [nn_kc=V] [item_steps=V]" (the
  * first two present, all in range; files written before the later ones
  * existed get their defaults); 0 on error. */
 int tc_native_parse(const char *text, struct tc_native_params *p);

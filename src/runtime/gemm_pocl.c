@@ -154,14 +154,15 @@ static terracl_status epilogue_kind(const struct tc_gemm_epilogue *ep, size_t m,
     return TERRACL_OK;
 }
 
-/* tc_sgemm_native, or with packed_a the product W B of a packed weight W
- * [m, a.ld] at a.offset through the NN kernel (no transposes, one batch),
- * over its columns [k0, k0 + k). */
-/* Column tiles per work-item of the NN kernel for sums of k: two, or for
- * short sums enough that a work-item takes at least the device's nn_steps
- * multiply-add steps (gemm_params.h), at most NN_MAX_PANEL. PoCL's cost per
- * work-item is fixed; a 1x1 convolution from 96 channels does 2 x 96
- * steps per work-item in two tiles. On ConvNeXt-T's lateral 1x1 96->256
+/* Column tiles per work-item of the NN and packed kernels for sums of k:
+ * `least` (two), or for short sums enough that a work-item takes at least
+ * the device's item_steps multiply-add steps (gemm_params.h), at most
+ * MAX_TILES_PER_ITEM. PoCL's cost per work-item is fixed; a 1x1
+ * convolution from 96 channels, or ConvNeXt's MLP from 96, does 2 x 96
+ * steps per work-item in two tiles. Packed, ConvNeXt-T + UperNet
+ * (bench_ab, both orders): 3136x384x96 +gelu 0.83x of the time at 224,
+ * 16384x384x96 0.88x at 512, K = 192 within the noise (three tiles).
+ * NN, on ConvNeXt-T's lateral 1x1 96->256
  * @56x56 (bench_conv --cold, best of 20, two processes each): 157-159
  * GFLOP/s with two tiles, 182-183 with eight. In the models, one process,
  * runs alternating (bench_ab --a-native/--b-native, 12 rounds, both
@@ -172,15 +173,19 @@ static terracl_status epilogue_kind(const struct tc_gemm_epilogue *ep, size_t m,
  * were as fast or faster (1.36 against 1.46 ms on both 56x56 layers), so
  * the tuner leaves this value alone. Drivers that end loops early keep
  * two (k_block sizes the blocks of K for two). */
-#define NN_MAX_PANEL 16
-static size_t nn_panel(const terracl_runtime *rt, size_t k)
+#define MAX_TILES_PER_ITEM 16
+static size_t tiles_per_item(const terracl_runtime *rt, size_t k, size_t least)
 {
-    const size_t steps = tc_runtime_native_params(rt)->nn_steps;
+    const size_t steps = tc_runtime_native_params(rt)->item_steps;
     if (steps == 0 || k == 0 || tc_runtime_loop_budget(rt) != SIZE_MAX)
-        return NN_PANEL;
+        return least;
     const size_t p = (steps + k - 1) / k;
-    return p < NN_PANEL ? NN_PANEL : p > NN_MAX_PANEL ? NN_MAX_PANEL : p;
+    return p < least ? least : p > MAX_TILES_PER_ITEM ? MAX_TILES_PER_ITEM : p;
 }
+
+/* tc_sgemm_native, or with packed_a the product W B of a packed weight W
+ * [m, a.ld] at a.offset through the NN kernel (no transposes, one batch),
+ * over its columns [k0, k0 + k). */
 
 static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
                                   size_t n, size_t k, float alpha, struct tc_matrix a,
@@ -229,7 +234,7 @@ static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b,
      * exactly those rows. The 6-row tile repeats the last row in the
      * others and does 1.5-6 times the arithmetic; with fewer rows each
      * step is two to four times fewer multiply-adds per vector of B read. */
-    const size_t panel = nt ? tt->panel : nn_panel(rt, k);
+    const size_t panel = nt ? tt->panel : tiles_per_item(rt, k, NN_PANEL);
     char nn_built[128];
     if (!nt && ((m < NN_MR && m != 5) || panel != NN_PANEL)) {
         if (m < NN_MR && m != 5)
@@ -487,7 +492,8 @@ static terracl_status packed_gemm(terracl_runtime *rt, size_t m, size_t n, size_
         epilogue = PACKED_SILU_GATE;
     }
     size_t tiles_m = (m + PACKED_MR - 1) / PACKED_MR, tiles_n = n / PACK_W;
-    size_t strips = (tiles_n + PACKED_PANEL - 1) / PACKED_PANEL;
+    const size_t panel = tiles_per_item(rt, k, PACKED_PANEL);
+    size_t strips = (tiles_n + panel - 1) / panel;
     if (tiles_m > INT_MAX || tiles_m * strips > INT_MAX)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "packed GEMM: too many tiles");
     size_t kc = tc_runtime_native_params(rt)->packed_kc;
@@ -499,8 +505,15 @@ static terracl_status packed_gemm(terracl_runtime *rt, size_t m, size_t n, size_
     static const char *const options[PACKED_SILU_GATE + 1] = {
         PACKED_OPTIONS "0", PACKED_OPTIONS "1", PACKED_OPTIONS "2", NULL, NULL,
         PACKED_OPTIONS "5"};
+    const char *opt = options[epilogue];
+    char wide[96];
+    if (panel != PACKED_PANEL) {
+        snprintf(wide, sizeof wide, "-DGEMM_MR=%d -DGEMM_PANEL=%zu -DGEMM_EPILOGUE=%d", PACKED_MR,
+                 panel, epilogue);
+        opt = wide;
+    }
     struct tc_kernel *kern = NULL;
-    if ((st = tc_kernel_get(rt, "gemm", "tc_sgemm_packed", options[epilogue], &kern, err)))
+    if ((st = tc_kernel_get(rt, "gemm", "tc_sgemm_packed", opt, &kern, err)))
         return st;
     struct tc_karg args[] = {TC_KINT(m),
                              TC_KINT(n),
