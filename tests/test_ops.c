@@ -194,42 +194,58 @@ static void test_layernorm_rows(void **state)
     }
 }
 
+/* LayerNorm over the channels of NCHW maps: a small map (one work-item
+ * per pixel), and a 32x32 one, whose channel planes lie 4 KiB apart and
+ * which goes channels-last and back, into a new tensor and in place. */
 static void test_layernorm_channels(void **state)
 {
     (void)state;
-    int64_t dims[4] = {2, 7, 5, 3};
-    size_t n = 2 * 7 * 5 * 3, pix = 15;
-    float x[210], want[210], g[7], b[7];
-    tc_test_fill(x, n, 8, -2, 2);
-    tc_test_fill(g, 7, 9, 0.5f, 1.5f);
-    tc_test_fill(b, 7, 10, -1, 1);
-    for (int nb = 0; nb < 2; nb++)
-        for (size_t p = 0; p < pix; p++) {
-            double mean = 0, var = 0;
-            for (int c = 0; c < 7; c++)
-                mean += x[(nb * 7 + c) * pix + p];
-            mean /= 7;
-            for (int c = 0; c < 7; c++) {
-                double d = x[(nb * 7 + c) * pix + p] - mean;
-                var += d * d;
+    static const int64_t shapes[][4] = {{2, 7, 5, 3}, {2, 20, 32, 32}};
+    for (size_t si = 0; si < 2; si++) {
+        const int64_t *dims = shapes[si];
+        const size_t C = (size_t)dims[1], pix = (size_t)(dims[2] * dims[3]);
+        const size_t n = (size_t)dims[0] * C * pix;
+        float *x = malloc(n * sizeof *x), *want = malloc(n * sizeof *want);
+        float g[20], b[20];
+        assert_true(x && want);
+        tc_test_fill(x, n, 8, -2, 2);
+        tc_test_fill(g, C, 9, 0.5f, 1.5f);
+        tc_test_fill(b, C, 10, -1, 1);
+        for (size_t nb = 0; nb < (size_t)dims[0]; nb++)
+            for (size_t p = 0; p < pix; p++) {
+                double mean = 0, var = 0;
+                for (size_t c = 0; c < C; c++)
+                    mean += x[(nb * C + c) * pix + p];
+                mean /= (double)C;
+                for (size_t c = 0; c < C; c++) {
+                    double d = x[(nb * C + c) * pix + p] - mean;
+                    var += d * d;
+                }
+                var /= (double)C;
+                for (size_t c = 0; c < C; c++)
+                    want[(nb * C + c) * pix + p] =
+                        (float)((x[(nb * C + c) * pix + p] - mean) / sqrt(var + 1e-6) * g[c] + b[c]);
             }
-            var /= 7;
-            for (int c = 0; c < 7; c++)
-                want[(nb * 7 + c) * pix + p] =
-                    (float)((x[(nb * 7 + c) * pix + p] - mean) / sqrt(var + 1e-6) * g[c] + b[c]);
-        }
-    int64_t c7 = 7;
-    struct tc_tensor tx = tc_test_upload(x, 4, dims), tg = tc_test_upload(g, 1, &c7), tb = tc_test_upload(b, 1, &c7), ty;
-    terracl_error err = {0};
-    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, dims, &ty, &err), err);
-    TC_ASSERT_OK(tc_op_layernorm_channels(tc_test_rt, &tx, &tg, &tb, 1e-6f, &ty, &err), err);
-    float *got = tc_test_download(&ty);
-    assert_true(tc_test_rel_l2(got, want, n) < 1e-6);
-    free(got);
-    tc_tensor_free(&tx);
-    tc_tensor_free(&tg);
-    tc_tensor_free(&tb);
-    tc_tensor_free(&ty);
+        int64_t cd = (int64_t)C;
+        struct tc_tensor tx = tc_test_upload(x, 4, dims), tg = tc_test_upload(g, 1, &cd);
+        struct tc_tensor tb = tc_test_upload(b, 1, &cd), ty;
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, dims, &ty, &err), err);
+        TC_ASSERT_OK(tc_op_layernorm_channels(tc_test_rt, &tx, &tg, &tb, 1e-6f, &ty, &err), err);
+        float *got = tc_test_download(&ty);
+        assert_true(tc_test_rel_l2(got, want, n) < 1e-6);
+        free(got);
+        TC_ASSERT_OK(tc_op_layernorm_channels(tc_test_rt, &tx, &tg, &tb, 1e-6f, &tx, &err), err);
+        got = tc_test_download(&tx);
+        assert_true(tc_test_rel_l2(got, want, n) < 1e-6);
+        free(got);
+        free(x);
+        free(want);
+        tc_tensor_free(&tx);
+        tc_tensor_free(&tg);
+        tc_tensor_free(&tb);
+        tc_tensor_free(&ty);
+    }
 }
 
 static void test_softmax_rows(void **state)
