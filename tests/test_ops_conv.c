@@ -169,8 +169,8 @@ static void test_conv2d(void **state)
         {1, 40, 9, 8, 192, 3, 3, {1, 1, 0, 0, 1, 1}, 1},
         {1, 16, 5, 7, 128, 3, 3, {1, 1, 2, 2, 1, 1}, 0},
         /* A 32x32 map (channel planes 4 KiB apart): the input transposed
-         * channels-last first, 20 channels (a partial group of 16). */
-        {1, 20, 32, 32, 64, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+         * channels-last first, 20 channels (a partial group of 16), batch 2. */
+        {2, 20, 32, 32, 64, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         /* F(4x4) past 256 outputs (ResNet's 512 -> 512), dilated. */
         {1, 20, 9, 10, 384, 3, 3, {1, 1, 2, 2, 2, 2}, 1},
         /* Winograd F(2x2, 3x3) (more than 512 output channels): odd sizes
