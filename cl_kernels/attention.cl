@@ -47,32 +47,37 @@ typedef float dvec;
 #endif
 
 /* K^T[b][h][d][j] = K[b][j][h*TC_HD + d] for j < len, 0 for len <= j < lp.
- * One work-item moves a 16 (keys) x 16 (head dims) block through private
+ * One work-item moves 16 keys, 16 head dims at a time, through private
  * memory: rows of K come in as vectors and rows of K^T go out as vectors.
- * Global size (lp / 16, TC_HD / 16, batch*heads); TC_HD % 16 == 0 (the
+ * Global size (lp / 16, 1 .. TC_HD / 16, batch*heads); TC_HD % 16 == 0 (the
  * host uses tc_attention_kt1 otherwise). */
 #if TC_HD % 16 == 0
 __kernel void tc_attention_kt(__global const float *qkv, uint qkv_off, __global float *kt,
                               uint kt_off, uint len, uint lp, uint dim, uint heads)
 {
-    uint j0 = get_global_id(0) * 16, d0 = get_global_id(1) * 16, bh = get_global_id(2);
-    if (j0 >= lp || d0 >= TC_HD)
+    uint j0 = get_global_id(0) * 16, bh = get_global_id(2);
+    if (j0 >= lp)
         return;
     uint b = bh / heads, h = bh - b * heads;
-    __global const float *src =
-        qkv + qkv_off + (size_t)b * len * 3 * dim + dim + h * TC_HD + d0;
-    float tile[16][16];
-    for (uint j = 0; j < 16; j++) {
-        float16 row = j0 + j < len ? vload16(0, src + (size_t)(j0 + j) * 3 * dim) : (float16)(0.0f);
-        vstore16(row, 0, tile[j]);
-    }
-    __global float *dst = kt + kt_off + ((size_t)bh * TC_HD + d0) * lp + j0;
-    for (uint d = 0; d < 16; d++) {
-        float16 col = (float16)(tile[0][d], tile[1][d], tile[2][d], tile[3][d], tile[4][d],
-                                tile[5][d], tile[6][d], tile[7][d], tile[8][d], tile[9][d],
-                                tile[10][d], tile[11][d], tile[12][d], tile[13][d], tile[14][d],
-                                tile[15][d]);
-        vstore16(col, 0, dst + (size_t)d * lp);
+    /* Blocks of 16 head dims from this work-item's first, a stride of the
+     * launch's dimension 1 apart (the host launches one: every block). */
+    for (uint d0 = get_global_id(1) * 16; d0 < TC_HD; d0 += 16 * (uint)get_global_size(1)) {
+        __global const float *src =
+            qkv + qkv_off + (size_t)b * len * 3 * dim + dim + h * TC_HD + d0;
+        float tile[16][16];
+        for (uint j = 0; j < 16; j++) {
+            float16 row =
+                j0 + j < len ? vload16(0, src + (size_t)(j0 + j) * 3 * dim) : (float16)(0.0f);
+            vstore16(row, 0, tile[j]);
+        }
+        __global float *dst = kt + kt_off + ((size_t)bh * TC_HD + d0) * lp + j0;
+        for (uint d = 0; d < 16; d++) {
+            float16 col = (float16)(tile[0][d], tile[1][d], tile[2][d], tile[3][d], tile[4][d],
+                                    tile[5][d], tile[6][d], tile[7][d], tile[8][d], tile[9][d],
+                                    tile[10][d], tile[11][d], tile[12][d], tile[13][d],
+                                    tile[14][d], tile[15][d]);
+            vstore16(col, 0, dst + (size_t)d * lp);
+        }
     }
 }
 #endif
