@@ -145,17 +145,14 @@ static terracl_status wino_run(terracl_runtime *rt, const struct tc_tensor *up,
         tc_tensor_free(&v);
         return st;
     }
-    /* Channel planes a multiple of 4 KiB apart (maps of 32x32, 64x64,
-     * 128x128: inputs of 512) put the 16 channels the input transform
-     * reads at a pixel in one set of the 8-way L1 cache, which then misses
-     * on every read; there the input is first transposed channels-last
-     * (tc_op_permute's 16 x 16 tiles) and each pixel's channels are one
+    /* Channel planes 4 KiB apart (tc_channel_planes_alias): the input is
+     * first transposed channels-last and each pixel's channels are one
      * vector load. --profile, alternating: ConvNeXt-T + UperNet at 512,
      * transform and transposes 56-59 -> 45 ms a run; smp DeepLabV3+ at
      * 512 18.6-20.2 -> 15.2-15.8; Prithvi 300M + UperNet at 512 57 ->
      * 45-48. On 56x56 and smaller maps the transposes cost what the
      * transform gained (smp DeepLabV3+ at 224: 1.65 -> 1.73 ms). */
-    const int cl = (H * W) % 1024 == 0;
+    const int cl = tc_channel_planes_alias((size_t)(H * W));
     struct tc_tensor xc = {0}, upc = {0};
     int64_t xcd[4] = {1, H, W, x->dims[1]}, upd[4] = {1, H0, W0, C0};
     if (cl && ((st = tc_tensor_alloc(rt, 4, xcd, &xc, err)) ||

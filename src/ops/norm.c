@@ -53,14 +53,11 @@ terracl_status tc_op_layernorm(terracl_runtime *rt, const struct tc_tensor *x,
     return tc_kernel_launch(rt, k, 1, &global, &local, args, 10, err);
 }
 
-/* Maps whose channel planes are a multiple of 4 KiB apart (32x32, 64x64,
- * 128x128: a 512 input's): the per-pixel kernel reads a pixel's channels
- * from planes that share one set of the L1 and L2 caches, and misses on
- * nearly every read; there the input goes channels-last (tc_op_permute's
- * tiles), is normalised row by row and comes back. --profile: ConvNeXt-T
- * + UperNet at 512, its four channel LayerNorms 28.7 ms a run (1.7 at 224,
- * a fifth of the data). */
-#define PLANES_ALIASED_PIXELS 1024
+/* Maps whose channel planes alias in the caches (tc_channel_planes_alias),
+ * where the per-pixel kernel misses on nearly every read: the input goes
+ * channels-last, is normalised row by row and comes back. --profile:
+ * ConvNeXt-T + UperNet at 512, its four channel LayerNorms 28.7 ms a run
+ * before (1.7 at 224, a fifth of the data), about 6 after. */
 
 static terracl_status layernorm_channels_transposed(terracl_runtime *rt,
                                                     const struct tc_tensor *x,
@@ -96,7 +93,7 @@ terracl_status tc_op_layernorm_channels(terracl_runtime *rt, const struct tc_ten
     if (st || (st = tc_offset_arg(x, &ox, err)) || (st = tc_offset_arg(y, &oy, err)) ||
         (st = tc_offset_arg(gamma, &og, err)) || (st = tc_offset_arg(beta, &ob, err)))
         return st;
-    if (tc_runtime_is_cpu(rt) && pixels % PLANES_ALIASED_PIXELS == 0 && channels > 1)
+    if (tc_runtime_is_cpu(rt) && tc_channel_planes_alias(pixels) && channels > 1)
         return layernorm_channels_transposed(rt, x, gamma, beta, eps, y, err);
     struct tc_karg args[] = {TC_KBUF(x->buf),    ox, TC_KBUF(y->buf),     oy,
                              TC_KBUF(gamma->buf), og, TC_KBUF(beta->buf), ob,
