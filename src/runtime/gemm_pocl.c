@@ -162,8 +162,8 @@ static terracl_status epilogue_kind(const struct tc_gemm_epilogue *ep, size_t m,
  * steps per work-item in two tiles. Packed, ConvNeXt-T + UperNet
  * (bench_ab, both orders): 3136x384x96 +gelu 0.83x of the time at 224,
  * 16384x384x96 0.88x at 512, K = 192 within the noise (three tiles).
- * NN, on ConvNeXt-T's lateral 1x1 96->256
- * @56x56 (bench_conv --cold, best of 20, two processes each): 157-159
+ * NN, on ConvNeXt-T's lateral 1x1 96->256 @56x56 (bench_conv --cold, best
+ * of 20, two processes each): 157-159
  * GFLOP/s with two tiles, 182-183 with eight. In the models, one process,
  * runs alternating (bench_ab --a-native/--b-native, 12 rounds, both
  * orders), 512 steps against two tiles: that layer 0.94-0.96x of the time,
@@ -186,7 +186,6 @@ static size_t tiles_per_item(const terracl_runtime *rt, size_t k, size_t least)
 /* tc_sgemm_native, or with packed_a the product W B of a packed weight W
  * [m, a.ld] at a.offset through the NN kernel (no transposes, one batch),
  * over its columns [k0, k0 + k). */
-
 static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b, size_t m,
                                   size_t n, size_t k, float alpha, struct tc_matrix a,
                                   size_t stride_a, struct tc_matrix b, size_t stride_b, float beta,
@@ -235,9 +234,10 @@ static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b,
      * others and does 1.5-6 times the arithmetic; with fewer rows each
      * step is two to four times fewer multiply-adds per vector of B read. */
     const size_t panel = nt ? tt->panel : tiles_per_item(rt, k, NN_PANEL);
+    const int few_rows = !nt && m < NN_MR && m != 5;
     char nn_built[128];
-    if (!nt && ((m < NN_MR && m != 5) || panel != NN_PANEL)) {
-        if (m < NN_MR && m != 5)
+    if (few_rows || (!nt && panel != NN_PANEL)) {
+        if (few_rows)
             mr = m;
         snprintf(nn_built, sizeof nn_built,
                  "-DGEMM_MR=%zu -DGEMM_NV=%d -DGEMM_PANEL=%zu -DGEMM_EPILOGUE=%d%s", mr, NN_NV,
