@@ -34,10 +34,14 @@ static void check_features(const char *name)
     terracl_model *model = run.model;
     terracl_module *bb = run.backbone;
     const struct tc_host_tensor x = run.input;
-    /* A batch too large for the device is refused before anything runs
-     * (the ViT's buffers counted: more than the input); another size is refused by the
-     * forward, as timm's PatchEmbed refuses it. */
-    int64_t huge[4] = {1 << 20, x.dims[1], x.dims[2], x.dims[3]};
+    /* A batch whose input alone outgrows the device's memory (a fixed
+     * batch fits on a GPU of 140 GiB) is refused before anything runs
+     * (the ViT's buffers counted: more than the input); another size is
+     * refused by the forward, as timm's PatchEmbed refuses it. */
+    const uint64_t per_image = (uint64_t)x.dims[1] * (uint64_t)x.dims[2] * (uint64_t)x.dims[3] *
+                               sizeof(float);
+    const uint64_t gmem = terracl_runtime_device(tc_test_rt)->global_mem_bytes;
+    int64_t huge[4] = {(int64_t)(gmem / per_image) + 1, x.dims[1], x.dims[2], x.dims[3]};
     assert_int_equal(terracl_model_check_input(model, 4, huge, &err), TERRACL_ERR_NO_MEMORY);
     struct tc_mem_estimate e;
     memset(&e, 0, sizeof e);
