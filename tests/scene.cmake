@@ -3,6 +3,10 @@
 # TerraTorch fixtures (tests/fixtures/scenes, tools/make_scene_fixtures.py).
 terracl_add_test(test_tiling SOURCES test_tiling.c test_common.c LABELS unit)
 terracl_add_test(test_scene_config SOURCES test_scene_config.c test_common.c LABELS unit)
+# Whole scenes are GeoTIFFs: a build without GDAL has none of these.
+if(NOT TERRACL_WITH_GDAL)
+  return()
+endif()
 terracl_add_test(test_predict SOURCES test_predict.c test_common.c LABELS model)
 terracl_add_test(test_predict_multimodal SOURCES test_predict_multimodal.c test_common.c LABELS model)
 # The command line on a folder with bad scenes, resuming, options.
