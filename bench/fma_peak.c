@@ -219,10 +219,9 @@ static int cl_fail(const char *what, cl_int e)
     return 1;
 }
 
-/* One OpenCL run of `items` work-items (local size 1): seconds, or < 0. */
-static double cl_run(cl_command_queue q, cl_kernel k, size_t items, int iters)
+/* One OpenCL run of `items` work-items in groups of `local`: seconds, or < 0. */
+static double cl_run(cl_command_queue q, cl_kernel k, size_t items, size_t local, int iters)
 {
-    size_t local = 1;
     cl_int e = clSetKernelArg(k, 1, sizeof iters, &iters);
     double t0 = now_s();
     if (e == CL_SUCCESS)
@@ -236,7 +235,9 @@ static int bench_device(cl_device_id dev, int repeat, const char *format)
 {
     char name[256] = "";
     cl_uint cus = 1;
+    cl_device_type type = 0;
     clGetDeviceInfo(dev, CL_DEVICE_NAME, sizeof name, name, NULL);
+    clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     clGetDeviceInfo(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cus, &cus, NULL);
     cl_int e;
     cl_context ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &e);
@@ -248,9 +249,12 @@ static int bench_device(cl_device_id dev, int repeat, const char *format)
     if (e == CL_SUCCESS)
         e = clBuildProgram(prog, 1, &dev, "", NULL, NULL);
     cl_kernel k = e == CL_SUCCESS ? clCreateKernel(prog, "fma_peak", &e) : NULL;
-    /* A few work-items per compute unit, so that the device's scheduler can
-     * keep every unit busy to the end. */
-    size_t items = (size_t)cus * 8;
+    /* A few work-items per compute unit on a CPU, so that the scheduler can
+     * keep every unit busy to the end; a GPU needs whole groups of them per
+     * unit to hide its pipeline latency (8 groups of 128 on each). */
+    const int gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
+    size_t local = gpu ? 128 : 1;
+    size_t items = (size_t)cus * (gpu ? 8 * 128 : 8);
     cl_mem out = e == CL_SUCCESS ? clCreateBuffer(ctx, CL_MEM_WRITE_ONLY, items * sizeof(float), NULL, &e)
                                  : NULL;
     float bs = 0.999999f, cs = 1e-6f;
@@ -268,7 +272,7 @@ static int bench_device(cl_device_id dev, int repeat, const char *format)
     /* Warm-up (kernel build at first launch on PoCL) and calibration. */
     int iters = 1 << 12;
     double dt;
-    while ((dt = cl_run(q, k, items, iters)) >= 0 && dt < 0.1 && iters < (1 << 28))
+    while ((dt = cl_run(q, k, items, local, iters)) >= 0 && dt < 0.1 && iters < (1 << 28))
         iters *= 4;
     if (dt < 0) {
         rc = cl_fail("kernel run", -1);
@@ -277,7 +281,7 @@ static int bench_device(cl_device_id dev, int repeat, const char *format)
     iters = (int)((double)iters * 0.3 / dt) + 1;
     double *g = calloc((size_t)repeat, sizeof *g);
     for (int r = 0; r < repeat && rc == 0; r++) {
-        dt = cl_run(q, k, items, iters);
+        dt = cl_run(q, k, items, local, iters);
         if (dt < 0)
             rc = cl_fail("kernel run", -1);
         g[r] = (double)items * (double)iters * CL_CHAINS * 16 * 2.0 / dt * 1e-9;
@@ -285,7 +289,8 @@ static int bench_device(cl_device_id dev, int repeat, const char *format)
     if (rc == 0) {
         qsort(g, (size_t)repeat, sizeof *g, cmp_double);
         char how[128];
-        snprintf(how, sizeof how, "OpenCL float16 kernel, %d chains, %zu work-items", CL_CHAINS, items);
+        snprintf(how, sizeof how, "OpenCL float16 kernel, %d chains, %zu work-items in groups of %zu",
+                 CL_CHAINS, items, local);
         report(format, "opencl", name, how, (int)cus, g[repeat - 1], g[repeat / 2], repeat);
     }
     free(g);
