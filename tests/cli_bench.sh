@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
   >"$work/tg.json" 2>/dev/null
 grep -q "device time per run by kernel" "$work/table.txt"
 
-python3 - "$work/gemm.json" "$work/bb.json" "$work/tg.json" <<'PY'
+"${TERRACL_PYTHON:-python3}" - "$work/gemm.json" "$work/bb.json" "$work/tg.json" <<'PY'
 import json, sys
 tg = json.load(open(sys.argv[3]))
 assert tg["model"] == "ssl4eos12_resnet18_sentinel2_all_moco" and tg["gflop"] > 0, tg

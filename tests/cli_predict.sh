@@ -139,14 +139,14 @@ mmp() {
 mmp --input "S2L2A=$mm/s2.tif" --input "S1GRD=$mm/s1.tif" --output-dir "$work/mm"
 if [ $? -eq 0 ] && [ "$(ls "$work/mm" | tr '\n' ' ')" = "s2_pred.tif " ] &&
    gdalinfo "$work/mm/s2_pred.tif" | grep -q "NoData Value=-1"; then ok; else bad "multimodal predict"; fi
-if python3 - "$mm/expected.h5" "$work/mm/s2_pred.tif" <<'PY' 2>/dev/null
+if "${TERRACL_PYTHON:-python3}" - "$mm/expected.h5" "$work/mm/s2_pred.tif" <<'PY' 2>/dev/null
 import sys, h5py, numpy as np, rasterio
 want = h5py.File(sys.argv[1])["pred"][()]
 with rasterio.open(sys.argv[2]) as src:
     got = src.read(1)
 sys.exit(0 if np.array_equal(want, got) else 1)
 PY
-then ok; elif python3 -c "import h5py, rasterio" 2>/dev/null; then
+then ok; elif "${TERRACL_PYTHON:-python3}" -c "import h5py, rasterio" 2>/dev/null; then
   bad "multimodal class map differs from TerraTorch's"; fi
 mmp --input "S2L2A=$mm/s2.tif" --input "S1GRD=$mm/s1_shifted.tif" --output-dir "$work/mm2"
 if [ $? -eq 1 ] && grep -q "modality S1GRD: .*s1_shifted.tif is not on the grid of modality S2L2A's" \
@@ -174,7 +174,7 @@ if [ $? -eq 1 ] && grep -q "mm_concat.yaml:[0-9]*:[0-9]*: concat_bands .* is not
   ok; else bad "multimodal: concat_bands"; fi
 
 # run --tiled on an HDF5 batch: the tiled result has TerraTorch's shape.
-python3 - "$2/scenes/seg/expected.h5" "$work/in.h5" <<'PY' 2>/dev/null
+"${TERRACL_PYTHON:-python3}" - "$2/scenes/seg/expected.h5" "$work/in.h5" <<'PY' 2>/dev/null
 import sys, h5py
 with h5py.File(sys.argv[1]) as f, h5py.File(sys.argv[2], "w") as g:
     g["input"] = f["input"][()]

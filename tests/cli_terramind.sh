@@ -9,7 +9,7 @@ bin="$1"
 fx="$2"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-python="$(command -v python3)"
+python="${TERRACL_PYTHON:-$(command -v python3)}"
 if [ -z "$python" ] || ! "$python" -c "import h5py, numpy" 2>/dev/null; then
   echo "skipped: needs python3 with h5py and numpy"
   exit 77

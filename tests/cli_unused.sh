@@ -9,7 +9,7 @@ bin="$1"
 fx="$2"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-python="$(command -v python3)"
+python="${TERRACL_PYTHON:-$(command -v python3)}"
 passed=0
 failed=0
 

@@ -1,12 +1,7 @@
 # The Python tools: the checkpoint converter (needs numpy, h5py; its PyTorch
 # cases need torch, which Debian's python3-torch provides) and the fixture
 # generator (rebuilds fixtures with terratorch when it is installed; skips
-# otherwise). Debian's own python3 is preferred: tools/setup.sh installs
-# those packages for it.
-find_program(TERRACL_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
-if(NOT TERRACL_PYTHON)
-  find_program(TERRACL_PYTHON NAMES python3)
-endif()
+# otherwise). TERRACL_PYTHON is chosen in tests/CMakeLists.txt.
 if(TERRACL_PYTHON)
   add_test(NAME python_convert_checkpoint
            COMMAND ${TERRACL_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/test_convert_checkpoint.py)
