@@ -223,8 +223,10 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
 #pragma unroll
             for (int i = 0; i < CONV_MR; i++) {
                 float16 r = acc[i][v] + bv;
-                if (relu && !CONV_ACCUMULATE)
+#if !CONV_ACCUMULATE
+                if (relu)
                     r = fmax(r, (float16)(0.0f));
+#endif
                 vstore16(r, 0, lane[i]);
             }
             if (p0 + CONV_MR <= P) {
