@@ -33,6 +33,16 @@ if [ "${TERRACL_SKIP_SANITIZE:-0}" != "1" ]; then
     -LE "python|fuzz|rusticl" --repeat until-pass:3
 fi
 
+# A build without GDAL (for small devices): the library and the tool alone,
+# checked to run models and to refuse GeoTIFF scenes by name.
+echo "== build without GDAL (TERRACL_WITH_GDAL=OFF)"
+cmake -S . -B build-nogdal -DTERRACL_WITH_GDAL=OFF -DTERRACL_WITH_MPI=OFF \
+  -DTERRACL_BUILD_TESTS=OFF -DTERRACL_BUILD_BENCH=OFF >/dev/null
+cmake --build build-nogdal -j "$JOBS" --target terracl_cli >/dev/null
+nogdal_python=/usr/bin/python3
+[ -x "$nogdal_python" ] || nogdal_python="$(command -v python3)"
+tests/no_gdal_build.sh build-nogdal/terracl "$nogdal_python"
+
 # The installed package must be usable from outside: install into a scratch
 # prefix and build examples/ against it with find_package and pkg-config.
 prefix="$(pwd)/build/install-check"
