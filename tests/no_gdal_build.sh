@@ -6,7 +6,8 @@
 #   tests/no_gdal_build.sh BUILD_DIR/terracl [PYTHON]
 set -u
 bin="$1"
-python="${2:-$(command -v python3)}"
+python="${2:-}"
+[ -n "$python" ] || python="$(command -v python3)"
 sample="$(cd "$(dirname "$0")/../weights/sample" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -39,9 +39,9 @@ echo "== build without GDAL (TERRACL_WITH_GDAL=OFF)"
 cmake -S . -B build-nogdal -DTERRACL_WITH_GDAL=OFF -DTERRACL_WITH_MPI=OFF \
   -DTERRACL_BUILD_TESTS=OFF -DTERRACL_BUILD_BENCH=OFF >/dev/null
 cmake --build build-nogdal -j "$JOBS" --target terracl_cli >/dev/null
-nogdal_python=/usr/bin/python3
-[ -x "$nogdal_python" ] || nogdal_python="$(command -v python3)"
-tests/no_gdal_build.sh build-nogdal/terracl "$nogdal_python"
+# The Python the suite chose (tests/CMakeLists.txt), which has h5py.
+tests/no_gdal_build.sh build-nogdal/terracl \
+  "$(sed -n 's/^TERRACL_PYTHON:FILEPATH=//p' build/CMakeCache.txt)"
 
 # The installed package must be usable from outside: install into a scratch
 # prefix and build examples/ against it with find_package and pkg-config.

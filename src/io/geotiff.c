@@ -252,24 +252,15 @@ void tc_raster_drop_cache(struct tc_raster *r)
     quiet_end();
 }
 
-static const struct {
-    const char *name;
-    GDALDataType type;
-} k_out_types[] = {
-    {"uint8", GDT_Byte},      {"uint16", GDT_UInt16},
-    {"int16", GDT_Int16},    {"uint32", GDT_UInt32},   {"int32", GDT_Int32},
-    {"float32", GDT_Float32}, {"float64", GDT_Float64},
-};
+/* GDAL's type for each of tc_raster_out_type_names, in its order. */
+static const GDALDataType k_out_gdal_types[TC_RASTER_OUT_TYPE_COUNT] = {
+    GDT_Byte, GDT_UInt16, GDT_Int16, GDT_UInt32, GDT_Int32, GDT_Float32, GDT_Float64};
 
 static GDALDataType out_type(const char *name)
 {
-    for (size_t i = 0; i < sizeof k_out_types / sizeof k_out_types[0]; i++)
-        if (strcmp(k_out_types[i].name, name) == 0)
-            return k_out_types[i].type;
-    return GDT_Unknown;
+    int i = tc_raster_out_type_index(name);
+    return i < 0 ? GDT_Unknown : k_out_gdal_types[i];
 }
-
-int tc_raster_out_type_known(const char *name) { return name && out_type(name) != GDT_Unknown; }
 
 terracl_status tc_raster_create(const char *path, const struct tc_raster *like, int bands,
                                 const char *type_name, int has_nodata, double nodata,

@@ -65,8 +65,15 @@ TC_NODISCARD terracl_status tc_raster_read(struct tc_raster *r, int band, int64_
  * streaming through a large scene). */
 void tc_raster_drop_cache(struct tc_raster *r);
 
-/* Pixel types an output may have: GDAL's names, lower case ("int16",
- * "float32", ...). Returns 0 for an unknown name. */
+/* Pixel types an output may have: GDAL's names, lower case, in the order
+ * geotiff.c maps them to GDAL's types. */
+#define TC_RASTER_OUT_TYPE_COUNT 7
+extern const char *const tc_raster_out_type_names[TC_RASTER_OUT_TYPE_COUNT];
+/* The position of `name` in tc_raster_out_type_names, or -1 (also for
+ * NULL). Defined in raster_types.c, without GDAL, so that builds with and
+ * without it judge a config alike. */
+int tc_raster_out_type_index(const char *name);
+/* Whether `name` is one of them. */
 int tc_raster_out_type_known(const char *name);
 
 /*

@@ -79,18 +79,6 @@ terracl_status tc_raster_read(struct tc_raster *r, int band, int64_t x0, int64_t
 
 void tc_raster_drop_cache(struct tc_raster *r) { (void)r; }
 
-/* The same names as the GDAL build accepts, so that a config is judged
- * alike by both builds. */
-int tc_raster_out_type_known(const char *name)
-{
-    static const char *const names[] = {"uint8", "uint16", "int16", "uint32",
-                                        "int32", "float32", "float64"};
-    for (size_t i = 0; name != NULL && i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(names[i], name) == 0)
-            return 1;
-    return 0;
-}
-
 terracl_status tc_raster_create(const char *path, const struct tc_raster *like, int bands,
                                 const char *type_name, int has_nodata, double nodata,
                                 struct tc_raster_out **out, terracl_error *err)
