@@ -452,8 +452,10 @@ static void test_linear_packed_weights(void **state)
 {
     (void)state;
     /* Short sums take strips of more panels (item_steps): 13 x 1280 x 24
-     * two strips, 16 panels and a ragged 4. */
-    const int64_t shapes[][3] = {{1, 64, 1}, {7, 128, 17}, {197, 192, 300}, {13, 1280, 24}};
+     * two strips, 16 panels and a ragged 4. 49 and 16 rows take 7- and
+     * 4-row tiles in the panel kernel (6 in the K-blocked one). */
+    const int64_t shapes[][3] = {{1, 64, 1},     {7, 128, 17},  {197, 192, 300},
+                                 {13, 1280, 24}, {49, 128, 70}, {16, 64, 33}};
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         const int64_t M = shapes[si][0], N = shapes[si][1], K = shapes[si][2];
         if (!tc_gemm_pack_wanted(tc_test_rt, (size_t)N, (size_t)K))

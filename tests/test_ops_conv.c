@@ -168,6 +168,8 @@ static void test_conv2d(void **state)
         {2, 19, 13, 11, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         {1, 40, 9, 8, 192, 3, 3, {1, 1, 0, 0, 1, 1}, 1},
         {1, 16, 5, 7, 128, 3, 3, {1, 1, 2, 2, 1, 1}, 0},
+        /* 7 tiles (a 4x28 map): the batched GEMM's 7-row tiles. */
+        {1, 16, 4, 28, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         /* A 32x32 map (channel planes 4 KiB apart): the input transposed
          * channels-last first, 20 channels (a partial group of 16), batch 2. */
         {2, 20, 32, 32, 64, 3, 3, {1, 1, 1, 1, 1, 1}, 1},

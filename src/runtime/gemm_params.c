@@ -60,6 +60,33 @@ struct tc_gemm_table {
  * (tc_sgemm_packed_a in gemm_pocl.c, where the measurements are). */
 const struct tc_native_params tc_native_default = {0, 256, 0, 512, 512};
 
+/* 6-row tiles, as the packed kernels were built and measured with,
+ * unless 7 or 4 leaves at least 5% fewer rows computed and dropped, as on
+ * Winograd's batched products over the tiles of small maps (M = 49 for
+ * 28x28 at F(4x4): 54 rows in 6-row tiles, 49 in 7-row ones; M = 16 for
+ * 14x14: 18 against 16). bench_ab, the same model's kernels alternating in
+ * one process, 8-12 runs a round: 49 x N x K at 0.90-0.95 of the 6-row
+ * time over ResNet-50 UNet, smp Unet and ConvNeXt UperNet; 16 x N x K
+ * 0.92-1.04, median 0.95. Where 7 saved only 1% of 198 rows (M = 196) it
+ * took 1.05-1.13x the time, so small savings keep 6. The packed
+ * convolution keeps 6 on 7x7 maps (49 pixels): with 7 rows its 1x1
+ * 512 -> 2048 took 1.11-1.18x the time, its per-pixel addresses taking
+ * the registers the extra row needs. */
+size_t tc_packed_row_tile(size_t m)
+{
+    static const size_t other[] = {7, 4};
+    const size_t six = (m + 5) / 6 * 6;
+    size_t mr = 6, best = six;
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        size_t rows = (m + other[i] - 1) / other[i] * other[i];
+        if (rows * 20 <= six * 19 && rows < best) {
+            best = rows;
+            mr = other[i];
+        }
+    }
+    return mr;
+}
+
 /* 4 x 96 first (the shipped default: chosen over 6 x 64 by CPU time on
  * bench_conv's decoder shapes); 6 x 64 is the GEMM kernels' tile, 8 x 48
  * re-reads the input less for narrow layers, 2 x 128 wastes nothing on

@@ -121,6 +121,10 @@ struct tc_native_params {
     size_t nn_kc;          /* 0, or 16..65536 in steps of 16 */
     size_t item_steps;     /* 0..65536 */
 };
+/* Rows of a tile of tc_sgemm_packed (packed weights) for an m-row
+ * product: 6, unless 7 or 4 computes at least 5% fewer rows (m = 49: 49
+ * against 54). A fixed rule of the shape, never timed at run time. */
+size_t tc_packed_row_tile(size_t m);
 /* Tiles of the implicit convolution: output channels x 16-pixel vectors. */
 #define TC_CONV_TILES 4
 extern const int tc_conv_implicit_tiles[TC_CONV_TILES][2];

@@ -491,24 +491,26 @@ static terracl_status packed_gemm(terracl_runtime *rt, size_t m, size_t n, size_
                            "packed GEMM: the SwiGLU gate takes no bias and no beta");
         epilogue = PACKED_SILU_GATE;
     }
-    size_t tiles_m = (m + PACKED_MR - 1) / PACKED_MR, tiles_n = n / PACK_W;
+    const size_t tiles_n = n / PACK_W;
+    size_t kc = tc_runtime_native_params(rt)->packed_kc;
+    /* The K-blocked kernel keeps partial sums in C, where the gate reads;
+     * its tiles have PACKED_MR rows. */
+    if (kc != 0 && batch == 1 && epilogue != PACKED_SILU_GATE)
+        return packed_kb(rt, m, n, k, a, packed, packed_offset, beta, c, ep, epilogue, kc,
+                         (m + PACKED_MR - 1) / PACKED_MR, tiles_n, err);
+    const size_t mr = tc_packed_row_tile(m), tiles_m = (m + mr - 1) / mr;
     const size_t panel = tiles_per_item(rt, k, PACKED_PANEL);
     size_t strips = (tiles_n + panel - 1) / panel;
     if (tiles_m > INT_MAX || tiles_m * strips > INT_MAX)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "packed GEMM: too many tiles");
-    size_t kc = tc_runtime_native_params(rt)->packed_kc;
-    /* The K-blocked kernel keeps partial sums in C, where the gate reads. */
-    if (kc != 0 && batch == 1 && epilogue != PACKED_SILU_GATE)
-        return packed_kb(rt, m, n, k, a, packed, packed_offset, beta, c, ep, epilogue, kc, tiles_m,
-                         tiles_n, err);
     const int with_bias = epilogue == 1 || epilogue == 2;
     static const char *const options[PACKED_SILU_GATE + 1] = {
         PACKED_OPTIONS "0", PACKED_OPTIONS "1", PACKED_OPTIONS "2", NULL, NULL,
         PACKED_OPTIONS "5"};
     const char *opt = options[epilogue];
     char wide[96];
-    if (panel != PACKED_PANEL) {
-        snprintf(wide, sizeof wide, "-DGEMM_MR=%d -DGEMM_PANEL=%zu -DGEMM_EPILOGUE=%d", PACKED_MR,
+    if (panel != PACKED_PANEL || mr != PACKED_MR) {
+        snprintf(wide, sizeof wide, "-DGEMM_MR=%zu -DGEMM_PANEL=%zu -DGEMM_EPILOGUE=%d", mr,
                  panel, epilogue);
         opt = wide;
     }
