@@ -150,6 +150,18 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
     const int q0 = strip * CONV_PANEL, qcount = min(CONV_PANEL, tiles_n - q0);
     const int P = Ho * Wo, K = Cin * CONV_KH * CONV_KW;
     const int p0 = tm * CONV_MR;
+#if CONV_PLANAR && CONV_SH == 1 && CONV_SW == 1
+    /* An unstrided 1x1 convolution's pixels are consecutive floats of each
+     * plane: a tile is a run from ps, one pointer with constant offsets
+     * instead of one address per pixel. The map's last tile, when partial,
+     * is shifted back to end at the map's end; it stores only its own
+     * pixels [p0, P) (the others belong to the tile before). */
+    const int contiguous = P >= CONV_MR;
+    const int ps = contiguous ? min(p0, P - CONV_MR) : p0;
+#else
+    const int contiguous = 0;
+    const int ps = p0;
+#endif
 
     /* Where each pixel's window starts in xp; pixels past the map repeat
      * the last one (computed, never stored). */
@@ -195,6 +207,25 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
 #pragma unroll
                 for (int i = 0; i < CONV_MR; i++)
                     px[i] = xp + tap + base[i];
+#if CONV_PLANAR && CONV_SH == 1 && CONV_SW == 1
+                if (contiguous) {
+                    __global const float *xr = xp + ps;
+                    for (int ci = 0; ci < CONV_CIN_LOOP; ci++, bp += CONV_PACK_W, xr += plane) {
+                        float16 b[CONV_PV];
+#pragma unroll
+                        for (int v = 0; v < CONV_PV; v++)
+                            b[v] = vload16(v, bp);
+#pragma unroll
+                        for (int i = 0; i < CONV_MR; i++) {
+                            float16 a = (float16)(xr[i]);
+#pragma unroll
+                            for (int v = 0; v < CONV_PV; v++)
+                                acc[i][v] = fma(a, b[v], acc[i][v]);
+                        }
+                    }
+                    continue;
+                }
+#endif
                 for (int ci = 0; ci < CONV_CIN_LOOP; ci++, bp += CONV_PACK_W) {
                     float16 b[CONV_PV];
 #pragma unroll
@@ -229,7 +260,7 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
 #endif
                 vstore16(r, 0, lane[i]);
             }
-            if (p0 + CONV_MR <= P) {
+            if (ps == p0 && p0 + CONV_MR <= P) {
                 /* A whole tile: each channel's CONV_MR pixels are one run
                  * of its row, stored (and with CONV_ACCUMULATE read) four
                  * and two at a time. */
@@ -252,10 +283,10 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
                 continue;
             }
             for (int l = 0; l < 16; l++) {
-                __global float *yrow = y + (size_t)(cv + l) * P + p0;
+                __global float *yrow = y + (size_t)(cv + l) * P + ps;
 #pragma unroll
                 for (int i = 0; i < CONV_MR; i++)
-                    if (p0 + i < P) {
+                    if (ps + i >= p0 && ps + i < P) {
 #if CONV_ACCUMULATE
                         /* y held the residual: y = act(conv + bias + y). */
                         const float s = lane[i][l] + yrow[i];

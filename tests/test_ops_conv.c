@@ -156,6 +156,12 @@ static void test_conv2d(void **state)
         {1, 6, 27, 26, 64, 3, 3, {1, 1, 12, 12, 12, 12}, 1},
         {1, 5, 13, 12, 64, 5, 3, {1, 2, 2, 1, 1, 1}, 1},
         {2, 16, 12, 11, 64, 3, 3, {2, 2, 1, 1, 1, 1}, 0},
+        /* Unstrided 1x1 on small maps, tiles as runs of pixels: 7x7 (7-row
+         * tiles), 5x10 (the last tile shifted back over the one before),
+         * fewer pixels than a tile. */
+        {2, 40, 7, 7, 64, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
+        {1, 33, 5, 10, 128, 1, 1, {1, 1, 0, 0, 1, 1}, 0},
+        {1, 24, 1, 3, 64, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
         /* Unpadded 1x1 on maps of 1024 pixels or more: the NN GEMM with the
          * packed weight as A (6-row tiles straddle the 64-row panels), the
          * last strip of columns partial. */

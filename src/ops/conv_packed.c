@@ -12,8 +12,16 @@
 
 #include "core/checked.h"
 #include "ops/launch.h"
+#include "runtime/gemm_params.h"
 
-/* Tiles: 6 pixels x one 64-channel panel, as the packed Linear kernel. */
+/* Tiles: 6 pixels x one 64-channel panel, as the packed Linear kernel;
+ * an unstrided, unpadded 1x1 convolution, whose tiles are runs of
+ * consecutive pixels with one address, takes the Linear kernel's choice of
+ * 7 or 4 where that computes 5% fewer rows (tc_packed_row_tile). On the
+ * 7x7 maps of ResNet-50's layer4 at 224 (49 pixels: 7 tiles of 7 against 9
+ * of 6; bench_ab, two rounds of 10 runs, alternating in one process)
+ * 2048 -> 512 took 0.89-0.95 of the 6-row time and 512 -> 2048
+ * 0.90-0.95; with an address per pixel, 7 rows took 1.11-1.18x. */
 #define PMR 6
 #define PACK_W 64
 #define PPANEL 1
@@ -41,7 +49,10 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
         Cout * Ho * Wo >= INT_MAX / 2 || kh > 15 || kw > 15 || g->stride_h > 64 ||
         g->stride_w > 64 || g->dil_h > 64 || g->dil_w > 64 || g->dil_h * kh > INT_MAX / Wp)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "conv2d: sizes beyond the packed kernel's range");
-    size_t P = (size_t)(Ho * Wo), tiles_m = (P + PMR - 1) / PMR, tiles_n = (size_t)Cout / PACK_W;
+    const int run = kh == 1 && kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 &&
+                    g->pad_w == 0;
+    size_t P = (size_t)(Ho * Wo), mr = run ? tc_packed_row_tile(P) : PMR;
+    size_t tiles_m = (P + mr - 1) / mr, tiles_n = (size_t)Cout / PACK_W;
     size_t strips = (tiles_n + PPANEL - 1) / PPANEL;
     struct tc_karg ow = TC_KUINT(0), ob = TC_KUINT(0);
     terracl_status st;
@@ -63,7 +74,7 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
     snprintf(options, sizeof options,
              "-DCONV_MR=%d -DCONV_PANEL=%d -DCONV_KH=%d -DCONV_KW=%d -DCONV_SH=%d -DCONV_SW=%d "
              "-DCONV_DH=%d -DCONV_DW=%d -DCONV_PLANAR=%d -DCONV_ACCUMULATE=%d%s",
-             PMR, PPANEL, (int)kh, (int)kw, (int)g->stride_h, (int)g->stride_w, (int)g->dil_h,
+             (int)mr, PPANEL, (int)kh, (int)kw, (int)g->stride_h, (int)g->stride_w, (int)g->dil_h,
              (int)g->dil_w, planar, accumulate != 0, cin_fixed);
     struct tc_kernel *kern = NULL, *copy = NULL;
     if ((st = tc_kernel_get(rt, "conv_packed", "tc_conv2d_packed", options, &kern, err)) ==

@@ -122,8 +122,9 @@ struct tc_native_params {
     size_t item_steps;     /* 0..65536 */
 };
 /* Rows of a tile of tc_sgemm_packed (packed weights) for an m-row
- * product: 6, unless 7 or 4 computes at least 5% fewer rows (m = 49: 49
- * against 54). A fixed rule of the shape, never timed at run time. */
+ * product, and of the packed convolution's runs of m pixels: 6, unless 7
+ * or 4 computes at least 5% fewer rows (m = 49: 49 against 54). A fixed
+ * rule of the shape, never timed at run time. */
 size_t tc_packed_row_tile(size_t m);
 /* Tiles of the implicit convolution: output channels x 16-pixel vectors. */
 #define TC_CONV_TILES 4
