@@ -132,6 +132,19 @@ static inline float conv_finish1(float r, __global const float *y, int relu)
 #define CONV_CIN_LOOP Cin
 #endif
 
+/* One step of a tile's sums: the panel's CONV_PV vectors for one tap
+ * against PIXEL(i), the input value under each of its CONV_MR pixels. */
+#define CONV_STEP(PIXEL)                                                                        \
+    do {                                                                                        \
+        float16 b[CONV_PV];                                                                     \
+        _Pragma("unroll") for (int v = 0; v < CONV_PV; v++) b[v] = vload16(v, bp);              \
+        _Pragma("unroll") for (int i = 0; i < CONV_MR; i++) {                                   \
+            float16 a = (float16)(PIXEL);                                                       \
+            _Pragma("unroll") for (int v = 0; v < CONV_PV; v++) acc[i][v] =                     \
+                fma(a, b[v], acc[i][v]);                                                        \
+        }                                                                                       \
+    } while (0)
+
 /* xp: the batch item's input channels-last with its zero padding, or
  * (CONV_PLANAR) x itself at xp_off with planes of `plane` floats. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
@@ -210,39 +223,17 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
 #if CONV_PLANAR && CONV_SH == 1 && CONV_SW == 1
                 if (contiguous) {
                     __global const float *xr = xp + ps;
-                    for (int ci = 0; ci < CONV_CIN_LOOP; ci++, bp += CONV_PACK_W, xr += plane) {
-                        float16 b[CONV_PV];
-#pragma unroll
-                        for (int v = 0; v < CONV_PV; v++)
-                            b[v] = vload16(v, bp);
-#pragma unroll
-                        for (int i = 0; i < CONV_MR; i++) {
-                            float16 a = (float16)(xr[i]);
-#pragma unroll
-                            for (int v = 0; v < CONV_PV; v++)
-                                acc[i][v] = fma(a, b[v], acc[i][v]);
-                        }
-                    }
+                    for (int ci = 0; ci < CONV_CIN_LOOP; ci++, bp += CONV_PACK_W, xr += plane)
+                        CONV_STEP(xr[i]);
                     continue;
                 }
 #endif
-                for (int ci = 0; ci < CONV_CIN_LOOP; ci++, bp += CONV_PACK_W) {
-                    float16 b[CONV_PV];
-#pragma unroll
-                    for (int v = 0; v < CONV_PV; v++)
-                        b[v] = vload16(v, bp);
-#pragma unroll
-                    for (int i = 0; i < CONV_MR; i++) {
+                for (int ci = 0; ci < CONV_CIN_LOOP; ci++, bp += CONV_PACK_W)
 #if CONV_PLANAR
-                        float16 a = (float16)(px[i][(size_t)ci * plane]);
+                    CONV_STEP(px[i][(size_t)ci * plane]);
 #else
-                        float16 a = (float16)(px[i][ci]);
+                    CONV_STEP(px[i][ci]);
 #endif
-#pragma unroll
-                        for (int v = 0; v < CONV_PV; v++)
-                            acc[i][v] = fma(a, b[v], acc[i][v]);
-                    }
-                }
             }
         }
 
