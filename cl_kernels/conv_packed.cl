@@ -172,7 +172,6 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
     const int contiguous = P >= CONV_MR;
     const int ps = contiguous ? min(p0, P - CONV_MR) : p0;
 #else
-    const int contiguous = 0;
     const int ps = p0;
 #endif
 
