@@ -87,3 +87,22 @@ static inline uint tc_nearest_src(uint dst, uint in, uint out, float scale)
 #ifndef TC_PREFETCH
 #define TC_PREFETCH(p, write) ((void)0)
 #endif
+
+/* Streaming stores: a float16 written around the caches (x86's
+ * non-temporal stores, where the driver is PoCL on x86), for results too
+ * large to stay in them whose lines would otherwise first be read in. p
+ * must be 64-byte aligned. Such stores are weakly ordered, so a work-item
+ * that made them ends with TC_STREAM_FENCE before the kernels after it can
+ * read them. Elsewhere both are plain: vstore16 and nothing. */
+#if defined(TC_PREFETCH_BUILTIN) && defined(__has_builtin)
+#if __has_builtin(__builtin_nontemporal_store) && __has_builtin(__builtin_ia32_sfence)
+#define TC_STREAM_STORES 1
+#define TC_STREAM_STORE16(v, p) __builtin_nontemporal_store((v), (__global float16 *)(p))
+#define TC_STREAM_FENCE() __builtin_ia32_sfence()
+#endif
+#endif
+#ifndef TC_STREAM_STORES
+#define TC_STREAM_STORES 0
+#define TC_STREAM_STORE16(v, p) vstore16((v), 0, (p))
+#define TC_STREAM_FENCE() ((void)0)
+#endif

@@ -114,10 +114,20 @@ static inline void tc_wino_column(const struct tc_wino_src *s, int H, int W, int
     }
 }
 
+/* V at least this large (bytes) is written with streaming stores: it
+ * cannot stay in a core's L2 until the GEMM reads it, and a^2 write
+ * streams per work-item each had their lines read in first. bench_ab,
+ * resnet50 + smp Unet at 224, alternating in one process: the transforms
+ * writing 1.8-10.8 MB took 0.52-0.84 of the time, and the GEMMs reading
+ * them 1.03-1.09x; below 1 MB the GEMMs lost more than the transforms
+ * gained (0.6 MB: +0.26 ms against +0.01). */
+#define WINO_STREAM_MIN_BYTES (3u << 19)
+
 /* B^T d B for the window d (d[c][r]: column c, row r) of `lanes`
- * channels, stored at out + e estride for each element e = a r + c. */
+ * channels, stored at out + e estride for each element e = a r + c
+ * (streamed: with streaming stores, out 64-byte aligned). */
 static inline void tc_wino_store_tile(float16 d[WINO_A][WINO_A], int lanes,
-                                      __global float *out, size_t estride)
+                                      __global float *out, size_t estride, int streamed)
 {
     float16 m[WINO_A][WINO_A]; /* m[c][r]: B^T along each column */
 #pragma unroll
@@ -133,7 +143,9 @@ static inline void tc_wino_store_tile(float16 d[WINO_A][WINO_A], int lanes,
 #pragma unroll
         for (int c = 0; c < WINO_A; c++) {
             __global float *p = out + (size_t)(WINO_A * r + c) * estride;
-            if (lanes == 16) {
+            if (lanes == 16 && streamed) {
+                TC_STREAM_STORE16(v[c], p);
+            } else if (lanes == 16) {
                 vstore16(v[c], 0, p);
             } else {
                 float s[16];
@@ -185,6 +197,10 @@ void tc_wino_input(__global const float *restrict x, uint x_off,
     s.sh = sh;
     s.sw = sw;
 
+    /* Streaming stores where V is large and every tile's run of channels
+     * starts on a 64-byte line (Cin a multiple of 16, V aligned). */
+    const int streamed = TC_STREAM_STORES && (Cin & 15) == 0 && ((size_t)V & 63) == 0 &&
+                         (size_t)WINO_A * WINO_A * estride * sizeof(float) >= WINO_STREAM_MIN_BYTES;
     float16 d[WINO_A][WINO_A]; /* d[c][r]: column c, row r of the window */
     for (int phase = 0; phase < dw && phase < tiles_x; phase++) {
         tc_wino_column(&s, H, W, y0, dh, phase - pw, lanes, d[WINO_M]);
@@ -199,9 +215,12 @@ void tc_wino_input(__global const float *restrict x, uint x_off,
 #pragma unroll
             for (int c = 2; c < WINO_A; c++)
                 tc_wino_column(&s, H, W, y0, dh, x0 + c * dw, lanes, d[c]);
-            tc_wino_store_tile(d, lanes, V + (size_t)(ty * tiles_x + tx) * Cin + c0, estride);
+            tc_wino_store_tile(d, lanes, V + (size_t)(ty * tiles_x + tx) * Cin + c0, estride,
+                               streamed);
         }
     }
+    if (streamed)
+        TC_STREAM_FENCE();
 }
 
 /* y [Cout, Ho, Wo] (one batch item, at y_off) = A^T M A + bias (+ y's own

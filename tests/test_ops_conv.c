@@ -176,6 +176,9 @@ static void test_conv2d(void **state)
         {1, 16, 5, 7, 128, 3, 3, {1, 1, 2, 2, 1, 1}, 0},
         /* 7 tiles (a 4x28 map): the batched GEMM's 7-row tiles. */
         {1, 16, 4, 28, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+        /* 196 tiles of 64 channels: V is 1.8 MB, written with streaming
+         * stores where the driver has them. */
+        {1, 64, 56, 56, 64, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         /* A 32x32 map (channel planes 4 KiB apart): the input transposed
          * channels-last first, 20 channels (a partial group of 16), batch 2. */
         {2, 20, 32, 32, 64, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
