@@ -117,10 +117,11 @@ static inline void tc_wino_column(const struct tc_wino_src *s, int H, int W, int
 /* V at least this large (bytes) is written with streaming stores: it
  * cannot stay in a core's L2 until the GEMM reads it, and a^2 write
  * streams per work-item each had their lines read in first. bench_ab,
- * resnet50 + smp Unet at 224, alternating in one process: the transforms
- * writing 1.8-10.8 MB took 0.52-0.84 of the time, and the GEMMs reading
- * them 1.03-1.09x; below 1 MB the GEMMs lost more than the transforms
- * gained (0.6 MB: +0.26 ms against +0.01). */
+ * resnet50 + smp Unet at 224, alternating in one process: the four
+ * transforms writing 5.4-10.8 MB took 0.51-0.62 of the time, those
+ * writing 1.8-3.6 MB 0.52-1.04, the GEMMs reading V 0.97-1.03x; with
+ * every V streamed, the GEMMs reading a 0.6 MB one lost more than its
+ * transform gained (+0.26 ms against +0.01). */
 #define WINO_STREAM_MIN_BYTES (3u << 19)
 
 /* B^T d B for the window d (d[c][r]: column c, row r) of `lanes`
