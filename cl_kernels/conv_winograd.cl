@@ -117,7 +117,7 @@ static inline void tc_wino_column(const struct tc_wino_src *s, int H, int W, int
 /* V at least this large (bytes) is written with streaming stores: it
  * cannot stay in a core's L2 until the GEMM reads it, and a^2 write
  * streams per work-item each had their lines read in first. bench_ab,
- * resnet50 + smp Unet at 224, alternating in one process: the four
+ * resnet50 + smp Unet at 224, alternating in one process: the three
  * transforms writing 5.4-10.8 MB took 0.51-0.62 of the time, those
  * writing 1.8-3.6 MB 0.52-1.04, the GEMMs reading V 0.97-1.03x; with
  * every V streamed, the GEMMs reading a 0.6 MB one lost more than its
