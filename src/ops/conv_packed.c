@@ -49,8 +49,11 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
         Cout * Ho * Wo >= INT_MAX / 2 || kh > 15 || kw > 15 || g->stride_h > 64 ||
         g->stride_w > 64 || g->dil_h > 64 || g->dil_w > 64 || g->dil_h * kh > INT_MAX / Wp)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "conv2d: sizes beyond the packed kernel's range");
-    const int run = kh == 1 && kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 &&
-                    g->pad_w == 0;
+    /* An unpadded 1x1 convolution reads x as it is (CONV_PLANAR): on
+     * ResNet-50's 14x14 1x1 shapes (bench_conv, best of 15) the copy made
+     * it 20-40% slower. Unstrided, its tiles are runs of pixels. */
+    const int planar = kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0;
+    const int run = planar && g->stride_h == 1 && g->stride_w == 1;
     size_t P = (size_t)(Ho * Wo), mr = run ? tc_packed_row_tile(P) : PMR;
     size_t tiles_m = (P + mr - 1) / mr, tiles_n = (size_t)Cout / PACK_W;
     size_t strips = (tiles_n + PPANEL - 1) / PPANEL;
@@ -60,10 +63,6 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
         (st = tc_check_u32(x->offset + tc_tensor_numel(x), "conv2d input", err)) ||
         (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv2d output", err)))
         return st;
-    /* An unpadded 1x1 convolution reads x as it is (CONV_PLANAR): on
-     * ResNet-50's 14x14 1x1 shapes (bench_conv, best of 15) the copy made
-     * it 20-40% slower. */
-    const int planar = kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0;
     struct tc_tensor xp = {0};
     int64_t pd[1] = {Hp * Wp * Cin};
     if (!planar && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))

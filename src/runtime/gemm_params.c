@@ -69,9 +69,9 @@ const struct tc_native_params tc_native_default = {0, 256, 0, 512, 512};
  * time over ResNet-50 UNet, smp Unet and ConvNeXt UperNet; 16 x N x K
  * 0.92-1.04, median 0.95. Where 7 saved only 1% of 198 rows (M = 196) it
  * took 1.05-1.13x the time, so small savings keep 6. The packed
- * convolution keeps 6 on 7x7 maps (49 pixels): with 7 rows its 1x1
- * 512 -> 2048 took 1.11-1.18x the time, its per-pixel addresses taking
- * the registers the extra row needs. */
+ * convolution follows the rule only where its tiles are runs of pixels
+ * (unstrided, unpadded 1x1; conv_packed.c): with an address per pixel, 7
+ * rows of 1x1 512 -> 2048 on a 7x7 map took 1.11-1.18x the time. */
 size_t tc_packed_row_tile(size_t m)
 {
     static const size_t other[] = {7, 4};
