@@ -210,7 +210,17 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
             for (int v = 0; v < CONV_PV; v++)
                 acc[i][v] = (float16)(0.0f);
 
+        /* Kernel rows unrolled too, except for 5x5 and larger windows: a
+         * 7x7 stem's 49 taps of fixed channels (CONV_CIN) unrolled whole
+         * are some 300 steps of code, more than the core's instruction
+         * caches hold. One loop turn per row: ResNet-50's 7x7 stem took
+         * 0.95-0.97 of the time (bench_ab, smp Unet and DeepLabV3+ at
+         * 224, 12 runs alternating in one process). */
+#if CONV_KH * CONV_KW >= 25
+#pragma unroll 1
+#else
 #pragma unroll
+#endif
         for (int ky = 0; ky < CONV_KH; ky++) {
 #pragma unroll
             for (int kx = 0; kx < CONV_KW; kx++) {
