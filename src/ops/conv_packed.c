@@ -29,12 +29,19 @@
  * the exact count (CONV_CIN in cl_kernels/conv_packed.cl). */
 #define SMALL_CIN 16
 
-terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
-                                const struct tc_tensor *w, const struct tc_tensor *b,
-                                const struct tc_conv_geom *g, int relu, int accumulate,
-                                struct tc_tensor *y, terracl_error *err)
+/* x [B, Cin, H, W], or with x_nhwc [B, H, W, Cin] (unpadded geometries
+ * only: it is then the channels-last copy itself). */
+static terracl_status packed_run(terracl_runtime *rt, const struct tc_tensor *x, int x_nhwc,
+                                 const struct tc_tensor *w, const struct tc_tensor *b,
+                                 const struct tc_conv_geom *g, int relu, int accumulate,
+                                 struct tc_tensor *y, terracl_error *err)
 {
     int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
+    if (x_nhwc) {
+        Cin = x->dims[3];
+        H = x->dims[1];
+        W = x->dims[2];
+    }
     int64_t Cout = w->dims[0], kh = w->dims[2], kw = w->dims[3];
     int64_t Ho = y->dims[2], Wo = y->dims[3];
     int64_t Hp = H + 2 * g->pad_h, Wp = W + 2 * g->pad_w;
@@ -52,7 +59,10 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
     /* An unpadded 1x1 convolution reads x as it is (CONV_PLANAR): on
      * ResNet-50's 14x14 1x1 shapes (bench_conv, best of 15) the copy made
      * it 20-40% slower. Unstrided, its tiles are runs of pixels. */
-    const int planar = kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0;
+    const int planar = !x_nhwc && kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0;
+    if (x_nhwc && (g->pad_h != 0 || g->pad_w != 0))
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "conv2d: a channels-last input takes only unpadded geometries");
     const int run = planar && g->stride_h == 1 && g->stride_w == 1;
     size_t P = (size_t)(Ho * Wo), mr = run ? tc_packed_row_tile(P) : PMR;
     size_t tiles_m = (P + mr - 1) / mr, tiles_n = (size_t)Cout / PACK_W;
@@ -65,7 +75,8 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
         return st;
     struct tc_tensor xp = {0};
     int64_t pd[1] = {Hp * Wp * Cin};
-    if (!planar && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
+    const int copy = !planar && !x_nhwc;
+    if (copy && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
         return st;
     char options[200], cin_fixed[32] = "";
     if (Cin <= SMALL_CIN)
@@ -75,10 +86,10 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
              "-DCONV_DH=%d -DCONV_DW=%d -DCONV_PLANAR=%d -DCONV_ACCUMULATE=%d%s",
              (int)mr, PPANEL, (int)kh, (int)kw, (int)g->stride_h, (int)g->stride_w, (int)g->dil_h,
              (int)g->dil_w, planar, accumulate != 0, cin_fixed);
-    struct tc_kernel *kern = NULL, *copy = NULL;
+    struct tc_kernel *kern = NULL, *copier = NULL;
     if ((st = tc_kernel_get(rt, "conv_packed", "tc_conv2d_packed", options, &kern, err)) ==
         TERRACL_OK)
-        st = tc_kernel_get(rt, "conv_packed", "tc_conv_channels_last", options, &copy, err);
+        st = tc_kernel_get(rt, "conv_packed", "tc_conv_channels_last", options, &copier, err);
     char tag[96];
     snprintf(tag, sizeof tag, "%lldx%lldx%lld k%lldx%lld s%lld", (long long)Cout, (long long)P,
              (long long)(Cin * kh * kw), (long long)kh, (long long)kw, (long long)g->stride_h);
@@ -90,15 +101,15 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
                                TC_KINT(Wp),     TC_KINT(g->pad_h),
                                TC_KINT(g->pad_w)};
         const size_t copy_global[2] = {(size_t)(Cin + 15) / 16, (size_t)Hp};
-        if (!planar &&
-            (st = tc_kernel_launch_tagged(rt, copy, tag, 2, copy_global, local, ca, 9, err)))
+        if (copy &&
+            (st = tc_kernel_launch_tagged(rt, copier, tag, 2, copy_global, local, ca, 9, err)))
             break;
         struct tc_karg args[] = {TC_KINT(Cout),
                                  TC_KINT(Cin),
                                  TC_KBUF(w->buf),
                                  ow,
-                                 TC_KBUF(planar ? x->buf : xp.buf),
-                                 TC_KUINT(planar ? x->offset + (size_t)(bi * Cin * H * W) : 0),
+                                 TC_KBUF(copy ? xp.buf : x->buf),
+                                 TC_KUINT(copy ? 0 : x->offset + (size_t)(bi * Cin * H * W)),
                                  TC_KUINT(H * W),
                                  TC_KINT(Wp),
                                  TC_KBUF(y->buf),
@@ -117,4 +128,51 @@ terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
     }
     tc_tensor_free(&xp);
     return st;
+}
+
+terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct tc_tensor *x,
+                                const struct tc_tensor *w, const struct tc_tensor *b,
+                                const struct tc_conv_geom *g, int relu, int accumulate,
+                                struct tc_tensor *y, terracl_error *err)
+{
+    return packed_run(rt, x, 0, w, b, g, relu, accumulate, y, err);
+}
+
+int tc_conv2d_packed_channels_last_ok(const struct tc_tensor *w, const struct tc_conv_geom *g)
+{
+    return w->ndim == 4 && w->dims[0] % PACK_W == 0 &&
+           (w->gemm_packed == TC_PACKED_TAPS ||
+            (w->gemm_packed == TC_PACKED && w->dims[2] == 1 && w->dims[3] == 1)) &&
+           g->pad_h == 0 && g->pad_w == 0;
+}
+
+terracl_status tc_conv2d_packed_channels_last(terracl_runtime *rt, const struct tc_tensor *x,
+                                              const struct tc_tensor *w,
+                                              const struct tc_tensor *b,
+                                              const struct tc_conv_geom *g, struct tc_tensor *y,
+                                              terracl_error *err)
+{
+    char s1[128], s2[128], s3[128];
+    if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4 || x->dims[3] != w->dims[1] ||
+        y->dims[0] != x->dims[0] || y->dims[1] != w->dims[0])
+        return tc_fail(err, TERRACL_ERR_SHAPE,
+                       "conv2d: channels-last input %s, weight %s and output %s do not fit",
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1),
+                       tc_shape_str(w->ndim, w->dims, s2, sizeof s2),
+                       tc_shape_str(y->ndim, y->dims, s3, sizeof s3));
+    if (!tc_conv2d_packed_channels_last_ok(w, g))
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "conv2d: a channels-last input needs an unpadded geometry and a packed "
+                       "weight with a multiple of 64 output channels");
+    int64_t kh = w->dims[2], kw = w->dims[3];
+    if (g->stride_h < 1 || g->stride_w < 1 || g->dil_h < 1 || g->dil_w < 1 ||
+        x->dims[1] < g->dil_h * (kh - 1) + 1 || x->dims[2] < g->dil_w * (kw - 1) + 1 ||
+        y->dims[2] != (x->dims[1] - g->dil_h * (kh - 1) - 1) / g->stride_h + 1 ||
+        y->dims[3] != (x->dims[2] - g->dil_w * (kw - 1) - 1) / g->stride_w + 1)
+        return tc_fail(err, TERRACL_ERR_SHAPE,
+                       "conv2d: output %s does not match channels-last input %s and weight %s",
+                       tc_shape_str(y->ndim, y->dims, s3, sizeof s3),
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1),
+                       tc_shape_str(w->ndim, w->dims, s2, sizeof s2));
+    return packed_run(rt, x, 1, w, b, g, 0, 0, y, err);
 }

@@ -1,6 +1,8 @@
 /* Conv2d on CPU devices with the weight in the packed GEMM layout, as a
  * pixel-major implicit GEMM (no column matrix, any stride); see
- * cl_kernels/conv_packed.cl. Only conv.c calls this. */
+ * cl_kernels/conv_packed.cl. conv.c calls tc_conv2d_packed; a
+ * channels-last trunk (ConvNeXt's) hands its map to
+ * tc_conv2d_packed_channels_last as it lies. */
 #ifndef TC_OPS_CONV_PACKED_H
 #define TC_OPS_CONV_PACKED_H
 
@@ -16,5 +18,21 @@ TC_NODISCARD terracl_status tc_conv2d_packed(terracl_runtime *rt, const struct t
                                              const struct tc_conv_geom *g, int relu,
                                              int accumulate, struct tc_tensor *y,
                                              terracl_error *err);
+
+/* Whether w and g suit tc_conv2d_packed_channels_last: a packed weight
+ * the kernel takes, Cout a multiple of 64, no padding. */
+int tc_conv2d_packed_channels_last_ok(const struct tc_tensor *w, const struct tc_conv_geom *g);
+
+/* y [B, Cout, Ho, Wo] = conv(x, w) + b with x channels-last, [B, H, W, Cin]:
+ * the kernel reads x where a planar input would first be copied
+ * channels-last. No activation, no accumulation. Checks the shapes;
+ * TERRACL_ERR_UNSUPPORTED where tc_conv2d_packed_channels_last_ok says no. */
+TC_NODISCARD terracl_status tc_conv2d_packed_channels_last(terracl_runtime *rt,
+                                                           const struct tc_tensor *x,
+                                                           const struct tc_tensor *w,
+                                                           const struct tc_tensor *b,
+                                                           const struct tc_conv_geom *g,
+                                                           struct tc_tensor *y,
+                                                           terracl_error *err);
 
 #endif /* TC_OPS_CONV_PACKED_H */

@@ -112,19 +112,40 @@ static terracl_status run_vec(terracl_runtime *rt, const struct tc_tensor *x, st
  * LayerNorm over channels): the planar kernels store one float per
  * output channel there, a line apart, and on 14x14 and 28x28 maps spend
  * more on each row's bookkeeping than on its 49 taps. */
+static terracl_status run_nhwc_kernel(terracl_runtime *rt, const struct tc_tensor *xt,
+                                      const struct tc_tensor *w, const struct tc_tensor *b,
+                                      const struct tc_conv_geom *g, struct tc_tensor *y,
+                                      terracl_error *err);
+
 static terracl_status run_nhwc(terracl_runtime *rt, const struct tc_tensor *x,
                                const struct tc_tensor *w, const struct tc_tensor *b,
                                const struct tc_conv_geom *g, struct tc_tensor *y,
                                terracl_error *err)
 {
-    int64_t B = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
-    int64_t kh = w->dims[2], kw = w->dims[3], Ho = y->dims[1], Wo = y->dims[2];
-    int64_t xd[4] = {B, H, W, C}, wd[2] = {kh * kw, C};
-    struct tc_tensor xt = {0}, wt = {0}, wv = *w;
-    static const int to_nhwc[4] = {0, 2, 3, 1}, swap[2] = {1, 0};
+    int64_t xd[4] = {x->dims[0], x->dims[2], x->dims[3], x->dims[1]};
+    struct tc_tensor xt = {0};
+    static const int to_nhwc[4] = {0, 2, 3, 1};
     terracl_status st = tc_tensor_alloc(rt, 4, xd, &xt, err);
     if (st == TERRACL_OK)
         st = tc_op_permute(rt, x, to_nhwc, &xt, err);
+    if (st == TERRACL_OK)
+        st = run_nhwc_kernel(rt, &xt, w, b, g, y, err);
+    tc_tensor_free(&xt);
+    return st;
+}
+
+/* tc_dwconv2d_nhwc on xt [B, H, W, C] (already channels-last). */
+static terracl_status run_nhwc_kernel(terracl_runtime *rt, const struct tc_tensor *xt,
+                                      const struct tc_tensor *w, const struct tc_tensor *b,
+                                      const struct tc_conv_geom *g, struct tc_tensor *y,
+                                      terracl_error *err)
+{
+    int64_t B = xt->dims[0], H = xt->dims[1], W = xt->dims[2], C = xt->dims[3];
+    int64_t kh = w->dims[2], kw = w->dims[3], Ho = y->dims[1], Wo = y->dims[2];
+    int64_t wd[2] = {kh * kw, C};
+    struct tc_tensor wt = {0}, wv = *w;
+    static const int swap[2] = {1, 0};
+    terracl_status st = TERRACL_OK;
     if (w->has_derived) {
         /* The binder's tap-major form (tc_dwconv2d_taps_derive). */
         wt = *w;
@@ -149,7 +170,7 @@ static terracl_status run_nhwc(terracl_runtime *rt, const struct tc_tensor *x,
     if (st == TERRACL_OK)
         st = tc_offset_arg(y, &oy, err);
     if (st == TERRACL_OK) {
-        struct tc_karg args[] = {TC_KBUF(xt.buf),    TC_KUINT(xt.offset),
+        struct tc_karg args[] = {TC_KBUF(xt->buf),   TC_KUINT(xt->offset),
                                  TC_KBUF(wt.buf),    TC_KUINT(wt.offset),
                                  TC_KBUF(b ? b->buf : wt.buf), ob,
                                  TC_KUINT(b != NULL), TC_KBUF(y->buf),
@@ -163,8 +184,51 @@ static terracl_status run_nhwc(terracl_runtime *rt, const struct tc_tensor *x,
         st = tc_kernel_launch(rt, k, 3, global, local, args, 20, err);
     }
     tc_tensor_free(&wt);
-    tc_tensor_free(&xt);
     return st;
+}
+
+int tc_op_dwconv2d_channels_last_ok(const terracl_runtime *rt, const struct tc_tensor *w,
+                                    const struct tc_conv_geom *g)
+{
+    return tc_runtime_is_cpu(rt) && w->ndim == 4 && w->dims[0] % 16 == 0 && w->dims[1] == 1 &&
+           !w->gemm_packed && g->stride_h == 1 && g->stride_w == 1 && g->dil_h >= 1 &&
+           g->dil_w >= 1 && g->pad_h >= 0 && g->pad_w >= 0;
+}
+
+terracl_status tc_op_dwconv2d_channels_last(terracl_runtime *rt, const struct tc_tensor *x,
+                                            const struct tc_tensor *w, const struct tc_tensor *b,
+                                            const struct tc_conv_geom *g, struct tc_tensor *y,
+                                            terracl_error *err)
+{
+    char s1[128], s2[128], s3[128];
+    if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4 || w->dims[0] != x->dims[3] ||
+        w->dims[1] != 1 || (b != NULL && tc_tensor_numel(b) != (size_t)x->dims[3]))
+        return tc_fail(err, TERRACL_ERR_SHAPE,
+                       "dwconv2d: channels-last input %s does not fit weight %s (expected "
+                       "[C, 1, kh, kw])",
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1),
+                       tc_shape_str(w->ndim, w->dims, s2, sizeof s2));
+    if (!tc_op_dwconv2d_channels_last_ok(rt, w, g))
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "dwconv2d: a channels-last input needs a CPU device, stride 1 and a "
+                       "multiple of 16 channels (got %lld)",
+                       (long long)w->dims[0]);
+    int64_t h = x->dims[1], wd = x->dims[2], kh = w->dims[2], kw = w->dims[3];
+    int64_t span_h = g->dil_h * (kh - 1) + 1, span_w = g->dil_w * (kw - 1) + 1;
+    if (h + 2 * g->pad_h < span_h || wd + 2 * g->pad_w < span_w)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "dwconv2d: input %s is smaller than the kernel",
+                       tc_shape_str(x->ndim, x->dims, s1, sizeof s1));
+    int64_t want[4] = {x->dims[0], h + 2 * g->pad_h - span_h + 1,
+                       wd + 2 * g->pad_w - span_w + 1, x->dims[3]};
+    for (int i = 0; i < 4; i++)
+        if (y->dims[i] != want[i])
+            return tc_fail(err, TERRACL_ERR_SHAPE, "dwconv2d: output %s, expected %s",
+                           tc_shape_str(y->ndim, y->dims, s2, sizeof s2),
+                           tc_shape_str(4, want, s3, sizeof s3));
+    terracl_status st = tc_check_u32(tc_tensor_numel(y), "dwconv2d output", err);
+    if (st == TERRACL_OK)
+        st = tc_check_u32(x->offset + tc_tensor_numel(x), "dwconv2d input", err);
+    return st != TERRACL_OK ? st : run_nhwc_kernel(rt, x, w, b, g, y, err);
 }
 
 int tc_dwconv2d_taps_derive(const struct tc_param *p, const float *plain, float *out)

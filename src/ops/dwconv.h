@@ -18,6 +18,19 @@ TC_NODISCARD terracl_status tc_op_dwconv2d(terracl_runtime *rt, const struct tc_
                                            const struct tc_conv_geom *g, int channels_last,
                                            struct tc_tensor *y, terracl_error *err);
 
+/* The same with x channels-last too, [B, H, W, C] -> y [B, Ho, Wo, C]: a
+ * channels-last trunk (ConvNeXt's blocks on CPUs) reads its map as it is.
+ * Only where tc_op_dwconv2d_channels_last_ok says so: a CPU device, stride
+ * 1, C a multiple of 16; TERRACL_ERR_UNSUPPORTED otherwise. */
+int tc_op_dwconv2d_channels_last_ok(const terracl_runtime *rt, const struct tc_tensor *w,
+                                    const struct tc_conv_geom *g);
+TC_NODISCARD terracl_status tc_op_dwconv2d_channels_last(terracl_runtime *rt,
+                                                         const struct tc_tensor *x,
+                                                         const struct tc_tensor *w,
+                                                         const struct tc_tensor *b,
+                                                         const struct tc_conv_geom *g,
+                                                         struct tc_tensor *y, terracl_error *err);
+
 /* The tap-major form [kh kw, C] of a depthwise weight [C, 1, kh, kw] (a
  * tc_param.derive hook, for the weights of layers that run channels-last
  * with C a multiple of 16): where the binder stored it (CPU devices),
