@@ -420,6 +420,57 @@ terracl_status tc_layer_conv_module_run_into(terracl_module *m, terracl_runtime 
     return tc_layer_conv2d_bn_run_into(m, rt, &c->conv, &c->norm, 1, x, y, err);
 }
 
+/* What the layer-scale fold hook needs (a copy owned by the hook list). */
+struct scale_fold {
+    size_t w, b, gamma;
+    int has_bias;
+    int64_t out, in;
+};
+
+static terracl_status scale_fold_hook(terracl_module *m, terracl_runtime *rt, const void *user,
+                                      terracl_error *err)
+{
+    const struct scale_fold *f = user;
+    size_t out = (size_t)f->out, in = (size_t)f->in;
+    float *w = malloc(out * in * sizeof *w), *v = malloc(2 * out * sizeof *v);
+    terracl_status st = TERRACL_OK;
+    if (w == NULL || v == NULL) {
+        st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory folding a layer scale");
+        goto done;
+    }
+    float *gamma = v, *bias = v + out;
+    if (tc_tensor_numel(value(m, f->w)) != out * in ||
+        tc_tensor_numel(value(m, f->gamma)) != out ||
+        (f->has_bias && tc_tensor_numel(value(m, f->b)) != out)) {
+        st = tc_fail(err, TERRACL_ERR_SHAPE,
+                     "a layer scale of %zu channels does not fit a Linear(%zu, %zu)",
+                     tc_tensor_numel(value(m, f->gamma)), in, out);
+        goto done;
+    }
+    if ((st = tc_tensor_download(rt, value(m, f->w), w, err)) ||
+        (st = tc_tensor_download(rt, value(m, f->gamma), gamma, err)) ||
+        (f->has_bias && (st = tc_tensor_download(rt, value(m, f->b), bias, err))))
+        goto done;
+    for (size_t o = 0; o < out; o++) {
+        for (size_t i = 0; i < in; i++)
+            w[o * in + i] *= gamma[o];
+        bias[o] *= gamma[o];
+    }
+    if ((st = tc_tensor_upload(rt, value(m, f->w), w, err)) == TERRACL_OK && f->has_bias)
+        st = tc_tensor_upload(rt, value(m, f->b), bias, err);
+done:
+    free(w);
+    free(v);
+    return st;
+}
+
+terracl_status tc_layer_fold_layer_scale(terracl_module *m, const struct tc_linear *l,
+                                         size_t gamma, terracl_error *err)
+{
+    struct scale_fold f = {l->w, l->has_bias ? l->b : 0, gamma, l->has_bias, l->out, l->in};
+    return tc_module_add_bind_hook(m, scale_fold_hook, &f, sizeof f, err);
+}
+
 /* ---- Linear ------------------------------------------------------------ */
 
 terracl_status tc_layer_linear(terracl_module *m, const char *prefix, int64_t in, int64_t out,

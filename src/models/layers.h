@@ -158,4 +158,11 @@ TC_NODISCARD terracl_status tc_layer_linear_run(terracl_module *m, terracl_runti
                                                 const struct tc_tensor *x, struct tc_tensor *y,
                                                 terracl_error *err);
 
+/* A layer scale gamma [out] (a parameter index) after Linear l, folded into
+ * l when the weights are bound: the weight's rows and the bias times gamma.
+ * From then on l computes gamma * (x W^T + b), which differs from scaling
+ * the sums afterwards only by float rounding; gamma is not applied again. */
+TC_NODISCARD terracl_status tc_layer_fold_layer_scale(terracl_module *m, const struct tc_linear *l,
+                                                      size_t gamma, terracl_error *err);
+
 #endif /* TC_MODELS_LAYERS_H */
