@@ -16,6 +16,7 @@
 #include "io/yaml_config.h"
 #include "graph/mem_estimate.h"
 #include "models/backbones/convnext.h"
+#include "ops/conv_packed.h"
 #include "ops/dwconv.h"
 #include "ops/grn.h"
 #include "ops/layer_scale.h"
@@ -140,6 +141,45 @@ static void test_dwconv(void **state)
             free(got2);
             free(both);
             tc_tensor_free(&store);
+        }
+        if (c->channels_last) {
+            /* The input channels-last too (ConvNeXt's channels-last trunk):
+             * the same sums where the device takes it, a refusal that
+             * names the reason elsewhere. */
+            float *xt = malloc(nx * sizeof *xt);
+            assert_non_null(xt);
+            for (int64_t n = 0; n < c->B; n++)
+                for (int64_t ch = 0; ch < c->C; ch++)
+                    for (int64_t p = 0; p < c->H * c->W; p++)
+                        xt[(n * c->H * c->W + p) * c->C + ch] =
+                            x[(n * c->C + ch) * c->H * c->W + p];
+            int64_t xtd[4] = {c->B, c->H, c->W, c->C};
+            struct tc_tensor txt = tc_test_upload(xt, 4, xtd);
+            float *poison = malloc(ny * sizeof *poison); /* what the last call left goes */
+            assert_non_null(poison);
+            for (size_t k = 0; k < ny; k++)
+                poison[k] = NAN;
+            TC_ASSERT_OK(tc_tensor_upload(tc_test_rt, &ty, poison, &err), err);
+            free(poison);
+            terracl_status st = tc_op_dwconv2d_channels_last(
+                tc_test_rt, &txt, &tw, c->bias ? &tb : NULL, &c->g, &ty, &err);
+            if (tc_op_dwconv2d_channels_last_ok(tc_test_rt, &tw, &c->g)) {
+                TC_ASSERT_OK(st, err);
+                float *got3 = tc_test_download(&ty);
+                snprintf(what, sizeof what, "dwconv case %zu, channels-last input", i);
+                expect_close(got3, want, ny, what);
+                free(got3);
+                /* A planar input's shape is refused. */
+                if (c->C != c->W)
+                    assert_int_equal(tc_op_dwconv2d_channels_last(tc_test_rt, &tx, &tw, NULL,
+                                                                  &c->g, &ty, &err),
+                                     TERRACL_ERR_SHAPE);
+            } else {
+                assert_int_equal(st, TERRACL_ERR_UNSUPPORTED);
+                assert_non_null(strstr(err.message, "multiple of 16"));
+            }
+            free(xt);
+            tc_tensor_free(&txt);
         }
         /* An output of the other layout's shape is refused. */
         if (c->C != Ho || Ho != Wo) {
@@ -302,6 +342,60 @@ static void test_convnextv2_atto_features(void **state)
     check_features("bb_timm_convnextv2_atto");
 }
 
+/* Widths that are multiples of 16: on CPU devices the trunk runs
+ * channels-last between blocks, and two of its downsamples read that layout
+ * in the packed kernel (elsewhere the planar path, the same sums). */
+static void test_convnext_channels_last_features(void **state)
+{
+    (void)state;
+    check_features("bb_timm_convnext_cl");
+}
+
+/* What the channels-last entry of the packed convolution refuses, before
+ * any kernel runs: shapes that do not fit, padding, weights it cannot read. */
+static void test_packed_channels_last_refusals(void **state)
+{
+    (void)state;
+    int64_t xd[4] = {1, 8, 8, 16}, wd[4] = {64, 16, 2, 2}, yd[4] = {1, 64, 4, 4};
+    size_t nw = 64 * 16 * 4;
+    float *w = random_buf(nw, 3, -1, 1), *x = random_buf(8 * 8 * 16, 4, -1, 1);
+    struct tc_tensor tx = tc_test_upload(x, 4, xd), tw = tc_test_upload(w, 4, wd), ty = {0};
+    terracl_error err = {0};
+    TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
+    const struct tc_conv_geom down = {2, 2, 0, 0, 1, 1}, padded = {2, 2, 1, 1, 1, 1};
+    /* A plain weight: not one the packed kernel reads. */
+    assert_false(tc_conv2d_packed_channels_last_ok(&tw, &down));
+    assert_int_equal(tc_conv2d_packed_channels_last(tc_test_rt, &tx, &tw, NULL, &down, &ty, &err),
+                     TERRACL_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "packed weight"));
+    struct tc_tensor tp = tw;
+    tp.owns_buf = 0;
+    tp.gemm_packed = TC_PACKED_TAPS;
+    assert_true(tc_conv2d_packed_channels_last_ok(&tp, &down));
+    assert_false(tc_conv2d_packed_channels_last_ok(&tp, &padded));
+    assert_int_equal(
+        tc_conv2d_packed_channels_last(tc_test_rt, &tx, &tp, NULL, &padded, &ty, &err),
+        TERRACL_ERR_UNSUPPORTED);
+    /* An output of the wrong size, an input of the wrong width. */
+    int64_t bad_yd[4] = {1, 64, 3, 4};
+    struct tc_tensor bad_y = ty;
+    memcpy(bad_y.dims, bad_yd, sizeof bad_yd);
+    bad_y.owns_buf = 0;
+    assert_int_equal(tc_conv2d_packed_channels_last(tc_test_rt, &tx, &tp, NULL, &down, &bad_y, &err),
+                     TERRACL_ERR_SHAPE);
+    struct tc_tensor bad_x = tx;
+    bad_x.owns_buf = 0;
+    bad_x.dims[3] = 8;
+    bad_x.dims[2] = 16;
+    assert_int_equal(tc_conv2d_packed_channels_last(tc_test_rt, &bad_x, &tp, NULL, &down, &ty, &err),
+                     TERRACL_ERR_SHAPE);
+    tc_tensor_free(&tx);
+    tc_tensor_free(&tw);
+    tc_tensor_free(&ty);
+    free(w);
+    free(x);
+}
+
 static void test_names_and_channels(void **state)
 {
     (void)state;
@@ -375,6 +469,8 @@ int main(void)
         cmocka_unit_test(test_convnext_features),
         cmocka_unit_test(test_convnextv2_features),
         cmocka_unit_test(test_convnextv2_atto_features),
+        cmocka_unit_test(test_convnext_channels_last_features),
+        cmocka_unit_test(test_packed_channels_last_refusals),
     };
     tc_test_runtime_or_skip();
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -499,6 +499,15 @@ fixture("bb_timm_convnextv2_atto", kind="backbone", seed=127,
         input=(2, 3, 41, 37),
         note="timm ConvNeXt V2-atto layout (conv_mlp: LayerNorm2d, 1x1-conv MLP, GRN over "
              "channels-first maps), narrowed, every stage on a batch of 2 at 41x37")
+# Widths that are multiples of 16, which the CPU devices run channels-last
+# between blocks; 16 -> 64 and 32 -> 64 downsample through the packed kernel
+# reading that layout, 64 -> 32 (not a multiple of 64) through the planar one.
+fixture("bb_timm_convnext_cl", kind="backbone", seed=128,
+        model_args=_bb("timm_convnext_tiny", in_chans=4, depths=[1, 1, 1, 1],
+                       dims=[16, 64, 32, 64]),
+        input=(2, 4, 45, 39),
+        note="timm ConvNeXt-T layout with widths 16/64/32/64 (the channels-last trunk, both "
+             "downsample paths), every stage on a batch of 2 at 45x39")
 fixture("fm_timm_convnext_upernet", kind="model", seed=222, task="segmentation",
         model_args=collections.OrderedDict(
             list(_bb("timm_convnext_tiny", in_chans=3, **_CONVNEXT_SMALL).items()) + [

@@ -1,4 +1,7 @@
-/* timm's ConvNeXt (patch stem, depthwise 7x7 + channels-last MLP blocks) as a features_only extractor. */
+/* timm's ConvNeXt (patch stem, depthwise 7x7 + channels-last MLP blocks) as a features_only
+ * extractor. On CPU devices with widths that are multiples of 16 the trunk stays channels-last
+ * from the stem to the last block (forward_channels_last); elsewhere each block permutes its
+ * branch to channels-last and back. */
 #include "models/backbones/convnext.h"
 
 #include <stdio.h>
@@ -9,9 +12,11 @@
 #include "graph/mem_estimate.h"
 #include "models/backbones/feature_config.h"
 #include "models/layers.h"
+#include "ops/conv_packed.h"
 #include "ops/dwconv.h"
 #include "ops/grn.h"
 #include "ops/layer_scale.h"
+#include "ops/layout.h"
 #include "ops/linear.h"
 #include "ops/norm.h"
 
@@ -53,9 +58,10 @@ struct norm {
 };
 
 /* conv_dw -> (permute) norm -> fc1 -> GELU [-> GRN] -> fc2 -> (permute)
- * [* gamma] + shortcut. With conv_mlp timm stays in NCHW (LayerNorm2d,
- * 1x1 convs, GRN over channels-first data); the maths is the same, so it
- * runs channels-last too. */
+ * [* gamma] + shortcut, gamma folded into fc2 when the weights are bound.
+ * With conv_mlp timm stays in NCHW (LayerNorm2d, 1x1 convs, GRN over
+ * channels-first data); the maths is the same, so it runs channels-last
+ * too. */
 struct block {
     size_t dw_w, dw_b; /* conv_dw: [C, 1, k, k] and [C] (groups = C) */
     int dw_bias;
@@ -167,6 +173,10 @@ static terracl_status declare_block(terracl_module *m, const struct convnext *c,
     snprintf(q, sizeof q, "%s.gamma", p);
     if (st == TERRACL_OK && c->layer_scale)
         st = tc_module_add_param(m, q, 1, &dim, &blk->gamma, err);
+    /* gamma * fc2(h) as fc2 with its rows scaled: the block's end is then
+     * one accumulating GEMM on the channels-last trunk. */
+    if (st == TERRACL_OK && c->layer_scale)
+        st = tc_layer_fold_layer_scale(m, &blk->fc2, blk->gamma, err);
     return st;
 }
 
@@ -463,35 +473,71 @@ static struct tc_tensor matrix(terracl_module *m, const struct tc_linear *l)
     return t;
 }
 
-/* x (updated in place) += block(x). */
+/* norm -> fc1 -> GELU [-> GRN] -> fc2 (gamma folded in) on a block's
+ * channels-last branch t, normalised in place: fc2 writes dst, or with
+ * accumulate adds its result to what dst holds. */
+static terracl_status run_mlp(terracl_module *m, terracl_runtime *rt, const struct convnext *c,
+                              const struct block *blk, struct tc_tensor *t, int accumulate,
+                              struct tc_tensor *dst, terracl_error *err)
+{
+    int64_t hd[4] = {t->dims[0], t->dims[1], t->dims[2], MLP_RATIO * t->dims[3]};
+    struct tc_tensor hidden = {0};
+    struct tc_tensor w1 = matrix(m, &blk->fc1), w2 = matrix(m, &blk->fc2);
+    terracl_status st =
+        tc_op_layernorm(rt, t, value(m, blk->norm.w), value(m, blk->norm.b), c->eps, t, err);
+    if (st == TERRACL_OK)
+        st = tc_tensor_alloc(rt, 4, hd, &hidden, err);
+    if (st == TERRACL_OK)
+        st = tc_op_linear_ex(rt, t, &w1, value(m, blk->fc1.b), 1, 0, &hidden, err);
+    if (st == TERRACL_OK && c->grn)
+        st = tc_op_grn(rt, &hidden, value(m, blk->grn.w), value(m, blk->grn.b), GRN_EPS, &hidden,
+                       err);
+    if (st == TERRACL_OK)
+        st = tc_op_linear_ex(rt, &hidden, &w2, value(m, blk->fc2.b), 0, accumulate, dst, err);
+    tc_tensor_free(&hidden);
+    return st;
+}
+
+/* stride 1, "same" padding: timm pads (k - 1) / 2 */
+static struct tc_conv_geom dw_geom(const struct convnext *c)
+{
+    return (struct tc_conv_geom){1, 1, (c->kernel - 1) / 2, (c->kernel - 1) / 2, 1, 1};
+}
+
+/* x [B, C, H, W] (updated in place) += block(x). */
 static terracl_status run_block(terracl_module *m, terracl_runtime *rt, const struct convnext *c,
                                 const struct block *blk, struct tc_tensor *x, terracl_error *err)
 {
-    int64_t b = x->dims[0], ch = x->dims[1], h = x->dims[2], w = x->dims[3];
-    int64_t td[4] = {b, h, w, ch}, hd[4] = {b, h, w, MLP_RATIO * ch};
-    /* stride 1, "same" padding: timm pads (k - 1) / 2 */
-    const struct tc_conv_geom geom = {1, 1, (c->kernel - 1) / 2, (c->kernel - 1) / 2, 1, 1};
-    struct tc_tensor t = {0}, hidden = {0};
+    int64_t td[4] = {x->dims[0], x->dims[2], x->dims[3], x->dims[1]};
+    const struct tc_conv_geom geom = dw_geom(c);
+    struct tc_tensor t = {0};
     terracl_status st = tc_tensor_alloc(rt, 4, td, &t, err);
     if (st == TERRACL_OK)
         st = tc_op_dwconv2d(rt, x, value(m, blk->dw_w), blk->dw_bias ? value(m, blk->dw_b) : NULL,
                             &geom, 1, &t, err);
     if (st == TERRACL_OK)
-        st = tc_op_layernorm(rt, &t, value(m, blk->norm.w), value(m, blk->norm.b), c->eps, &t, err);
+        st = run_mlp(m, rt, c, blk, &t, 0, &t, err);
     if (st == TERRACL_OK)
-        st = tc_tensor_alloc(rt, 4, hd, &hidden, err);
-    struct tc_tensor w1 = matrix(m, &blk->fc1), w2 = matrix(m, &blk->fc2);
+        st = tc_op_layer_scale_residual(rt, &t, NULL, x, x, err); /* gamma is in fc2 */
+    tc_tensor_free(&t);
+    return st;
+}
+
+/* The same on a channels-last trunk, x [B, H, W, C]: no permutes, and
+ * fc2 adds the branch to x in its GEMM. */
+static terracl_status run_block_channels_last(terracl_module *m, terracl_runtime *rt,
+                                              const struct convnext *c, const struct block *blk,
+                                              struct tc_tensor *x, terracl_error *err)
+{
+    const struct tc_conv_geom geom = dw_geom(c);
+    struct tc_tensor t = {0};
+    terracl_status st = tc_tensor_alloc(rt, 4, x->dims, &t, err);
     if (st == TERRACL_OK)
-        st = tc_op_linear_ex(rt, &t, &w1, value(m, blk->fc1.b), 1, 0, &hidden, err);
-    if (st == TERRACL_OK && c->grn)
-        st = tc_op_grn(rt, &hidden, value(m, blk->grn.w), value(m, blk->grn.b), GRN_EPS, &hidden,
-                       err);
+        st = tc_op_dwconv2d_channels_last(rt, x, value(m, blk->dw_w),
+                                          blk->dw_bias ? value(m, blk->dw_b) : NULL, &geom, &t,
+                                          err);
     if (st == TERRACL_OK)
-        st = tc_op_linear_ex(rt, &hidden, &w2, value(m, blk->fc2.b), 0, 0, &t, err);
-    if (st == TERRACL_OK)
-        st = tc_op_layer_scale_residual(rt, &t, c->layer_scale ? value(m, blk->gamma) : NULL, x,
-                                        x, err);
-    tc_tensor_free(&hidden);
+        st = run_mlp(m, rt, c, blk, &t, 1, x, err);
     tc_tensor_free(&t);
     return st;
 }
@@ -513,6 +559,129 @@ static terracl_status run_downsample(terracl_module *m, terracl_runtime *rt,
     return st;
 }
 
+/* The kept stages' maps into out, which owns them from then on; after an
+ * error (st) every map is freed and out emptied. Returns st. */
+static terracl_status hand_over(const struct convnext *c, struct tc_tensor feat[STAGES],
+                                terracl_status st, struct tc_feats *out)
+{
+    for (int s = 0; st == TERRACL_OK && s < STAGES; s++)
+        if (c->keep[s]) {
+            out->t[out->n++] = feat[s];
+            feat[s] = (struct tc_tensor){0};
+        }
+    for (int s = 0; s < STAGES; s++)
+        tc_tensor_free(&feat[s]);
+    if (st != TERRACL_OK)
+        tc_feats_free(out);
+    return st;
+}
+
+/* x [B, C, H, W] -> y [B, H, W, C] (a new map). */
+static terracl_status to_channels_last(terracl_runtime *rt, const struct tc_tensor *x,
+                                       struct tc_tensor *y, terracl_error *err)
+{
+    static const int perm[4] = {0, 2, 3, 1};
+    int64_t d[4] = {x->dims[0], x->dims[2], x->dims[3], x->dims[1]};
+    terracl_status st = tc_tensor_alloc(rt, 4, d, y, err);
+    if (st == TERRACL_OK && (st = tc_op_permute(rt, x, perm, y, err)))
+        tc_tensor_free(y);
+    return st;
+}
+
+/* x [B, H, W, C] -> y [B, C, H, W] (a new map). */
+static terracl_status to_channels_first(terracl_runtime *rt, const struct tc_tensor *x,
+                                        struct tc_tensor *y, terracl_error *err)
+{
+    static const int perm[4] = {0, 3, 1, 2};
+    int64_t d[4] = {x->dims[0], x->dims[3], x->dims[1], x->dims[2]};
+    terracl_status st = tc_tensor_alloc(rt, 4, d, y, err);
+    if (st == TERRACL_OK && (st = tc_op_permute(rt, x, perm, y, err)))
+        tc_tensor_free(y);
+    return st;
+}
+
+/* Whether the trunk can stay channels-last between blocks: every block's
+ * depthwise convolution takes a channels-last input (a CPU device, widths
+ * that are multiples of 16). */
+static int channels_last_trunk(terracl_module *m, terracl_runtime *rt, const struct convnext *c)
+{
+    const struct tc_conv_geom geom = dw_geom(c);
+    for (int s = 0; s < c->n_stages; s++)
+        for (int64_t b = 0; b < c->stages[s].nblocks; b++)
+            if (!tc_op_dwconv2d_channels_last_ok(rt, value(m, c->stages[s].blocks[b].dw_w), &geom))
+                return 0;
+    return 1;
+}
+
+/* The downsample on a channels-last map x: LayerNorm over the last dim,
+ * then the 2x2/2 convolution reading x as it lies where its packed kernel
+ * can; y comes back channels-last. */
+static terracl_status run_downsample_channels_last(terracl_module *m, terracl_runtime *rt,
+                                                   const struct convnext *c,
+                                                   const struct stage *sg,
+                                                   const struct tc_tensor *x, struct tc_tensor *y,
+                                                   terracl_error *err)
+{
+    struct tc_tensor n = {0}, conv = {0}, planar = {0};
+    const struct tc_tensor *w = value(m, sg->down.w);
+    const struct tc_tensor *b = sg->down.has_bias ? value(m, sg->down.b) : NULL;
+    const struct tc_conv_geom *g = &sg->down.geom;
+    terracl_status st = tc_tensor_alloc(rt, 4, x->dims, &n, err);
+    if (st == TERRACL_OK)
+        st = tc_op_layernorm(rt, x, value(m, sg->down_norm.w), value(m, sg->down_norm.b), c->eps,
+                             &n, err);
+    if (st == TERRACL_OK && tc_conv2d_packed_channels_last_ok(w, g)) {
+        int64_t kh = w->dims[2], kw = w->dims[3];
+        int64_t d[4] = {x->dims[0], w->dims[0],
+                        (x->dims[1] - g->dil_h * (kh - 1) - 1) / g->stride_h + 1,
+                        (x->dims[2] - g->dil_w * (kw - 1) - 1) / g->stride_w + 1};
+        if ((st = tc_tensor_alloc(rt, 4, d, &conv, err)) == TERRACL_OK)
+            st = tc_conv2d_packed_channels_last(rt, &n, w, b, g, &conv, err);
+    } else if (st == TERRACL_OK) {
+        /* Another device's weight or geometry: through the planar layer. */
+        if ((st = to_channels_first(rt, &n, &planar, err)) == TERRACL_OK)
+            st = tc_layer_conv2d_run(m, rt, &sg->down, &planar, &conv, err);
+    }
+    tc_tensor_free(&planar);
+    tc_tensor_free(&n);
+    if (st == TERRACL_OK)
+        st = to_channels_last(rt, &conv, y, err);
+    tc_tensor_free(&conv);
+    return st;
+}
+
+/* The forward pass with the trunk channels-last: one permute after the
+ * stem and one per downsample, instead of two per block; the stage
+ * features go back to [B, C, H, W]. */
+static terracl_status forward_channels_last(terracl_module *m, terracl_runtime *rt,
+                                            const struct convnext *c, const struct tc_tensor *x,
+                                            struct tc_feats *out, terracl_error *err)
+{
+    struct tc_tensor feat[STAGES] = {{0}}, cur = {0}, stem = {0};
+    terracl_status st = tc_layer_conv2d_run(m, rt, &c->stem, x, &stem, err);
+    if (st == TERRACL_OK)
+        st = to_channels_last(rt, &stem, &cur, err);
+    tc_tensor_free(&stem);
+    if (st == TERRACL_OK)
+        st = tc_op_layernorm(rt, &cur, value(m, c->stem_norm.w), value(m, c->stem_norm.b), c->eps,
+                             &cur, err);
+    for (int s = 0; st == TERRACL_OK && s < c->n_stages; s++) {
+        const struct stage *sg = &c->stages[s];
+        if (sg->has_down) {
+            struct tc_tensor y = {0};
+            st = run_downsample_channels_last(m, rt, c, sg, &cur, &y, err);
+            tc_tensor_free(&cur);
+            cur = y;
+        }
+        for (int64_t b = 0; st == TERRACL_OK && b < sg->nblocks; b++)
+            st = run_block_channels_last(m, rt, c, &sg->blocks[b], &cur, err);
+        if (st == TERRACL_OK && c->keep[s])
+            st = to_channels_first(rt, &cur, &feat[s], err);
+    }
+    tc_tensor_free(&cur);
+    return hand_over(c, feat, st, out);
+}
+
 static terracl_status convnext_forward(terracl_module *m, struct tc_exec *ex,
                                        const struct tc_feats *in, struct tc_feats *out,
                                        terracl_error *err)
@@ -525,6 +694,8 @@ static terracl_status convnext_forward(terracl_module *m, struct tc_exec *ex,
                        "timm ConvNeXt expects one [B, C, H, W] input, got %s",
                        in->n ? tc_shape_str(in->t[0].ndim, in->t[0].dims, s, sizeof s) : "none");
     }
+    if (channels_last_trunk(m, rt, c))
+        return forward_channels_last(m, rt, c, &in->t[0], out, err);
     struct tc_tensor feat[STAGES] = {{0}}, cur = {0};
     int cur_is_feat = 0; /* cur was handed to feat[] (which frees it) */
     terracl_status st = tc_layer_conv2d_run(m, rt, &c->stem, &in->t[0], &cur, err);
@@ -552,14 +723,5 @@ static terracl_status convnext_forward(terracl_module *m, struct tc_exec *ex,
     }
     if (!cur_is_feat)
         tc_tensor_free(&cur);
-    for (int s = 0; st == TERRACL_OK && s < STAGES; s++)
-        if (c->keep[s]) {
-            out->t[out->n++] = feat[s];
-            feat[s] = (struct tc_tensor){0};
-        }
-    for (int s = 0; s < STAGES; s++)
-        tc_tensor_free(&feat[s]);
-    if (st != TERRACL_OK)
-        tc_feats_free(out);
-    return st;
+    return hand_over(c, feat, st, out);
 }
