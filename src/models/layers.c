@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/checked.h"
 #include "ops/conv_winograd.h"
 #include "ops/linear.h"
 #include "ops/upcat.h"
@@ -431,22 +432,20 @@ static terracl_status scale_fold_hook(terracl_module *m, terracl_runtime *rt, co
                                       terracl_error *err)
 {
     const struct scale_fold *f = user;
-    size_t out = (size_t)f->out, in = (size_t)f->in;
-    float *w = malloc(out * in * sizeof *w), *v = malloc(2 * out * sizeof *v);
+    size_t out = (size_t)f->out, in = (size_t)f->in, numel = 0;
+    if (tc_mul_overflow(out, in, &numel) || tc_tensor_numel(value(m, f->w)) != numel ||
+        tc_tensor_numel(value(m, f->gamma)) != out ||
+        (f->has_bias && tc_tensor_numel(value(m, f->b)) != out))
+        return tc_fail(err, TERRACL_ERR_SHAPE,
+                       "a layer scale of %zu channels does not fit a Linear(%zu, %zu)",
+                       tc_tensor_numel(value(m, f->gamma)), in, out);
+    float *w = malloc(numel * sizeof *w), *v = malloc(2 * out * sizeof *v);
     terracl_status st = TERRACL_OK;
     if (w == NULL || v == NULL) {
         st = tc_fail(err, TERRACL_ERR_NO_MEMORY, "out of memory folding a layer scale");
         goto done;
     }
     float *gamma = v, *bias = v + out;
-    if (tc_tensor_numel(value(m, f->w)) != out * in ||
-        tc_tensor_numel(value(m, f->gamma)) != out ||
-        (f->has_bias && tc_tensor_numel(value(m, f->b)) != out)) {
-        st = tc_fail(err, TERRACL_ERR_SHAPE,
-                     "a layer scale of %zu channels does not fit a Linear(%zu, %zu)",
-                     tc_tensor_numel(value(m, f->gamma)), in, out);
-        goto done;
-    }
     if ((st = tc_tensor_download(rt, value(m, f->w), w, err)) ||
         (st = tc_tensor_download(rt, value(m, f->gamma), gamma, err)) ||
         (f->has_bias && (st = tc_tensor_download(rt, value(m, f->b), bias, err))))

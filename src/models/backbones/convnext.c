@@ -576,29 +576,21 @@ static terracl_status hand_over(const struct convnext *c, struct tc_tensor feat[
     return st;
 }
 
-/* x [B, C, H, W] -> y [B, H, W, C] (a new map). */
-static terracl_status to_channels_last(terracl_runtime *rt, const struct tc_tensor *x,
-                                       struct tc_tensor *y, terracl_error *err)
+/* y = x.permute(perm) as a new map: channels-last {0, 2, 3, 1} and back
+ * {0, 3, 1, 2}. */
+static terracl_status permuted(terracl_runtime *rt, const struct tc_tensor *x, const int perm[4],
+                               struct tc_tensor *y, terracl_error *err)
 {
-    static const int perm[4] = {0, 2, 3, 1};
-    int64_t d[4] = {x->dims[0], x->dims[2], x->dims[3], x->dims[1]};
+    int64_t d[4];
+    for (int i = 0; i < 4; i++)
+        d[i] = x->dims[perm[i]];
     terracl_status st = tc_tensor_alloc(rt, 4, d, y, err);
     if (st == TERRACL_OK && (st = tc_op_permute(rt, x, perm, y, err)))
         tc_tensor_free(y);
     return st;
 }
 
-/* x [B, H, W, C] -> y [B, C, H, W] (a new map). */
-static terracl_status to_channels_first(terracl_runtime *rt, const struct tc_tensor *x,
-                                        struct tc_tensor *y, terracl_error *err)
-{
-    static const int perm[4] = {0, 3, 1, 2};
-    int64_t d[4] = {x->dims[0], x->dims[3], x->dims[1], x->dims[2]};
-    terracl_status st = tc_tensor_alloc(rt, 4, d, y, err);
-    if (st == TERRACL_OK && (st = tc_op_permute(rt, x, perm, y, err)))
-        tc_tensor_free(y);
-    return st;
-}
+static const int k_to_channels_last[4] = {0, 2, 3, 1}, k_to_channels_first[4] = {0, 3, 1, 2};
 
 /* Whether the trunk can stay channels-last between blocks: every block's
  * depthwise convolution takes a channels-last input (a CPU device, widths
@@ -639,13 +631,13 @@ static terracl_status run_downsample_channels_last(terracl_module *m, terracl_ru
             st = tc_conv2d_packed_channels_last(rt, &n, w, b, g, &conv, err);
     } else if (st == TERRACL_OK) {
         /* Another device's weight or geometry: through the planar layer. */
-        if ((st = to_channels_first(rt, &n, &planar, err)) == TERRACL_OK)
+        if ((st = permuted(rt, &n, k_to_channels_first, &planar, err)) == TERRACL_OK)
             st = tc_layer_conv2d_run(m, rt, &sg->down, &planar, &conv, err);
     }
     tc_tensor_free(&planar);
     tc_tensor_free(&n);
     if (st == TERRACL_OK)
-        st = to_channels_last(rt, &conv, y, err);
+        st = permuted(rt, &conv, k_to_channels_last, y, err);
     tc_tensor_free(&conv);
     return st;
 }
@@ -660,7 +652,7 @@ static terracl_status forward_channels_last(terracl_module *m, terracl_runtime *
     struct tc_tensor feat[STAGES] = {{0}}, cur = {0}, stem = {0};
     terracl_status st = tc_layer_conv2d_run(m, rt, &c->stem, x, &stem, err);
     if (st == TERRACL_OK)
-        st = to_channels_last(rt, &stem, &cur, err);
+        st = permuted(rt, &stem, k_to_channels_last, &cur, err);
     tc_tensor_free(&stem);
     if (st == TERRACL_OK)
         st = tc_op_layernorm(rt, &cur, value(m, c->stem_norm.w), value(m, c->stem_norm.b), c->eps,
@@ -676,7 +668,7 @@ static terracl_status forward_channels_last(terracl_module *m, terracl_runtime *
         for (int64_t b = 0; st == TERRACL_OK && b < sg->nblocks; b++)
             st = run_block_channels_last(m, rt, c, &sg->blocks[b], &cur, err);
         if (st == TERRACL_OK && c->keep[s])
-            st = to_channels_first(rt, &cur, &feat[s], err);
+            st = permuted(rt, &cur, k_to_channels_first, &feat[s], err);
     }
     tc_tensor_free(&cur);
     return hand_over(c, feat, st, out);
