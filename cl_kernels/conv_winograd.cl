@@ -224,6 +224,136 @@ void tc_wino_input(__global const float *restrict x, uint x_off,
         TC_STREAM_FENCE();
 }
 
+/* rows[l] lane j -> rows[j] lane l (a 16 x 16 block transposed in
+ * registers): each round exchanges the bit of the row index and of the
+ * lane index that it names (blocks 8, 4, 2 and 1 lanes wide), two-source
+ * shuffles throughout. */
+static inline void tc_transpose16(float16 r[16])
+{
+    float16 t[16];
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        t[i] = (float16)(r[i].lo, r[i + 8].lo);
+        t[i + 8] = (float16)(r[i].hi, r[i + 8].hi);
+    }
+#pragma unroll
+    for (int i = 0; i < 16; i++) {
+        if (i & 4)
+            continue;
+        r[i] = (float16)(t[i].s0123, t[i + 4].s0123, t[i].s89ab, t[i + 4].s89ab);
+        r[i + 4] = (float16)(t[i].s4567, t[i + 4].s4567, t[i].scdef, t[i + 4].scdef);
+    }
+#pragma unroll
+    for (int i = 0; i < 16; i++) {
+        if (i & 2)
+            continue;
+        t[i] = (float16)(r[i].s01, r[i + 2].s01, r[i].s45, r[i + 2].s45, r[i].s89, r[i + 2].s89,
+                         r[i].scd, r[i + 2].scd);
+        t[i + 2] = (float16)(r[i].s23, r[i + 2].s23, r[i].s67, r[i + 2].s67, r[i].sab,
+                             r[i + 2].sab, r[i].sef, r[i + 2].sef);
+    }
+#pragma unroll
+    for (int i = 0; i < 16; i += 2) {
+        const float16 a = t[i], b = t[i + 1];
+        r[i] = (float16)(a.s0, b.s0, a.s2, b.s2, a.s4, b.s4, a.s6, b.s6, a.s8, b.s8, a.sa, b.sa,
+                         a.sc, b.sc, a.se, b.se);
+        r[i + 1] = (float16)(a.s1, b.s1, a.s3, b.s3, a.s5, b.s5, a.s7, b.s7, a.s9, b.s9, a.sb,
+                             b.sb, a.sd, b.sd, a.sf, b.sf);
+    }
+}
+
+/* Columns c .. c + 15 of the map row whose W floats start at p, all
+ * inside it (0 <= c <= W - 16). doubled: the row is p's W / 2 floats
+ * resized to W by nearest interpolation (column ix reads p[ix / 2]). */
+static inline float16 tc_wino_run16(__global const float *restrict p, int c, int doubled)
+{
+    if (!doubled)
+        return vload16(0, p + c);
+    const float8 a = vload8(0, p + (c >> 1));
+    if ((c & 1) == 0)
+        return a.s0011223344556677;
+    return (float16)(a.s0112, a.s2334, a.s4556, a.s677, p[(c >> 1) + 8]);
+}
+
+/* Tiles whose windows one run of 16 columns holds. */
+#define WINO_RUN_TILES ((16 - WINO_A) / WINO_M + 1)
+
+/* tc_wino_input for undilated windows on a source of the input's size or
+ * half of it (nearest doubling, a UNet's upsampled half), without the
+ * gather across channel planes: for each row of its windows, a work-item
+ * loads runs of 16 columns from each of its 16 channels and transposes
+ * them in registers to 16-channel vectors, one run for WINO_RUN_TILES
+ * tiles. The gather (16 scalar loads and their assembly per vector) cost
+ * more than the transform; so did transposing the whole input
+ * channels-last first on maps of 56x56 and smaller. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tc_wino_input_runs(__global const float *restrict x, uint x_off,
+                        __global const float *restrict x1, uint x1_off,
+                        __global float *restrict V, int Cin, int C0, int H0, int W0, int H,
+                        int W, int ph, int pw, int tiles_x, int T)
+{
+    const int cg = (int)get_global_id(0), ty = (int)get_global_id(1);
+    const int c0 = 16 * cg, up = c0 < C0, lanes = min(16, (up ? C0 : Cin) - c0);
+    const int doubled = up && H0 != H;
+    const int Ws = doubled ? W0 : W;
+    const size_t plane = up ? (size_t)H0 * W0 : (size_t)H * W;
+    __global const float *restrict src =
+        up ? x + x_off + (size_t)c0 * plane : x1 + x1_off + (size_t)(c0 - C0) * plane;
+    const int y0 = ty * WINO_M - ph;
+    const size_t estride = (size_t)T * Cin;
+    const int streamed = TC_STREAM_STORES && (Cin & 15) == 0 && ((size_t)V & 63) == 0 &&
+                         (size_t)WINO_A * WINO_A * estride * sizeof(float) >= WINO_STREAM_MIN_BYTES;
+    for (int tx0 = 0; tx0 < tiles_x; tx0 += WINO_RUN_TILES) {
+        /* The windows' columns sx0 .. sx0 + 15 come from the run loaded at
+         * c = sx0 clamped into the row (W >= 16), which holds every one of
+         * them inside the map; those outside it are the zero padding. */
+        const int sx0 = tx0 * WINO_M - pw, c = clamp(sx0, 0, W - 16), shift = sx0 - c;
+        float16 cols[WINO_A][16]; /* cols[r][j]: the channels at row y0 + r, column sx0 + j */
+#pragma unroll 1
+        for (int r = 0; r < WINO_A; r++) {
+            const int iy = y0 + r;
+            float16 run[16];
+            if (iy < 0 || iy >= H) {
+#pragma unroll
+                for (int j = 0; j < 16; j++)
+                    cols[r][j] = (float16)(0.0f);
+                continue;
+            }
+            __global const float *restrict row = src + (size_t)(doubled ? iy >> 1 : iy) * Ws;
+#pragma unroll 1
+            for (int l = 0; l < 16; l++)
+                run[l] = l < lanes ? tc_wino_run16(row + l * plane, c, doubled) : (float16)(0.0f);
+            tc_transpose16(run);
+            if (shift == 0) {
+#pragma unroll
+                for (int j = 0; j < 16; j++)
+                    cols[r][j] = run[j];
+            } else {
+                for (int j = 0; j < 16; j++) {
+                    const int k = j + shift;
+                    cols[r][j] = k >= 0 && k < 16 ? run[k] : (float16)(0.0f);
+                }
+            }
+        }
+        const int n = min(WINO_RUN_TILES, tiles_x - tx0);
+#pragma unroll
+        for (int j = 0; j < WINO_RUN_TILES; j++) {
+            if (j >= n)
+                break;
+            float16 d[WINO_A][WINO_A];
+#pragma unroll
+            for (int c = 0; c < WINO_A; c++)
+#pragma unroll
+                for (int r = 0; r < WINO_A; r++)
+                    d[c][r] = cols[r][j * WINO_M + c];
+            tc_wino_store_tile(d, lanes, V + (size_t)(ty * tiles_x + tx0 + j) * Cin + c0,
+                               estride, streamed);
+        }
+    }
+    if (streamed)
+        TC_STREAM_FENCE();
+}
+
 /* y [Cout, Ho, Wo] (one batch item, at y_off) = A^T M A + bias (+ y's own
  * value with accumulate: a residual the caller left there), ReLU (relu)
  * from M [a^2][T][Cout]; the output pixels of edge tiles past Ho or Wo are

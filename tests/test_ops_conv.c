@@ -174,6 +174,13 @@ static void test_conv2d(void **state)
         {2, 19, 13, 11, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         {1, 40, 9, 8, 192, 3, 3, {1, 1, 0, 0, 1, 1}, 1},
         {1, 16, 5, 7, 128, 3, 3, {1, 1, 2, 2, 1, 1}, 0},
+        /* Maps 16 or more pixels wide: each row of windows loaded as runs
+         * of 16 columns per channel and transposed in registers; runs
+         * clamped into the row at both edges, a partial group of 16
+         * channels, wider padding, F(2x2) with runs of 7 tiles. */
+        {1, 24, 19, 37, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
+        {2, 16, 9, 20, 64, 3, 3, {1, 1, 2, 2, 1, 1}, 0},
+        {1, 20, 11, 33, 576, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         /* 7 tiles (a 4x28 map): the batched GEMM's 7-row tiles. */
         {1, 16, 4, 28, 128, 3, 3, {1, 1, 1, 1, 1, 1}, 1},
         /* 196 tiles of 64 channels: V is 1.8 MB, written with streaming
@@ -446,6 +453,9 @@ static void test_conv_upcat(void **state)
         int64_t B, C0, H0, W0, Cs, H, W, Cout, stride;
     } cases[] = {
         {2, 16, 5, 4, 19, 10, 8, 64, 1}, /* exact doubling, F(4x4), batch 2 */
+        /* exact doubling on a map 38 wide: runs of the upsampled half
+         * starting on odd and even columns, clamped at the edges */
+        {1, 32, 6, 19, 20, 12, 38, 64, 1},
         {1, 32, 5, 4, 7, 11, 9, 128, 1}, /* a size nearest maps by its scale */
         {1, 32, 3, 3, 16, 6, 6, 192, 1}, /* F(2x2) */
         {2, 16, 16, 16, 20, 32, 32, 64, 1}, /* 32x32: both parts transposed first */
