@@ -305,9 +305,9 @@ void tc_wino_input_runs(__global const float *restrict x, uint x_off,
                          (size_t)WINO_A * WINO_A * estride * sizeof(float) >= WINO_STREAM_MIN_BYTES;
     for (int tx0 = 0; tx0 < tiles_x; tx0 += WINO_RUN_TILES) {
         /* The windows' columns sx0 .. sx0 + 15 come from the run loaded at
-         * c = sx0 clamped into the row (W >= 16), which holds every one of
-         * them inside the map; those outside it are the zero padding. */
-        const int sx0 = tx0 * WINO_M - pw, c = clamp(sx0, 0, W - 16), shift = sx0 - c;
+         * sx0 clamped into the row (W >= 16), which holds every one of them
+         * inside the map; those outside it are the zero padding. */
+        const int sx0 = tx0 * WINO_M - pw, at = clamp(sx0, 0, W - 16), shift = sx0 - at;
         float16 cols[WINO_A][16]; /* cols[r][j]: the channels at row y0 + r, column sx0 + j */
 #pragma unroll 1
         for (int r = 0; r < WINO_A; r++) {
@@ -322,7 +322,7 @@ void tc_wino_input_runs(__global const float *restrict x, uint x_off,
             __global const float *restrict row = src + (size_t)(doubled ? iy >> 1 : iy) * Ws;
 #pragma unroll 1
             for (int l = 0; l < 16; l++)
-                run[l] = l < lanes ? tc_wino_run16(row + l * plane, c, doubled) : (float16)(0.0f);
+                run[l] = l < lanes ? tc_wino_run16(row + l * plane, at, doubled) : (float16)(0.0f);
             tc_transpose16(run);
             if (shift == 0) {
 #pragma unroll
