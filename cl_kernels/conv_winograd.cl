@@ -289,9 +289,16 @@ static inline float16 tc_wino_run16(__global const float *restrict p, int c, int
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_wino_input_runs(__global const float *restrict x, uint x_off,
                         __global const float *restrict x1, uint x1_off,
-                        __global float *restrict V, int Cin, int C0, int H0, int W0, int H,
-                        int W, int ph, int pw, int tiles_x, int T)
+                        __global float *restrict V, int Cin, int C0, int H0, int W0,
+                        float sh, float sw, int H, int W, int ph, int pw, int dh, int dw,
+                        int tiles_x, int T)
 {
+    /* tc_wino_input's arguments, so that one list serves both; the scales
+     * and dilations are implied here (nearest doubling or none, 1). */
+    (void)sh;
+    (void)sw;
+    (void)dh;
+    (void)dw;
     const int cg = (int)get_global_id(0), ty = (int)get_global_id(1);
     const int c0 = 16 * cg, up = c0 < C0, lanes = min(16, (up ? C0 : Cin) - c0);
     const int doubled = up && H0 != H;

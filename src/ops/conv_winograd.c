@@ -223,15 +223,8 @@ static terracl_status wino_run(terracl_runtime *rt, const struct tc_tensor *up,
                                     TC_KINT(g->dil_w),
                                     TC_KINT(tiles_x),
                                     TC_KINT(T)};
-        /* The runs kernel takes the same arguments less the nearest
-         * scales and the dilations. */
-        struct tc_karg run_args[] = {in_args[0], in_args[1], in_args[2],  in_args[3],
-                                     in_args[4], in_args[5], in_args[6],  in_args[7],
-                                     in_args[8], in_args[11], in_args[12], in_args[13],
-                                     in_args[14], in_args[17], in_args[18]};
         const size_t in_global[2] = {(size_t)(Cin + 15) / 16, (size_t)tiles_y};
-        st = runs ? tc_kernel_launch_tagged(rt, kin, tag, 2, in_global, local, run_args, 15, err)
-                  : tc_kernel_launch_tagged(rt, kin, tag, 2, in_global, local, in_args, 19, err);
+        st = tc_kernel_launch_tagged(rt, kin, tag, 2, in_global, local, in_args, 19, err);
         if (st == TERRACL_OK)
             st = tc_sgemm_packed_batched(rt, (size_t)T, (size_t)Cout, (size_t)Cin,
                                          (struct tc_matrix){v.buf, 0, (size_t)Cin},
