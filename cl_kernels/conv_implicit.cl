@@ -33,6 +33,9 @@
 #ifndef CONV_KW
 #define CONV_KW 3
 #endif
+#ifndef CONV_OUT_PADDED
+#define CONV_OUT_PADDED 0
+#endif
 #define CONV_NR (16 * CONV_NV)
 
 /* The padded copy of the input [channels, H, W] (one batch item): row
@@ -79,6 +82,9 @@ static inline void tc_conv_pad_row(uint r, __global const float *restrict x, uin
                 float8 a = vload8(0, src + px / 2);
                 vstore16(a.s0011223344556677, 0, row + px);
             }
+        else if (W == W0) /* a join at the same size (a UNet's last block) */
+            for (; px + 16 <= W; px += 16)
+                vstore16(vload16(0, src + px), 0, row + px);
         for (; px < W; px++)
             row[px] = src[tc_nearest_src(px, W0, W, sw)];
     } else {
@@ -155,14 +161,22 @@ static inline float16 tc_conv_load_guarded(__global const float *p, long avail)
  * reads it. accumulate: add to what y holds (the blocks before);
  * last: this block ends the sum, the bias and ReLU follow.
  * Work-item: (row tile, strip of CONV_PANEL column tiles), row tiles
- * fastest so that neighbours share the strip of xp. */
+ * fastest so that neighbours share the strip of xp.
+ * CONV_OUT_PADDED (a same-size convolution with padding 1, whose output
+ * the next 3x3 convolution reads): y is written as that convolution's
+ * padded copy, Cout planes of Hp x Wp floats (Hp = Ho + 2, Wp = Wo + 2)
+ * with zero borders, then y_slack zeros. Column j = oy Wp + ox then lands
+ * at j + Wp + 1 of its plane, and the padding columns it computes (ox >=
+ * Wo) fall on the borders between rows, stored as zeros: every vector of a
+ * tile is one store, and the next convolution needs no copy. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const float *restrict Wt,
                         uint w_off, __global const float *restrict xp, uint xp_off,
                         uint xp_len, uint plane, int Wp, int dh,
                         int dw, __global float *restrict y, uint y_off, int Ho, int Wo,
                         int tiles_m, int tiles_n, __global const float *restrict bias,
-                        uint b_off, int has_bias, int relu, int accumulate, int last)
+                        uint b_off, int has_bias, int relu, int accumulate, int last,
+                        uint y_slack)
 {
     Wt += w_off;
     xp += xp_off;
@@ -203,7 +217,11 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
             for (int v = 0; v < CONV_NV; v++) {
                 vy[v] = oy;
                 vx[v] = ox;
+#if CONV_OUT_PADDED
+                whole[v] = j0 + 16 * v + 15 < ncols;
+#else
                 whole[v] = ox + 15 < Wo && j0 + 16 * v + 15 < ncols;
+#endif
                 ox += 16;
                 while (ox >= Wp) {
                     ox -= Wp;
@@ -217,15 +235,30 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
          * prefetcher does not follow, and the stores would wait on them.
          * bench_ab, resnet50 + smp Unet at 224, alternating: 3x3 16 -> 16
          * @224 0.90-0.96 of the time, 32 -> 32 @112 0.95-0.98. */
+#if CONV_OUT_PADDED
+        const size_t out_plane = plane;
+        /* Lanes on padding columns (the host has Wp >= 16: one wrap at
+         * most per vector). */
+        int16 keep[CONV_NV];
+#pragma unroll
+        for (int v = 0; v < CONV_NV; v++) {
+            int16 col = (int16)(vx[v]) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            col = select(col, col - Wp, col >= Wp);
+            keep[v] = col < Wo;
+        }
+#define CONV_OUT_AT(v) (j0 + 16 * (v) + Wp + 1)
+#else
         const size_t out_plane = (size_t)Ho * Wo;
+#define CONV_OUT_AT(v) (vy[v] * Wo + vx[v])
+#endif
 #pragma unroll
         for (int i = 0; i < CONV_MR; i++) {
             __global const float *yrow = y + (size_t)min(i0 + i, Cout - 1) * out_plane;
 #pragma unroll
             for (int v = 0; v < CONV_NV; v++)
                 if (whole[v]) {
-                    TC_PREFETCH(yrow + vy[v] * Wo + vx[v], 1);
-                    TC_PREFETCH(yrow + vy[v] * Wo + vx[v] + 15, 1);
+                    TC_PREFETCH(yrow + CONV_OUT_AT(v), 1);
+                    TC_PREFETCH(yrow + CONV_OUT_AT(v) + 15, 1);
                 }
         }
         __global const float *chan = xp + (size_t)ci0 * plane + j0;
@@ -250,30 +283,60 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
             for (int v = 0; v < CONV_NV; v++) {
                 float16 r = acc[i][v] + b;
                 if (whole[v]) {
-                    __global float *yo = yrow + vy[v] * Wo + vx[v];
+                    __global float *yo = yrow + CONV_OUT_AT(v);
                     if (accumulate)
                         r += vload16(0, yo);
-                    vstore16(act ? fmax(r, (float16)(0.0f)) : r, 0, yo);
+                    if (act)
+                        r = fmax(r, (float16)(0.0f));
+#if CONV_OUT_PADDED
+                    r = select((float16)(0.0f), r, keep[v]);
+#endif
+                    vstore16(r, 0, yo);
                     continue;
                 }
                 float lane[16];
                 vstore16(r, 0, lane);
                 int oy = vy[v], ox = vx[v];
                 for (int l = 0; l < 16; l++) {
+#if CONV_OUT_PADDED
+                    if (j0 + 16 * v + l < ncols) {
+                        __global float *yo = yrow + CONV_OUT_AT(v) + l;
+                        const float o = accumulate ? *yo + lane[l] : lane[l];
+                        *yo = ox >= Wo ? 0.0f : act ? fmax(o, 0.0f) : o;
+                    }
+#else
                     if (j0 + 16 * v + l < ncols && ox < Wo) {
                         __global float *yo = yrow + oy * Wo + ox;
                         const float o = accumulate ? *yo + lane[l] : lane[l];
                         *yo = act ? fmax(o, 0.0f) : o;
                     }
+#endif
                     if (++ox == Wp) {
                         ox = 0;
                         oy++;
                     }
                 }
             }
+#if CONV_OUT_PADDED
+            /* The borders no column lands on: the first tile zeroes the
+             * plane's top row and the next row's first float, the last
+             * tile the rest of the bottom row and, after the last plane,
+             * the slack that the next convolution's last tiles read. */
+            if (last && j0 == 0)
+                for (int e = 0; e < Wp + 1; e++)
+                    yrow[e] = 0.0f;
+            if (last && j0 + CONV_NR >= ncols) {
+                for (size_t e = (size_t)ncols + Wp + 1; e < out_plane; e++)
+                    yrow[e] = 0.0f;
+                if (i0 + i == Cout - 1)
+                    for (uint e = 0; e < y_slack; e++)
+                        yrow[out_plane + e] = 0.0f;
+            }
+#endif
         }
     }
 }
+#undef CONV_OUT_AT
 
 /*
  * ConvTranspose2d with kernel = stride and no padding (the 2x2, stride 2

@@ -7,6 +7,8 @@
 
 #include "graph/tensor.h"
 #include "ops/conv.h"
+#include "ops/conv_implicit.h"
+#include "ops/conv_pair.h"
 #include "ops/conv_winograd.h"
 #include "ops/upcat.h"
 #include "models/layers.h"
@@ -61,6 +63,12 @@ static void ref_conv2d(const struct conv_case *c, const float *x, const float *w
                             }
                     y[((n * c->Cout + co) * Ho + oy) * Wo + ox] = (float)acc;
                 }
+}
+
+static void ref_relu(float *v, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        v[j] = v[j] > 0.0f ? v[j] : 0.0f;
 }
 
 /* The weight [Cout, Cin, kh, kw] as the binder leaves it: pass 0 plain,
@@ -240,8 +248,7 @@ static void test_conv2d(void **state)
         expect_close(got, want, ny, what);
 
         /* With ReLU in the epilogue (a convolution with a folded BatchNorm). */
-        for (size_t j = 0; j < ny; j++)
-            want[j] = want[j] > 0.0f ? want[j] : 0.0f;
+        ref_relu(want, ny);
         TC_ASSERT_OK(tc_op_conv2d_act(tc_test_rt, &tx, &tw, c->bias ? &tb : NULL, &c->g, 1, &ty,
                                       &err),
                      err);
@@ -446,6 +453,31 @@ static void test_conv1x1_k_blocks(void **state)
  * (nearest), read in place where the Winograd form applies, joined by the
  * implicit kernel's padded copy or made otherwise, against a host join and
  * the double reference. */
+/* torch.cat([interpolate(u, size (H, W), "nearest"), s], 1) for u [B, C0,
+ * H0, W0] and s [B, Cs, H, W], into joined [B, C0 + Cs, H, W]. */
+static void ref_join(int64_t B, int64_t C0, int64_t H0, int64_t W0, int64_t Cs, int64_t H,
+                     int64_t W, const float *u, const float *s, float *joined)
+{
+    int64_t C = C0 + Cs;
+    for (int64_t n = 0; n < B; n++)
+        for (int64_t ch = 0; ch < C; ch++)
+            for (int64_t y = 0; y < H; y++)
+                for (int64_t x = 0; x < W; x++) {
+                    float v = 0.0f;
+                    if (ch < C0) {
+                        /* PyTorch's nearest index: floor(dst * (float)in / out). */
+                        int64_t sy = (int64_t)floorf((float)y * ((float)H0 / (float)H));
+                        int64_t sx = (int64_t)floorf((float)x * ((float)W0 / (float)W));
+                        sy = sy < H0 - 1 ? sy : H0 - 1;
+                        sx = sx < W0 - 1 ? sx : W0 - 1;
+                        v = u[((n * C0 + ch) * H0 + sy) * W0 + sx];
+                    } else {
+                        v = s[((n * Cs + ch - C0) * H + y) * W + x];
+                    }
+                    joined[((n * C + ch) * H + y) * W + x] = v;
+                }
+}
+
 static void test_conv_upcat(void **state)
 {
     (void)state;
@@ -476,22 +508,9 @@ static void test_conv_upcat(void **state)
         float *joined = malloc(nj * sizeof *joined), *want = malloc(ny * sizeof *want);
         assert_non_null(joined);
         assert_non_null(want);
-        for (int64_t n = 0; n < B; n++)
-            for (int64_t ch = 0; ch < c.Cin; ch++)
-                for (int64_t y = 0; y < H; y++)
-                    for (int64_t x = 0; x < W; x++) {
-                        /* PyTorch's nearest index: floor(dst * (float)in / out). */
-                        int64_t sy = (int64_t)floorf((float)y * ((float)H0 / (float)H));
-                        int64_t sx = (int64_t)floorf((float)x * ((float)W0 / (float)W));
-                        sy = sy < H0 - 1 ? sy : H0 - 1;
-                        sx = sx < W0 - 1 ? sx : W0 - 1;
-                        joined[((n * c.Cin + ch) * H + y) * W + x] =
-                            ch < C0 ? u[((n * C0 + ch) * H0 + sy) * W0 + sx]
-                                    : s[((n * Cs + ch - C0) * H + y) * W + x];
-                    }
+        ref_join(B, C0, H0, W0, Cs, H, W, u, s, joined);
         ref_conv2d(&c, joined, w, b, Ho, Wo, want);
-        for (size_t j = 0; j < ny; j++)
-            want[j] = want[j] > 0.0f ? want[j] : 0.0f;
+        ref_relu(want, ny);
         int64_t ud[4] = {B, C0, H0, W0}, sd[4] = {B, Cs, H, W}, wd[4] = {Cout, c.Cin, 3, 3};
         int64_t yd[4] = {B, Cout, Ho, Wo};
         int wino = tc_conv2d_weight_packable(Cout, c.Cin, 3, 3, &c.g) &&
@@ -525,6 +544,109 @@ static void test_conv_upcat(void **state)
         tc_tensor_free(&tb);
         tc_tensor_free(&ty);
         tc_tensor_free(&wstore);
+    }
+}
+
+/* A UNet block's two Conv2dReLU (tc_op_conv2d_pair) against the reference
+ * run twice: with and without a join, the first one's output handed over in
+ * the second one's padded layout where both take the implicit kernel. */
+static void test_conv_pair(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t B, C0, H0, W0, Cs, H, W, C1, C2;
+        int handed_over; /* on CPU devices */
+    } cases[] = {
+        {1, 0, 0, 0, 8, 14, 14, 16, 16, 1},    /* 16 floats a padded row: the least */
+        {2, 16, 6, 9, 12, 12, 18, 16, 8, 1},   /* a doubled join, batch 2 */
+        {1, 0, 0, 0, 3, 29, 23, 8, 4, 1},      /* odd sizes */
+        {1, 0, 0, 0, 300, 6, 100, 8, 8, 1},    /* the first sum in two channel blocks */
+        {1, 0, 0, 0, 5, 7, 13, 12, 2, 0},      /* too narrow: one after the other */
+        {1, 8, 4, 4, 8, 8, 8, 64, 16, 0},      /* a packed first weight */
+        {2, 16, 7, 9, 0, 14, 18, 16, 8, 1},    /* upsampled alone (no skip) */
+        {1, 16, 4, 4, 0, 8, 8, 64, 16, 0},     /* the same made one after the other */
+        {1, 8, 15, 33, 0, 15, 33, 16, 8, 1},   /* "upsampled" to its own size */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t B = cases[i].B, C0 = cases[i].C0, H0 = cases[i].H0, W0 = cases[i].W0;
+        int64_t Cs = cases[i].Cs, H = cases[i].H, W = cases[i].W;
+        int64_t C1 = cases[i].C1, C2 = cases[i].C2;
+        struct conv_case c1 = {B, C0 + Cs, H, W, C1, 3, 3, {1, 1, 1, 1, 1, 1}, 1};
+        struct conv_case c2 = {B, C1, H, W, C2, 3, 3, {1, 1, 1, 1, 1, 1}, 1};
+        size_t nu = (size_t)(B * C0 * H0 * W0), ns = (size_t)(B * Cs * H * W);
+        size_t nj = (size_t)(B * c1.Cin * H * W), nm = (size_t)(B * C1 * H * W);
+        size_t ny = (size_t)(B * C2 * H * W);
+        float *u = random_buf(nu, 61 + (uint32_t)i, -1, 1), *s = random_buf(ns, 71, -1, 1);
+        float *w1 = random_buf((size_t)(C1 * c1.Cin * 9), 81, -0.3f, 0.3f);
+        float *w2 = random_buf((size_t)(C2 * C1 * 9), 82, -0.3f, 0.3f);
+        float *b1 = random_buf((size_t)C1, 91, -1, 1), *b2 = random_buf((size_t)C2, 92, -1, 1);
+        float *joined = malloc(nj * sizeof *joined), *mid = malloc(nm * sizeof *mid);
+        float *want = malloc(ny * sizeof *want);
+        assert_non_null(joined);
+        assert_non_null(mid);
+        assert_non_null(want);
+        ref_join(B, C0, H0, W0, Cs, H, W, u, s, joined);
+        ref_conv2d(&c1, joined, w1, b1, H, W, mid);
+        ref_relu(mid, nm);
+        ref_conv2d(&c2, mid, w2, b2, H, W, want);
+        ref_relu(want, ny);
+
+        int64_t ud[4] = {B, C0, H0, W0}, sd[4] = {B, Cs, H, W}, yd[4] = {B, C2, H, W};
+        int64_t w1d[4] = {C1, c1.Cin, 3, 3}, w2d[4] = {C2, C1, 3, 3};
+        int pack1 = tc_conv2d_weight_packable(C1, c1.Cin, 3, 3, &c1.g) &&
+                    tc_gemm_pack_wanted(tc_test_rt, (size_t)C1, (size_t)(c1.Cin * 9));
+        struct tc_tensor tu = {0}, ts = {0}, ty, ws1, ws2;
+        if (C0)
+            tu = tc_test_upload(u, 4, ud);
+        if (Cs) {
+            ts = tc_test_upload(s, 4, sd);
+        } else { /* no skip: a stand-in of its size without channels */
+            ts = tu;
+            ts.owns_buf = 0;
+            memcpy(ts.dims, sd, sizeof sd);
+        }
+        struct tc_tensor tb1 = tc_test_upload(b1, 1, &C1), tb2 = tc_test_upload(b2, 1, &C2);
+        struct tc_tensor tw1 = upload_weight(w1, w1d, pack1, &ws1);
+        struct tc_tensor tw2 = upload_weight(w2, w2d, 0, &ws2);
+        struct tc_tensor tj = ts;
+        tj.dims[1] = c1.Cin;
+        if (tc_runtime_is_cpu(tc_test_rt))
+            assert_int_equal(tc_conv2d_implicit_pair_wanted(tc_test_rt, &tj, &tw1, &c1.g, &tw2,
+                                                            &c2.g),
+                             cases[i].handed_over);
+        terracl_error err = {0};
+        TC_ASSERT_OK(tc_tensor_alloc(tc_test_rt, 4, yd, &ty, &err), err);
+        TC_ASSERT_OK(tc_op_conv2d_pair(tc_test_rt, C0 ? &tu : NULL, &ts, &tw1, &tb1, &c1.g, &tw2,
+                                       &tb2, &c2.g, 1, &ty, &err),
+                     err);
+        float *got = tc_test_download(&ty);
+        char what[64];
+        snprintf(what, sizeof what, "two 3x3 convolutions in a row, case %zu", i);
+        expect_close(got, want, ny, what);
+        /* A second weight for other channels is refused with a message. */
+        struct tc_tensor wrong = tw2;
+        wrong.dims[1] = C1 + 1;
+        assert_int_equal(tc_op_conv2d_pair(tc_test_rt, C0 ? &tu : NULL, &ts, &tw1, &tb1, &c1.g,
+                                           &wrong, &tb2, &c2.g, 1, &ty, &err),
+                         TERRACL_ERR_SHAPE);
+        assert_non_null(strstr(err.message, "input channels"));
+        free(got);
+        free(u);
+        free(s);
+        free(w1);
+        free(w2);
+        free(b1);
+        free(b2);
+        free(joined);
+        free(mid);
+        free(want);
+        tc_tensor_free(&tu);
+        tc_tensor_free(&ts);
+        tc_tensor_free(&tb1);
+        tc_tensor_free(&tb2);
+        tc_tensor_free(&ty);
+        tc_tensor_free(&ws1);
+        tc_tensor_free(&ws2);
     }
 }
 
@@ -916,7 +1038,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),         cmocka_unit_test(test_conv_weight_forms),
         cmocka_unit_test(test_conv_upcat),     cmocka_unit_test(test_conv_implicit_tiles),
-        cmocka_unit_test(test_conv1x1_k_blocks),
+        cmocka_unit_test(test_conv1x1_k_blocks), cmocka_unit_test(test_conv_pair),
         cmocka_unit_test(test_conv_op_profile), cmocka_unit_test(test_conv_transpose2d),
         cmocka_unit_test(test_pixel_shuffle),  cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_activations),    cmocka_unit_test(test_scse_gate),

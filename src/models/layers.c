@@ -8,7 +8,7 @@
 #include "core/checked.h"
 #include "ops/conv_winograd.h"
 #include "ops/linear.h"
-#include "ops/upcat.h"
+#include "ops/conv_pair.h"
 
 /* "<prefix>.<leaf>", or just the leaf when the prefix is empty. */
 static terracl_status full_name(const char *prefix, const char *leaf, char *buf, size_t cap,
@@ -105,9 +105,9 @@ terracl_status tc_layer_conv2d(terracl_module *m, const char *prefix, int64_t in
 }
 
 /* Checks x against c and allocates y with the convolution's output shape. */
-static terracl_status conv2d_output(terracl_runtime *rt, const struct tc_conv2d *c,
-                                    const struct tc_tensor *x, struct tc_tensor *y,
-                                    terracl_error *err)
+/* The layer's output dims on x, [B, out, Ho, Wo]. */
+static terracl_status conv2d_output_dims(const struct tc_conv2d *c, const struct tc_tensor *x,
+                                         int64_t dims[4], terracl_error *err)
 {
     terracl_status st = check_input(x, c->in, "Conv2d", err);
     if (st != TERRACL_OK)
@@ -122,7 +122,20 @@ static terracl_status conv2d_output(terracl_runtime *rt, const struct tc_conv2d 
                        tc_shape_str(x->ndim, x->dims, s, sizeof s), (long long)c->kh,
                        (long long)c->kw);
     }
-    return alloc4(rt, x->dims[0], c->out, ho, wo, y, err);
+    dims[0] = x->dims[0];
+    dims[1] = c->out;
+    dims[2] = ho;
+    dims[3] = wo;
+    return TERRACL_OK;
+}
+
+static terracl_status conv2d_output(terracl_runtime *rt, const struct tc_conv2d *c,
+                                    const struct tc_tensor *x, struct tc_tensor *y,
+                                    terracl_error *err)
+{
+    int64_t dims[4];
+    terracl_status st = conv2d_output_dims(c, x, dims, err);
+    return st ? st : tc_tensor_alloc(rt, 4, dims, y, err);
 }
 
 terracl_status tc_layer_conv2d_run(terracl_module *m, terracl_runtime *rt,
@@ -276,25 +289,34 @@ terracl_status tc_layer_conv2d_bn_accumulate(terracl_module *m, terracl_runtime 
                                    err);
 }
 
-terracl_status tc_layer_conv2d_bn_upcat(terracl_module *m, terracl_runtime *rt,
-                                        const struct tc_conv2d *c, const struct tc_batchnorm2d *bn,
-                                        int relu, const struct tc_tensor *up,
-                                        const struct tc_tensor *skip, struct tc_tensor *y,
-                                        terracl_error *err)
+terracl_status tc_layer_conv2d_bn_relu_pair(terracl_module *m, terracl_runtime *rt,
+                                            const struct tc_conv2d *c1,
+                                            const struct tc_batchnorm2d *bn1,
+                                            const struct tc_conv2d *c2,
+                                            const struct tc_batchnorm2d *bn2,
+                                            const struct tc_tensor *up, const struct tc_tensor *x,
+                                            struct tc_tensor *y, terracl_error *err)
 {
-    if (up->ndim != 4 || skip->ndim != 4) {
-        char s1[128], s2[128];
-        return tc_fail(err, TERRACL_ERR_SHAPE, "Conv2d: cannot join %s with skip %s",
-                       tc_shape_str(up->ndim, up->dims, s1, sizeof s1),
-                       tc_shape_str(skip->ndim, skip->dims, s2, sizeof s2));
+    struct tc_tensor joined = *x;
+    if (up != NULL) {
+        if (up->ndim != 4 || x->ndim != 4) {
+            char s1[128], s2[128];
+            return tc_fail(err, TERRACL_ERR_SHAPE, "Conv2d: cannot join %s with skip %s",
+                           tc_shape_str(up->ndim, up->dims, s1, sizeof s1),
+                           tc_shape_str(x->ndim, x->dims, s2, sizeof s2));
+        }
+        joined.dims[1] = up->dims[1] + x->dims[1];
     }
-    /* The output's size is that of the convolution on the joined map. */
-    struct tc_tensor joined = *skip;
-    joined.dims[1] = up->dims[1] + skip->dims[1];
-    terracl_status st = conv2d_output(rt, c, &joined, y, err);
+    /* The output's size: the second layer's on the first one's. */
+    struct tc_tensor mid = joined;
+    terracl_status st = conv2d_output_dims(c1, &joined, mid.dims, err);
+    if (st == TERRACL_OK)
+        st = conv2d_output(rt, c2, &mid, y, err);
     if (st != TERRACL_OK)
         return st;
-    st = tc_op_conv2d_upcat(rt, up, skip, value(m, c->w), value(m, bn->b), &c->geom, relu, y, err);
+    /* The BatchNorms' biases hold the folded shifts (fold_hook). */
+    st = tc_op_conv2d_pair(rt, up, x, value(m, c1->w), value(m, bn1->b), &c1->geom,
+                           value(m, c2->w), value(m, bn2->b), &c2->geom, 1, y, err);
     if (st != TERRACL_OK)
         tc_tensor_free(y);
     return st;

@@ -111,15 +111,16 @@ TC_NODISCARD terracl_status tc_layer_conv2d_bn_accumulate(terracl_module *m, ter
                                                           struct tc_tensor *y,
                                                           terracl_error *err);
 
-/* The same on torch.cat([interpolate(up, size of skip, "nearest"), skip], 1)
- * (a UNet decoder block's first convolution), without making the joined
- * map where the device can read it in place; y is allocated here. */
-TC_NODISCARD terracl_status tc_layer_conv2d_bn_upcat(terracl_module *m, terracl_runtime *rt,
-                                                     const struct tc_conv2d *c,
-                                                     const struct tc_batchnorm2d *bn, int relu,
-                                                     const struct tc_tensor *up,
-                                                     const struct tc_tensor *skip,
-                                                     struct tc_tensor *y, terracl_error *err);
+/* Two such layers in a row with ReLU after each (a UNet decoder block's
+ * Conv2dReLU pair), on x or, with up not NULL, on torch.cat([interpolate(up,
+ * size of x, "nearest"), x], 1) without making the joined map where the
+ * device can read it in place; the second layer takes its input without a
+ * padded copy where the device allows it (tc_op_conv2d_pair). y is
+ * allocated here. */
+TC_NODISCARD terracl_status tc_layer_conv2d_bn_relu_pair(
+    terracl_module *m, terracl_runtime *rt, const struct tc_conv2d *c1,
+    const struct tc_batchnorm2d *bn1, const struct tc_conv2d *c2, const struct tc_batchnorm2d *bn2,
+    const struct tc_tensor *up, const struct tc_tensor *x, struct tc_tensor *y, terracl_error *err);
 
 /* The same for ConvTranspose2d followed by BatchNorm2d (a neck's upsampling
  * unit): weight [in, out, k, k] scaled per output channel. */

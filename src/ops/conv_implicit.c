@@ -75,12 +75,25 @@ static size_t implicit_tile(const terracl_runtime *rt, int64_t Cout)
     return tile;
 }
 
+/* The zeros the kernel's last column tile reads past the planes: the rest
+ * of its tile_cols columns, and the taps' reach to the right. */
+static size_t implicit_slack(size_t tiles_n, size_t tile_cols, size_t ncols, int64_t kw,
+                             int64_t dil_w)
+{
+    return tiles_n * tile_cols - ncols + (size_t)((kw - 1) * dil_w) + 1;
+}
+
 /* The convolution of the input whose channels are up resized (nearest) to
- * x's size followed by x's, or of x alone when up is NULL. */
+ * x's size followed by x's, or of x alone when up is NULL. With `in`, the
+ * input already lies in the padded layout there (x gives only its shape);
+ * with `out`, the output is written there in the padded layout of a 3x3
+ * convolution with padding 1 on it (y gives only its shape; the caller
+ * made sure the sizes allow it: tc_conv2d_implicit_pair_wanted). */
 static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *up,
-                                   const struct tc_tensor *x, const struct tc_tensor *w,
-                                   const struct tc_tensor *b, const struct tc_conv_geom *g,
-                                   int relu, struct tc_tensor *y, terracl_error *err)
+                                   const struct tc_tensor *x, const struct tc_padded_map *in,
+                                   const struct tc_tensor *w, const struct tc_tensor *b,
+                                   const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
+                                   const struct tc_padded_map *out, terracl_error *err)
 {
     int64_t B = x->dims[0], H = x->dims[2], W = x->dims[3];
     int64_t C0 = up ? up->dims[1] : 0, Cin = C0 + x->dims[1];
@@ -96,14 +109,19 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
     size_t strips = (tiles_n + CPANEL - 1) / CPANEL;
     /* The last tile reads tile_cols columns past its start from the last channel's
      * last tap: slack after the planes, zero-filled. */
-    size_t slack = tiles_n * tile_cols - ncols + (size_t)((kw - 1) * g->dil_w) + 1;
+    size_t slack = implicit_slack(tiles_n, tile_cols, ncols, kw, g->dil_w);
     size_t padded = (size_t)Cin * plane + slack;
     terracl_status st;
     if (tiles_m * strips > INT_MAX)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "conv2d: too many tiles");
+    if (in != NULL && in->slack < slack)
+        return tc_fail(err, TERRACL_ERR_INTERNAL,
+                       "conv2d: the padded input has %zu floats of slack, the kernel reads %zu",
+                       in->slack, slack);
     struct tc_karg ow = TC_KUINT(0), ob = TC_KUINT(0);
+    size_t y_end = out ? out->offset + (size_t)B * out->item : y->offset + tc_tensor_numel(y);
     if ((st = tc_offset_arg(w, &ow, err)) || (b && (st = tc_offset_arg(b, &ob, err))) ||
-        (st = tc_check_u32(y->offset + tc_tensor_numel(y), "conv2d output", err)))
+        (st = tc_check_u32(y_end, "conv2d output", err)))
         return st;
     /* Input channels per launch: the strip of xp one work-item reads for
      * them (CPANEL tiles of tile_cols columns, plus the rows the taps reach)
@@ -126,7 +144,8 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
     }
     /* A 1x1 convolution without padding reads x as it is; a joined input
      * is always made by the copy. */
-    const int copy = up != NULL || !(kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0);
+    const int copy =
+        in == NULL && (up != NULL || !(kh == 1 && kw == 1 && g->pad_h == 0 && g->pad_w == 0));
     if (up != NULL && ((st = tc_check_u32(up->offset + tc_tensor_numel(up), "conv2d input", err)) ||
                        H0 * W0 * C0 >= INT_MAX / 2))
         return st ? st : tc_fail(err, TERRACL_ERR_UNSUPPORTED, "conv2d: upsampled input too large");
@@ -134,12 +153,12 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
     int64_t pd[1] = {(int64_t)padded};
     if (copy && (st = tc_tensor_alloc(rt, 1, pd, &xp, err)))
         return st;
-    char options[128];
+    char options[160];
     snprintf(options, sizeof options,
              "-DCONV_MR=%d -DCONV_NV=%d -DCONV_PANEL=%d -DCONV_KH=%d -DCONV_KW=%d -DCONV_DH=%d "
-             "-DCONV_DW=%d",
+             "-DCONV_DW=%d -DCONV_OUT_PADDED=%d",
              tc_conv_implicit_tiles[tile][0], tc_conv_implicit_tiles[tile][1], CPANEL, (int)kh,
-             (int)kw, (int)g->dil_h, (int)g->dil_w);
+             (int)kw, (int)g->dil_h, (int)g->dil_w, out != NULL);
     struct tc_kernel *kern = NULL, *pad = NULL;
     st = tc_kernel_get(rt, "conv_implicit", "tc_conv2d_implicit", options, &kern, err);
     if (st == TERRACL_OK && copy)
@@ -149,7 +168,8 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
     for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++) {
         size_t xo = x->offset + (size_t)(bi * (Cin - C0) * H * W);
         size_t uo = up ? up->offset + (size_t)(bi * C0 * H0 * W0) : 0;
-        size_t yo = y->offset + (size_t)(bi * Cout * Ho * Wo);
+        size_t yo = out ? out->offset + (size_t)bi * out->item
+                        : y->offset + (size_t)(bi * Cout * Ho * Wo);
         struct tc_karg pa[] = {TC_KBUF(x->buf),      TC_KUINT(xo),         TC_KBUF(xp.buf),
                                TC_KUINT(H),          TC_KUINT(W),          TC_KUINT(Hp),
                                TC_KUINT(Wp),         TC_KUINT(g->pad_h),   TC_KUINT(g->pad_w),
@@ -166,10 +186,11 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
         }
         if (st != TERRACL_OK)
             break;
-        /* What the kernel reads: the padded copy (with its slack), or the
-         * batch item's Cin planes of x. */
-        const struct tc_buf *src = copy ? xp.buf : x->buf;
-        size_t src_off = copy ? 0 : xo, src_len = copy ? padded : (size_t)Cin * plane;
+        /* What the kernel reads: the padded copy (with its slack), the
+         * padded input as it lies, or the batch item's Cin planes of x. */
+        const struct tc_buf *src = copy ? xp.buf : in ? in->buf : x->buf;
+        size_t src_off = copy ? 0 : in ? in->offset + (size_t)bi * in->item : xo;
+        size_t src_len = copy ? padded : in ? (size_t)Cin * plane + in->slack : (size_t)Cin * plane;
         char tag[96];
         snprintf(tag, sizeof tag, "%lldx%lldx%lld k%lldx%lld", (long long)Cout,
                  (long long)(Ho * Wo), (long long)(Cin * kh * kw), (long long)kh, (long long)kw);
@@ -183,15 +204,15 @@ static terracl_status implicit_run(terracl_runtime *rt, const struct tc_tensor *
                                      TC_KBUF(src),      TC_KUINT(src_off),
                                      TC_KUINT(src_len), TC_KUINT(plane),
                                      TC_KINT(Wp),       TC_KINT(g->dil_h),
-                                     TC_KINT(g->dil_w), TC_KBUF(y->buf),
+                                     TC_KINT(g->dil_w), TC_KBUF(out ? out->buf : y->buf),
                                      TC_KUINT(yo),      TC_KINT(Ho),
                                      TC_KINT(Wo),       TC_KINT(tiles_m),
                                      TC_KINT(tiles_n),  TC_KBUF(b ? b->buf : w->buf),
                                      ob,                TC_KINT(b != NULL),
                                      TC_KINT(relu != 0), TC_KINT(c0 > 0),
-                                     TC_KINT(c1 == Cin)};
+                                     TC_KINT(c1 == Cin), TC_KUINT(out ? out->slack : 0)};
             const size_t global[1] = {tiles_m * strips}, local[1] = {1};
-            st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args, 25, err);
+            st = tc_kernel_launch_tagged(rt, kern, tag, 1, global, local, args, 26, err);
         }
     }
     tc_tensor_free(&xp);
@@ -203,7 +224,76 @@ terracl_status tc_conv2d_implicit(terracl_runtime *rt, const struct tc_tensor *x
                                   const struct tc_conv_geom *g, int relu, struct tc_tensor *y,
                                   terracl_error *err)
 {
-    return implicit_run(rt, NULL, x, w, b, g, relu, y, err);
+    return implicit_run(rt, NULL, x, NULL, w, b, g, relu, y, NULL, err);
+}
+
+int tc_conv2d_implicit_pair_wanted(const terracl_runtime *rt, const struct tc_tensor *x,
+                                   const struct tc_tensor *w1, const struct tc_conv_geom *g1,
+                                   const struct tc_tensor *w2, const struct tc_conv_geom *g2)
+{
+    const struct tc_tensor *ws[2] = {w1, w2};
+    const struct tc_conv_geom *gs[2] = {g1, g2};
+    if (x->ndim != 4 || w1->ndim != 4 || w2->ndim != 4 || w1->dims[1] != x->dims[1] ||
+        w2->dims[1] != w1->dims[0])
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        const struct tc_conv_geom *g = gs[i];
+        /* Plain weights: packed and Winograd ones take other kernels. */
+        if (ws[i]->dims[2] != 3 || ws[i]->dims[3] != 3 || g->stride_h != 1 || g->stride_w != 1 ||
+            g->pad_h != 1 || g->pad_w != 1 || g->dil_h != 1 || g->dil_w != 1 ||
+            ws[i]->gemm_packed || ws[i]->has_derived)
+            return 0;
+    }
+    /* The kernel's padding mask wraps a vector's columns at most once. */
+    if (x->dims[3] + 2 < 16)
+        return 0;
+    struct tc_tensor mid = *x;
+    mid.dims[1] = w1->dims[0];
+    return tc_conv2d_implicit_wanted(rt, x, w1, g1) && tc_conv2d_implicit_wanted(rt, &mid, w2, g2);
+}
+
+terracl_status tc_conv2d_implicit_padded_size(const terracl_runtime *rt, int64_t B, int64_t C,
+                                              int64_t H, int64_t W, int64_t next_cout,
+                                              struct tc_padded_map *map, terracl_error *err)
+{
+    const size_t tile = implicit_tile(rt, next_cout);
+    const size_t tile_cols = 16 * (size_t)tc_conv_implicit_tiles[tile][1];
+    const size_t Wp = (size_t)W + 2, plane = ((size_t)H + 2) * Wp, ncols = (size_t)H * Wp;
+    const size_t tiles_n = (ncols + tile_cols - 1) / tile_cols;
+    size_t slack = implicit_slack(tiles_n, tile_cols, ncols, 3, 1), item, total;
+    if (tc_mul_overflow((size_t)C, plane, &item) || tc_add_overflow(item, slack, &item) ||
+        tc_mul_overflow(item, (size_t)B, &total) || total >= INT_MAX / 2)
+        return tc_fail(err, TERRACL_ERR_UNSUPPORTED,
+                       "conv2d: a padded %lld x %lld x %lld x %lld map is beyond the kernel's "
+                       "32-bit indices",
+                       (long long)B, (long long)C, (long long)H, (long long)W);
+    map->buf = NULL;
+    map->offset = 0;
+    map->item = item;
+    map->slack = slack;
+    return TERRACL_OK;
+}
+
+terracl_status tc_conv2d_implicit_to_padded(terracl_runtime *rt, const struct tc_tensor *up,
+                                            const struct tc_tensor *x, const struct tc_tensor *w,
+                                            const struct tc_tensor *b,
+                                            const struct tc_conv_geom *g, int relu,
+                                            const struct tc_tensor *y_shape,
+                                            const struct tc_padded_map *out, terracl_error *err)
+{
+    struct tc_tensor shape = *y_shape;
+    return implicit_run(rt, up, x, NULL, w, b, g, relu, &shape, out, err);
+}
+
+terracl_status tc_conv2d_implicit_from_padded(terracl_runtime *rt,
+                                              const struct tc_tensor *x_shape,
+                                              const struct tc_padded_map *in,
+                                              const struct tc_tensor *w,
+                                              const struct tc_tensor *b,
+                                              const struct tc_conv_geom *g, int relu,
+                                              struct tc_tensor *y, terracl_error *err)
+{
+    return implicit_run(rt, NULL, x_shape, in, w, b, g, relu, y, NULL, err);
 }
 
 terracl_status tc_conv2d_implicit_upcat(terracl_runtime *rt, const struct tc_tensor *up,
@@ -211,7 +301,7 @@ terracl_status tc_conv2d_implicit_upcat(terracl_runtime *rt, const struct tc_ten
                                         const struct tc_tensor *b, const struct tc_conv_geom *g,
                                         int relu, struct tc_tensor *y, terracl_error *err)
 {
-    return implicit_run(rt, up, skip, w, b, g, relu, y, err);
+    return implicit_run(rt, up, skip, NULL, w, b, g, relu, y, NULL, err);
 }
 
 int tc_conv_transpose2d_weight_packable(int64_t in, int64_t out, int64_t k, int64_t stride,

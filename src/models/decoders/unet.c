@@ -124,33 +124,53 @@ static terracl_status unet_forward(terracl_module *m, struct tc_exec *ex, const 
         const struct tc_tensor *skip = i + 3 <= N ? feature(p, in, N - 2 - i) : NULL;
         const struct tc_tensor *target = skip ? skip : feature(p, in, 0);
         int64_t H = target->dims[2], W = target->dims[3], C = cur->dims[1];
-        struct tc_tensor up = {0}, cat = {0}, mid = {0};
+        struct tc_tensor up = {0}, cat = {0}, mid = {0}, y = {0};
         /* The usual block (nearest, BatchNorm, no attention gate on the
-         * join) convolves the join where it lies; otherwise it is made. */
+         * join) convolves the join where it lies; otherwise it is made.
+         * With BatchNorm and no gates the block's two convolutions run as
+         * a pair, the second without its padded copy where the device
+         * allows (tc_layer_conv2d_bn_relu_pair). */
         const int joined_in_place = skip && !p->bilinear && p->batchnorm && !p->scse;
-        if (joined_in_place) {
-            st = tc_layer_conv2d_bn_upcat(m, rt, &p->blocks[i][0].conv, &p->blocks[i][0].bn, 1,
-                                          cur, skip, &mid, err);
-        } else if (skip) {
+        const int paired = p->batchnorm && !p->scse;
+        /* Without a skip, such a pair upsamples (nearest) as it joins: a
+         * join of the upsampled map with nothing. */
+        const int upsampled_in_place = !skip && !p->bilinear && paired;
+        struct tc_tensor nothing = *cur;
+        nothing.owns_buf = 0;
+        nothing.dims[1] = 0;
+        nothing.dims[2] = H;
+        nothing.dims[3] = W;
+        if (skip && !joined_in_place) {
             st = tc_dec_alloc(rt, B, C + skip->dims[1], H, W, &cat, err);
             if (st == TERRACL_OK)
                 st = tc_op_upsample_concat(rt, cur, skip, p->bilinear, &cat, err);
             if (st == TERRACL_OK && p->scse)
                 st = scse_run(m, rt, &p->att[i][0], &cat, err);
-        } else {
+        } else if (!skip && !upsampled_in_place) {
             st = tc_dec_alloc(rt, B, C, H, W, &up, err);
             if (st == TERRACL_OK)
                 st = p->bilinear ? tc_op_resize_bilinear(rt, cur, 0, &up, err)
                                  : tc_op_resize_nearest(rt, cur, 0.0, 0.0, &up, err);
         }
-        if (st == TERRACL_OK && !joined_in_place)
-            st = conv_relu(m, rt, p, &p->blocks[i][0], skip ? &cat : &up, &mid, err);
+        const struct tc_tensor *src = joined_in_place      ? skip
+                                      : skip                ? &cat
+                                      : upsampled_in_place ? &nothing
+                                                           : &up;
+        if (st == TERRACL_OK && paired) {
+            const int join = joined_in_place || upsampled_in_place;
+            st = tc_layer_conv2d_bn_relu_pair(m, rt, &p->blocks[i][0].conv, &p->blocks[i][0].bn,
+                                              &p->blocks[i][1].conv, &p->blocks[i][1].bn,
+                                              join ? cur : NULL, src, &y, err);
+        } else if (st == TERRACL_OK) {
+            st = conv_relu(m, rt, p, &p->blocks[i][0], src, &mid, err);
+            if (st == TERRACL_OK)
+                st = conv_relu(m, rt, p, &p->blocks[i][1], &mid, &y, err);
+        }
         tc_tensor_free(&up);
         tc_tensor_free(&cat);
-        tc_tensor_free(&x);
-        if (st == TERRACL_OK)
-            st = conv_relu(m, rt, p, &p->blocks[i][1], &mid, &x, err);
         tc_tensor_free(&mid);
+        tc_tensor_free(&x);
+        x = y;
         if (st == TERRACL_OK && p->scse)
             st = scse_run(m, rt, &p->att[i][1], &x, err);
         cur = &x;
