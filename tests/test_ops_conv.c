@@ -630,6 +630,14 @@ static void test_conv_pair(void **state)
                                            &wrong, &tb2, &c2.g, 1, &ty, &err),
                          TERRACL_ERR_SHAPE);
         assert_non_null(strstr(err.message, "input channels"));
+        if (C0) { /* an upsampled map of another batch is refused */
+            struct tc_tensor other = tu;
+            other.dims[0] = B + 1;
+            assert_int_equal(tc_op_conv2d_pair(tc_test_rt, &other, &ts, &tw1, &tb1, &c1.g, &tw2,
+                                               &tb2, &c2.g, 1, &ty, &err),
+                             TERRACL_ERR_SHAPE);
+            assert_non_null(strstr(err.message, "cannot join"));
+        }
         free(got);
         free(u);
         free(s);
