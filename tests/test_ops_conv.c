@@ -553,6 +553,13 @@ static void test_conv_upcat(void **state)
 static void test_conv_pair(void **state)
 {
     (void)state;
+    /* A handover map beyond the kernel's 32-bit indices is refused, named. */
+    struct tc_padded_map big;
+    terracl_error e0 = {0};
+    assert_int_equal(tc_conv2d_implicit_padded_size(tc_test_rt, 1, 4096, 1024, 1024, 16, &big,
+                                                    &e0),
+                     TERRACL_ERR_UNSUPPORTED);
+    assert_non_null(strstr(e0.message, "1 x 4096 x 1024 x 1024"));
     static const struct {
         int64_t B, C0, H0, W0, Cs, H, W, C1, C2;
         int handed_over; /* on CPU devices */
