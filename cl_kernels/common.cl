@@ -82,10 +82,15 @@ static inline uint tc_nearest_src(uint dst, uint in, uint out, float scale)
 #if defined(TC_PREFETCH_BUILTIN) && defined(__has_builtin)
 #if __has_builtin(__builtin_prefetch)
 #define TC_PREFETCH(p, write) __builtin_prefetch((const __global void *)(p), (write), 3)
+/* The same for a line needed later, into L2 only (x86's prefetcht1): for
+ * far-ahead requests that would otherwise push what the core is working
+ * on out of L1. */
+#define TC_PREFETCH_L2(p) __builtin_prefetch((const __global void *)(p), 0, 2)
 #endif
 #endif
 #ifndef TC_PREFETCH
 #define TC_PREFETCH(p, write) ((void)0)
+#define TC_PREFETCH_L2(p) ((void)0)
 #endif
 
 /* Streaming stores: a float16 written around the caches (x86's
