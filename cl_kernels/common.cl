@@ -93,6 +93,20 @@ static inline uint tc_nearest_src(uint dst, uint in, uint out, float scale)
 #define TC_PREFETCH_L2(p) ((void)0)
 #endif
 
+/* A work-item's share of the `floats` floats at `start` (the weight panels
+ * its kernel's next strip will read), split by lines among the `parts`
+ * work-items of its strip: *next is where its share starts, and the result
+ * the share's lines (0: nothing to request). The kernels request one line
+ * per step of their sums with TC_PREFETCH_L2. */
+static inline int tc_strip_share(__global const float *start, size_t floats, int parts,
+                                 int part, __global const float **next)
+{
+    const size_t lines = floats / 16, share = (lines + parts - 1) / parts;
+    const size_t first = (size_t)part * share;
+    *next = start + first * 16;
+    return first < lines ? (int)min(share, lines - first) : 0;
+}
+
 /* Streaming stores: a float16 written around the caches (x86's
  * non-temporal stores, where the driver is PoCL on x86), for results too
  * large to stay in them whose lines would otherwise first be read in. p

@@ -203,12 +203,8 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
     if (tiles_m >= 2 && tiles_m <= CONV_PF_TILES && q0 + CONV_PANEL < tiles_n) {
         const size_t block = (size_t)CONV_PANEL * K * CONV_PACK_W;
         const size_t avail = min(block, (size_t)(tiles_n - q0 - CONV_PANEL) * K * CONV_PACK_W);
-        const size_t lines = avail / 16, share = (lines + tiles_m - 1) / tiles_m;
-        const size_t first = (size_t)tm * share;
-        if (first < lines) {
-            next = Wk + (size_t)(q0 + CONV_PANEL) * K * CONV_PACK_W + first * 16;
-            next_lines = (int)min(share, lines - first);
-        }
+        next_lines = tc_strip_share(Wk + (size_t)(q0 + CONV_PANEL) * K * CONV_PACK_W, avail,
+                                    tiles_m, tm, &next);
     }
 
     for (int t = 0; t < qcount; t++) {

@@ -428,12 +428,7 @@ void tc_sgemm_packed(int M, int N, int K, float beta,
             __global const float *start = more ? P + (size_t)(strip + 1) * block : P + p_stride;
             const size_t avail = more ? min(block, (size_t)N * K - (size_t)(strip + 1) * block)
                                       : min(block, (size_t)N * K);
-            const size_t lines = avail / 16, share = (lines + tiles_m - 1) / tiles_m;
-            const size_t first = (size_t)tm * share;
-            if (first < lines) {
-                next = start + first * 16;
-                next_lines = (int)min(share, lines - first);
-            }
+            next_lines = tc_strip_share(start, avail, tiles_m, tm, &next);
         }
     }
 #endif

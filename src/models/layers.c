@@ -104,8 +104,7 @@ terracl_status tc_layer_conv2d(terracl_module *m, const char *prefix, int64_t in
     return st;
 }
 
-/* Checks x against c and allocates y with the convolution's output shape. */
-/* The layer's output dims on x, [B, out, Ho, Wo]. */
+/* Checks x against c and gives the layer's output dims on it, [B, out, Ho, Wo]. */
 static terracl_status conv2d_output_dims(const struct tc_conv2d *c, const struct tc_tensor *x,
                                          int64_t dims[4], terracl_error *err)
 {
@@ -129,6 +128,7 @@ static terracl_status conv2d_output_dims(const struct tc_conv2d *c, const struct
     return TERRACL_OK;
 }
 
+/* The same, and allocates y with that shape. */
 static terracl_status conv2d_output(terracl_runtime *rt, const struct tc_conv2d *c,
                                     const struct tc_tensor *x, struct tc_tensor *y,
                                     terracl_error *err)

@@ -247,6 +247,20 @@ terracl_status tc_op_conv2d(terracl_runtime *rt, const struct tc_tensor *x,
 /* y = act(conv(x) + b), with accumulate y = act(conv(x) + b + y). The
  * packed paths (CPUs) add y in their epilogues; `*fused` tells the caller
  * whether the accumulation happened (otherwise y was not touched). */
+int tc_conv2d_output_dims(const struct tc_tensor *x, const struct tc_tensor *w,
+                          const struct tc_conv_geom *g, int64_t dims[4])
+{
+    int64_t eff_h = g->dil_h * (w->dims[2] - 1) + 1, eff_w = g->dil_w * (w->dims[3] - 1) + 1;
+    int64_t Hp = x->dims[2] + 2 * g->pad_h, Wp = x->dims[3] + 2 * g->pad_w;
+    if (g->stride_h < 1 || g->stride_w < 1 || Hp < eff_h || Wp < eff_w)
+        return 0;
+    dims[0] = x->dims[0];
+    dims[1] = w->dims[0];
+    dims[2] = (Hp - eff_h) / g->stride_h + 1;
+    dims[3] = (Wp - eff_w) / g->stride_w + 1;
+    return 1;
+}
+
 terracl_status tc_conv2d_check(const struct tc_tensor *x, const struct tc_tensor *w,
                                const struct tc_tensor *b, const struct tc_conv_geom *g,
                                const struct tc_tensor *y, terracl_error *err)
@@ -254,8 +268,7 @@ terracl_status tc_conv2d_check(const struct tc_tensor *x, const struct tc_tensor
     const char *op = "conv2d";
     if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4)
         return shape_error(op, "expected 4-D tensors", x, w, y, err);
-    int64_t B = x->dims[0], Cin = x->dims[1], H = x->dims[2], W = x->dims[3];
-    int64_t Cout = w->dims[0], kh = w->dims[2], kw = w->dims[3];
+    int64_t B = x->dims[0], Cin = x->dims[1], Cout = w->dims[0];
     if (w->dims[1] != Cin)
         return shape_error(op, "input channels differ from the weight's", x, w, y, err);
     if (g->stride_h < 1 || g->stride_w < 1 || g->dil_h < 1 || g->dil_w < 1 || g->pad_h < 0 ||
@@ -263,14 +276,11 @@ terracl_status tc_conv2d_check(const struct tc_tensor *x, const struct tc_tensor
         !fits_int(g->pad_w) || !fits_int(g->dil_h) || !fits_int(g->dil_w))
         return tc_fail(err, TERRACL_ERR_INVALID_ARG,
                        "conv2d: stride and dilation must be >= 1 and padding >= 0");
-    int64_t eff_h = g->dil_h * (kh - 1) + 1, eff_w = g->dil_w * (kw - 1) + 1;
-    int64_t Ho = (H + 2 * g->pad_h - eff_h) / g->stride_h + 1;
-    int64_t Wo = (W + 2 * g->pad_w - eff_w) / g->stride_w + 1;
-    if (H + 2 * g->pad_h < eff_h || W + 2 * g->pad_w < eff_w)
+    int64_t want[4];
+    if (!tc_conv2d_output_dims(x, w, g, want))
         return shape_error(op, "the kernel is larger than the padded input", x, w, y, err);
-    if (y->dims[0] != B || y->dims[1] != Cout || y->dims[2] != Ho || y->dims[3] != Wo) {
+    if (y->dims[0] != B || y->dims[1] != Cout || y->dims[2] != want[2] || y->dims[3] != want[3]) {
         char s[128];
-        int64_t want[4] = {B, Cout, Ho, Wo};
         return tc_fail(err, TERRACL_ERR_SHAPE, "conv2d: output should be %s",
                        tc_shape_str(4, want, s, sizeof s));
     }

@@ -33,6 +33,11 @@ uint64_t tc_conv2d_flops(const struct tc_tensor *w, const struct tc_tensor *y);
 /* The shape checks every Conv2d op makes: 4-D tensors, channels matching,
  * a valid geometry, y of the output's shape, a bias of Cout floats, x
  * within 32-bit offsets. x may be a stand-in of the input's shape. */
+/* The output dims [B, Cout, Ho, Wo] of 4-D x and w under g; 0 when the
+ * kernel does not fit the padded input (or a stride is below 1). */
+int tc_conv2d_output_dims(const struct tc_tensor *x, const struct tc_tensor *w,
+                          const struct tc_conv_geom *g, int64_t dims[4]);
+
 TC_NODISCARD terracl_status tc_conv2d_check(const struct tc_tensor *x, const struct tc_tensor *w,
                                             const struct tc_tensor *b,
                                             const struct tc_conv_geom *g,

@@ -35,19 +35,13 @@ static terracl_status mid_shape(const struct tc_tensor *in, const struct tc_tens
                                 const struct tc_conv_geom *g, struct tc_tensor *mid,
                                 terracl_error *err)
 {
-    if (in->ndim != 4 || w->ndim != 4)
-        return tc_fail(err, TERRACL_ERR_SHAPE, "conv2d pair: expected 4-D input and weight");
-    int64_t eff_h = g->dil_h * (w->dims[2] - 1) + 1, eff_w = g->dil_w * (w->dims[3] - 1) + 1;
-    int64_t Hp = in->dims[2] + 2 * g->pad_h, Wp = in->dims[3] + 2 * g->pad_w;
-    if (g->stride_h < 1 || g->stride_w < 1 || Hp < eff_h || Wp < eff_w)
-        return tc_fail(err, TERRACL_ERR_SHAPE,
-                       "conv2d pair: the first kernel does not fit its input");
     *mid = (struct tc_tensor){0};
     mid->ndim = 4;
-    mid->dims[0] = in->dims[0];
-    mid->dims[1] = w->dims[0];
-    mid->dims[2] = (Hp - eff_h) / g->stride_h + 1;
-    mid->dims[3] = (Wp - eff_w) / g->stride_w + 1;
+    if (in->ndim != 4 || w->ndim != 4)
+        return tc_fail(err, TERRACL_ERR_SHAPE, "conv2d pair: expected 4-D input and weight");
+    if (!tc_conv2d_output_dims(in, w, g, mid->dims))
+        return tc_fail(err, TERRACL_ERR_SHAPE,
+                       "conv2d pair: the first kernel does not fit its input");
     return TERRACL_OK;
 }
 
