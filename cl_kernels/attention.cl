@@ -29,7 +29,7 @@
 #if TC_DV == 16
 typedef float16 dvec;
 #define DLOAD(i, p) vload16((i), (p))
-#define DSTORE(v, i, p) vstore16((v), (i), (p))
+#define DSTORE(v, i, p) TC_STORE16((v), (i), (p))
 #elif TC_DV == 8
 typedef float8 dvec;
 #define DLOAD(i, p) vload8((i), (p))
@@ -68,7 +68,7 @@ __kernel void tc_attention_kt(__global const float *qkv, uint qkv_off, __global 
         for (uint j = 0; j < 16; j++) {
             float16 row =
                 j0 + j < len ? vload16(0, src + (size_t)(j0 + j) * 3 * dim) : (float16)(0.0f);
-            vstore16(row, 0, tile[j]);
+            TC_STORE16_PRIVATE(row, 0, tile[j]);
         }
         __global float *dst = kt + kt_off + ((size_t)bh * TC_HD + d0) * lp + j0;
         for (uint d = 0; d < 16; d++) {
@@ -76,7 +76,7 @@ __kernel void tc_attention_kt(__global const float *qkv, uint qkv_off, __global 
                                     tile[5][d], tile[6][d], tile[7][d], tile[8][d], tile[9][d],
                                     tile[10][d], tile[11][d], tile[12][d], tile[13][d],
                                     tile[14][d], tile[15][d]);
-            vstore16(col, 0, dst + (size_t)d * lp);
+            TC_STORE16(col, 0, dst + (size_t)d * lp);
         }
     }
 }
@@ -248,8 +248,8 @@ __kernel void tc_attention_fwd(__global const float *qkv, uint qkv_off, __global
             #pragma unroll
             for (int n = 0; n < TC_ND; n++)
                 o[r][n] *= alpha;
-            vstore16(a, 0, p[r]);
-            vstore16(c, 1, p[r]);
+            TC_STORE16_PRIVATE(a, 0, p[r]);
+            TC_STORE16_PRIVATE(c, 1, p[r]);
         }
         att_accumulate_pv(&p[0][0], TC_KB, vbase + (size_t)j0 * ld, ld, nk, o);
     }
@@ -295,8 +295,8 @@ __kernel void tc_attention_rows(__global const float *qkv, uint qkv_off,
         #pragma unroll
         for (int r = 0; r < TC_R; r++) {
             mx[r] = fmax(mx[r], fmax(a[r], c[r]));
-            vstore16(a[r], 0, srow[r] + j0);
-            vstore16(c[r], 0, srow[r] + j0 + 16);
+            TC_STORE16_PRIVATE(a[r], 0, srow[r] + j0);
+            TC_STORE16_PRIVATE(c[r], 0, srow[r] + j0 + 16);
         }
     }
 
@@ -309,7 +309,7 @@ __kernel void tc_attention_rows(__global const float *qkv, uint qkv_off,
         float16 sum = (float16)(0.0f);
         for (uint v = 0; v < nvec; v++) {
             float16 e = exp(vload16(v, srow[r]) - m);
-            vstore16(e, v, srow[r]);
+            TC_STORE16_PRIVATE(e, v, srow[r]);
             sum += e;
         }
         inv[r] = 1.0f / hsum16(sum);

@@ -93,6 +93,22 @@ static inline uint tc_nearest_src(uint dst, uint in, uint out, float scale)
 #define TC_PREFETCH_L2(p) ((void)0)
 #endif
 
+/* vstore16(v, i, p) as one instruction. PoCL's vstore16 to an address not
+ * known to be 64-byte aligned becomes three stores (16, 16 and 32 bytes:
+ * every GEMM and convolution epilogue, every private row of scores); a
+ * store through a float16 type aligned to its elements is one unaligned
+ * 64-byte store. TC_STORE16 for __global pointers, TC_STORE16_PRIVATE for
+ * private arrays. Where the driver is not PoCL (TC_PREFETCH_BUILTIN, as
+ * above), plain vstore16. */
+#if defined(TC_PREFETCH_BUILTIN)
+typedef float16 __attribute__((aligned(4))) tc_float16_u;
+#define TC_STORE16(v, i, p) (*(__global tc_float16_u *)((p) + 16 * (size_t)(i)) = (v))
+#define TC_STORE16_PRIVATE(v, i, p) (*(tc_float16_u *)((p) + 16 * (size_t)(i)) = (v))
+#else
+#define TC_STORE16(v, i, p) vstore16((v), (i), (p))
+#define TC_STORE16_PRIVATE(v, i, p) vstore16((v), (i), (p))
+#endif
+
 /* A work-item's share of the `floats` floats at `start` (the weight panels
  * its kernel's next strip will read), split by lines among the `parts`
  * work-items of its strip: *next is where its share starts, and the result
@@ -112,7 +128,7 @@ static inline int tc_strip_share(__global const float *start, size_t floats, int
  * large to stay in them whose lines would otherwise first be read in. p
  * must be 64-byte aligned. Such stores are weakly ordered, so a work-item
  * that made them ends with TC_STREAM_FENCE before the kernels after it can
- * read them. Elsewhere both are plain: vstore16 and nothing. */
+ * read them. Elsewhere both are plain: TC_STORE16 and nothing. */
 #if defined(TC_PREFETCH_BUILTIN) && defined(__has_builtin)
 #if __has_builtin(__builtin_nontemporal_store) && __has_builtin(__builtin_ia32_sfence)
 #define TC_STREAM_STORES 1
@@ -122,6 +138,6 @@ static inline int tc_strip_share(__global const float *start, size_t floats, int
 #endif
 #ifndef TC_STREAM_STORES
 #define TC_STREAM_STORES 0
-#define TC_STREAM_STORE16(v, p) vstore16((v), 0, (p))
+#define TC_STREAM_STORE16(v, p) TC_STORE16((v), 0, (p))
 #define TC_STREAM_FENCE() ((void)0)
 #endif

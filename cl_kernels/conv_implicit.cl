@@ -63,7 +63,7 @@ static inline void tc_conv_pad_row(uint r, __global const float *restrict x, uin
     if (py < ph || py >= ph + H) {
         uint px = 0;
         for (; px + 16 <= Wp; px += 16)
-            vstore16((float16)(0.0f), 0, dst + px);
+            TC_STORE16((float16)(0.0f), 0, dst + px);
         for (; px < Wp; px++)
             dst[px] = 0.0f;
         return;
@@ -80,17 +80,17 @@ static inline void tc_conv_pad_row(uint r, __global const float *restrict x, uin
         if (W == 2 * W0)
             for (; px + 16 <= W; px += 16) {
                 float8 a = vload8(0, src + px / 2);
-                vstore16(a.s0011223344556677, 0, row + px);
+                TC_STORE16(a.s0011223344556677, 0, row + px);
             }
         else if (W == W0) /* a join at the same size (a UNet's last block) */
             for (; px + 16 <= W; px += 16)
-                vstore16(vload16(0, src + px), 0, row + px);
+                TC_STORE16(vload16(0, src + px), 0, row + px);
         for (; px < W; px++)
             row[px] = src[tc_nearest_src(px, W0, W, sw)];
     } else {
         __global const float *restrict src = x + x_off + ((size_t)(ci - C0) * H + (py - ph)) * W;
         for (; px + 16 <= W; px += 16)
-            vstore16(vload16(0, src + px), 0, row + px);
+            TC_STORE16(vload16(0, src + px), 0, row + px);
         for (; px < W; px++)
             row[px] = src[px];
     }
@@ -291,11 +291,11 @@ void tc_conv2d_implicit(int Cout, int Cin, int ci0, int ci1, __global const floa
 #if CONV_OUT_PADDED
                     r = select((float16)(0.0f), r, keep[v]);
 #endif
-                    vstore16(r, 0, yo);
+                    TC_STORE16(r, 0, yo);
                     continue;
                 }
                 float lane[16];
-                vstore16(r, 0, lane);
+                TC_STORE16_PRIVATE(r, 0, lane);
                 int oy = vy[v], ox = vx[v];
                 for (int l = 0; l < 16; l++) {
 #if CONV_OUT_PADDED
@@ -446,7 +446,7 @@ void tc_conv_transpose2d_direct(int P, int M, int Cin, __global const float *res
 #pragma unroll
             for (int v = 0; v < CONV_NV; v++) {
                 float lane[16];
-                vstore16(acc[i][v], 0, lane);
+                TC_STORE16_PRIVATE(acc[i][v], 0, lane);
 #pragma unroll
                 for (int l = 0; l < 16; l += CONV_TK) {
                     const int c = 16 * v + l;
@@ -475,7 +475,7 @@ void tc_conv_transpose2d_direct(int P, int M, int Cin, __global const float *res
 #pragma unroll
             for (int v = 0; v < CONV_NV; v++) {
                 float lane[16];
-                vstore16(acc[i][v], 0, lane);
+                TC_STORE16_PRIVATE(acc[i][v], 0, lane);
                 for (int l = 0; l < 16; l++)
                     base[off[16 * v + l]] = lane[l] + bcol[16 * v + l];
             }

@@ -80,10 +80,10 @@ void tc_conv1x1_narrow(__global const float *restrict x, uint x_off, uint x_batc
         for (int v = 0; v < NARROW_V; v++) {
             float16 r = relu ? fmax(acc[o][v], 0.0f) : acc[o][v];
             if (whole) {
-                vstore16(r, v, yo);
+                TC_STORE16(r, v, yo);
             } else {
                 float t[16];
-                vstore16(r, 0, t);
+                TC_STORE16_PRIVATE(r, 0, t);
 #pragma unroll
                 for (int l = 0; l < 16; l++)
                     if ((uint)(16 * v + l) < avail)

@@ -86,7 +86,7 @@ void tc_conv_channels_last(__global const float *restrict x, uint x_off,
     for (int px = 0; px < Wp; px++, dst += Cin) {
         const int ix = px - pw;
         const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-        vstore16(tc_gather_channels(src, plane, inside ? (size_t)ix : 0, inside, 16), 0, dst);
+        TC_STORE16(tc_gather_channels(src, plane, inside ? (size_t)ix : 0, inside, 16), 0, dst);
     }
 }
 
@@ -277,7 +277,7 @@ void tc_conv2d_packed(int Cout, int Cin, __global const float *restrict Wk, uint
                 if (relu)
                     r = fmax(r, (float16)(0.0f));
 #endif
-                vstore16(r, 0, lane[i]);
+                TC_STORE16_PRIVATE(r, 0, lane[i]);
             }
             if (ps == p0 && p0 + CONV_MR <= P) {
                 /* A whole tile: each channel's CONV_MR pixels are one run

@@ -147,10 +147,10 @@ static inline void tc_wino_store_tile(float16 d[WINO_A][WINO_A], int lanes,
             if (lanes == 16 && streamed) {
                 TC_STREAM_STORE16(v[c], p);
             } else if (lanes == 16) {
-                vstore16(v[c], 0, p);
+                TC_STORE16(v[c], 0, p);
             } else {
                 float s[16];
-                vstore16(v[c], 0, s);
+                TC_STORE16_PRIVATE(v[c], 0, s);
                 for (int l = 0; l < lanes; l++)
                     p[l] = s[l];
             }
@@ -407,7 +407,7 @@ void tc_wino_output(__global const float *restrict M, __global float *restrict y
                 float lane[WINO_M][16];
 #pragma unroll
                 for (int j = 0; j < WINO_M; j++)
-                    vstore16(o[j] + b, 0, lane[j]);
+                    TC_STORE16_PRIVATE(o[j] + b, 0, lane[j]);
                 __global float *p = base + (size_t)oy * Wo + bx;
 #pragma unroll
                 for (int l = 0; l < 16; l++) {
@@ -431,7 +431,7 @@ void tc_wino_output(__global const float *restrict M, __global float *restrict y
                 if (oy >= Ho || ox >= Wo)
                     continue;
                 float lane[16];
-                vstore16(o[j] + b, 0, lane);
+                TC_STORE16_PRIVATE(o[j] + b, 0, lane);
                 __global float *p = base + (size_t)oy * Wo + ox;
                 for (int l = 0; l < 16; l++) {
                     float v = accumulate ? lane[l] + p[l * out_plane] : lane[l];

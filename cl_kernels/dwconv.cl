@@ -60,7 +60,7 @@ tc_dwconv2d_one_tap(__global const float *x, uint x_off, __global const float *w
     __global float *yp = y + y_off + plane * pixels;
     uint j = 0;
     for (; j + 16 <= pixels; j += 16)
-        vstore16(fma(vload16(0, xp + j), (float16)(wc), (float16)(b0)), 0, yp + j);
+        TC_STORE16(fma(vload16(0, xp + j), (float16)(wc), (float16)(b0)), 0, yp + j);
     for (; j < pixels; j++)
         yp[j] = fma(xp[j], wc, b0);
 }
@@ -227,6 +227,6 @@ tc_dwconv2d_nhwc(__global const float *restrict x, uint x_off, __global const fl
 #pragma unroll
         for (int j = 0; j < TC_DWN_PX; j++)
             if (j < n)
-                vstore16(acc[j], 0, yrow + (size_t)(ox0 + j) * C);
+                TC_STORE16(acc[j], 0, yrow + (size_t)(ox0 + j) * C);
     }
 }

@@ -285,10 +285,10 @@ void tc_sgemm_nt(int M, int N, int K, float alpha, float beta,
                         if (beta != 0.0f)                                                      \
                             r = fma((float16)(beta), vload16(v, crow), r);                     \
                         r = TC_NN_EPILOGUE(r, i0 + i);                                         \
-                        vstore16(r, v, crow);                                                  \
+                        TC_STORE16(r, v, crow);                                                  \
                     } else {                                                                   \
                         float lane[16];                                                        \
-                        vstore16(r, 0, lane);                                                  \
+                        TC_STORE16_PRIVATE(r, 0, lane);                                                  \
                         for (int l = (skip); l < 16; l++) {                                    \
                             float o = beta != 0.0f ? fma(beta, crow[l], lane[l]) : lane[l];    \
                             crow[l] = TC_NN_EPILOGUE(o, i0 + i);                               \
@@ -521,7 +521,7 @@ void tc_sgemm_packed(int M, int N, int K, float beta,
                     const float16 gate = vload16(v, crow);
                     r *= gate / (1.0f + exp(-gate));
 #endif
-                    vstore16(r, v, crow);
+                    TC_STORE16(r, v, crow);
                 }
             }
         }
@@ -602,7 +602,7 @@ void tc_sgemm_packed_kb(int M, int N, int K, float beta,
                         if (last)
                             r = tc_gelu_erf(r);
 #endif
-                        vstore16(r, v, crow);
+                        TC_STORE16(r, v, crow);
                     }
                 }
             }

@@ -66,7 +66,7 @@ static inline void tc_transpose_tile(__global const float *restrict xs, __global
     for (uint r = 0; r < rn; r++) {
         __global const float *row = xs + (size_t)(r0 + r) * C + c0;
         if (cn == 16) {
-            vstore16(vload16(0, row), 0, tile[r]);
+            TC_STORE16_PRIVATE(vload16(0, row), 0, tile[r]);
         } else {
             for (uint c = 0; c < cn; c++)
                 tile[r][c] = row[c];
@@ -75,7 +75,7 @@ static inline void tc_transpose_tile(__global const float *restrict xs, __global
     for (uint c = 0; c < cn; c++) {
         __global float *out = ys + (size_t)(c0 + c) * R + r0;
         if (rn == 16) {
-            vstore16((float16)(tile[0][c], tile[1][c], tile[2][c], tile[3][c], tile[4][c],
+            TC_STORE16((float16)(tile[0][c], tile[1][c], tile[2][c], tile[3][c], tile[4][c],
                                tile[5][c], tile[6][c], tile[7][c], tile[8][c], tile[9][c],
                                tile[10][c], tile[11][c], tile[12][c], tile[13][c], tile[14][c],
                                tile[15][c]),

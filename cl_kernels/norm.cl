@@ -120,7 +120,7 @@ void tc_layernorm_rows_cpu(__global const float *x, uint x_off, __global float *
     float rstd = rsqrt((qs + q2.x + q2.y) / (float)cols + eps);
 
     for (uint c = 0; c < cv; c += 16)
-        vstore16((vload16(0, xr + c) - mean) * rstd * vload16(0, g + c) + vload16(0, b + c), 0,
+        TC_STORE16((vload16(0, xr + c) - mean) * rstd * vload16(0, g + c) + vload16(0, b + c), 0,
                  yr + c);
     for (uint c = cv; c < cols; c++)
         yr[c] = (xr[c] - mean) * rstd * g[c] + b[c];

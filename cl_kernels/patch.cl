@@ -35,7 +35,7 @@ __kernel void tc_patchify(__global const float *x, uint x_off, __global float *y
     __global const float *src = x + x_off + (((size_t)(b * C + c) * T + t) * H + h) * W + wg * pw;
     __global float *dst = y + y_off + (size_t)row * runs * pw + (size_t)run * pw;
     if (pw == 16) {
-        vstore16(vload16(0, src), 0, dst);
+        TC_STORE16(vload16(0, src), 0, dst);
     } else {
         for (uint kw = 0; kw < pw; kw++)
             dst[kw] = src[kw];

@@ -310,7 +310,7 @@ void tc_max_pool2d_pad_rows(__global const float *restrict x, uint x_off,
             float16 v = vload16(0, src + (size_t)r * in_w + ix);
             m = select(m, v, isgreater(v, m) | isnan(v));
         }
-        vstore16(m, 0, cols + pad + ix);
+        TC_STORE16_PRIVATE(m, 0, cols + pad + ix);
     }
     for (; ix < in_w; ix++) {
         float m = src[(size_t)r_begin * in_w + ix];
