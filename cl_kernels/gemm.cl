@@ -353,15 +353,16 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
         const int strip_cols = GEMM_PANEL * 16 * GEMM_NV;
         const int jn = (tn0 + GEMM_PANEL) * (16 * GEMM_NV);
         if (tiles_m >= 2 && jn < N) {
+            /* Counted in long: K lines of up to 64 per row need not fit an int. */
             const int per_row = (min(strip_cols, N - jn) + 15) / 16;
-            const int lines = K * per_row, share = (lines + tiles_m - 1) / tiles_m;
-            const int first = tm * share;
+            const long lines = (long)K * per_row, share = (lines + tiles_m - 1) / tiles_m;
+            const long first = (long)tm * share;
             if (first < lines) {
-                ahead_left = min(share, lines - first);
-                ahead_row = first / per_row;
+                ahead_left = (int)min(min(share, lines - first), (long)INT_MAX);
+                ahead_row = (int)(first / per_row);
                 ahead_begin = jn;
                 ahead_end = jn + 16 * per_row;
-                ahead_col = jn + 16 * (first - ahead_row * per_row);
+                ahead_col = jn + 16 * (int)(first - (long)ahead_row * per_row);
             }
         }
     }
