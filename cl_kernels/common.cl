@@ -77,9 +77,9 @@ static inline uint tc_nearest_src(uint dst, uint in, uint out, float scale)
 /* A hint to bring the line holding *p into the cache before it is used
  * (write = 1: it is about to be written). PoCL compiles OpenCL's prefetch()
  * to nothing, so this takes clang's builtin where the runtime says the
- * driver turns it into prefetch instructions (TC_PREFETCH_BUILTIN: PoCL)
+ * driver turns it into prefetch instructions (TC_POCL: PoCL)
  * and is nothing elsewhere. */
-#if defined(TC_PREFETCH_BUILTIN) && defined(__has_builtin)
+#if defined(TC_POCL) && defined(__has_builtin)
 #if __has_builtin(__builtin_prefetch)
 #define TC_PREFETCH(p, write) __builtin_prefetch((const __global void *)(p), (write), 3)
 /* The same for a line needed later, into L2 only (x86's prefetcht1): for
@@ -98,9 +98,8 @@ static inline uint tc_nearest_src(uint dst, uint in, uint out, float scale)
  * every GEMM and convolution epilogue, every private row of scores); a
  * store through a float16 type aligned to its elements is one unaligned
  * 64-byte store. TC_STORE16 for __global pointers, TC_STORE16_PRIVATE for
- * private arrays. Where the driver is not PoCL (TC_PREFETCH_BUILTIN, as
- * above), plain vstore16. */
-#if defined(TC_PREFETCH_BUILTIN)
+ * private arrays. Where the driver is not PoCL (TC_POCL), plain vstore16. */
+#if defined(TC_POCL)
 typedef float16 __attribute__((aligned(4))) tc_float16_u;
 #define TC_STORE16(v, i, p) (*(__global tc_float16_u *)((p) + 16 * (size_t)(i)) = (v))
 #define TC_STORE16_PRIVATE(v, i, p) (*(tc_float16_u *)((p) + 16 * (size_t)(i)) = (v))
@@ -129,7 +128,7 @@ static inline int tc_strip_share(__global const float *start, size_t floats, int
  * must be 64-byte aligned. Such stores are weakly ordered, so a work-item
  * that made them ends with TC_STREAM_FENCE before the kernels after it can
  * read them. Elsewhere both are plain: TC_STORE16 and nothing. */
-#if defined(TC_PREFETCH_BUILTIN) && defined(__has_builtin)
+#if defined(TC_POCL) && defined(__has_builtin)
 #if __has_builtin(__builtin_nontemporal_store) && __has_builtin(__builtin_ia32_sfence)
 #define TC_STREAM_STORES 1
 #define TC_STREAM_STORE16(v, p) __builtin_nontemporal_store((v), (__global float16 *)(p))

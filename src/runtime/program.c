@@ -343,12 +343,13 @@ static terracl_status compile_entry(terracl_runtime *rt, struct tc_program_entry
     if (st != TERRACL_OK)
         return st;
     char options[1024];
-    /* PoCL compiles clang's prefetch builtin to the CPU's prefetch
-     * instructions (common.cl's TC_PREFETCH); drivers that go through
-     * SPIR-V (rusticl) refuse the intrinsic. */
-    const int prefetch = strstr(rt->info.platform_name, "Portable Computing Language") != NULL;
-    snprintf(options, sizeof options, "%s%s %s", TC_BASE_OPTIONS,
-             prefetch ? " -DTC_PREFETCH_BUILTIN=1" : "", e->options);
+    /* TC_POCL: the driver is PoCL, which compiles OpenCL C with clang
+     * straight to the device's code: common.cl then uses clang's prefetch
+     * and non-temporal store builtins (which drivers going through SPIR-V,
+     * such as rusticl, refuse) and its reduced-alignment vector stores. */
+    const int pocl = strstr(rt->info.platform_name, "Portable Computing Language") != NULL;
+    snprintf(options, sizeof options, "%s%s %s", TC_BASE_OPTIONS, pocl ? " -DTC_POCL=1" : "",
+             e->options);
 
     char dir[1100], path[1200], hex[65];
     uint8_t key[32];
