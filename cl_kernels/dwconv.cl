@@ -82,11 +82,13 @@ tc_dwconv2d_one_tap(__global const float *x, uint x_off, __global const float *w
 #if TC_DW_VEC == 16
 #define TC_DW_FLOATV float16
 #define TC_DW_LOAD vload16
-#define TC_DW_STORE vstore16
+#define TC_DW_STORE_GLOBAL TC_STORE16
+#define TC_DW_STORE_PRIVATE TC_STORE16_PRIVATE
 #else
 #define TC_DW_FLOATV float8
 #define TC_DW_LOAD vload8
-#define TC_DW_STORE vstore8
+#define TC_DW_STORE_GLOBAL vstore8
+#define TC_DW_STORE_PRIVATE vstore8
 #endif
 __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
 tc_dwconv2d_vec(__global const float *x, uint x_off, __global const float *w, uint w_off,
@@ -135,7 +137,7 @@ tc_dwconv2d_vec(__global const float *x, uint x_off, __global const float *w, ui
             float *dst = &prow[slot[ky]][pad_w];
             int j = 0;
             for (; j + TC_DW_VEC <= (int)wd; j += TC_DW_VEC)
-                TC_DW_STORE(TC_DW_LOAD(0, row + j), 0, dst + j);
+                TC_DW_STORE_PRIVATE(TC_DW_LOAD(0, row + j), 0, dst + j);
             for (; j < (int)wd; j++)
                 dst[j] = row[j];
         }
@@ -151,12 +153,12 @@ tc_dwconv2d_vec(__global const float *x, uint x_off, __global const float *w, ui
                               (TC_DW_FLOATV)(wk[ky * TC_DW_KW + kx]), acc);
             }
             if (!channels_last && ox0 + TC_DW_VEC <= (int)wo) {
-                TC_DW_STORE(acc, 0,
-                            y + y_off + (((size_t)b * channels + c) * ho + oy) * wo + ox0);
+                TC_DW_STORE_GLOBAL(acc, 0,
+                                   y + y_off + (((size_t)b * channels + c) * ho + oy) * wo + ox0);
                 continue;
             }
             float out[TC_DW_VEC];
-            TC_DW_STORE(acc, 0, out);
+            TC_DW_STORE_PRIVATE(acc, 0, out);
             for (int j = 0; j < TC_DW_VEC && ox0 + j < (int)wo; j++) {
                 uint ox = (uint)(ox0 + j);
                 size_t o = channels_last ? (((size_t)b * ho + oy) * wo + ox) * channels + c
