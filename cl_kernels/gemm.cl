@@ -288,7 +288,7 @@ void tc_sgemm_nt(int M, int N, int K, float alpha, float beta,
                         TC_STORE16(r, v, crow);                                                  \
                     } else {                                                                   \
                         float lane[16];                                                        \
-                        TC_STORE16_PRIVATE(r, 0, lane);                                                  \
+                        TC_STORE16_PRIVATE(r, 0, lane);                                        \
                         for (int l = (skip); l < 16; l++) {                                    \
                             float o = beta != 0.0f ? fma(beta, crow[l], lane[l]) : lane[l];    \
                             crow[l] = TC_NN_EPILOGUE(o, i0 + i);                               \
@@ -414,13 +414,14 @@ void tc_sgemm_nn(int M, int N, int K, float alpha, float beta,
 
 /*
  * tc_sgemm_packed: C = A * W^T (+ beta*C, + bias, GELU as GEMM_EPILOGUE
- * says; 5: C = silu(C) * A W^T, the SwiGLU gate) for a Linear weight W [N, K] stored panel-packed by the host
- * (tc_gemm_pack_weight): panel q holds columns q*64 .. q*64+63 of W^T as
- * K rows of 64 contiguous floats, so the tile below streams its B operand
- * sequentially. A tile is GEMM_MR rows by GEMM_PV float16 vectors of one
- * panel (GEMM_PV 4: the whole panel; 2: one half of it). Each step
- * broadcasts one element of each of GEMM_MR rows of A against the tile's
- * GEMM_PV vectors of the panel: no horizontal sums, unlike tc_sgemm_nt.
+ * says; 5: C = silu(C) * A W^T, the SwiGLU gate) for a Linear weight W [N, K]
+ * stored panel-packed by the host (tc_gemm_pack_weight): panel q holds
+ * columns q*64 .. q*64+63 of W^T as K rows of 64 contiguous floats, so the
+ * tile below streams its B operand sequentially. A tile is GEMM_MR rows by
+ * GEMM_PV float16 vectors of one panel (GEMM_PV 4: the whole panel; 2: one
+ * half of it). Each step broadcasts one element of each of GEMM_MR rows of
+ * A against the tile's GEMM_PV vectors of the panel: no horizontal sums,
+ * unlike tc_sgemm_nt.
  * N is a multiple of 64 (the host packs only such weights). Dimension 1
  * of the launch indexes a batch of such products, a_stride, p_stride and
  * c_stride floats apart (Winograd's transformed tiles).
