@@ -232,7 +232,13 @@ static cl_kernel build_kernel(const char *variant, const char *name)
 {
     char opts[512];
     cl_int e;
-    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable %s", variant);
+    char platform[256] = "";
+    cl_platform_id plat;
+    if (clGetDeviceInfo(dev, CL_DEVICE_PLATFORM, sizeof plat, &plat, NULL) == CL_SUCCESS)
+        clGetPlatformInfo(plat, CL_PLATFORM_NAME, sizeof platform, platform, NULL);
+    const int pocl = strstr(platform, "Portable Computing Language") != NULL;
+    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable%s %s", pocl ? " -DTC_POCL=1" : "",
+             variant);
     cl_program p = clCreateProgramWithSource(ctx, 1, (const char **)&src, NULL, &e);
     CHECK(e);
     if (clBuildProgram(p, 1, &dev, opts, NULL, NULL) != CL_SUCCESS) {
@@ -273,7 +279,18 @@ int main(int argc, char **argv)
     }
     if (nv == 0 && np == 0)
         variants[nv++] = "-DGEMM_MR=3 -DGEMM_NR=8 -DGEMM_PANEL=8";
-    src = read_all("cl_kernels/gemm.cl");
+    /* As the library builds it: common.cl first, and with PoCL, -DTC_POCL
+     * for its prefetches and one-instruction stores (src/runtime/program.c). */
+    {
+        char *common = read_all("cl_kernels/common.cl"), *gemm = read_all("cl_kernels/gemm.cl");
+        size_t nc = strlen(common), ng = strlen(gemm);
+        src = malloc(nc + ng + 2);
+        memcpy(src, common, nc);
+        src[nc] = '\n';
+        memcpy(src + nc + 1, gemm, ng + 1);
+        free(common);
+        free(gemm);
+    }
     cl_platform_id plat;
     CHECK(clGetPlatformIDs(1, &plat, NULL));
     CHECK(clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, &dev, NULL));
