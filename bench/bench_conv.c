@@ -59,6 +59,7 @@ static const struct cfg k_cfgs[] = {
     {"conv1x1 96->256 @56", CONV, 96, 256, 56, 56, 1, 1, 0, 0, 0},
     {"conv1x1 192->256 @28", CONV, 192, 256, 28, 28, 1, 1, 0, 0, 0},
     {"conv1x1 384->256 @14", CONV, 384, 256, 14, 14, 1, 1, 0, 0, 0},
+    {"conv1x1 96->256 @128", CONV, 96, 256, 128, 128, 1, 1, 0, 0, 0}, /* the same at 512 */
     /* UperNet's pyramid pooling on its finest pooled map (ConvNeXt-T, Prithvi ViT-L) */
     {"conv1x1 768->256 @6", CONV, 768, 256, 6, 6, 1, 1, 0, 0, 0},
     {"conv1x1 1024->256 @6", CONV, 1024, 256, 6, 6, 1, 1, 0, 0, 0},

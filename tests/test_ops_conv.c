@@ -171,11 +171,13 @@ static void test_conv2d(void **state)
         {1, 33, 5, 10, 128, 1, 1, {1, 1, 0, 0, 1, 1}, 0},
         {1, 24, 1, 3, 64, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
         /* Unpadded 1x1 on maps of 1024 pixels or more: the NN GEMM with the
-         * packed weight as A (6-row tiles straddle the 64-row panels), the
-         * last strip of columns partial. */
+         * packed weight as A, the last strip of columns partial. Up to 96
+         * input channels in 8 x 32 tiles; past that in 6 x 64 tiles, which
+         * straddle the 64-row panels. */
         {1, 19, 48, 45, 64, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
         {2, 13, 41, 53, 128, 1, 1, {1, 1, 0, 0, 1, 1}, 0},
         {1, 70, 33, 32, 192, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
+        {1, 100, 35, 31, 192, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
         /* Winograd F(4x4, 3x3) (up to 256 output channels): odd sizes
          * (partial edge tiles) with batch 2, no padding with channels not
          * a multiple of 16, wider padding, one tile. */
