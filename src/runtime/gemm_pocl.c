@@ -35,7 +35,7 @@
  * NN_SHORT_K channels on a large map): 8 x 32 tiles. ConvNeXt-T UperNet's
  * lateral 96 -> 256 @56x56 at 224, alone (bench_conv, best of 40, twice):
  * 0.72 ms against 0.78-0.80 with 6 x 64 tiles, 0.80-0.81 against
- * 0.84-0.86 with the caches flushed; in the model (bench_ab, seven runs,
+ * 0.84-0.86 with the caches flushed; in the model (bench_ab, nine runs,
  * both orders) 0.92-0.98 of the time. The same layer at 512 (128x128)
  * and the 64-channel 1x1 layers of ResNet-50 came out even (within 2-3%,
  * either way). Eight rows are an eighth of a weight panel, so a tile's
