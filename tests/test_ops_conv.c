@@ -178,6 +178,10 @@ static void test_conv2d(void **state)
         {2, 13, 41, 53, 128, 1, 1, {1, 1, 0, 0, 1, 1}, 0},
         {1, 70, 33, 32, 192, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
         {1, 100, 35, 31, 192, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
+        /* From 576 pixels, up to 256 input channels: the same GEMM in 8 x
+         * 32 tiles (the last tile of each row partial). */
+        {1, 130, 24, 25, 128, 1, 1, {1, 1, 0, 0, 1, 1}, 1},
+        {2, 256, 23, 26, 64, 1, 1, {1, 1, 0, 0, 1, 1}, 0},
         /* Winograd F(4x4, 3x3) (up to 256 output channels): odd sizes
          * (partial edge tiles) with batch 2, no padding with channels not
          * a multiple of 16, wider padding, one tile. */

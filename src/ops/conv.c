@@ -47,6 +47,17 @@
  * 145-194 (smp DeepLabV3+ at 512: 449 -> 361 ms, --profile, alternating);
  * at 28x28 the kernel still won there (512->128: 140-166 against 103-120). */
 #define PACKED_GEMM_MIN_PIXELS 1024
+/* From this many pixels a sum of at most PACKED_GEMM_SHORT_K channels
+ * takes the GEMM too (in 8 x 32 tiles, gemm_pocl.c): the kernel's epilogue,
+ * which turns each tile's pixel rows into channel rows, weighs more
+ * against a short sum. At 28x28 and 24x24 alone (bench_conv, best of 40,
+ * three rounds) 128, 192 and 256 channels to 256 or 512 took 0.91-0.97 of
+ * the kernel's time; 512 channels still did better in the kernel. In the
+ * models (bench_ab, both orders): ResNet-50's 1x1 128 -> 512 +residual
+ * @28x28 0.93-0.94 in three runs of four (1.05 in one), ConvNeXt-T
+ * UperNet's lateral 192 -> 256 @28x28 0.95-0.97. */
+#define PACKED_GEMM_SHORT_MIN_PIXELS 576
+#define PACKED_GEMM_SHORT_K 256
 
 static terracl_status shape_error(const char *op, const char *what, const struct tc_tensor *x,
                                   const struct tc_tensor *w, const struct tc_tensor *y,
@@ -323,7 +334,9 @@ static terracl_status conv2d_run(terracl_runtime *rt, const struct tc_tensor *x,
         if (!*fused)
             return TERRACL_OK;
     }
-    if (w->gemm_packed && direct && P >= PACKED_GEMM_MIN_PIXELS) {
+    if (w->gemm_packed && direct &&
+        (P >= PACKED_GEMM_MIN_PIXELS ||
+         (P >= PACKED_GEMM_SHORT_MIN_PIXELS && K <= PACKED_GEMM_SHORT_K))) {
         for (int64_t bi = 0; bi < B && st == TERRACL_OK; bi++)
             st = conv1x1_packed(rt, x, w, b, relu, accumulate, y, bi, err);
         return st;

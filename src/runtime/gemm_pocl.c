@@ -43,6 +43,13 @@
  * block of the input is half as wide; which of the two the short sums
  * feel, and why only on a 56x56 map, is not established. */
 #define NN_SHORT_K 96
+/* Below NN_SHORT_PIXELS columns (the 1x1 convolutions from at most 256
+ * channels that conv.c sends here on maps of 24x24 to 28x28) 8 x 32 tiles
+ * up to NN_MID_K: 6 x 64 tiles took 1.13x the time of the packed
+ * convolution kernel on 192 -> 256 @28x28 (bench_conv), whose 13 column
+ * tiles split into strips of three, three, three, three and one. */
+#define NN_SHORT_PIXELS 1024
+#define NN_MID_K 256
 #define NN_SHORT_MR 8
 #define NN_SHORT_NV 2
 #define STR_(x) #x
@@ -239,7 +246,8 @@ static terracl_status native_gemm(terracl_runtime *rt, int trans_a, int trans_b,
                        "native GEMM: column-bias epilogues need op(B) = B^T");
     const int long_k = k >= NT_LONG_K;
     const struct nt_tiles *tt = &k_nt_tiles[long_k];
-    const int short_k = !nt && packed_a && k <= NN_SHORT_K && m % NN_SHORT_MR == 0;
+    const int short_k = !nt && packed_a && m % NN_SHORT_MR == 0 &&
+                        (k <= NN_SHORT_K || (n < NN_SHORT_PIXELS && k <= NN_MID_K));
     size_t mr = nt ? tt->mr : short_k ? NN_SHORT_MR : NN_MR;
     const int nv = short_k ? NN_SHORT_NV : NN_NV;
     const size_t nr = nt ? tt->nr : 16 * (size_t)nv;
