@@ -51,6 +51,9 @@ static const struct cfg k_cfgs[] = {
     {"conv3x3 64->64 @224", CONV, 64, 64, 224, 224, 3, 1, 1, 0, 0},
     /* ResNet-50 bottleneck 1x1 convolutions, 224 input */
     {"conv1x1 64->256 @56", CONV, 64, 256, 56, 56, 1, 1, 0, 0, 0},
+    /* ResNet-50's layer1 and layer2 block ends at 512 (with --residual) */
+    {"conv1x1 64->256 @128", CONV, 64, 256, 128, 128, 1, 1, 0, 0, 0},
+    {"conv1x1 128->512 @64", CONV, 128, 512, 64, 64, 1, 1, 0, 0, 0},
     {"conv1x1 256->64 @56", CONV, 256, 64, 56, 56, 1, 1, 0, 0, 0},
     {"conv1x1 512->128 @28", CONV, 512, 128, 28, 28, 1, 1, 0, 0, 0},
     {"conv1x1 128->512 @28", CONV, 128, 512, 28, 28, 1, 1, 0, 0, 0},

@@ -499,6 +499,9 @@ static void test_conv_upcat(void **state)
         {2, 16, 16, 16, 20, 32, 32, 64, 1}, /* 32x32: both parts transposed first */
         {1, 10, 4, 4, 9, 8, 8, 64, 1},   /* plain weight: the implicit kernel */
         {2, 16, 4, 3, 16, 9, 7, 32, 1},  /* no Winograd form: the implicit kernel */
+        /* the implicit kernel's padded copy, 42 wide: whole vectors of the
+         * doubled and the skip channels, then a 10-column tail */
+        {1, 12, 7, 21, 9, 14, 42, 32, 1},
         {1, 8, 4, 4, 5, 8, 8, 16, 2},    /* strided: the join is made */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
