@@ -7,6 +7,7 @@
 #include "test_common.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "runtime/gemm_params.h"
@@ -164,6 +165,34 @@ static void test_native_params(void **state)
             fail_msg("accepted '%s'", bad[i]);
 }
 
+/* The shipped set follows the CPU it was measured on: PoCL's name for an
+ * Intel Xeon gets 1x1 sums in blocks of 256, other CPUs and other device
+ * types the general default. */
+static void test_native_shipped_by_device(void **state)
+{
+    (void)state;
+    struct terracl_device_info xeon = {0}, epyc = {0}, llvmpipe = {0}, gpu = {0};
+    snprintf(xeon.type, sizeof xeon.type, "cpu");
+    snprintf(xeon.vendor, sizeof xeon.vendor, "GenuineIntel");
+    snprintf(xeon.name, sizeof xeon.name, "pthread-skylake-avx512-Intel(R) Xeon(R) Processor");
+    snprintf(epyc.type, sizeof epyc.type, "cpu");
+    snprintf(epyc.vendor, sizeof epyc.vendor, "AuthenticAMD");
+    snprintf(epyc.name, sizeof epyc.name, "pthread-znver4-AMD EPYC 9R14 96-Core Processor");
+    snprintf(llvmpipe.type, sizeof llvmpipe.type, "cpu");
+    snprintf(llvmpipe.vendor, sizeof llvmpipe.vendor, "Mesa");
+    snprintf(llvmpipe.name, sizeof llvmpipe.name, "llvmpipe (LLVM 15.0.6, 256 bits)");
+    gpu = xeon; /* a GPU whose strings happen to match */
+    snprintf(gpu.type, sizeof gpu.type, "gpu");
+    assert_int_equal(tc_native_shipped(&xeon)->nn_kc, 256);
+    assert_int_equal(tc_native_shipped(&xeon)->packed_kc, tc_native_default.packed_kc);
+    assert_int_equal(tc_native_shipped(&xeon)->conv_block_kib, tc_native_default.conv_block_kib);
+    assert_int_equal(tc_native_shipped(&xeon)->item_steps, tc_native_default.item_steps);
+    assert_ptr_equal(tc_native_shipped(&epyc), &tc_native_default);
+    assert_ptr_equal(tc_native_shipped(&llvmpipe), &tc_native_default);
+    assert_ptr_equal(tc_native_shipped(&gpu), &tc_native_default);
+    assert_int_equal(tc_native_default.nn_kc, 512);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_damaged_values_rejected),
         cmocka_unit_test(test_parsing_is_reentrant),
         cmocka_unit_test(test_native_params),
+        cmocka_unit_test(test_native_shipped_by_device),
     };
     return cmocka_run_group_tests_name("gemm_params", tests, NULL, NULL);
 }

@@ -60,6 +60,26 @@ struct tc_gemm_table {
  * (tc_sgemm_packed_a in gemm_pocl.c, where the measurements are). */
 const struct tc_native_params tc_native_default = {0, 256, 0, 512, 512};
 
+/* Intel Xeon parts: the same, but 1x1 sums in blocks of 256. Measured on an
+ * Emerald Rapids part (2 cores, 2 MiB L2 each, reading 8 MiB at about
+ * 44 GB/s from its L3, against 290-390 on the AMD part above), where
+ * `terracl tune` picked 256 (14.3 ms against 23.1 at 512 on its 1x1
+ * 2048->512 + 1024->256 @32x32) and `bench_ab --a-native ... nn_kc=512
+ * --b-native ... nn_kc=256`, both orders, 3 rounds, gave smp DeepLabV3+
+ * 512 0.72-0.90 of the time, smp Unet 512 0.87-0.91, ConvNeXt-T UperNet
+ * 512 0.96-0.98, ResNet-50 UNet 512 0.88-1.01. Its other picks (packed_kc
+ * 256, conv_block_kib 1024) made ResNet-50 UNet 512 slower and are not
+ * taken. */
+static const struct tc_native_params k_native_xeon = {0, 256, 0, 256, 512};
+
+const struct tc_native_params *tc_native_shipped(const struct terracl_device_info *info)
+{
+    if (strcmp(info->type, "cpu") == 0 && strstr(info->vendor, "Intel") != NULL &&
+        strstr(info->name, "Xeon") != NULL)
+        return &k_native_xeon;
+    return &tc_native_default;
+}
+
 /* 6-row tiles, as the packed kernels were built and measured with,
  * unless 7 or 4 leaves at least 5% fewer rows computed and dropped, as on
  * Winograd's batched products over the tiles of small maps (M = 49 for
@@ -288,7 +308,7 @@ const struct tc_native_params *tc_runtime_native_params(const terracl_runtime *r
         return &rt->native_force;
     if (rt->gemm_table != NULL && rt->gemm_table->has_native)
         return &rt->gemm_table->native;
-    return &tc_native_default;
+    return tc_native_shipped(&rt->info);
 }
 
 void tc_native_force(terracl_runtime *rt, const struct tc_native_params *p)

@@ -130,13 +130,16 @@ size_t tc_packed_row_tile(size_t m);
 #define TC_CONV_TILES 4
 extern const int tc_conv_implicit_tiles[TC_CONV_TILES][2];
 extern const struct tc_native_params tc_native_default;
+/* The shipped set for a device: tc_native_default, or a set measured on
+ * that kind of CPU (gemm_params.c says where). */
+const struct tc_native_params *tc_native_shipped(const struct terracl_device_info *info);
 /* Parses "packed_kc=V conv_block_kib=V [conv_tile=V] [nn_kc=V] [item_steps=V]" (the
  * first two present, all in range; files written before the later ones
  * existed get their defaults); 0 on error. */
 int tc_native_parse(const char *text, struct tc_native_params *p);
 const char *tc_native_str(const struct tc_native_params *p, char *buf, size_t cap);
 /* In force for this runtime: the tuner's forced set, else the tuned file's,
- * else the shipped default. */
+ * else the shipped set for its device (tc_native_shipped). */
 const struct tc_native_params *tc_runtime_native_params(const terracl_runtime *rt);
 /* Forces a set for the next launches (the tuner's candidates); NULL returns
  * to the table. */
