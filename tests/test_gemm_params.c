@@ -112,13 +112,14 @@ static void test_parsing_is_reentrant(void **state)
 static void test_native_params(void **state)
 {
     (void)state;
-    struct tc_native_params p = {1, 1, 3, 7, 9};
+    struct tc_native_params p = {1, 1, 3, 7, 9, 5};
     assert_true(tc_native_parse("packed_kc=128 conv_block_kib=512\n", &p));
     assert_int_equal(p.packed_kc, 128);
     assert_int_equal(p.conv_block_kib, 512);
     assert_int_equal(p.conv_tile, tc_native_default.conv_tile); /* a file from before the tile */
     assert_int_equal(p.nn_kc, tc_native_default.nn_kc);         /* ... and the 1x1 K block */
     assert_int_equal(p.item_steps, tc_native_default.item_steps);   /* ... and the NN strips */
+    assert_int_equal(p.strip_kib, tc_native_default.strip_kib);     /* ... and the L2 share */
     assert_true(tc_native_parse("packed_kc=0 conv_block_kib=256 item_steps=0", &p));
     assert_int_equal(p.item_steps, 0);
     assert_true(tc_native_parse("item_steps=2048 packed_kc=0 conv_block_kib=256", &p));
@@ -138,11 +139,14 @@ static void test_native_params(void **state)
     assert_int_equal(q.conv_block_kib, tc_native_default.conv_block_kib);
     assert_int_equal(q.nn_kc, tc_native_default.nn_kc);
     assert_int_equal(q.item_steps, tc_native_default.item_steps);
-    struct tc_native_params r = {64, 128, TC_CONV_TILES - 1, 256, 768};
+    struct tc_native_params r = {64, 128, TC_CONV_TILES - 1, 256, 768, 1024};
     assert_true(tc_native_parse(tc_native_str(&r, text, sizeof text), &q));
+    assert_int_equal(q.strip_kib, 1024);
     assert_int_equal(q.conv_tile, TC_CONV_TILES - 1);
     assert_int_equal(q.nn_kc, 256);
     assert_int_equal(q.item_steps, 768);
+    assert_true(tc_native_parse("packed_kc=0 conv_block_kib=256 strip_kib=0", &q));
+    assert_int_equal(q.strip_kib, 0);
     static const char *const bad[] = {
         "packed_kc=128",                             /* a value missing */
         "packed_kc=100 conv_block_kib=256",          /* not a multiple of 16 */
@@ -158,6 +162,7 @@ static void test_native_params(void **state)
         "packed_kc=0 conv_block_kib=256 nn_kc=8",    /* 1x1 K block below 16 */
         "packed_kc=0 conv_block_kib=256 nn_kc=520",  /* not a multiple of 16 */
         "packed_kc=0 conv_block_kib=256 item_steps=70000", /* above 65536 */
+        "packed_kc=0 conv_block_kib=256 strip_kib=32", /* an L2 share below 64 KiB */
         "conv_tile=1",                               /* the required values missing */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -166,8 +171,8 @@ static void test_native_params(void **state)
 }
 
 /* The shipped set follows the CPU it was measured on: PoCL's name for an
- * Intel Xeon gets 1x1 sums in blocks of 256, other CPUs and other device
- * types the general default. */
+ * Intel Xeon gets 1x1 sums in blocks of 256 and strips sized for 2 MiB of
+ * L2, other CPUs and other device types the general default. */
 static void test_native_shipped_by_device(void **state)
 {
     (void)state;
@@ -187,6 +192,8 @@ static void test_native_shipped_by_device(void **state)
     assert_int_equal(tc_native_shipped(&xeon)->packed_kc, tc_native_default.packed_kc);
     assert_int_equal(tc_native_shipped(&xeon)->conv_block_kib, tc_native_default.conv_block_kib);
     assert_int_equal(tc_native_shipped(&xeon)->item_steps, tc_native_default.item_steps);
+    assert_int_equal(tc_native_shipped(&xeon)->strip_kib, 2048);
+    assert_int_equal(tc_native_default.strip_kib, 0);
     assert_ptr_equal(tc_native_shipped(&epyc), &tc_native_default);
     assert_ptr_equal(tc_native_shipped(&llvmpipe), &tc_native_default);
     assert_ptr_equal(tc_native_shipped(&gpu), &tc_native_default);

@@ -455,7 +455,8 @@ static void test_linear_packed_weights(void **state)
      * two strips, 16 panels and a ragged 4. 49 and 16 rows take 7- and
      * 4-row tiles in the panel kernel (6 in the K-blocked one). */
     const int64_t shapes[][3] = {{1, 64, 1},     {7, 128, 17},  {197, 192, 300},
-                                 {13, 1280, 24}, {49, 128, 70}, {16, 64, 33}};
+                                 {13, 1280, 24}, {49, 128, 70}, {16, 64, 33},
+                                 {16, 192, 400}};
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         const int64_t M = shapes[si][0], N = shapes[si][1], K = shapes[si][2];
         if (!tc_gemm_pack_wanted(tc_test_rt, (size_t)N, (size_t)K))
@@ -473,10 +474,12 @@ static void test_linear_packed_weights(void **state)
         tc_test_fill(y0, (size_t)(M * N), 64, -1, 1);
         tc_gemm_pack_weight(w, (size_t)N, (size_t)K, packed);
         int64_t xd[2] = {M, K}, wd[2] = {N, K}, yd[2] = {M, N};
-        for (int run = 0; run < 18; run++) {
-            static const size_t kcs[3] = {0, 64, 128};
+        for (int run = 0; run < 24; run++) {
+            static const size_t kcs[4] = {0, 64, 128, 0};
             struct tc_native_params np = tc_native_default;
             np.packed_kc = kcs[run / 6];
+            /* 160 KiB of L2: 16 x 400 takes one panel per work-item */
+            np.strip_kib = run >= 18 ? 160 : 0;
             tc_native_force(tc_test_rt, &np);
             int mode = run % 6;
             int gelu = mode % 3 == 1, acc = mode % 3 == 2, bias = mode < 3;

@@ -58,7 +58,7 @@ struct tc_gemm_table {
  * K-blocked kernel and other blocks measured within the noise of these.
  * Packed 1x1 convolutions on large maps sum 512 input channels per launch
  * (tc_sgemm_packed_a in gemm_pocl.c, where the measurements are). */
-const struct tc_native_params tc_native_default = {0, 256, 0, 512, 512};
+const struct tc_native_params tc_native_default = {0, 256, 0, 512, 512, 0};
 
 /* Intel Xeon parts: the same, but 1x1 sums in blocks of 256. Measured on an
  * Emerald Rapids part (2 cores, 2 MiB L2 each, reading 8 MiB at about
@@ -69,8 +69,11 @@ const struct tc_native_params tc_native_default = {0, 256, 0, 512, 512};
  * 512 0.72-0.90 of the time, smp Unet 512 0.87-0.91, ConvNeXt-T UperNet
  * 512 0.96-0.98, ResNet-50 UNet 512 0.88-1.01. Its other picks (packed_kc
  * 256, conv_block_kib 1024) made ResNet-50 UNet 512 slower and are not
- * taken. */
-static const struct tc_native_params k_native_xeon = {0, 256, 0, 256, 512};
+ * taken. Strips of packed panels fit with their rows of A in 2 MiB of L2:
+ * Winograd's 49 x 256 x 3072 x 16 (ResNet-50 UNet at 224, the 3072-channel
+ * join on 14x14) in one panel per work-item took 0.65-0.74 of the time of
+ * two (bench_ab, both orders, 7 rounds). */
+static const struct tc_native_params k_native_xeon = {0, 256, 0, 256, 512, 2048};
 
 const struct tc_native_params *tc_native_shipped(const struct terracl_device_info *info)
 {
@@ -250,7 +253,7 @@ int tc_gemm_parse_set(const char *text, struct tc_gemm_set *set, double *gflops)
 int tc_native_parse(const char *text, struct tc_native_params *p)
 {
     size_t kc = 0, blk = 0, tile = tc_native_default.conv_tile, nn_kc = tc_native_default.nn_kc;
-    size_t item_steps = tc_native_default.item_steps;
+    size_t item_steps = tc_native_default.item_steps, strip_kib = tc_native_default.strip_kib;
     int seen = 0;
     const char *s = text;
     while (*s) {
@@ -280,6 +283,10 @@ int tc_native_parse(const char *text, struct tc_native_params *p)
             nn_kc = v;
         } else if ((size_t)(eq - s) == 10 && strncmp(s, "item_steps", 10) == 0) {
             item_steps = v;
+        } else if ((size_t)(eq - s) == 9 && strncmp(s, "strip_kib", 9) == 0) {
+            if (v != 0 && v < 64)
+                return 0;
+            strip_kib = v;
         } else {
             return 0;
         }
@@ -292,13 +299,17 @@ int tc_native_parse(const char *text, struct tc_native_params *p)
     p->conv_tile = tile;
     p->nn_kc = nn_kc;
     p->item_steps = item_steps;
+    p->strip_kib = strip_kib;
     return 1;
 }
 
 const char *tc_native_str(const struct tc_native_params *p, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "packed_kc=%zu conv_block_kib=%zu conv_tile=%zu nn_kc=%zu item_steps=%zu",
-             p->packed_kc, p->conv_block_kib, p->conv_tile, p->nn_kc, p->item_steps);
+    snprintf(buf, cap,
+             "packed_kc=%zu conv_block_kib=%zu conv_tile=%zu nn_kc=%zu item_steps=%zu "
+             "strip_kib=%zu",
+             p->packed_kc, p->conv_block_kib, p->conv_tile, p->nn_kc, p->item_steps,
+             p->strip_kib);
     return buf;
 }
 

@@ -110,7 +110,12 @@ void tc_gemm_force(terracl_runtime *rt, const struct tc_gemm_set *set);
  * than two column tiles so that
  * the driver's cost per work-item stays small against its work, 0 keeps
  * two tiles everywhere (`terracl tune` keeps the shipped 512, which its
- * warm-cache timing cannot judge: see gemm_pocl.c). Chosen by
+ * warm-cache timing cannot judge: see gemm_pocl.c); strip_kib is the share
+ * of a core's L2 in which a packed-weight work-item's strip of panels and
+ * all the rows of A it sweeps should fit: where two panels with A would
+ * not and one would (few rows, long sums: Winograd's products on small
+ * maps), a work-item takes one panel; 0 always two (the tuner keeps the
+ * shipped value, as for item_steps). Chosen by
  * `terracl tune` once per device and driver, else the shipped default;
  * nothing is timed at run time.
  */
@@ -120,6 +125,7 @@ struct tc_native_params {
     size_t conv_tile;      /* index into the implicit convolution's tiles */
     size_t nn_kc;          /* 0, or 16..65536 in steps of 16 */
     size_t item_steps;     /* 0..65536 */
+    size_t strip_kib;      /* 0, or 64..65536 */
 };
 /* Rows of a tile of tc_sgemm_packed (packed weights) for an m-row
  * product, and of the packed convolution's runs of m pixels: 6, unless 7
@@ -133,7 +139,7 @@ extern const struct tc_native_params tc_native_default;
 /* The shipped set for a device: tc_native_default, or a set measured on
  * that kind of CPU (gemm_params.c says where). */
 const struct tc_native_params *tc_native_shipped(const struct terracl_device_info *info);
-/* Parses "packed_kc=V conv_block_kib=V [conv_tile=V] [nn_kc=V] [item_steps=V]" (the
+/* Parses "packed_kc=V conv_block_kib=V [conv_tile=V] [nn_kc=V] [item_steps=V] [strip_kib=V]" (the
  * first two present, all in range; files written before the later ones
  * existed get their defaults); 0 on error. */
 int tc_native_parse(const char *text, struct tc_native_params *p);

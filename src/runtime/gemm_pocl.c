@@ -482,6 +482,22 @@ static terracl_status packed_kb(terracl_runtime *rt, size_t m, size_t n, size_t 
                                    (int)(sizeof args / sizeof args[0]), err);
 }
 
+/* Panels of packed weights per work-item: tiles_per_item's, except that
+ * few rows with long sums take one where two panels with all m rows of A
+ * would overflow the L2 share strip_kib (gemm_params.h) and one fits. */
+static size_t packed_panels(const terracl_runtime *rt, size_t m, size_t k)
+{
+    const size_t panels = tiles_per_item(rt, k, PACKED_PANEL);
+    const size_t budget = tc_runtime_native_params(rt)->strip_kib << 10;
+    if (budget == 0 || panels != PACKED_PANEL || k == 0)
+        return panels;
+    /* Rows of k floats (weight columns or rows of A) that fit the share. */
+    const size_t rows = budget / (sizeof(float) * k);
+    const int two_fit = m <= rows && PACKED_PANEL * PACK_W <= rows - m;
+    const int one_fits = m <= rows && PACK_W <= rows - m;
+    return !two_fit && one_fits ? 1 : panels;
+}
+
 /* tc_sgemm_packed over `batch` products (strides in floats); only a
  * single product may take the K-blocked kernel. */
 static terracl_status packed_gemm(terracl_runtime *rt, size_t m, size_t n, size_t k,
@@ -523,7 +539,7 @@ static terracl_status packed_gemm(terracl_runtime *rt, size_t m, size_t n, size_
         return packed_kb(rt, m, n, k, a, packed, packed_offset, beta, c, ep, epilogue, kc,
                          (m + PACKED_MR - 1) / PACKED_MR, tiles_n, err);
     const size_t mr = tc_packed_row_tile(m), tiles_m = (m + mr - 1) / mr;
-    const size_t panel = tiles_per_item(rt, k, PACKED_PANEL);
+    const size_t panel = packed_panels(rt, m, k);
     size_t strips = (tiles_n + panel - 1) / panel;
     if (tiles_m > INT_MAX || tiles_m * strips > INT_MAX)
         return tc_fail(err, TERRACL_ERR_UNSUPPORTED, "packed GEMM: too many tiles");
