@@ -474,12 +474,15 @@ static void test_linear_packed_weights(void **state)
         tc_test_fill(y0, (size_t)(M * N), 64, -1, 1);
         tc_gemm_pack_weight(w, (size_t)N, (size_t)K, packed);
         int64_t xd[2] = {M, K}, wd[2] = {N, K}, yd[2] = {M, N};
-        for (int run = 0; run < 24; run++) {
-            static const size_t kcs[4] = {0, 64, 128, 0};
+        for (int run = 0; run < 30; run++) {
+            static const size_t kcs[5] = {0, 64, 128, 0, 0};
+            /* L2 shares (strip_kib): at 210 KiB 16 x 400 takes one panel
+             * per work-item; at 64 KiB sums of 128+ take the K-blocked
+             * kernel in blocks of 128. */
+            static const size_t shares[5] = {0, 0, 0, 210, 64};
             struct tc_native_params np = tc_native_default;
             np.packed_kc = kcs[run / 6];
-            /* 160 KiB of L2: 16 x 400 takes one panel per work-item */
-            np.strip_kib = run >= 18 ? 160 : 0;
+            np.strip_kib = shares[run / 6];
             tc_native_force(tc_test_rt, &np);
             int mode = run % 6;
             int gelu = mode % 3 == 1, acc = mode % 3 == 2, bias = mode < 3;

@@ -72,7 +72,8 @@ const struct tc_native_params tc_native_default = {0, 256, 0, 512, 512, 0};
  * taken. Strips of packed panels fit with their rows of A in 2 MiB of L2:
  * Winograd's 49 x 256 x 3072 x 16 (ResNet-50 UNet at 224, the 3072-channel
  * join on 14x14) in one panel per work-item took 0.65-0.74 of the time of
- * two (bench_ab, both orders, 7 rounds). */
+ * two (bench_ab, both orders, 7 rounds), and ViT-L's fc2, whose two panels
+ * alone fill 2 MiB, runs K-blocked (gemm_pocl.c, long_strip). */
 static const struct tc_native_params k_native_xeon = {0, 256, 0, 256, 512, 2048};
 
 const struct tc_native_params *tc_native_shipped(const struct terracl_device_info *info)

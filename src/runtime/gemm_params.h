@@ -114,8 +114,9 @@ void tc_gemm_force(terracl_runtime *rt, const struct tc_gemm_set *set);
  * of a core's L2 in which a packed-weight work-item's strip of panels and
  * all the rows of A it sweeps should fit: where two panels with A would
  * not and one would (few rows, long sums: Winograd's products on small
- * maps), a work-item takes one panel; 0 always two (the tuner keeps the
- * shipped value, as for item_steps). Chosen by
+ * maps), a work-item takes one panel; where two panels alone fill it, a
+ * product with packed_kc 0 takes the K-blocked kernel in blocks of 128; 0
+ * neither (the tuner keeps the shipped value, as for item_steps). Chosen by
  * `terracl tune` once per device and driver, else the shipped default;
  * nothing is timed at run time.
  */
