@@ -194,6 +194,18 @@ static void test_native_shipped_by_device(void **state)
     assert_int_equal(tc_native_shipped(&xeon)->item_steps, tc_native_default.item_steps);
     assert_int_equal(tc_native_shipped(&xeon)->strip_kib, 2048);
     assert_int_equal(tc_native_default.strip_kib, 0);
+    /* A tune file written before nn_kc and strip_kib existed keeps the
+     * Xeon's shipped values for them. */
+    struct tc_native_params p;
+    assert_true(tc_native_parse_over("packed_kc=128 conv_block_kib=512", tc_native_shipped(&xeon),
+                                     &p));
+    assert_int_equal(p.packed_kc, 128);
+    assert_int_equal(p.nn_kc, 256);
+    assert_int_equal(p.strip_kib, 2048);
+    assert_true(tc_native_parse_over("packed_kc=0 conv_block_kib=256 strip_kib=0 nn_kc=512",
+                                     tc_native_shipped(&xeon), &p));
+    assert_int_equal(p.nn_kc, 512);
+    assert_int_equal(p.strip_kib, 0);
     assert_ptr_equal(tc_native_shipped(&epyc), &tc_native_default);
     assert_ptr_equal(tc_native_shipped(&llvmpipe), &tc_native_default);
     assert_ptr_equal(tc_native_shipped(&gpu), &tc_native_default);

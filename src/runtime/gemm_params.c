@@ -253,8 +253,14 @@ int tc_gemm_parse_set(const char *text, struct tc_gemm_set *set, double *gflops)
 
 int tc_native_parse(const char *text, struct tc_native_params *p)
 {
-    size_t kc = 0, blk = 0, tile = tc_native_default.conv_tile, nn_kc = tc_native_default.nn_kc;
-    size_t item_steps = tc_native_default.item_steps, strip_kib = tc_native_default.strip_kib;
+    return tc_native_parse_over(text, &tc_native_default, p);
+}
+
+int tc_native_parse_over(const char *text, const struct tc_native_params *base,
+                         struct tc_native_params *p)
+{
+    size_t kc = 0, blk = 0, tile = base->conv_tile, nn_kc = base->nn_kc;
+    size_t item_steps = base->item_steps, strip_kib = base->strip_kib;
     int seen = 0;
     const char *s = text;
     while (*s) {
@@ -351,7 +357,8 @@ struct tc_gemm_table *tc_gemm_table_load(terracl_runtime *rt)
         struct tuned_entry e;
         memset(&e, 0, sizeof e);
         if (strncmp(line, "native ", 7) == 0) {
-            if (tc_native_parse(line + 7, &t->native))
+            /* Values a file from an older terracl lacks: the device's shipped ones. */
+            if (tc_native_parse_over(line + 7, tc_native_shipped(&rt->info), &t->native))
                 t->has_native = 1;
             else
                 bad = 1;

@@ -144,6 +144,9 @@ const struct tc_native_params *tc_native_shipped(const struct terracl_device_inf
  * first two present, all in range; files written before the later ones
  * existed get their defaults); 0 on error. */
 int tc_native_parse(const char *text, struct tc_native_params *p);
+/* The same, the optional values absent from `text` taken from `base`. */
+int tc_native_parse_over(const char *text, const struct tc_native_params *base,
+                         struct tc_native_params *p);
 const char *tc_native_str(const struct tc_native_params *p, char *buf, size_t cap);
 /* In force for this runtime: the tuner's forced set, else the tuned file's,
  * else the shipped set for its device (tc_native_shipped). */
