@@ -482,36 +482,39 @@ static terracl_status packed_kb(terracl_runtime *rt, size_t m, size_t n, size_t 
                                    (int)(sizeof args / sizeof args[0]), err);
 }
 
-/* Whether two panels of k rows alone fill the L2 share strip_kib
- * (gemm_params.h): their rows of A cannot stay beside them, so such sums
- * take the K-blocked kernel in blocks of LONG_STRIP_KC rows (32 KiB of a
- * panel, which L1 holds) where no packed_kc is set. On the Xeon the set
- * was measured on (2 MiB), that is ViT-L's fc2, 197 x 1024 x 4096:
- * bench_linear, best of 5, 7.5-8.0 ms against 9.4-10.0 (also 588 x 1024 x
- * 4096 23.9 against 28.5); in Prithvi v2 300M UperNet and burn_scars at
- * 224 (bench_ab, both orders, 5 rounds) the 24 products 0.78-0.87 of
- * their time and the walls 0.87-0.95. ViT-B's fc2 (K = 3072) gained alone
- * (0.85-0.92) but not inside TerraMind (0.93 and 1.22), so it stays. */
+/* Rows of k floats (panel columns or rows of A) that the L2 share
+ * strip_kib (gemm_params.h) holds; SIZE_MAX where no share is set. */
+static size_t strip_rows(const terracl_runtime *rt, size_t k)
+{
+    const size_t budget = tc_runtime_native_params(rt)->strip_kib << 10;
+    return budget == 0 || k == 0 ? SIZE_MAX : budget / (sizeof(float) * k);
+}
+
+/* Whether two panels of k rows alone fill the share: their rows of A
+ * cannot stay beside them, so such sums take the K-blocked kernel in
+ * blocks of LONG_STRIP_KC rows (32 KiB of a panel, which L1 holds) where
+ * no packed_kc is set. On the Xeon the set was measured on (2 MiB), that
+ * is ViT-L's fc2, 197 x 1024 x 4096: bench_linear, best of 5, 7.5-8.0 ms
+ * against 9.4-10.0 (also 588 x 1024 x 4096 23.9 against 28.5); in Prithvi
+ * v2 300M UperNet and burn_scars at 224 (bench_ab, both orders, 5 rounds)
+ * the 24 products 0.78-0.87 of their time and the walls 0.87-0.95. ViT-B's
+ * fc2 (K = 3072) gained alone (0.85-0.92) but not inside TerraMind (0.93
+ * and 1.22), so it stays. */
 #define LONG_STRIP_KC 128
 static int long_strip(const terracl_runtime *rt, size_t k)
 {
-    const size_t budget = tc_runtime_native_params(rt)->strip_kib << 10;
-    return budget != 0 && k >= budget / (PACKED_PANEL * PACK_W * sizeof(float));
+    return strip_rows(rt, k) <= PACKED_PANEL * PACK_W;
 }
 
 /* Panels of packed weights per work-item: tiles_per_item's, except that
  * few rows with long sums take one where two panels with all m rows of A
- * would overflow the L2 share strip_kib (gemm_params.h) and one fits. */
+ * would overflow the share and one fits. */
 static size_t packed_panels(const terracl_runtime *rt, size_t m, size_t k)
 {
-    const size_t panels = tiles_per_item(rt, k, PACKED_PANEL);
-    const size_t budget = tc_runtime_native_params(rt)->strip_kib << 10;
-    if (budget == 0 || panels != PACKED_PANEL || k == 0)
+    const size_t panels = tiles_per_item(rt, k, PACKED_PANEL), rows = strip_rows(rt, k);
+    if (rows == SIZE_MAX || panels != PACKED_PANEL || m > rows)
         return panels;
-    /* Rows of k floats (weight columns or rows of A) that fit the share. */
-    const size_t rows = budget / (sizeof(float) * k);
-    const int two_fit = m <= rows && PACKED_PANEL * PACK_W <= rows - m;
-    const int one_fits = m <= rows && PACK_W <= rows - m;
+    const int two_fit = PACKED_PANEL * PACK_W <= rows - m, one_fits = PACK_W <= rows - m;
     return !two_fit && one_fits ? 1 : panels;
 }
 
